@@ -1,0 +1,235 @@
+"""Facts about X.509 certificates, read with cryptography, as Java reports them.
+
+Real stores hold certificates strict parsers frown on: the JDK's cacerts has
+roots with serial number 0, which cryptography loads with a deprecation
+warning. Those are read quietly here, since Java reads them without a word.
+"""
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import ExtensionOID, NameOID
+
+from .errors import JkstoolError
+
+
+@lru_cache(maxsize=4096)
+def load(data: bytes) -> x509.Certificate:
+    """Parse DER, quietly accepting what Java accepts (serial number 0)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            return x509.load_der_x509_certificate(data)
+    except ValueError as e:
+        raise JkstoolError(f"a certificate cannot be parsed ({e})") from None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def key_description(key) -> tuple[str, int | None, str | None]:
+    """(algorithm, size in bits, curve) of a public or private key."""
+    if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
+        return "RSA", key.key_size, None
+    if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
+        return "EC", key.curve.key_size, key.curve.name
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)):
+        return "Ed25519", 255, None
+    if isinstance(key, (ed448.Ed448PublicKey, ed448.Ed448PrivateKey)):
+        return "Ed448", 448, None
+    if isinstance(key, (dsa.DSAPublicKey, dsa.DSAPrivateKey)):
+        return "DSA", key.key_size, None
+    return type(key).__name__, None, None
+
+
+def public_key_description(cert: x509.Certificate) -> tuple[str, int | None, str | None]:
+    try:
+        return key_description(cert.public_key())
+    except (ValueError, UnsupportedAlgorithm):  # a key type cryptography does not know
+        return cert.public_key_algorithm_oid.dotted_string, None, None
+
+
+def subject_of(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string()
+
+
+def issuer_of(cert: x509.Certificate) -> str:
+    return cert.issuer.rfc4514_string()
+
+
+@dataclass(frozen=True)
+class CertFacts:
+    """What `jkstool list` shows of one certificate."""
+
+    subject: str
+    issuer: str
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    sha256: str
+    key_algorithm: str
+    key_size: int | None
+    curve: str | None
+
+
+def facts(data: bytes) -> CertFacts:
+    cert = load(data)
+    algorithm, size, curve = public_key_description(cert)
+    return CertFacts(
+        subject=subject_of(cert), issuer=issuer_of(cert),
+        serial=format(cert.serial_number, "x"),
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+        sha256=sha256(data), key_algorithm=algorithm, key_size=size, curve=curve)
+
+
+def extension(cert: x509.Certificate, oid):
+    """The value of an extension, or None when absent or unparseable."""
+    try:
+        return cert.extensions.get_extension_for_oid(oid).value
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+
+
+def key_id(cert: x509.Certificate) -> bytes | None:
+    ski = extension(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    return ski.digest if ski else None
+
+
+def authority_key_id(cert: x509.Certificate) -> bytes | None:
+    aki = extension(cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    return aki.key_identifier if aki else None
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Self-issued and verifying with its own key, as Java's KeyStoreUtil decides."""
+    if cert.subject != cert.issuer:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except Exception:  # wrong signature, or a key type cryptography cannot verify
+        return False
+    return True
+
+
+def build_chain(leaf: bytes, pool: list[bytes]) -> tuple[bytes, ...]:
+    """The chain Java's PKCS12 keystore rebuilds for a key: leaf, then issuers from `pool`.
+
+    PKCS12 files do not record chains; Java links each certificate to the
+    first one in the file whose subject is its issuer (and whose key
+    identifier matches, when both carry one), stopping at a self-signed
+    certificate or a loop. Reading a chain any other way would show the user
+    a different store from the one Java sees.
+    """
+    parsed = [(data, load(data)) for data in pool]
+    chain, seen = [leaf], {leaf}
+    cert = load(leaf)
+    while not is_self_signed(cert):
+        issuer = _find_issuer(cert, parsed)
+        if issuer is None or issuer in seen:
+            break
+        chain.append(issuer)
+        seen.add(issuer)
+        cert = load(issuer)
+    return tuple(chain)
+
+
+def _find_issuer(cert: x509.Certificate, pool) -> bytes | None:
+    wanted = authority_key_id(cert)
+    fallback = None
+    for data, candidate in pool:
+        if candidate.subject != cert.issuer:
+            continue
+        if wanted is None:
+            return data
+        found = key_id(candidate)
+        if found == wanted:
+            return data
+        if found is None:
+            fallback = fallback or data
+    return fallback
+
+
+_NAME_ORDER = (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.ORGANIZATION_NAME)
+
+
+def alias_for(data: bytes, taken) -> str:
+    """An alias for a certificate that came without one: its CN, else OU, else O.
+
+    Lowercase (Java lowercases aliases), stable across runs, and unique in
+    `taken`: a collision gets the first eight hex digits of the SHA-256.
+    """
+    cert = load(data)
+    base = "cert"
+    for oid in _NAME_ORDER:
+        values = cert.subject.get_attributes_for_oid(oid)
+        if values:
+            base = str(values[0].value).strip().lower() or base
+            break
+    alias = base
+    if alias in taken:
+        alias = f"{base}-{sha256(data)[:8]}"
+    n = 2
+    while alias in taken:
+        alias, n = f"{base}-{sha256(data)[:8]}-{n}", n + 1
+    return alias
+
+
+def public_key_matches(private_key, data: bytes) -> bool:
+    """Whether the certificate carries the public half of `private_key`."""
+    from cryptography.hazmat.primitives import serialization
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    mine = private_key.public_key().public_bytes(serialization.Encoding.DER, spki)
+    return load(data).public_key().public_bytes(serialization.Encoding.DER, spki) == mine
+
+
+def _general_name(name) -> str:
+    prefixes = {x509.DNSName: "DNS", x509.IPAddress: "IP", x509.RFC822Name: "email",
+                x509.UniformResourceIdentifier: "URI", x509.DirectoryName: "DirName"}
+    value = name.value.rfc4514_string() if isinstance(name, x509.DirectoryName) else name.value
+    return f"{prefixes.get(type(name), type(name).__name__)}:{value}"
+
+
+_KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+               "key_agreement", "key_cert_sign", "crl_sign")
+
+
+def extension_details(data: bytes) -> dict:
+    """The extensions a mutual-TLS set-up depends on, for `list -v`."""
+    cert = load(data)
+    san = extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    eku = extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    ku = extension(cert, ExtensionOID.KEY_USAGE)
+    bc = extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    usages = None
+    if ku is not None:
+        usages = [_camel(u) for u in _KEY_USAGES if getattr(ku, u)]
+        if ku.key_agreement:
+            usages += [_camel(u) for u in ("encipher_only", "decipher_only") if getattr(ku, u)]
+    ski, aki = key_id(cert), authority_key_id(cert)
+    signature = getattr(cert.signature_algorithm_oid, "_name", None)
+    return {
+        "signature_algorithm": signature,
+        "subject_alt_names": [_general_name(n) for n in san] if san is not None else None,
+        "extended_key_usage": [getattr(u, "_name", u.dotted_string) for u in eku] if eku is not None else None,
+        "key_usage": usages,
+        "basic_constraints": None if bc is None else {"ca": bc.ca, "path_length": bc.path_length},
+        "subject_key_id": ski.hex() if ski else None,
+        "authority_key_id": aki.hex() if aki else None,
+    }
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)

@@ -1,0 +1,45 @@
+"""The command layer: parse, call the core, render. Nothing here is imported by the core.
+
+Heavy modules (cryptography, pyjks, tabulate) are imported inside commands,
+so `jkstool --help` and `--version` start fast.
+"""
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from . import output
+from .convert import convert_command
+from .listing import list_command
+
+app = typer.Typer(
+    name="jkstool",
+    help="Build, inspect, convert and check Java keystores and truststores for mutual TLS.\n\n"
+         "Example: jkstool list server.keystore.jks --storepass env:STOREPASS",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jkstool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False):
+    """Build, inspect, convert and check Java keystores and truststores for mutual TLS."""
+
+
+app.command("list")(output.guarded(list_command))
+app.command("convert")(output.guarded(convert_command))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""`jkstool convert`: the same entries in another format."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, DestStorePass, DestStoreType, Force, KeyPass, StorePass
+
+EXAMPLE = """
+Example:
+
+    jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
+"""
+
+
+def convert_command(
+    source: Annotated[Path, typer.Argument(help="The store to read: JKS, JCEKS, PKCS12 or PEM.")],
+    dest: Annotated[Path, typer.Argument(help="The file to write.")],
+    store_type: DestStoreType = None,
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    dest_storepass: DestStorePass = None,
+    legacy: Annotated[bool, typer.Option(
+        "--legacy", help="PKCS12 with 3DES and a SHA-1 MAC, for Java 8 before 8u301.")] = False,
+    no_encrypt_key: Annotated[bool, typer.Option(
+        "--no-encrypt-key", help="PEM: write private keys unencrypted (the file is still 0600).")] = False,
+    force: Force = False,
+    debug: Debug = False,
+):
+    """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives."""
+    from .. import files, formats
+    target = formats.type_for_path(dest, store_type.value if store_type else None)
+    if legacy and target != "pkcs12":
+        output.fail("--legacy applies to PKCS12 only (give --store-type pkcs12 or a .p12 name)")
+    if no_encrypt_key and target != "pem":
+        output.fail("--no-encrypt-key applies to PEM only (give --store-type pem or a .pem name)")
+    if dest.exists() and not force:
+        output.fail(f"{dest}: the file already exists (give --force to replace it; "
+                    "a backup is kept)")
+    password = passwords.resolve(storepass, prompt=f"Password of {source}: ")
+    key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
+    loaded = files.read_store(source, password, key_password)
+    for message in loaded.warnings:
+        output.warn(f"{source}: {message}")
+    _check_keys_read(loaded.store, source)
+    dest_password = _dest_password(dest_storepass, password, target, loaded.store, no_encrypt_key)
+    backup = files.write_store(dest, loaded.store, target, dest_password, keep_backup=True,
+                               **_options(target, legacy, no_encrypt_key))
+    kind = formats.WRITE_TYPES[target]
+    output.info(f"wrote {dest} ({kind}, {len(loaded.store)} entries from {loaded.type} {source})"
+                + (f"; the old file is kept as {backup}" if backup else ""))
+
+
+convert_command.__doc__ += EXAMPLE
+
+
+def _check_keys_read(store, source) -> None:
+    from ..errors import JkstoolError
+    for entry in store:
+        if entry.kind != "trusted-cert" and entry.key is None:
+            raise JkstoolError("the key is encrypted and no password was given",
+                               "give --storepass (or --keypass)", path=str(source), alias=entry.alias)
+
+
+def _dest_password(option, source_password, target, store, no_encrypt_key):
+    if option is not None:
+        return passwords.from_option(option, "--dest-storepass")
+    if source_password is not None:
+        return source_password
+    needs = target != "pem" or (not no_encrypt_key and any(e.kind != "trusted-cert" for e in store))
+    if not needs:
+        return None
+    password = passwords.resolve(None, option="--dest-storepass", prompt="Password of the new store: ")
+    return passwords.require(password, "the new store", option="--dest-storepass")
+
+
+def _options(target: str, legacy: bool, no_encrypt_key: bool) -> dict:
+    if target == "pkcs12":
+        return {"legacy": legacy}
+    if target == "pem":
+        return {"encrypt_keys": not no_encrypt_key}
+    return {}

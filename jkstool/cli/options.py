@@ -1,0 +1,39 @@
+"""The options every command shares, declared once (see docs/conventions.md)."""
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from . import output
+
+PASSWORD_HELP = "pass:TEXT, env:NAME, file:PATH (first line) or a bare value"
+
+
+class StoreType(str, Enum):
+    jks = "jks"
+    pkcs12 = "pkcs12"
+    pem = "pem"
+
+
+StorePass = Annotated[Optional[str], typer.Option(
+    "--storepass", metavar="PASSWORD",
+    help=f"Password of the store being read or changed: {PASSWORD_HELP}. "
+         "Default: $JKSTOOL_STOREPASS, else a prompt on a terminal.")]
+KeyPass = Annotated[Optional[str], typer.Option(
+    "--keypass", metavar="PASSWORD",
+    help="Password of the store's key entries, if it differs from the store password "
+         "($JKSTOOL_KEYPASS).")]
+DestStorePass = Annotated[Optional[str], typer.Option(
+    "--dest-storepass", metavar="PASSWORD",
+    help="Password of the store being written (default: the source's password).")]
+DestStoreType = Annotated[Optional[StoreType], typer.Option(
+    "--store-type", case_sensitive=False,
+    help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else jks).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable snake_case keys).")]
+Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show more detail.")]
+Force = Annotated[bool, typer.Option(
+    "--force", help="Replace an existing destination file (a backup is kept beside it).")]
+Debug = Annotated[bool, typer.Option(
+    "--debug", callback=output.enable_debug, is_eager=True,
+    help="Show a traceback when something fails.")]

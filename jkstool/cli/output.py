@@ -1,0 +1,76 @@
+"""How commands speak: data on stdout, messages and warnings on stderr.
+
+One error line, `error: <file>: <what> (<fix>)`, and exit code 2 for any
+problem with the input; a traceback only with --debug.
+"""
+
+import functools
+import json
+import sys
+import traceback
+
+import typer
+
+from ..errors import JkstoolError
+
+_state = {"debug": False, "warned": set()}
+
+
+def enable_debug(value: bool) -> bool:
+    if value:
+        _state["debug"] = True
+    return value
+
+
+def info(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def warn_once(message: str) -> None:
+    if message not in _state["warned"]:
+        _state["warned"].add(message)
+        warn(message)
+
+
+def print_json(data) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_table(rows, headers) -> None:
+    from tabulate import tabulate
+    typer.echo(tabulate(rows, headers=headers, disable_numparse=True))
+
+
+def fail(message: str, code: int = 2):
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(command):
+    """Turn the core's errors into one line and exit 2; tracebacks only with --debug."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except JkstoolError as e:
+            if _state["debug"]:
+                traceback.print_exc()
+            fail(str(e))
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as e:  # a bug: say so in one line, keep the traceback for --debug
+            if _state["debug"]:
+                raise
+            fail(f"unexpected {type(e).__name__}: {e} (run again with --debug for a "
+                 "traceback, and please report it)")
+    return run
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

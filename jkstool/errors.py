@@ -1,0 +1,53 @@
+"""The one exception family of jkstool's core.
+
+The core never prints or exits: it raises `JkstoolError`, and the command
+layer turns it into one line, `error: <file>: alias '<a>': <what> (<fix>)`,
+with exit code 2. Messages never carry passwords or key material.
+"""
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class JkstoolError(Exception):
+    """A problem the user can fix: what is wrong, where, and what to do."""
+
+    what: str
+    fix: str | None = None
+    path: str | None = None
+    alias: str | None = None
+
+    def at(self, path=None, alias=None) -> "JkstoolError":
+        """The same error, placed in a file (and entry) once the caller knows it."""
+        return replace(self, path=self.path or (str(path) if path else None),
+                       alias=self.alias or alias)
+
+    def __str__(self) -> str:
+        where = [self.path] if self.path else []
+        if self.alias is not None:
+            where.append(f"alias '{self.alias}'")
+        text = ": ".join([*where, self.what])
+        return f"{text} ({self.fix})" if self.fix else text
+
+
+class PasswordError(JkstoolError):
+    """The store password is wrong, or one is needed and none was given."""
+
+
+class KeyPasswordError(JkstoolError):
+    """A key entry does not open with the key password (Java: "Cannot recover key")."""
+
+
+def damaged(kind: str) -> JkstoolError:
+    return JkstoolError(f"the {kind} store is truncated or damaged",
+                        "restore it from a backup, or copy it again in binary mode")
+
+
+def wrong_password() -> PasswordError:
+    return PasswordError("wrong password, or the store is damaged: its integrity check failed",
+                         "check --storepass or JKSTOOL_STOREPASS")
+
+
+def wrong_key_password(alias: str | None = None) -> KeyPasswordError:
+    return KeyPasswordError("the key does not open with the key password",
+                            "give the key's own password with --keypass", alias=alias)

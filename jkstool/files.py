@@ -1,0 +1,142 @@
+"""The file layer: the only part of the core that touches disk.
+
+Reads name the file in every error. Writes are atomic: a temporary file in
+the destination folder, fsync, rename, fsync of the folder, so an error or a
+kill at any moment leaves the old file byte for byte. A new file that holds
+a private key is created 0600; an existing file keeps its mode.
+"""
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from . import formats
+from .errors import JkstoolError
+from .model import Loaded, Store
+
+MAX_SIZE = 256 * 1024 * 1024  # a 50,000-certificate truststore is ~60 MB
+
+
+def read_bytes(path) -> bytes:
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise JkstoolError("is a folder, not a file", "give the path of a store file", path=str(path))
+        if path.stat().st_size > MAX_SIZE:
+            raise JkstoolError(f"the file is larger than {MAX_SIZE // 2**20} MiB",
+                               "check that this is a keystore", path=str(path))
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise JkstoolError("no such file", "check the path", path=str(path)) from None
+    except PermissionError:
+        raise JkstoolError("permission denied", "check the file's owner and mode",
+                           path=str(path)) from None
+    except OSError as e:
+        raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
+
+
+def read_store(path, password: str | None, key_password: str | None = None, *,
+               keys: bool = True) -> Loaded:
+    """Load the store at `path`, whatever its format; errors name the file."""
+    data = read_bytes(path)
+    try:
+        return formats.load(data, password, key_password, keys=keys)
+    except JkstoolError as e:
+        raise e.at(path=path) from None
+
+
+def holds_private_keys(store: Store) -> bool:
+    return any(entry.kind != "trusted-cert" for entry in store)
+
+
+def write_store(path, store: Store, store_type: str, password: str | None, *,
+                keep_backup: bool = False, **options) -> Path | None:
+    """Serialize `store` and replace `path` with it atomically.
+
+    With `keep_backup`, an existing file is first copied beside itself (only
+    once the new bytes exist, so a store that cannot be written leaves no
+    stray backup). Returns the backup's path, if one was made.
+    """
+    try:
+        data = formats.dump(store, store_type, password, **options)
+    except JkstoolError as e:
+        raise e.at(path=path) from None
+    saved = backup(path) if keep_backup and Path(path).exists() else None
+    write_atomic(path, data, private=holds_private_keys(store))
+    return saved
+
+
+def write_atomic(path, data: bytes, private: bool) -> None:
+    """Replace `path` with `data`: the old file survives any failure untouched."""
+    path = Path(path)
+    folder = path.parent
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o600 if private else 0o666 & ~_umask()
+    except OSError as e:
+        raise JkstoolError(f"cannot write the file ({e.strerror})", path=str(path)) from None
+    temp = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _write_all(fd, data)
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+        _fsync_folder(folder)
+    except OSError as e:
+        _remove(temp)
+        fix = "free some disk space" if e.errno == errno.ENOSPC else "check the folder's permissions"
+        raise JkstoolError(f"cannot write the file ({e.strerror})", fix, path=str(path)) from None
+    except BaseException:
+        _remove(temp)
+        raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def backup(path) -> Path:
+    """A byte-exact, timestamped copy beside `path`, made before replacing it."""
+    import shutil
+    from datetime import datetime, timezone
+    path = Path(path)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.bak-{stamp}")
+    n = 1
+    while target.exists():
+        target, n = path.with_name(f"{path.name}.bak-{stamp}-{n}"), n + 1
+    try:
+        shutil.copy2(path, target)
+    except OSError as e:
+        raise JkstoolError(f"cannot make a backup before replacing it ({e.strerror})",
+                           path=str(path)) from None
+    return target

@@ -1,0 +1,85 @@
+"""Store formats behind one model: the type of bytes comes from their content.
+
+Each format module reads and writes bytes (`load(data, password,
+key_password) -> Loaded`, `dump(store, password, ...) -> bytes`); only
+`jkstool.files` touches disk.
+"""
+
+from ..errors import JkstoolError
+from ..model import Loaded, Store
+
+READ_TYPES = ("JKS", "JCEKS", "PKCS12", "PEM")
+WRITE_TYPES = {"jks": "JKS", "pkcs12": "PKCS12", "pem": "PEM"}
+_EXTENSIONS = {".jks": "jks", ".p12": "pkcs12", ".pfx": "pkcs12", ".pem": "pem"}
+
+
+def detect(data: bytes) -> str:
+    """JKS, JCEKS, PKCS12 or PEM, from the bytes themselves (never the file name)."""
+    from . import jks, pem
+    if not data:
+        raise JkstoolError("the file is empty", "it is not a keystore: was it cut off during a copy?")
+    if data[:4] == jks.JKS_MAGIC:
+        return "JKS"
+    if data[:4] == jks.JCEKS_MAGIC:
+        return "JCEKS"
+    if data[0] == 0x30 and _looks_like_pkcs12(data):
+        return "PKCS12"
+    if pem.is_pem(data):
+        return "PEM"
+    raise JkstoolError("not a keystore: the format is unknown",
+                       "jkstool reads JKS, JCEKS, PKCS12 and PEM files")
+
+
+def _looks_like_pkcs12(data: bytes) -> bool:
+    """A DER SEQUENCE opening with INTEGER 3 (PFX version), as Java's probe checks."""
+    from .. import der
+    try:
+        _, start, _ = der.header(data, 0)
+    except der.DerError:
+        return False
+    return data[start:start + 3] == b"\x02\x01\x03"
+
+
+def load(data: bytes, password: str | None, key_password: str | None = None, *,
+         keys: bool = True) -> Loaded:
+    """Read any store; `password=None` reads what is readable without one.
+
+    Keys are decrypted with `key_password`, which defaults to the store
+    password as in Java; with `keys=False` they are left encrypted (and the
+    entries carry `key=None`), which is all that listing needs.
+    """
+    kind = detect(data)
+    if not keys:
+        key_password = None
+    elif key_password is None:
+        key_password = password
+    return _module(kind).load(data, password, key_password)
+
+
+def dump(store: Store, store_type: str, password: str | None, *, legacy: bool = False,
+         encrypt_keys: bool = True) -> bytes:
+    """Write `store` as jks, pkcs12 or pem."""
+    if store_type == "pem":
+        from . import pem
+        return pem.dump(store, password, encrypt_keys=encrypt_keys)
+    if password is None:
+        raise JkstoolError(f"a {WRITE_TYPES[store_type]} store needs a password",
+                           "give --storepass or set JKSTOOL_STOREPASS")
+    if store_type == "pkcs12":
+        from . import pkcs12
+        return pkcs12.dump(store, password, legacy=legacy)
+    from . import jks
+    return jks.dump(store, password)
+
+
+def type_for_path(path, explicit: str | None = None) -> str:
+    """The type of a file to create: `--store-type`, else its extension, else JKS."""
+    if explicit:
+        return explicit
+    from pathlib import PurePath
+    return _EXTENSIONS.get(PurePath(path).suffix.lower(), "jks")
+
+
+def _module(kind: str):
+    from . import jks, pem, pkcs12
+    return {"JKS": jks, "JCEKS": jks, "PKCS12": pkcs12, "PEM": pem}[kind]

@@ -1,0 +1,224 @@
+"""PEM read and write: certificate bundles, private keys, and whole stores.
+
+A whole store written as PEM keeps what a keystore knows in the
+`Bag Attributes` headers that `openssl pkcs12` prints: friendlyName (the
+alias), localKeyID (pairing a key with its chain, and Java's "Time <millis>"
+creation date) and Java's trusted-usage marker on trusted certificates.
+Reading such a file back rebuilds the same store; a plain bundle (no
+headers) reads as keys with their chains, and every other certificate as a
+trusted entry.
+"""
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field, replace
+
+from .. import der, pbe
+from ..errors import JkstoolError, wrong_key_password
+from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+from .pkcs12 import JAVA_TRUSTED_USAGE, creation_date, key_ids
+
+_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+_CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
+_KEY_LABELS = {"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY",
+               "EC PRIVATE KEY", "DSA PRIVATE KEY"}
+_QUIET_LABELS = {"EC PARAMETERS"}  # what `openssl ecparam -genkey` puts before a key
+
+
+@dataclass
+class _Block:
+    label: str
+    text: str
+    name: str | None = None
+    key_id: bytes | None = None
+    trusted: bool = False
+    data: bytes = field(default=b"", repr=False)
+
+
+def is_pem(data: bytes) -> bool:
+    return b"-----BEGIN " in data[:65536]
+
+
+def _blocks(text: str) -> list[_Block]:
+    """PEM blocks with the attribute lines written above them."""
+    blocks, start = [], 0
+    for match in _BLOCK.finditer(text):
+        block = _Block(match.group(1), match.group(0))
+        for line in text[start:match.start()].splitlines():
+            name, _, value = line.strip().partition(":")
+            if name == "friendlyName":
+                block.name = value.strip()
+            elif name == "localKeyID":
+                try:
+                    block.key_id = bytes.fromhex(value.replace(" ", ""))
+                except ValueError:
+                    raise JkstoolError("a localKeyID header is not hex") from None
+            elif name == JAVA_TRUSTED_USAGE:
+                block.trusted = True
+        start = match.end()
+        blocks.append(block)
+    return blocks
+
+
+def _base64(block: _Block) -> bytes:
+    body = block.text.split("-----", 2)[2].rsplit("-----END", 1)[0]
+    try:
+        return base64.b64decode("".join(body.split()), validate=True)
+    except binascii.Error:
+        raise JkstoolError(f"a {block.label} block is not valid base64",
+                           "the file was damaged: export it again") from None
+
+
+def _certificate(block: _Block) -> bytes:
+    data = _base64(block)
+    if block.label == "TRUSTED CERTIFICATE":  # OpenSSL's X509_AUX: the certificate comes first
+        _, start, length = der.header(data, 0)
+        data = data[:start + (length or 0)]
+    return data
+
+
+def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
+    """Read PEM certificates and keys; keys that are encrypted need the key password."""
+    text = data.decode("utf-8", "replace")
+    keys, certs, skipped = [], [], 0
+    for block in _blocks(text):
+        if block.label in _CERT_LABELS:
+            block.data = _certificate(block)
+            certs.append(block)
+        elif block.label in _KEY_LABELS:
+            keys.append((block, _private_key(block, key_password)))
+        elif block.label not in _QUIET_LABELS:
+            skipped += 1
+    if not keys and not certs:
+        raise JkstoolError("no certificate or private key in this PEM file",
+                           "give a file with -----BEGIN CERTIFICATE----- blocks")
+    store = _assemble(keys, certs)
+    warnings = [f"{skipped} PEM block(s) that are neither certificates nor private keys "
+                "were skipped"] if skipped else []
+    return Loaded("PEM", store, verified=None, warnings=warnings)
+
+
+def _private_key(block: _Block, password: str | None) -> bytes | None:
+    """PKCS#8 DER of a key block; None when it is encrypted and no password was given."""
+    if block.label == "PRIVATE KEY":
+        return _base64(block)
+    encrypted = block.label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.text
+    if encrypted and password is None:
+        return None
+    if block.label == "ENCRYPTED PRIVATE KEY":
+        try:
+            return pbe.decrypt_pkcs8(_base64(block), password)
+        except pbe.PbeError:
+            raise wrong_key_password(block.name) from None
+        except (pbe.UnsupportedPbe, der.DerError):
+            pass  # schemes only OpenSSL knows (scrypt, ...): cryptography reads them below
+    return _via_cryptography(block, password if encrypted else None)
+
+
+def _via_cryptography(block: _Block, password: str | None) -> bytes:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    try:
+        key = serialization.load_pem_private_key(
+            block.text.encode(), password.encode() if password is not None else None)
+    except (TypeError, ValueError) as e:
+        if password is not None and ("password" in str(e).lower() or "decrypt" in str(e).lower()):
+            raise wrong_key_password(block.name) from None
+        raise JkstoolError(f"a {block.label} block cannot be read as a private key",
+                           "check that the file holds an unbroken PEM key", alias=block.name) from None
+    except UnsupportedAlgorithm as e:
+        raise JkstoolError(f"unsupported private key ({type(e).__name__})", alias=block.name) from None
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _assemble(keys, certs: list[_Block]) -> Store:
+    from ..certs import alias_for, build_chain, public_key_matches
+    pool = [c.data for c in certs]
+    used: set[int] = set()
+    entries = []
+    for block, pkcs8 in keys:
+        same_id = [i for i, c in enumerate(certs) if block.key_id and c.key_id == block.key_id]
+        if len(same_id) > 1:
+            chain = tuple(certs[i].data for i in same_id)
+        else:
+            leaf = same_id[0] if same_id else _leaf_for(pkcs8, certs, used, public_key_matches)
+            chain = build_chain(certs[leaf].data, pool) if leaf is not None else ()
+            same_id = [i for i, c in enumerate(certs) if c.data in chain and not c.trusted]
+        used.update(same_id)
+        entries.append(PrivateKeyEntry(block.name or "", pkcs8, chain, creation_date(block.key_id)))
+    for i, cert in enumerate(certs):
+        if i not in used:
+            entries.append(TrustedCertEntry(cert.name or "", cert.data))
+    store, taken = Store(), set()
+    for entry in entries:
+        alias = entry.alias
+        if not alias or alias.lower() in taken:
+            alias = alias_for(entry.chain[0], taken) if entry.certificates else "key"
+        taken.add(alias.lower())
+        store.add(_renamed(entry, alias))
+    return store
+
+
+def _renamed(entry, alias):
+    return entry if entry.alias == alias else replace(entry, alias=alias)
+
+
+def _leaf_for(pkcs8, certs, used, matches) -> int | None:
+    """The certificate of a key that came without localKeyID: by public key if it
+    was decrypted, else the first certificate not yet taken."""
+    free = [i for i, c in enumerate(certs) if i not in used and not c.trusted and not c.key_id]
+    if pkcs8 is not None:
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+        key = load_der_private_key(pkcs8, None)
+        return next((i for i in free if matches(key, certs[i].data)), None)
+    return free[0] if free else None
+
+
+# -- writing -------------------------------------------------------------------
+
+def _armor(label: str, data: bytes) -> str:
+    body = base64.b64encode(data).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
+
+
+def _attributes(alias: str, key_id: bytes | None = None, trusted: bool = False) -> list[str]:
+    lines = ["Bag Attributes", f"    friendlyName: {alias}"]
+    if key_id:
+        lines.append("    localKeyID: " + " ".join(f"{b:02X}" for b in key_id))
+    if trusted:
+        lines.append(f"    {JAVA_TRUSTED_USAGE}: <Unsupported tag 6>")
+    return lines
+
+
+def _cert_text(cert: bytes, header: list[str]) -> str:
+    from ..certs import issuer_of, load, subject_of
+    parsed = load(cert)
+    lines = [*header, f"subject={subject_of(parsed)}", f"issuer={issuer_of(parsed)}"]
+    return "\n".join(lines) + "\n" + _armor("CERTIFICATE", cert)
+
+
+def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes:
+    """The whole store as PEM; keys encrypted with `password` unless `encrypt_keys` is off."""
+    ids = key_ids(store)
+    parts = []
+    for entry in store:
+        if isinstance(entry, SecretKeyEntry):
+            raise JkstoolError("a PEM file cannot hold a secret key",
+                               "write PKCS12 instead: --store-type pkcs12", alias=entry.alias)
+        if isinstance(entry, TrustedCertEntry):
+            parts.append(_cert_text(entry.cert, _attributes(entry.alias, trusted=True)))
+            continue
+        if entry.key is None:
+            raise JkstoolError("the key was not read, so it cannot be written",
+                               "give the source store's password", alias=entry.alias)
+        header = _attributes(entry.alias, ids[entry.alias.lower()])
+        if encrypt_keys:
+            key_text = _armor("ENCRYPTED PRIVATE KEY", pbe.encrypt_pkcs8(entry.key, password))
+        else:
+            key_text = _armor("PRIVATE KEY", entry.key)
+        parts.append("\n".join([*header, "Key Attributes: <No Attributes>"]) + "\n" + key_text)
+        parts += [_cert_text(cert, header) for cert in entry.chain]
+    return "".join(parts).encode()

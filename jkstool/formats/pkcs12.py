@@ -1,0 +1,407 @@
+"""PKCS12 read and write, entry for entry the way Java's PKCS12 keystore does it.
+
+cryptography's `load_pkcs12` keeps one key of a multi-key file and its
+`serialize_key_and_certificates` writes one, so the SafeContents are built and
+read here. What Java expects, and writes (keytool 17):
+
+- keys in pkcs8ShroudedKeyBags and secret keys in secretBags, each with
+  friendlyName = alias and localKeyId = "Time <creation millis>";
+- certificates in one encrypted SafeContents: a key's leaf carries the key's
+  friendlyName and localKeyId, trusted certificates carry Java's
+  trusted-usage attribute (without it Java does not see them at all);
+- an HMAC over the whole, keyed from the password by RFC 7292.
+
+PKCS12 files do not record chains: Java pairs a key with the certificate of
+the same localKeyId and links issuers from all certificates in the file, and
+so does this reader (see `certs.build_chain`).
+"""
+
+from datetime import datetime, timezone
+
+from .. import der, pbe
+from ..errors import JkstoolError, PasswordError, damaged, wrong_key_password, wrong_password
+from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+
+DATA = "1.2.840.113549.1.7.1"
+ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
+KEY_BAG = "1.2.840.113549.1.12.10.1.1"
+SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
+CERT_BAG = "1.2.840.113549.1.12.10.1.3"
+SECRET_BAG = "1.2.840.113549.1.12.10.1.5"
+SAFE_CONTENTS_BAG = "1.2.840.113549.1.12.10.1.6"
+X509_CERT = "1.2.840.113549.1.9.22.1"
+FRIENDLY_NAME = "1.2.840.113549.1.9.20"
+LOCAL_KEY_ID = "1.2.840.113549.1.9.21"
+JAVA_TRUSTED_USAGE = "2.16.840.1.113894.746875.1.1"
+ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0"
+
+# Java's names for the secret-key algorithms its PKCS12 keystore can store
+# (it refuses the rest: "unrecognized algorithm name").
+SECRET_KEY_OIDS = {
+    "AES": "2.16.840.1.101.3.4.1",
+    "DES": "1.3.14.3.2.7",
+    "DESede": "1.3.14.3.2.17",
+    "HmacSHA1": "1.2.840.113549.2.7",
+    "HmacSHA224": "1.2.840.113549.2.8",
+    "HmacSHA256": "1.2.840.113549.2.9",
+    "HmacSHA384": "1.2.840.113549.2.10",
+    "HmacSHA512": "1.2.840.113549.2.11",
+    "HmacSHA512/224": "1.2.840.113549.2.12",
+    "HmacSHA512/256": "1.2.840.113549.2.13",
+    "HmacSHA3-224": "2.16.840.1.101.3.4.2.13",
+    "HmacSHA3-256": "2.16.840.1.101.3.4.2.14",
+    "HmacSHA3-384": "2.16.840.1.101.3.4.2.15",
+    "HmacSHA3-512": "2.16.840.1.101.3.4.2.16",
+}
+_SECRET_KEY_NAMES = {oid: name for name, oid in SECRET_KEY_OIDS.items()}
+_MAX_NESTING = 8
+
+PASSWORD_NEEDED = PasswordError(
+    "the PKCS12 store's certificates are encrypted: a password is needed to read them",
+    "give --storepass, or set JKSTOOL_STOREPASS")
+
+
+# -- reading -------------------------------------------------------------------
+
+class _Bags:
+    """What the SafeBags hold, in file order, before keys meet their certificates."""
+
+    def __init__(self, key_password):
+        self.key_password = key_password
+        self.keys = []      # [alias, key id, pkcs8, created]
+        self.secrets = []   # (alias, algorithm, key, created)
+        self.certs = []     # (alias, key id, der, trusted)
+        self.order = []     # ("key"|"secret"|"cert", index): Java's entry order
+        self.unnamed = 0
+        self.skipped = 0
+
+    def unfriendly_name(self) -> str:
+        """Java names an entry without friendlyName "1", "2"... in load order."""
+        self.unnamed += 1
+        return str(self.unnamed)
+
+
+def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
+    """Read a PKCS12 store; with no password, only if its certificates are not encrypted."""
+    try:
+        version, auth_safe, *rest = der.fields(der.decode(data, der.SEQUENCE),
+                                               der.INTEGER, der.SEQUENCE)
+        if der.to_int(version) != 3:
+            raise JkstoolError(f"unsupported PKCS12 version {der.to_int(version)}")
+        content_type, content = der.fields(auth_safe, der.OID, der.context(0))[:2]
+        if der.to_oid(content_type) != DATA:
+            raise JkstoolError("public-key protected PKCS12 files are not supported",
+                               "export it again with password protection")
+        auth_data = der.decode(content, der.OCTET_STRING)
+        verified = False
+        if rest and password is not None:
+            _check_mac(rest[0], password, auth_data)
+            verified = True
+        bags = _Bags(key_password)
+        for tag, info in der.items(der.decode(auth_data, der.SEQUENCE)):
+            _read_content_info(info, password, bags)
+    except (der.DerError, IndexError):
+        raise damaged("PKCS12") from None
+    store, warnings = _assemble(bags)
+    return Loaded("PKCS12", store, verified, warnings)
+
+
+def _check_mac(mac_data: bytes, password: str, auth_data: bytes) -> None:
+    digest_info, salt, *more = der.fields(mac_data, der.SEQUENCE, der.OCTET_STRING)
+    iterations = der.to_int(more[0]) if more else 1
+    algorithm_id, expected = der.fields(digest_info, der.SEQUENCE, der.OCTET_STRING)
+    algorithm = der.to_oid(der.fields(algorithm_id, der.OID)[0])
+    if algorithm not in pbe.DIGESTS:
+        raise JkstoolError(f"unsupported PKCS12 integrity algorithm {algorithm}",
+                           "export the store again with an HMAC-SHA256 MAC")
+    digest = pbe.DIGESTS[algorithm]
+    try:
+        candidates = [password, "\0"] if password == "" else [password]
+        if not any(pbe.mac(digest, pw, salt, iterations, auth_data) == expected
+                   for pw in candidates):
+            raise wrong_password()
+    except pbe.PbeError:
+        raise damaged("PKCS12") from None
+
+
+def _read_content_info(info: bytes, password, bags: _Bags) -> None:
+    content_type, content = der.fields(info, der.OID, der.context(0))[:2]
+    content_type = der.to_oid(content_type)
+    if content_type == DATA:
+        _read_safe_contents(der.decode(content, der.OCTET_STRING), bags)
+    elif content_type == ENCRYPTED_DATA:
+        if password is None:
+            raise PASSWORD_NEEDED
+        _, encrypted_info = der.fields(der.decode(content, der.SEQUENCE), der.INTEGER, der.SEQUENCE)
+        _, algorithm_id, ciphertext = der.fields(encrypted_info, der.OID, der.SEQUENCE, None)
+        try:
+            plain = pbe.decrypt(algorithm_id, ciphertext, password)
+        except pbe.PbeError:
+            raise wrong_password() from None
+        except pbe.UnsupportedPbe as e:
+            raise _unsupported(e) from None
+        _read_safe_contents(plain, bags)
+    else:
+        raise JkstoolError("public-key encrypted PKCS12 content is not supported",
+                           "export the store again with password protection")
+
+
+def _unsupported(e: pbe.UnsupportedPbe) -> JkstoolError:
+    return JkstoolError(f"unsupported PKCS12 protection: {e}",
+                        "export the store again with AES-256 (keytool 17's default)")
+
+
+def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
+    if depth > _MAX_NESTING:
+        raise der.DerError("safe contents nested too deeply")
+    for index, (tag, bag) in enumerate(der.items(der.decode(data, der.SEQUENCE))):
+        parts = der.items(bag)
+        if len(parts) < 2 or parts[0][0] != der.OID or parts[1][0] != der.context(0):
+            raise der.DerError("bad SafeBag")
+        bag_id, value = der.to_oid(parts[0][1]), parts[1][1]
+        alias, key_id, trusted = _attributes(parts[2][1] if len(parts) > 2 else b"")
+        if bag_id in (SHROUDED_KEY_BAG, KEY_BAG):
+            pkcs8 = _private_key(bag_id, value, bags.key_password, alias)
+            bags.keys.append([alias, key_id, pkcs8, None])
+            bags.order.append(("key", len(bags.keys) - 1))
+            if key_id is None and len(bags.keys) == 1:
+                bags.keys[-1][1] = b"01"  # Java's allowance for one key without localKeyId
+        elif bag_id == CERT_BAG:
+            cert = _certificate(value)
+            if cert is None:
+                bags.skipped += 1
+                continue
+            if key_id is None and len(bags.keys) == 1 and index == 0:
+                key_id = b"01"
+            bags.certs.append((alias, key_id, cert, trusted))
+            if trusted:
+                bags.order.append(("cert", len(bags.certs) - 1))
+        elif bag_id == SECRET_BAG:
+            _secret_key(value, alias, key_id, bags)
+        elif bag_id == SAFE_CONTENTS_BAG:
+            _read_safe_contents(der.encode(der.SEQUENCE, der.decode(value, der.SEQUENCE)),
+                                bags, depth + 1)
+        else:
+            bags.skipped += 1
+
+
+def _attributes(data: bytes) -> tuple[str | None, bytes | None, bool]:
+    alias = key_id = None
+    trusted = False
+    for _, attribute in der.items(data):
+        attr_id, values = der.fields(attribute, der.OID, der.SET)
+        attr_id, values = der.to_oid(attr_id), der.items(values)
+        if not values:
+            continue
+        if attr_id == FRIENDLY_NAME and values[0][0] == der.BMP_STRING:
+            alias = values[0][1].decode("utf-16-be", "replace")
+        elif attr_id == LOCAL_KEY_ID:
+            key_id = values[0][1]
+        elif attr_id == JAVA_TRUSTED_USAGE:
+            trusted = True
+    return alias, key_id, trusted
+
+
+def _private_key(bag_id: str, value: bytes, key_password, alias) -> bytes | None:
+    if bag_id == KEY_BAG:
+        return value
+    if key_password is None:
+        return None
+    return _decrypt_key(value, key_password, alias)
+
+
+def _decrypt_key(epki: bytes, key_password: str, alias) -> bytes:
+    try:
+        return pbe.decrypt_pkcs8(epki, key_password)
+    except pbe.PbeError:
+        raise wrong_key_password(alias) from None
+    except pbe.UnsupportedPbe as e:
+        raise _unsupported(e).at(alias=alias) from None
+
+
+def _certificate(value: bytes) -> bytes | None:
+    cert_id, cert_value = der.fields(der.decode(value, der.SEQUENCE), der.OID, der.context(0))[:2]
+    if der.to_oid(cert_id) != X509_CERT:
+        return None
+    return der.decode(cert_value, der.OCTET_STRING)
+
+
+def _secret_key(value: bytes, alias, key_id, bags: _Bags) -> None:
+    type_id, inner = der.fields(der.decode(value, der.SEQUENCE), der.OID, der.context(0))[:2]
+    if der.to_oid(type_id) != SHROUDED_KEY_BAG:
+        bags.skipped += 1
+        return
+    algorithm = key = None
+    if bags.key_password is not None:
+        plain = _decrypt_key(der.decode(inner, der.OCTET_STRING), bags.key_password, alias)
+        _, algorithm_id, key = der.fields(der.decode(plain, der.SEQUENCE),
+                                          der.INTEGER, der.SEQUENCE, der.OCTET_STRING)[:3]
+        oid = der.to_oid(der.fields(algorithm_id, der.OID)[0])
+        algorithm = _SECRET_KEY_NAMES.get(oid, oid)
+    bags.secrets.append((alias, algorithm, key, creation_date(key_id or b"00")))
+    bags.order.append(("secret", len(bags.secrets) - 1))
+
+
+def creation_date(key_id: bytes | None) -> datetime | None:
+    """Java keeps an entry's creation date in its localKeyId, as "Time <millis>"."""
+    if not key_id or not key_id.startswith(b"Time "):
+        return None
+    try:
+        return datetime.fromtimestamp(int(key_id[5:]) / 1000, timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
+    """Entries as Java's PKCS12KeyStore.engineLoad makes them."""
+    from ..certs import build_chain
+    entries, used = {}, set()
+    pool = [cert for _, _, cert, _ in bags.certs]
+    for kind, index in bags.order:
+        if kind == "key":
+            alias, key_id, pkcs8, _ = bags.keys[index]
+            if key_id is None:
+                continue  # Java drops a key it cannot pair with a certificate
+            leaf = _matching_cert(bags.certs, alias, key_id)
+            chain = build_chain(leaf, pool) if leaf else ()
+            used.update(chain)
+            alias = alias or bags.unfriendly_name()
+            entry = PrivateKeyEntry(alias.lower(), pkcs8, chain, creation_date(key_id))
+        elif kind == "secret":
+            alias, algorithm, key, created = bags.secrets[index]
+            alias = alias or bags.unfriendly_name()
+            entry = SecretKeyEntry(alias.lower(), algorithm, key, created)
+        else:
+            alias, _, cert, _ = bags.certs[index]
+            used.add(cert)
+            entry = TrustedCertEntry((alias or bags.unfriendly_name()).lower(), cert)
+        entries[entry.alias] = entry  # like Java's map, a repeated alias replaces
+    warnings = []
+    stray = sum(1 for cert in pool if cert not in used)
+    if stray:
+        warnings.append(f"{stray} certificate(s) in the file are neither trusted entries nor part "
+                        "of a key's chain, so Java ignores them (import them as trusted "
+                        "certificates to use them)")
+    if bags.skipped:
+        warnings.append(f"{bags.skipped} bag(s) of a kind Java does not read were skipped")
+    return Store(entries.values()), warnings
+
+
+def _matching_cert(certs, alias, key_id) -> bytes | None:
+    """Java's findMatchedCertificate: same localKeyId (and alias, if one matches)."""
+    by_id = by_alias = None
+    for cert_alias, cert_key_id, cert, trusted in certs:
+        if trusted:
+            continue
+        same_alias = alias is not None and cert_alias is not None and cert_alias.lower() == alias.lower()
+        if cert_key_id == key_id:
+            if same_alias:
+                return cert
+            by_id = by_id or cert
+        elif same_alias:
+            by_alias = cert
+    return by_id or by_alias
+
+
+# -- writing -------------------------------------------------------------------
+
+def dump(store: Store, password: str, legacy: bool = False) -> bytes:
+    """Write a PKCS12 store as keytool 17 does (or as Java 8 reads, with `legacy`)."""
+    key_bags, cert_bags = [], []
+    ids = key_ids(store)
+    for entry in store:
+        alias = entry.alias.lower()
+        if isinstance(entry, PrivateKeyEntry):
+            if entry.key is None:
+                raise JkstoolError("the key was not read, so it cannot be written",
+                                   "give the source store's password", alias=entry.alias)
+            epki = pbe.encrypt_pkcs8(entry.key, password, legacy)
+            key_bags.append(_bag(SHROUDED_KEY_BAG, epki, _name(alias), _key_id(ids[alias])))
+            for position, cert in enumerate(entry.chain):
+                attributes = ([_name(alias), _key_id(ids[alias])] if position == 0
+                              else [_name(_subject(cert))])
+                cert_bags.append(_cert_bag(cert, attributes))
+        elif isinstance(entry, SecretKeyEntry):
+            key_bags.append(_bag(SECRET_BAG, _secret_bag(entry, password, legacy),
+                                 _name(alias), _key_id(ids[alias])))
+        else:
+            trusted = der.sequence(der.oid(JAVA_TRUSTED_USAGE),
+                                   der.set_of(der.oid(ANY_EXTENDED_KEY_USAGE)))
+            cert_bags.append(_cert_bag(entry.cert, [_name(alias), trusted]))
+    contents = []
+    if key_bags:
+        contents.append(der.sequence(der.oid(DATA), der.explicit(0, der.octets(der.sequence(*key_bags)))))
+    if cert_bags:
+        algorithm_id, ciphertext = pbe.encrypt(der.sequence(*cert_bags), password, legacy)
+        encrypted = der.sequence(der.integer(0), der.sequence(
+            der.oid(DATA), algorithm_id, der.encode(der.context(0, constructed=False), ciphertext)))
+        contents.append(der.sequence(der.oid(ENCRYPTED_DATA), der.explicit(0, encrypted)))
+    auth_data = der.sequence(*contents)
+    return der.sequence(der.integer(3),
+                        der.sequence(der.oid(DATA), der.explicit(0, der.octets(auth_data))),
+                        _mac_data(auth_data, password, legacy))
+
+
+def key_ids(store: Store) -> dict[str, bytes]:
+    """A unique "Time <millis>" localKeyId for each key entry, from its creation date.
+
+    Entries made in the same millisecond would share an id, and OpenSSL pairs
+    keys with certificates by id alone: such ties move one millisecond on.
+    """
+    now = int(datetime.now(timezone.utc).timestamp() * 1000)
+    ids, taken = {}, set()
+    for entry in store:
+        if isinstance(entry, TrustedCertEntry):
+            continue
+        millis = int(entry.created.timestamp() * 1000) if entry.created else now
+        while millis in taken:
+            millis += 1
+        taken.add(millis)
+        ids[entry.alias.lower()] = f"Time {millis}".encode()
+    return ids
+
+
+def _bag(bag_id: str, value: bytes, *attributes: bytes) -> bytes:
+    return der.sequence(der.oid(bag_id), der.explicit(0, value), der.set_of(*attributes))
+
+
+def _cert_bag(cert: bytes, attributes: list[bytes]) -> bytes:
+    value = der.sequence(der.oid(X509_CERT), der.explicit(0, der.octets(cert)))
+    return _bag(CERT_BAG, value, *attributes)
+
+
+def _name(text: str) -> bytes:
+    return der.sequence(der.oid(FRIENDLY_NAME), der.set_of(der.bmp_string(text)))
+
+
+def _key_id(value: bytes) -> bytes:
+    return der.sequence(der.oid(LOCAL_KEY_ID), der.set_of(der.octets(value)))
+
+
+def _subject(cert: bytes) -> str:
+    from ..certs import load, subject_of
+    return subject_of(load(cert))
+
+
+def _secret_bag(entry: SecretKeyEntry, password: str, legacy: bool) -> bytes:
+    if entry.key is None:
+        raise JkstoolError("the key was not read, so it cannot be written",
+                           "give the source store's password", alias=entry.alias)
+    oid = SECRET_KEY_OIDS.get(entry.algorithm)
+    if oid is None:
+        raise JkstoolError(f"a PKCS12 store cannot hold a {entry.algorithm} secret key "
+                           "(Java names no object identifier for it)",
+                           "keep it in its JCEKS store", alias=entry.alias)
+    plain = der.sequence(der.integer(0), der.sequence(der.oid(oid), der.null()), der.octets(entry.key))
+    epki = pbe.encrypt_pkcs8(plain, password, legacy)
+    return der.sequence(der.oid(SHROUDED_KEY_BAG), der.explicit(0, der.octets(epki)))
+
+
+def _mac_data(auth_data: bytes, password: str, legacy: bool) -> bytes:
+    digest = "sha1" if legacy else "sha256"
+    iterations = pbe.LEGACY_MAC_ITERATIONS if legacy else pbe.ITERATIONS
+    salt = pbe.new_salt()
+    value = pbe.mac(digest, password, salt, iterations, auth_data)
+    digest_info = der.sequence(der.sequence(der.oid(pbe.DIGEST_OIDS[digest]), der.null()),
+                               der.octets(value))
+    return der.sequence(digest_info, der.octets(salt), der.integer(iterations))

@@ -1,0 +1,46 @@
+"""What a store holds, as plain data: the one source of `list`'s table and JSON.
+
+The JSON keys are an interface: other commands and users' scripts rely on
+them, so they only ever grow.
+"""
+
+from datetime import datetime, timezone
+
+from . import certs
+from .model import Loaded, SecretKeyEntry
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe_certificate(data: bytes, details: bool = False) -> dict:
+    f = certs.facts(data)
+    item = {
+        "subject": f.subject, "issuer": f.issuer, "serial": f.serial,
+        "not_before": _iso(f.not_before), "not_after": _iso(f.not_after),
+        "sha256": f.sha256, "key_algorithm": f.key_algorithm, "key_size": f.key_size,
+    }
+    if details:
+        item.update(certs.extension_details(data))
+    return item
+
+
+def describe(loaded: Loaded, details: bool = False) -> dict:
+    """`{"type", "entries": [...]}` for a store, chains leaf first."""
+    entries = []
+    for entry in loaded.store:
+        item = {"alias": entry.alias, "kind": entry.kind, "created": _iso(entry.created),
+                "certificates": [describe_certificate(c, details) for c in entry.certificates]}
+        if isinstance(entry, SecretKeyEntry):
+            item["key_algorithm"] = entry.algorithm
+            item["key_size"] = len(entry.key) * 8 if entry.key is not None else None
+        entries.append(item)
+    return {"type": loaded.type, "entries": entries}
+
+
+def days_left(not_after_iso: str, now: datetime) -> int:
+    end = datetime.strptime(not_after_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return (end - now).days

@@ -1,0 +1,111 @@
+"""The format-neutral keystore model: what Java's KeyStore holds, without the file.
+
+Keys and certificates are kept as the bytes the file held (PKCS#8 and X.509
+DER), so a store read in one format and written in another carries them
+unchanged; parsing happens only where a command needs a certificate's facts.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Iterator, Union
+
+from .errors import JkstoolError
+
+
+@dataclass(frozen=True)
+class PrivateKeyEntry:
+    """A private key with its certificate chain, leaf first."""
+
+    alias: str
+    key: bytes | None = field(repr=False)
+    """PKCS#8 DER; None when the store was read for its certificates only."""
+    chain: tuple[bytes, ...] = ()
+    created: datetime | None = None
+    kind: ClassVar[str] = "private-key"
+
+    @property
+    def certificates(self) -> tuple[bytes, ...]:
+        return self.chain
+
+
+@dataclass(frozen=True)
+class TrustedCertEntry:
+    """A certificate trusted as an anchor (keytool's trustedCertEntry)."""
+
+    alias: str
+    cert: bytes
+    created: datetime | None = None
+    kind: ClassVar[str] = "trusted-cert"
+
+    @property
+    def certificates(self) -> tuple[bytes, ...]:
+        return (self.cert,)
+
+
+@dataclass(frozen=True)
+class SecretKeyEntry:
+    """A symmetric key; only JCEKS and PKCS12 can hold one."""
+
+    alias: str
+    algorithm: str
+    """Java's name for it (AES, HmacSHA256, DESede...)."""
+    key: bytes | None = field(repr=False)
+    created: datetime | None = None
+    kind: ClassVar[str] = "secret-key"
+
+    @property
+    def certificates(self) -> tuple[bytes, ...]:
+        return ()
+
+
+Entry = Union[PrivateKeyEntry, TrustedCertEntry, SecretKeyEntry]
+
+
+class Store:
+    """Entries in order, by alias; aliases compare case-insensitively, as in Java.
+
+    Two stores are equal when they hold equal entries under the same aliases:
+    like Java's KeyStore, the model is a map, and formats differ in the order
+    they write entries in.
+    """
+
+    def __init__(self, entries=()):
+        self._entries: dict[str, Entry] = {}
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: Entry) -> None:
+        if entry.alias.lower() in self._entries:
+            raise JkstoolError("two entries have this alias", "rename one of them",
+                               alias=entry.alias)
+        self._entries[entry.alias.lower()] = entry
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, alias: str) -> bool:
+        return alias.lower() in self._entries
+
+    def __getitem__(self, alias: str) -> Entry:
+        return self._entries[alias.lower()]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Store) and self._entries == other._entries
+
+    def __repr__(self) -> str:
+        return f"Store({list(self._entries.values())!r})"
+
+
+@dataclass
+class Loaded:
+    """A store as read from bytes, with how it was read."""
+
+    type: str
+    """JKS, JCEKS, PKCS12 or PEM."""
+    store: Store
+    verified: bool
+    """Whether a password checked the store's integrity (MAC or keyed digest)."""
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,236 @@
+"""Password-based encryption as PKCS#12 and PKCS#8 files use it.
+
+PBES2 (PBKDF2 + AES-CBC) is what keytool 17+ and OpenSSL 3 write; the older
+PKCS#12 schemes (3DES, RC2) derive keys with RFC 7292's own function, which
+cryptography does not expose. It is written here rather than imported from
+pyjks because importing pyjks costs ~0.2 s (pycryptodomex, twofish, javaobj)
+on every command that reads a PKCS12 file.
+"""
+
+import hashlib
+import hmac
+import os
+
+from . import der
+
+PBES2 = "1.2.840.113549.1.5.13"
+PBKDF2 = "1.2.840.113549.1.5.12"
+PBE_SHA1_3DES = "1.2.840.113549.1.12.1.3"
+PBE_SHA1_2DES = "1.2.840.113549.1.12.1.4"
+PBE_SHA1_RC2_128 = "1.2.840.113549.1.12.1.5"
+PBE_SHA1_RC2_40 = "1.2.840.113549.1.12.1.6"
+
+_HMACS = {
+    "1.2.840.113549.2.7": "sha1", "1.2.840.113549.2.8": "sha224",
+    "1.2.840.113549.2.9": "sha256", "1.2.840.113549.2.10": "sha384",
+    "1.2.840.113549.2.11": "sha512",
+}
+_AES_CBC = {"2.16.840.1.101.3.4.1.2": 16, "2.16.840.1.101.3.4.1.22": 24,
+            "2.16.840.1.101.3.4.1.42": 32}
+_DES_EDE3_CBC = "1.2.840.113549.3.7"
+DIGESTS = {
+    "1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.4": "sha224",
+    "2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
+    "2.16.840.1.101.3.4.2.3": "sha512",
+}
+DIGEST_OIDS = {name: oid for oid, name in DIGESTS.items()}
+
+# What keytool 17 writes; the legacy form is Java's own "keystore.pkcs12.legacy".
+ITERATIONS = 10_000
+LEGACY_ITERATIONS = 50_000
+LEGACY_MAC_ITERATIONS = 100_000
+_SALT = 20
+_MAX_ITERATIONS = 5_000_000  # Java's own ceiling (PKCS12KeyStore.MAX_ITERATION_COUNT)
+
+
+class PbeError(ValueError):
+    """Decryption failed: a wrong password, or damaged data."""
+
+
+class UnsupportedPbe(ValueError):
+    """An encryption scheme jkstool does not read."""
+
+
+def kdf_pkcs12(digest: str, password: str, salt: bytes, iterations: int,
+               purpose: int, size: int) -> bytes:
+    """RFC 7292 appendix B.2: key, IV (purpose 1, 2) or MAC key (3) from a password."""
+    h = hashlib.new(digest)
+    u, v = h.digest_size, h.block_size
+    pw = (password.encode("utf-16-be") + b"\0\0") if password else b""
+
+    block = _fill(salt, v) + _fill(pw, v)
+    d = bytes([purpose]) * v
+    out = b""
+    while len(out) < size:
+        a = hashlib.new(digest, d + block).digest()
+        for _ in range(iterations - 1):
+            a = hashlib.new(digest, a).digest()
+        out += a
+        b = int.from_bytes((a * (v // u + 1))[:v], "big") + 1
+        chunks = [int.from_bytes(block[i:i + v], "big") for i in range(0, len(block), v)]
+        block = b"".join(((c + b) % (1 << (8 * v))).to_bytes(v, "big") for c in chunks)
+    return out[:size]
+
+
+def _fill(data: bytes, v: int) -> bytes:
+    """`data` repeated to the next multiple of v bytes (RFC 7292's S and P)."""
+    if not data:
+        return b""
+    size = v * -(-len(data) // v)
+    return (data * (size // len(data) + 1))[:size]
+
+
+def _check_iterations(count: int) -> int:
+    if not 0 < count <= _MAX_ITERATIONS:
+        raise PbeError(f"iteration count {count} is out of range")
+    return count
+
+
+def _cipher(name: str, key: bytes, iv: bytes):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    if name == "aes":
+        return Cipher(algorithms.AES(key), modes.CBC(iv))
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    return Cipher(TripleDES(key), modes.CBC(iv))
+
+
+def _unpad(data: bytes, block: int) -> bytes:
+    n = data[-1] if data else 0
+    if not 0 < n <= block or data[-n:] != bytes([n]) * n:
+        raise PbeError("bad padding")
+    return data[:-n]
+
+
+def _pad(data: bytes, block: int) -> bytes:
+    n = block - len(data) % block
+    return data + bytes([n]) * n
+
+
+def _run(name, key, iv, data, block):
+    if not data or len(data) % block:
+        raise PbeError("the encrypted data has a bad length")
+    dec = _cipher(name, key, iv).decryptor()
+    return _unpad(dec.update(data) + dec.finalize(), block)
+
+
+def _rc2_40(key, iv, data):
+    from Cryptodome.Cipher import ARC2  # cryptography's RC2 takes 128-bit keys only
+    if not data or len(data) % 8:
+        raise PbeError("the encrypted data has a bad length")
+    return _unpad(ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8).decrypt(data), 8)
+
+
+def _decrypt_pkcs12_pbe(algorithm: str, params: bytes, password: str, data: bytes) -> bytes:
+    salt, count = der.fields(params, der.OCTET_STRING, der.INTEGER)[:2]
+    count = _check_iterations(der.to_int(count))
+    if algorithm in (PBE_SHA1_3DES, PBE_SHA1_2DES):
+        size = 24 if algorithm == PBE_SHA1_3DES else 16
+        key = kdf_pkcs12("sha1", password, salt, count, 1, size)
+        if size == 16:
+            key += key[:8]
+        iv = kdf_pkcs12("sha1", password, salt, count, 2, 8)
+        return _run("3des", key, iv, data, 8)
+    size = 5 if algorithm == PBE_SHA1_RC2_40 else 16
+    key = kdf_pkcs12("sha1", password, salt, count, 1, size)
+    iv = kdf_pkcs12("sha1", password, salt, count, 2, 8)
+    return _rc2_40(key, iv, data)
+
+
+def _decrypt_pbes2(params: bytes, password: str, data: bytes) -> bytes:
+    kdf, scheme = der.fields(params, der.SEQUENCE, der.SEQUENCE)[:2]
+    kdf_oid, kdf_params = der.fields(kdf, der.OID, der.SEQUENCE)[:2]
+    if der.to_oid(kdf_oid) != PBKDF2:
+        raise UnsupportedPbe(f"key derivation {der.to_oid(kdf_oid)}")
+    parts = der.items(kdf_params)
+    if len(parts) < 2 or parts[0][0] != der.OCTET_STRING or parts[1][0] != der.INTEGER:
+        raise PbeError("bad PBKDF2 parameters")
+    salt, count = parts[0][1], _check_iterations(der.to_int(parts[1][1]))
+    prf = "sha1"
+    for tag, content in parts[2:]:
+        if tag == der.SEQUENCE:
+            prf_oid = der.to_oid(der.fields(content, der.OID)[0])
+            if prf_oid not in _HMACS:
+                raise UnsupportedPbe(f"PBKDF2 PRF {prf_oid}")
+            prf = _HMACS[prf_oid]
+    cipher_oid, iv = der.fields(scheme, der.OID, der.OCTET_STRING)[:2]
+    cipher_oid = der.to_oid(cipher_oid)
+    if cipher_oid in _AES_CBC:
+        name, size, block = "aes", _AES_CBC[cipher_oid], 16
+    elif cipher_oid == _DES_EDE3_CBC:
+        name, size, block = "3des", 24, 8
+    else:
+        raise UnsupportedPbe(f"cipher {cipher_oid}")
+    if len(iv) != block:
+        raise PbeError("bad IV")
+    key = hashlib.pbkdf2_hmac(prf, password.encode("utf-8"), salt, count, size)
+    return _run(name, key, iv, data, block)
+
+
+def decrypt(algorithm_id: bytes, data: bytes, password: str) -> bytes:
+    """Decrypt `data` protected by the scheme in `algorithm_id` (an AlgorithmIdentifier's content).
+
+    Like Java, an empty password is tried once more as a single NUL
+    character, which some tools write for "no password".
+    """
+    parts = der.items(algorithm_id)
+    if not parts or parts[0][0] != der.OID:
+        raise PbeError("bad algorithm identifier")
+    algorithm = der.to_oid(parts[0][1])
+    params = parts[1][1] if len(parts) > 1 else b""
+    if algorithm == PBES2:
+        attempt = lambda pw: _decrypt_pbes2(params, pw, data)  # noqa: E731
+    elif algorithm in (PBE_SHA1_3DES, PBE_SHA1_2DES, PBE_SHA1_RC2_40, PBE_SHA1_RC2_128):
+        attempt = lambda pw: _decrypt_pkcs12_pbe(algorithm, params, pw, data)  # noqa: E731
+    else:
+        raise UnsupportedPbe(f"encryption {algorithm}")
+    try:
+        return attempt(password)
+    except PbeError:
+        if password:
+            raise
+        return attempt("\0")
+
+
+def encrypt(data: bytes, password: str, legacy: bool = False) -> tuple[bytes, bytes]:
+    """Encrypt as keytool does: (AlgorithmIdentifier DER, ciphertext)."""
+    salt = os.urandom(_SALT)
+    if legacy:
+        key = kdf_pkcs12("sha1", password, salt, LEGACY_ITERATIONS, 1, 24)
+        iv = kdf_pkcs12("sha1", password, salt, LEGACY_ITERATIONS, 2, 8)
+        algorithm_id = der.sequence(der.oid(PBE_SHA1_3DES), der.sequence(
+            der.octets(salt), der.integer(LEGACY_ITERATIONS)))
+        name, block = "3des", 8
+    else:
+        iv = os.urandom(16)
+        key = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, ITERATIONS, 32)
+        algorithm_id = der.sequence(der.oid(PBES2), der.sequence(
+            der.sequence(der.oid(PBKDF2), der.sequence(
+                der.octets(salt), der.integer(ITERATIONS), der.integer(32),
+                der.sequence(der.oid("1.2.840.113549.2.9"), der.null()))),
+            der.sequence(der.oid("2.16.840.1.101.3.4.1.42"), der.octets(iv))))
+        name, block = "aes", 16
+    enc = _cipher(name, key, iv).encryptor()
+    return algorithm_id, enc.update(_pad(data, block)) + enc.finalize()
+
+
+def encrypt_pkcs8(pkcs8: bytes, password: str, legacy: bool = False) -> bytes:
+    """An EncryptedPrivateKeyInfo holding `pkcs8`."""
+    algorithm_id, ciphertext = encrypt(pkcs8, password, legacy)
+    return der.sequence(algorithm_id, der.octets(ciphertext))
+
+
+def decrypt_pkcs8(epki: bytes, password: str) -> bytes:
+    """The PKCS#8 (or Java's secret-key PKCS#8) inside an EncryptedPrivateKeyInfo."""
+    algorithm_id, data = der.fields(der.decode(epki, der.SEQUENCE), der.SEQUENCE, der.OCTET_STRING)[:2]
+    return decrypt(algorithm_id, data, password)
+
+
+def mac(digest: str, password: str, salt: bytes, iterations: int, data: bytes) -> bytes:
+    """PKCS#12's password MAC (HmacPBESHA256 and friends in Java's names)."""
+    size = hashlib.new(digest).digest_size
+    key = kdf_pkcs12(digest, password, salt, _check_iterations(iterations), 3, size)
+    return hmac.new(key, data, digest).digest()
+
+
+def new_salt() -> bytes:
+    return os.urandom(_SALT)
