@@ -1,8 +1,9 @@
 """Facts about X.509 certificates, read with cryptography, as Java reports them.
 
 Real stores hold certificates strict parsers frown on: the JDK's cacerts has
-roots with serial number 0, which cryptography loads with a deprecation
-warning. Those are read quietly here, since Java reads them without a word.
+roots with serial number 0, and cryptography warns about them wherever it
+touches one (parsing, the serial, the extensions). Java reads them without
+a word, so that one warning is silenced for the whole process.
 """
 
 import hashlib
@@ -19,16 +20,17 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from .errors import JkstoolError
 
+warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
+                        category=CryptographyDeprecationWarning)
+
 
 @lru_cache(maxsize=4096)
 def load(data: bytes) -> x509.Certificate:
-    """Parse DER, quietly accepting what Java accepts (serial number 0)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-            return x509.load_der_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
     except ValueError as e:
         raise JkstoolError(f"a certificate cannot be parsed ({e})") from None
+
 
 
 def sha256(data: bytes) -> str:

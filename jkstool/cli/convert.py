@@ -9,6 +9,7 @@ from . import output, passwords
 from .options import Debug, DestStorePass, DestStoreType, Force, KeyPass, StorePass
 
 EXAMPLE = """
+
 Example:
 
     jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS

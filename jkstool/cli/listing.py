@@ -10,6 +10,7 @@ from . import output, passwords
 from .options import Debug, Json, StorePass, Verbose
 
 EXAMPLE = """
+
 Example:
 
     jkstool list server.keystore.jks --storepass env:STOREPASS

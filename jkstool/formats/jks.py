@@ -14,6 +14,7 @@ SHA-1 digest over password (UTF-16BE) + "Mighty Aphrodite" + everything before.
 import hashlib
 import struct
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from .. import der
@@ -81,7 +82,11 @@ def _date(millis: int) -> datetime | None:
 
 
 def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
-    """Read a JKS or JCEKS store; with no password, its certificates only, unverified."""
+    """Read a JKS or JCEKS store; with no password, its certificates only, unverified.
+
+    As in Java, the integrity check comes first and keys are decrypted after
+    it, so a wrong store password is reported as such.
+    """
     kind = "JKS" if data[:4] == JKS_MAGIC else "JCEKS"
     reader = _Reader(data)
     try:
@@ -90,8 +95,7 @@ def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
         if version not in (1, 2):
             raise JkstoolError(f"unsupported {kind} version {version}",
                                "re-create the store with a current keytool")
-        entries = [_read_entry(reader, kind, version, key_password)
-                   for _ in range(reader.u32())]
+        raw = [_read_entry(reader, kind, version) for _ in range(reader.u32())]
         body_end = reader.pos
         digest = reader.take(20)
     except (IndexError, struct.error, UnicodeError):
@@ -101,8 +105,11 @@ def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
     if password is not None and _keyed_digest(password, data[:body_end]) != digest:
         raise wrong_password()
     store = Store()
-    for entry in entries:
-        store.add(entry)
+    for entry, protected in raw:
+        try:
+            store.add(_opened(entry, protected, key_password, kind))
+        except JkstoolError as e:
+            raise e.at(alias=entry.alias) from None
     return Loaded(kind, store, verified=password is not None)
 
 
@@ -114,24 +121,30 @@ def _read_cert(reader: _Reader, version: int) -> bytes:
     return data
 
 
-def _read_entry(reader: _Reader, kind: str, version: int, key_password):
+def _read_entry(reader: _Reader, kind: str, version: int):
+    """One entry, its key still protected: (entry without key, protected key or sealed object)."""
     tag = reader.u32()
     alias = reader.utf().lower()  # Java lowercases aliases as it loads them
     created = _date(reader.i64())
-    try:
-        if tag == _PRIVATE_KEY:
-            protected = reader.blob()
-            chain = tuple(_read_cert(reader, version) for _ in range(reader.u32()))
-            key = None if key_password is None else _unprotect(protected, key_password, kind)
-            return PrivateKeyEntry(alias, key, chain, created)
-        if tag == _TRUSTED_CERT:
-            return TrustedCertEntry(alias, _read_cert(reader, version), created)
-        if tag == _SECRET_KEY and kind == "JCEKS":
-            algorithm, key = _read_sealed_key(reader, key_password)
-            return SecretKeyEntry(alias, algorithm, key, created)
-    except JkstoolError as e:
-        raise e.at(alias=alias) from None
+    if tag == _PRIVATE_KEY:
+        protected = reader.blob()
+        chain = tuple(_read_cert(reader, version) for _ in range(reader.u32()))
+        return PrivateKeyEntry(alias, None, chain, created), protected
+    if tag == _TRUSTED_CERT:
+        return TrustedCertEntry(alias, _read_cert(reader, version), created), None
+    if tag == _SECRET_KEY and kind == "JCEKS":
+        return SecretKeyEntry(alias, None, None, created), _read_sealed_object(reader, kind)
     raise damaged(kind)
+
+
+def _opened(entry, protected, key_password: str | None, kind: str):
+    """The entry with its key decrypted, when a key password is given."""
+    if protected is None or key_password is None:
+        return entry
+    if isinstance(entry, PrivateKeyEntry):
+        return replace(entry, key=_unprotect(protected, key_password, kind))
+    algorithm, key = _unseal(protected, key_password)
+    return replace(entry, algorithm=algorithm, key=key)
 
 
 def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
@@ -165,20 +178,23 @@ def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
     raise JkstoolError(f"unsupported key protection algorithm {algorithm}")
 
 
-def _read_sealed_key(reader: _Reader, password: str | None) -> tuple[str | None, bytes | None]:
-    """A JCEKS secret key: a serialized javax.crypto.SealedObject, read through pyjks."""
+def _read_sealed_object(reader: _Reader, kind: str):
+    """A JCEKS secret key: a serialized javax.crypto.SealedObject, parsed by pyjks."""
     import jks
     try:
-        entry, reader.pos = jks.KeyStore._read_secret_key(reader.data, reader.pos, "jceks")
+        sealed, reader.pos = jks.KeyStore._read_secret_key(reader.data, reader.pos, "jceks")
     except Exception:  # javaobj raises a wide range of errors on damaged input
-        raise damaged("JCEKS") from None
-    if password is None:
-        return None, None
+        raise damaged(kind) from None
+    return sealed
+
+
+def _unseal(sealed, password: str) -> tuple[str, bytes]:
+    import jks
     try:
-        entry.decrypt(password)
+        sealed.decrypt(password)
     except (jks.util.DecryptionFailureException, ValueError):
         raise wrong_key_password() from None
-    return entry.algorithm, bytes(entry.key)
+    return sealed.algorithm, bytes(sealed.key)
 
 
 def dump(store: Store, password: str) -> bytes:

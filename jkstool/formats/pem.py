@@ -155,7 +155,7 @@ def _assemble(keys, certs: list[_Block]) -> Store:
     for entry in entries:
         alias = entry.alias
         if not alias or alias.lower() in taken:
-            alias = alias_for(entry.chain[0], taken) if entry.certificates else "key"
+            alias = alias_for(entry.certificates[0], taken) if entry.certificates else "key"
         taken.add(alias.lower())
         store.add(_renamed(entry, alias))
     return store

@@ -343,10 +343,11 @@ def dump(store: Store, password: str, legacy: bool = False) -> bytes:
 
 
 def key_ids(store: Store) -> dict[str, bytes]:
-    """A unique "Time <millis>" localKeyId for each key entry, from its creation date.
+    """A "Time <millis>" localKeyId for each key entry, from its creation date.
 
-    Entries made in the same millisecond would share an id, and OpenSSL pairs
-    keys with certificates by id alone: such ties move one millisecond on.
+    Private keys made in the same millisecond would share an id, and OpenSSL
+    pairs keys with certificates by id alone: such ties move one millisecond
+    on. (Secret keys pair with nothing, so they keep their date exactly.)
     """
     now = int(datetime.now(timezone.utc).timestamp() * 1000)
     ids, taken = {}, set()
@@ -354,9 +355,10 @@ def key_ids(store: Store) -> dict[str, bytes]:
         if isinstance(entry, TrustedCertEntry):
             continue
         millis = int(entry.created.timestamp() * 1000) if entry.created else now
-        while millis in taken:
-            millis += 1
-        taken.add(millis)
+        if isinstance(entry, PrivateKeyEntry):
+            while millis in taken:
+                millis += 1
+            taken.add(millis)
         ids[entry.alias.lower()] = f"Time {millis}".encode()
     return ids
 

@@ -1,0 +1,104 @@
+"""Fixtures for tests that check jkstool against the real JDK and OpenSSL.
+
+Java is the ground truth: when it is missing, these tests skip on a
+developer's machine but fail in CI (CI=true), so interop is never skipped
+silently where it counts.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def _need(tool: str, found):
+    if found:
+        return found
+    message = f"{tool} is not installed"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, and CI must run the interop tests (.ci/run installs it)")
+    pytest.skip(message)
+
+
+def _java_bin(name: str) -> str | None:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / name).exists():
+        return str(Path(home) / "bin" / name)
+    return shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def keytool():
+    path = _need("keytool", _java_bin("keytool"))
+
+    def run(*args, password="changeit", check=True):
+        result = subprocess.run([path, *map(str, args), "-storepass", password],
+                                capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise AssertionError(f"keytool {' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
+        return result
+    return run
+
+
+@pytest.fixture(scope="session")
+def keytool_inventory(keytool):
+    """What `keytool -list -v` shows: {alias: (entry type, (sha256 of each certificate, in order))}."""
+    def inventory(path, password="changeit"):
+        out = keytool("-list", "-v", "-keystore", path, password=password).stdout
+        entries = {}
+        for block in re.split(r"\n(?=Alias name: )", out):
+            alias = re.search(r"^Alias name: (.*)$", block, re.M)
+            if not alias:
+                continue
+            kind = re.search(r"^Entry type: (.*)$", block, re.M).group(1)
+            prints = tuple(p.replace(":", "").lower()
+                           for p in re.findall(r"^\s*SHA256: ([0-9A-F:]+)$", block, re.M))
+            entries[alias.group(1)] = (kind, prints)
+        return entries
+    return inventory
+
+
+@pytest.fixture(scope="session")
+def java_inventory(tmp_path_factory):
+    """What Java's KeyStore API sees, keys decrypted and checked (tests/java/KeyStoreInventory.java)."""
+    javac = _need("javac", _java_bin("javac"))
+    java = _java_bin("java")
+    classes = tmp_path_factory.mktemp("java-classes")
+    subprocess.run([javac, "-d", classes, HERE / "java" / "KeyStoreInventory.java"], check=True)
+
+    def inventory(*paths, password="changeit"):
+        result = subprocess.run([java, "-cp", classes, "KeyStoreInventory", *map(str, paths)],
+                                input=password + "\n", capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        found = {}
+        for line in result.stdout.splitlines():
+            path, alias, kind, prints, detail = line.split("|")
+            found.setdefault(path, {})[alias] = (kind, tuple(filter(None, prints.split(","))), detail)
+        return found
+    return inventory
+
+
+@pytest.fixture(scope="session")
+def openssl():
+    path = _need("openssl", shutil.which("openssl"))
+
+    def run(*args, input=None, check=True):
+        result = subprocess.run([path, *map(str, args)], capture_output=True, input=input)
+        if check and result.returncode != 0:
+            raise AssertionError(f"openssl {' '.join(map(str, args))} failed:\n{result.stderr.decode()}")
+        return result
+    return run
+
+
+@pytest.fixture(scope="session")
+def cacerts():
+    """The JDK's own cacerts: a real-world store of public roots."""
+    keytool = _need("keytool", _java_bin("keytool"))
+    home = Path(os.path.realpath(keytool)).parent.parent
+    path = home / "lib" / "security" / "cacerts"
+    return _need("the JDK's cacerts", path if path.exists() else None)

@@ -1,0 +1,72 @@
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.security.Key;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * What Java itself sees in keystores: one line per entry,
+ * "path|alias|kind|sha256,sha256,...|detail".
+ *
+ * For a private key the detail is "key-ok" when Java decrypts the key and a
+ * signature made with it verifies with the leaf certificate; for a secret
+ * key, its algorithm, size in bits and the SHA-256 of its bytes. The store
+ * password comes on stdin (one line), never on the command line.
+ */
+public class KeyStoreInventory {
+    public static void main(String[] args) throws Exception {
+        char[] password = new BufferedReader(new InputStreamReader(System.in)).readLine().toCharArray();
+        for (String path : args) {
+            KeyStore ks = KeyStore.getInstance(new File(path), password);
+            List<String> aliases = Collections.list(ks.aliases());
+            Collections.sort(aliases);
+            for (String alias : aliases) {
+                System.out.println(path + "|" + alias + "|" + describe(ks, alias, password));
+            }
+        }
+    }
+
+    static String describe(KeyStore ks, String alias, char[] password) throws Exception {
+        if (ks.isCertificateEntry(alias)) {
+            return "trusted-cert|" + sha256(ks.getCertificate(alias).getEncoded()) + "|";
+        }
+        Key key = ks.getKey(alias, password);
+        if (key instanceof PrivateKey) {
+            Certificate[] chain = ks.getCertificateChain(alias);
+            List<String> prints = new ArrayList<>();
+            for (Certificate c : chain) prints.add(sha256(c.getEncoded()));
+            return "private-key|" + String.join(",", prints) + "|" + check((PrivateKey) key, chain[0]);
+        }
+        return "secret-key||" + key.getAlgorithm() + " " + key.getEncoded().length * 8 + " "
+                + sha256(key.getEncoded());
+    }
+
+    static String check(PrivateKey key, Certificate leaf) throws Exception {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> key.getAlgorithm();
+        };
+        byte[] probe = "jkstool".getBytes();
+        Signature signer = Signature.getInstance(algorithm);
+        signer.initSign(key);
+        signer.update(probe);
+        byte[] signature = signer.sign();
+        Signature verifier = Signature.getInstance(algorithm);
+        verifier.initVerify(leaf.getPublicKey());
+        verifier.update(probe);
+        return verifier.verify(signature) ? "key-ok" : "key-mismatch";
+    }
+
+    static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}
