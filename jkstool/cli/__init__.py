@@ -35,6 +35,7 @@ def _version(value: bool) -> None:
 def _main(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False):
     """Build, inspect, convert and check Java keystores and truststores for mutual TLS."""
+    output.reset()
 
 
 app.command("list")(output.guarded(list_command))

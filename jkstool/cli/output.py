@@ -16,6 +16,12 @@ from ..errors import JkstoolError
 _state = {"debug": False, "warned": set()}
 
 
+def reset() -> None:
+    """Forget --debug and the warnings given: one state per invocation."""
+    _state["debug"] = False
+    _state["warned"].clear()
+
+
 def enable_debug(value: bool) -> bool:
     if value:
         _state["debug"] = True

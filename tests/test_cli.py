@@ -1,0 +1,300 @@
+"""The command line as users meet it: output, exit codes, passwords, errors, files on disk."""
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+from helpers import FIXTURES, PASSWORD, run, sample_store
+
+from jkstool import files, formats
+
+ENV = {"JKSTOOL_STOREPASS": PASSWORD}
+
+
+@pytest.fixture
+def jks_store(tmp_path):
+    path = tmp_path / "server.keystore.jks"
+    files.write_store(path, sample_store(), "jks", PASSWORD)
+    return path
+
+
+def one_error_line(result, *fragments):
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert str(fragment) in lines[0]
+    return lines[0]
+
+
+# -- list ------------------------------------------------------------------------
+
+def test_list_table(jks_store):
+    result = run("list", jks_store, env=ENV)
+    assert result.exit_code == 0, result.stderr
+    header, rule, *rows = result.stdout.splitlines()
+    assert header.split() == ["alias", "kind", "subject", "issuer", "not", "after", "days", "left",
+                              "key", "sha256"]
+    assert sorted(r.split()[0] for r in rows) == ["key-ec", "key-ed25519", "key-rsa", "partner", "root"]
+    assert re.search(r"key-rsa\s+private-key\s+CN=key-rsa.example.test\s+CN=Test Issuing CA\s+"
+                     r"\S+Z\s+36[45]\s+RSA 2048\s+[0-9a-f]{64}", result.stdout)
+    assert result.stderr == "JKS store, 5 entries\n"
+
+
+def test_list_json_has_the_documented_keys(jks_store):
+    result = run("list", jks_store, "--json", env=ENV)
+    data = json.loads(result.stdout)
+    assert data["type"] == "JKS"
+    entry = next(e for e in data["entries"] if e["alias"] == "key-ec")
+    assert set(entry) == {"alias", "kind", "created", "certificates"}
+    assert entry["kind"] == "private-key" and entry["created"] == "2026-01-02T03:04:06Z"
+    assert [c["subject"] for c in entry["certificates"]] == [
+        "CN=key-ec.example.test", "CN=Test Issuing CA", "CN=Test Root CA"]
+    cert = entry["certificates"][0]
+    assert set(cert) == {"subject", "issuer", "serial", "not_before", "not_after", "sha256",
+                         "key_algorithm", "key_size"}
+    assert re.fullmatch(r"[0-9a-f]{64}", cert["sha256"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", cert["not_after"])
+    assert (cert["key_algorithm"], cert["key_size"]) == ("EC", 256)
+    assert [e["kind"] for e in data["entries"] if e["alias"] == "root"] == ["trusted-cert"]
+
+
+def test_list_json_secret_key(tmp_path):
+    path = tmp_path / "s.p12"
+    files.write_store(path, sample_store(("ec",), secret=True), "pkcs12", PASSWORD)
+    data = json.loads(run("list", path, "--json", env=ENV).stdout)
+    secret = next(e for e in data["entries"] if e["kind"] == "secret-key")
+    assert secret["certificates"] == [] and secret["alias"] == "secret"
+
+
+def test_list_verbose_shows_each_certificate_in_full(jks_store):
+    out = run("list", jks_store, "-v", env=ENV).stdout
+    block = out.split("Alias: key-rsa")[1].split("Alias:")[0]
+    assert "Chain length: 3" in block
+    assert block.index("Certificate [1]") < block.index("Certificate [2]") < block.index("Certificate [3]")
+    for line in ("Subject alt names: DNS:key-rsa.example.test", "Extended key usage: serverAuth",
+                 "Basic constraints: CA:false", "Subject key id: ", "Authority key id: "):
+        assert line in block
+
+
+def test_list_jks_without_password_warns_and_lists(jks_store):
+    result = run("list", jks_store)
+    assert result.exit_code == 0
+    assert "integrity was not checked" in result.stderr
+    assert result.stdout.count("private-key") == 3
+
+
+def test_list_pkcs12_without_password_says_it_needs_one(tmp_path):
+    path = tmp_path / "x.p12"
+    files.write_store(path, sample_store(), "pkcs12", PASSWORD)
+    one_error_line(run("list", path), path, "a password is needed")
+
+
+@pytest.mark.parametrize("fixture", ["jdk17-keytool.p12", "jdk17-keytool.jks"])
+def test_list_wrong_password(fixture):
+    path = FIXTURES / fixture
+    one_error_line(run("list", path, "--storepass", "env:P", env={"P": "wrong"}), path,
+                   "wrong password, or the store is damaged: its integrity check failed")
+
+
+# -- password sources ------------------------------------------------------------------
+
+def test_password_sources(jks_store, tmp_path):
+    secret_file = tmp_path / "pw"
+    secret_file.write_text(PASSWORD + "\nignored second line\n")
+    for args, env in [(["--storepass", "env:MYPASS"], {"MYPASS": PASSWORD}),
+                      (["--storepass", f"file:{secret_file}"], {}),
+                      ([], ENV)]:
+        result = run("list", jks_store, *args, env=env)
+        assert result.exit_code == 0 and result.stderr == "JKS store, 5 entries\n", result.stderr
+
+
+@pytest.mark.parametrize("value", [PASSWORD, f"pass:{PASSWORD}"])
+def test_password_on_the_command_line_warns_once(jks_store, value):
+    result = run("list", jks_store, "--storepass", value)
+    assert result.exit_code == 0
+    assert result.stderr.count("visible to other local users") == 1
+
+
+def test_password_source_errors(jks_store, tmp_path):
+    one_error_line(run("list", jks_store, "--storepass", "env:NOT_SET_ANYWHERE"), "NOT_SET_ANYWHERE")
+    missing = tmp_path / "nope.txt"
+    one_error_line(run("list", jks_store, "--storepass", f"file:{missing}"), missing)
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+def _bad_inputs(tmp_path):
+    good = formats.dump(sample_store(), "jks", PASSWORD)
+    p12 = formats.dump(sample_store(), "pkcs12", PASSWORD)
+    cases = {
+        "missing": (None, "no such file"),
+        "empty": (b"", "the file is empty"),
+        "garbage": (b"\x01\x02 this is no keystore " * 20, "not a keystore"),
+        "truncated.jks": (good[: len(good) // 2], "truncated or damaged"),
+        "truncated.p12": (p12[: len(p12) - 40], "truncated or damaged"),
+        "flipped.jks": (good[:-30] + bytes([good[-30] ^ 1]) + good[-29:], "integrity check failed"),
+        "folder": ("dir", "is a folder"),
+    }
+    paths = {}
+    for name, (data, message) in cases.items():
+        path = tmp_path / name
+        if data == "dir":
+            path.mkdir()
+        elif data is not None:
+            path.write_bytes(data)
+        paths[name] = (path, message)
+    return paths
+
+
+def test_bad_input_is_one_clear_line(tmp_path):
+    for name, (path, message) in _bad_inputs(tmp_path).items():
+        one_error_line(run("list", path, env=ENV), path, message)
+
+
+def test_bad_input_leaves_the_destination_untouched(tmp_path):
+    dest = tmp_path / "dest.p12"
+    dest.write_bytes(b"precious")
+    for name, (path, message) in _bad_inputs(tmp_path).items():
+        one_error_line(run("convert", path, dest, "--force", env=ENV), path)
+        assert dest.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("dest")) == ["dest.p12"]
+
+
+def test_unexpected_failure_is_one_line_unless_debug(jks_store, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+    monkeypatch.setattr(formats, "load", boom)
+    line = one_error_line(run("list", jks_store, env=ENV), "unexpected RuntimeError: simulated bug")
+    assert "--debug" in line
+    result = run("list", jks_store, "--debug", env=ENV)
+    assert isinstance(result.exception, RuntimeError)
+
+
+# -- convert -------------------------------------------------------------------------------
+
+def test_convert_jks_to_pkcs12_and_pem(jks_store, tmp_path):
+    for name, kind in [("out.p12", "PKCS12"), ("out.pem", "PEM"), ("out.bin", "JKS")]:
+        dest = tmp_path / name
+        result = run("convert", jks_store, dest, env=ENV)
+        assert result.exit_code == 0, result.stderr
+        assert f"wrote {dest} ({kind}, 5 entries from JKS" in result.stderr
+        assert formats.detect(dest.read_bytes()) == kind
+        assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+
+
+def test_convert_store_type_and_dest_password(jks_store, tmp_path):
+    dest = tmp_path / "out.keystore"
+    result = run("convert", jks_store, dest, "--store-type", "pkcs12", "--dest-storepass", "env:NEW",
+                 env={**ENV, "NEW": "new-password"})
+    assert result.exit_code == 0, result.stderr
+    assert files.read_store(dest, "new-password").store["key-rsa"].key == \
+        files.read_store(jks_store, PASSWORD).store["key-rsa"].key
+
+
+def test_convert_refuses_to_replace_without_force(jks_store, tmp_path):
+    dest = tmp_path / "out.p12"
+    dest.write_bytes(b"old bytes")
+    one_error_line(run("convert", jks_store, dest, env=ENV), dest, "--force")
+    assert dest.read_bytes() == b"old bytes"
+
+
+def test_convert_force_keeps_a_byte_exact_backup_and_the_mode(jks_store, tmp_path):
+    dest = tmp_path / "out.p12"
+    dest.write_bytes(b"old bytes")
+    dest.chmod(0o640)
+    result = run("convert", jks_store, dest, "--force", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    (backup,) = tmp_path.glob("out.p12.bak-*")
+    assert backup.read_bytes() == b"old bytes" and str(backup) in result.stderr
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o640
+    assert formats.detect(dest.read_bytes()) == "PKCS12"
+
+
+@pytest.mark.parametrize("target", ["out.jks", "out.pem"])
+def test_convert_refuses_a_secret_key_the_target_cannot_hold(tmp_path, target):
+    dest = tmp_path / target
+    line = one_error_line(run("convert", FIXTURES / "jdk17-keytool.p12", dest, env=ENV),
+                          dest, "alias 'secret'", "cannot hold a secret key")
+    assert "pkcs12" in line
+    assert not dest.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_convert_conflicting_flags_fail_before_any_work(jks_store, tmp_path):
+    one_error_line(run("convert", jks_store, tmp_path / "x.jks", "--legacy", env=ENV), "--legacy")
+    one_error_line(run("convert", jks_store, tmp_path / "x.p12", "--no-encrypt-key", env=ENV),
+                   "--no-encrypt-key")
+    assert list(tmp_path.iterdir()) == [jks_store]
+
+
+def test_convert_pem_without_key_encryption(jks_store, tmp_path):
+    dest = tmp_path / "out.pem"
+    assert run("convert", jks_store, dest, "--no-encrypt-key", env=ENV).exit_code == 0
+    text = dest.read_text()
+    assert text.count("BEGIN PRIVATE KEY") == 3 and "ENCRYPTED" not in text
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+
+
+def test_convert_truststore_only_gets_ordinary_mode(tmp_path):
+    source = tmp_path / "trust.pem"
+    store = sample_store(())
+    files.write_store(source, store, "pem", None)
+    dest = tmp_path / "trust.jks"
+    assert run("convert", source, dest, "--dest-storepass", "env:NEW", env={"NEW": "x"}).exit_code == 0
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o666 & ~_umask()
+
+
+def test_convert_encrypted_pem_key_without_password(tmp_path):
+    source = tmp_path / "k.pem"
+    files.write_store(source, sample_store(("ec",)), "pem", PASSWORD)
+    one_error_line(run("convert", source, tmp_path / "k.jks", env={"NEW": "x"}), "alias 'key-ec'",
+                   "encrypted")
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# -- secrets, atomicity, entry points ------------------------------------------------------------
+
+def test_passwords_and_keys_never_appear_in_output(tmp_path):
+    sentinel = "S3ntinel-Passw0rd"
+    store = sample_store(secret=True)
+    source = tmp_path / "s.p12"
+    files.write_store(source, store, "pkcs12", sentinel)
+    env = {"JKSTOOL_STOREPASS": sentinel}
+    outputs = [run("list", source, *flags, env=env) for flags in ([], ["-v"], ["--json"])]
+    outputs += [run("convert", source, tmp_path / "o.p12", env=env),
+                run("convert", source, tmp_path / "o.pem", env=env),
+                run("list", source, "--storepass", "env:WRONG", env={"WRONG": sentinel + "x"})]
+    secrets = [sentinel] + [e.key.hex() for e in store if e.kind != "trusted-cert"]
+    for result in outputs:
+        for secret in secrets:
+            assert secret not in result.stdout and secret not in result.stderr
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "store.jks"
+    path.write_bytes(b"old store")
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(Exception, match="free some disk space"):
+        files.write_store(path, sample_store(), "jks", PASSWORD)
+    assert path.read_bytes() == b"old store"
+    assert [p.name for p in tmp_path.iterdir()] == ["store.jks"]
+
+
+def test_python_m_and_version_and_help():
+    result = subprocess.run([sys.executable, "-m", "jkstool", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("jkstool ")
+    for command in ("list", "convert"):
+        assert "Example:" in run(command, "--help").stdout
