@@ -35,6 +35,12 @@ DIGESTS = {
 }
 DIGEST_OIDS = {name: oid for oid, name in DIGESTS.items()}
 
+# Names for what jkstool recognises but does not read, so errors can say what it is.
+KNOWN_UNSUPPORTED = {
+    "1.2.840.113549.1.12.1.1": "PBE-SHA1-RC4-128", "1.2.840.113549.1.12.1.2": "PBE-SHA1-RC4-40",
+    "1.2.840.113549.2.5": "MD5", "1.2.840.113549.1.5.14": "PBMAC1", "1.3.6.1.4.1.11591.4.11": "scrypt",
+}
+
 # What keytool 17 writes; the legacy form is Java's own "keystore.pkcs12.legacy".
 ITERATIONS = 10_000
 LEGACY_ITERATIONS = 50_000
@@ -140,7 +146,8 @@ def _decrypt_pbes2(params: bytes, password: str, data: bytes) -> bytes:
     kdf, scheme = der.fields(params, der.SEQUENCE, der.SEQUENCE)[:2]
     kdf_oid, kdf_params = der.fields(kdf, der.OID, der.SEQUENCE)[:2]
     if der.to_oid(kdf_oid) != PBKDF2:
-        raise UnsupportedPbe(f"key derivation {der.to_oid(kdf_oid)}")
+        name = der.to_oid(kdf_oid)
+        raise UnsupportedPbe(f"key derivation {KNOWN_UNSUPPORTED.get(name, name)}")
     parts = der.items(kdf_params)
     if len(parts) < 2 or parts[0][0] != der.OCTET_STRING or parts[1][0] != der.INTEGER:
         raise PbeError("bad PBKDF2 parameters")
@@ -182,7 +189,7 @@ def decrypt(algorithm_id: bytes, data: bytes, password: str) -> bytes:
     elif algorithm in (PBE_SHA1_3DES, PBE_SHA1_2DES, PBE_SHA1_RC2_40, PBE_SHA1_RC2_128):
         attempt = lambda pw: _decrypt_pkcs12_pbe(algorithm, params, pw, data)  # noqa: E731
     else:
-        raise UnsupportedPbe(f"encryption {algorithm}")
+        raise UnsupportedPbe(f"encryption {KNOWN_UNSUPPORTED.get(algorithm, algorithm)}")
     try:
         return attempt(password)
     except PbeError:
@@ -222,7 +229,12 @@ def encrypt_pkcs8(pkcs8: bytes, password: str, legacy: bool = False) -> bytes:
 def decrypt_pkcs8(epki: bytes, password: str) -> bytes:
     """The PKCS#8 (or Java's secret-key PKCS#8) inside an EncryptedPrivateKeyInfo."""
     algorithm_id, data = der.fields(der.decode(epki, der.SEQUENCE), der.SEQUENCE, der.OCTET_STRING)[:2]
-    return decrypt(algorithm_id, data, password)
+    plain = decrypt(algorithm_id, data, password)
+    try:
+        der.decode(plain, der.SEQUENCE)
+    except der.DerError:  # a wrong password that happened to leave valid padding
+        raise PbeError("bad decryption") from None
+    return plain
 
 
 def mac(digest: str, password: str, salt: bytes, iterations: int, data: bytes) -> bytes:

@@ -298,3 +298,24 @@ def test_python_m_and_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
     for command in ("list", "convert"):
         assert "Example:" in run(command, "--help").stdout
+
+
+def test_damaged_jceks_secret_key_is_one_line_in_a_real_process(tmp_path):
+    """javaobj, under pyjks, logs a multi-line state dump on a damaged sealed object."""
+    data = bytearray((FIXTURES / "jdk17-keytool.jceks").read_bytes())
+    start = data.index(b"com.sun.crypto.provider.SealedObjectForKeyProtector")
+    data[start + 60:start + 64] = b"\xff\xff\xff\xff"
+    path = tmp_path / "damaged.jceks"
+    path.write_bytes(bytes(data))
+    result = subprocess.run([sys.executable, "-m", "jkstool", "list", path], capture_output=True,
+                            text=True, env={**os.environ, **ENV})
+    assert result.returncode == 2
+    assert result.stderr == f"error: {path}: the JCEKS store is truncated or damaged " \
+                            "(restore it from a backup, or copy it again in binary mode)\n"
+
+
+def test_pem_with_a_broken_key_is_one_line(tmp_path):
+    path = tmp_path / "broken.pem"
+    path.write_text("-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n"
+                    "-----BEGIN CERTIFICATE-----\nnot base64 é\n-----END CERTIFICATE-----\n")
+    one_error_line(run("list", path), path)

@@ -155,3 +155,17 @@ def test_openssl_reads_jkstool_pem(tmp_path, openssl):
 def test_formats_detects_every_fixture():
     kinds = {p.suffix: formats.detect(p.read_bytes()) for p in KEYTOOL_FIXTURES}
     assert kinds == {".jks": "JKS", ".jceks": "JCEKS", ".p12": "PKCS12"}
+
+
+@pytest.mark.parametrize("options,message", [
+    (["-legacy", "-certpbe", "PBE-SHA1-RC4-128"], "unsupported PKCS12 protection: encryption PBE-SHA1-RC4-128"),
+    (["-macalg", "md5"], "unsupported PKCS12 integrity algorithm MD5"),
+], ids=["rc4", "md5-mac"])
+def test_unsupported_pkcs12_protection_is_named(tmp_path, openssl, options, message):
+    cert = tmp_path / "ca.pem"
+    files.write_store(cert, sample_store(()), "pem", None)
+    path = tmp_path / "odd.p12"
+    openssl("pkcs12", "-export", "-nokeys", "-in", cert, "-out", path, "-passout", "pass:x", *options)
+    result = run("list", path, "--storepass", "env:P", env={"P": "x"})
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {path}: {message} (")
+    assert len(result.stderr.splitlines()) == 1

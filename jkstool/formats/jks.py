@@ -179,8 +179,18 @@ def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
 
 
 def _read_sealed_object(reader: _Reader, kind: str):
-    """A JCEKS secret key: a serialized javax.crypto.SealedObject, parsed by pyjks."""
+    """A JCEKS secret key: a serialized javax.crypto.SealedObject, parsed by pyjks.
+
+    javaobj (under pyjks) logs a multi-line "state dump" on damaged input;
+    its logger is kept quiet, since the damage is reported as one line.
+    """
+    import logging
+
     import jks
+    quiet = logging.getLogger("javaobj")
+    quiet.propagate = False
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
     try:
         sealed, reader.pos = jks.KeyStore._read_secret_key(reader.data, reader.pos, "jceks")
     except Exception:  # javaobj raises a wide range of errors on damaged input

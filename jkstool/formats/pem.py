@@ -10,7 +10,6 @@ trusted entry.
 """
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass, field, replace
 
@@ -65,7 +64,7 @@ def _base64(block: _Block) -> bytes:
     body = block.text.split("-----", 2)[2].rsplit("-----END", 1)[0]
     try:
         return base64.b64decode("".join(body.split()), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or characters outside ASCII
         raise JkstoolError(f"a {block.label} block is not valid base64",
                            "the file was damaged: export it again") from None
 
@@ -102,18 +101,30 @@ def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
 def _private_key(block: _Block, password: str | None) -> bytes | None:
     """PKCS#8 DER of a key block; None when it is encrypted and no password was given."""
     if block.label == "PRIVATE KEY":
-        return _base64(block)
+        return _checked(_base64(block), block)
     encrypted = block.label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.text
     if encrypted and password is None:
         return None
     if block.label == "ENCRYPTED PRIVATE KEY":
         try:
-            return pbe.decrypt_pkcs8(_base64(block), password)
+            return _checked(pbe.decrypt_pkcs8(_base64(block), password), block)
         except pbe.PbeError:
             raise wrong_key_password(block.name) from None
         except (pbe.UnsupportedPbe, der.DerError):
             pass  # schemes only OpenSSL knows (scrypt, ...): cryptography reads them below
     return _via_cryptography(block, password if encrypted else None)
+
+
+def _checked(pkcs8: bytes, block: _Block) -> bytes:
+    """`pkcs8`, once cryptography has parsed it: a broken key must not reach a keystore."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+    try:
+        load_der_private_key(pkcs8, None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise JkstoolError(f"a {block.label} block does not hold a valid private key",
+                           "check that the file holds an unbroken PEM key", alias=block.name) from None
+    return pkcs8
 
 
 def _via_cryptography(block: _Block, password: str | None) -> bytes:

@@ -112,7 +112,8 @@ def _check_mac(mac_data: bytes, password: str, auth_data: bytes) -> None:
     algorithm_id, expected = der.fields(digest_info, der.SEQUENCE, der.OCTET_STRING)
     algorithm = der.to_oid(der.fields(algorithm_id, der.OID)[0])
     if algorithm not in pbe.DIGESTS:
-        raise JkstoolError(f"unsupported PKCS12 integrity algorithm {algorithm}",
+        name = pbe.KNOWN_UNSUPPORTED.get(algorithm, algorithm)
+        raise JkstoolError(f"unsupported PKCS12 integrity algorithm {name}",
                            "export the store again with an HMAC-SHA256 MAC")
     digest = pbe.DIGESTS[algorithm]
     try:
@@ -148,7 +149,7 @@ def _read_content_info(info: bytes, password, bags: _Bags) -> None:
 
 def _unsupported(e: pbe.UnsupportedPbe) -> JkstoolError:
     return JkstoolError(f"unsupported PKCS12 protection: {e}",
-                        "export the store again with AES-256 (keytool 17's default)")
+                        "export the store again with AES-256, keytool 17's default")
 
 
 def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
