@@ -9,12 +9,12 @@ a word, so that one warning is silenced for the whole process.
 import hashlib
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 
@@ -37,30 +37,26 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def key_description(key) -> tuple[str, int | None, str | None]:
-    """(algorithm, size in bits, curve) of a public or private key."""
+def key_description(key) -> tuple[str, int | None]:
+    """(algorithm, size in bits) of a public or private key, in Java's names."""
     if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
-        return "RSA", key.key_size, None
+        return "RSA", key.key_size
     if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
-        return "EC", key.curve.key_size, key.curve.name
+        return "EC", key.curve.key_size
     if isinstance(key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)):
-        return "Ed25519", 255, None
+        return "Ed25519", 255
     if isinstance(key, (ed448.Ed448PublicKey, ed448.Ed448PrivateKey)):
-        return "Ed448", 448, None
+        return "Ed448", 448
     if isinstance(key, (dsa.DSAPublicKey, dsa.DSAPrivateKey)):
-        return "DSA", key.key_size, None
-    return type(key).__name__, None, None
+        return "DSA", key.key_size
+    return type(key).__name__, None
 
 
-def public_key_description(cert: x509.Certificate) -> tuple[str, int | None, str | None]:
+def public_key_description(cert: x509.Certificate) -> tuple[str, int | None]:
     try:
         return key_description(cert.public_key())
     except (ValueError, UnsupportedAlgorithm):  # a key type cryptography does not know
-        return cert.public_key_algorithm_oid.dotted_string, None, None
+        return cert.public_key_algorithm_oid.dotted_string, None
 
 
 def subject_of(cert: x509.Certificate) -> str:
@@ -83,17 +79,16 @@ class CertFacts:
     sha256: str
     key_algorithm: str
     key_size: int | None
-    curve: str | None
 
 
 def facts(data: bytes) -> CertFacts:
     cert = load(data)
-    algorithm, size, curve = public_key_description(cert)
+    algorithm, size = public_key_description(cert)
     return CertFacts(
         subject=subject_of(cert), issuer=issuer_of(cert),
         serial=format(cert.serial_number, "x"),
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        sha256=sha256(data), key_algorithm=algorithm, key_size=size, curve=curve)
+        sha256=sha256(data), key_algorithm=algorithm, key_size=size)
 
 
 def extension(cert: x509.Certificate, oid):
@@ -224,7 +219,7 @@ def extension_details(data: bytes) -> dict:
     return {
         "signature_algorithm": signature,
         "subject_alt_names": [_general_name(n) for n in san] if san is not None else None,
-        "extended_key_usage": [getattr(u, "_name", u.dotted_string) for u in eku] if eku is not None else None,
+        "extended_key_usage": None if eku is None else [getattr(u, "_name", u.dotted_string) for u in eku],
         "key_usage": usages,
         "basic_constraints": None if bc is None else {"ca": bc.ca, "path_length": bc.path_length},
         "subject_key_id": ski.hex() if ski else None,

@@ -99,7 +99,7 @@ def fields(content: bytes, *tags: int) -> list[bytes]:
     found = items(content)
     if len(found) < len(tags):
         raise DerError("too few fields")
-    for (tag, _), want in zip(found, tags):
+    for (tag, _), want in zip(found, tags, strict=False):
         if want is not None and tag != want:
             raise DerError(f"expected tag {want:#x}, found {tag:#x}")
     return [c for _, c in found]
@@ -154,7 +154,7 @@ def integer(value: int) -> bytes:
 
 
 def null() -> bytes:
-    return b"\x05\x00"
+    return encode(NULL, b"")
 
 
 def bmp_string(text: str) -> bytes:

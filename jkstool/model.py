@@ -5,9 +5,10 @@ DER), so a store read in one format and written in another carries them
 unchanged; parsing happens only where a command needs a certificate's facts.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Iterator, Union
+from typing import ClassVar
 
 from .errors import JkstoolError
 
@@ -58,7 +59,7 @@ class SecretKeyEntry:
         return ()
 
 
-Entry = Union[PrivateKeyEntry, TrustedCertEntry, SecretKeyEntry]
+Entry = PrivateKeyEntry | TrustedCertEntry | SecretKeyEntry
 
 
 class Store:
@@ -106,6 +107,7 @@ class Loaded:
     type: str
     """JKS, JCEKS, PKCS12 or PEM."""
     store: Store
-    verified: bool
-    """Whether a password checked the store's integrity (MAC or keyed digest)."""
+    verified: bool | None
+    """Whether a password checked the store's integrity (MAC or keyed digest);
+    None for PEM, which has no integrity check."""
     warnings: list[str] = field(default_factory=list)

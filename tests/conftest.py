@@ -40,7 +40,8 @@ def keytool():
         result = subprocess.run([path, *map(str, args), "-storepass", password],
                                 capture_output=True, text=True)
         if check and result.returncode != 0:
-            raise AssertionError(f"keytool {' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
+            command = " ".join(map(str, args))
+            raise AssertionError(f"keytool {command} failed:\n{result.stdout}{result.stderr}")
         return result
     return run
 

@@ -153,14 +153,14 @@ def _bad_inputs(tmp_path):
 
 
 def test_bad_input_is_one_clear_line(tmp_path):
-    for name, (path, message) in _bad_inputs(tmp_path).items():
+    for path, message in _bad_inputs(tmp_path).values():
         one_error_line(run("list", path, env=ENV), path, message)
 
 
 def test_bad_input_leaves_the_destination_untouched(tmp_path):
     dest = tmp_path / "dest.p12"
     dest.write_bytes(b"precious")
-    for name, (path, message) in _bad_inputs(tmp_path).items():
+    for path, _ in _bad_inputs(tmp_path).values():
         one_error_line(run("convert", path, dest, "--force", env=ENV), path)
         assert dest.read_bytes() == b"precious"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("dest")) == ["dest.p12"]

@@ -158,7 +158,8 @@ def test_formats_detects_every_fixture():
 
 
 @pytest.mark.parametrize("options,message", [
-    (["-legacy", "-certpbe", "PBE-SHA1-RC4-128"], "unsupported PKCS12 protection: encryption PBE-SHA1-RC4-128"),
+    (["-legacy", "-certpbe", "PBE-SHA1-RC4-128"],
+     "unsupported PKCS12 protection: encryption PBE-SHA1-RC4-128"),
     (["-macalg", "md5"], "unsupported PKCS12 integrity algorithm MD5"),
 ], ids=["rc4", "md5-mac"])
 def test_unsupported_pkcs12_protection_is_named(tmp_path, openssl, options, message):

@@ -1,7 +1,7 @@
 """The options every command shares, declared once (see docs/conventions.md)."""
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,18 +16,18 @@ class StoreType(str, Enum):
     pem = "pem"
 
 
-StorePass = Annotated[Optional[str], typer.Option(
+StorePass = Annotated[str | None, typer.Option(
     "--storepass", metavar="PASSWORD",
     help=f"Password of the store being read or changed: {PASSWORD_HELP}. "
          "Default: $JKSTOOL_STOREPASS, else a prompt on a terminal.")]
-KeyPass = Annotated[Optional[str], typer.Option(
+KeyPass = Annotated[str | None, typer.Option(
     "--keypass", metavar="PASSWORD",
     help="Password of the store's key entries, if it differs from the store password "
          "($JKSTOOL_KEYPASS).")]
-DestStorePass = Annotated[Optional[str], typer.Option(
+DestStorePass = Annotated[str | None, typer.Option(
     "--dest-storepass", metavar="PASSWORD",
     help="Password of the store being written (default: the source's password).")]
-DestStoreType = Annotated[Optional[StoreType], typer.Option(
+DestStoreType = Annotated[StoreType | None, typer.Option(
     "--store-type", case_sensitive=False,
     help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else jks).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable snake_case keys).")]

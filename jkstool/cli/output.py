@@ -6,7 +6,6 @@ problem with the input; a traceback only with --debug.
 
 import functools
 import json
-import sys
 import traceback
 
 import typer
@@ -77,6 +76,3 @@ def guarded(command):
                  "traceback, and please report it)")
     return run
 
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()

@@ -8,7 +8,6 @@ key_password) -> Loaded`, `dump(store, password, ...) -> bytes`); only
 from ..errors import JkstoolError
 from ..model import Loaded, Store
 
-READ_TYPES = ("JKS", "JCEKS", "PKCS12", "PEM")
 WRITE_TYPES = {"jks": "JKS", "pkcs12": "PKCS12", "pem": "PEM"}
 _EXTENSIONS = {".jks": "jks", ".p12": "pkcs12", ".pfx": "pkcs12", ".pem": "pem"}
 

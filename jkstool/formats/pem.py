@@ -145,7 +145,7 @@ def _via_cryptography(block: _Block, password: str | None) -> bytes:
 
 
 def _assemble(keys, certs: list[_Block]) -> Store:
-    from ..certs import alias_for, build_chain, public_key_matches
+    from ..certs import alias_for, build_chain
     pool = [c.data for c in certs]
     used: set[int] = set()
     entries = []
@@ -154,7 +154,7 @@ def _assemble(keys, certs: list[_Block]) -> Store:
         if len(same_id) > 1:
             chain = tuple(certs[i].data for i in same_id)
         else:
-            leaf = same_id[0] if same_id else _leaf_for(pkcs8, certs, used, public_key_matches)
+            leaf = same_id[0] if same_id else _leaf_for(pkcs8, certs, used)
             chain = build_chain(certs[leaf].data, pool) if leaf is not None else ()
             same_id = [i for i, c in enumerate(certs) if c.data in chain and not c.trusted]
         used.update(same_id)
@@ -166,24 +166,33 @@ def _assemble(keys, certs: list[_Block]) -> Store:
     for entry in entries:
         alias = entry.alias
         if not alias or alias.lower() in taken:
-            alias = alias_for(entry.certificates[0], taken) if entry.certificates else "key"
+            alias = alias_for(entry.certificates[0], taken) if entry.certificates else _free("key", taken)
         taken.add(alias.lower())
         store.add(_renamed(entry, alias))
     return store
+
+
+def _free(base: str, taken) -> str:
+    n, alias = 1, base
+    while alias in taken:
+        n, alias = n + 1, f"{base}-{n + 1}"
+    return alias
 
 
 def _renamed(entry, alias):
     return entry if entry.alias == alias else replace(entry, alias=alias)
 
 
-def _leaf_for(pkcs8, certs, used, matches) -> int | None:
+def _leaf_for(pkcs8, certs, used) -> int | None:
     """The certificate of a key that came without localKeyID: by public key if it
     was decrypted, else the first certificate not yet taken."""
     free = [i for i, c in enumerate(certs) if i not in used and not c.trusted and not c.key_id]
     if pkcs8 is not None:
         from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        from ..certs import public_key_matches
         key = load_der_private_key(pkcs8, None)
-        return next((i for i in free if matches(key, certs[i].data)), None)
+        return next((i for i in free if public_key_matches(key, certs[i].data)), None)
     return free[0] if free else None
 
 

@@ -98,7 +98,7 @@ def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
             _check_mac(rest[0], password, auth_data)
             verified = True
         bags = _Bags(key_password)
-        for tag, info in der.items(der.decode(auth_data, der.SEQUENCE)):
+        for _, info in der.items(der.decode(auth_data, der.SEQUENCE)):
             _read_content_info(info, password, bags)
     except (der.DerError, IndexError):
         raise damaged("PKCS12") from None
@@ -155,7 +155,7 @@ def _unsupported(e: pbe.UnsupportedPbe) -> JkstoolError:
 def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
     if depth > _MAX_NESTING:
         raise der.DerError("safe contents nested too deeply")
-    for index, (tag, bag) in enumerate(der.items(der.decode(data, der.SEQUENCE))):
+    for index, (_, bag) in enumerate(der.items(der.decode(data, der.SEQUENCE))):
         parts = der.items(bag)
         if len(parts) < 2 or parts[0][0] != der.OID or parts[1][0] != der.context(0):
             raise der.DerError("bad SafeBag")
