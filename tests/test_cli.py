@@ -319,3 +319,57 @@ def test_pem_with_a_broken_key_is_one_line(tmp_path):
     path.write_text("-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n"
                     "-----BEGIN CERTIFICATE-----\nnot base64 é\n-----END CERTIFICATE-----\n")
     one_error_line(run("list", path), path)
+
+
+def _run_on_terminal(args, answer: str) -> str:
+    """Run jkstool with a real pseudo-terminal, answering its password prompt."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JKSTOOL_")}
+        os.execvpe(sys.executable, [sys.executable, "-m", "jkstool", *map(str, args)], env)
+    output, answered = b"", False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 20)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"Password of" in output:
+            os.write(fd, answer.encode() + b"\n")
+            answered = True
+    os.waitpid(pid, 0)
+    return output.decode(errors="replace")
+
+
+def test_list_prompts_on_a_terminal(jks_store):
+    text = _run_on_terminal(["list", jks_store], PASSWORD)
+    assert "Enter to skip the integrity check" in text and PASSWORD not in text
+    assert "key-rsa" in text and "integrity was not checked" not in text
+    skipped = _run_on_terminal(["list", jks_store], "")
+    assert "integrity was not checked" in skipped and "key-rsa" in skipped
+    wrong = _run_on_terminal(["list", jks_store], "wrong")
+    assert "integrity check failed" in wrong
+
+
+def test_a_layout_folders_storepass_file(tmp_path, monkeypatch):
+    from jkstool.cli import passwords
+    (tmp_path / "storepass").write_text("from-the-layout\n")
+    monkeypatch.delenv("JKSTOOL_STOREPASS", raising=False)
+    assert passwords.resolve(None, layout=tmp_path) == "from-the-layout"
+    monkeypatch.setenv("JKSTOOL_STOREPASS", "from-the-environment")
+    assert passwords.resolve(None, layout=tmp_path) == "from-the-environment"
+    assert passwords.resolve("env:JKSTOOL_STOREPASS", layout=tmp_path) == "from-the-environment"
+
+
+def test_convert_says_how_to_give_a_password_it_needs(tmp_path):
+    source = tmp_path / "plain.pem"
+    files.write_store(source, sample_store(("ec",)), "pem", None, encrypt_keys=False)
+    one_error_line(run("convert", source, tmp_path / "out.jks"), "needs a password", "--dest-storepass")
+    assert not (tmp_path / "out.jks").exists()
