@@ -140,3 +140,46 @@ def backup(path) -> Path:
         raise JkstoolError(f"cannot make a backup before replacing it ({e.strerror})",
                            path=str(path)) from None
     return target
+
+
+def write_all(items, replace: bool = False) -> list[Path]:
+    """Write several files as one change: all of them land, or none does.
+
+    `items` are (path, bytes, private). An existing file is replaced only with
+    `replace`, after a backup beside it; if any write fails, the files
+    written so far are removed or restored from their backups, and folders
+    made for them are removed again. Returns the backups kept.
+    """
+    items = [(Path(p), data, private) for p, data, private in items]
+    existing = [p for p, _, _ in items if p.exists()]
+    if existing and not replace:
+        raise JkstoolError("the file already exists", "give --force to replace it (a backup is kept)",
+                           path=str(existing[0]))
+    private_dirs = {folder for path, _, private in items if private
+                    for folder in (path.parent, *path.parent.parents)}
+    made_dirs, written, backups = [], [], {}
+    try:
+        for path, data, private in items:
+            for folder in reversed([path.parent, *path.parent.parents]):
+                if not folder.exists():
+                    folder.mkdir(mode=0o700 if folder in private_dirs else 0o777)
+                    made_dirs.append(folder)
+            if path.exists():
+                backups[path] = backup(path)
+            write_atomic(path, data, private)
+            written.append(path)
+    except BaseException:
+        for path in reversed(written):
+            if path in backups:
+                os.replace(backups.pop(path), path)
+            else:
+                _remove(path)
+        for kept in backups.values():
+            _remove(kept)
+        for folder in reversed(made_dirs):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        raise
+    return list(backups.values())

@@ -65,12 +65,37 @@ def keytool_inventory(keytool):
 
 
 @pytest.fixture(scope="session")
-def java_inventory(tmp_path_factory):
-    """What Java's KeyStore API sees, keys decrypted and checked (tests/java/KeyStoreInventory.java)."""
+def java_classes(tmp_path_factory):
+    """tests/java/*.java, compiled once per session: (java command, class folder)."""
     javac = _need("javac", _java_bin("javac"))
-    java = _java_bin("java")
     classes = tmp_path_factory.mktemp("java-classes")
-    subprocess.run([javac, "-d", classes, HERE / "java" / "KeyStoreInventory.java"], check=True)
+    subprocess.run([javac, "-d", classes, *sorted((HERE / "java").glob("*.java"))], check=True)
+    return _java_bin("java"), classes
+
+
+@pytest.fixture(scope="session")
+def handshake(java_classes):
+    """A real JSSE mutual-TLS handshake (tests/java/MutualTls.java): returns (ok, what each side saw).
+
+    Give a layout folder, or the four stores (server keystore, server truststore,
+    client keystore, client truststore)."""
+    java, classes = java_classes
+
+    def run(*stores, password="changeit", store_type="jks"):
+        if len(stores) == 1:
+            ext = {"jks": "jks", "pkcs12": "p12"}[store_type]
+            stores = [stores[0] / f"{name}.{ext}" for name in
+                      ("server.keystore", "server.truststore", "client.keystore", "client.truststore")]
+        result = subprocess.run([java, "-cp", classes, "MutualTls", *map(str, stores)],
+                                input=password + "\n", capture_output=True, text=True, timeout=60)
+        return result.returncode == 0, (result.stdout + result.stderr).strip()
+    return run
+
+
+@pytest.fixture(scope="session")
+def java_inventory(java_classes):
+    """What Java's KeyStore API sees, keys decrypted and checked (tests/java/KeyStoreInventory.java)."""
+    java, classes = java_classes
 
     def inventory(*paths, password="changeit"):
         result = subprocess.run([java, "-cp", classes, "KeyStoreInventory", *map(str, paths)],

@@ -11,6 +11,8 @@ import typer
 from .. import __version__
 from . import output
 from .convert import convert_command
+from .importca import import_ca_command
+from .initpair import init_pair_command
 from .listing import list_command
 
 app = typer.Typer(
@@ -40,6 +42,8 @@ def _main(version: Annotated[bool, typer.Option(
 
 app.command("list")(output.guarded(list_command))
 app.command("convert")(output.guarded(convert_command))
+app.command("init-pair")(output.guarded(init_pair_command))
+app.command("import-ca")(output.guarded(import_ca_command))
 
 
 def main() -> None:

@@ -1,0 +1,103 @@
+"""`jkstool import-ca`: trust CA certificates, idempotently."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, DestStoreType, Json, StorePass
+
+EXAMPLE = """
+
+Example:
+
+    jkstool import-ca server.truststore.jks partner-ca.pem --storepass env:STOREPASS
+"""
+
+
+def import_ca_command(
+    truststore: Annotated[Path, typer.Argument(help="The truststore to add to (created if missing).")],
+    certificates: Annotated[list[Path], typer.Argument(
+        help="PEM bundles or DER certificates (stores, with --from-store).", show_default=False)],
+    alias: Annotated[str | None, typer.Option(help="The alias, when importing one certificate.")] = None,
+    from_store: Annotated[bool, typer.Option(
+        help="Read CERTIFICATES as stores: their trusted certificates and the tops of their "
+             "key entries' chains.")] = False,
+    src_storepass: Annotated[str | None, typer.Option(
+        metavar="PASSWORD", help="Password of the --from-store stores (default: none; PKCS12 "
+                                 "stores usually need it).")] = None,
+    allow_leaf: Annotated[bool, typer.Option(
+        help="Trust a certificate that is not a CA (pinning a peer's own certificate).")] = False,
+    allow_expired: Annotated[bool, typer.Option(help="Trust an expired certificate.")] = False,
+    store_type: DestStoreType = None,
+    storepass: StorePass = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """Add CA certificates to a truststore; ones already there are reported, not added again."""
+    from .. import files, formats, trust
+    from ..model import Store
+    password = passwords.resolve(storepass, prompt=f"Password of {truststore}: ")
+    if truststore.exists():
+        loaded = files.read_store(truststore, password)
+        store, target = loaded.store, loaded.type.lower()
+        if target == "jceks":
+            output.fail(f"{truststore}: jkstool cannot write JCEKS (convert it to PKCS12 first: "
+                        "jkstool convert)")
+    else:
+        store = Store()
+        target = formats.type_for_path(truststore, store_type.value if store_type else None)
+    if target != "pem":
+        password = passwords.require(password, str(truststore))
+    candidates = [(str(path), cert) for path in certificates
+                  for cert in _certificates(path, from_store, src_storepass)]
+    result = trust.add_certificates(store, candidates, alias, allow_leaf, allow_expired)
+    for data, reason in result.skipped:
+        output.warn(f"skipped {_subject(data)}: {reason}")
+    if result.added:
+        files.write_store(truststore, store, target, password)
+    if json:
+        output.print_json({
+            "added": [_item(e.alias, e.cert) for e in result.added],
+            "present": [_item(e.alias, e.cert) for e in result.present],
+            "skipped": [{"subject": _subject(d), "sha256": sha256(d), "reason": r}
+                        for d, r in result.skipped]})
+    else:
+        rows = ([["added", e.alias, _subject(e.cert), sha256(e.cert)] for e in result.added]
+                + [["already trusted", e.alias, _subject(e.cert), sha256(e.cert)] for e in result.present]
+                + [["skipped", "", _subject(d), r] for d, r in result.skipped])
+        output.print_table(rows, ["status", "alias", "subject", "sha256 / reason"])
+    verb = f"added {len(result.added)}" if result.added else "added nothing, the file is unchanged"
+    output.info(f"{truststore}: {verb}; {len(result.present)} already trusted, "
+                f"{len(result.skipped)} skipped")
+
+
+import_ca_command.__doc__ += EXAMPLE
+
+
+def _subject(data: bytes) -> str:
+    from ..certs import load, subject_of
+    return subject_of(load(data))
+
+
+def sha256(data: bytes) -> str:
+    from ..certs import sha256 as digest
+    return digest(data)
+
+
+def _item(alias: str, data: bytes) -> dict:
+    return {"alias": alias, "subject": _subject(data), "sha256": sha256(data)}
+
+
+def _certificates(path: Path, from_store: bool, src_storepass) -> list[bytes]:
+    from .. import files, trust
+    from ..errors import JkstoolError
+    if from_store:
+        password = passwords.from_option(src_storepass, "--src-storepass") if src_storepass else None
+        return trust.certificates_of_store(files.read_store(path, password, keys=False).store)
+    try:
+        return trust.certificates_in(files.read_bytes(path))
+    except JkstoolError as e:
+        raise e.at(path=path) from None
+

@@ -1,0 +1,190 @@
+"""The four-store mutual-TLS layout that `init-pair` makes, and its manifest.
+
+    server.keystore   server key + chain       server.truststore  CA(s) that issue client certs
+    client.keystore   client key + chain       client.truststore  CA(s) that issue server certs
+
+The CA material goes to ca/, apart from what gets deployed, and layout.json
+records what later commands (renewal, more clients) need, without secrets.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import formats, pki
+from .model import PrivateKeyEntry, Store, TrustedCertEntry
+
+STORE_ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
+EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
+MANIFEST = "layout.json"
+STOREPASS_FILE = "storepass"
+
+
+def store_name(role: str, store_type: str) -> str:
+    """server-keystore -> server.keystore.jks (or .p12)."""
+    side, kind = role.split("-")
+    return f"{side}.{kind}.{EXTENSIONS[store_type]}"
+
+
+@dataclass
+class BroughtCA:
+    """A CA the user brings: it signs, but its files stay where they are."""
+
+    issuer: pki.Issuer
+    cert_path: str
+    key_path: str
+
+
+@dataclass
+class PairSpec:
+    """What `init-pair` was asked for; every default is init-pair's."""
+
+    store_type: str = "jks"
+    key_type: str = "ec-p256"
+    server_cn: str = "localhost"
+    client_cn: str = "client"
+    sans: list[str] | None = None
+    server_alias: str = "server"
+    client_alias: str = "client"
+    days: int = 397
+    ca_days: int = 3650
+    separate_cas: bool = False
+    shared_ca: BroughtCA | None = None
+    server_ca: BroughtCA | None = None
+    client_ca: BroughtCA | None = None
+
+    @property
+    def server_sans(self) -> list[str]:
+        return self.sans if self.sans else pki.default_sans(self.server_cn)
+
+    @property
+    def separate(self) -> bool:
+        return self.separate_cas or bool(self.server_ca or self.client_ca)
+
+    def planned_files(self) -> dict[str, str]:
+        """role -> path relative to the layout folder, for everything init-pair writes."""
+        files = {role: store_name(role, self.store_type) for role in STORE_ROLES}
+        if self.shared_ca is None and not self.separate:
+            files.update({"ca-cert": "ca/ca.pem", "ca-key": "ca/ca-key.pem"})
+        for side, brought in (("server", self.server_ca), ("client", self.client_ca)):
+            if self.separate and brought is None:
+                files.update({f"{side}-ca-cert": f"ca/{side}-ca.pem", f"{side}-ca-key": f"ca/{side}-ca-key.pem"})
+        files["manifest"] = MANIFEST
+        return files
+
+
+@dataclass
+class PlannedFile:
+    role: str
+    path: str
+    data: bytes = field(repr=False)
+    private: bool
+    alias: str | None = None
+    cert: object = None  # the certificate the summary shows (cryptography x509)
+
+
+def make_pair(spec: PairSpec, password: str, ca_password: str, generated_password: bool) -> list[PlannedFile]:
+    """Everything the layout's files hold, in memory, ready to be written together."""
+    files = spec.planned_files()
+    planned: list[PlannedFile] = []
+    cas = _certificate_authorities(spec, files, ca_password, planned)
+    leaves = {}
+    for side, cn, alias, sans in (("server", spec.server_cn, spec.server_alias, spec.server_sans),
+                                  ("client", spec.client_cn, spec.client_alias, [])):
+        key = pki.new_key(spec.key_type)
+        issuer = cas[side]
+        leaf = pki.issue(issuer, key.public_key(), cn, side, spec.days, sans)
+        leaves[side] = leaf
+        chain = tuple(pki.der(c) for c in (leaf, *issuer.certificates))
+        store = Store([PrivateKeyEntry(alias, pki.pkcs8(key), chain)])
+        planned.append(PlannedFile(f"{side}-keystore", files[f"{side}-keystore"],
+                                   formats.dump(store, spec.store_type, password), True, alias, leaf))
+    for side, peer in (("server", "client"), ("client", "server")):
+        anchor = cas[peer].root
+        alias = _anchor_alias(spec, peer)
+        store = Store([TrustedCertEntry(alias, pki.der(anchor))])
+        planned.append(PlannedFile(f"{side}-truststore", files[f"{side}-truststore"],
+                                   formats.dump(store, spec.store_type, password), False, alias, anchor))
+    manifest = _manifest(spec, files, cas, leaves, generated_password)
+    planned.append(PlannedFile("manifest", MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode(), False))
+    if generated_password:
+        planned.append(PlannedFile("storepass", STOREPASS_FILE, (password + "\n").encode(), True))
+    return planned
+
+
+def _anchor_alias(spec: PairSpec, side: str) -> str:
+    if not spec.separate:
+        return "ca"
+    return f"{side}-ca"
+
+
+def _certificate_authorities(spec, files, ca_password, planned) -> dict[str, pki.Issuer]:
+    """The issuer of each side's leaf; CAs made here are added to `planned`."""
+    if spec.shared_ca is not None:
+        return {"server": spec.shared_ca.issuer, "client": spec.shared_ca.issuer}
+    if not spec.separate:
+        ca = pki.new_ca(f"jkstool CA {_tag()}", spec.key_type, spec.ca_days)
+        _plan_ca(planned, "ca", files, ca, ca_password)
+        return {"server": ca, "client": ca}
+    cas = {}
+    for side, brought in (("server", spec.server_ca), ("client", spec.client_ca)):
+        if brought is not None:
+            cas[side] = brought.issuer
+        else:
+            cas[side] = pki.new_ca(f"jkstool {side.title()} CA {_tag()}", spec.key_type, spec.ca_days)
+            _plan_ca(planned, f"{side}-ca", files, cas[side], ca_password)
+    return cas
+
+
+def _tag() -> str:
+    """A short random tag, so CAs from different runs never share a subject (Java
+    matches issuers by name first)."""
+    import secrets
+    return secrets.token_hex(4)
+
+
+def _plan_ca(planned, role_prefix, files, ca: pki.Issuer, ca_password) -> None:
+    planned.append(PlannedFile(f"{role_prefix}-cert", files[f"{role_prefix}-cert"], pki.cert_pem(ca.cert),
+                               False, None, ca.cert))
+    planned.append(PlannedFile(f"{role_prefix}-key", files[f"{role_prefix}-key"],
+                               pki.key_pem(ca.key, ca_password), True))
+
+
+def _manifest(spec: PairSpec, files, cas, leaves, generated_password) -> dict:
+    """layout.json: what renewal and new clients need later. No secrets."""
+    from .certs import subject_of
+
+    def ca_record(side):
+        brought = spec.shared_ca or (spec.server_ca if side == "server" else spec.client_ca)
+        prefix = "ca" if not spec.separate else f"{side}-ca"
+        return {
+            "subject": subject_of(cas[side].cert),
+            "cert": brought.cert_path if brought else files[f"{prefix}-cert"],
+            "key": brought.key_path if brought else files[f"{prefix}-key"],
+            "brought": brought is not None,
+            "trust_anchor": subject_of(cas[side].root),
+        }
+
+    def side_record(side, alias, sans):
+        return {"alias": alias, "subject": subject_of(leaves[side]), "sans": sans, "profile": side,
+                "days": spec.days}
+
+    return {
+        "format": 1,
+        "store_type": spec.store_type,
+        "key_type": spec.key_type,
+        "files": {role.replace("-", "_"): files[role] for role in STORE_ROLES},
+        "server": side_record("server", spec.server_alias, spec.server_sans),
+        "client": side_record("client", spec.client_alias, []),
+        "trust_aliases": {"server_truststore": _anchor_alias(spec, "client"),
+                          "client_truststore": _anchor_alias(spec, "server")},
+        "cas": {"server": ca_record("server"), "client": ca_record("client"),
+                "separate": spec.separate},
+        "storepass_file": STOREPASS_FILE if generated_password else None,
+    }
+
+
+def write(folder: Path, planned: list[PlannedFile], replace: bool) -> list[Path]:
+    """Write the layout as one change (see files.write_all); returns the backups kept."""
+    from . import files
+    return files.write_all([(folder / f.path, f.data, f.private) for f in planned], replace)

@@ -1,0 +1,217 @@
+"""Keys and certificates for mutual TLS: a CA, and server and client leaves.
+
+The profiles are what Java and browsers expect. CA: basicConstraints CA:true
+(critical), keyCertSign and cRLSign. Server: its SANs (modern clients ignore
+the CN), EKU serverAuth, digitalSignature (+ keyEncipherment for RSA key
+exchange). Client: EKU clientAuth, digitalSignature. Every certificate has
+subject and authority key identifiers and a random positive serial of at
+most 20 bytes (RFC 5280).
+"""
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .errors import JkstoolError
+
+KEY_TYPES = ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")
+PROFILES = ("ca", "server", "client")
+BACKDATE = datetime.timedelta(hours=1)  # tolerate a peer whose clock is a little behind
+
+
+def new_key(key_type: str):
+    """A fresh private key of one of KEY_TYPES, from the OS's randomness."""
+    if key_type == "ec-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if key_type == "ec-p384":
+        return ec.generate_private_key(ec.SECP384R1())
+    if key_type.startswith("rsa-"):
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[4:]))
+    if key_type == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    raise JkstoolError(f"unknown key type {key_type!r}", f"use one of {', '.join(KEY_TYPES)}")
+
+
+def _digest(key):
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return None
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size > 256:
+        return hashes.SHA384()
+    return hashes.SHA256()
+
+
+def parse_san(text: str) -> x509.GeneralName:
+    """`DNS:name`, `IP:address`, `URI:uri` or `email:address`."""
+    kind, _, value = text.partition(":")
+    kind = kind.strip().lower()
+    if not value:
+        raise JkstoolError(f"--san {text!r} has no value", "write it as DNS:name, IP:address, URI:uri or email:address")
+    if kind == "dns":
+        return x509.DNSName(value)
+    if kind == "ip":
+        try:
+            return x509.IPAddress(ipaddress.ip_address(value))
+        except ValueError:
+            raise JkstoolError(f"--san {text!r} is not an IP address") from None
+    if kind == "uri":
+        return x509.UniformResourceIdentifier(value)
+    if kind == "email":
+        return x509.RFC822Name(value)
+    raise JkstoolError(f"--san {text!r} has an unknown type",
+                       "write it as DNS:name, IP:address, URI:uri or email:address")
+
+
+def san_text(name: x509.GeneralName) -> str:
+    prefix = {x509.DNSName: "DNS", x509.IPAddress: "IP", x509.UniformResourceIdentifier: "URI",
+              x509.RFC822Name: "email"}[type(name)]
+    return f"{prefix}:{name.value}"
+
+
+def default_sans(cn: str) -> list[str]:
+    """What a server called `cn` is dialled by: localhost gets its loopback addresses too."""
+    if cn == "localhost":
+        return ["DNS:localhost", "IP:127.0.0.1", "IP:::1"]
+    try:
+        return [f"IP:{ipaddress.ip_address(cn)}"]
+    except ValueError:
+        return [f"DNS:{cn}"]
+
+
+@dataclass
+class Issuer:
+    """A CA that can sign: its key, its certificate, and the chain above it (to the root)."""
+
+    key: object
+    cert: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @property
+    def certificates(self) -> tuple[x509.Certificate, ...]:
+        """The issuing CA, then its issuers up to the root."""
+        return (self.cert, *self.chain)
+
+    @property
+    def root(self) -> x509.Certificate:
+        return self.certificates[-1]
+
+
+def _name(cn: str, organization: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if organization:
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    return x509.Name(attributes)
+
+
+def _ski(cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    try:
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    except x509.ExtensionNotFound:
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(cert.public_key())
+
+
+def new_ca(cn: str, key_type: str, days: int, organization: str | None = "jkstool") -> Issuer:
+    """A self-signed root CA."""
+    key = new_key(key_type)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = _name(cn, organization)
+    cert = (x509.CertificateBuilder()
+            .subject_name(name).issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - BACKDATE)
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_key_usage(cert_sign=True), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
+                           critical=False)
+            .sign(key, _digest(key)))
+    return Issuer(key, cert)
+
+
+def _key_usage(signature=False, encipherment=False, cert_sign=False) -> x509.KeyUsage:
+    return x509.KeyUsage(digital_signature=signature, content_commitment=False,
+                         key_encipherment=encipherment, data_encipherment=False,
+                         key_agreement=False, key_cert_sign=cert_sign, crl_sign=cert_sign,
+                         encipher_only=False, decipher_only=False)
+
+
+def issue(issuer: Issuer, public_key, cn: str, profile: str, days: int,
+          sans: list[str] = ()) -> x509.Certificate:
+    """A certificate for `public_key` with `profile`'s extensions, capped at the issuer's expiry."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    not_after = min(now + datetime.timedelta(days=days), issuer.cert.not_valid_after_utc)
+    builder = (x509.CertificateBuilder()
+               .subject_name(_name(cn))
+               .issuer_name(issuer.cert.subject)
+               .public_key(public_key)
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - BACKDATE)
+               .not_valid_after(not_after)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+               .add_extension(_ski(issuer.cert), critical=False))
+    if profile == "ca":
+        builder = (builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .add_extension(_key_usage(cert_sign=True), critical=True))
+    else:
+        rsa_key = isinstance(public_key, rsa.RSAPublicKey)
+        eku = ExtendedKeyUsageOID.SERVER_AUTH if profile == "server" else ExtendedKeyUsageOID.CLIENT_AUTH
+        builder = (builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(_key_usage(signature=True, encipherment=rsa_key and profile == "server"),
+                                  critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([eku]), critical=False))
+    if sans:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([parse_san(s) for s in sans]), critical=False)
+    return builder.sign(issuer.key, _digest(issuer.key))
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def pkcs8(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def cert_pem(*certs: x509.Certificate) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+
+
+def key_pem(key, password: str | None) -> bytes:
+    """PKCS#8 PEM, encrypted (AES-256) unless `password` is None."""
+    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
+                  else serialization.NoEncryption())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+
+
+def load_issuer(cert_data: bytes, key_data: bytes, password: str | None) -> Issuer:
+    """A CA someone brings: its certificate first, then its issuers, and its key (PEM)."""
+    from . import certs as certs_module
+    try:
+        chain = x509.load_pem_x509_certificates(cert_data)
+    except ValueError:
+        raise JkstoolError("no PEM certificate in the CA certificate file",
+                           "give the issuing CA's certificate, then its issuers, in PEM") from None
+    try:
+        key = serialization.load_pem_private_key(key_data, password.encode() if password else None)
+    except TypeError:
+        raise JkstoolError("the CA key is encrypted", "give its password with --ca-keypass") from None
+    except ValueError:
+        raise JkstoolError("the CA key cannot be read: wrong --ca-keypass, or not a PEM private key",
+                           "check --ca-keypass and the file") from None
+    if not certs_module.public_key_matches(key, der(chain[0])):
+        raise JkstoolError("the CA key does not belong to the first certificate of the CA file",
+                           "give the issuing CA first, and its own key")
+    constraints = certs_module.extension(chain[0], x509.oid.ExtensionOID.BASIC_CONSTRAINTS)
+    if constraints is None or not constraints.ca:
+        raise JkstoolError("the CA certificate is not a CA (no basicConstraints CA:true)",
+                           "give a CA certificate; Java refuses leaves signed by a non-CA")
+    return Issuer(key, chain[0], tuple(chain[1:]))

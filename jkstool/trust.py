@@ -1,0 +1,117 @@
+"""Adding CA certificates to a truststore: idempotently, and refusing what should not be trusted.
+
+Pre-deploy scripts run `import-ca` on every deploy, so a certificate already
+trusted is reported, not added twice, and a run that adds nothing leaves the
+file untouched. A certificate that is not a CA, or has expired, is refused
+when it comes alone and skipped (with the reason) when it comes in a bundle:
+public bundles carry a few expired roots.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from cryptography.x509.oid import ExtensionOID
+
+from . import certs
+from .errors import JkstoolError
+from .model import PrivateKeyEntry, Store, TrustedCertEntry
+
+
+@dataclass
+class ImportResult:
+    added: list[TrustedCertEntry] = field(default_factory=list)
+    present: list[TrustedCertEntry] = field(default_factory=list)
+    skipped: list[tuple[bytes, str]] = field(default_factory=list)
+
+
+def certificates_in(data: bytes) -> list[bytes]:
+    """The certificates of a PEM bundle or a DER certificate file."""
+    from .formats import detect, pem
+    if pem.is_pem(data):
+        found = [e.cert for e in pem.load(data, None, None).store if isinstance(e, TrustedCertEntry)]
+        if not found:
+            raise JkstoolError("no certificate in this PEM file",
+                               "give a file with -----BEGIN CERTIFICATE----- blocks")
+        return found
+    try:
+        certs.load(data)
+        return [data]
+    except JkstoolError:
+        pass
+    try:
+        kind = detect(data)
+    except JkstoolError:
+        kind = None
+    if kind in ("JKS", "JCEKS", "PKCS12"):
+        raise JkstoolError(f"this is a {kind} store, not a certificate file",
+                           "give --from-store to import its trusted certificates")
+    raise JkstoolError("neither a PEM bundle nor a DER certificate",
+                       "give a CA certificate in PEM or DER")
+
+
+def certificates_of_store(store: Store) -> list[bytes]:
+    """A store's trusted certificates, and the top of each key entry's chain."""
+    found = []
+    for entry in store:
+        if isinstance(entry, TrustedCertEntry):
+            found.append(entry.cert)
+        elif isinstance(entry, PrivateKeyEntry) and entry.chain:
+            found.append(entry.chain[-1])
+    return found
+
+
+def is_ca(data: bytes) -> bool:
+    constraints = certs.extension(certs.load(data), ExtensionOID.BASIC_CONSTRAINTS)
+    return bool(constraints and constraints.ca)
+
+
+def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: str | None = None,
+                     allow_leaf: bool = False, allow_expired: bool = False,
+                     now: datetime | None = None) -> ImportResult:
+    """Add `candidates`, (source file, DER) pairs, to `store` as trusted entries; see the
+    module's rules."""
+    now = now or datetime.now(timezone.utc)
+    single = len({data for _, data in candidates}) == 1
+    if alias is not None and not single:
+        raise JkstoolError("--alias names one certificate, but there are several",
+                           "leave --alias out: aliases come from each certificate's subject")
+    trusted = {certs.sha256(e.cert): e for e in store if isinstance(e, TrustedCertEntry)}
+    taken = {e.alias.lower() for e in store}
+    result, seen = ImportResult(), set()
+    for source, data in candidates:
+        fingerprint = certs.sha256(data)
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        if fingerprint in trusted:
+            result.present.append(trusted[fingerprint])
+            continue
+        reason = _refusal(data, allow_leaf, allow_expired, now)
+        if reason:
+            if single:
+                raise JkstoolError(f"the certificate {reason[0]}", reason[1], path=source)
+            result.skipped.append((data, reason[0]))
+            continue
+        name = alias or certs.alias_for(data, taken)
+        if name.lower() in taken:
+            raise JkstoolError("another entry already has this alias", "choose another --alias",
+                               alias=name)
+        entry = TrustedCertEntry(name, data, now)
+        store.add(entry)
+        taken.add(name.lower())
+        result.added.append(entry)
+    if not result.added and not result.present:
+        raise JkstoolError("nothing to import: every certificate was skipped",
+                           "see the reasons above; --allow-expired and --allow-leaf override them")
+    return result
+
+
+def _refusal(data: bytes, allow_leaf: bool, allow_expired: bool, now: datetime):
+    """(why, fix) when a certificate should not be trusted, else None."""
+    if not allow_leaf and not is_ca(data):
+        return ("is not a CA (no basicConstraints CA:true)",
+                "trust the CA that issued it, or give --allow-leaf to pin this very certificate")
+    not_after = certs.load(data).not_valid_after_utc
+    if not allow_expired and not_after < now:
+        return (f"expired on {not_after:%Y-%m-%d}", "give --allow-expired to trust it anyway")
+    return None

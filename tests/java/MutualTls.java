@@ -1,0 +1,91 @@
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.security.KeyStore;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A real JSSE mutual-TLS handshake on 127.0.0.1, in one JVM.
+ *
+ * Usage: MutualTls SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE
+ * The password (the same for all four stores and their keys) comes on stdin.
+ *
+ * The server requires a client certificate; the client verifies the server.
+ * After the handshake the client sends a line and reads the answer, since under
+ * TLS 1.3 a rejected client certificate shows only at the first read. Prints
+ * "OK" and exits 0, or prints what each side saw and exits 1.
+ */
+public class MutualTls {
+    public static void main(String[] args) throws Exception {
+        char[] password = new BufferedReader(new InputStreamReader(System.in)).readLine().toCharArray();
+        SSLContext server = context(args[0], args[1], password);
+        SSLContext client = context(args[2], args[3], password);
+
+        SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory()
+                .createServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        listener.setNeedClientAuth(true);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<String> serverSide = pool.submit(() -> {
+            try (SSLSocket socket = (SSLSocket) listener.accept()) {
+                socket.setSoTimeout(10000);
+                socket.startHandshake();
+                String line = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
+                new PrintWriter(socket.getOutputStream(), true).println("pong " + line);
+                return "ok";
+            } catch (Exception e) {
+                return describe(e);
+            }
+        });
+
+        String clientSide;
+        try (SSLSocket socket = (SSLSocket) client.getSocketFactory()
+                .createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+            socket.setSoTimeout(10000);
+            socket.startHandshake();
+            new PrintWriter(socket.getOutputStream(), true).println("ping");
+            String answer = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
+            clientSide = "pong ping".equals(answer) ? "ok" : "no answer";
+        } catch (Exception e) {
+            clientSide = describe(e);
+        }
+        String serverResult = serverSide.get(20, TimeUnit.SECONDS);
+        pool.shutdownNow();
+        listener.close();
+        if (clientSide.equals("ok") && serverResult.equals("ok")) {
+            System.out.println("OK");
+            System.exit(0);
+        }
+        System.out.println("FAILED client: " + clientSide + " | server: " + serverResult);
+        System.exit(1);
+    }
+
+    static SSLContext context(String keystore, String truststore, char[] password) throws Exception {
+        KeyStore keys = KeyStore.getInstance(new File(keystore), password);
+        KeyStore trust = KeyStore.getInstance(new File(truststore), password);
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, password);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder(e.getClass().getSimpleName() + ": " + e.getMessage());
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            text.append(" <- ").append(cause.getMessage());
+        }
+        return text.toString().replace('\n', ' ');
+    }
+}
