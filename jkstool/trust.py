@@ -23,6 +23,12 @@ class ImportResult:
     present: list[TrustedCertEntry] = field(default_factory=list)
     skipped: list[tuple[bytes, str]] = field(default_factory=list)
 
+    def check_something_imported(self) -> None:
+        """A bundle of which nothing could be trusted is an error (after its reasons are shown)."""
+        if not self.added and not self.present:
+            raise JkstoolError("nothing to import: every certificate was skipped",
+                               "see the reasons above; --allow-expired and --allow-leaf override them")
+
 
 def certificates_in(data: bytes) -> list[bytes]:
     """The certificates of a PEM bundle or a DER certificate file."""
@@ -100,9 +106,6 @@ def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: s
         store.add(entry)
         taken.add(name.lower())
         result.added.append(entry)
-    if not result.added and not result.present:
-        raise JkstoolError("nothing to import: every certificate was skipped",
-                           "see the reasons above; --allow-expired and --allow-leaf override them")
     return result
 
 

@@ -31,9 +31,11 @@ def _sign_hash(key):
     return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
 
 
-def certificate(subject_key, cn, issuer=None, issuer_key=None, ca=False, days=365, eku=None):
-    """A certificate for `subject_key`, signed by `issuer_key` (self-signed without one)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+def certificate(subject_key, cn, issuer=None, issuer_key=None, ca=False, days=365, eku=None,
+                start_days=0):
+    """A certificate for `subject_key`, signed by `issuer_key` (self-signed without one),
+    valid from `start_days` from now (negative: in the past) for `days` days."""
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=start_days)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     issuer_key = issuer_key or subject_key
     builder = (x509.CertificateBuilder()

@@ -37,6 +37,7 @@ def import_ca_command(
 ):
     """Add CA certificates to a truststore; ones already there are reported, not added again."""
     from .. import files, formats, trust
+    from ..errors import JkstoolError
     from ..model import Store
     password = passwords.resolve(storepass, prompt=f"Password of {truststore}: ")
     if truststore.exists():
@@ -55,6 +56,10 @@ def import_ca_command(
     result = trust.add_certificates(store, candidates, alias, allow_leaf, allow_expired)
     for data, reason in result.skipped:
         output.warn(f"skipped {_subject(data)}: {reason}")
+    try:
+        result.check_something_imported()
+    except JkstoolError as e:
+        raise e.at(path=certificates[0] if len(certificates) == 1 else truststore) from None
     if result.added:
         files.write_store(truststore, store, target, password)
     if json:

@@ -99,7 +99,7 @@ def init_pair_command(
         output.info(f"kept the replaced file as {kept}")
     if generated:
         output.info(f"generated a store password: it is in {out_dir / layout.STOREPASS_FILE} (mode 0600)")
-    _next_steps(out_dir, spec)
+    _next_steps(out_dir, spec, generated)
 
 
 init_pair_command.__doc__ += EXAMPLE
@@ -141,12 +141,13 @@ def _bring_cas(spec, ca_password, ca_cert, ca_key, server_ca_cert, server_ca_key
     spec.client_ca = bring(client_ca_cert, client_ca_key)
 
 
-def _next_steps(out_dir: Path, spec) -> None:
+def _next_steps(out_dir: Path, spec, generated: bool) -> None:
     names = spec.planned_files()
+    password = f" --storepass file:{out_dir / 'storepass'}" if generated else ""
     output.info(
         "next steps:\n"
         f"  server: deploy {names['server-keystore']} and {names['server-truststore']} "
         "(require client certificates)\n"
         f"  client: deploy {names['client-keystore']} and {names['client-truststore']}\n"
         f"  keep {out_dir / 'ca'} private: it signs new certificates\n"
-        f"  look inside: jkstool list {out_dir / names['server-keystore']}")
+        f"  look inside: jkstool list {out_dir / names['server-keystore']}{password}")
