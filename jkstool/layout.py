@@ -8,6 +8,7 @@ records what later commands (renewal, more clients) need, without secrets.
 """
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,7 +140,6 @@ def _certificate_authorities(spec, files, ca_password, planned) -> dict[str, pki
 def _tag() -> str:
     """A short random tag, so CAs from different runs never share a subject (Java
     matches issuers by name first)."""
-    import secrets
     return secrets.token_hex(4)
 
 

@@ -66,11 +66,11 @@ def import_ca_command(
         output.print_json({
             "added": [_item(e.alias, e.cert) for e in result.added],
             "present": [_item(e.alias, e.cert) for e in result.present],
-            "skipped": [{"subject": _subject(d), "sha256": sha256(d), "reason": r}
+            "skipped": [{"subject": _subject(d), "sha256": _sha256(d), "reason": r}
                         for d, r in result.skipped]})
     else:
-        rows = ([["added", e.alias, _subject(e.cert), sha256(e.cert)] for e in result.added]
-                + [["already trusted", e.alias, _subject(e.cert), sha256(e.cert)] for e in result.present]
+        rows = ([["added", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.added]
+                + [["already trusted", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.present]
                 + [["skipped", "", _subject(d), r] for d, r in result.skipped])
         output.print_table(rows, ["status", "alias", "subject", "sha256 / reason"])
     verb = f"added {len(result.added)}" if result.added else "added nothing, the file is unchanged"
@@ -86,13 +86,13 @@ def _subject(data: bytes) -> str:
     return subject_of(load(data))
 
 
-def sha256(data: bytes) -> str:
-    from ..certs import sha256 as digest
-    return digest(data)
+def _sha256(data: bytes) -> str:
+    from ..certs import sha256
+    return sha256(data)
 
 
 def _item(alias: str, data: bytes) -> dict:
-    return {"alias": alias, "subject": _subject(data), "sha256": sha256(data)}
+    return {"alias": alias, "subject": _subject(data), "sha256": _sha256(data)}
 
 
 def _certificates(path: Path, from_store: bool, src_storepass) -> list[bytes]:

@@ -18,6 +18,8 @@ Example:
     jkstool init-pair ./tls --server-cn api.example.com --separate-cas
 """
 
+# The same as jkstool.pki.KEY_TYPES (a test keeps them equal), written out so that the
+# command line starts without importing cryptography.
 KeyType = Enum("KeyType", {k.replace("-", "_"): k for k in
                            ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")}, type=str)
 
