@@ -191,7 +191,7 @@ def public_key_matches(private_key, data: bytes) -> bool:
     return load(data).public_key().public_bytes(serialization.Encoding.DER, spki) == mine
 
 
-def _general_name(name) -> str:
+def general_name(name) -> str:
     prefixes = {x509.DNSName: "DNS", x509.IPAddress: "IP", x509.RFC822Name: "email",
                 x509.UniformResourceIdentifier: "URI", x509.DirectoryName: "DirName"}
     value = name.value.rfc4514_string() if isinstance(name, x509.DirectoryName) else name.value
@@ -218,7 +218,7 @@ def extension_details(data: bytes) -> dict:
     signature = getattr(cert.signature_algorithm_oid, "_name", None)
     return {
         "signature_algorithm": signature,
-        "subject_alt_names": [_general_name(n) for n in san] if san is not None else None,
+        "subject_alt_names": [general_name(n) for n in san] if san is not None else None,
         "extended_key_usage": None if eku is None else [getattr(u, "_name", u.dotted_string) for u in eku],
         "key_usage": usages,
         "basic_constraints": None if bc is None else {"ca": bc.ca, "path_length": bc.path_length},

@@ -37,11 +37,11 @@ def read_bytes(path) -> bytes:
 
 
 def read_store(path, password: str | None, key_password: str | None = None, *,
-               keys: bool = True) -> Loaded:
+               keys: bool = True, strict: bool = True) -> Loaded:
     """Load the store at `path`, whatever its format; errors name the file."""
     data = read_bytes(path)
     try:
-        return formats.load(data, password, key_password, keys=keys)
+        return formats.load(data, password, key_password, keys=keys, strict=strict)
     except JkstoolError as e:
         raise e.at(path=path) from None
 

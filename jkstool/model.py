@@ -111,3 +111,5 @@ class Loaded:
     """Whether a password checked the store's integrity (MAC or keyed digest);
     None for PEM, which has no integrity check."""
     warnings: list[str] = field(default_factory=list)
+    locked: list[str] = field(default_factory=list)
+    """Aliases whose key did not open with the key password (read with strict=False)."""

@@ -43,6 +43,7 @@ def keytool():
             command = " ".join(map(str, args))
             raise AssertionError(f"keytool {command} failed:\n{result.stdout}{result.stderr}")
         return result
+    run.path = path
     return run
 
 
@@ -82,6 +83,7 @@ def handshake(java_classes):
     java, classes = java_classes
 
     def run(*stores, password="changeit", store_type="jks"):
+        """Four stores (and, fifth, a host name to check as HTTPS clients do), or a layout folder."""
         if len(stores) == 1:
             ext = {"jks": "jks", "pkcs12": "p12"}[store_type]
             stores = [stores[0] / f"{name}.{ext}" for name in

@@ -244,3 +244,11 @@ def test_new_key_helper_types():
 def test_secret_key_entry_round_trips_in_pkcs12_only():
     store = Store([SecretKeyEntry("k", "HmacSHA256", os.urandom(32), CREATED)])
     assert formats.load(formats.dump(store, "pkcs12", PASSWORD), PASSWORD).store == store
+
+
+@pytest.mark.parametrize("fmt", WRITABLE)
+def test_lenient_load_lists_keys_that_do_not_open(fmt):
+    data = formats.dump(sample_store(("ec", "rsa")), fmt, PASSWORD)
+    loaded = formats.load(data, PASSWORD if fmt != "pem" else None, "not-the-key-password", strict=False)
+    assert sorted(loaded.locked) == ["key-ec", "key-rsa"]
+    assert all(e.key is None for e in loaded.store if isinstance(e, PrivateKeyEntry))

@@ -14,6 +14,7 @@ from .convert import convert_command
 from .importca import import_ca_command
 from .initpair import init_pair_command
 from .listing import list_command
+from .verifypair import verify_pair_command
 
 app = typer.Typer(
     name="jkstool",
@@ -44,6 +45,7 @@ app.command("list")(output.guarded(list_command))
 app.command("convert")(output.guarded(convert_command))
 app.command("init-pair")(output.guarded(init_pair_command))
 app.command("import-ca")(output.guarded(import_ca_command))
+app.command("verify-pair")(output.guarded(verify_pair_command))
 
 
 def main() -> None:

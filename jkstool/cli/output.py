@@ -6,6 +6,8 @@ problem with the input; a traceback only with --debug.
 
 import functools
 import json
+import os
+import sys
 import traceback
 
 import typer
@@ -69,6 +71,9 @@ def guarded(command):
             fail(str(e))
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except Exception as e:  # a bug: say so in one line, keep the traceback for --debug
             if _state["debug"]:
                 raise

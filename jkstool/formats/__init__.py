@@ -40,19 +40,24 @@ def _looks_like_pkcs12(data: bytes) -> bool:
 
 
 def load(data: bytes, password: str | None, key_password: str | None = None, *,
-         keys: bool = True) -> Loaded:
+         keys: bool = True, strict: bool = True) -> Loaded:
     """Read any store; `password=None` reads what is readable without one.
 
     Keys are decrypted with `key_password`, which defaults to the store
     password as in Java; with `keys=False` they are left encrypted (and the
-    entries carry `key=None`), which is all that listing needs.
+    entries carry `key=None`), which is all that listing needs. With
+    `strict=False`, a key that does not open is left encrypted and its alias
+    listed in `Loaded.locked` (what JSSE calls "Cannot recover key").
     """
     kind = detect(data)
     if not keys:
         key_password = None
     elif key_password is None:
         key_password = password
-    return _module(kind).load(data, password, key_password)
+    locked = None if strict else []
+    loaded = _module(kind).load(data, password, key_password, locked)
+    loaded.locked = locked or []
+    return loaded
 
 
 def dump(store: Store, store_type: str, password: str | None, *, legacy: bool = False,

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from .. import der
-from ..errors import JkstoolError, damaged, wrong_key_password, wrong_password
+from ..errors import JkstoolError, KeyPasswordError, damaged, wrong_key_password, wrong_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
@@ -81,7 +81,7 @@ def _date(millis: int) -> datetime | None:
         return None
 
 
-def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
+def load(data: bytes, password: str | None, key_password: str | None, locked: list | None = None) -> Loaded:
     """Read a JKS or JCEKS store; with no password, its certificates only, unverified.
 
     As in Java, the integrity check comes first and keys are decrypted after
@@ -108,6 +108,11 @@ def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
     for entry, protected in raw:
         try:
             store.add(_opened(entry, protected, key_password, kind))
+        except KeyPasswordError:
+            if locked is None:
+                raise wrong_key_password(entry.alias) from None
+            locked.append(entry.alias)
+            store.add(entry)
         except JkstoolError as e:
             raise e.at(alias=entry.alias) from None
     return Loaded(kind, store, verified=password is not None)

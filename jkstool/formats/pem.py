@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .. import der, pbe
-from ..errors import JkstoolError, wrong_key_password
+from ..errors import JkstoolError, KeyPasswordError, wrong_key_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from .pkcs12 import JAVA_TRUSTED_USAGE, creation_date, key_ids
 
@@ -77,7 +77,7 @@ def _certificate(block: _Block) -> bytes:
     return data
 
 
-def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
+def load(data: bytes, password: str | None, key_password: str | None, locked: list | None = None) -> Loaded:
     """Read PEM certificates and keys; keys that are encrypted need the key password."""
     text = data.decode("utf-8", "replace")
     keys, certs, skipped = [], [], 0
@@ -86,7 +86,13 @@ def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
             block.data = _certificate(block)
             certs.append(block)
         elif block.label in _KEY_LABELS:
-            keys.append((block, _private_key(block, key_password)))
+            try:
+                keys.append((block, _private_key(block, key_password)))
+            except KeyPasswordError:
+                if locked is None:
+                    raise
+                locked.append(block.name or "")
+                keys.append((block, None))
         elif block.label not in _QUIET_LABELS:
             skipped += 1
     if not keys and not certs:

@@ -66,8 +66,9 @@ PASSWORD_NEEDED = PasswordError(
 class _Bags:
     """What the SafeBags hold, in file order, before keys meet their certificates."""
 
-    def __init__(self, key_password):
+    def __init__(self, key_password, locked):
         self.key_password = key_password
+        self.locked = locked  # None: a key that does not open is an error
         self.keys = []      # [alias, key id, pkcs8, created]
         self.secrets = []   # (alias, algorithm, key, created)
         self.certs = []     # (alias, key id, der, trusted)
@@ -81,7 +82,7 @@ class _Bags:
         return str(self.unnamed)
 
 
-def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
+def load(data: bytes, password: str | None, key_password: str | None, locked: list | None = None) -> Loaded:
     """Read a PKCS12 store; with no password, only if its certificates are not encrypted."""
     try:
         version, auth_safe, *rest = der.fields(der.decode(data, der.SEQUENCE),
@@ -97,7 +98,7 @@ def load(data: bytes, password: str | None, key_password: str | None) -> Loaded:
         if rest and password is not None:
             _check_mac(rest[0], password, auth_data)
             verified = True
-        bags = _Bags(key_password)
+        bags = _Bags(key_password, locked)
         for _, info in der.items(der.decode(auth_data, der.SEQUENCE)):
             _read_content_info(info, password, bags)
     except (der.DerError, IndexError):
@@ -162,7 +163,7 @@ def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
         bag_id, value = der.to_oid(parts[0][1]), parts[1][1]
         alias, key_id, trusted = _attributes(parts[2][1] if len(parts) > 2 else b"")
         if bag_id in (SHROUDED_KEY_BAG, KEY_BAG):
-            pkcs8 = _private_key(bag_id, value, bags.key_password, alias)
+            pkcs8 = _private_key(bag_id, value, bags, alias)
             bags.keys.append([alias, key_id, pkcs8, None])
             bags.order.append(("key", len(bags.keys) - 1))
             if key_id is None and len(bags.keys) == 1:
@@ -203,19 +204,24 @@ def _attributes(data: bytes) -> tuple[str | None, bytes | None, bool]:
     return alias, key_id, trusted
 
 
-def _private_key(bag_id: str, value: bytes, key_password, alias) -> bytes | None:
+def _private_key(bag_id: str, value: bytes, bags: _Bags, alias) -> bytes | None:
     if bag_id == KEY_BAG:
         return value
-    if key_password is None:
+    return _decrypt_key(value, bags, alias)
+
+
+def _decrypt_key(epki: bytes, bags: _Bags, alias) -> bytes | None:
+    """The PKCS#8 in `epki`; None when no key password was given, or it does not open
+    and the load is not strict."""
+    if bags.key_password is None:
         return None
-    return _decrypt_key(value, key_password, alias)
-
-
-def _decrypt_key(epki: bytes, key_password: str, alias) -> bytes:
     try:
-        return pbe.decrypt_pkcs8(epki, key_password)
+        return pbe.decrypt_pkcs8(epki, bags.key_password)
     except pbe.PbeError:
-        raise wrong_key_password(alias) from None
+        if bags.locked is None:
+            raise wrong_key_password(alias) from None
+        bags.locked.append((alias or "").lower())
+        return None
     except pbe.UnsupportedPbe as e:
         raise _unsupported(e).at(alias=alias) from None
 
@@ -233,8 +239,8 @@ def _secret_key(value: bytes, alias, key_id, bags: _Bags) -> None:
         bags.skipped += 1
         return
     algorithm = key = None
-    if bags.key_password is not None:
-        plain = _decrypt_key(der.decode(inner, der.OCTET_STRING), bags.key_password, alias)
+    plain = _decrypt_key(der.decode(inner, der.OCTET_STRING), bags, alias)
+    if plain is not None:
         _, algorithm_id, key = der.fields(der.decode(plain, der.SEQUENCE),
                                           der.INTEGER, der.SEQUENCE, der.OCTET_STRING)[:3]
         oid = der.to_oid(der.fields(algorithm_id, der.OID)[0])

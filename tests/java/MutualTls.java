@@ -3,6 +3,7 @@ import java.io.File;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.security.KeyStore;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -10,24 +11,27 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * A real JSSE mutual-TLS handshake on 127.0.0.1, in one JVM.
+ * The tests' ground truth: a real JSSE mutual-TLS handshake on 127.0.0.1, in one JVM.
  *
- * Usage: MutualTls SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE
+ * Usage: MutualTls SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE [HOSTNAME]
  * The password (the same for all four stores and their keys) comes on stdin.
  *
- * The server requires a client certificate; the client verifies the server.
- * After the handshake the client sends a line and reads the answer, since under
- * TLS 1.3 a rejected client certificate shows only at the first read. Prints
- * "OK" and exits 0, or prints what each side saw and exits 1.
+ * The server requires a client certificate; the client verifies the server,
+ * and with HOSTNAME checks it as an HTTPS client does. After the handshake the
+ * client sends a line and reads the answer, since under TLS 1.3 a rejected
+ * client certificate shows only at the first read. Prints "OK" and exits 0, or
+ * prints what each side saw and exits 1.
  */
 public class MutualTls {
     public static void main(String[] args) throws Exception {
         char[] password = new BufferedReader(new InputStreamReader(System.in)).readLine().toCharArray();
+        String hostname = args.length > 4 ? args[4] : null;
         SSLContext server = context(args[0], args[1], password);
         SSLContext client = context(args[2], args[3], password);
 
@@ -48,9 +52,15 @@ public class MutualTls {
         });
 
         String clientSide;
-        try (SSLSocket socket = (SSLSocket) client.getSocketFactory()
-                .createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+        try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+             SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(
+                     plain, hostname == null ? "localhost" : hostname, listener.getLocalPort(), true)) {
             socket.setSoTimeout(10000);
+            if (hostname != null) {
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                socket.setSSLParameters(parameters);
+            }
             socket.startHandshake();
             new PrintWriter(socket.getOutputStream(), true).println("ping");
             String answer = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();

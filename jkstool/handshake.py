@@ -1,0 +1,184 @@
+"""A real mutual-TLS handshake between two sides' stores, on 127.0.0.1.
+
+The ground truth for Java teams is JSSE itself: when a JVM is found
+(JAVA_HOME, then PATH), a small Java program shipped with jkstool runs the
+handshake with Java's default key and trust managers. It is compiled once and
+cached; the stores' passwords go to it on stdin, never on its command line.
+Without Java, Python's ssl (OpenSSL) runs it instead: a cross-check, not
+JSSE. Python's server sends no list of acceptable client CAs, and under TLS
+1.3 a rejected client certificate shows only at the first read, so a line of
+data is exchanged after every handshake.
+"""
+
+import hashlib
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import JkstoolError
+
+ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
+_SOURCE = Path(__file__).with_name("java") / "JkstoolHandshake.java"
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    engine: str  # "JSSE (java 17.0.15)" or "OpenSSL 3.0.13 (Python ssl)"
+    detail: str  # protocol and cipher, or what each side saw
+
+
+def java_home() -> Path | None:
+    """The JDK or JRE to use: JAVA_HOME, else the java on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return Path(home)
+    found = shutil.which("java")
+    return Path(os.path.realpath(found)).parent.parent if found else None
+
+
+def run(stores: dict, passwords: dict[str, str | None], hostname: str | None,
+        engine: str | None) -> Outcome:
+    """Handshake between the four stores (verify.StoreInput by role) with `engine`
+    ("java", "openssl"), or with Java when one is found and OpenSSL otherwise."""
+    home = java_home()
+    if engine == "java" and home is None:
+        raise JkstoolError("no Java found for --handshake-engine java",
+                           "set JAVA_HOME, or put java on the PATH")
+    if engine != "openssl" and home is not None:
+        return _java(home, stores, passwords, hostname)
+    return _openssl(stores, hostname)
+
+
+# -- JSSE --------------------------------------------------------------------------------
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "jkstool" / "java"
+
+
+def _compiled(home: Path) -> list[str]:
+    """The command that runs the handshake program: compiled classes (cached), else source launch."""
+    java = str(home / "bin" / "java")
+    javac = home / "bin" / "javac"
+    source = _SOURCE.read_bytes()
+    key = hashlib.sha256(source + str(home.resolve()).encode()).hexdigest()[:16]
+    folder = _cache_dir() / key
+    if (folder / "JkstoolHandshake.class").exists():
+        return [java, "-cp", str(folder), "JkstoolHandshake"]
+    if javac.exists():
+        temp = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(_cache_dir())))
+        result = subprocess.run([str(javac), "-d", str(temp), str(_SOURCE)], capture_output=True, text=True)
+        if result.returncode == 0:
+            try:
+                os.replace(temp, folder)
+            except OSError:  # another run cached it first
+                shutil.rmtree(temp, ignore_errors=True)
+            return [java, "-cp", str(folder), "JkstoolHandshake"]
+        shutil.rmtree(temp, ignore_errors=True)
+    return [java, str(_SOURCE)]  # a JDK without javac next to java: Java 11+'s source launcher
+
+
+def _ensure(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def _java(home: Path, stores, passwords, hostname) -> Outcome:
+    command = [*_compiled(home), *(str(stores[r].path) for r in ROLES), *([hostname] if hostname else [])]
+    secrets_in = "".join(f"{passwords.get(r) or ''}\n" for r in ROLES)
+    version = _java_version(home)
+    try:
+        result = subprocess.run(command, input=secrets_in, capture_output=True, text=True, timeout=90)
+    except subprocess.TimeoutExpired:
+        return Outcome(False, f"JSSE (java {version})", "the handshake did not finish within 90 s")
+    line = (result.stdout.strip().splitlines() or [result.stderr.strip()[:500]])[-1]
+    if result.returncode == 0 and line.startswith("OK"):
+        return Outcome(True, f"JSSE (java {version})", line[3:])
+    return Outcome(False, f"JSSE (java {version})", line.removeprefix("FAILED "))
+
+
+def _java_version(home: Path) -> str:
+    release = home / "release"
+    if release.exists():
+        for line in release.read_text(errors="replace").splitlines():
+            if line.startswith("JAVA_VERSION="):
+                return line.split("=", 1)[1].strip('"')
+    return "unknown version"
+
+
+# -- OpenSSL (Python's ssl) --------------------------------------------------------------------
+
+def _openssl(stores, hostname) -> Outcome:
+    """The same handshake with Python's ssl: stores become PEM files in a private temp folder,
+    keys encrypted with a one-time password."""
+    import secrets
+
+    from .formats import pem
+    from .model import Store, TrustedCertEntry
+    engine = f"{ssl.OPENSSL_VERSION} (Python ssl)"
+    once = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory(prefix="jkstool-handshake-") as folder:
+        paths = {}
+        for role in ROLES:
+            store = stores[role].loaded.store
+            if role.endswith("truststore"):
+                store = Store(e for e in store if isinstance(e, TrustedCertEntry))
+            else:
+                store = Store([next(e for e in store if e.kind == "private-key")])
+            paths[role] = Path(folder) / f"{role}.pem"
+            paths[role].write_bytes(pem.dump(store, once))
+        try:
+            server = _context(ssl.PROTOCOL_TLS_SERVER, paths["server-keystore"], paths["server-truststore"], once)
+            server.verify_mode = ssl.CERT_REQUIRED
+            client = _context(ssl.PROTOCOL_TLS_CLIENT, paths["client-keystore"], paths["client-truststore"], once)
+            client.check_hostname = bool(hostname)
+        except (ssl.SSLError, OSError, StopIteration) as e:
+            return Outcome(False, engine, f"client: not started | server: {e}")
+        return _exchange(server, client, hostname, engine)
+
+
+def _context(protocol, keystore: Path, truststore: Path, password: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(protocol)
+    context.load_cert_chain(keystore, password=password)
+    context.load_verify_locations(truststore)
+    return context
+
+
+def _exchange(server: ssl.SSLContext, client: ssl.SSLContext, hostname, engine) -> Outcome:
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen = {}
+
+    def serve():
+        try:
+            connection, _ = listener.accept()
+            connection.settimeout(10)
+            with server.wrap_socket(connection, server_side=True) as tls:
+                line = tls.recv(100)
+                tls.sendall(b"pong " + line)
+            seen["server"] = "ok"
+        except (OSError, ssl.SSLError) as e:
+            seen["server"] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(listener.getsockname(), timeout=10) as raw, \
+                client.wrap_socket(raw, server_hostname=hostname or "localhost") as tls:
+            established = f"{tls.version()} {tls.cipher()[0]}"
+            tls.sendall(b"ping\n")
+            answer = tls.recv(100)
+            seen["client"] = "ok" if answer == b"pong ping\n" else "the server closed the connection"
+    except (OSError, ssl.SSLError) as e:
+        seen["client"] = f"{type(e).__name__}: {e}"
+    thread.join(15)
+    listener.close()
+    if seen.get("client") == "ok" and seen.get("server") == "ok":
+        return Outcome(True, engine, established)
+    return Outcome(False, engine, f"client: {seen.get('client')} | server: {seen.get('server', 'no answer')}")
