@@ -22,6 +22,16 @@ from . import certs
 from .model import Loaded, PrivateKeyEntry, TrustedCertEntry
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+
+# Every finding code, as documented (with cause and fix) in docs/findings.md. They are stable:
+# scripts match on them.
+CODES = (
+    "no-key-entry", "several-key-entries", "key-password-differs", "no-certificate", "key-cert-mismatch",
+    "chain-order", "server-untrusted", "client-untrusted", "client-cert-not-sent", "cert-expired",
+    "cert-not-yet-valid", "cert-expiring", "server-eku", "client-eku", "key-usage", "ca-not-ca", "path-length",
+    "hostname-no-san", "hostname-mismatch", "weak-key", "weak-signature", "truststore-empty",
+    "truststore-has-keys", "jks-format", "handshake-ok", "handshake-failed",
+)
 SIDES = ("server", "client")
 _PEER = {"server": "client", "client": "server"}
 _EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
@@ -110,6 +120,7 @@ class _Checks:
         self.warn_days, self.report = warn_days, Report()
 
     def add(self, severity, code, store: StoreInput, alias, message, fix) -> None:
+        assert code in CODES, code
         self.report.findings.append(Finding(severity, code, store.path, alias, message, fix))
 
     # -- keystores ------------------------------------------------------------------
