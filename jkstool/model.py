@@ -22,6 +22,8 @@ class PrivateKeyEntry:
     """PKCS#8 DER; None when the store was read for its certificates only."""
     chain: tuple[bytes, ...] = ()
     created: datetime | None = None
+    key_password: str | None = field(default=None, repr=False, compare=False)
+    """The key's own password, when it differs from the store password (written back as read)."""
     kind: ClassVar[str] = "private-key"
 
     @property
@@ -52,6 +54,7 @@ class SecretKeyEntry:
     """Java's name for it (AES, HmacSHA256, DESede...)."""
     key: bytes | None = field(repr=False)
     created: datetime | None = None
+    key_password: str | None = field(default=None, repr=False, compare=False)
     kind: ClassVar[str] = "secret-key"
 
     @property

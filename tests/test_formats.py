@@ -63,7 +63,7 @@ def test_jceks_converts_to_pkcs12_with_its_secret_key(label):
 def test_pkcs12_legacy_round_trip():
     store = sample_store(secret=True)
     data = formats.dump(store, "pkcs12", PASSWORD, legacy=True)
-    assert pkcs12.load(data, PASSWORD, PASSWORD).store == kept_by(store, "pkcs12")
+    assert formats.load(data, PASSWORD).store == kept_by(store, "pkcs12")
 
 
 @pytest.mark.parametrize("fmt", ["jks", "pem"])
@@ -80,12 +80,31 @@ def test_wrong_password_fails_the_integrity_check(fmt):
         formats.load(data, "wrong")
 
 
-@pytest.mark.parametrize("fmt", ["jks", "pkcs12"])
+def with_own_key_passwords(store: Store, password: str) -> Store:
+    return Store(dataclasses.replace(e, key_password=password) if not isinstance(e, TrustedCertEntry) else e
+                 for e in store)
+
+
+@pytest.mark.parametrize("fmt", WRITABLE)
 def test_a_key_password_other_than_the_store_password(fmt):
-    data = formats.dump(sample_store(("ec",)), fmt, PASSWORD)
+    store = with_own_key_passwords(with_dated_trust(sample_store(("ec",), secret=fmt == "pkcs12")), "own-pass")
+    data = formats.dump(store, fmt, PASSWORD)
     with pytest.raises(KeyPasswordError) as error:
-        formats.load(data, PASSWORD, "not-the-key-password")
+        formats.load(data, PASSWORD)
     assert error.value.alias == "key-ec"
+    loaded = formats.load(data, PASSWORD, "own-pass").store
+    assert loaded == kept_by(store, fmt)
+    assert all(e.key_password == "own-pass" for e in loaded if not isinstance(e, TrustedCertEntry))
+    # written back as read: the key keeps its own password
+    again = formats.dump(loaded, fmt, "new-store-pass")
+    assert formats.load(again, "new-store-pass", "own-pass").store == kept_by(store, fmt)
+
+
+def test_keys_with_the_store_password_and_keys_with_their_own_live_together():
+    ca = MiniCA()
+    store = Store([ca.key_entry("shared"), dataclasses.replace(ca.key_entry("own"), key_password="own-pass")])
+    loaded = formats.load(formats.dump(store, "jks", PASSWORD), PASSWORD, "own-pass").store
+    assert loaded["shared"].key_password is None and loaded["own"].key_password == "own-pass"
 
 
 def test_jks_without_password_lists_certificates_unverified():
@@ -163,7 +182,7 @@ def test_plain_pem_bundle_reads_as_a_key_entry_with_its_chain(kind, fmt, passwor
     entry = ca.key_entry("x", kind)
     key = serialization.load_der_private_key(entry.key, None)
     bundle = b"".join(_pem_cert(c) for c in reversed(entry.chain)) + _pem_key(key, fmt, password)
-    store = pem.load(bundle, password, password).store
+    store = formats.load(bundle, password).store
     assert len(store) == 1
     (read,) = store
     assert read.chain == entry.chain
@@ -174,7 +193,7 @@ def test_plain_pem_bundle_reads_as_a_key_entry_with_its_chain(kind, fmt, passwor
 def test_pem_bundle_of_certificates_reads_as_trusted_entries_with_derived_aliases():
     cas = [MiniCA(n) for n in ("One", "Two")]
     bundle = b"".join(_pem_cert(der(ca.root)) for ca in cas) + _pem_cert(der(cas[0].root))
-    store = pem.load(bundle, None, None).store
+    store = formats.load(bundle, None).store
     aliases = [e.alias for e in store]
     assert aliases[:2] == ["one root ca", "two root ca"]
     assert aliases[2].startswith("one root ca-")  # a collision gets a fingerprint suffix
@@ -186,25 +205,25 @@ def test_pem_store_keeps_aliases_pairing_and_dates():
     text = pem.dump(store, PASSWORD).decode()
     assert "friendlyName: key-ec" in text and "ENCRYPTED PRIVATE KEY" in text
     assert "BEGIN PRIVATE KEY" not in text
-    assert pem.load(text.encode(), PASSWORD, PASSWORD).store == kept_by(store, "pem")
+    assert formats.load(text.encode(), PASSWORD).store == kept_by(store, "pem")
 
 
 def test_pem_unencrypted_keys_on_request():
     store = sample_store(("ec",))
     data = pem.dump(store, None, encrypt_keys=False)
     assert b"BEGIN PRIVATE KEY" in data and b"ENCRYPTED" not in data
-    assert pem.load(data, None, None).store == kept_by(store, "pem")
+    assert formats.load(data, None).store == kept_by(store, "pem")
 
 
 def test_pem_wrong_key_password():
     data = pem.dump(sample_store(("rsa",)), PASSWORD)
     with pytest.raises(KeyPasswordError):
-        pem.load(data, "wrong", "wrong")
+        formats.load(data, "wrong")
 
 
 def test_pem_encrypted_key_without_password_lists_certificates():
     data = pem.dump(sample_store(("rsa",)), PASSWORD)
-    loaded = pem.load(data, None, None)
+    loaded = formats.load(data, None)
     assert loaded.store["key-rsa"].key is None and len(loaded.store["key-rsa"].chain) == 3
 
 
@@ -248,7 +267,7 @@ def test_secret_key_entry_round_trips_in_pkcs12_only():
 
 @pytest.mark.parametrize("fmt", WRITABLE)
 def test_lenient_load_lists_keys_that_do_not_open(fmt):
-    data = formats.dump(sample_store(("ec", "rsa")), fmt, PASSWORD)
-    loaded = formats.load(data, PASSWORD if fmt != "pem" else None, "not-the-key-password", strict=False)
+    store = with_own_key_passwords(sample_store(("ec", "rsa")), "own-pass")
+    loaded = formats.load(formats.dump(store, fmt, PASSWORD), PASSWORD, strict=False)
     assert sorted(loaded.locked) == ["key-ec", "key-rsa"]
     assert all(e.key is None for e in loaded.store if isinstance(e, PrivateKeyEntry))

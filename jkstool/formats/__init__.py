@@ -5,7 +5,7 @@ key_password) -> Loaded`, `dump(store, password, ...) -> bytes`); only
 `jkstool.files` touches disk.
 """
 
-from ..errors import JkstoolError
+from ..errors import JkstoolError, KeyPasswordError, wrong_key_password
 from ..model import Loaded, Store
 
 WRITE_TYPES = {"jks": "JKS", "pkcs12": "PKCS12", "pem": "PEM"}
@@ -43,21 +43,46 @@ def load(data: bytes, password: str | None, key_password: str | None = None, *,
          keys: bool = True, strict: bool = True) -> Loaded:
     """Read any store; `password=None` reads what is readable without one.
 
-    Keys are decrypted with `key_password`, which defaults to the store
-    password as in Java; with `keys=False` they are left encrypted (and the
-    entries carry `key=None`), which is all that listing needs. With
-    `strict=False`, a key that does not open is left encrypted and its alias
-    listed in `Loaded.locked` (what JSSE calls "Cannot recover key").
+    Keys are decrypted with `key_password`, then with the store password (in
+    Java, a key's password defaults to the store's); with `keys=False` they
+    are left encrypted (and the entries carry `key=None`), which is all that
+    listing needs. With `strict=False`, a key that does not open is left
+    encrypted and its alias listed in `Loaded.locked` (what JSSE calls "Cannot
+    recover key").
     """
     kind = detect(data)
-    if not keys:
-        key_password = None
-    elif key_password is None:
-        key_password = password
-    locked = None if strict else []
-    loaded = _module(kind).load(data, password, key_password, locked)
-    loaded.locked = locked or []
+    candidates = () if not keys else tuple(dict.fromkeys(p for p in (key_password, password) if p is not None))
+    opener = KeyOpener(candidates, password, strict)
+    loaded = _module(kind).load(data, password, opener)
+    loaded.locked = opener.locked
     return loaded
+
+
+class KeyOpener:
+    """How a load opens keys: the passwords to try, in order, and what to do when none opens.
+
+    Java lets each key have its own password. A key that opens with one other
+    than the store password keeps it (`key_password`), so an edited store is
+    written back with the same key passwords it had.
+    """
+
+    def __init__(self, passwords: tuple[str, ...], store_password: str | None, strict: bool = True):
+        self.passwords, self.store_password, self.strict = passwords, store_password, strict
+        self.locked: list[str] = []
+
+    def open(self, decrypt, alias: str | None) -> tuple[object, str | None]:
+        """(decrypt(password), the key's own password or None); (None, None) when keys are not
+        read, or, in a lenient load, when no password opens it."""
+        for password in self.passwords:
+            try:
+                return decrypt(password), (None if password == self.store_password else password)
+            except KeyPasswordError:
+                continue
+        if self.passwords and self.strict:
+            raise wrong_key_password(alias)
+        if self.passwords:
+            self.locked.append(alias or "")
+        return None, None
 
 
 def dump(store: Store, store_type: str, password: str | None, *, legacy: bool = False,

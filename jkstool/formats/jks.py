@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from .. import der
-from ..errors import JkstoolError, KeyPasswordError, damaged, wrong_key_password, wrong_password
+from ..errors import JkstoolError, damaged, wrong_key_password, wrong_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
@@ -81,7 +81,7 @@ def _date(millis: int) -> datetime | None:
         return None
 
 
-def load(data: bytes, password: str | None, key_password: str | None, locked: list | None = None) -> Loaded:
+def load(data: bytes, password: str | None, opener) -> Loaded:
     """Read a JKS or JCEKS store; with no password, its certificates only, unverified.
 
     As in Java, the integrity check comes first and keys are decrypted after
@@ -107,12 +107,7 @@ def load(data: bytes, password: str | None, key_password: str | None, locked: li
     store = Store()
     for entry, protected in raw:
         try:
-            store.add(_opened(entry, protected, key_password, kind))
-        except KeyPasswordError:
-            if locked is None:
-                raise wrong_key_password(entry.alias) from None
-            locked.append(entry.alias)
-            store.add(entry)
+            store.add(_opened(entry, protected, opener, kind))
         except JkstoolError as e:
             raise e.at(alias=entry.alias) from None
     return Loaded(kind, store, verified=password is not None)
@@ -142,14 +137,17 @@ def _read_entry(reader: _Reader, kind: str, version: int):
     raise damaged(kind)
 
 
-def _opened(entry, protected, key_password: str | None, kind: str):
-    """The entry with its key decrypted, when a key password is given."""
-    if protected is None or key_password is None:
+def _opened(entry, protected, opener, kind: str):
+    """The entry with its key decrypted, when the load reads keys."""
+    if protected is None:
         return entry
     if isinstance(entry, PrivateKeyEntry):
-        return replace(entry, key=_unprotect(protected, key_password, kind))
-    algorithm, key = _unseal(protected, key_password)
-    return replace(entry, algorithm=algorithm, key=key)
+        key, own = opener.open(lambda pw: _unprotect(protected, pw, kind), entry.alias)
+        return replace(entry, key=key, key_password=own)
+    opened, own = opener.open(lambda pw: _unseal(protected, pw), entry.alias)
+    if opened is None:
+        return entry
+    return replace(entry, algorithm=opened[0], key=opened[1], key_password=own)
 
 
 def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
@@ -224,7 +222,7 @@ def dump(store: Store, password: str) -> bytes:
                 raise JkstoolError("the key was not read, so it cannot be written",
                                    "give the source store's password", alias=entry.alias)
             parts += [struct.pack(">I", _PRIVATE_KEY), header,
-                      _blob(_protect(entry.key, password)),
+                      _blob(_protect(entry.key, entry.key_password or password)),
                       struct.pack(">I", len(entry.chain))]
             parts += [_cert_blob(cert) for cert in entry.chain]
         elif isinstance(entry, TrustedCertEntry):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .. import der, pbe
-from ..errors import JkstoolError, KeyPasswordError, wrong_key_password
+from ..errors import JkstoolError, wrong_key_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from .pkcs12 import JAVA_TRUSTED_USAGE, creation_date, key_ids
 
@@ -77,7 +77,7 @@ def _certificate(block: _Block) -> bytes:
     return data
 
 
-def load(data: bytes, password: str | None, key_password: str | None, locked: list | None = None) -> Loaded:
+def load(data: bytes, password: str | None, opener) -> Loaded:
     """Read PEM certificates and keys; keys that are encrypted need the key password."""
     text = data.decode("utf-8", "replace")
     keys, certs, skipped = [], [], 0
@@ -86,13 +86,7 @@ def load(data: bytes, password: str | None, key_password: str | None, locked: li
             block.data = _certificate(block)
             certs.append(block)
         elif block.label in _KEY_LABELS:
-            try:
-                keys.append((block, _private_key(block, key_password)))
-            except KeyPasswordError:
-                if locked is None:
-                    raise
-                locked.append(block.name or "")
-                keys.append((block, None))
+            keys.append((block, *_key(block, opener)))
         elif block.label not in _QUIET_LABELS:
             skipped += 1
     if not keys and not certs:
@@ -104,13 +98,20 @@ def load(data: bytes, password: str | None, key_password: str | None, locked: li
     return Loaded("PEM", store, verified=None, warnings=warnings)
 
 
-def _private_key(block: _Block, password: str | None) -> bytes | None:
-    """PKCS#8 DER of a key block; None when it is encrypted and no password was given."""
+def _key(block: _Block, opener) -> tuple[bytes | None, str | None]:
+    """(PKCS#8 DER of a key block, its own password); no key when it is encrypted and keys
+    are not read."""
+    encrypted = block.label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.text
+    if not encrypted:
+        return _private_key(block, None), None
+    return opener.open(lambda password: _private_key(block, password), block.name)
+
+
+def _private_key(block: _Block, password: str | None) -> bytes:
+    """PKCS#8 DER of a key block, decrypted with `password` if it is encrypted."""
     if block.label == "PRIVATE KEY":
         return _checked(_base64(block), block)
     encrypted = block.label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.text
-    if encrypted and password is None:
-        return None
     if block.label == "ENCRYPTED PRIVATE KEY":
         try:
             return _checked(pbe.decrypt_pkcs8(_base64(block), password), block)
@@ -155,7 +156,7 @@ def _assemble(keys, certs: list[_Block]) -> Store:
     pool = [c.data for c in certs]
     used: set[int] = set()
     entries = []
-    for block, pkcs8 in keys:
+    for block, pkcs8, own in keys:
         same_id = [i for i, c in enumerate(certs) if block.key_id and c.key_id == block.key_id]
         if len(same_id) > 1:
             chain = tuple(certs[i].data for i in same_id)
@@ -164,7 +165,7 @@ def _assemble(keys, certs: list[_Block]) -> Store:
             chain = build_chain(certs[leaf].data, pool) if leaf is not None else ()
             same_id = [i for i, c in enumerate(certs) if c.data in chain and not c.trusted]
         used.update(same_id)
-        entries.append(PrivateKeyEntry(block.name or "", pkcs8, chain, creation_date(block.key_id)))
+        entries.append(PrivateKeyEntry(block.name or "", pkcs8, chain, creation_date(block.key_id), own))
     for i, cert in enumerate(certs):
         if i not in used:
             entries.append(TrustedCertEntry(cert.name or "", cert.data))
@@ -242,7 +243,8 @@ def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes
                                "give the source store's password", alias=entry.alias)
         header = _attributes(entry.alias, ids[entry.alias.lower()])
         if encrypt_keys:
-            key_text = _armor("ENCRYPTED PRIVATE KEY", pbe.encrypt_pkcs8(entry.key, password))
+            key_text = _armor("ENCRYPTED PRIVATE KEY",
+                              pbe.encrypt_pkcs8(entry.key, entry.key_password or password))
         else:
             key_text = _armor("PRIVATE KEY", entry.key)
         parts.append("\n".join([*header, "Key Attributes: <No Attributes>"]) + "\n" + key_text)

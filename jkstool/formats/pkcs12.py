@@ -66,10 +66,9 @@ PASSWORD_NEEDED = PasswordError(
 class _Bags:
     """What the SafeBags hold, in file order, before keys meet their certificates."""
 
-    def __init__(self, key_password, locked):
-        self.key_password = key_password
-        self.locked = locked  # None: a key that does not open is an error
-        self.keys = []      # [alias, key id, pkcs8, created]
+    def __init__(self, opener):
+        self.opener = opener
+        self.keys = []      # [alias, key id, pkcs8, created, own key password]
         self.secrets = []   # (alias, algorithm, key, created)
         self.certs = []     # (alias, key id, der, trusted)
         self.order = []     # ("key"|"secret"|"cert", index): Java's entry order
@@ -82,7 +81,7 @@ class _Bags:
         return str(self.unnamed)
 
 
-def load(data: bytes, password: str | None, key_password: str | None, locked: list | None = None) -> Loaded:
+def load(data: bytes, password: str | None, opener) -> Loaded:
     """Read a PKCS12 store; with no password, only if its certificates are not encrypted."""
     try:
         version, auth_safe, *rest = der.fields(der.decode(data, der.SEQUENCE),
@@ -98,7 +97,7 @@ def load(data: bytes, password: str | None, key_password: str | None, locked: li
         if rest and password is not None:
             _check_mac(rest[0], password, auth_data)
             verified = True
-        bags = _Bags(key_password, locked)
+        bags = _Bags(opener)
         for _, info in der.items(der.decode(auth_data, der.SEQUENCE)):
             _read_content_info(info, password, bags)
     except (der.DerError, IndexError):
@@ -163,8 +162,8 @@ def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
         bag_id, value = der.to_oid(parts[0][1]), parts[1][1]
         alias, key_id, trusted = _attributes(parts[2][1] if len(parts) > 2 else b"")
         if bag_id in (SHROUDED_KEY_BAG, KEY_BAG):
-            pkcs8 = _private_key(bag_id, value, bags, alias)
-            bags.keys.append([alias, key_id, pkcs8, None])
+            pkcs8, own = (value, None) if bag_id == KEY_BAG else _decrypt_key(value, bags, alias)
+            bags.keys.append([alias, key_id, pkcs8, own])
             bags.order.append(("key", len(bags.keys) - 1))
             if key_id is None and len(bags.keys) == 1:
                 bags.keys[-1][1] = b"01"  # Java's allowance for one key without localKeyId
@@ -204,26 +203,16 @@ def _attributes(data: bytes) -> tuple[str | None, bytes | None, bool]:
     return alias, key_id, trusted
 
 
-def _private_key(bag_id: str, value: bytes, bags: _Bags, alias) -> bytes | None:
-    if bag_id == KEY_BAG:
-        return value
-    return _decrypt_key(value, bags, alias)
-
-
-def _decrypt_key(epki: bytes, bags: _Bags, alias) -> bytes | None:
-    """The PKCS#8 in `epki`; None when no key password was given, or it does not open
-    and the load is not strict."""
-    if bags.key_password is None:
-        return None
-    try:
-        return pbe.decrypt_pkcs8(epki, bags.key_password)
-    except pbe.PbeError:
-        if bags.locked is None:
+def _decrypt_key(epki: bytes, bags: _Bags, alias) -> tuple[bytes | None, str | None]:
+    """(the PKCS#8 in `epki`, its own password); (None, None) when keys are not read."""
+    def decrypt(password):
+        try:
+            return pbe.decrypt_pkcs8(epki, password)
+        except pbe.PbeError:
             raise wrong_key_password(alias) from None
-        bags.locked.append((alias or "").lower())
-        return None
-    except pbe.UnsupportedPbe as e:
-        raise _unsupported(e).at(alias=alias) from None
+        except pbe.UnsupportedPbe as e:
+            raise _unsupported(e).at(alias=alias) from None
+    return bags.opener.open(decrypt, (alias or "").lower())
 
 
 def _certificate(value: bytes) -> bytes | None:
@@ -239,13 +228,13 @@ def _secret_key(value: bytes, alias, key_id, bags: _Bags) -> None:
         bags.skipped += 1
         return
     algorithm = key = None
-    plain = _decrypt_key(der.decode(inner, der.OCTET_STRING), bags, alias)
+    plain, own = _decrypt_key(der.decode(inner, der.OCTET_STRING), bags, alias)
     if plain is not None:
         _, algorithm_id, key = der.fields(der.decode(plain, der.SEQUENCE),
                                           der.INTEGER, der.SEQUENCE, der.OCTET_STRING)[:3]
         oid = der.to_oid(der.fields(algorithm_id, der.OID)[0])
         algorithm = _SECRET_KEY_NAMES.get(oid, oid)
-    bags.secrets.append((alias, algorithm, key, creation_date(key_id or b"00")))
+    bags.secrets.append((alias, algorithm, key, creation_date(key_id or b"00"), own))
     bags.order.append(("secret", len(bags.secrets) - 1))
 
 
@@ -266,18 +255,18 @@ def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
     pool = [cert for _, _, cert, _ in bags.certs]
     for kind, index in bags.order:
         if kind == "key":
-            alias, key_id, pkcs8, _ = bags.keys[index]
+            alias, key_id, pkcs8, own = bags.keys[index]
             if key_id is None:
                 continue  # Java drops a key it cannot pair with a certificate
             leaf = _matching_cert(bags.certs, alias, key_id)
             chain = build_chain(leaf, pool) if leaf else ()
             used.update(chain)
             alias = alias or bags.unfriendly_name()
-            entry = PrivateKeyEntry(alias.lower(), pkcs8, chain, creation_date(key_id))
+            entry = PrivateKeyEntry(alias.lower(), pkcs8, chain, creation_date(key_id), own)
         elif kind == "secret":
-            alias, algorithm, key, created = bags.secrets[index]
+            alias, algorithm, key, created, own = bags.secrets[index]
             alias = alias or bags.unfriendly_name()
-            entry = SecretKeyEntry(alias.lower(), algorithm, key, created)
+            entry = SecretKeyEntry(alias.lower(), algorithm, key, created, own)
         else:
             alias, _, cert, _ = bags.certs[index]
             used.add(cert)
@@ -322,7 +311,7 @@ def dump(store: Store, password: str, legacy: bool = False) -> bytes:
             if entry.key is None:
                 raise JkstoolError("the key was not read, so it cannot be written",
                                    "give the source store's password", alias=entry.alias)
-            epki = pbe.encrypt_pkcs8(entry.key, password, legacy)
+            epki = pbe.encrypt_pkcs8(entry.key, entry.key_password or password, legacy)
             key_bags.append(_bag(SHROUDED_KEY_BAG, epki, _name(alias), _key_id(ids[alias])))
             for position, cert in enumerate(entry.chain):
                 attributes = ([_name(alias), _key_id(ids[alias])] if position == 0
@@ -402,7 +391,7 @@ def _secret_bag(entry: SecretKeyEntry, password: str, legacy: bool) -> bytes:
                            "(Java names no object identifier for it)",
                            "keep it in its JCEKS store", alias=entry.alias)
     plain = der.sequence(der.integer(0), der.sequence(der.oid(oid), der.null()), der.octets(entry.key))
-    epki = pbe.encrypt_pkcs8(plain, password, legacy)
+    epki = pbe.encrypt_pkcs8(plain, entry.key_password or password, legacy)
     return der.sequence(der.oid(SHROUDED_KEY_BAG), der.explicit(0, der.octets(epki)))
 
 
