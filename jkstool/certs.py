@@ -230,3 +230,54 @@ def extension_details(data: bytes) -> dict:
 def _camel(name: str) -> str:
     first, *rest = name.split("_")
     return first + "".join(part.title() for part in rest)
+
+
+def read_certificates(data: bytes) -> list[bytes]:
+    """The certificates of a PEM bundle, a DER certificate, or a PKCS#7 bundle (PEM or DER),
+    as CAs send replies."""
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    from .formats import detect, pem
+    if b"-----BEGIN PKCS7-----" in data:
+        try:
+            return [c.public_bytes(Encoding.DER) for c in pkcs7.load_pem_pkcs7_certificates(data)]
+        except ValueError:
+            raise JkstoolError("the PKCS#7 bundle cannot be read", "export it again") from None
+    if pem.is_pem(data):
+        found = pem.certificate_blocks(data)
+        if not found:
+            raise JkstoolError("no certificate in this PEM file",
+                               "give a file with -----BEGIN CERTIFICATE----- blocks")
+        return found
+    try:
+        load(data)
+        return [data]
+    except JkstoolError:
+        pass
+    try:
+        return [c.public_bytes(Encoding.DER) for c in pkcs7.load_der_pkcs7_certificates(data)]
+    except ValueError:
+        pass
+    try:
+        kind = detect(data)
+    except JkstoolError:
+        kind = None
+    if kind in ("JKS", "JCEKS", "PKCS12"):
+        raise JkstoolError(f"this is a {kind} store, not a certificate file",
+                           "give --from-store to import its trusted certificates")
+    raise JkstoolError("neither a PEM bundle, a DER certificate nor a PKCS#7 bundle",
+                       "give certificates in PEM, DER or PKCS#7")
+
+
+def complete_chain(leaf: bytes, pool: list[bytes]) -> tuple[bytes, ...]:
+    """`leaf` and its issuers from `pool`, up to a self-signed root; an error naming the
+    first issuer that is missing."""
+    chain = build_chain(leaf, pool)
+    top = load(chain[-1])
+    if not is_self_signed(top):
+        aki = authority_key_id(top)
+        raise JkstoolError(
+            f"cannot complete the chain: the issuer of {subject_of(top)}, {issuer_of(top)}"
+            f"{f' (key id {aki.hex()})' if aki else ''}, is in none of the certificates given",
+            "give the issuing CA's certificates with --ca (or trust them in the store)")
+    return chain

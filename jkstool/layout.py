@@ -124,7 +124,7 @@ def _certificate_authorities(spec, files, ca_password, planned) -> dict[str, pki
     if spec.shared_ca is not None:
         return {"server": spec.shared_ca.issuer, "client": spec.shared_ca.issuer}
     if not spec.separate:
-        ca = pki.new_ca(f"jkstool CA {_tag()}", spec.key_type, spec.ca_days)
+        ca = pki.new_ca(f"jkstool CA {ca_tag()}", spec.key_type, spec.ca_days)
         _plan_ca(planned, "ca", files, ca, ca_password)
         return {"server": ca, "client": ca}
     cas = {}
@@ -132,12 +132,12 @@ def _certificate_authorities(spec, files, ca_password, planned) -> dict[str, pki
         if brought is not None:
             cas[side] = brought.issuer
         else:
-            cas[side] = pki.new_ca(f"jkstool {side.title()} CA {_tag()}", spec.key_type, spec.ca_days)
+            cas[side] = pki.new_ca(f"jkstool {side.title()} CA {ca_tag()}", spec.key_type, spec.ca_days)
             _plan_ca(planned, f"{side}-ca", files, cas[side], ca_password)
     return cas
 
 
-def _tag() -> str:
+def ca_tag() -> str:
     """A short random tag, so CAs from different runs never share a subject (Java
     matches issuers by name first)."""
     return secrets.token_hex(4)

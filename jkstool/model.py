@@ -84,6 +84,20 @@ class Store:
                                alias=entry.alias)
         self._entries[entry.alias.lower()] = entry
 
+    def put(self, entry: Entry) -> None:
+        """Add `entry`, or replace the entry of the same alias where it stands."""
+        self._entries[entry.alias.lower()] = entry
+
+    def remove(self, alias: str) -> Entry:
+        try:
+            return self._entries.pop(alias.lower())
+        except KeyError:
+            raise JkstoolError("no entry has this alias", "see the aliases with jkstool list",
+                               alias=alias) from None
+
+    def key_entries(self) -> list["PrivateKeyEntry"]:
+        return [e for e in self if isinstance(e, PrivateKeyEntry)]
+
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries.values())
 

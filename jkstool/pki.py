@@ -37,7 +37,8 @@ def new_key(key_type: str):
     raise JkstoolError(f"unknown key type {key_type!r}", f"use one of {', '.join(KEY_TYPES)}")
 
 
-def _digest(key):
+def signature_hash(key):
+    """The hash to sign with: none for Ed25519, SHA-384 for large EC keys, else SHA-256."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size > 256:
@@ -64,6 +65,9 @@ def parse_san(text: str) -> x509.GeneralName:
         return x509.RFC822Name(value)
     raise JkstoolError(f"--san {text!r} has an unknown type",
                        "write it as DNS:name, IP:address, URI:uri or email:address")
+
+
+_SAN_TYPES = (x509.DNSName, x509.IPAddress, x509.UniformResourceIdentifier, x509.RFC822Name)
 
 
 def san_text(name: x509.GeneralName) -> str:
@@ -131,7 +135,7 @@ def new_ca(cn: str, key_type: str, days: int, organization: str | None = "jkstoo
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
                            critical=False)
-            .sign(key, _digest(key)))
+            .sign(key, signature_hash(key)))
     return Issuer(key, cert)
 
 
@@ -142,13 +146,15 @@ def _key_usage(signature=False, encipherment=False, cert_sign=False) -> x509.Key
                          encipher_only=False, decipher_only=False)
 
 
-def issue(issuer: Issuer, public_key, cn: str, profile: str, days: int,
+def issue(issuer: Issuer, public_key, subject: str | x509.Name, profile: str, days: int,
           sans: list[str] = ()) -> x509.Certificate:
-    """A certificate for `public_key` with `profile`'s extensions, capped at the issuer's expiry."""
+    """A certificate for `public_key` with `profile`'s extensions, capped at the issuer's expiry.
+
+    `subject` is a CN, or a whole name (a CSR's)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     not_after = min(now + datetime.timedelta(days=days), issuer.cert.not_valid_after_utc)
     builder = (x509.CertificateBuilder()
-               .subject_name(_name(cn))
+               .subject_name(_name(subject) if isinstance(subject, str) else subject)
                .issuer_name(issuer.cert.subject)
                .public_key(public_key)
                .serial_number(x509.random_serial_number())
@@ -169,7 +175,60 @@ def issue(issuer: Issuer, public_key, cn: str, profile: str, days: int,
     if sans:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([parse_san(s) for s in sans]), critical=False)
-    return builder.sign(issuer.key, _digest(issuer.key))
+    return builder.sign(issuer.key, signature_hash(issuer.key))
+
+
+def self_signed(key, cn: str, days: int, sans: list[str] = ()) -> x509.Certificate:
+    """A placeholder certificate for a new key, as keytool -genkeypair makes: self-signed,
+    to be replaced by a CA's reply."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder()
+               .subject_name(_name(cn)).issuer_name(_name(cn))
+               .public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - BACKDATE)
+               .not_valid_after(now + datetime.timedelta(days=days))
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    if sans:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([parse_san(s) for s in sans]), critical=False)
+    return builder.sign(key, signature_hash(key))
+
+
+def request(key, subject: x509.Name, sans: list[str] = ()) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request for `key`, as keytool -certreq makes, with the SANs asked for."""
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    if sans:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([parse_san(s) for s in sans]), critical=False)
+    return builder.sign(key, signature_hash(key))
+
+
+def requested_sans(csr: x509.CertificateSigningRequest) -> list[str]:
+    try:
+        names = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [san_text(n) for n in names if type(n) in _SAN_TYPES]
+
+
+def sans_of(cert: x509.Certificate) -> list[str]:
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [san_text(n) for n in names if type(n) in _SAN_TYPES]
+
+
+def sign_request(issuer: Issuer, csr: x509.CertificateSigningRequest, profile: str, days: int,
+                 sans: list[str] | None = None) -> x509.Certificate:
+    """The CA side of a request (keytool -gencert): the profile, not the request, decides the
+    extensions; the SANs come from the request unless `sans` replaces them."""
+    if not csr.is_signature_valid:
+        raise JkstoolError("the request's signature does not verify: it is damaged or forged",
+                           "ask for the request again")
+    return issue(issuer, csr.public_key(), csr.subject, profile, days,
+                 requested_sans(csr) if sans is None else sans)
 
 
 def der(cert: x509.Certificate) -> bytes:

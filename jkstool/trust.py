@@ -30,31 +30,6 @@ class ImportResult:
                                "see the reasons above; --allow-expired and --allow-leaf override them")
 
 
-def certificates_in(data: bytes) -> list[bytes]:
-    """The certificates of a PEM bundle or a DER certificate file."""
-    from .formats import detect, pem
-    if pem.is_pem(data):
-        found = [e.cert for e in pem.load(data, None, None).store if isinstance(e, TrustedCertEntry)]
-        if not found:
-            raise JkstoolError("no certificate in this PEM file",
-                               "give a file with -----BEGIN CERTIFICATE----- blocks")
-        return found
-    try:
-        certs.load(data)
-        return [data]
-    except JkstoolError:
-        pass
-    try:
-        kind = detect(data)
-    except JkstoolError:
-        kind = None
-    if kind in ("JKS", "JCEKS", "PKCS12"):
-        raise JkstoolError(f"this is a {kind} store, not a certificate file",
-                           "give --from-store to import its trusted certificates")
-    raise JkstoolError("neither a PEM bundle nor a DER certificate",
-                       "give a CA certificate in PEM or DER")
-
-
 def certificates_of_store(store: Store) -> list[bytes]:
     """A store's trusted certificates, and the top of each key entry's chain."""
     found = []

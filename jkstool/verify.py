@@ -30,8 +30,10 @@ CODES = (
     "chain-order", "server-untrusted", "client-untrusted", "client-cert-not-sent", "cert-expired",
     "cert-not-yet-valid", "cert-expiring", "server-eku", "client-eku", "key-usage", "ca-not-ca", "path-length",
     "hostname-no-san", "hostname-mismatch", "weak-key", "weak-signature", "truststore-empty",
-    "truststore-has-keys", "jks-format", "handshake-ok", "handshake-failed",
+    "truststore-has-keys", "jks-format", "handshake-ok", "handshake-failed", "cert-revoked", "crl-stale",
+    "crl-expiring", "crl-not-enforced",
 )
+CRL_NEAR = timedelta(days=3)
 SIDES = ("server", "client")
 _PEER = {"server": "client", "client": "server"}
 _EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
@@ -85,9 +87,10 @@ def _subject(data: bytes) -> str:
 
 
 def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datetime | None = None,
-           warn_days: int = 30) -> Report:
-    """Check the four stores (keyed by role) as a JSSE server and client would use them."""
-    check = _Checks(at, warn_days)
+           warn_days: int = 30, crls: list[tuple[str, x509.CertificateRevocationList]] = ()) -> Report:
+    """Check the four stores (keyed by role) as a JSSE server and client would use them;
+    with `crls` ((file, CRL) pairs), revocation too."""
+    check = _Checks(at, warn_days, list(crls))
     entries = {side: check.key_entry(stores[f"{side}-keystore"], side) for side in SIDES}
     for side in SIDES:
         check.truststore(stores[f"{side}-truststore"])
@@ -110,18 +113,20 @@ def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datet
             check.client_selection(entry, keystore, peer_truststore)
         elif hostname:
             check.hostname(entry, keystore, hostname)
+    check.crl_freshness()
     return check.report
 
 
 class _Checks:
-    def __init__(self, at: datetime | None, warn_days: int):
+    def __init__(self, at: datetime | None, warn_days: int, crls=()):
+        self.crls = crls
         self.at = at or datetime.now(timezone.utc)
         self.when = f"on {at:%Y-%m-%d}" if at else "now"
         self.warn_days, self.report = warn_days, Report()
 
-    def add(self, severity, code, store: StoreInput, alias, message, fix) -> None:
+    def add(self, severity, code, store: StoreInput | str, alias, message, fix) -> None:
         assert code in CODES, code
-        self.report.findings.append(Finding(severity, code, store.path, alias, message, fix))
+        self.report.findings.append(Finding(severity, code, getattr(store, "path", store), alias, message, fix))
 
     # -- keystores ------------------------------------------------------------------
 
@@ -227,6 +232,8 @@ class _Checks:
             alias = path.anchor.alias if is_anchor else None
             self.validity(data, store, alias)
             self.algorithms(data, store, alias, signature=not is_anchor)
+            if not is_anchor and position + 1 < len(path.certificates):
+                self.revocation(data, path.certificates[position + 1], store)
             if 0 < position and not is_anchor:
                 self.ca_constraints(data, store, below=position - 1)
 
@@ -247,6 +254,34 @@ class _Checks:
             self.add(WARNING, "cert-expiring", store, alias,
                      f"{certs.subject_of(cert)} expires on {end:%Y-%m-%d}, within {self.warn_days} days",
                      "renew it before then (jkstool renew)")
+
+    def revocation(self, data: bytes, issuer: bytes, store: StoreInput) -> None:
+        from .crl import revoked_by
+        crl = revoked_by([c for _, c in self.crls], certs.load(data), certs.load(issuer))
+        if crl is not None:
+            path = next(p for p, c in self.crls if c is crl)
+            self.add(ERROR, "cert-revoked", store, None,
+                     f"{_subject(data)} is revoked by {path}: a server that loads this CRL refuses it",
+                     "issue a new certificate (jkstool renew) and deploy it")
+
+    def crl_freshness(self) -> None:
+        if not self.crls:
+            return
+        for path, crl in self.crls:
+            next_update = crl.next_update_utc
+            if next_update is not None and next_update < self.at:
+                self.add(WARNING, "crl-stale", path, None,
+                         f"the CRL of {crl.issuer.rfc4514_string()} was due for renewal on {next_update:%Y-%m-%d}: "
+                         "a server that checks it refuses every client once it is stale",
+                         "publish a new CRL: jkstool revoke ... (even with nothing new to revoke)")
+            elif next_update is not None and next_update < self.at + CRL_NEAR:
+                self.add(WARNING, "crl-expiring", path, None,
+                         f"the CRL of {crl.issuer.rfc4514_string()} is due for renewal on {next_update:%Y-%m-%d}",
+                         "publish a new CRL before then: jkstool revoke ...")
+        self.add(INFO, "crl-not-enforced", self.crls[0][0], None,
+                 "servers enforce revocation only when configured to load the CRL (Tomcat: "
+                 "certificateRevocationListFile; JSSE: -Dcom.sun.net.ssl.checkRevocation=true with a "
+                 "CertPathValidator that loads it; nginx: ssl_crl)", "configure the servers to load it")
 
     def algorithms(self, data: bytes, store: StoreInput, alias, signature: bool) -> None:
         cert = certs.load(data)

@@ -11,9 +11,13 @@ import typer
 from .. import __version__
 from . import output
 from .convert import convert_command
+from .entries import copy_command, delete_command, passwd_command, rename_command
 from .importca import import_ca_command
 from .initpair import init_pair_command
+from .keys import csr_command, export_command, genkey_command, import_key_command, import_reply_command, sign_command
+from .layoutcmds import add_client_command, renew_command, rollover_ca_command
 from .listing import list_command
+from .revoke import revoke_command
 from .verifypair import verify_pair_command
 
 app = typer.Typer(
@@ -46,6 +50,20 @@ app.command("convert")(output.guarded(convert_command))
 app.command("init-pair")(output.guarded(init_pair_command))
 app.command("import-ca")(output.guarded(import_ca_command))
 app.command("verify-pair")(output.guarded(verify_pair_command))
+app.command("genkey")(output.guarded(genkey_command))
+app.command("csr")(output.guarded(csr_command))
+app.command("sign")(output.guarded(sign_command))
+app.command("import-reply")(output.guarded(import_reply_command))
+app.command("import-key")(output.guarded(import_key_command))
+app.command("export")(output.guarded(export_command))
+app.command("copy")(output.guarded(copy_command))
+app.command("delete")(output.guarded(delete_command))
+app.command("rename")(output.guarded(rename_command))
+app.command("passwd")(output.guarded(passwd_command))
+app.command("renew")(output.guarded(renew_command))
+app.command("add-client")(output.guarded(add_client_command))
+app.command("rollover-ca")(output.guarded(rollover_ca_command))
+app.command("revoke")(output.guarded(revoke_command))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import typer
 
 from . import output, passwords
 from .options import Debug, DestStoreType, Json, StorePass
+from .stores import open_store
 
 EXAMPLE = """
 
@@ -36,24 +37,12 @@ def import_ca_command(
     debug: Debug = False,
 ):
     """Add CA certificates to a truststore; ones already there are reported, not added again."""
-    from .. import files, formats, trust
+    from .. import trust
     from ..errors import JkstoolError
-    from ..model import Store
-    password = passwords.resolve(storepass, prompt=f"Password of {truststore}: ")
-    if truststore.exists():
-        loaded = files.read_store(truststore, password)
-        store, target = loaded.store, loaded.type.lower()
-        if target == "jceks":
-            output.fail(f"{truststore}: jkstool cannot write JCEKS (convert it to PKCS12 first: "
-                        "jkstool convert)")
-    else:
-        store = Store()
-        target = formats.type_for_path(truststore, store_type.value if store_type else None)
-    if target != "pem":
-        password = passwords.require(password, str(truststore))
+    opened = open_store(truststore, storepass, create=True, store_type=store_type.value if store_type else None)
     candidates = [(str(path), cert) for path in certificates
                   for cert in _certificates(path, from_store, src_storepass)]
-    result = trust.add_certificates(store, candidates, alias, allow_leaf, allow_expired)
+    result = trust.add_certificates(opened.store, candidates, alias, allow_leaf, allow_expired)
     for data, reason in result.skipped:
         output.warn(f"skipped {_subject(data)}: {reason}")
     try:
@@ -61,7 +50,7 @@ def import_ca_command(
     except JkstoolError as e:
         raise e.at(path=certificates[0] if len(certificates) == 1 else truststore) from None
     if result.added:
-        files.write_store(truststore, store, target, password)
+        opened.save()
     if json:
         output.print_json({
             "added": [_item(e.alias, e.cert) for e in result.added],
@@ -96,13 +85,13 @@ def _item(alias: str, data: bytes) -> dict:
 
 
 def _certificates(path: Path, from_store: bool, src_storepass) -> list[bytes]:
-    from .. import files, trust
+    from .. import certs, files, trust
     from ..errors import JkstoolError
     if from_store:
         password = passwords.from_option(src_storepass, "--src-storepass") if src_storepass else None
         return trust.certificates_of_store(files.read_store(path, password, keys=False).store)
     try:
-        return trust.certificates_in(files.read_bytes(path))
+        return certs.read_certificates(files.read_bytes(path))
     except JkstoolError as e:
         raise e.at(path=path) from None
 

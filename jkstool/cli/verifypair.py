@@ -52,6 +52,8 @@ def verify_pair_command(
     at: Annotated[str | None, typer.Option(
         metavar="DATE", help="Check validity on this date (YYYY-MM-DD) instead of now.")] = None,
     warn_days: Annotated[int, typer.Option(min=0, help="Warn about certificates expiring within N days.")] = 30,
+    crl: Annotated[list[Path] | None, typer.Option(
+        "--crl", help="A CRL to check the certificates against (repeatable).")] = None,
     handshake: Annotated[bool, typer.Option(
         "--handshake", help="Also run a real handshake on 127.0.0.1 (JSSE when Java is found).")] = False,
     handshake_engine: Annotated[Engine | None, typer.Option(
@@ -79,7 +81,7 @@ def verify_pair_command(
         secrets[role] = passwords.require(password, str(paths[role])) if not _is_pem(paths[role]) else password
         loaded = files.read_store(paths[role], secrets[role], strict=False)
         stores[role] = verify.StoreInput(role, str(paths[role]), loaded)
-    report = verify.verify(stores, hostname=hostname, at=when, warn_days=warn_days)
+    report = verify.verify(stores, hostname=hostname, at=when, warn_days=warn_days, crls=_crls(crl or []))
     if handshake or handshake_engine:
         from .. import handshake as engines
         try:
@@ -102,6 +104,18 @@ def _date(text: str | None):
     except ValueError:
         output.fail(f"--at {text!r} is not a date (write it as YYYY-MM-DD)")
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _crls(paths: list[Path]):
+    from .. import crl, files
+    from ..errors import JkstoolError
+    found = []
+    for path in paths:
+        try:
+            found.append((str(path), crl.load(files.read_bytes(path))))
+        except JkstoolError as e:
+            raise e.at(path=path) from None
+    return found
 
 
 def _is_pem(path: Path) -> bool:

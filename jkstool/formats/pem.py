@@ -77,6 +77,11 @@ def _certificate(block: _Block) -> bytes:
     return data
 
 
+def certificate_blocks(data: bytes) -> list[bytes]:
+    """The DER of every certificate block in a PEM text, in order."""
+    return [_certificate(b) for b in _blocks(data.decode("utf-8", "replace")) if b.label in _CERT_LABELS]
+
+
 def load(data: bytes, password: str | None, opener) -> Loaded:
     """Read PEM certificates and keys; keys that are encrypted need the key password."""
     text = data.decode("utf-8", "replace")
@@ -205,7 +210,7 @@ def _leaf_for(pkcs8, certs, used) -> int | None:
 
 # -- writing -------------------------------------------------------------------
 
-def _armor(label: str, data: bytes) -> str:
+def armor(label: str, data: bytes) -> str:
     body = base64.b64encode(data).decode()
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
     return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
@@ -224,7 +229,7 @@ def _cert_text(cert: bytes, header: list[str]) -> str:
     from ..certs import issuer_of, load, subject_of
     parsed = load(cert)
     lines = [*header, f"subject={subject_of(parsed)}", f"issuer={issuer_of(parsed)}"]
-    return "\n".join(lines) + "\n" + _armor("CERTIFICATE", cert)
+    return "\n".join(lines) + "\n" + armor("CERTIFICATE", cert)
 
 
 def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes:
@@ -243,10 +248,10 @@ def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes
                                "give the source store's password", alias=entry.alias)
         header = _attributes(entry.alias, ids[entry.alias.lower()])
         if encrypt_keys:
-            key_text = _armor("ENCRYPTED PRIVATE KEY",
+            key_text = armor("ENCRYPTED PRIVATE KEY",
                               pbe.encrypt_pkcs8(entry.key, entry.key_password or password))
         else:
-            key_text = _armor("PRIVATE KEY", entry.key)
+            key_text = armor("PRIVATE KEY", entry.key)
         parts.append("\n".join([*header, "Key Attributes: <No Attributes>"]) + "\n" + key_text)
         parts += [_cert_text(cert, header) for cert in entry.chain]
     return "".join(parts).encode()

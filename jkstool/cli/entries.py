@@ -1,0 +1,149 @@
+"""keytool's small jobs on entries: copy, delete, rename, passwd. Each edits in place, atomically."""
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, DestStorePass, DestStoreType, KeyPass, StorePass
+from .stores import open_store
+
+Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
+
+
+def _taken(store, alias, path):
+    from ..errors import JkstoolError
+    if alias in store:
+        raise JkstoolError("an entry with this alias exists", "choose another alias, or delete it first",
+                           path=str(path), alias=alias)
+
+
+def copy_command(
+    source: Annotated[Path, typer.Argument(help="The store to copy from.")],
+    dest: Annotated[Path, typer.Argument(help="The store to copy into (created if missing).")],
+    alias: Alias,
+    dest_alias: Annotated[str | None, typer.Option(help="The alias in DEST (default: the same).")] = None,
+    store_type: DestStoreType = None,
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    dest_storepass: DestStorePass = None,
+    debug: Debug = False,
+):
+    """Copy one entry into another store (keytool -importkeystore -srcalias).
+
+    A copied key is protected with DEST's password there, as JSSE expects.
+
+    Example:
+
+        jkstool copy old.jks new.p12 --alias server --dest-storepass env:NEWPASS
+    """
+    from ..errors import JkstoolError
+    opened = open_store(source, storepass, keypass)
+    if alias not in opened.store:
+        raise JkstoolError("no entry has this alias", "see the aliases with jkstool list",
+                           path=str(source), alias=alias)
+    target = open_store(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
+                        store_type=store_type.value if store_type else None,
+                        option="--dest-storepass" if dest_storepass is not None else "--storepass")
+    name = dest_alias or alias
+    _taken(target.store, name, dest)
+    entry = opened.store[alias]
+    if entry.kind != "trusted-cert":
+        entry = replace(entry, key_password=None)
+    target.store.add(replace(entry, alias=name))
+    target.save()
+    output.info(f"copied '{alias}' from {source} to {dest} as '{name}'")
+
+
+def delete_command(
+    store: Annotated[Path, typer.Argument(help="The store.")],
+    alias: Alias,
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    debug: Debug = False,
+):
+    """Delete one entry (keytool -delete).
+
+    Example:
+
+        jkstool delete server.truststore.jks --alias old-partner-ca
+    """
+    opened = open_store(store, storepass, keypass)
+    removed = _remove(opened, alias)
+    opened.save()
+    output.info(f"deleted the {removed.kind} entry '{alias}' from {store}")
+
+
+def _remove(opened, alias):
+    from ..errors import JkstoolError
+    try:
+        return opened.store.remove(alias)
+    except JkstoolError as e:
+        raise e.at(path=opened.path) from None
+
+
+def rename_command(
+    store: Annotated[Path, typer.Argument(help="The store.")],
+    alias: Annotated[str, typer.Option("--alias", help="The entry's alias now.")],
+    dest_alias: Annotated[str, typer.Option("--dest-alias", help="Its new alias.")],
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    debug: Debug = False,
+):
+    """Give an entry another alias (keytool -changealias).
+
+    Example:
+
+        jkstool rename server.keystore.p12 --alias mykey --dest-alias server
+    """
+    opened = open_store(store, storepass, keypass)
+    if dest_alias.lower() != alias.lower():
+        _taken(opened.store, dest_alias, store)
+    entry = _remove(opened, alias)
+    opened.store.add(replace(entry, alias=dest_alias))
+    opened.save()
+    output.info(f"renamed '{alias}' to '{dest_alias}' in {store}")
+
+
+def passwd_command(
+    store: Annotated[Path, typer.Argument(help="The store.")],
+    new_storepass: Annotated[str | None, typer.Option(
+        metavar="PASSWORD", help="The new store password (keys that had the old one follow it).")] = None,
+    alias: Annotated[str | None, typer.Option("--alias", help="With --new-keypass: the key entry.")] = None,
+    new_keypass: Annotated[str | None, typer.Option(
+        metavar="PASSWORD", help="A new password for --alias's key alone.")] = None,
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    debug: Debug = False,
+):
+    """Change the store password, and the key passwords that equalled it; or one key's password.
+
+    JSSE's default key manager opens keys with the store password, so keep them equal unless the
+    application names a key password of its own.
+
+    Example:
+
+        jkstool passwd server.keystore.p12 --storepass env:OLDPASS --new-storepass env:NEWPASS
+    """
+    from ..errors import JkstoolError
+    if new_storepass is None and new_keypass is None:
+        output.fail("give --new-storepass, or --alias with --new-keypass")
+    if (alias is None) != (new_keypass is None):
+        output.fail("--alias and --new-keypass go together")
+    opened = open_store(store, storepass, keypass)
+    if opened.type == "pem" and new_keypass is not None:
+        output.fail(f"{store}: a PEM file has no separate key passwords; use --new-storepass")
+    if new_storepass is not None:
+        opened.password = passwords.from_option(new_storepass, "--new-storepass")
+    if alias is not None:
+        if alias not in opened.store or opened.store[alias].kind == "trusted-cert":
+            raise JkstoolError("no key entry has this alias", path=str(store), alias=alias)
+        own = passwords.from_option(new_keypass, "--new-keypass")
+        opened.store.put(replace(opened.store[alias], key_password=None if own == opened.password else own))
+        if own != opened.password:
+            output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "
+                        "key manager will fail with 'Cannot recover key' unless the application names it")
+    opened.save()
+    output.info(f"changed the password{'s' if new_storepass and alias else ''} of {store}")

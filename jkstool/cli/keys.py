@@ -1,0 +1,314 @@
+"""Key entries: genkey, csr, sign, import-reply, import-key, export (keytool's key jobs, and
+the PEM ones keytool cannot do)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .initpair import KeyType
+from .options import Debug, DestStoreType, Force, Json, KeyPass, StorePass
+from .stores import open_store, write_files
+
+Alias = Annotated[str, typer.Option("--alias", help="The key entry.")]
+San = Annotated[list[str] | None, typer.Option(
+    "--san", help="A subject alternative name: DNS:name, IP:address, URI:uri or email:address (repeatable).")]
+Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
+
+
+def _key_entry(store, alias):
+    from ..errors import JkstoolError
+    from ..model import PrivateKeyEntry
+    if alias not in store:
+        raise JkstoolError("no entry has this alias", "see the aliases with jkstool list", alias=alias)
+    entry = store[alias]
+    if not isinstance(entry, PrivateKeyEntry):
+        raise JkstoolError(f"this is a {entry.kind} entry, not a key entry", alias=alias)
+    return entry
+
+
+def _emit(text: bytes, out: Path | None, force: bool) -> None:
+    if out is None:
+        typer.echo(text.decode(), nl=False)
+    else:
+        write_files([(out, text, False)], force)
+        output.info(f"wrote {out}")
+
+
+def genkey_command(
+    store: Annotated[Path, typer.Argument(help="The keystore (created if missing).")],
+    alias: Alias,
+    cn: Annotated[str, typer.Option("--cn", help="The subject's common name.")],
+    san: San = None,
+    key_type: Annotated[KeyType, typer.Option(help="The key type.")] = KeyType.ec_p256,
+    days: Annotated[int, typer.Option(min=1, help="Validity of the placeholder certificate.")] = 90,
+    store_type: DestStoreType = None,
+    storepass: StorePass = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """Add a new key with a self-signed placeholder certificate (keytool -genkeypair).
+
+    Example:
+
+        jkstool genkey server.keystore.p12 --alias server --cn api.example.com --san DNS:api.example.com
+    """
+    from datetime import datetime, timezone
+
+    from .. import pki
+    from ..errors import JkstoolError
+    from ..model import PrivateKeyEntry
+    opened = open_store(store, storepass, create=True, store_type=store_type.value if store_type else None)
+    if alias in opened.store:
+        raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
+                           path=str(store), alias=alias)
+    key = pki.new_key(key_type.value)
+    cert = pki.self_signed(key, cn, days, san or [])
+    entry = PrivateKeyEntry(alias, pki.pkcs8(key), (pki.der(cert),), datetime.now(timezone.utc))
+    opened.store.add(entry)
+    opened.save()
+    _report_chain(entry, json)
+    output.info(f"added the key entry '{alias}' ({key_type.value}) to {store}; next: "
+                f"jkstool csr {store} --alias {alias} --out {alias}.csr")
+
+
+def csr_command(
+    store: Annotated[Path, typer.Argument(help="The keystore.")],
+    alias: Alias,
+    san: San = None,
+    out: Out = None,
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    force: Force = False,
+    debug: Debug = False,
+):
+    """Write a PKCS#10 request signed by the entry's key, with its subject and SANs (keytool -certreq).
+
+    Example:
+
+        jkstool csr server.keystore.p12 --alias server --out server.csr
+    """
+    from cryptography.hazmat.primitives.serialization import Encoding, load_der_private_key
+
+    from .. import certs, pki
+    opened = open_store(store, storepass, keypass)
+    entry = _key_entry(opened.store, alias)
+    leaf = certs.load(entry.chain[0])
+    request = pki.request(load_der_private_key(entry.key, None), leaf.subject, san or pki.sans_of(leaf))
+    _emit(request.public_bytes(Encoding.PEM), out, force)
+
+
+def sign_command(
+    request: Annotated[Path, typer.Argument(help="The PKCS#10 request (PEM or DER).")],
+    ca_cert: Annotated[Path, typer.Option(help="The issuing CA's certificate, then its issuers (PEM).")],
+    ca_key: Annotated[Path, typer.Option(help="The issuing CA's key (PEM, encrypted or not).")],
+    profile: Annotated[str, typer.Option(help="server, client or ca: decides EKU, key usage and "
+                                              "basic constraints.")],
+    ca_keypass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --ca-key.")] = None,
+    days: Annotated[int, typer.Option(min=1, help="Validity.")] = 397,
+    san: San = None,
+    out: Out = None,
+    force: Force = False,
+    debug: Debug = False,
+):
+    """Sign a request as a CA (keytool -gencert); prints the certificate followed by the CA chain.
+
+    Example:
+
+        jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server --out server.pem
+    """
+    from .. import pki
+    if profile not in pki.PROFILES:
+        output.fail(f"--profile {profile!r}: choose server, client or ca")
+    issuer = _issuer(ca_cert, ca_key, ca_keypass)
+    csr = _request(request)
+    cert = pki.sign_request(issuer, csr, profile, days, san)
+    _emit(pki.cert_pem(cert, *issuer.certificates), out, force)
+
+
+def _issuer(ca_cert: Path, ca_key: Path, ca_keypass):
+    from .. import files, pki
+    from ..errors import JkstoolError
+    password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
+    try:
+        return pki.load_issuer(files.read_bytes(ca_cert), files.read_bytes(ca_key), password)
+    except JkstoolError as e:
+        raise e.at(path=ca_cert) from None
+
+
+def _request(path: Path):
+    from cryptography import x509
+
+    from .. import files
+    from ..errors import JkstoolError
+    data = files.read_bytes(path)
+    try:
+        return (x509.load_pem_x509_csr(data) if b"-----BEGIN" in data else x509.load_der_x509_csr(data))
+    except ValueError:
+        raise JkstoolError("not a PKCS#10 certificate request", "give the .csr file",
+                           path=str(path)) from None
+
+
+def import_reply_command(
+    store: Annotated[Path, typer.Argument(help="The keystore holding the key.")],
+    reply: Annotated[Path, typer.Argument(help="The CA's reply: PEM, DER or PKCS#7, with or without its chain.")],
+    alias: Alias,
+    ca: Annotated[list[Path] | None, typer.Option(
+        "--ca", help="More CA certificates to complete the chain (repeatable).")] = None,
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """Install a CA's reply on an existing key entry (keytool -importcert of a reply).
+
+    The reply must carry the entry's public key; the chain is completed from the reply, the --ca
+    files and the store's trusted entries, up to a root.
+
+    Example:
+
+        jkstool import-reply server.keystore.p12 server-reply.pem --alias server --ca intermediate.pem
+    """
+    from .. import certs, chains, files
+    from ..errors import JkstoolError
+    opened = open_store(store, storepass, keypass)
+    entry = _key_entry(opened.store, alias)
+    try:
+        reply_certs = certs.read_certificates(files.read_bytes(reply))
+    except JkstoolError as e:
+        raise e.at(path=reply) from None
+    pool = [cert for path in ca or [] for cert in certs.read_certificates(files.read_bytes(path))]
+    pool += [e.cert for e in opened.store if e.kind == "trusted-cert"]
+    try:
+        installed = chains.install_reply(entry, reply_certs, pool)
+    except JkstoolError as e:
+        raise e.at(path=reply, alias=alias) from None
+    opened.store.put(installed)
+    opened.save()
+    _report_chain(installed, json)
+    output.info(f"installed the reply on '{alias}' in {store}")
+
+
+def _report_chain(entry, json: bool) -> None:
+    from .. import inventory
+    chain = [inventory.describe_certificate(c) for c in entry.chain]
+    if json:
+        output.print_json({"alias": entry.alias, "certificates": chain})
+    else:
+        output.print_table([[n, c["subject"], c["issuer"], c["not_after"]] for n, c in enumerate(chain, 1)],
+                           ["#", "subject", "issuer", "not after"])
+
+
+def import_key_command(
+    store: Annotated[Path, typer.Argument(help="The keystore (created if missing).")],
+    alias: Alias,
+    key: Annotated[Path, typer.Option("--key", help="The private key: PEM in PKCS#8, PKCS#1 or SEC1, "
+                                                    "encrypted or not.")],
+    cert: Annotated[Path, typer.Option("--cert", help="Its certificate, or its chain (PEM or DER).")],
+    src_keypass: Annotated[str | None, typer.Option(
+        metavar="PASSWORD", help="Password of an encrypted --key.")] = None,
+    store_type: DestStoreType = None,
+    storepass: StorePass = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """Make a key entry from a PEM key and its certificate (what keytool cannot do).
+
+    Example:
+
+        jkstool import-key server.keystore.p12 --alias server --key server.key --cert fullchain.pem
+    """
+    from .. import certs, chains, files
+    from ..errors import JkstoolError
+    from ..model import PrivateKeyEntry
+    opened = open_store(store, storepass, create=True, store_type=store_type.value if store_type else None)
+    if alias in opened.store:
+        raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
+                           path=str(store), alias=alias)
+    password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
+    loaded = files.read_store(key, password)
+    keys = [e for e in loaded.store if isinstance(e, PrivateKeyEntry)]
+    if len(keys) != 1 or keys[0].key is None:
+        reason = "is encrypted: give --src-keypass" if keys and keys[0].key is None else \
+            "must hold exactly one private key"
+        raise JkstoolError(f"the key file {reason}", path=str(key))
+    try:
+        certificates = certs.read_certificates(files.read_bytes(cert))
+    except JkstoolError as e:
+        raise e.at(path=cert) from None
+    entry = chains.key_entry(alias, keys[0].key, certificates)
+    opened.store.add(entry)
+    opened.save()
+    _report_chain(entry, json)
+    output.info(f"added the key entry '{alias}' to {store}")
+
+
+def export_command(
+    store: Annotated[Path, typer.Argument(help="The store.")],
+    alias: Annotated[str | None, typer.Option(
+        "--alias", help="The entry (may be left out when the store has one key entry).")] = None,
+    cert: Annotated[Path | None, typer.Option("--cert", help="Write the certificate (PEM) here.")] = None,
+    chain: Annotated[Path | None, typer.Option(
+        "--chain", help="Write the whole chain, leaf first (PEM), here.")] = None,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="Write the private key (PKCS#8 PEM, mode 0600) here.")] = None,
+    no_encrypt_key: Annotated[bool, typer.Option(
+        help="Write the key unencrypted (still mode 0600), for servers that cannot ask for a password.")] = False,
+    storepass: StorePass = None,
+    keypass: KeyPass = None,
+    force: Force = False,
+    debug: Debug = False,
+):
+    """Write an entry's certificate, chain and key as PEM, for nginx, Apache, curl, Go or Python.
+
+    Without --cert, --chain or --key, the chain goes to stdout. The key is encrypted with the store
+    password unless --no-encrypt-key.
+
+    Example:
+
+        jkstool export server.keystore.p12 --chain server-chain.pem --key server-key.pem --no-encrypt-key
+    """
+    from .. import certs, pbe, pki
+    from ..errors import JkstoolError
+    opened = open_store(store, storepass, keypass)
+    entry = _exported_entry(opened.store, alias)
+    chain_pem = pki.cert_pem(*(certs.load(c) for c in entry.certificates))
+    if not (cert or chain or key):
+        typer.echo(chain_pem.decode(), nl=False)
+        return
+    items = []
+    if cert:
+        items.append((cert, pki.cert_pem(certs.load(entry.certificates[0])), False))
+    if chain:
+        items.append((chain, chain_pem, False))
+    if key:
+        if entry.kind != "private-key":
+            raise JkstoolError("a trusted certificate has no key", alias=entry.alias, path=str(store))
+        if no_encrypt_key:
+            key_pem = _armor("PRIVATE KEY", entry.key)
+        else:
+            if opened.password is None:
+                output.fail("an encrypted key needs a password: give --storepass, or --no-encrypt-key")
+            key_pem = _armor("ENCRYPTED PRIVATE KEY", pbe.encrypt_pkcs8(entry.key, opened.password))
+        items.append((key, key_pem, True))
+    write_files(items, force)
+    output.info("wrote " + ", ".join(str(p) for p, _, _ in items)
+                + ("" if not key or no_encrypt_key else f" (the key is encrypted with {store}'s password)"))
+
+
+def _armor(label: str, data: bytes) -> bytes:
+    from ..formats.pem import armor
+    return armor(label, data).encode()
+
+
+def _exported_entry(store, alias):
+    from ..errors import JkstoolError
+    if alias is not None:
+        if alias not in store:
+            raise JkstoolError("no entry has this alias", "see the aliases with jkstool list", alias=alias)
+        return store[alias]
+    keys = store.key_entries()
+    if len(keys) != 1:
+        raise JkstoolError(f"the store has {len(keys)} key entries", "name one with --alias")
+    return keys[0]

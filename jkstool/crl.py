@@ -1,0 +1,89 @@
+"""Certificate revocation lists: a CA's list of certificates it no longer vouches for.
+
+A server enforces revocation only when it is configured to load the CRL,
+and refuses every client once that CRL is past its nextUpdate: both are said
+wherever CRLs are checked.
+"""
+
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtensionOID
+
+from . import certs, pki
+from .errors import JkstoolError
+
+
+def load(data: bytes) -> x509.CertificateRevocationList:
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_crl(data)
+        return x509.load_der_x509_crl(data)
+    except ValueError:
+        raise JkstoolError("not a certificate revocation list (CRL)", "give the CRL file, PEM or DER") from None
+
+
+def _number(crl: x509.CertificateRevocationList | None) -> int:
+    if crl is None:
+        return 0
+    try:
+        return crl.extensions.get_extension_for_oid(ExtensionOID.CRL_NUMBER).value.crl_number
+    except x509.ExtensionNotFound:
+        return 0
+
+
+def revoke(issuer: pki.Issuer, existing: x509.CertificateRevocationList | None, revoked: list[bytes],
+           days: int) -> tuple[bytes, list[bytes], list[bytes]]:
+    """A new CRL signed by `issuer`: the existing one's entries plus `revoked`, the CRL number one higher.
+
+    Returns (the CRL in PEM, the certificates newly revoked, those already on the list)."""
+    if existing is not None and not existing.is_signature_valid(issuer.cert.public_key()):
+        raise JkstoolError("the existing CRL is not signed by this CA", "give this CA's CRL, or a new --crl file")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    listed = {r.serial_number: r for r in existing} if existing is not None else {}
+    added, already = [], []
+    for data in revoked:
+        cert = certs.load(data)
+        if cert.issuer != issuer.cert.subject or not _signed_by(cert, issuer.cert):
+            raise JkstoolError(f"{certs.subject_of(cert)} is not issued by this CA, so its CRL cannot revoke it",
+                               "give the CA that issued it")
+        if cert.serial_number in listed:
+            already.append(data)
+            continue
+        listed[cert.serial_number] = (x509.RevokedCertificateBuilder().serial_number(cert.serial_number)
+                                      .revocation_date(now).build())
+        added.append(data)
+    builder = (x509.CertificateRevocationListBuilder()
+               .issuer_name(issuer.cert.subject)
+               .last_update(now)
+               .next_update(now + datetime.timedelta(days=days))
+               .add_extension(x509.CRLNumber(_number(existing) + 1), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.cert.public_key()),
+                              critical=False))
+    for entry in listed.values():
+        builder = builder.add_revoked_certificate(entry)
+    crl = builder.sign(issuer.key, pki.signature_hash(issuer.key))
+    return crl.public_bytes(serialization.Encoding.PEM), added, already
+
+
+def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def revoked_by(crls: list[x509.CertificateRevocationList], cert: x509.Certificate,
+               issuer: x509.Certificate | None):
+    """The CRL (of those given) that lists `cert` as revoked, if any: issued under the same name
+    and, when the issuer is known, signed by it."""
+    for crl in crls:
+        if crl.issuer != cert.issuer:
+            continue
+        if issuer is not None and not crl.is_signature_valid(issuer.public_key()):
+            continue
+        if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+            return crl
+    return None
