@@ -296,8 +296,12 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_python_m_and_version_and_help():
     result = subprocess.run([sys.executable, "-m", "jkstool", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
-    for command in ("list", "convert"):
-        assert "Example:" in run(command, "--help").stdout
+    from jkstool.cli import app
+    commands = [c.name for c in app.registered_commands]
+    assert len(commands) == 19
+    for command in commands:
+        assert "Example:" in run(command, "--help").stdout, command
+    assert "Example:" in run("--help").stdout
 
 
 def test_damaged_jceks_secret_key_is_one_line_in_a_real_process(tmp_path):

@@ -23,7 +23,7 @@ from .verifypair import verify_pair_command
 app = typer.Typer(
     name="jkstool",
     help="Build, inspect, convert and check Java keystores and truststores for mutual TLS.\n\n"
-         "Example: jkstool list server.keystore.jks --storepass env:STOREPASS",
+         "Example: jkstool init-pair ./tls && jkstool verify-pair ./tls --handshake",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
