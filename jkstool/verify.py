@@ -189,7 +189,7 @@ class _Checks:
 
     def trust(self, side, entry, keystore: StoreInput, truststore: StoreInput) -> TrustPath:
         """Follow the chain `side` sends to an anchor of the peer's truststore."""
-        path = _trust_path(list(entry.chain), truststore.anchors)
+        path = trust_path(list(entry.chain), truststore.anchors)
         if not path.ok:
             cert = certs.load(path.broken_at)
             aki = certs.authority_key_id(cert)
@@ -361,9 +361,9 @@ class _Checks:
             listed = ", ".join(certs.general_name(n) for n in names) or "none"
             self.add(ERROR, "hostname-mismatch", keystore, entry.alias,
                      f"{subject}'s subject alternative names ({listed}) do not cover {hostname}: an HTTPS client "
-                     f"fails with 'No subject alternative {'names' if _is_ip(hostname) else 'DNS name'} "
+                     f"fails with 'No subject alternative {'names' if is_ip(hostname) else 'DNS name'} "
                      f"matching {hostname} found'",
-                     f"issue it with --san {'IP' if _is_ip(hostname) else 'DNS'}:{hostname}")
+                     f"issue it with --san {'IP' if is_ip(hostname) else 'DNS'}:{hostname}")
 
 
 def _private_key(pkcs8: bytes):
@@ -394,7 +394,7 @@ def _issued_by(cert_data: bytes, issuer_data: bytes) -> bool:
     return True
 
 
-def _trust_path(chain: list[bytes], anchors: list[TrustedCertEntry]) -> TrustPath:
+def trust_path(chain: list[bytes], anchors: list[TrustedCertEntry]) -> TrustPath:
     """PKIX as JSSE applies it: walk the sent chain until a certificate is, or is issued by, an anchor."""
     walked = []
     for position, data in enumerate(chain):
@@ -411,7 +411,7 @@ def _trust_path(chain: list[bytes], anchors: list[TrustedCertEntry]) -> TrustPat
     return TrustPath(False, walked, broken_at=chain[-1])
 
 
-def _is_ip(name: str) -> bool:
+def is_ip(name: str) -> bool:
     try:
         ipaddress.ip_address(name)
     except ValueError:
@@ -422,7 +422,7 @@ def _is_ip(name: str) -> bool:
 def hostname_matches(names: x509.SubjectAlternativeName, hostname: str) -> bool:
     """RFC 6125: IP addresses exactly; DNS names case-insensitively, a wildcard standing for
     exactly one whole leftmost label."""
-    if _is_ip(hostname):
+    if is_ip(hostname):
         return ipaddress.ip_address(hostname) in names.get_values_for_type(x509.IPAddress)
     wanted = hostname.rstrip(".").lower().split(".")
     for pattern in names.get_values_for_type(x509.DNSName):

@@ -130,3 +130,32 @@ def cacerts():
     home = Path(os.path.realpath(keytool)).parent.parent
     path = home / "lib" / "security" / "cacerts"
     return _need("the JDK's cacerts", path if path.exists() else None)
+
+
+@pytest.fixture(scope="session")
+def default_client(java_classes):
+    """Run tests/java/DefaultClient.java against HOST PORT with the given -D flags."""
+    java, classes = java_classes
+
+    def run(host, port, flags=()):
+        result = subprocess.run([java, *flags, "-cp", classes, "DefaultClient", host, str(port)],
+                                capture_output=True, text=True, timeout=60)
+        return result.returncode == 0, result.stdout + result.stderr
+    return run
+
+
+@pytest.fixture(scope="session")
+def nginx():
+    return _need("nginx", shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/nginx").exists()
+                                                      else None))
+
+
+@pytest.fixture(scope="session")
+def tomcat_home():
+    home = Path("/usr/share/tomcat10")
+    return _need("tomcat10 (Debian's package)", home if (home / "bin" / "catalina.sh").exists() else None)
+
+
+@pytest.fixture(scope="session")
+def curl():
+    return _need("curl", shutil.which("curl"))

@@ -298,7 +298,7 @@ def test_python_m_and_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
     from jkstool.cli import app
     commands = [c.name for c in app.registered_commands]
-    assert len(commands) == 19
+    assert len(commands) == 23
     for command in commands:
         assert "Example:" in run(command, "--help").stdout, command
     assert "Example:" in run("--help").stdout

@@ -12,12 +12,15 @@ from .. import __version__
 from . import output
 from .convert import convert_command
 from .entries import copy_command, delete_command, passwd_command, rename_command
+from .expiry import expiry_command
 from .importca import import_ca_command
 from .initpair import init_pair_command
 from .keys import csr_command, export_command, genkey_command, import_key_command, import_reply_command, sign_command
 from .layoutcmds import add_client_command, renew_command, rollover_ca_command
 from .listing import list_command
+from .network import probe_command, serve_command
 from .revoke import revoke_command
+from .snippet import snippet_command
 from .verifypair import verify_pair_command
 
 app = typer.Typer(
@@ -64,6 +67,10 @@ app.command("renew")(output.guarded(renew_command))
 app.command("add-client")(output.guarded(add_client_command))
 app.command("rollover-ca")(output.guarded(rollover_ca_command))
 app.command("revoke")(output.guarded(revoke_command))
+app.command("expiry")(output.guarded(expiry_command))
+app.command("probe")(output.guarded(probe_command))
+app.command("serve")(output.guarded(serve_command))
+app.command("snippet")(output.guarded(snippet_command))
 
 
 def main() -> None:

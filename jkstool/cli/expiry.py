@@ -1,0 +1,60 @@
+"""`jkstool expiry`: the pre-deploy gate on certificate expiry."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, Json, StorePass
+
+
+def expiry_command(
+    paths: Annotated[list[Path], typer.Argument(help="Stores, PEM or DER files, and folders (searched recursively).")],
+    within: Annotated[int, typer.Option(min=0, help="Fail (exit 1) when a certificate expires within DAYS.",
+                                        metavar="DAYS")] = 30,
+    storepass: StorePass = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """Every certificate, soonest to expire first; exit 1 when one expires within --within days.
+
+    Exit 0 when none does, 1 when one does (or already has), 2 when a store cannot be read (the
+    others are still listed). JKS stores list without a password; PKCS12 ones need theirs.
+
+    Example:
+
+        jkstool expiry /etc/myapp/tls --within 21 --storepass env:STOREPASS
+    """
+    from .. import expiry
+    from ..certs import load, sha256, subject_of
+    password = passwords.resolve(storepass)
+    show_progress = sys.stderr.isatty() and not json
+    result = expiry.scan(paths, password, _progress if show_progress else None)
+    if show_progress:
+        sys.stderr.write("\r\033[K")
+    rows = []
+    for item in result.found:
+        cert = load(item.cert)
+        rows.append({"path": item.path, "alias": item.alias, "kind": item.kind, "subject": subject_of(cert),
+                     "not_after": item.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     "days_left": expiry.days_left(item.not_after), "sha256": sha256(item.cert)})
+    due = [r for r in rows if r["days_left"] < within]
+    if json:
+        output.print_json({"within_days": within, "certificates": rows,
+                           "errors": [{"path": p, "error": e} for p, e in result.errors]})
+    elif rows:
+        output.print_table([[r["days_left"], r["not_after"][:10], r["subject"], r["alias"] or "", r["path"]]
+                            for r in rows], ["days left", "not after", "subject", "alias", "file"])
+    for path, error in result.errors:
+        typer.echo(f"error: {path}: {error}", err=True)
+    output.info(f"{len(rows)} certificate(s) in {result.files} file(s); {len(due)} expire(s) within {within} days"
+                + (f"; {len(result.errors)} file(s) could not be read" if result.errors else ""))
+    raise typer.Exit(2 if result.errors else 1 if due else 0)
+
+
+def _progress(done: int) -> None:
+    if done % 25 == 0:
+        sys.stderr.write(f"\rscanning: {done} files")
+        sys.stderr.flush()

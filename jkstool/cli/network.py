@@ -1,0 +1,153 @@
+"""Commands that talk to the network: probe (a live server) and serve (a test endpoint)."""
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, Json, StorePass
+
+
+def _stores(keystore, truststore, storepass, keystore_pass, truststore_pass):
+    """The key entry and trust anchors from the stores given (either may be absent)."""
+    from .. import files
+    from ..errors import JkstoolError
+    shared = passwords.resolve(storepass, prompt="Password of the stores: ") \
+        if (keystore or truststore) else None
+    key_entry = anchors = None
+    if keystore:
+        password = passwords.from_option(keystore_pass, "--keystore-pass") if keystore_pass else shared
+        store = files.read_store(keystore, password).store
+        keys = store.key_entries()
+        if not keys:
+            raise JkstoolError("the keystore holds no key entry", path=str(keystore))
+        key_entry = keys[0]
+    if truststore:
+        password = passwords.from_option(truststore_pass, "--truststore-pass") if truststore_pass else shared
+        anchors = [e for e in files.read_store(truststore, password, keys=False).store if e.kind == "trusted-cert"]
+    return key_entry, anchors
+
+
+def _target(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        output.fail(f"{text!r}: give HOST:PORT, such as api.example.com:443")
+    return host.strip("[]"), int(port)
+
+
+def probe_command(
+    target: Annotated[str, typer.Argument(metavar="HOST:PORT", help="The server to probe.")],
+    truststore: Annotated[Path | None, typer.Option(help="Check the server's chain against this truststore.")] = None,
+    keystore: Annotated[Path | None, typer.Option(help="Present this keystore's certificate.")] = None,
+    servername: Annotated[str | None, typer.Option(help="The name to send (SNI) and check (default: HOST).")] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the connection and handshake.")] = 10,
+    storepass: StorePass = None,
+    keystore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --keystore.")] = None,
+    truststore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --truststore.")] = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """What a live server presents and asks for: openssl s_client, from Java stores.
+
+    Shows the server's chain, whether it leads to the truststore and matches the name, whether the
+    server asked for a client certificate and which CA names it accepts (what Java's key manager
+    matches against), and the handshake's outcome. Exit 0 when the mutual handshake succeeds; 1 when
+    it fails, the connection fails, or a keystore was given and the server did not ask for a client
+    certificate; 2 for unreadable input.
+
+    Example:
+
+        jkstool probe api.example.com:443 --truststore client.truststore.p12 --keystore client.keystore.p12
+    """
+    from .. import probe
+    from ..certs import issuer_of, load, subject_of
+    host, port = _target(target)
+    key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
+    result = probe.probe(host, port, servername, timeout, key_entry, anchors)
+    problems = result.problems(keystore is not None, truststore is not None)
+    chain = [{"subject": subject_of(load(c)), "issuer": issuer_of(load(c)),
+              "not_after": load(c).not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")} for c in result.chain]
+    trust = None if result.trust is None else (
+        f"yes, via {subject_of(load(result.trust.anchor.cert))}" if result.trust.ok
+        else f"no: broken at {subject_of(load(result.trust.broken_at))}")
+    if json:
+        output.print_json({
+            "ok": not problems, "host": host, "port": port, "connected": result.connected,
+            "protocol": result.protocol, "cipher": result.cipher, "chain": chain,
+            "trusted": None if result.trust is None else result.trust.ok, "name_matches": result.name_matches,
+            "client_cert_requested": result.requested, "acceptable_cas": result.acceptable,
+            "keystore_matches": result.keystore_acceptable, "handshake_ok": result.handshake_ok,
+            "problems": problems})
+    else:
+        if chain:
+            output.print_table([[n, c["subject"], c["issuer"], c["not_after"]] for n, c in enumerate(chain)],
+                               ["#", "subject", "issuer", "not after"])
+            typer.echo("")
+        facts = [
+            ("connected", "yes" if result.connected else f"no: {result.error}"),
+            ("protocol", f"{result.protocol} {result.cipher}" if result.protocol else "-"),
+            ("chain leads to the truststore", trust or "not checked (no --truststore)"),
+            ("certificate matches the name", {True: "yes", False: "no", None: "-"}[result.name_matches]),
+            ("client certificate requested", ("yes" if result.requested else "no")),
+            ("acceptable client CAs", "; ".join(result.acceptable) or ("none named" if result.requested else "-")),
+            ("keystore certificate from one of them",
+             {True: "yes", False: "no", None: "-"}[result.keystore_acceptable]),
+            ("handshake", "ok" if result.handshake_ok else f"failed: {result.error}" if result.connected else "-"),
+        ]
+        output.print_table(facts, ["", f"{host}:{port}"])
+    for problem in problems:
+        typer.echo(f"problem: {problem}", err=True)
+    raise typer.Exit(1 if problems else 0)
+
+
+def serve_command(
+    keystore: Annotated[Path, typer.Option(help="The server keystore.")],
+    truststore: Annotated[Path, typer.Option(help="The server truststore: the CAs whose clients are accepted.")],
+    port: Annotated[int, typer.Option(min=0, max=65535, help="The port (0: any free one).")] = 8443,
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    once: Annotated[bool, typer.Option(help="Stop after one client.")] = False,
+    storepass: StorePass = None,
+    keystore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --keystore.")] = None,
+    truststore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --truststore.")] = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """A mutual-TLS test endpoint from the server's stores, for partners to try their client set-up.
+
+    Requires a client certificate, naming the truststore's subjects as acceptable CAs (as a JSSE server
+    does), and logs each client's certificate subject, issuer and verification result, rejected ones
+    included, one line each on stdout. Answers a short line (or an HTTP response). Stops on Ctrl-C, or
+    after one client with --once.
+
+    Example:
+
+        jkstool serve --keystore tls/server.keystore.jks --truststore tls/server.truststore.jks --port 8443
+    """
+    from .. import endpoint
+    key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
+    accepted = [a.alias for a in anchors]
+
+    def ready(bound):
+        output.info(f"listening on {host}:{bound}; accepting client certificates from: "
+                    + (", ".join(accepted) or "nobody (the truststore is empty)"))
+
+    def report(visit):
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if json:
+            output.print_json({"time": when, "client": visit.address, "subject": visit.subject,
+                               "issuer": visit.issuer, "accepted": visit.accepted, "reason": visit.reason})
+        else:
+            result = "accepted" if visit.accepted else f"rejected: {visit.reason}"
+            typer.echo(f"{when} {visit.address} subject={visit.subject or '-'} issuer={visit.issuer or '-'} "
+                       f"{result}")
+        sys.stdout.flush()
+
+    try:
+        endpoint.serve(host, port, key_entry, anchors, once, report, ready)
+    except KeyboardInterrupt:
+        output.info("stopped")
+    except OSError as e:
+        output.fail(f"cannot listen on {host}:{port}: {e.strerror or e}")

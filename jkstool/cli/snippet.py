@@ -1,0 +1,50 @@
+"""`jkstool snippet`: configuration for a layout, for Spring Boot, Tomcat, the JVM, nginx, Apache, curl."""
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, Force, StorePass
+from .stores import write_files
+
+Format = Enum("Format", {f.replace("-", "_"): f for f in
+                         ("spring-boot", "tomcat", "jvm", "nginx", "apache", "curl")}, type=str)
+
+
+def snippet_command(
+    fmt: Annotated[Format, typer.Argument(metavar="FORMAT",
+                                          help="spring-boot, tomcat, jvm, nginx, apache or curl.")],
+    folder: Annotated[Path, typer.Argument(help="The layout folder (with its layout.json).")],
+    side: Annotated[str | None, typer.Option(help="server or client (default: client for curl, else server).")] = None,
+    port: Annotated[int, typer.Option(help="The port to listen on or connect to.")] = 8443,
+    storepass: StorePass = None,
+    force: Force = False,
+    debug: Debug = False,
+):
+    """Print configuration for a layout, with its real paths and store types; never a password.
+
+    nginx, apache and curl need PEM files: they are written to DIR/pem/ (the key unencrypted, mode 0600).
+
+    Example:
+
+        jkstool snippet spring-boot ./tls --side server
+    """
+    from .. import lifecycle, snippets
+    side = side or snippets.DEFAULT_SIDE.get(fmt.value, "server")
+    if side not in ("server", "client"):
+        output.fail(f"--side {side!r}: choose server or client")
+    if fmt.value in ("tomcat", "nginx", "apache") and side != "server":
+        output.fail(f"{fmt.value} runs the server side: leave out --side, or give --side server")
+    layout = lifecycle.Layout.open(folder)
+    password = None
+    if fmt.value in snippets.PEM_FORMATS:
+        password = passwords.require(passwords.resolve(storepass, layout=folder, prompt="Password of the stores: "),
+                                     f"the layout {folder}")
+    text, pem = snippets.snippet(layout, fmt.value, side, port, password)
+    if pem:
+        write_files(pem, force)
+        output.info("wrote " + ", ".join(str(p) for p, _, _ in pem))
+    typer.echo(text, nl=False)

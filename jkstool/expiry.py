@@ -1,0 +1,80 @@
+"""Every certificate in stores, PEM files and folders, soonest to expire first: a pre-deploy gate.
+
+A folder is scanned recursively; a file in it that is not a store or a
+certificate (a README, a config) is passed over, but one that is a store and
+cannot be read is reported, since a gate must not pass over what it could
+not check.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import certs, files, formats
+from .errors import JkstoolError
+
+
+@dataclass(frozen=True)
+class Expiring:
+    path: str
+    alias: str | None
+    kind: str
+    cert: bytes
+
+    @property
+    def not_after(self) -> datetime:
+        return certs.load(self.cert).not_valid_after_utc
+
+
+@dataclass
+class Scan:
+    found: list[Expiring]
+    errors: list[tuple[str, str]]  # (path, what went wrong)
+    files: int = 0
+
+
+def candidates(paths: list[Path]):
+    """(file, whether it was named explicitly) for the paths given, folders walked in order."""
+    for path in paths:
+        if path.is_dir():
+            for found in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+                yield found, False
+        else:
+            yield path, True
+
+
+def scan(paths: list[Path], password: str | None, progress=None) -> Scan:
+    """Read every certificate under `paths`; `progress(files_done)` is called as it goes."""
+    result = Scan([], [])
+    for path, named in candidates(paths):
+        result.files += 1
+        if progress:
+            progress(result.files)
+        try:
+            result.found += _certificates(path, password)
+        except JkstoolError as e:
+            if named or not _unknown(e):
+                result.errors.append((str(path), str(e.at(path=path)).split(": ", 1)[-1]))
+    result.found.sort(key=lambda item: item.not_after)
+    return result
+
+
+def _unknown(error: JkstoolError) -> bool:
+    """Whether the file was simply not a store or certificate (passed over in folder scans)."""
+    return error.what.startswith(("not a keystore", "the file is empty", "neither a PEM bundle",
+                                  "no certificate or private key"))
+
+
+def _certificates(path: Path, password: str | None) -> list[Expiring]:
+    data = files.read_bytes(path)
+    try:
+        formats.detect(data)
+    except JkstoolError:  # not a store: a DER certificate or a PKCS#7 bundle, perhaps
+        return [Expiring(str(path), None, "certificate", c) for c in certs.read_certificates(data)]
+    loaded = formats.load(data, password, keys=False)
+    return [Expiring(str(path), entry.alias, entry.kind, cert)
+            for entry in loaded.store for cert in entry.certificates]
+
+
+def days_left(moment: datetime, now: datetime | None = None) -> int:
+    return (moment - (now or datetime.now(timezone.utc))).days

@@ -1,0 +1,171 @@
+"""Configuration for a layout, with its real paths and store types, and never a password inline.
+
+Each format gets its own indirection for the password: Spring's ${...}
+placeholders, Tomcat's property substitution from the environment, the
+environment for JVM flags (which the process list would otherwise show), and
+unencrypted 0600 PEM keys for the servers that cannot ask for one.
+"""
+
+from . import certs, files, formats, pki
+from .lifecycle import Layout
+
+PASSWORD_VARIABLE = "JKSTOOL_STOREPASS"
+DEFAULT_SIDE = {"curl": "client"}
+JAVA_TYPES = {"jks": "JKS", "pkcs12": "PKCS12"}
+
+
+def _stores(layout: Layout, side: str) -> tuple[str, str, str]:
+    return (str(layout.store_path(f"{side}-keystore").resolve()),
+            str(layout.store_path(f"{side}-truststore").resolve()),
+            JAVA_TYPES[layout.store_type])
+
+
+def spring_boot(layout: Layout, side: str, port: int) -> str:
+    keystore, truststore, kind = _stores(layout, side)
+    alias = layout.manifest[side]["alias"]
+    head = (f"# Spring Boot (application.yml): the {side} side of {layout.folder.resolve()}.\n"
+            f"# The password comes from the environment: export {PASSWORD_VARIABLE}=... before starting;\n"
+            "# never write it here.\n")
+    if side == "server":
+        return head + f"""server:
+  port: {port}
+  ssl:
+    enabled: true
+    client-auth: need
+    key-store: file:{keystore}
+    key-store-type: {kind}
+    key-store-password: ${{{PASSWORD_VARIABLE}}}
+    key-alias: {alias}
+    trust-store: file:{truststore}
+    trust-store-type: {kind}
+    trust-store-password: ${{{PASSWORD_VARIABLE}}}
+"""
+    return head + f"""# A client-side SSL bundle (Spring Boot 3.1+): use it with
+#   RestClient.builder().apply(clientBuilder -> ...) via ssl bundle "partner", or
+#   spring.http.client.ssl.bundle / WebClient's ssl bundle support.
+spring:
+  ssl:
+    bundle:
+      jks:
+        partner:
+          key:
+            alias: {alias}
+          keystore:
+            location: file:{keystore}
+            password: ${{{PASSWORD_VARIABLE}}}
+            type: {kind}
+          truststore:
+            location: file:{truststore}
+            password: ${{{PASSWORD_VARIABLE}}}
+            type: {kind}
+"""
+
+
+def tomcat(layout: Layout, side: str, port: int) -> str:
+    keystore, truststore, kind = _stores(layout, "server")
+    alias = layout.manifest["server"]["alias"]
+    return f"""<!-- Tomcat (server.xml): a mutual-TLS Connector for {layout.folder.resolve()}.
+     The password comes from the environment through Tomcat's property substitution:
+     add this line to conf/catalina.properties, and export {PASSWORD_VARIABLE}=... before starting:
+       org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester.EnvironmentPropertySource
+-->
+<Connector port="{port}" protocol="org.apache.coyote.http11.Http11NioProtocol" SSLEnabled="true" maxThreads="150">
+  <SSLHostConfig certificateVerification="required"
+                 truststoreFile="{truststore}"
+                 truststoreType="{kind}"
+                 truststorePassword="${{{PASSWORD_VARIABLE}}}">
+    <Certificate certificateKeystoreFile="{keystore}"
+                 certificateKeystoreType="{kind}"
+                 certificateKeystorePassword="${{{PASSWORD_VARIABLE}}}"
+                 certificateKeyAlias="{alias}"/>
+  </SSLHostConfig>
+</Connector>
+"""
+
+
+def jvm(layout: Layout, side: str, port: int) -> str:
+    keystore, truststore, kind = _stores(layout, side)
+    return f"""# JVM system properties for the {side} side of {layout.folder.resolve()}, one per line.
+# ${{{PASSWORD_VARIABLE}}} is an environment reference: let the shell fill it in.
+# -D values on a command line are visible to every local user (ps). Pass them in the
+# environment instead, which only the process's own user can read, e.g.
+#   export JDK_JAVA_OPTIONS="$(grep -v '^#' this-file | envsubst | tr '\\n' ' ')"
+-Djavax.net.ssl.keyStore={keystore}
+-Djavax.net.ssl.keyStoreType={kind}
+-Djavax.net.ssl.keyStorePassword=${{{PASSWORD_VARIABLE}}}
+-Djavax.net.ssl.trustStore={truststore}
+-Djavax.net.ssl.trustStoreType={kind}
+-Djavax.net.ssl.trustStorePassword=${{{PASSWORD_VARIABLE}}}
+"""
+
+
+def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple]:
+    """The PEM files a server or client outside Java needs: chain, unencrypted key (0600), and the
+    CAs it trusts. Returns {name: (path, bytes, private)} under DIR/pem/."""
+    keystore = files.read_store(layout.store_path(f"{side}-keystore"), password).store
+    trust = files.read_store(layout.store_path(f"{side}-truststore"), password).store
+    entry = keystore[layout.manifest[side]["alias"]]
+    folder = (layout.folder / "pem").resolve()
+    chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
+    anchors = pki.cert_pem(*(certs.load(e.cert) for e in trust if e.kind == "trusted-cert"))
+    return {"chain": (folder / f"{side}-chain.pem", chain, False),
+            "key": (folder / f"{side}-key.pem", formats.pem.armor("PRIVATE KEY", entry.key).encode(), True),
+            "cas": (folder / f"{side}-trusted-cas.pem", anchors, False)}
+
+
+def nginx(layout: Layout, side: str, port: int, pem: dict) -> str:
+    server_name = layout.manifest["server"]["subject"].removeprefix("CN=").split(",")[0]
+    return f"""# nginx: the server side of {layout.folder.resolve()} (inside http {{ }}).
+# The key is unencrypted, mode 0600: nginx reads it as root at start and cannot ask for a
+# password (the alternative: an encrypted key and ssl_password_file).
+server {{
+    listen {port} ssl;
+    server_name {server_name};
+    ssl_certificate         {pem['chain'][0]};
+    ssl_certificate_key     {pem['key'][0]};
+    ssl_client_certificate  {pem['cas'][0]};
+    ssl_verify_client       on;
+    ssl_verify_depth        3;
+    ssl_protocols           TLSv1.2 TLSv1.3;
+    location / {{
+        return 200 "hello $ssl_client_s_dn\\n";
+    }}
+}}
+"""
+
+
+def apache(layout: Layout, side: str, port: int, pem: dict) -> str:
+    return f"""# Apache httpd (mod_ssl): the server side of {layout.folder.resolve()}.
+# The key is unencrypted, mode 0600: httpd reads it as root at start (or use SSLPassPhraseDialog).
+Listen {port}
+<VirtualHost *:{port}>
+    SSLEngine on
+    SSLCertificateFile      {pem['chain'][0]}
+    SSLCertificateKeyFile   {pem['key'][0]}
+    SSLCACertificateFile    {pem['cas'][0]}
+    SSLVerifyClient         require
+    SSLVerifyDepth          3
+    SSLProtocol             -all +TLSv1.2 +TLSv1.3
+</VirtualHost>
+"""
+
+
+def curl(layout: Layout, side: str, port: int, pem: dict) -> str:
+    host = layout.manifest["server"]["subject"].removeprefix("CN=").split(",")[0]
+    return f"""# curl as the client of {layout.folder.resolve()}. The key is unencrypted, mode 0600
+# (curl's --pass would put a password on the command line, where ps shows it).
+curl --cert {pem['chain'][0]} --key {pem['key'][0]} --cacert {pem['cas'][0]} https://{host}:{port}/
+"""
+
+
+JAVA_FORMATS = {"spring-boot": spring_boot, "tomcat": tomcat, "jvm": jvm}
+PEM_FORMATS = {"nginx": nginx, "apache": apache, "curl": curl}
+
+
+def snippet(layout: Layout, fmt: str, side: str, port: int, password: str | None):
+    """(the configuration text, the PEM files it needs as write_all items)."""
+    if fmt in JAVA_FORMATS:
+        return JAVA_FORMATS[fmt](layout, side, port), []
+    pem = pem_files(layout, side, password)
+    return PEM_FORMATS[fmt](layout, side, port, pem), list(pem.values())
+

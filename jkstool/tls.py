@@ -1,0 +1,72 @@
+"""OpenSSL (pyOpenSSL) connections from keystore material: what probe and serve share.
+
+pyOpenSSL is used rather than Python's ssl because it can see what matters
+for mutual TLS: the CA names a server sends as acceptable client issuers,
+whether it asked for a certificate at all, and the certificates a server
+rejects. It is imported only by the commands that need it.
+"""
+
+import select
+import time
+
+from cryptography.hazmat.primitives.serialization import load_der_private_key
+from OpenSSL import SSL, crypto
+
+from . import certs
+from .model import PrivateKeyEntry, TrustedCertEntry
+
+# X509_V_ERR_* codes a peer's certificate most often fails with, in OpenSSL's own words.
+VERIFY_ERRORS = {
+    2: "unable to get issuer certificate", 9: "certificate is not yet valid", 10: "certificate has expired",
+    18: "self-signed certificate", 19: "self-signed certificate in certificate chain",
+    20: "unable to get local issuer certificate", 21: "unable to verify the first certificate",
+    23: "certificate revoked", 24: "invalid CA certificate", 26: "unsupported certificate purpose",
+}
+
+
+def context(key_entry: PrivateKeyEntry | None, anchors: list[TrustedCertEntry] = ()) -> SSL.Context:
+    """A TLS context presenting `key_entry`'s key and chain, trusting `anchors`."""
+    ctx = SSL.Context(SSL.TLS_METHOD)
+    if key_entry is not None:
+        ctx.use_privatekey(load_der_private_key(key_entry.key, None))
+        leaf, *rest = (certs.load(c) for c in key_entry.chain)
+        ctx.use_certificate(leaf)
+        for cert in rest:
+            ctx.add_extra_chain_cert(cert)
+    store = ctx.get_cert_store()
+    for anchor in anchors:
+        store.add_cert(crypto.X509.from_cryptography(certs.load(anchor.cert)))
+    return ctx
+
+
+def retry(call, sock, deadline: float):
+    """Run a pyOpenSSL call on a non-blocking socket until it completes or the deadline passes."""
+    while True:
+        try:
+            return call()
+        except SSL.WantReadError:
+            ready = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))[0]
+        except SSL.WantWriteError:
+            ready = select.select([], [sock], [], max(0.0, deadline - time.monotonic()))[1]
+        if not ready:
+            raise TimeoutError("timed out")
+
+
+def describe_error(error: Exception) -> str:
+    """An OpenSSL error as one readable line (the alert or reason it carries)."""
+    if isinstance(error, SSL.SysCallError):
+        return "the connection closed during the handshake"
+    if isinstance(error, SSL.Error) and error.args and isinstance(error.args[0], list):
+        reasons = [part[2] for part in error.args[0] if len(part) > 2 and part[2]]
+        if reasons:
+            return "; ".join(reasons)
+    return str(error) or type(error).__name__
+
+
+def name_text(name: crypto.X509Name) -> str:
+    """An OpenSSL name, written as cryptography writes names (RFC 4514, most specific first)."""
+    def escape(value: str) -> str:
+        value = "".join("\\" + c if c in ',+"\\<>;' else c for c in value)
+        return "\\" + value if value[:1] in ("#", " ") else value
+    return ",".join(f"{key.decode()}={escape(value.decode('utf-8', 'replace'))}"
+                    for key, value in reversed(name.get_components()))

@@ -1,0 +1,265 @@
+"""Pre-deploy and troubleshooting: the expiry gate, probe against a real OpenSSL server, the test
+endpoint, and configuration snippets proven on nginx, Tomcat, curl and a JSSE client."""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from helpers import PASSWORD, run
+
+ENV = {"JKSTOOL_STOREPASS": PASSWORD}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@pytest.fixture
+def layout(tmp_path):
+    folder = tmp_path / "tls"
+    assert run("init-pair", folder, "--separate-cas", env=ENV).exit_code == 0
+    return folder
+
+
+def jvm_flags(folder, side, password=PASSWORD):
+    """The flags `snippet jvm` prints, with the environment references filled in."""
+    text = run("snippet", "jvm", folder, "--side", side, env=ENV).stdout
+    return [line.replace("${JKSTOOL_STOREPASS}", password) for line in text.splitlines()
+            if line and not line.startswith("#")]
+
+
+# -- expiry ------------------------------------------------------------------------------------
+
+def test_expiry_trips_inside_the_window_and_not_outside(tmp_path):
+    folder = tmp_path / "tls"
+    run("init-pair", folder, "--days", "10", env=ENV)
+    pem = tmp_path / "server.pem"
+    run("export", folder / "server.keystore.jks", "--cert", pem, env=ENV)
+    for target in (folder / "server.keystore.jks", pem):
+        inside = run("expiry", target, "--within", "30", "--json", env=ENV)
+        assert inside.exit_code == 1, inside.stderr
+        days = [c["days_left"] for c in json.loads(inside.stdout)["certificates"]]
+        assert min(days) in (9, 10)
+        assert run("expiry", target, "--within", "5", env=ENV).exit_code == 0
+
+
+def test_expiry_scans_folders_soonest_first_and_reports_unreadable_stores(tmp_path):
+    folder = tmp_path / "tls"
+    run("init-pair", folder, "--days", "20", env=ENV)
+    (folder / "README.txt").write_text("not a store")
+    (folder / "broken.p12").write_bytes(b"\x30\x82\x01\x00\x02\x01\x03" + b"\0" * 50)
+    result = run("expiry", folder, "--within", "10", "--json", env=ENV)
+    data = json.loads(result.stdout)
+    assert result.exit_code == 2
+    assert [e["path"] for e in data["errors"]] == [str(folder / "broken.p12")]
+    days = [c["days_left"] for c in data["certificates"]]
+    assert days == sorted(days) and len(days) >= 6  # keystores, truststores, CA PEM
+    assert set(data["certificates"][0]) == {"path", "alias", "kind", "subject", "not_after", "days_left", "sha256"}
+    (folder / "broken.p12").unlink()
+    assert run("expiry", folder, "--within", "10", env=ENV).exit_code == 0
+    assert run("expiry", folder, "--within", "30", env=ENV).exit_code == 1
+
+
+# -- probe against openssl s_server -------------------------------------------------------------
+
+@pytest.fixture
+def openssl_server(layout, tmp_path):
+    """openssl s_server -Verify with the layout's server material, naming only the client CA."""
+    pem = tmp_path / "pem"
+    pem.mkdir()
+    run("export", layout / "server.keystore.jks", "--chain", pem / "chain.pem", "--key", pem / "key.pem",
+        "--no-encrypt-key", env=ENV)
+    port = free_port()
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-rev", "-cert", pem / "chain.pem",
+         "-key", pem / "key.pem", "-CAfile", layout / "ca" / "client-ca.pem", "-Verify", "1",
+         "-verify_return_error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port)
+    yield port
+    server.kill()
+    server.wait()
+
+
+def probe(port, *args):
+    return run("probe", f"127.0.0.1:{port}", "--servername", "localhost", "--json", *args, env=ENV)
+
+
+def test_probe_with_the_right_client_keystore(layout, openssl_server):
+    result = probe(openssl_server, "--truststore", layout / "client.truststore.jks",
+                   "--keystore", layout / "client.keystore.jks")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0, data
+    assert data["handshake_ok"] and data["trusted"] and data["name_matches"] and data["client_cert_requested"]
+    (ca,) = data["acceptable_cas"]
+    assert ca.startswith("CN=jkstool Client CA ") and data["keystore_matches"]
+    assert [c["subject"] for c in data["chain"]][0] == "CN=localhost"
+
+
+def test_probe_without_a_keystore_says_what_was_asked_for(layout, openssl_server):
+    result = probe(openssl_server, "--truststore", layout / "client.truststore.jks")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and data["client_cert_requested"]
+    assert "asked for a client certificate and none was given" in result.stderr
+    table = run("probe", f"127.0.0.1:{openssl_server}", "--servername", "localhost", env=ENV)
+    assert re.search(r"acceptable client CAs\s+CN=jkstool Client CA", table.stdout)
+
+
+def test_probe_with_a_certificate_from_another_ca(layout, openssl_server, tmp_path):
+    other = tmp_path / "other"
+    run("init-pair", other, env=ENV)
+    result = probe(openssl_server, "--keystore", other / "client.keystore.jks")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and not data["handshake_ok"] and data["keystore_matches"] is False
+    assert "no certificate in the keystore's chain is issued by a CA the server names" in result.stderr
+
+
+def test_probe_a_closed_port_is_a_clean_exit_1():
+    result = run("probe", f"127.0.0.1:{free_port()}", "--timeout", "2")
+    assert result.exit_code == 1 and "Connection refused" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- serve -----------------------------------------------------------------------------------------
+
+def start_serve(layout, port):
+    process = subprocess.Popen(
+        ["jkstool", "serve", "--keystore", layout / "server.keystore.jks", "--truststore",
+         layout / "server.truststore.jks", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
+    wait_for_port(port)
+    return process
+
+
+def test_serve_accepts_a_jsse_client_configured_by_the_jvm_snippet(layout, tmp_path, default_client):
+    port = free_port()
+    server = start_serve(layout, port)
+    try:
+        ok, reply = default_client("localhost", port, jvm_flags(layout, "client"))
+        assert ok and "hello CN=client: mutual TLS works" in reply, reply
+        other = tmp_path / "other"
+        run("init-pair", other, env=ENV)
+        foreign = [f for f in jvm_flags(other, "client") if "trustStore" not in f]
+        foreign += [f for f in jvm_flags(layout, "client") if "trustStore" in f]
+        ok, reply = default_client("localhost", port, foreign)
+        assert not ok
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=10)
+    visits = out.strip().splitlines()  # the first is the test's own check that the port is open
+    assert any("subject=CN=client issuer=CN=jkstool Client CA" in v and v.endswith(" accepted") for v in visits)
+    assert visits[-1].endswith("rejected: no client certificate (peer did not return a certificate)"), visits
+    assert "listening on" in err
+
+
+# -- snippets on real servers ----------------------------------------------------------------------
+
+def test_snippets_never_inline_the_password(layout):
+    for fmt in ("spring-boot", "tomcat", "jvm", "nginx", "apache", "curl"):
+        for side in (("server", "client") if fmt in ("spring-boot", "jvm") else (None,)):
+            args = ["snippet", fmt, layout, "--force", *(["--side", side] if side else [])]
+            result = run(*args, env=ENV)
+            assert result.exit_code == 0, (fmt, result.stderr)
+            assert PASSWORD not in result.stdout and str(layout.resolve()) in result.stdout
+    key = layout / "pem" / "server-key.pem"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_nginx_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path, nginx, curl, default_client):
+    port = free_port()
+    server_block = run("snippet", "nginx", layout, "--port", str(port), env=ENV).stdout
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""daemon off;
+master_process off;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{ }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+{server_block}
+}}
+""")
+    server = subprocess.Popen([nginx, "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port)
+        command = run("snippet", "curl", layout, "--port", str(port), env=ENV).stdout.splitlines()[-1]
+        accepted = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert accepted.returncode == 0 and "hello CN=client" in accepted.stdout, accepted.stderr
+        without = subprocess.run(re.sub(r"--cert \S+ --key \S+ ", "", command), shell=True, capture_output=True,
+                                 text=True, timeout=30)
+        assert "No required SSL certificate was sent" in without.stdout
+        ok, reply = default_client("localhost", port, jvm_flags(layout, "client"))
+        assert ok and "hello CN=client" in reply, reply
+        trust_only = [f for f in jvm_flags(layout, "client") if "keyStore" not in f]
+        ok, reply = default_client("localhost", port, trust_only)
+        assert "200 OK" not in reply
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_tomcat_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path, tomcat_home, curl, default_client):
+    port = free_port()
+    base = tmp_path / "catalina"
+    for folder in ("conf", "logs", "temp", "work", "webapps/ROOT"):
+        (base / folder).mkdir(parents=True)
+    shutil.copy(tomcat_home / "conf" / "web.xml" if (tomcat_home / "conf" / "web.xml").exists()
+                else "/etc/tomcat10/web.xml", base / "conf" / "web.xml")
+    (base / "webapps" / "ROOT" / "index.html").write_text("hello from tomcat\n")
+    connector = run("snippet", "tomcat", layout, "--port", str(port), env=ENV).stdout
+    enable = re.search(r"org\.apache\.tomcat\.util\.digester\.PROPERTY_SOURCE=\S+", connector).group(0)
+    (base / "conf" / "catalina.properties").write_text(
+        (tomcat_home / "conf" / "catalina.properties").read_text() + "\n" + enable + "\n"
+        if (tomcat_home / "conf" / "catalina.properties").exists()
+        else open("/etc/tomcat10/catalina.properties").read() + "\n" + enable + "\n")
+    (base / "conf" / "server.xml").write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+<Server port="-1" shutdown="SHUTDOWN">
+  <Service name="Catalina">
+{connector}
+    <Engine name="Catalina" defaultHost="localhost">
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
+    </Engine>
+  </Service>
+</Server>
+""")
+    env = {**os.environ, **ENV, "CATALINA_HOME": str(tomcat_home), "CATALINA_BASE": str(base),
+           "CATALINA_TMPDIR": str(base / "temp")}
+    server = subprocess.Popen([tomcat_home / "bin" / "catalina.sh", "run"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, 60)
+        command = run("snippet", "curl", layout, "--port", str(port), "--force", env=ENV).stdout.splitlines()[-1]
+        accepted = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert accepted.returncode == 0 and "hello from tomcat" in accepted.stdout, accepted.stderr
+        without = subprocess.run(re.sub(r"--cert \S+ --key \S+ ", "", command), shell=True, capture_output=True,
+                                 text=True, timeout=30)
+        assert without.returncode != 0
+        ok, reply = default_client("localhost", port, jvm_flags(layout, "client"))
+        assert ok and "hello from tomcat" in reply, reply
+        ok, reply = default_client("localhost", port, [f for f in jvm_flags(layout, "client") if "keyStore" not in f])
+        assert not ok
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
