@@ -20,6 +20,9 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from .errors import JkstoolError
 
+# What cryptography raises on malformed X.509 input: InvalidVersion is no ValueError (found by fuzzing).
+PARSE_ERRORS = (ValueError, x509.InvalidVersion)
+
 warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
                         category=CryptographyDeprecationWarning)
 
@@ -28,7 +31,7 @@ warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't p
 def load(data: bytes) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(data)
-    except ValueError as e:
+    except PARSE_ERRORS as e:
         raise JkstoolError(f"a certificate cannot be parsed ({e})") from None
 
 
@@ -120,7 +123,31 @@ def is_self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
-def build_chain(leaf: bytes, pool: list[bytes]) -> tuple[bytes, ...]:
+class Pool:
+    """Certificates indexed by subject, in file order: finding issuers costs no scan of the pool."""
+
+    def __init__(self, certificates: list[bytes]):
+        self._by_subject: dict[bytes, list[bytes]] = {}
+        for data in certificates:
+            self._by_subject.setdefault(load(data).subject.public_bytes(), []).append(data)
+
+    def issuer_of(self, cert: x509.Certificate) -> bytes | None:
+        """The first certificate whose subject is `cert`'s issuer, preferring (as Java does) one
+        whose key identifier matches `cert`'s authority key identifier."""
+        wanted = authority_key_id(cert)
+        fallback = None
+        for data in self._by_subject.get(cert.issuer.public_bytes(), ()):
+            if wanted is None:
+                return data
+            found = key_id(load(data))
+            if found == wanted:
+                return data
+            if found is None:
+                fallback = fallback or data
+        return fallback
+
+
+def build_chain(leaf: bytes, pool: "Pool | list[bytes]") -> tuple[bytes, ...]:
     """The chain Java's PKCS12 keystore rebuilds for a key: leaf, then issuers from `pool`.
 
     PKCS12 files do not record chains; Java links each certificate to the
@@ -129,33 +156,17 @@ def build_chain(leaf: bytes, pool: list[bytes]) -> tuple[bytes, ...]:
     certificate or a loop. Reading a chain any other way would show the user
     a different store from the one Java sees.
     """
-    parsed = [(data, load(data)) for data in pool]
+    pool = pool if isinstance(pool, Pool) else Pool(pool)
     chain, seen = [leaf], {leaf}
     cert = load(leaf)
     while not is_self_signed(cert):
-        issuer = _find_issuer(cert, parsed)
+        issuer = pool.issuer_of(cert)
         if issuer is None or issuer in seen:
             break
         chain.append(issuer)
         seen.add(issuer)
         cert = load(issuer)
     return tuple(chain)
-
-
-def _find_issuer(cert: x509.Certificate, pool) -> bytes | None:
-    wanted = authority_key_id(cert)
-    fallback = None
-    for data, candidate in pool:
-        if candidate.subject != cert.issuer:
-            continue
-        if wanted is None:
-            return data
-        found = key_id(candidate)
-        if found == wanted:
-            return data
-        if found is None:
-            fallback = fallback or data
-    return fallback
 
 
 _NAME_ORDER = (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.ORGANIZATION_NAME)
@@ -241,7 +252,7 @@ def read_certificates(data: bytes) -> list[bytes]:
     if b"-----BEGIN PKCS7-----" in data:
         try:
             return [c.public_bytes(Encoding.DER) for c in pkcs7.load_pem_pkcs7_certificates(data)]
-        except ValueError:
+        except PARSE_ERRORS:
             raise JkstoolError("the PKCS#7 bundle cannot be read", "export it again") from None
     if pem.is_pem(data):
         found = pem.certificate_blocks(data)
@@ -256,7 +267,7 @@ def read_certificates(data: bytes) -> list[bytes]:
         pass
     try:
         return [c.public_bytes(Encoding.DER) for c in pkcs7.load_der_pkcs7_certificates(data)]
-    except ValueError:
+    except PARSE_ERRORS:
         pass
     try:
         kind = detect(data)

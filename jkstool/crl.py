@@ -20,7 +20,7 @@ def load(data: bytes) -> x509.CertificateRevocationList:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_crl(data)
         return x509.load_der_x509_crl(data)
-    except ValueError:
+    except certs.PARSE_ERRORS:
         raise JkstoolError("not a certificate revocation list (CRL)", "give the CRL file, PEM or DER") from None
 
 

@@ -8,7 +8,7 @@ with exit code 2. Messages never carry passwords or key material.
 from dataclasses import dataclass, replace
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: raising sets __traceback__ and friends on the instance
 class JkstoolError(Exception):
     """A problem the user can fix: what is wrong, where, and what to do."""
 

@@ -9,13 +9,13 @@ a private key is created 0600; an existing file keeps its mode.
 import errno
 import os
 import stat
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
-from . import formats
+from . import formats, limits
 from .errors import JkstoolError
 from .model import Loaded, Store
-
-MAX_SIZE = 256 * 1024 * 1024  # a 50,000-certificate truststore is ~60 MB
 
 
 def read_bytes(path) -> bytes:
@@ -23,9 +23,10 @@ def read_bytes(path) -> bytes:
     try:
         if path.is_dir():
             raise JkstoolError("is a folder, not a file", "give the path of a store file", path=str(path))
-        if path.stat().st_size > MAX_SIZE:
-            raise JkstoolError(f"the file is larger than {MAX_SIZE // 2**20} MiB",
-                               "check that this is a keystore", path=str(path))
+        if path.stat().st_size > limits.max_file_bytes():
+            raise JkstoolError(f"the file is larger than {limits.max_file_bytes() // 2**20} MiB",
+                               "check that this is a keystore; if it is, raise JKSTOOL_MAX_FILE_MB",
+                               path=str(path))
         return path.read_bytes()
     except FileNotFoundError:
         raise JkstoolError("no such file", "check the path", path=str(path)) from None
@@ -41,9 +42,14 @@ def read_store(path, password: str | None, key_password: str | None = None, *,
     """Load the store at `path`, whatever its format; errors name the file."""
     data = read_bytes(path)
     try:
-        return formats.load(data, password, key_password, keys=keys, strict=strict)
+        loaded = formats.load(data, password, key_password, keys=keys, strict=strict)
     except JkstoolError as e:
         raise e.at(path=path) from None
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077 and holds_private_keys(loaded.store):
+        loaded.warnings.append(f"it holds private keys and other users can read it (mode {mode:04o}): "
+                               f"chmod 600 {path}")
+    return loaded
 
 
 def holds_private_keys(store: Store) -> bool:
@@ -77,6 +83,7 @@ def write_atomic(path, data: bytes, private: bool) -> None:
         mode = 0o600 if private else 0o666 & ~_umask()
     except OSError as e:
         raise JkstoolError(f"cannot write the file ({e.strerror})", path=str(path)) from None
+    _remove_stale_temps(path)
     temp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -95,6 +102,24 @@ def write_atomic(path, data: bytes, private: bool) -> None:
     except BaseException:
         _remove(temp)
         raise
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temporary files left by runs of jkstool that were killed mid-write."""
+    for temp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = temp.name[len(path.name) + 2:-4]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(temp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -183,3 +208,57 @@ def write_all(items, replace: bool = False) -> list[Path]:
                 pass
         raise
     return list(backups.values())
+
+
+@contextmanager
+def locked(path, timeout: float):
+    """Hold an exclusive advisory lock on `path` (on a lock file beside it) for a
+    read-modify-write, so concurrent jkstool runs on one store all land.
+
+    The lock file is removed on release. A waiter that then wins the lock on the
+    removed file notices (its inode is no longer the path's) and tries again, so
+    removal cannot let two writers in at once.
+    """
+    path = Path(path)
+    lock_path = path.parent / f".{path.name}.lock"
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = _lock_fd(lock_path, path)
+        if _flock(fd, deadline):
+            try:
+                same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+        os.close(fd)
+        if time.monotonic() >= deadline:
+            raise JkstoolError(f"another process is changing the file: no lock within {timeout:g} s",
+                               "wait for it to finish, or give a longer --lock-timeout", path=str(path))
+    try:
+        yield
+    finally:
+        _remove(lock_path)
+        os.close(fd)
+
+
+def _lock_fd(lock_path: Path, path: Path) -> int:
+    try:
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        raise JkstoolError("the folder does not exist", "create it first", path=str(path.parent)) from None
+    except OSError as e:
+        raise JkstoolError(f"cannot lock the file ({e.strerror})", path=str(path)) from None
+
+
+def _flock(fd: int, deadline: float) -> bool:
+    """Wait for the lock on `fd` until the deadline; whether it was taken."""
+    import fcntl
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)

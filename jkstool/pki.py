@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .certs import PARSE_ERRORS
 from .errors import JkstoolError
 
 KEY_TYPES = ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")
@@ -256,7 +257,7 @@ def load_issuer(cert_data: bytes, key_data: bytes, password: str | None) -> Issu
     from . import certs as certs_module
     try:
         chain = x509.load_pem_x509_certificates(cert_data)
-    except ValueError:
+    except PARSE_ERRORS:
         raise JkstoolError("no PEM certificate in the CA certificate file",
                            "give the issuing CA's certificate, then its issuers, in PEM") from None
     try:
@@ -274,3 +275,13 @@ def load_issuer(cert_data: bytes, key_data: bytes, password: str | None) -> Issu
         raise JkstoolError("the CA certificate is not a CA (no basicConstraints CA:true)",
                            "give a CA certificate; Java refuses leaves signed by a non-CA")
     return Issuer(key, chain[0], tuple(chain[1:]))
+
+
+def load_request(data: bytes) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request, PEM or DER."""
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_csr(data)
+        return x509.load_der_x509_csr(data)
+    except PARSE_ERRORS:
+        raise JkstoolError("not a PKCS#10 certificate request", "give the .csr file") from None

@@ -17,6 +17,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "changeit"
 CREATED = datetime.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc)
 KEY_TYPES = ("rsa", "ec", "ed25519")
+FUZZ = {"inputs": 0, "calls": 0}  # what test_fuzz tried, reported at the end of the run (conftest)
 
 
 def new_key(kind: str):
@@ -95,6 +96,14 @@ def sample_store(key_types=KEY_TYPES, secret=False, ca=None) -> Store:
     if secret:
         entries.append(SecretKeyEntry("secret", "AES", os.urandom(16), CREATED))
     return Store(entries)
+
+
+def private_copy(name: str, folder: Path) -> Path:
+    """A fixture store copied with mode 0600, as a store holding keys should be (git keeps 0644)."""
+    target = folder / name
+    target.write_bytes((FIXTURES / name).read_bytes())
+    target.chmod(0o600)
+    return target
 
 
 def run(*args, env=None):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import FIXTURES, PASSWORD, run, sample_store
+from helpers import FIXTURES, PASSWORD, private_copy, run, sample_store
 
 from jkstool import files, formats
 
@@ -218,11 +218,24 @@ def test_convert_force_keeps_a_byte_exact_backup_and_the_mode(jks_store, tmp_pat
 
 @pytest.mark.parametrize("target", ["out.jks", "out.pem"])
 def test_convert_refuses_a_secret_key_the_target_cannot_hold(tmp_path, target):
+    source = private_copy("jdk17-keytool.p12", tmp_path)
     dest = tmp_path / target
-    line = one_error_line(run("convert", FIXTURES / "jdk17-keytool.p12", dest, env=ENV),
+    line = one_error_line(run("convert", source, dest, env=ENV),
                           dest, "alias 'secret'", "cannot hold a secret key")
     assert "pkcs12" in line
-    assert not dest.exists() and list(tmp_path.iterdir()) == []
+    assert not dest.exists() and list(tmp_path.iterdir()) == [source]
+
+
+def test_a_key_file_readable_by_others_earns_a_warning(jks_store):
+    jks_store.chmod(0o644)
+    result = run("list", jks_store, env=ENV)
+    assert result.exit_code == 0
+    assert f"warning: {jks_store}: it holds private keys and other users can read it (mode 0644): " \
+           f"chmod 600 {jks_store}" in result.stderr
+    truststore = jks_store.with_name("trust.jks")
+    files.write_store(truststore, sample_store(()), "jks", PASSWORD)
+    truststore.chmod(0o644)
+    assert "warning" not in run("list", truststore, env=ENV).stderr
 
 
 def test_convert_conflicting_flags_fail_before_any_work(jks_store, tmp_path):

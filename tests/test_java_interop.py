@@ -14,7 +14,7 @@ import sys
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_der_private_key
-from helpers import FIXTURES, PASSWORD, run, sample_store
+from helpers import FIXTURES, PASSWORD, private_copy, run, sample_store
 
 from jkstool import certs, files, formats
 from jkstool.model import PrivateKeyEntry, SecretKeyEntry
@@ -58,9 +58,10 @@ def test_java_reads_what_jkstool_writes(tmp_path, fmt, options, keytool_inventor
 
 
 @pytest.mark.parametrize("path", KEYTOOL_FIXTURES, ids=lambda p: p.name)
-def test_jkstool_reads_what_keytool_writes(path, keytool_inventory, java_inventory):
+def test_jkstool_reads_what_keytool_writes(path, keytool_inventory, java_inventory, tmp_path):
     """JDK 17 and JDK 25 stores: same aliases, kinds, chains, keys and secret keys as Java."""
-    loaded = files.read_store(path, PASSWORD)
+    assert any("other users can read it" in w for w in files.read_store(path, PASSWORD).warnings)
+    loaded = files.read_store(private_copy(path.name, tmp_path), PASSWORD)
     assert loaded.verified and loaded.warnings == []
     assert expected_keytool_view(loaded.store) == keytool_inventory(path)
     assert expected_java_view(loaded.store) == java_inventory(path)[str(path)]

@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, DestStorePass, DestStoreType, Force, KeyPass, StorePass
+from .options import Debug, DestStorePass, DestStoreType, Force, KeyPass, LockTimeout, StorePass
+from .stores import read_store
 
 EXAMPLE = """
 
@@ -28,6 +29,7 @@ def convert_command(
     no_encrypt_key: Annotated[bool, typer.Option(
         "--no-encrypt-key", help="PEM: write private keys unencrypted (the file is still 0600).")] = False,
     force: Force = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives."""
@@ -42,13 +44,12 @@ def convert_command(
                     "a backup is kept)")
     password = passwords.resolve(storepass, prompt=f"Password of {source}: ")
     key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
-    loaded = files.read_store(source, password, key_password)
-    for message in loaded.warnings:
-        output.warn(f"{source}: {message}")
+    loaded = read_store(source, password, key_password)
     _check_keys_read(loaded.store, source)
     dest_password = _dest_password(dest_storepass, password, target, loaded.store, no_encrypt_key)
-    backup = files.write_store(dest, loaded.store, target, dest_password, keep_backup=True,
-                               **_options(target, legacy, no_encrypt_key))
+    with files.locked(dest, lock_timeout):
+        backup = files.write_store(dest, loaded.store, target, dest_password, keep_backup=True,
+                                   **_options(target, legacy, no_encrypt_key))
     kind = formats.WRITE_TYPES[target]
     output.info(f"wrote {dest} ({kind}, {len(loaded.store)} entries from {loaded.type} {source})"
                 + (f"; the old file is kept as {backup}" if backup else ""))

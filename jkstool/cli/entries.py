@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, DestStorePass, DestStoreType, KeyPass, StorePass
-from .stores import open_store
+from .options import Debug, DestStorePass, DestStoreType, KeyPass, LockTimeout, StorePass
+from .stores import editing, open_store
 
 Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
 
@@ -29,6 +29,7 @@ def copy_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     dest_storepass: DestStorePass = None,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Copy one entry into another store (keytool -importkeystore -srcalias).
@@ -44,16 +45,16 @@ def copy_command(
     if alias not in opened.store:
         raise JkstoolError("no entry has this alias", "see the aliases with jkstool list",
                            path=str(source), alias=alias)
-    target = open_store(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
-                        store_type=store_type.value if store_type else None,
-                        option="--dest-storepass" if dest_storepass is not None else "--storepass")
     name = dest_alias or alias
-    _taken(target.store, name, dest)
     entry = opened.store[alias]
     if entry.kind != "trusted-cert":
         entry = replace(entry, key_password=None)
-    target.store.add(replace(entry, alias=name))
-    target.save()
+    with editing(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
+                 store_type=store_type.value if store_type else None, lock_timeout=lock_timeout,
+                 option="--dest-storepass" if dest_storepass is not None else "--storepass") as target:
+        _taken(target.store, name, dest)
+        target.store.add(replace(entry, alias=name))
+        target.save()
     output.info(f"copied '{alias}' from {source} to {dest} as '{name}'")
 
 
@@ -62,6 +63,7 @@ def delete_command(
     alias: Alias,
     storepass: StorePass = None,
     keypass: KeyPass = None,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Delete one entry (keytool -delete).
@@ -70,9 +72,9 @@ def delete_command(
 
         jkstool delete server.truststore.jks --alias old-partner-ca
     """
-    opened = open_store(store, storepass, keypass)
-    removed = _remove(opened, alias)
-    opened.save()
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+        removed = _remove(opened, alias)
+        opened.save()
     output.info(f"deleted the {removed.kind} entry '{alias}' from {store}")
 
 
@@ -90,6 +92,7 @@ def rename_command(
     dest_alias: Annotated[str, typer.Option("--dest-alias", help="Its new alias.")],
     storepass: StorePass = None,
     keypass: KeyPass = None,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Give an entry another alias (keytool -changealias).
@@ -98,12 +101,12 @@ def rename_command(
 
         jkstool rename server.keystore.p12 --alias mykey --dest-alias server
     """
-    opened = open_store(store, storepass, keypass)
-    if dest_alias.lower() != alias.lower():
-        _taken(opened.store, dest_alias, store)
-    entry = _remove(opened, alias)
-    opened.store.add(replace(entry, alias=dest_alias))
-    opened.save()
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+        if dest_alias.lower() != alias.lower():
+            _taken(opened.store, dest_alias, store)
+        entry = _remove(opened, alias)
+        opened.store.add(replace(entry, alias=dest_alias))
+        opened.save()
     output.info(f"renamed '{alias}' to '{dest_alias}' in {store}")
 
 
@@ -116,6 +119,7 @@ def passwd_command(
         metavar="PASSWORD", help="A new password for --alias's key alone.")] = None,
     storepass: StorePass = None,
     keypass: KeyPass = None,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Change the store password, and the key passwords that equalled it; or one key's password.
@@ -132,18 +136,18 @@ def passwd_command(
         output.fail("give --new-storepass, or --alias with --new-keypass")
     if (alias is None) != (new_keypass is None):
         output.fail("--alias and --new-keypass go together")
-    opened = open_store(store, storepass, keypass)
-    if opened.type == "pem" and new_keypass is not None:
-        output.fail(f"{store}: a PEM file has no separate key passwords; use --new-storepass")
-    if new_storepass is not None:
-        opened.password = passwords.from_option(new_storepass, "--new-storepass")
-    if alias is not None:
-        if alias not in opened.store or opened.store[alias].kind == "trusted-cert":
-            raise JkstoolError("no key entry has this alias", path=str(store), alias=alias)
-        own = passwords.from_option(new_keypass, "--new-keypass")
-        opened.store.put(replace(opened.store[alias], key_password=None if own == opened.password else own))
-        if own != opened.password:
-            output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "
-                        "key manager will fail with 'Cannot recover key' unless the application names it")
-    opened.save()
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+        if opened.type == "pem" and new_keypass is not None:
+            output.fail(f"{store}: a PEM file has no separate key passwords; use --new-storepass")
+        if new_storepass is not None:
+            opened.password = passwords.from_option(new_storepass, "--new-storepass")
+        if alias is not None:
+            if alias not in opened.store or opened.store[alias].kind == "trusted-cert":
+                raise JkstoolError("no key entry has this alias", path=str(store), alias=alias)
+            own = passwords.from_option(new_keypass, "--new-keypass")
+            opened.store.put(replace(opened.store[alias], key_password=None if own == opened.password else own))
+            if own != opened.password:
+                output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "
+                            "key manager will fail with 'Cannot recover key' unless the application names it")
+        opened.save()
     output.info(f"changed the password{'s' if new_storepass and alias else ''} of {store}")

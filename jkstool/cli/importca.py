@@ -6,8 +6,8 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, DestStoreType, Json, StorePass
-from .stores import open_store
+from .options import Debug, DestStoreType, Json, LockTimeout, StorePass
+from .stores import editing, read_store
 
 EXAMPLE = """
 
@@ -33,24 +33,26 @@ def import_ca_command(
     allow_expired: Annotated[bool, typer.Option(help="Trust an expired certificate.")] = False,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
+    lock_timeout: LockTimeout = 30,
     json: Json = False,
     debug: Debug = False,
 ):
     """Add CA certificates to a truststore; ones already there are reported, not added again."""
     from .. import trust
     from ..errors import JkstoolError
-    opened = open_store(truststore, storepass, create=True, store_type=store_type.value if store_type else None)
     candidates = [(str(path), cert) for path in certificates
                   for cert in _certificates(path, from_store, src_storepass)]
-    result = trust.add_certificates(opened.store, candidates, alias, allow_leaf, allow_expired)
-    for data, reason in result.skipped:
-        output.warn(f"skipped {_subject(data)}: {reason}")
-    try:
-        result.check_something_imported()
-    except JkstoolError as e:
-        raise e.at(path=certificates[0] if len(certificates) == 1 else truststore) from None
-    if result.added:
-        opened.save()
+    with editing(truststore, storepass, create=True, store_type=store_type.value if store_type else None,
+                 lock_timeout=lock_timeout) as opened:
+        result = trust.add_certificates(opened.store, candidates, alias, allow_leaf, allow_expired)
+        for data, reason in result.skipped:
+            output.warn(f"skipped {_subject(data)}: {reason}")
+        try:
+            result.check_something_imported()
+        except JkstoolError as e:
+            raise e.at(path=certificates[0] if len(certificates) == 1 else truststore) from None
+        if result.added:
+            opened.save()
     if json:
         output.print_json({
             "added": [_item(e.alias, e.cert) for e in result.added],
@@ -89,7 +91,7 @@ def _certificates(path: Path, from_store: bool, src_storepass) -> list[bytes]:
     from ..errors import JkstoolError
     if from_store:
         password = passwords.from_option(src_storepass, "--src-storepass") if src_storepass else None
-        return trust.certificates_of_store(files.read_store(path, password, keys=False).store)
+        return trust.certificates_of_store(read_store(path, password, keys=False).store)
     try:
         return certs.read_certificates(files.read_bytes(path))
     except JkstoolError as e:

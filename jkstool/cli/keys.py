@@ -8,8 +8,8 @@ import typer
 
 from . import output, passwords
 from .initpair import KeyType
-from .options import Debug, DestStoreType, Force, Json, KeyPass, StorePass
-from .stores import open_store, write_files
+from .options import Debug, DestStoreType, Force, Json, KeyPass, LockTimeout, StorePass
+from .stores import editing, open_store, read_store, write_files
 
 Alias = Annotated[str, typer.Option("--alias", help="The key entry.")]
 San = Annotated[list[str] | None, typer.Option(
@@ -46,6 +46,7 @@ def genkey_command(
     store_type: DestStoreType = None,
     storepass: StorePass = None,
     json: Json = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Add a new key with a self-signed placeholder certificate (keytool -genkeypair).
@@ -59,15 +60,16 @@ def genkey_command(
     from .. import pki
     from ..errors import JkstoolError
     from ..model import PrivateKeyEntry
-    opened = open_store(store, storepass, create=True, store_type=store_type.value if store_type else None)
-    if alias in opened.store:
-        raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
-                           path=str(store), alias=alias)
-    key = pki.new_key(key_type.value)
-    cert = pki.self_signed(key, cn, days, san or [])
-    entry = PrivateKeyEntry(alias, pki.pkcs8(key), (pki.der(cert),), datetime.now(timezone.utc))
-    opened.store.add(entry)
-    opened.save()
+    with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
+                 lock_timeout=lock_timeout) as opened:
+        if alias in opened.store:
+            raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
+                               path=str(store), alias=alias)
+        key = pki.new_key(key_type.value)
+        cert = pki.self_signed(key, cn, days, san or [])
+        entry = PrivateKeyEntry(alias, pki.pkcs8(key), (pki.der(cert),), datetime.now(timezone.utc))
+        opened.store.add(entry)
+        opened.save()
     _report_chain(entry, json)
     output.info(f"added the key entry '{alias}' ({key_type.value}) to {store}; next: "
                 f"jkstool csr {store} --alias {alias} --out {alias}.csr")
@@ -138,16 +140,12 @@ def _issuer(ca_cert: Path, ca_key: Path, ca_keypass):
 
 
 def _request(path: Path):
-    from cryptography import x509
-
-    from .. import files
+    from .. import files, pki
     from ..errors import JkstoolError
-    data = files.read_bytes(path)
     try:
-        return (x509.load_pem_x509_csr(data) if b"-----BEGIN" in data else x509.load_der_x509_csr(data))
-    except ValueError:
-        raise JkstoolError("not a PKCS#10 certificate request", "give the .csr file",
-                           path=str(path)) from None
+        return pki.load_request(files.read_bytes(path))
+    except JkstoolError as e:
+        raise e.at(path=path) from None
 
 
 def import_reply_command(
@@ -159,6 +157,7 @@ def import_reply_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     json: Json = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Install a CA's reply on an existing key entry (keytool -importcert of a reply).
@@ -172,20 +171,20 @@ def import_reply_command(
     """
     from .. import certs, chains, files
     from ..errors import JkstoolError
-    opened = open_store(store, storepass, keypass)
-    entry = _key_entry(opened.store, alias)
-    try:
-        reply_certs = certs.read_certificates(files.read_bytes(reply))
-    except JkstoolError as e:
-        raise e.at(path=reply) from None
-    pool = [cert for path in ca or [] for cert in certs.read_certificates(files.read_bytes(path))]
-    pool += [e.cert for e in opened.store if e.kind == "trusted-cert"]
-    try:
-        installed = chains.install_reply(entry, reply_certs, pool)
-    except JkstoolError as e:
-        raise e.at(path=reply, alias=alias) from None
-    opened.store.put(installed)
-    opened.save()
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+        entry = _key_entry(opened.store, alias)
+        try:
+            reply_certs = certs.read_certificates(files.read_bytes(reply))
+        except JkstoolError as e:
+            raise e.at(path=reply) from None
+        pool = [cert for path in ca or [] for cert in certs.read_certificates(files.read_bytes(path))]
+        pool += [e.cert for e in opened.store if e.kind == "trusted-cert"]
+        try:
+            installed = chains.install_reply(entry, reply_certs, pool)
+        except JkstoolError as e:
+            raise e.at(path=reply, alias=alias) from None
+        opened.store.put(installed)
+        opened.save()
     _report_chain(installed, json)
     output.info(f"installed the reply on '{alias}' in {store}")
 
@@ -211,6 +210,7 @@ def import_key_command(
     store_type: DestStoreType = None,
     storepass: StorePass = None,
     json: Json = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Make a key entry from a PEM key and its certificate (what keytool cannot do).
@@ -222,24 +222,25 @@ def import_key_command(
     from .. import certs, chains, files
     from ..errors import JkstoolError
     from ..model import PrivateKeyEntry
-    opened = open_store(store, storepass, create=True, store_type=store_type.value if store_type else None)
-    if alias in opened.store:
-        raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
-                           path=str(store), alias=alias)
-    password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
-    loaded = files.read_store(key, password)
-    keys = [e for e in loaded.store if isinstance(e, PrivateKeyEntry)]
-    if len(keys) != 1 or keys[0].key is None:
-        reason = "is encrypted: give --src-keypass" if keys and keys[0].key is None else \
-            "must hold exactly one private key"
-        raise JkstoolError(f"the key file {reason}", path=str(key))
-    try:
-        certificates = certs.read_certificates(files.read_bytes(cert))
-    except JkstoolError as e:
-        raise e.at(path=cert) from None
-    entry = chains.key_entry(alias, keys[0].key, certificates)
-    opened.store.add(entry)
-    opened.save()
+    with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
+                 lock_timeout=lock_timeout) as opened:
+        if alias in opened.store:
+            raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
+                               path=str(store), alias=alias)
+        password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
+        loaded = read_store(key, password)
+        keys = [e for e in loaded.store if isinstance(e, PrivateKeyEntry)]
+        if len(keys) != 1 or keys[0].key is None:
+            reason = "is encrypted: give --src-keypass" if keys and keys[0].key is None else \
+                "must hold exactly one private key"
+            raise JkstoolError(f"the key file {reason}", path=str(key))
+        try:
+            certificates = certs.read_certificates(files.read_bytes(cert))
+        except JkstoolError as e:
+            raise e.at(path=cert) from None
+        entry = chains.key_entry(alias, keys[0].key, certificates)
+        opened.store.add(entry)
+        opened.save()
     _report_chain(entry, json)
     output.info(f"added the key entry '{alias}' to {store}")
 

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, StorePass
+from .options import Debug, Json, LockTimeout, StorePass
 
 Folder = Annotated[Path, typer.Argument(help="The layout folder (with its layout.json).")]
 CaKeypass = Annotated[str | None, typer.Option(
@@ -18,6 +18,13 @@ def _open(folder: Path, storepass):
     layout = lifecycle.Layout.open(folder)
     password = passwords.resolve(storepass, layout=folder, prompt=f"Password of the stores in {folder}: ")
     return layout, passwords.require(password, f"the layout {folder}")
+
+
+def _locked(folder: Path, timeout: float):
+    """The layout's lock: one lifecycle step at a time."""
+    from .. import files
+    from ..layout import MANIFEST
+    return files.locked(folder / MANIFEST, timeout)
 
 
 def _ca_password(ca_keypass):
@@ -39,6 +46,7 @@ def renew_command(
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Replace a side's certificate before it expires, in one step.
@@ -57,9 +65,10 @@ def renew_command(
         output.fail(f"--side {side!r}: choose server or client")
     if (ca_cert is None) != (ca_key is None):
         output.fail("--ca-cert and --ca-key go together: give both, or neither")
-    layout, password = _open(folder, storepass)
     issuer = _brought(ca_cert, ca_key, ca_keypass) if ca_cert else None
-    renewal = lifecycle.renew(layout, side, password, _ca_password(ca_keypass), keep_key, days, issuer)
+    with _locked(folder, lock_timeout):
+        layout, password = _open(folder, storepass)
+        renewal = lifecycle.renew(layout, side, password, _ca_password(ca_keypass), keep_key, days, issuer)
     old = facts(renewal.old)
     if renewal.new is None:
         steps = [f"no key for {side}'s CA at {layout.ca(side)['key']}: wrote the request {renewal.request}",
@@ -105,6 +114,7 @@ def add_client_command(
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Issue one more client (a new partner) from the layout's client CA.
@@ -117,8 +127,9 @@ def add_client_command(
     """
     from .. import lifecycle
     from ..certs import facts
-    layout, password = _open(folder, storepass)
-    client = lifecycle.add_client(layout, cn, password, _ca_password(ca_keypass))
+    with _locked(folder, lock_timeout):
+        layout, password = _open(folder, storepass)
+        client = lifecycle.add_client(layout, cn, password, _ca_password(ca_keypass))
     leaf = facts(client.leaf)
     if json:
         output.print_json({"files": [{"path": str(client.keystore), "role": "client-keystore"},
@@ -142,6 +153,7 @@ def rollover_ca_command(
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Replace a CA without downtime: overlap first, then --finish.
@@ -157,13 +169,16 @@ def rollover_ca_command(
     from .. import lifecycle
     if side not in ("server", "client", "both"):
         output.fail(f"--side {side!r}: choose server, client or both")
-    layout, password = _open(folder, storepass)
+    with _locked(folder, lock_timeout):
+        layout, password = _open(folder, storepass)
+        if finish:
+            report, backups = lifecycle.finish_rollover(layout, password)
+        else:
+            sides = ["server", "client"] if side == "both" else [side]
+            report, backups = lifecycle.start_rollover(layout, sides, password, _ca_password(ca_keypass))
     if finish:
-        report, backups = lifecycle.finish_rollover(layout, password)
         step = "finished: the old CA is no longer trusted"
     else:
-        sides = ["server", "client"] if side == "both" else [side]
-        report, backups = lifecycle.start_rollover(layout, sides, password, _ca_password(ca_keypass))
         step = ("started: the new CA is trusted beside the old one and the leaves are reissued from it; "
                 f"deploy the stores, then run: jkstool rollover-ca {folder} --finish")
     if json:

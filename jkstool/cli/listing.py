@@ -8,6 +8,7 @@ import typer
 
 from . import output, passwords
 from .options import Debug, Json, StorePass, Verbose
+from .stores import read_store
 
 EXAMPLE = """
 
@@ -25,15 +26,13 @@ def list_command(
     debug: Debug = False,
 ):
     """List a store's entries: alias, kind, subject, issuer, expiry, key, SHA-256."""
-    from .. import files, inventory
+    from .. import inventory
     password = passwords.resolve(
         storepass, prompt=f"Password of {store} (Enter to skip the integrity check): ",
         optional=True)
-    loaded = files.read_store(store, password, keys=False)
+    loaded = read_store(store, password, keys=False)
     if loaded.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
-    for message in loaded.warnings:
-        output.warn(f"{store}: {message}")
     data = inventory.describe(loaded, details=verbose)
     if json:
         output.print_json(data)

@@ -9,25 +9,25 @@ import typer
 
 from . import output, passwords
 from .options import Debug, Json, StorePass
+from .stores import read_store
 
 
 def _stores(keystore, truststore, storepass, keystore_pass, truststore_pass):
     """The key entry and trust anchors from the stores given (either may be absent)."""
-    from .. import files
     from ..errors import JkstoolError
     shared = passwords.resolve(storepass, prompt="Password of the stores: ") \
         if (keystore or truststore) else None
     key_entry = anchors = None
     if keystore:
         password = passwords.from_option(keystore_pass, "--keystore-pass") if keystore_pass else shared
-        store = files.read_store(keystore, password).store
+        store = read_store(keystore, password).store
         keys = store.key_entries()
         if not keys:
             raise JkstoolError("the keystore holds no key entry", path=str(keystore))
         key_entry = keys[0]
     if truststore:
         password = passwords.from_option(truststore_pass, "--truststore-pass") if truststore_pass else shared
-        anchors = [e for e in files.read_store(truststore, password, keys=False).store if e.kind == "trusted-cert"]
+        anchors = [e for e in read_store(truststore, password, keys=False).store if e.kind == "trusted-cert"]
     return key_entry, anchors
 
 

@@ -1,5 +1,6 @@
 """Opening a store to change it, and writing output files: shared by the commands that edit."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +21,24 @@ class Opened:
         files.write_store(self.path, self.store, self.type, self.password)
 
 
+def read_store(path: Path, password: str | None, key_password: str | None = None, **options):
+    """files.read_store, saying on stderr what the reader noticed (an unprotected key file...)."""
+    from .. import files
+    loaded = files.read_store(path, password, key_password, **options)
+    for message in loaded.warnings:
+        output.warn(f"{path}: {message}")
+    return loaded
+
+
 def open_store(path: Path, storepass: str | None, keypass: str | None = None, *, create: bool = False,
                store_type: str | None = None, option: str = "--storepass") -> Opened:
     """Read `path` with its keys (or start an empty store there, with `create`)."""
-    from .. import files, formats
+    from .. import formats
     from ..model import Store
     password = passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
     key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
     if path.exists() or not create:
-        loaded = files.read_store(path, password, key_password)
+        loaded = read_store(path, password, key_password)
         kind = loaded.type.lower()
         if kind == "jceks":
             output.fail(f"{path}: jkstool reads JCEKS but cannot write it (convert it to PKCS12 first: "
@@ -39,6 +49,15 @@ def open_store(path: Path, storepass: str | None, keypass: str | None = None, *,
     if kind != "pem":
         password = passwords.require(password, str(path), option)
     return Opened(path, store, kind, password)
+
+
+@contextmanager
+def editing(path: Path, storepass: str | None, keypass: str | None = None, *, lock_timeout: float = 30,
+            **options):
+    """`open_store` under an exclusive lock held until the edit is written (or abandoned)."""
+    from .. import files
+    with files.locked(path, lock_timeout):
+        yield open_store(path, storepass, keypass, **options)
 
 
 def write_files(items, force: bool) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from . import output, passwords
 from .options import Debug, Json, StorePass
+from .stores import read_store
 
 EXAMPLE = """
 
@@ -65,7 +66,7 @@ def verify_pair_command(
 
     Exit 0 when no check finds an error, 1 when one does, 2 when a store cannot be read.
     """
-    from .. import files, verify
+    from .. import verify
     from ..errors import JkstoolError
     when = _date(at)
     paths = _paths(folder, {"server-keystore": server_keystore, "server-truststore": server_truststore,
@@ -79,7 +80,7 @@ def verify_pair_command(
         if password is None and not _is_pem(paths[role]):
             password = shared = passwords.resolve(None, prompt="Password of the stores: ")
         secrets[role] = passwords.require(password, str(paths[role])) if not _is_pem(paths[role]) else password
-        loaded = files.read_store(paths[role], secrets[role], strict=False)
+        loaded = read_store(paths[role], secrets[role], strict=False)
         stores[role] = verify.StoreInput(role, str(paths[role]), loaded)
     report = verify.verify(stores, hostname=hostname, at=when, warn_days=warn_days, crls=_crls(crl or []))
     if handshake or handshake_engine:

@@ -3,9 +3,10 @@
 The container is read and written here, linearly: pyjks's `save` builds the
 file by repeated `bytes +=` and takes ~22 s for 10,000 certificates, and its
 key decryption fails on stores written by JDK 21+ keytool (pyjks issue #79:
-newer JDKs omit the NULL algorithm parameters). pyjks is kept for the key
-protection algorithms themselves and JCEKS's sealed secret keys, and is
-imported only when a key is actually decrypted or encrypted.
+newer JDKs omit the NULL algorithm parameters). JCEKS's serialized secret
+keys are read by jkstool's own bounded reader (javaser), not by a general
+Java deserializer. pyjks is kept for the key protection algorithms
+themselves, and is imported only when a key is decrypted or encrypted.
 
 Layout (Java's JavaKeyStore): magic, version, entry count, entries, then a
 SHA-1 digest over password (UTF-16BE) + "Mighty Aphrodite" + everything before.
@@ -17,9 +18,10 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from .. import der
+from .. import der, limits
 from ..errors import JkstoolError, damaged, wrong_key_password, wrong_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+from . import javaser
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
 JCEKS_MAGIC = b"\xce\xce\xce\xce"
@@ -95,7 +97,10 @@ def load(data: bytes, password: str | None, opener) -> Loaded:
         if version not in (1, 2):
             raise JkstoolError(f"unsupported {kind} version {version}",
                                "re-create the store with a current keytool")
-        raw = [_read_entry(reader, kind, version) for _ in range(reader.u32())]
+        count = reader.u32()
+        if count > limits.max_entries():
+            raise limits.too_many("entries", "JKSTOOL_MAX_ENTRIES")
+        raw = [_read_entry(reader, kind, version) for _ in range(count)]
         body_end = reader.pos
         digest = reader.take(20)
     except (IndexError, struct.error, UnicodeError):
@@ -128,7 +133,10 @@ def _read_entry(reader: _Reader, kind: str, version: int):
     created = _date(reader.i64())
     if tag == _PRIVATE_KEY:
         protected = reader.blob()
-        chain = tuple(_read_cert(reader, version) for _ in range(reader.u32()))
+        length = reader.u32()
+        if length > limits.max_chain():
+            raise limits.too_many("certificates in one chain", "JKSTOOL_MAX_CHAIN")
+        chain = tuple(_read_cert(reader, version) for _ in range(length))
         return PrivateKeyEntry(alias, None, chain, created), protected
     if tag == _TRUSTED_CERT:
         return TrustedCertEntry(alias, _read_cert(reader, version), created), None
@@ -182,32 +190,39 @@ def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
 
 
 def _read_sealed_object(reader: _Reader, kind: str):
-    """A JCEKS secret key: a serialized javax.crypto.SealedObject, parsed by pyjks.
-
-    javaobj (under pyjks) logs a multi-line "state dump" on damaged input;
-    its logger is kept quiet, since the damage is reported as one line.
-    """
-    import logging
-
-    import jks
-    quiet = logging.getLogger("javaobj")
-    quiet.propagate = False
-    if not quiet.handlers:
-        quiet.addHandler(logging.NullHandler())
+    """A JCEKS secret key: a serialized javax.crypto.SealedObject, read as data (see javaser)."""
     try:
-        sealed, reader.pos = jks.KeyStore._read_secret_key(reader.data, reader.pos, "jceks")
-    except Exception:  # javaobj raises a wide range of errors on damaged input
+        sealed, reader.pos = javaser.read(reader.data, reader.pos)
+    except javaser.JavaSerializationError:
         raise damaged(kind) from None
+    if not (isinstance(sealed, javaser.JavaObject) and "javax.crypto.SealedObject" in sealed.classes
+            and isinstance(sealed.get("encryptedContent"), bytes)):
+        raise damaged(kind)
+    if sealed.get("sealAlg") != "PBEWithMD5AndTripleDES" or not isinstance(sealed.get("encodedParams"), bytes):
+        raise JkstoolError(f"unsupported secret key protection {sealed.get('sealAlg')!r}")
     return sealed
 
 
 def _unseal(sealed, password: str) -> tuple[str, bytes]:
-    import jks
+    """Decrypt a SealedObject (Sun's PBEWithMD5AndTripleDES) and read the key inside: a
+    SecretKeySpec, or the KeyRep that SunJCE's own key classes serialize as."""
+    from jks import sun_crypto
+    from jks.util import BadPaddingException
     try:
-        sealed.decrypt(password)
-    except (jks.util.DecryptionFailureException, ValueError):
+        salt, count = der.fields(der.decode(sealed["encodedParams"], der.SEQUENCE), der.OCTET_STRING, der.INTEGER)[:2]
+        plain = sun_crypto.jce_pbe_decrypt(sealed["encryptedContent"], password, salt, der.to_int(count))
+        key, _ = javaser.read(plain)
+    except (BadPaddingException, ValueError):  # DerError and JavaSerializationError are ValueErrors
         raise wrong_key_password() from None
-    return sealed.algorithm, bytes(sealed.key)
+    if isinstance(key, javaser.JavaObject) and "javax.crypto.spec.SecretKeySpec" in key.classes:
+        algorithm, value = key.get("algorithm"), key.get("key")
+    elif isinstance(key, javaser.JavaObject) and "java.security.KeyRep" in key.classes and key.get("format") == "RAW":
+        algorithm, value = key.get("algorithm"), key.get("encoded")
+    else:
+        raise JkstoolError("unsupported secret key encoding")
+    if not isinstance(algorithm, str) or not isinstance(value, bytes):
+        raise JkstoolError("unsupported secret key encoding")
+    return algorithm, value
 
 
 def dump(store: Store, password: str) -> bytes:

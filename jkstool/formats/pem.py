@@ -13,12 +13,13 @@ import base64
 import re
 from dataclasses import dataclass, field, replace
 
-from .. import der, pbe
+from .. import der, limits, pbe
+from ..certs import load as load_certificate
 from ..errors import JkstoolError, wrong_key_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from .pkcs12 import JAVA_TRUSTED_USAGE, creation_date, key_ids
 
-_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
 _KEY_LABELS = {"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY",
                "EC PRIVATE KEY", "DSA PRIVATE KEY"}
@@ -40,24 +41,43 @@ def is_pem(data: bytes) -> bool:
 
 
 def _blocks(text: str) -> list[_Block]:
-    """PEM blocks with the attribute lines written above them."""
-    blocks, start = [], 0
-    for match in _BLOCK.finditer(text):
-        block = _Block(match.group(1), match.group(0))
-        for line in text[start:match.start()].splitlines():
-            name, _, value = line.strip().partition(":")
-            if name == "friendlyName":
-                block.name = value.strip()
-            elif name == "localKeyID":
-                try:
-                    block.key_id = bytes.fromhex(value.replace(" ", ""))
-                except ValueError:
-                    raise JkstoolError("a localKeyID header is not hex") from None
-            elif name == JAVA_TRUSTED_USAGE:
-                block.trusted = True
-        start = match.end()
-        blocks.append(block)
+    """PEM blocks with the attribute lines written above them, in one pass over the lines
+    (a regular expression across the text would be quadratic on unterminated blocks)."""
+    blocks, header, body, label = [], [], None, None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if body is None:
+            begin = _BEGIN.fullmatch(stripped)
+            if begin:
+                label, body = begin.group(1), [stripped]
+            else:
+                header.append(stripped)
+        else:
+            body.append(stripped)
+            if stripped == f"-----END {label}-----":
+                blocks.append(_headed(_Block(label, "\n".join(body) + "\n"), header))
+                header, body = [], None
+                if len(blocks) > limits.max_entries():
+                    raise limits.too_many("PEM blocks", "JKSTOOL_MAX_ENTRIES")
+            elif _BEGIN.fullmatch(stripped):  # an unterminated block: start again here
+                label, body = _BEGIN.fullmatch(stripped).group(1), [stripped]
     return blocks
+
+
+def _headed(block: _Block, header: list[str]) -> _Block:
+    """`block` with what its Bag Attributes lines say."""
+    for line in header:
+        name, _, value = line.partition(":")
+        if name == "friendlyName":
+            block.name = value.strip()
+        elif name == "localKeyID":
+            try:
+                block.key_id = bytes.fromhex(value.replace(" ", ""))
+            except ValueError:
+                raise JkstoolError("a localKeyID header is not hex") from None
+        elif name == JAVA_TRUSTED_USAGE:
+            block.trusted = True
+    return block
 
 
 def _base64(block: _Block) -> bytes:
@@ -157,18 +177,24 @@ def _via_cryptography(block: _Block, password: str | None) -> bytes:
 
 
 def _assemble(keys, certs: list[_Block]) -> Store:
-    from ..certs import alias_for, build_chain
-    pool = [c.data for c in certs]
+    from ..certs import Pool, alias_for, build_chain
+    pool = Pool([c.data for c in certs]) if keys else None
+    by_key_id: dict[bytes, list[int]] = {}
+    for i, cert in enumerate(certs):
+        if cert.key_id:
+            by_key_id.setdefault(cert.key_id, []).append(i)
+    leaves = _Leaves(certs)
     used: set[int] = set()
     entries = []
     for block, pkcs8, own in keys:
-        same_id = [i for i, c in enumerate(certs) if block.key_id and c.key_id == block.key_id]
+        same_id = by_key_id.get(block.key_id, []) if block.key_id else []
         if len(same_id) > 1:
             chain = tuple(certs[i].data for i in same_id)
         else:
-            leaf = same_id[0] if same_id else _leaf_for(pkcs8, certs, used)
+            leaf = same_id[0] if same_id else leaves.find(pkcs8, used)
             chain = build_chain(certs[leaf].data, pool) if leaf is not None else ()
-            same_id = [i for i, c in enumerate(certs) if c.data in chain and not c.trusted]
+            in_chain = set(chain)
+            same_id = [i for i, c in enumerate(certs) if c.data in in_chain and not c.trusted] if chain else []
         used.update(same_id)
         entries.append(PrivateKeyEntry(block.name or "", pkcs8, chain, creation_date(block.key_id), own))
     for i, cert in enumerate(certs):
@@ -184,6 +210,32 @@ def _assemble(keys, certs: list[_Block]) -> Store:
     return store
 
 
+class _Leaves:
+    """Finds the certificate of a key that came without localKeyID: by its public key when the key
+    was decrypted, else the first certificate not yet taken. Public keys are read once."""
+
+    def __init__(self, certs: list[_Block]):
+        self.certs = certs
+        self.free = [i for i, c in enumerate(certs) if not c.trusted and not c.key_id]
+        self._by_public_key = None
+
+    def find(self, pkcs8, used) -> int | None:
+        if pkcs8 is None:
+            return next((i for i in self.free if i not in used), None)
+        if self._by_public_key is None:
+            self._by_public_key = {}
+            for i in self.free:
+                self._by_public_key.setdefault(_spki(load_certificate(self.certs[i].data).public_key()), i)
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+        found = self._by_public_key.get(_spki(load_der_private_key(pkcs8, None).public_key()))
+        return found if found not in used else None
+
+
+def _spki(public_key) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
 def _free(base: str, taken) -> str:
     n, alias = 1, base
     while alias in taken:
@@ -193,19 +245,6 @@ def _free(base: str, taken) -> str:
 
 def _renamed(entry, alias):
     return entry if entry.alias == alias else replace(entry, alias=alias)
-
-
-def _leaf_for(pkcs8, certs, used) -> int | None:
-    """The certificate of a key that came without localKeyID: by public key if it
-    was decrypted, else the first certificate not yet taken."""
-    free = [i for i, c in enumerate(certs) if i not in used and not c.trusted and not c.key_id]
-    if pkcs8 is not None:
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
-
-        from ..certs import public_key_matches
-        key = load_der_private_key(pkcs8, None)
-        return next((i for i in free if public_key_matches(key, certs[i].data)), None)
-    return free[0] if free else None
 
 
 # -- writing -------------------------------------------------------------------

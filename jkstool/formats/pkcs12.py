@@ -18,7 +18,7 @@ so does this reader (see `certs.build_chain`).
 
 from datetime import datetime, timezone
 
-from .. import der, pbe
+from .. import der, limits, pbe
 from ..errors import JkstoolError, PasswordError, damaged, wrong_key_password, wrong_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 
@@ -74,6 +74,7 @@ class _Bags:
         self.order = []     # ("key"|"secret"|"cert", index): Java's entry order
         self.unnamed = 0
         self.skipped = 0
+        self.count = 0
 
     def unfriendly_name(self) -> str:
         """Java names an entry without friendlyName "1", "2"... in load order."""
@@ -155,7 +156,11 @@ def _unsupported(e: pbe.UnsupportedPbe) -> JkstoolError:
 def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
     if depth > _MAX_NESTING:
         raise der.DerError("safe contents nested too deeply")
-    for index, (_, bag) in enumerate(der.items(der.decode(data, der.SEQUENCE))):
+    safe_bags = der.items(der.decode(data, der.SEQUENCE))
+    bags.count += len(safe_bags)
+    if bags.count > limits.max_entries():
+        raise limits.too_many("bags", "JKSTOOL_MAX_ENTRIES")
+    for index, (_, bag) in enumerate(safe_bags):
         parts = der.items(bag)
         if len(parts) < 2 or parts[0][0] != der.OID or parts[1][0] != der.context(0):
             raise der.DerError("bad SafeBag")
@@ -250,16 +255,17 @@ def creation_date(key_id: bytes | None) -> datetime | None:
 
 def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
     """Entries as Java's PKCS12KeyStore.engineLoad makes them."""
-    from ..certs import build_chain
+    from ..certs import Pool, build_chain
     entries, used = {}, set()
     pool = [cert for _, _, cert, _ in bags.certs]
+    issuers = Pool(pool) if bags.keys else None
     for kind, index in bags.order:
         if kind == "key":
             alias, key_id, pkcs8, own = bags.keys[index]
             if key_id is None:
                 continue  # Java drops a key it cannot pair with a certificate
             leaf = _matching_cert(bags.certs, alias, key_id)
-            chain = build_chain(leaf, pool) if leaf else ()
+            chain = build_chain(leaf, issuers) if leaf else ()
             used.update(chain)
             alias = alias or bags.unfriendly_name()
             entry = PrivateKeyEntry(alias.lower(), pkcs8, chain, creation_date(key_id), own)
@@ -273,7 +279,7 @@ def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
             entry = TrustedCertEntry((alias or bags.unfriendly_name()).lower(), cert)
         entries[entry.alias] = entry  # like Java's map, a repeated alias replaces
     warnings = []
-    stray = sum(1 for cert in pool if cert not in used)
+    stray = sum(1 for cert in pool if cert not in used)  # `used` is a set: linear
     if stray:
         warnings.append(f"{stray} certificate(s) in the file are neither trusted entries nor part "
                         "of a key's chain, so Java ignores them (import them as trusted "
