@@ -327,7 +327,7 @@ def test_damaged_jceks_secret_key_is_one_line_in_a_real_process(tmp_path):
     result = subprocess.run([sys.executable, "-m", "jkstool", "list", path], capture_output=True,
                             text=True, env={**os.environ, **ENV})
     assert result.returncode == 2
-    assert result.stderr == f"error: {path}: the JCEKS store is truncated or damaged " \
+    assert result.stderr == f"error: {path}: alias 'secret': the JCEKS store is truncated or damaged " \
                             "(restore it from a backup, or copy it again in binary mode)\n"
 
 

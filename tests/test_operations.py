@@ -65,7 +65,8 @@ def test_expiry_scans_folders_soonest_first_and_reports_unreadable_stores(tmp_pa
     folder = tmp_path / "tls"
     run("init-pair", folder, "--days", "20", env=ENV)
     (folder / "README.txt").write_text("not a store")
-    (folder / "broken.p12").write_bytes(b"\x30\x82\x01\x00\x02\x01\x03" + b"\0" * 50)
+    run("convert", folder / "server.keystore.jks", tmp_path / "whole.p12", env=ENV)
+    (folder / "broken.p12").write_bytes((tmp_path / "whole.p12").read_bytes()[:-40])  # a PKCS12, cut short
     result = run("expiry", folder, "--within", "10", "--json", env=ENV)
     data = json.loads(result.stdout)
     assert result.exit_code == 2

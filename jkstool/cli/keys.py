@@ -17,14 +17,16 @@ San = Annotated[list[str] | None, typer.Option(
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
 
 
-def _key_entry(store, alias):
+def _key_entry(opened, alias):
+    """The key entry `alias` of an opened store; errors name the store."""
     from ..errors import JkstoolError
     from ..model import PrivateKeyEntry
-    if alias not in store:
-        raise JkstoolError("no entry has this alias", "see the aliases with jkstool list", alias=alias)
-    entry = store[alias]
+    if alias not in opened.store:
+        raise JkstoolError("no entry has this alias", "see the aliases with jkstool list", path=str(opened.path),
+                           alias=alias)
+    entry = opened.store[alias]
     if not isinstance(entry, PrivateKeyEntry):
-        raise JkstoolError(f"this is a {entry.kind} entry, not a key entry", alias=alias)
+        raise JkstoolError(f"this is a {entry.kind} entry, not a key entry", path=str(opened.path), alias=alias)
     return entry
 
 
@@ -95,7 +97,7 @@ def csr_command(
 
     from .. import certs, pki
     opened = open_store(store, storepass, keypass)
-    entry = _key_entry(opened.store, alias)
+    entry = _key_entry(opened, alias)
     leaf = certs.load(entry.chain[0])
     request = pki.request(load_der_private_key(entry.key, None), leaf.subject, san or pki.sans_of(leaf))
     _emit(request.public_bytes(Encoding.PEM), out, force)
@@ -172,7 +174,7 @@ def import_reply_command(
     from .. import certs, chains, files
     from ..errors import JkstoolError
     with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
-        entry = _key_entry(opened.store, alias)
+        entry = _key_entry(opened, alias)
         try:
             reply_certs = certs.read_certificates(files.read_bytes(reply))
         except JkstoolError as e:
@@ -273,7 +275,7 @@ def export_command(
     from .. import certs, pbe, pki
     from ..errors import JkstoolError
     opened = open_store(store, storepass, keypass)
-    entry = _exported_entry(opened.store, alias)
+    entry = _exported_entry(opened, alias)
     chain_pem = pki.cert_pem(*(certs.load(c) for c in entry.certificates))
     if not (cert or chain or key):
         typer.echo(chain_pem.decode(), nl=False)
@@ -303,13 +305,14 @@ def _armor(label: str, data: bytes) -> bytes:
     return armor(label, data).encode()
 
 
-def _exported_entry(store, alias):
+def _exported_entry(opened, alias):
     from ..errors import JkstoolError
     if alias is not None:
-        if alias not in store:
-            raise JkstoolError("no entry has this alias", "see the aliases with jkstool list", alias=alias)
-        return store[alias]
-    keys = store.key_entries()
+        if alias not in opened.store:
+            raise JkstoolError("no entry has this alias", "see the aliases with jkstool list",
+                               path=str(opened.path), alias=alias)
+        return opened.store[alias]
+    keys = opened.store.key_entries()
     if len(keys) != 1:
-        raise JkstoolError(f"the store has {len(keys)} key entries", "name one with --alias")
+        raise JkstoolError(f"the store has {len(keys)} key entries", "name one with --alias", path=str(opened.path))
     return keys[0]

@@ -140,8 +140,9 @@ def _paths(folder: Path | None, given: dict) -> dict[str, Path]:
         found = [folder / f"{side}.{kind}.{ext}" for ext in ("jks", "p12")
                  if (folder / f"{side}.{kind}.{ext}").exists()]
         if len(found) != 1:
-            problem = "holds both" if found else "holds neither"
-            raise JkstoolError(f"the folder {problem} {side}.{kind}.jks and {side}.{kind}.p12",
+            names = (f"both {side}.{kind}.jks and {side}.{kind}.p12" if found
+                     else f"neither {side}.{kind}.jks nor {side}.{kind}.p12")
+            raise JkstoolError(f"the folder holds {names}",
                                f"name the store with --{role}", path=str(folder))
         paths[role] = found[0]
     return paths

@@ -29,14 +29,22 @@ def detect(data: bytes) -> str:
                        "jkstool reads JKS, JCEKS, PKCS12 and PEM files")
 
 
+_PKCS7_CONTENT_TYPE = bytes.fromhex("06092a864886f70d0107")  # OID 1.2.840.113549.1.7.*
+
+
 def _looks_like_pkcs12(data: bytes) -> bool:
-    """A DER SEQUENCE opening with INTEGER 3 (PFX version), as Java's probe checks."""
+    """A DER SEQUENCE of a small INTEGER (the version: 3) and a PKCS#7 ContentInfo, as a PFX is.
+
+    Any version is taken here, so that the PKCS12 reader can say which one it does not read."""
     from .. import der
     try:
         _, start, _ = der.header(data, 0)
+        if data[start:start + 2] != b"\x02\x01":
+            return False
+        _, inner, _ = der.header(data, start + 3)
     except der.DerError:
         return False
-    return data[start:start + 3] == b"\x02\x01\x03"
+    return data[inner:inner + len(_PKCS7_CONTENT_TYPE)] == _PKCS7_CONTENT_TYPE
 
 
 def load(data: bytes, password: str | None, key_password: str | None = None, *,

@@ -130,6 +130,13 @@ def _read_entry(reader: _Reader, kind: str, version: int):
     """One entry, its key still protected: (entry without key, protected key or sealed object)."""
     tag = reader.u32()
     alias = reader.utf().lower()  # Java lowercases aliases as it loads them
+    try:
+        return _read_entry_body(reader, kind, version, tag, alias)
+    except JkstoolError as e:
+        raise e.at(alias=alias) from None
+
+
+def _read_entry_body(reader: _Reader, kind: str, version: int, tag: int, alias: str):
     created = _date(reader.i64())
     if tag == _PRIVATE_KEY:
         protected = reader.blob()

@@ -92,7 +92,7 @@ def load(data: bytes, password: str | None, opener) -> Loaded:
         content_type, content = der.fields(auth_safe, der.OID, der.context(0))[:2]
         if der.to_oid(content_type) != DATA:
             raise JkstoolError("public-key protected PKCS12 files are not supported",
-                               "export it again with password protection")
+                               "export the store again with password protection")
         auth_data = der.decode(content, der.OCTET_STRING)
         verified = False
         if rest and password is not None:
