@@ -11,9 +11,10 @@ from .model import Loaded, SecretKeyEntry
 
 
 def _iso(moment: datetime | None) -> str | None:
+    """ISO-8601 UTC with a Z (isoformat, not strftime: this runs for every certificate listed)."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def describe_certificate(data: bytes, details: bool = False) -> dict:
@@ -42,5 +43,4 @@ def describe(loaded: Loaded, details: bool = False) -> dict:
 
 
 def days_left(not_after_iso: str, now: datetime) -> int:
-    end = datetime.strptime(not_after_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return (end - now).days
+    return (datetime.fromisoformat(not_after_iso[:-1]).replace(tzinfo=timezone.utc) - now).days

@@ -4,11 +4,11 @@ import datetime
 import os
 from pathlib import Path
 
+from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from typer.testing import CliRunner
 
 from jkstool.cli import app
 from jkstool.model import PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry

@@ -309,8 +309,8 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_python_m_and_version_and_help():
     result = subprocess.run([sys.executable, "-m", "jkstool", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
-    from jkstool.cli import app
-    commands = [c.name for c in app.registered_commands]
+    from jkstool.cli import COMMANDS
+    commands = list(COMMANDS)
     assert len(commands) == 23
     for command in commands:
         assert "Example:" in run(command, "--help").stdout, command
@@ -390,3 +390,15 @@ def test_convert_says_how_to_give_a_password_it_needs(tmp_path):
     files.write_store(source, sample_store(("ec",)), "pem", None, encrypt_keys=False)
     one_error_line(run("convert", source, tmp_path / "out.jks"), "needs a password", "--dest-storepass")
     assert not (tmp_path / "out.jks").exists()
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["list", "--help"], ["verify-pair", "--help"]])
+def test_start_up_imports_no_heavy_module(args):
+    """jkstool --help and --version stay instant: cryptography, pyjks, tabulate and pyOpenSSL load
+    only inside the commands that use them (python -X importtime lists what a run imports)."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "jkstool", *args],
+                            capture_output=True, text=True)
+    assert result.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")}
+    assert not imported & {"cryptography", "jks", "tabulate", "OpenSSL", "pydantic"}, imported & {
+        "cryptography", "jks", "tabulate", "OpenSSL", "pydantic"}
