@@ -205,17 +205,10 @@ def request(key, subject: x509.Name, sans: list[str] = ()) -> x509.CertificateSi
     return builder.sign(key, signature_hash(key))
 
 
-def requested_sans(csr: x509.CertificateSigningRequest) -> list[str]:
+def sans_of(item: x509.Certificate | x509.CertificateSigningRequest) -> list[str]:
+    """The SANs a certificate carries, or a request asks for, as DNS:/IP:/URI:/email: text."""
     try:
-        names = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return []
-    return [san_text(n) for n in names if type(n) in _SAN_TYPES]
-
-
-def sans_of(cert: x509.Certificate) -> list[str]:
-    try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = item.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return []
     return [san_text(n) for n in names if type(n) in _SAN_TYPES]
@@ -229,7 +222,7 @@ def sign_request(issuer: Issuer, csr: x509.CertificateSigningRequest, profile: s
         raise JkstoolError("the request's signature does not verify: it is damaged or forged",
                            "ask for the request again")
     return issue(issuer, csr.public_key(), csr.subject, profile, days,
-                 requested_sans(csr) if sans is None else sans)
+                 sans_of(csr) if sans is None else sans)
 
 
 def der(cert: x509.Certificate) -> bytes:

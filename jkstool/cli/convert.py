@@ -9,13 +9,6 @@ from . import output, passwords
 from .options import Debug, DestStorePass, DestStoreType, Force, KeyPass, LockTimeout, StorePass
 from .stores import read_store
 
-EXAMPLE = """
-
-Example:
-
-    jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
-"""
-
 
 def convert_command(
     source: Annotated[Path, typer.Argument(help="The store to read: JKS, JCEKS, PKCS12 or PEM.")],
@@ -32,7 +25,12 @@ def convert_command(
     lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
-    """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives."""
+    """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives.
+
+    Example:
+
+        jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
+    """
     from .. import files, formats
     target = formats.type_for_path(dest, store_type.value if store_type else None)
     if legacy and target != "pkcs12":
@@ -53,9 +51,6 @@ def convert_command(
     kind = formats.WRITE_TYPES[target]
     output.info(f"wrote {dest} ({kind}, {len(loaded.store)} entries from {loaded.type} {source})"
                 + (f"; the old file is kept as {backup}" if backup else ""))
-
-
-convert_command.__doc__ += EXAMPLE
 
 
 def _check_keys_read(store, source) -> None:

@@ -13,13 +13,6 @@ from .stores import editing, open_store
 Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
 
 
-def _taken(store, alias, path):
-    from ..errors import JkstoolError
-    if alias in store:
-        raise JkstoolError("an entry with this alias exists", "choose another alias, or delete it first",
-                           path=str(path), alias=alias)
-
-
 def copy_command(
     source: Annotated[Path, typer.Argument(help="The store to copy from.")],
     dest: Annotated[Path, typer.Argument(help="The store to copy into (created if missing).")],
@@ -52,7 +45,7 @@ def copy_command(
     with editing(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
                  store_type=store_type.value if store_type else None, lock_timeout=lock_timeout,
                  option="--dest-storepass" if dest_storepass is not None else "--storepass") as target:
-        _taken(target.store, name, dest)
+        target.claim(name)
         target.store.add(replace(entry, alias=name))
         target.save()
     output.info(f"copied '{alias}' from {source} to {dest} as '{name}'")
@@ -103,7 +96,7 @@ def rename_command(
     """
     with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
         if dest_alias.lower() != alias.lower():
-            _taken(opened.store, dest_alias, store)
+            opened.claim(dest_alias)
         entry = _remove(opened, alias)
         opened.store.add(replace(entry, alias=dest_alias))
         opened.save()

@@ -9,13 +9,6 @@ from . import output, passwords
 from .options import Debug, DestStoreType, Json, LockTimeout, StorePass
 from .stores import editing, read_store
 
-EXAMPLE = """
-
-Example:
-
-    jkstool import-ca server.truststore.jks partner-ca.pem --storepass env:STOREPASS
-"""
-
 
 def import_ca_command(
     truststore: Annotated[Path, typer.Argument(help="The truststore to add to (created if missing).")],
@@ -37,7 +30,12 @@ def import_ca_command(
     json: Json = False,
     debug: Debug = False,
 ):
-    """Add CA certificates to a truststore; ones already there are reported, not added again."""
+    """Add CA certificates to a truststore; ones already there are reported, not added again.
+
+    Example:
+
+        jkstool import-ca server.truststore.jks partner-ca.pem --storepass env:STOREPASS
+    """
     from .. import trust
     from ..errors import JkstoolError
     candidates = [(str(path), cert) for path in certificates
@@ -67,9 +65,6 @@ def import_ca_command(
     verb = f"added {len(result.added)}" if result.added else "added nothing, the file is unchanged"
     output.info(f"{truststore}: {verb}; {len(result.present)} already trusted, "
                 f"{len(result.skipped)} skipped")
-
-
-import_ca_command.__doc__ += EXAMPLE
 
 
 def _subject(data: bytes) -> str:

@@ -11,13 +11,6 @@ import typer
 from . import output, passwords
 from .options import Debug, Force, Json, StorePass
 
-EXAMPLE = """
-
-Example:
-
-    jkstool init-pair ./tls --server-cn api.example.com --separate-cas
-"""
-
 # The same as jkstool.pki.KEY_TYPES (a test keeps them equal), written out so that the
 # command line starts without importing cryptography.
 KeyType = Enum("KeyType", {k.replace("-", "_"): k for k in
@@ -68,6 +61,10 @@ def init_pair_command(
 
     Without --storepass or JKSTOOL_STOREPASS, a strong random password is written to
     OUT_DIR/storepass (mode 0600); init-pair never prompts.
+
+    Example:
+
+        jkstool init-pair ./tls --server-cn api.example.com --separate-cas
     """
     from .. import layout
     from ..certs import issuer_of, subject_of
@@ -102,9 +99,6 @@ def init_pair_command(
     if generated:
         output.info(f"generated a store password: it is in {out_dir / layout.STOREPASS_FILE} (mode 0600)")
     _next_steps(out_dir, spec, generated)
-
-
-init_pair_command.__doc__ += EXAMPLE
 
 
 def _check_choices(spec, ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key):

@@ -60,13 +60,10 @@ def genkey_command(
     from datetime import datetime, timezone
 
     from .. import pki
-    from ..errors import JkstoolError
     from ..model import PrivateKeyEntry
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
                  lock_timeout=lock_timeout) as opened:
-        if alias in opened.store:
-            raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
-                               path=str(store), alias=alias)
+        opened.claim(alias)
         key = pki.new_key(key_type.value)
         cert = pki.self_signed(key, cn, days, san or [])
         entry = PrivateKeyEntry(alias, pki.pkcs8(key), (pki.der(cert),), datetime.now(timezone.utc))
@@ -226,9 +223,7 @@ def import_key_command(
     from ..model import PrivateKeyEntry
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
                  lock_timeout=lock_timeout) as opened:
-        if alias in opened.store:
-            raise JkstoolError("an entry with this alias exists", "choose another --alias, or delete it first",
-                               path=str(store), alias=alias)
+        opened.claim(alias)
         password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
         loaded = read_store(key, password)
         keys = [e for e in loaded.store if isinstance(e, PrivateKeyEntry)]

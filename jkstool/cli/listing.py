@@ -10,13 +10,6 @@ from . import output, passwords
 from .options import Debug, Json, StorePass, Verbose
 from .stores import read_store
 
-EXAMPLE = """
-
-Example:
-
-    jkstool list server.keystore.jks --storepass env:STOREPASS
-"""
-
 
 def list_command(
     store: Annotated[Path, typer.Argument(help="The store: JKS, JCEKS, PKCS12 or PEM.")],
@@ -25,7 +18,12 @@ def list_command(
     json: Json = False,
     debug: Debug = False,
 ):
-    """List a store's entries: alias, kind, subject, issuer, expiry, key, SHA-256."""
+    """List a store's entries: alias, kind, subject, issuer, expiry, key, SHA-256.
+
+    Example:
+
+        jkstool list server.keystore.jks --storepass env:STOREPASS
+    """
     from .. import inventory
     password = passwords.resolve(
         storepass, prompt=f"Password of {store} (Enter to skip the integrity check): ",
@@ -40,9 +38,6 @@ def list_command(
         typer.echo(_details(data))
     else:
         _table(data)
-
-
-list_command.__doc__ += EXAMPLE
 
 
 def _table(data: dict) -> None:

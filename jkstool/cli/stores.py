@@ -20,6 +20,13 @@ class Opened:
         from .. import files
         files.write_store(self.path, self.store, self.type, self.password)
 
+    def claim(self, alias: str) -> None:
+        """Refuse an alias that an entry of this store already has."""
+        from ..errors import JkstoolError
+        if alias in self.store:
+            raise JkstoolError("an entry with this alias exists", "choose another alias, or delete it first",
+                               path=str(self.path), alias=alias)
+
 
 def read_store(path: Path, password: str | None, key_password: str | None = None, **options):
     """files.read_store, saying on stderr what the reader noticed (an unprotected key file...)."""

@@ -11,13 +11,6 @@ from . import output, passwords
 from .options import Debug, Json, StorePass
 from .stores import read_store
 
-EXAMPLE = """
-
-Example:
-
-    jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
-"""
-
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 
 
@@ -65,6 +58,10 @@ def verify_pair_command(
     """Check that a server and a client will complete a mutual-TLS handshake, as JSSE would.
 
     Exit 0 when no check finds an error, 1 when one does, 2 when a store cannot be read.
+
+    Example:
+
+        jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
     """
     from .. import verify
     from ..errors import JkstoolError
@@ -92,9 +89,6 @@ def verify_pair_command(
         report.findings.append(_handshake_finding(outcome, paths))
     _render(report, stores, json)
     raise typer.Exit(0 if report.ok else 1)
-
-
-verify_pair_command.__doc__ += EXAMPLE
 
 
 def _date(text: str | None):

@@ -18,6 +18,8 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The tests' ground truth: a real JSSE mutual-TLS handshake on 127.0.0.1, in one JVM.
+ * (Deliberately apart from jkstool's own jkstool/java/JkstoolHandshake.java: a bug in
+ * the product's program must not be able to hide from the tests.)
  *
  * Usage: MutualTls SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE [HOSTNAME]
  * The password (the same for all four stores and their keys) comes on stdin.
