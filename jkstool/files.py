@@ -62,15 +62,16 @@ def write_store(path, store: Store, store_type: str, password: str | None, *,
 
     With `keep_backup`, an existing file is first copied beside itself (only
     once the new bytes exist, so a store that cannot be written leaves no
-    stray backup). Returns the backup's path, if one was made.
+    stray backup; see write_all). Returns the backup's path, if one was made.
     """
     try:
         data = formats.dump(store, store_type, password, **options)
     except JkstoolError as e:
         raise e.at(path=path) from None
-    saved = backup(path) if keep_backup and Path(path).exists() else None
+    if keep_backup:
+        return next(iter(write_all([(path, data, holds_private_keys(store))], replace=True)), None)
     write_atomic(path, data, private=holds_private_keys(store))
-    return saved
+    return None
 
 
 def write_atomic(path, data: bytes, private: bool) -> None:

@@ -74,9 +74,10 @@ def verify_pair_command(
     secrets, stores = {}, {}
     for role in ROLES:
         password = passwords.from_option(given[role], f"--{role}-pass") if given[role] else shared
-        if password is None and not _is_pem(paths[role]):
+        pem = _is_pem(paths[role])  # a PEM store needs no password
+        if password is None and not pem:
             password = shared = passwords.resolve(None, prompt="Password of the stores: ")
-        secrets[role] = passwords.require(password, str(paths[role])) if not _is_pem(paths[role]) else password
+        secrets[role] = password if pem else passwords.require(password, str(paths[role]))
         loaded = read_store(paths[role], secrets[role], strict=False)
         stores[role] = verify.StoreInput(role, str(paths[role]), loaded)
     report = verify.verify(stores, hostname=hostname, at=when, warn_days=warn_days, crls=_crls(crl or []))
