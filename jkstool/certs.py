@@ -112,15 +112,24 @@ def authority_key_id(cert: x509.Certificate) -> bytes | None:
     return aki.key_identifier if aki else None
 
 
-def is_self_signed(cert: x509.Certificate) -> bool:
-    """Self-issued and verifying with its own key, as Java's KeyStoreUtil decides."""
-    if cert.subject != cert.issuer:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` signed `cert`: its subject is `cert`'s issuer and the signature verifies.
+
+    A signature scheme cryptography cannot check is judged by the names alone."""
+    if cert.issuer != issuer.subject:
         return False
     try:
-        cert.verify_directly_issued_by(cert)
-    except Exception:  # wrong signature, or a key type cryptography cannot verify
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError):  # a wrong signature, or a key that cannot have made it
         return False
+    except UnsupportedAlgorithm:
+        return True
     return True
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Self-issued and verifying with its own key, as Java's KeyStoreUtil decides."""
+    return issued_by(cert, cert)
 
 
 class Pool:

@@ -51,3 +51,9 @@ def wrong_password() -> PasswordError:
 def wrong_key_password(alias: str | None = None) -> KeyPasswordError:
     return KeyPasswordError("the key does not open with the key password",
                             "give the key's own password with --keypass", alias=alias)
+
+
+def key_not_read(alias: str) -> JkstoolError:
+    """A writer met a key entry read without its password (its key is None)."""
+    return JkstoolError("the key was not read, so it cannot be written", "give the source store's password",
+                        alias=alias)

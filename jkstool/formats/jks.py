@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from .. import der, limits
-from ..errors import JkstoolError, damaged, wrong_key_password, wrong_password
+from ..errors import JkstoolError, damaged, key_not_read, wrong_key_password, wrong_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from . import javaser
 
@@ -241,8 +241,7 @@ def dump(store: Store, password: str) -> bytes:
         header = _java_utf_encode(entry.alias.lower()) + struct.pack(">q", created)
         if isinstance(entry, PrivateKeyEntry):
             if entry.key is None:
-                raise JkstoolError("the key was not read, so it cannot be written",
-                                   "give the source store's password", alias=entry.alias)
+                raise key_not_read(entry.alias)
             parts += [struct.pack(">I", _PRIVATE_KEY), header,
                       _blob(_protect(entry.key, entry.key_password or password)),
                       struct.pack(">I", len(entry.chain))]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import der, limits, pbe
 from ..certs import load as load_certificate
-from ..errors import JkstoolError, wrong_key_password
+from ..errors import JkstoolError, key_not_read, wrong_key_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from .pkcs12 import JAVA_TRUSTED_USAGE, creation_date, key_ids
 
@@ -283,8 +283,7 @@ def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes
             parts.append(_cert_text(entry.cert, _attributes(entry.alias, trusted=True)))
             continue
         if entry.key is None:
-            raise JkstoolError("the key was not read, so it cannot be written",
-                               "give the source store's password", alias=entry.alias)
+            raise key_not_read(entry.alias)
         header = _attributes(entry.alias, ids[entry.alias.lower()])
         if encrypt_keys:
             key_text = armor("ENCRYPTED PRIVATE KEY",

@@ -19,7 +19,7 @@ so does this reader (see `certs.build_chain`).
 from datetime import datetime, timezone
 
 from .. import der, limits, pbe
-from ..errors import JkstoolError, PasswordError, damaged, wrong_key_password, wrong_password
+from ..errors import JkstoolError, PasswordError, damaged, key_not_read, wrong_key_password, wrong_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 
 DATA = "1.2.840.113549.1.7.1"
@@ -315,8 +315,7 @@ def dump(store: Store, password: str, legacy: bool = False) -> bytes:
         alias = entry.alias.lower()
         if isinstance(entry, PrivateKeyEntry):
             if entry.key is None:
-                raise JkstoolError("the key was not read, so it cannot be written",
-                                   "give the source store's password", alias=entry.alias)
+                raise key_not_read(entry.alias)
             epki = pbe.encrypt_pkcs8(entry.key, entry.key_password or password, legacy)
             key_bags.append(_bag(SHROUDED_KEY_BAG, epki, _name(alias), _key_id(ids[alias])))
             for position, cert in enumerate(entry.chain):
@@ -389,8 +388,7 @@ def _subject(cert: bytes) -> str:
 
 def _secret_bag(entry: SecretKeyEntry, password: str, legacy: bool) -> bytes:
     if entry.key is None:
-        raise JkstoolError("the key was not read, so it cannot be written",
-                           "give the source store's password", alias=entry.alias)
+        raise key_not_read(entry.alias)
     oid = SECRET_KEY_OIDS.get(entry.algorithm)
     if oid is None:
         raise JkstoolError(f"a PKCS12 store cannot hold a {entry.algorithm} secret key "
