@@ -17,7 +17,7 @@ class JkstoolError(Exception):
     path: str | None = None
     alias: str | None = None
 
-    def at(self, path=None, alias=None) -> "JkstoolError":
+    def at(self, path: object = None, alias: str | None = None) -> "JkstoolError":
         """The same error, placed in a file (and entry) once the caller knows it."""
         return replace(self, path=self.path or (str(path) if path else None),
                        alias=self.alias or alias)
@@ -57,3 +57,13 @@ def key_not_read(alias: str) -> JkstoolError:
     """A writer met a key entry read without its password (its key is None)."""
     return JkstoolError("the key was not read, so it cannot be written", "give the source store's password",
                         alias=alias)
+
+
+def no_such_alias(alias: str, path: object = None) -> JkstoolError:
+    return JkstoolError("no entry has this alias", "see the aliases with jkstool list",
+                        path=str(path) if path else None, alias=alias)
+
+
+def file_exists(path: object, fix: str = "give --force to replace it; a backup is kept") -> JkstoolError:
+    """The one wording for a destination that is already there."""
+    return JkstoolError("the file already exists", fix, path=str(path))

@@ -13,9 +13,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import formats, limits
-from .errors import JkstoolError
-from .model import Loaded, Store
+from . import limits
+from .errors import JkstoolError, file_exists
 
 
 def read_bytes(path) -> bytes:
@@ -37,41 +36,9 @@ def read_bytes(path) -> bytes:
         raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
 
 
-def read_store(path, password: str | None, key_password: str | None = None, *,
-               keys: bool = True, strict: bool = True) -> Loaded:
-    """Load the store at `path`, whatever its format; errors name the file."""
-    data = read_bytes(path)
-    try:
-        loaded = formats.load(data, password, key_password, keys=keys, strict=strict)
-    except JkstoolError as e:
-        raise e.at(path=path) from None
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    if mode & 0o077 and holds_private_keys(loaded.store):
-        loaded.warnings.append(f"it holds private keys and other users can read it (mode {mode:04o}): "
-                               f"chmod 600 {path}")
-    return loaded
-
-
-def holds_private_keys(store: Store) -> bool:
-    return any(entry.kind != "trusted-cert" for entry in store)
-
-
-def write_store(path, store: Store, store_type: str, password: str | None, *,
-                keep_backup: bool = False, **options) -> Path | None:
-    """Serialize `store` and replace `path` with it atomically.
-
-    With `keep_backup`, an existing file is first copied beside itself (only
-    once the new bytes exist, so a store that cannot be written leaves no
-    stray backup; see write_all). Returns the backup's path, if one was made.
-    """
-    try:
-        data = formats.dump(store, store_type, password, **options)
-    except JkstoolError as e:
-        raise e.at(path=path) from None
-    if keep_backup:
-        return next(iter(write_all([(path, data, holds_private_keys(store))], replace=True)), None)
-    write_atomic(path, data, private=holds_private_keys(store))
-    return None
+def mode(path) -> int:
+    """The permission bits of `path`."""
+    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 def write_atomic(path, data: bytes, private: bool) -> None:
@@ -179,8 +146,7 @@ def write_all(items, replace: bool = False) -> list[Path]:
     items = [(Path(p), data, private) for p, data, private in items]
     existing = [p for p, _, _ in items if p.exists()]
     if existing and not replace:
-        raise JkstoolError("the file already exists", "give --force to replace it (a backup is kept)",
-                           path=str(existing[0]))
+        raise file_exists(existing[0])
     private_dirs = {folder for path, _, private in items if private
                     for folder in (path.parent, *path.parent.parents)}
     made_dirs, written, backups = [], [], {}

@@ -5,12 +5,12 @@ DER), so a store read in one format and written in another carries them
 unchanged; parsing happens only where a command needs a certificate's facts.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from .errors import JkstoolError
+from .errors import JkstoolError, no_such_alias
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class SecretKeyEntry:
     """A symmetric key; only JCEKS and PKCS12 can hold one."""
 
     alias: str
-    algorithm: str
+    algorithm: str | None
     """Java's name for it (AES, HmacSHA256, DESede...)."""
     key: bytes | None = field(repr=False)
     created: datetime | None = None
@@ -73,7 +73,7 @@ class Store:
     they write entries in.
     """
 
-    def __init__(self, entries=()):
+    def __init__(self, entries: Iterable[Entry] = ()):
         self._entries: dict[str, Entry] = {}
         for entry in entries:
             self.add(entry)
@@ -92,11 +92,38 @@ class Store:
         try:
             return self._entries.pop(alias.lower())
         except KeyError:
-            raise JkstoolError("no entry has this alias", "see the aliases with jkstool list",
-                               alias=alias) from None
+            raise no_such_alias(alias) from None
 
-    def key_entries(self) -> list["PrivateKeyEntry"]:
+    def entry(self, alias: str) -> Entry:
+        """The entry `alias`, or the error that names it."""
+        try:
+            return self._entries[alias.lower()]
+        except KeyError:
+            raise no_such_alias(alias) from None
+
+    def key_entry(self, alias: str) -> PrivateKeyEntry:
+        """The private-key entry `alias`; an error when there is none, or it is another kind."""
+        entry = self.entry(alias)
+        if not isinstance(entry, PrivateKeyEntry):
+            raise JkstoolError(f"this is a {entry.kind} entry, not a key entry", alias=entry.alias)
+        return entry
+
+    def trusted(self, alias: str) -> TrustedCertEntry:
+        """The trusted-certificate entry `alias`; an error when there is none, or it is another kind."""
+        entry = self.entry(alias)
+        if not isinstance(entry, TrustedCertEntry):
+            raise JkstoolError(f"this is a {entry.kind} entry, not a trusted certificate", alias=entry.alias)
+        return entry
+
+    def trusted_entries(self) -> list[TrustedCertEntry]:
+        return [e for e in self if isinstance(e, TrustedCertEntry)]
+
+    def key_entries(self) -> list[PrivateKeyEntry]:
         return [e for e in self if isinstance(e, PrivateKeyEntry)]
+
+    def holds_keys(self) -> bool:
+        """Whether any entry holds a private or secret key (its file is then kept 0600)."""
+        return any(not isinstance(e, TrustedCertEntry) for e in self)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries.values())
@@ -110,7 +137,7 @@ class Store:
     def __getitem__(self, alias: str) -> Entry:
         return self._entries[alias.lower()]
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Store) and self._entries == other._entries
 
     def __repr__(self) -> str:

@@ -10,7 +10,7 @@ import sys
 import pytest
 from helpers import FIXTURES, PASSWORD, private_copy, run, sample_store
 
-from jkstool import files, formats
+from jkstool import formats
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 
@@ -18,7 +18,7 @@ ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 @pytest.fixture
 def jks_store(tmp_path):
     path = tmp_path / "server.keystore.jks"
-    files.write_store(path, sample_store(), "jks", PASSWORD)
+    formats.write_store(path, sample_store(), "jks", PASSWORD)
     return path
 
 
@@ -66,7 +66,7 @@ def test_list_json_has_the_documented_keys(jks_store):
 
 def test_list_json_secret_key(tmp_path):
     path = tmp_path / "s.p12"
-    files.write_store(path, sample_store(("ec",), secret=True), "pkcs12", PASSWORD)
+    formats.write_store(path, sample_store(("ec",), secret=True), "pkcs12", PASSWORD)
     data = json.loads(run("list", path, "--json", env=ENV).stdout)
     secret = next(e for e in data["entries"] if e["kind"] == "secret-key")
     assert secret["certificates"] == [] and secret["alias"] == "secret"
@@ -91,7 +91,7 @@ def test_list_jks_without_password_warns_and_lists(jks_store):
 
 def test_list_pkcs12_without_password_says_it_needs_one(tmp_path):
     path = tmp_path / "x.p12"
-    files.write_store(path, sample_store(), "pkcs12", PASSWORD)
+    formats.write_store(path, sample_store(), "pkcs12", PASSWORD)
     one_error_line(run("list", path), path, "a password is needed")
 
 
@@ -193,8 +193,8 @@ def test_convert_store_type_and_dest_password(jks_store, tmp_path):
     result = run("convert", jks_store, dest, "--store-type", "pkcs12", "--dest-storepass", "env:NEW",
                  env={**ENV, "NEW": "new-password"})
     assert result.exit_code == 0, result.stderr
-    assert files.read_store(dest, "new-password").store["key-rsa"].key == \
-        files.read_store(jks_store, PASSWORD).store["key-rsa"].key
+    assert formats.read_store(dest, "new-password").store["key-rsa"].key == \
+        formats.read_store(jks_store, PASSWORD).store["key-rsa"].key
 
 
 def test_convert_refuses_to_replace_without_force(jks_store, tmp_path):
@@ -233,7 +233,7 @@ def test_a_key_file_readable_by_others_earns_a_warning(jks_store):
     assert f"warning: {jks_store}: it holds private keys and other users can read it (mode 0644): " \
            f"chmod 600 {jks_store}" in result.stderr
     truststore = jks_store.with_name("trust.jks")
-    files.write_store(truststore, sample_store(()), "jks", PASSWORD)
+    formats.write_store(truststore, sample_store(()), "jks", PASSWORD)
     truststore.chmod(0o644)
     assert "warning" not in run("list", truststore, env=ENV).stderr
 
@@ -256,7 +256,7 @@ def test_convert_pem_without_key_encryption(jks_store, tmp_path):
 def test_convert_truststore_only_gets_ordinary_mode(tmp_path):
     source = tmp_path / "trust.pem"
     store = sample_store(())
-    files.write_store(source, store, "pem", None)
+    formats.write_store(source, store, "pem", None)
     dest = tmp_path / "trust.jks"
     assert run("convert", source, dest, "--dest-storepass", "env:NEW", env={"NEW": "x"}).exit_code == 0
     assert stat.S_IMODE(dest.stat().st_mode) == 0o666 & ~_umask()
@@ -264,7 +264,7 @@ def test_convert_truststore_only_gets_ordinary_mode(tmp_path):
 
 def test_convert_encrypted_pem_key_without_password(tmp_path):
     source = tmp_path / "k.pem"
-    files.write_store(source, sample_store(("ec",)), "pem", PASSWORD)
+    formats.write_store(source, sample_store(("ec",)), "pem", PASSWORD)
     one_error_line(run("convert", source, tmp_path / "k.jks", env={"NEW": "x"}), "alias 'key-ec'",
                    "encrypted")
 
@@ -281,7 +281,7 @@ def test_passwords_and_keys_never_appear_in_output(tmp_path):
     sentinel = "S3ntinel-Passw0rd"
     store = sample_store(secret=True)
     source = tmp_path / "s.p12"
-    files.write_store(source, store, "pkcs12", sentinel)
+    formats.write_store(source, store, "pkcs12", sentinel)
     env = {"JKSTOOL_STOREPASS": sentinel}
     outputs = [run("list", source, *flags, env=env) for flags in ([], ["-v"], ["--json"])]
     outputs += [run("convert", source, tmp_path / "o.p12", env=env),
@@ -301,7 +301,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(Exception, match="free some disk space"):
-        files.write_store(path, sample_store(), "jks", PASSWORD)
+        formats.write_store(path, sample_store(), "jks", PASSWORD)
     assert path.read_bytes() == b"old store"
     assert [p.name for p in tmp_path.iterdir()] == ["store.jks"]
 
@@ -388,7 +388,7 @@ def test_a_layout_folders_storepass_file(tmp_path, monkeypatch):
 
 def test_convert_says_how_to_give_a_password_it_needs(tmp_path):
     source = tmp_path / "plain.pem"
-    files.write_store(source, sample_store(("ec",)), "pem", None, encrypt_keys=False)
+    formats.write_store(source, sample_store(("ec",)), "pem", None, encrypt_keys=False)
     one_error_line(run("convert", source, tmp_path / "out.jks"), "needs a password", "--dest-storepass")
     assert not (tmp_path / "out.jks").exists()
 

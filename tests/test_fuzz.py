@@ -20,8 +20,11 @@ from helpers import FIXTURES, FUZZ, PASSWORD, MiniCA, der, sample_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jkstool import certs, crl, formats, pki
+from jkstool import formats
 from jkstool.errors import JkstoolError
+from jkstool.formats import certfile
+from jkstool.pki import certs, crl
+from jkstool.pki import issue as pki
 
 EXAMPLES = int(os.environ.get("JKSTOOL_FUZZ_EXAMPLES", "400"))
 
@@ -49,7 +52,7 @@ def _readers(data: bytes):
     yield lambda: formats.load(data, PASSWORD)
     yield lambda: formats.load(data, None)
     yield lambda: formats.load(data, PASSWORD, strict=False)
-    yield lambda: certs.read_certificates(data)
+    yield lambda: certfile.parse_certificates(data)
     yield lambda: pki.load_request(data)
     yield lambda: crl.load(data)
 

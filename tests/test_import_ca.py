@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from helpers import FIXTURES, PASSWORD, MiniCA, certificate, der, new_key, run
 
-from jkstool import files
+from jkstool import formats
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 BUNDLE = FIXTURES / "public-ca-bundle.pem"
@@ -108,7 +108,7 @@ def test_expired_single_ca_is_refused_unless_allowed(tmp_path):
     result = run("import-ca", store, path, env=ENV)
     assert result.exit_code == 2 and "expired on" in result.stderr and "--allow-expired" in result.stderr
     assert run("import-ca", store, path, "--allow-expired", env=ENV).exit_code == 0
-    assert [e.alias for e in files.read_store(store, PASSWORD).store] == ["old ca"]
+    assert [e.alias for e in formats.read_store(store, PASSWORD).store] == ["old ca"]
 
 
 def test_bundle_with_nothing_importable_is_an_error(tmp_path):

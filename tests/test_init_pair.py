@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 from helpers import PASSWORD, MiniCA, run
 
-from jkstool import certs, files
+from jkstool import formats
+from jkstool.pki import certs
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 STORES = ("server.keystore", "server.truststore", "client.keystore", "client.truststore")
@@ -100,7 +101,7 @@ def test_other_key_types_handshake(tmp_path, key_type, handshake):
 def test_separate_cas_each_truststore_holds_only_the_other_sides_issuer(tmp_path):
     out = tmp_path / "tls"
     init(out, "--separate-cas")
-    server_ks, server_ts, client_ks, client_ts = (files.read_store(p, PASSWORD).store for p in store_paths(out))
+    server_ks, server_ts, client_ks, client_ts = (formats.read_store(p, PASSWORD).store for p in store_paths(out))
     (server_key,), (client_key,) = list(server_ks), list(client_ks)
     (server_anchor,), (client_anchor,) = list(server_ts), list(client_ts)
     assert server_anchor.cert == client_key.chain[-1] != server_key.chain[-1]
@@ -178,8 +179,8 @@ def test_brought_ca_key_is_never_copied(tmp_path):
 def test_profiles(tmp_path, openssl):
     out = tmp_path / "tls"
     init(out, "--key-type", "rsa-2048", "--store-type", "pkcs12")
-    server, = files.read_store(out / "server.keystore.p12", PASSWORD).store
-    client, = files.read_store(out / "client.keystore.p12", PASSWORD).store
+    server, = formats.read_store(out / "server.keystore.p12", PASSWORD).store
+    client, = formats.read_store(out / "client.keystore.p12", PASSWORD).store
     leaf, ca = (certs.load(c) for c in server.chain)
     ext = lambda cert, oid: cert.extensions.get_extension_for_oid(oid)  # noqa: E731
     assert ext(ca, ExtensionOID.BASIC_CONSTRAINTS).critical and ext(ca, ExtensionOID.BASIC_CONSTRAINTS).value.ca
@@ -261,6 +262,7 @@ def test_brought_ca_that_is_not_a_ca_is_refused(tmp_path):
 
 
 def test_command_line_key_types_are_the_cores():
-    from jkstool import pki
-    from jkstool.cli.initpair import KeyType
+
+    from jkstool.cli.options import KeyType
+    from jkstool.pki import issue as pki
     assert tuple(k.value for k in KeyType) == pki.KEY_TYPES

@@ -16,8 +16,9 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 from helpers import FIXTURES, PASSWORD, private_copy, run, sample_store
 
-from jkstool import certs, files, formats
+from jkstool import formats
 from jkstool.model import PrivateKeyEntry, SecretKeyEntry
+from jkstool.pki import certs
 
 KEYTOOL_KINDS = {"private-key": "PrivateKeyEntry", "trusted-cert": "trustedCertEntry",
                  "secret-key": "SecretKeyEntry"}
@@ -52,7 +53,7 @@ WRITES = [("jks", {}), ("pkcs12", {}), ("pkcs12", {"legacy": True})]
 def test_java_reads_what_jkstool_writes(tmp_path, fmt, options, keytool_inventory, java_inventory):
     store = sample_store(secret=fmt == "pkcs12")
     path = tmp_path / f"store.{fmt}"
-    files.write_store(path, store, fmt, PASSWORD, **options)
+    formats.write_store(path, store, fmt, PASSWORD, **options)
     assert keytool_inventory(path) == expected_keytool_view(store)
     assert java_inventory(path)[str(path)] == expected_java_view(store)
 
@@ -60,8 +61,8 @@ def test_java_reads_what_jkstool_writes(tmp_path, fmt, options, keytool_inventor
 @pytest.mark.parametrize("path", KEYTOOL_FIXTURES, ids=lambda p: p.name)
 def test_jkstool_reads_what_keytool_writes(path, keytool_inventory, java_inventory, tmp_path):
     """JDK 17 and JDK 25 stores: same aliases, kinds, chains, keys and secret keys as Java."""
-    assert any("other users can read it" in w for w in files.read_store(path, PASSWORD).warnings)
-    loaded = files.read_store(private_copy(path.name, tmp_path), PASSWORD)
+    assert any("other users can read it" in w for w in formats.read_store(path, PASSWORD).warnings)
+    loaded = formats.read_store(private_copy(path.name, tmp_path), PASSWORD)
     assert loaded.verified and loaded.warnings == []
     assert expected_keytool_view(loaded.store) == keytool_inventory(path)
     assert expected_java_view(loaded.store) == java_inventory(path)[str(path)]
@@ -73,7 +74,7 @@ def test_jkstool_reads_what_keytool_writes(path, keytool_inventory, java_invento
 def test_jdk25_jks_keys_decrypt():
     """Regression: pyjks 20.0.0 cannot decrypt JKS keys written by JDK 21+ keytool
     (github.com/kurtbrose/pyjks/issues/79): the key protector's NULL parameters are gone."""
-    loaded = files.read_store(FIXTURES / "jdk25-keytool.jks", PASSWORD)
+    loaded = formats.read_store(FIXTURES / "jdk25-keytool.jks", PASSWORD)
     keys = [e for e in loaded.store if isinstance(e, PrivateKeyEntry)]
     assert len(keys) == 3 and all(e.key for e in keys)
 
@@ -111,7 +112,7 @@ def test_serial_zero_roots_read_quietly(keytool_inventory):
     assert result.returncode == 0
     assert result.stderr == ""
     assert [e["certificates"][0]["serial"] for e in json.loads(result.stdout)["entries"]] == ["0"] * 3
-    assert expected_keytool_view(files.read_store(path, PASSWORD).store) == keytool_inventory(path)
+    assert expected_keytool_view(formats.read_store(path, PASSWORD).store) == keytool_inventory(path)
 
 
 # -- OpenSSL --------------------------------------------------------------------
@@ -119,7 +120,7 @@ def test_serial_zero_roots_read_quietly(keytool_inventory):
 def test_openssl_reads_jkstool_pkcs12(tmp_path, openssl):
     store = sample_store()
     path = tmp_path / "store.p12"
-    files.write_store(path, store, "pkcs12", PASSWORD)
+    formats.write_store(path, store, "pkcs12", PASSWORD)
     result = openssl("pkcs12", "-in", path, "-passin", "pass:" + PASSWORD, "-nodes", "-info")
     info, pems = result.stderr.decode(), result.stdout.decode()
     assert "MAC: sha256" in info and "AES-256-CBC" in info
@@ -131,11 +132,11 @@ def test_jkstool_reads_openssl_pkcs12_legacy_rc2(tmp_path, openssl):
     """openssl -legacy writes RC2-40 certificates and a 3DES key, as old Java and Windows do."""
     store = sample_store(("rsa",))
     pem_path = tmp_path / "in.pem"
-    files.write_store(pem_path, store, "pem", None, encrypt_keys=False)
+    formats.write_store(pem_path, store, "pem", None, encrypt_keys=False)
     out = tmp_path / "legacy.p12"
     openssl("pkcs12", "-export", "-legacy", "-in", pem_path, "-out", out, "-passout", "pass:" + PASSWORD,
             "-name", "key-rsa")
-    loaded = files.read_store(out, PASSWORD)
+    loaded = formats.read_store(out, PASSWORD)
     entry = loaded.store["key-rsa"]
     assert entry.key == store["key-rsa"].key and entry.chain == store["key-rsa"].chain
     # OpenSSL does not mark trusted certificates: Java ignores the partner CA, and so do we, loudly.
@@ -145,7 +146,7 @@ def test_jkstool_reads_openssl_pkcs12_legacy_rc2(tmp_path, openssl):
 def test_openssl_reads_jkstool_pem(tmp_path, openssl):
     store = sample_store(("ec",))
     path = tmp_path / "store.pem"
-    files.write_store(path, store, "pem", PASSWORD)
+    formats.write_store(path, store, "pem", PASSWORD)
     key = openssl("pkey", "-in", path, "-passin", "pass:" + PASSWORD, "-outform", "DER").stdout
     assert (load_der_private_key(key, None).private_numbers()
             == load_der_private_key(store["key-ec"].key, None).private_numbers())
@@ -165,7 +166,7 @@ def test_formats_detects_every_fixture():
 ], ids=["rc4", "md5-mac"])
 def test_unsupported_pkcs12_protection_is_named(tmp_path, openssl, options, message):
     cert = tmp_path / "ca.pem"
-    files.write_store(cert, sample_store(()), "pem", None)
+    formats.write_store(cert, sample_store(()), "pem", None)
     path = tmp_path / "odd.p12"
     openssl("pkcs12", "-export", "-nokeys", "-in", cert, "-out", path, "-passout", "pass:x", *options)
     result = run("list", path, "--storepass", "env:P", env={"P": "x"})

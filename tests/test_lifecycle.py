@@ -11,7 +11,9 @@ import time
 import pytest
 from helpers import PASSWORD, run
 
-from jkstool import certs, files
+from jkstool import formats
+from jkstool.formats import certfile
+from jkstool.pki import certs
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 
@@ -103,8 +105,8 @@ def test_csr_sign_reply_round_trip_with_openssl(tmp_path, openssl, openssl_ca, k
     assert done.exit_code == 0, done.stderr
     (kind, chain), = keytool_inventory(store).values()
     assert kind == "PrivateKeyEntry"
-    assert chain == (certs.sha256(certs.read_certificates(reply.read_bytes())[0]),
-                     certs.sha256(certs.read_certificates(openssl_ca.cert.read_bytes())[0]))
+    assert chain == (certs.sha256(certfile.parse_certificates(reply.read_bytes())[0]),
+                     certs.sha256(certfile.parse_certificates(openssl_ca.cert.read_bytes())[0]))
 
 
 @pytest.mark.parametrize("profile,purpose", [("server", "sslserver"), ("client", "sslclient")])
@@ -206,7 +208,7 @@ def test_copy_delete_rename_passwd_with_keytool(tmp_path, keytool, keytool_inven
     result = run("passwd", jks, "--new-storepass", "env:NEWER", "--storepass", "env:NEW", "--keypass", "env:KP",
                  env={"NEW": "n3w-pass", "NEWER": "newer-pass", "KP": "back-again"})
     assert result.exit_code == 0, result.stderr
-    loaded = files.read_store(jks, "newer-pass", "back-again")
+    loaded = formats.read_store(jks, "newer-pass", "back-again")
     assert loaded.store["api"].key_password == "back-again"
 
 
@@ -224,12 +226,12 @@ def test_renew_keeps_a_byte_exact_backup_and_passes(tmp_path, handshake):
     assert run("verify-pair", layout, env=ENV).exit_code == 0
     ok, seen = handshake(layout)
     assert ok, seen
-    old_key = files.read_store(backup, PASSWORD).store["server"].key
-    assert files.read_store(keystore, PASSWORD).store["server"].key != old_key  # a new key by default
+    old_key = formats.read_store(backup, PASSWORD).store["server"].key
+    assert formats.read_store(keystore, PASSWORD).store["server"].key != old_key  # a new key by default
     run("renew", layout, "--side", "client", "--keep-key", env=ENV)
-    client = files.read_store(layout / "client.keystore.jks", PASSWORD).store["client"]
+    client = formats.read_store(layout / "client.keystore.jks", PASSWORD).store["client"]
     kept = next(layout.glob("client.keystore.jks.bak-*"))
-    assert client.key == files.read_store(kept, PASSWORD).store["client"].key
+    assert client.key == formats.read_store(kept, PASSWORD).store["client"].key
 
 
 def test_renew_that_would_fail_verify_pair_changes_nothing(tmp_path):
@@ -320,7 +322,7 @@ def test_revoke_and_verify_pair_flags_it(tmp_path, openssl):
     assert json.loads(result.stdout)["revoked"][0]["status"] == "revoked"
     text = openssl("crl", "-in", crl, "-CAfile", layout / "ca" / "client-ca.pem", "-noout", "-text")
     assert b"verify OK" in text.stderr + text.stdout
-    serial = format(certs.load(certs.read_certificates(cert.read_bytes())[0]).serial_number, "X")
+    serial = format(certs.load(certfile.parse_certificates(cert.read_bytes())[0]).serial_number, "X")
     assert serial.encode() in text.stdout and b"CRL Number: \n                1" in text.stdout.replace(b" ", b" ")
     again = run("revoke", cert, *ca, "--json", env=ENV)
     assert json.loads(again.stdout)["revoked"][0]["status"] == "already revoked"

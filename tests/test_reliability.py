@@ -66,7 +66,7 @@ def test_eight_concurrent_imports_all_land(tmp_path, keytool):
 
 def test_a_lock_not_taken_in_time_is_a_clear_error(tmp_path):
     store = tmp_path / "t.jks"
-    files.write_store(store, sample_store(()), "jks", PASSWORD)
+    formats.write_store(store, sample_store(()), "jks", PASSWORD)
     ca = tmp_path / "ca.pem"
     ca.write_bytes(MiniCA().root.public_bytes(serialization.Encoding.PEM))
     with files.locked(store, 5):
@@ -79,7 +79,7 @@ def test_a_lock_not_taken_in_time_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("delay", [0.15, 0.3, 0.5, 0.7, 0.9, 1.2])
 def test_kill_9_during_a_large_import_leaves_the_old_or_the_new_store(tmp_path, bulk_bundle, keytool, delay):
     store = tmp_path / "big.truststore.jks"
-    files.write_store(store, sample_store(()), "jks", PASSWORD)  # 2 trusted entries
+    formats.write_store(store, sample_store(()), "jks", PASSWORD)  # 2 trusted entries
     process = jkstool("import-ca", store, bulk_bundle)
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
@@ -88,7 +88,7 @@ def test_kill_9_during_a_large_import_leaves_the_old_or_the_new_store(tmp_path, 
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     again = run("import-ca", store, bulk_bundle, env={"JKSTOOL_STOREPASS": PASSWORD})
     assert again.exit_code == 0, again.stderr
-    assert len(files.read_store(store, PASSWORD, keys=False).store) == 20_002
+    assert len(formats.read_store(store, PASSWORD, keys=False).store) == 20_002
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == [], leftovers
 
 
@@ -104,7 +104,7 @@ STEPS = {  # each step of an atomic write, and how to fail it
 @pytest.mark.parametrize("step", STEPS)
 def test_a_write_failing_at_any_step_keeps_the_old_bytes(tmp_path, monkeypatch, step):
     store = tmp_path / "store.jks"
-    files.write_store(store, sample_store(), "jks", PASSWORD)
+    formats.write_store(store, sample_store(), "jks", PASSWORD)
     old = store.read_bytes()
     name, error = STEPS[step]
     real = getattr(os, name)
@@ -115,7 +115,7 @@ def test_a_write_failing_at_any_step_keeps_the_old_bytes(tmp_path, monkeypatch, 
         return real(*args, **kwargs)
     monkeypatch.setattr(os, name, fail)
     with pytest.raises((Exception, KeyboardInterrupt)):
-        files.write_store(store, sample_store(), "jks", PASSWORD)
+        formats.write_store(store, sample_store(), "jks", PASSWORD)
     monkeypatch.undo()
     assert store.read_bytes() == old
     assert [p.name for p in tmp_path.iterdir()] == ["store.jks"]
@@ -128,14 +128,14 @@ KILL_AT = {"write": "write", "fsync": "fsync", "rename": "replace", "folder-fsyn
 def test_a_process_killed_at_any_step_leaves_old_or_new(tmp_path, step, keytool):
     """A child process dies (os._exit, like kill -9: no cleanup runs) inside each step of the write."""
     store = tmp_path / "store.jks"
-    files.write_store(store, sample_store(()), "jks", PASSWORD)
+    formats.write_store(store, sample_store(()), "jks", PASSWORD)
     old = store.read_bytes()
     nth = 2 if step == "folder-fsync" else 1  # the second fsync is the folder's, after the rename
     code = f"""
 import os, sys
 sys.path.insert(0, {str(os.path.dirname(__file__))!r})
 from helpers import sample_store
-from jkstool import files
+from jkstool import files, formats
 real, calls = os.{KILL_AT[step]}, []
 def die(*args, **kwargs):
     calls.append(1)
@@ -143,12 +143,12 @@ def die(*args, **kwargs):
         os._exit(9)
     return real(*args, **kwargs)
 os.{KILL_AT[step]} = die
-files.write_store({str(store)!r}, sample_store(), "jks", {PASSWORD!r})
+formats.write_store({str(store)!r}, sample_store(), "jks", {PASSWORD!r})
 """
     assert subprocess.run([sys.executable, "-c", code]).returncode == 9
     assert store.read_bytes() == old or keytool_count(keytool, store) == 5
     assert keytool_count(keytool, store) in (2, 5)
-    files.write_store(store, sample_store(()), "jks", PASSWORD)  # the next write cleans up after it
+    formats.write_store(store, sample_store(()), "jks", PASSWORD)  # the next write cleans up after it
     assert [p.name for p in tmp_path.iterdir()] == ["store.jks"]
 
 

@@ -72,13 +72,13 @@ def test_verdict_agrees_with_jsse(tmp_path, pki, case, handshake):
 def test_a_keystore_without_the_intermediate_breaks_the_path_even_when_the_root_is_trusted(
         tmp_path, pki, handshake):
     """keytool always completes a chain from the keystore, so the intermediate is dropped by hand."""
-    from jkstool import files
+    from jkstool import formats
     from jkstool.model import PrivateKeyEntry, Store
     folder = build(pki, tmp_path / "layout", server={"issuer": "interca"})
     path = folder / "server.keystore.jks"
-    store = files.read_store(path, PASSWORD).store
+    store = formats.read_store(path, PASSWORD).store
     server = store["server"]
-    files.write_store(path, Store([PrivateKeyEntry("server", server.key, server.chain[:1], server.created)]),
+    formats.write_store(path, Store([PrivateKeyEntry("server", server.key, server.chain[:1], server.created)]),
                       "jks", PASSWORD)
     report = json.loads(run("verify-pair", folder, "--json", env=ENV).stdout)
     (finding,) = [f for f in report["findings"] if f["severity"] == "error"]

@@ -31,23 +31,23 @@ def convert_command(
 
         jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
     """
-    from .. import files, formats
+    from .. import api, files, formats
+    from ..errors import file_exists
     target = formats.type_for_path(dest, store_type.value if store_type else None)
     if legacy and target != "pkcs12":
         output.fail("--legacy applies to PKCS12 only (give --store-type pkcs12 or a .p12 name)")
     if no_encrypt_key and target != "pem":
         output.fail("--no-encrypt-key applies to PEM only (give --store-type pem or a .pem name)")
     if dest.exists() and not force:
-        output.fail(f"{dest}: the file already exists (give --force to replace it; "
-                    "a backup is kept)")
+        raise file_exists(dest)
     password = passwords.resolve(storepass, prompt=f"Password of {source}: ")
     key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
     loaded = read_store(source, password, key_password)
     _check_keys_read(loaded.store, source)
     dest_password = _dest_password(dest_storepass, password, target, loaded.store, no_encrypt_key)
     with files.locked(dest, lock_timeout):
-        backup = files.write_store(dest, loaded.store, target, dest_password, keep_backup=True,
-                                   **_options(target, legacy, no_encrypt_key))
+        backup = api.write_store(dest, loaded.store, dest_password, store_type=target, legacy=legacy,
+                                 encrypt_keys=not no_encrypt_key, backup=True)
     kind = formats.WRITE_TYPES[target]
     output.info(f"wrote {dest} ({kind}, {len(loaded.store)} entries from {loaded.type} {source})"
                 + (f"; the old file is kept as {backup}" if backup else ""))
@@ -66,16 +66,8 @@ def _dest_password(option, source_password, target, store, no_encrypt_key):
         return passwords.from_option(option, "--dest-storepass")
     if source_password is not None:
         return source_password
-    needs = target != "pem" or (not no_encrypt_key and any(e.kind != "trusted-cert" for e in store))
+    needs = target != "pem" or (not no_encrypt_key and store.holds_keys())
     if not needs:
         return None
     password = passwords.resolve(None, option="--dest-storepass", prompt="Password of the new store: ")
     return passwords.require(password, "the new store", option="--dest-storepass")
-
-
-def _options(target: str, legacy: bool, no_encrypt_key: bool) -> dict:
-    if target == "pkcs12":
-        return {"legacy": legacy}
-    if target == "pem":
-        return {"encrypt_keys": not no_encrypt_key}
-    return {}

@@ -33,13 +33,9 @@ def copy_command(
 
         jkstool copy old.jks new.p12 --alias server --dest-storepass env:NEWPASS
     """
-    from ..errors import JkstoolError
     opened = open_store(source, storepass, keypass)
-    if alias not in opened.store:
-        raise JkstoolError("no entry has this alias", "see the aliases with jkstool list",
-                           path=str(source), alias=alias)
+    entry = opened.entry(alias)
     name = dest_alias or alias
-    entry = opened.store[alias]
     if entry.kind != "trusted-cert":
         entry = replace(entry, key_password=None)
     with editing(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
@@ -66,17 +62,9 @@ def delete_command(
         jkstool delete server.truststore.jks --alias old-partner-ca
     """
     with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
-        removed = _remove(opened, alias)
+        removed = opened.remove(alias)
         opened.save()
     output.info(f"deleted the {removed.kind} entry '{alias}' from {store}")
-
-
-def _remove(opened, alias):
-    from ..errors import JkstoolError
-    try:
-        return opened.store.remove(alias)
-    except JkstoolError as e:
-        raise e.at(path=opened.path) from None
 
 
 def rename_command(
@@ -97,7 +85,7 @@ def rename_command(
     with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
         if dest_alias.lower() != alias.lower():
             opened.claim(dest_alias)
-        entry = _remove(opened, alias)
+        entry = opened.remove(alias)
         opened.store.add(replace(entry, alias=dest_alias))
         opened.save()
     output.info(f"renamed '{alias}' to '{dest_alias}' in {store}")

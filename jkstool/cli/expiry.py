@@ -27,11 +27,12 @@ def expiry_command(
 
         jkstool expiry /etc/myapp/tls --within 21 --storepass env:STOREPASS
     """
-    from .. import expiry
-    from ..certs import load, sha256, subject_of
+    from .. import api
+    from ..fleet.expiry import days_left
+    from ..pki.certs import load, sha256, subject_of
     password = passwords.resolve(storepass)
     show_progress = sys.stderr.isatty() and not json
-    result = expiry.scan(paths, password, _progress if show_progress else None)
+    result = api.expiry(paths, password=password, progress=_progress if show_progress else None)
     if show_progress:
         sys.stderr.write("\r\033[K")
     rows = []
@@ -39,7 +40,7 @@ def expiry_command(
         cert = load(item.cert)
         rows.append({"path": item.path, "alias": item.alias, "kind": item.kind, "subject": subject_of(cert),
                      "not_after": item.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     "days_left": expiry.days_left(item.not_after), "sha256": sha256(item.cert)})
+                     "days_left": days_left(item.not_after), "sha256": sha256(item.cert)})
     due = [r for r in rows if r["days_left"] < within]
     if json:
         output.print_json({"within_days": within, "certificates": rows,

@@ -7,7 +7,7 @@ import typer
 
 from . import output, passwords
 from .options import Debug, DestStoreType, Json, LockTimeout, StorePass
-from .stores import editing, read_store
+from .stores import read_store, writable_password
 
 
 def import_ca_command(
@@ -36,21 +36,14 @@ def import_ca_command(
 
         jkstool import-ca server.truststore.jks partner-ca.pem --storepass env:STOREPASS
     """
-    from .. import trust
-    from ..errors import JkstoolError
-    candidates = [(str(path), cert) for path in certificates
-                  for cert in _certificates(path, from_store, src_storepass)]
-    with editing(truststore, storepass, create=True, store_type=store_type.value if store_type else None,
-                 lock_timeout=lock_timeout) as opened:
-        result = trust.add_certificates(opened.store, candidates, alias, allow_leaf, allow_expired)
-        for data, reason in result.skipped:
-            output.warn(f"skipped {_subject(data)}: {reason}")
-        try:
-            result.check_something_imported()
-        except JkstoolError as e:
-            raise e.at(path=certificates[0] if len(certificates) == 1 else truststore) from None
-        if result.added:
-            opened.save()
+    from .. import api
+    sources = [(str(path), cert) for path in certificates for cert in _trusted_in(path, src_storepass)] \
+        if from_store else certificates
+    password = writable_password(truststore, storepass, store_type.value if store_type else None)
+    result = api.import_ca(truststore, sources, password=password, alias=alias, allow_leaf=allow_leaf,
+                           allow_expired=allow_expired, store_type=store_type.value if store_type else None,
+                           lock_timeout=lock_timeout,
+                           skipped=lambda data, reason: output.warn(f"skipped {_subject(data)}: {reason}"))
     if json:
         output.print_json({
             "added": [_item(e.alias, e.cert) for e in result.added],
@@ -68,12 +61,12 @@ def import_ca_command(
 
 
 def _subject(data: bytes) -> str:
-    from ..certs import load, subject_of
+    from ..pki.certs import load, subject_of
     return subject_of(load(data))
 
 
 def _sha256(data: bytes) -> str:
-    from ..certs import sha256
+    from ..pki.certs import sha256
     return sha256(data)
 
 
@@ -81,14 +74,8 @@ def _item(alias: str, data: bytes) -> dict:
     return {"alias": alias, "subject": _subject(data), "sha256": _sha256(data)}
 
 
-def _certificates(path: Path, from_store: bool, src_storepass) -> list[bytes]:
-    from .. import certs, files, trust
-    from ..errors import JkstoolError
-    if from_store:
-        password = passwords.from_option(src_storepass, "--src-storepass") if src_storepass else None
-        return trust.certificates_of_store(read_store(path, password, keys=False).store)
-    try:
-        return certs.read_certificates(files.read_bytes(path))
-    except JkstoolError as e:
-        raise e.at(path=path) from None
-
+def _trusted_in(path: Path, src_storepass: str | None) -> list[bytes]:
+    """The trusted certificates of a store given with --from-store, and the tops of its chains."""
+    from ..pki import trust
+    password = passwords.from_option(src_storepass, "--src-storepass") if src_storepass else None
+    return trust.certificates_of_store(read_store(path, password, keys=False).store)

@@ -1,25 +1,12 @@
 """`jkstool init-pair`: the four stores of a mutual-TLS pair, in one command."""
 
-import os
-import secrets
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from . import output, passwords
-from .options import Debug, Force, Json, StorePass
-
-# The same as jkstool.pki.KEY_TYPES (a test keeps them equal), written out so that the
-# command line starts without importing cryptography.
-KeyType = Enum("KeyType", {k.replace("-", "_"): k for k in
-                           ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")}, type=str)
-
-
-class LayoutStoreType(str, Enum):
-    jks = "jks"
-    pkcs12 = "pkcs12"
+from .options import Debug, Force, Json, KeyType, LayoutStoreType, StorePass
 
 
 def _pem(help_text):
@@ -66,84 +53,67 @@ def init_pair_command(
 
         jkstool init-pair ./tls --server-cn api.example.com --separate-cas
     """
-    from .. import layout
-    from ..certs import issuer_of, subject_of
-    spec = layout.PairSpec(
-        store_type=store_type.value, key_type=key_type.value, server_cn=server_cn, client_cn=client_cn,
-        sans=san or None, server_alias=server_alias, client_alias=client_alias, days=days,
-        ca_days=ca_days, separate_cas=separate_cas)
-    _check_choices(spec, ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key)
+    from .. import api
+    _check_pairs(ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key)
     password = passwords.resolve(storepass)
-    generated = password is None
-    planned_paths = [*spec.planned_files().values(), *([layout.STOREPASS_FILE] if generated else [])]
-    existing = [p for p in planned_paths if (out_dir / p).exists()]
-    if existing and not force:
-        output.fail(f"{out_dir / existing[0]}: the file already exists (give --force to replace the "
-                    "layout; backups are kept)")
-    if generated:
-        password = secrets.token_urlsafe(24)
     ca_password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass is not None else None
-    _bring_cas(spec, ca_password, ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key)
-    planned = layout.make_pair(spec, password, ca_password or password, generated)
-    backups = layout.write(out_dir, planned, replace=force)
-
+    layout = api.init_pair(
+        out_dir, password=password, store_type=store_type.value, key_type=key_type.value, server_cn=server_cn,
+        sans=san or None, client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
+        days=days, ca_days=ca_days, separate_cas=separate_cas, ca=_pair(ca_cert, ca_key),
+        server_ca=_pair(server_ca_cert, server_ca_key), client_ca=_pair(client_ca_cert, client_ca_key),
+        ca_password=ca_password, replace=force)
+    written = layout.files()
     if json:
-        output.print_json({"files": [{"path": str(out_dir / f.path), "role": f.role} for f in planned]})
+        output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]})
     else:
-        rows = [[str(out_dir / f.path), f.role, f.alias or "",
-                 subject_of(f.cert) if f.cert else "", issuer_of(f.cert) if f.cert else "",
-                 f.cert.not_valid_after_utc.strftime("%Y-%m-%d") if f.cert else ""] for f in planned]
-        output.print_table(rows, ["file", "role", "alias", "subject", "issuer", "expires"])
-    for kept in backups:
+        output.print_table(_summary(layout, written, password),
+                           ["file", "role", "alias", "subject", "issuer", "expires"])
+    for kept in layout.backups:
         output.info(f"kept the replaced file as {kept}")
-    if generated:
-        output.info(f"generated a store password: it is in {out_dir / layout.STOREPASS_FILE} (mode 0600)")
-    _next_steps(out_dir, spec, generated)
+    if layout.password_file:
+        output.info(f"generated a store password: it is in {layout.password_file} (mode 0600)")
+    _next_steps(layout)
 
 
-def _check_choices(spec, ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key):
-    """Contradictory choices fail before any work is done."""
-    pairs = {"--ca-cert": (ca_cert, ca_key, "--ca-key"),
-             "--server-ca-cert": (server_ca_cert, server_ca_key, "--server-ca-key"),
-             "--client-ca-cert": (client_ca_cert, client_ca_key, "--client-ca-key")}
-    for cert_option, (cert, key, key_option) in pairs.items():
-        if (cert is None) != (key is None):
-            output.fail(f"{cert_option} and {key_option} go together: give both, or neither")
-    if ca_cert and spec.separate_cas:
-        output.fail("--separate-cas makes two CAs, --ca-cert brings one for both sides: choose one "
-                    "(bring two with --server-ca-cert and --client-ca-cert)")
-    if ca_cert and (server_ca_cert or client_ca_cert):
-        output.fail("--ca-cert brings one CA for both sides: do not combine it with "
-                    "--server-ca-cert or --client-ca-cert")
+def _pair(cert: Path | None, key: Path | None) -> tuple[Path, Path] | None:
+    return (cert, key) if cert is not None and key is not None else None
 
 
-def _bring_cas(spec, ca_password, ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert,
-               client_ca_key):
-    from .. import files, pki
-    from ..errors import JkstoolError
-    from ..layout import BroughtCA
-
-    def bring(cert_path, key_path):
-        if cert_path is None:
-            return None
-        try:
-            issuer = pki.load_issuer(files.read_bytes(cert_path), files.read_bytes(key_path), ca_password)
-        except JkstoolError as e:
-            raise e.at(path=cert_path) from None
-        return BroughtCA(issuer, os.path.abspath(cert_path), os.path.abspath(key_path))
-
-    spec.shared_ca = bring(ca_cert, ca_key)
-    spec.server_ca = bring(server_ca_cert, server_ca_key)
-    spec.client_ca = bring(client_ca_cert, client_ca_key)
+def _check_pairs(*paths: Path | None) -> None:
+    """A CA's certificate and key go together: contradictory choices fail before any work is done."""
+    options = ("--ca-cert", "--ca-key", "--server-ca-cert", "--server-ca-key", "--client-ca-cert", "--client-ca-key")
+    for n in range(0, len(options), 2):
+        if (paths[n] is None) != (paths[n + 1] is None):
+            output.fail(f"{options[n]} and {options[n + 1]} go together: give both, or neither")
 
 
-def _next_steps(out_dir: Path, spec, generated: bool) -> None:
-    names = spec.planned_files()
-    password = f" --storepass file:{out_dir / 'storepass'}" if generated else ""
+def _summary(layout, written: dict[str, Path], password: str | None) -> list[list[str]]:
+    """A row per file: the certificate each store or CA file holds."""
+    from .. import api
+    from ..formats import certfile
+    from ..pki import certs
+    rows = []
+    secret = password if password is not None else passwords.resolve(None, layout=layout.folder)
+    for role, path in written.items():
+        alias, cert = "", None
+        if role in layout.stores():
+            entry = next(iter(api.read_store(path, secret, keys=False).store))
+            alias, cert = entry.alias, certs.load(entry.certificates[0])
+        elif role.endswith("-cert"):
+            cert = certs.load(certfile.read_certificates(path)[0])
+        rows.append([str(path), role, alias, certs.subject_of(cert) if cert else "",
+                     certs.issuer_of(cert) if cert else "", f"{cert.not_valid_after_utc:%Y-%m-%d}" if cert else ""])
+    return rows
+
+
+def _next_steps(layout) -> None:
+    stores = {role: path.name for role, path in layout.stores().items()}
+    password = f" --storepass file:{layout.password_file}" if layout.password_file else ""
     output.info(
         "next steps:\n"
-        f"  server: deploy {names['server-keystore']} and {names['server-truststore']} "
+        f"  server: deploy {stores['server-keystore']} and {stores['server-truststore']} "
         "(require client certificates)\n"
-        f"  client: deploy {names['client-keystore']} and {names['client-truststore']}\n"
-        f"  keep {out_dir / 'ca'} private: it signs new certificates\n"
-        f"  look inside: jkstool list {out_dir / names['server-keystore']}{password}")
+        f"  client: deploy {stores['client-keystore']} and {stores['client-truststore']}\n"
+        f"  keep {layout.folder / 'ca'} private: it signs new certificates\n"
+        f"  look inside: jkstool list {layout.store_path('server-keystore')}{password}")

@@ -7,27 +7,13 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .initpair import KeyType
-from .options import Debug, DestStoreType, Force, Json, KeyPass, LockTimeout, StorePass
+from .options import Debug, DestStoreType, Force, Json, KeyPass, KeyType, LockTimeout, Profile, StorePass
 from .stores import editing, open_store, read_store, write_files
 
 Alias = Annotated[str, typer.Option("--alias", help="The key entry.")]
 San = Annotated[list[str] | None, typer.Option(
     "--san", help="A subject alternative name: DNS:name, IP:address, URI:uri or email:address (repeatable).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
-
-
-def _key_entry(opened, alias):
-    """The key entry `alias` of an opened store; errors name the store."""
-    from ..errors import JkstoolError
-    from ..model import PrivateKeyEntry
-    if alias not in opened.store:
-        raise JkstoolError("no entry has this alias", "see the aliases with jkstool list", path=str(opened.path),
-                           alias=alias)
-    entry = opened.store[alias]
-    if not isinstance(entry, PrivateKeyEntry):
-        raise JkstoolError(f"this is a {entry.kind} entry, not a key entry", path=str(opened.path), alias=alias)
-    return entry
 
 
 def _emit(text: bytes, out: Path | None, force: bool) -> None:
@@ -59,8 +45,8 @@ def genkey_command(
     """
     from datetime import datetime, timezone
 
-    from .. import pki
     from ..model import PrivateKeyEntry
+    from ..pki import issue as pki
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
                  lock_timeout=lock_timeout) as opened:
         opened.claim(alias)
@@ -92,9 +78,10 @@ def csr_command(
     """
     from cryptography.hazmat.primitives.serialization import Encoding, load_der_private_key
 
-    from .. import certs, pki
+    from ..pki import certs
+    from ..pki import issue as pki
     opened = open_store(store, storepass, keypass)
-    entry = _key_entry(opened, alias)
+    entry = opened.key_entry(alias)
     leaf = certs.load(entry.chain[0])
     request = pki.request(load_der_private_key(entry.key, None), leaf.subject, san or pki.sans_of(leaf))
     _emit(request.public_bytes(Encoding.PEM), out, force)
@@ -104,8 +91,7 @@ def sign_command(
     request: Annotated[Path, typer.Argument(help="The PKCS#10 request (PEM or DER).")],
     ca_cert: Annotated[Path, typer.Option(help="The issuing CA's certificate, then its issuers (PEM).")],
     ca_key: Annotated[Path, typer.Option(help="The issuing CA's key (PEM, encrypted or not).")],
-    profile: Annotated[str, typer.Option(help="server, client or ca: decides EKU, key usage and "
-                                              "basic constraints.")],
+    profile: Annotated[Profile, typer.Option(help="Decides EKU, key usage and basic constraints.")],
     ca_keypass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --ca-key.")] = None,
     days: Annotated[int, typer.Option(min=1, help="Validity.")] = 397,
     san: San = None,
@@ -119,32 +105,19 @@ def sign_command(
 
         jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server --out server.pem
     """
-    from .. import pki
-    if profile not in pki.PROFILES:
-        output.fail(f"--profile {profile!r}: choose server, client or ca")
-    issuer = _issuer(ca_cert, ca_key, ca_keypass)
-    csr = _request(request)
-    cert = pki.sign_request(issuer, csr, profile, days, san)
+    from ..formats import certfile
+    from ..pki import issue as pki
+    issuer = issuer_from(ca_cert, ca_key, ca_keypass)
+    csr = certfile.read_request(request)
+    cert = pki.sign_request(issuer, csr, profile.value, days, san)
     _emit(pki.cert_pem(cert, *issuer.certificates), out, force)
 
 
-def _issuer(ca_cert: Path, ca_key: Path, ca_keypass):
-    from .. import files, pki
-    from ..errors import JkstoolError
+def issuer_from(ca_cert: Path, ca_key: Path, ca_keypass: str | None):
+    """The CA of --ca-cert, --ca-key and --ca-keypass."""
+    from ..formats import certfile
     password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
-    try:
-        return pki.load_issuer(files.read_bytes(ca_cert), files.read_bytes(ca_key), password)
-    except JkstoolError as e:
-        raise e.at(path=ca_cert) from None
-
-
-def _request(path: Path):
-    from .. import files, pki
-    from ..errors import JkstoolError
-    try:
-        return pki.load_request(files.read_bytes(path))
-    except JkstoolError as e:
-        raise e.at(path=path) from None
+    return certfile.read_issuer(ca_cert, ca_key, password)
 
 
 def import_reply_command(
@@ -168,16 +141,14 @@ def import_reply_command(
 
         jkstool import-reply server.keystore.p12 server-reply.pem --alias server --ca intermediate.pem
     """
-    from .. import certs, chains, files
     from ..errors import JkstoolError
+    from ..formats import certfile
+    from ..pki import chains
     with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
-        entry = _key_entry(opened, alias)
-        try:
-            reply_certs = certs.read_certificates(files.read_bytes(reply))
-        except JkstoolError as e:
-            raise e.at(path=reply) from None
-        pool = [cert for path in ca or [] for cert in certs.read_certificates(files.read_bytes(path))]
-        pool += [e.cert for e in opened.store if e.kind == "trusted-cert"]
+        entry = opened.key_entry(alias)
+        reply_certs = certfile.read_certificates(reply)
+        pool = [cert for path in ca or [] for cert in certfile.read_certificates(path)]
+        pool += [e.cert for e in opened.store.trusted_entries()]
         try:
             installed = chains.install_reply(entry, reply_certs, pool)
         except JkstoolError as e:
@@ -189,7 +160,7 @@ def import_reply_command(
 
 
 def _report_chain(entry, json: bool) -> None:
-    from .. import inventory
+    from ..pki import inventory
     chain = [inventory.describe_certificate(c) for c in entry.chain]
     if json:
         output.print_json({"alias": entry.alias, "certificates": chain})
@@ -218,24 +189,20 @@ def import_key_command(
 
         jkstool import-key server.keystore.p12 --alias server --key server.key --cert fullchain.pem
     """
-    from .. import certs, chains, files
     from ..errors import JkstoolError
-    from ..model import PrivateKeyEntry
+    from ..formats import certfile
+    from ..pki import chains
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
                  lock_timeout=lock_timeout) as opened:
         opened.claim(alias)
         password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
         loaded = read_store(key, password)
-        keys = [e for e in loaded.store if isinstance(e, PrivateKeyEntry)]
+        keys = loaded.store.key_entries()
         if len(keys) != 1 or keys[0].key is None:
             reason = "is encrypted: give --src-keypass" if keys and keys[0].key is None else \
                 "must hold exactly one private key"
             raise JkstoolError(f"the key file {reason}", path=str(key))
-        try:
-            certificates = certs.read_certificates(files.read_bytes(cert))
-        except JkstoolError as e:
-            raise e.at(path=cert) from None
-        entry = chains.key_entry(alias, keys[0].key, certificates)
+        entry = chains.key_entry(alias, keys[0].key, certfile.read_certificates(cert))
         opened.store.add(entry)
         opened.save()
     _report_chain(entry, json)
@@ -267,8 +234,10 @@ def export_command(
 
         jkstool export server.keystore.p12 --chain server-chain.pem --key server-key.pem --no-encrypt-key
     """
-    from .. import certs, pbe, pki
     from ..errors import JkstoolError
+    from ..formats.pem import key_pem
+    from ..pki import certs
+    from ..pki import issue as pki
     opened = open_store(store, storepass, keypass)
     entry = _exported_entry(opened, alias)
     chain_pem = pki.cert_pem(*(certs.load(c) for c in entry.certificates))
@@ -283,30 +252,18 @@ def export_command(
     if key:
         if entry.kind != "private-key":
             raise JkstoolError("a trusted certificate has no key", alias=entry.alias, path=str(store))
-        if no_encrypt_key:
-            key_pem = _armor("PRIVATE KEY", entry.key)
-        else:
-            if opened.password is None:
-                output.fail("an encrypted key needs a password: give --storepass, or --no-encrypt-key")
-            key_pem = _armor("ENCRYPTED PRIVATE KEY", pbe.encrypt_pkcs8(entry.key, opened.password))
-        items.append((key, key_pem, True))
+        if not no_encrypt_key and opened.password is None:
+            output.fail("an encrypted key needs a password: give --storepass, or --no-encrypt-key")
+        items.append((key, key_pem(entry.key, None if no_encrypt_key else opened.password).encode(), True))
     write_files(items, force)
     output.info("wrote " + ", ".join(str(p) for p, _, _ in items)
                 + ("" if not key or no_encrypt_key else f" (the key is encrypted with {store}'s password)"))
 
 
-def _armor(label: str, data: bytes) -> bytes:
-    from ..formats.pem import armor
-    return armor(label, data).encode()
-
-
 def _exported_entry(opened, alias):
     from ..errors import JkstoolError
     if alias is not None:
-        if alias not in opened.store:
-            raise JkstoolError("no entry has this alias", "see the aliases with jkstool list",
-                               path=str(opened.path), alias=alias)
-        return opened.store[alias]
+        return opened.entry(alias)
     keys = opened.store.key_entries()
     if len(keys) != 1:
         raise JkstoolError(f"the store has {len(keys)} key entries", "name one with --alias", path=str(opened.path))

@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, LockTimeout, StorePass
+from .keys import issuer_from
+from .options import Debug, Json, LockTimeout, Side, Sides, StorePass
 
 Folder = Annotated[Path, typer.Argument(help="The layout folder (with its layout.json).")]
 CaKeypass = Annotated[str | None, typer.Option(
@@ -14,8 +15,8 @@ CaKeypass = Annotated[str | None, typer.Option(
 
 
 def _open(folder: Path, storepass):
-    from .. import lifecycle
-    layout = lifecycle.Layout.open(folder)
+    from ..layout.manifest import Layout
+    layout = Layout.open(folder)
     password = passwords.resolve(storepass, layout=folder, prompt=f"Password of the stores in {folder}: ")
     return layout, passwords.require(password, f"the layout {folder}")
 
@@ -23,7 +24,7 @@ def _open(folder: Path, storepass):
 def _locked(folder: Path, timeout: float):
     """The layout's lock: one lifecycle step at a time."""
     from .. import files
-    from ..layout import MANIFEST
+    from ..layout.manifest import MANIFEST
     return files.locked(folder / MANIFEST, timeout)
 
 
@@ -38,7 +39,7 @@ def _findings(report) -> None:
 
 def renew_command(
     folder: Folder,
-    side: Annotated[str, typer.Option(help="server or client.")],
+    side: Annotated[Side, typer.Option(help="Whose certificate to renew.")],
     keep_key: Annotated[bool, typer.Option(help="Keep the current key (default: a new one).")] = False,
     days: Annotated[int | None, typer.Option(min=1, help="Validity (default: as init-pair made it).")] = None,
     ca_cert: Annotated[Path | None, typer.Option(help="The CA, when it is not in the layout's ca/.")] = None,
@@ -59,26 +60,25 @@ def renew_command(
 
         jkstool renew ./tls --side server
     """
-    from .. import lifecycle
-    from ..certs import facts
-    if side not in ("server", "client"):
-        output.fail(f"--side {side!r}: choose server or client")
+    from ..layout import lifecycle
+    from ..pki.certs import facts
     if (ca_cert is None) != (ca_key is None):
         output.fail("--ca-cert and --ca-key go together: give both, or neither")
-    issuer = _brought(ca_cert, ca_key, ca_keypass) if ca_cert else None
+    issuer = issuer_from(ca_cert, ca_key, ca_keypass) if ca_cert and ca_key else None
+    side = side.value
     with _locked(folder, lock_timeout):
         layout, password = _open(folder, storepass)
         renewal = lifecycle.renew(layout, side, password, _ca_password(ca_keypass), keep_key, days, issuer)
     old = facts(renewal.old)
     if renewal.new is None:
-        steps = [f"no key for {side}'s CA at {layout.ca(side)['key']}: wrote the request {renewal.request}",
+        steps = [f"no key for {side}'s CA at {layout.ca(side).key}: wrote the request {renewal.request}",
                  "  1. have the CA sign it (jkstool sign, or your CA's portal)"]
         if renewal.pending:
-            steps += [f"  2. jkstool import-reply {renewal.pending} REPLY --alias {layout.manifest[side]['alias']}",
+            steps += [f"  2. jkstool import-reply {renewal.pending} REPLY --alias {layout.manifest.leaf(side).alias}",
                       f"  3. jkstool convert {renewal.pending} {layout.store_path(side + '-keystore')} --force"]
         else:
             steps += [f"  2. jkstool import-reply {layout.store_path(side + '-keystore')} REPLY "
-                      f"--alias {layout.manifest[side]['alias']}"]
+                      f"--alias {layout.manifest.leaf(side).alias}"]
         output.info("\n".join(steps))
         return
     new = facts(renewal.new)
@@ -99,15 +99,6 @@ def renew_command(
                 + ", ".join(str(p) for p in renewal.backups))
 
 
-def _brought(ca_cert, ca_key, ca_keypass):
-    from .. import files, pki
-    from ..errors import JkstoolError
-    try:
-        return pki.load_issuer(files.read_bytes(ca_cert), files.read_bytes(ca_key), _ca_password(ca_keypass))
-    except JkstoolError as e:
-        raise e.at(path=ca_cert) from None
-
-
 def add_client_command(
     folder: Folder,
     cn: Annotated[str, typer.Option("--cn", help="The new client's name (its certificate's CN).")],
@@ -125,8 +116,8 @@ def add_client_command(
 
         jkstool add-client ./tls --cn partner-b
     """
-    from .. import lifecycle
-    from ..certs import facts
+    from ..layout import lifecycle
+    from ..pki.certs import facts
     with _locked(folder, lock_timeout):
         layout, password = _open(folder, storepass)
         client = lifecycle.add_client(layout, cn, password, _ca_password(ca_keypass))
@@ -147,7 +138,7 @@ def add_client_command(
 
 def rollover_ca_command(
     folder: Folder,
-    side: Annotated[str, typer.Option(help="server, client or both: whose CA to replace.")] = "both",
+    side: Annotated[Sides, typer.Option(help="Whose CA to replace.")] = Sides.both,
     finish: Annotated[bool, typer.Option(
         help="Remove the old CA, once every side runs certificates from the new one.")] = False,
     ca_keypass: CaKeypass = None,
@@ -166,15 +157,13 @@ def rollover_ca_command(
         jkstool rollover-ca ./tls --side client        # then deploy, then:
         jkstool rollover-ca ./tls --finish
     """
-    from .. import lifecycle
-    if side not in ("server", "client", "both"):
-        output.fail(f"--side {side!r}: choose server, client or both")
+    from ..layout import lifecycle
     with _locked(folder, lock_timeout):
         layout, password = _open(folder, storepass)
         if finish:
             report, backups = lifecycle.finish_rollover(layout, password)
         else:
-            sides = ["server", "client"] if side == "both" else [side]
+            sides = ["server", "client"] if side is Sides.both else [side.value]
             report, backups = lifecycle.start_rollover(layout, sides, password, _ca_password(ca_keypass))
     if finish:
         step = "finished: the old CA is no longer trusted"

@@ -24,7 +24,7 @@ def list_command(
 
         jkstool list server.keystore.jks --storepass env:STOREPASS
     """
-    from .. import inventory
+    from ..pki import inventory
     password = passwords.resolve(
         storepass, prompt=f"Password of {store} (Enter to skip the integrity check): ",
         optional=True)
@@ -41,7 +41,7 @@ def list_command(
 
 
 def _table(data: dict) -> None:
-    from ..inventory import days_left
+    from ..pki.inventory import days_left
     now = datetime.now(timezone.utc)
     rows = []
     for entry in data["entries"]:

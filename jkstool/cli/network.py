@@ -62,8 +62,8 @@ def probe_command(
 
         jkstool probe api.example.com:443 --truststore client.truststore.p12 --keystore client.keystore.p12
     """
-    from .. import probe
-    from ..certs import issuer_of, load, subject_of
+    from ..net import probe
+    from ..pki.certs import issuer_of, load, subject_of
     host, port = _target(target)
     key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
     result = probe.probe(host, port, servername, timeout, key_entry, anchors)
@@ -126,7 +126,7 @@ def serve_command(
 
         jkstool serve --keystore tls/server.keystore.jks --truststore tls/server.truststore.jks --port 8443
     """
-    from .. import endpoint
+    from ..net import endpoint
     key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
     accepted = [a.alias for a in anchors]
 

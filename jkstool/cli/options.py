@@ -16,6 +16,36 @@ class StoreType(str, Enum):
     pem = "pem"
 
 
+class LayoutStoreType(str, Enum):
+    jks = "jks"
+    pkcs12 = "pkcs12"
+
+
+# The same as jkstool.pki.issue.KEY_TYPES (a test keeps them equal), written out so that the
+# command line starts without importing cryptography.
+KeyType = Enum("KeyType", {k.replace("-", "_"): k for k in
+                           ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")}, type=str)
+
+
+class Side(str, Enum):
+    server = "server"
+    client = "client"
+
+
+class Sides(str, Enum):
+    server = "server"
+    client = "client"
+    both = "both"
+
+
+class Profile(str, Enum):
+    """The certificate profiles of jkstool.pki.issue.PROFILES."""
+
+    server = "server"
+    client = "client"
+    ca = "ca"
+
+
 StorePass = Annotated[str | None, typer.Option(
     "--storepass", metavar="PASSWORD",
     help=f"Password of the store being read or changed: {PASSWORD_HELP}. "

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output
-from .keys import _issuer
+from .keys import issuer_from
 from .options import Debug, Json
 
 
@@ -31,22 +31,19 @@ def revoke_command(
         jkstool revoke old-partner.pem --ca-cert tls/ca/client-ca.pem --ca-key tls/ca/client-ca-key.pem \\
             --crl tls/client-ca.crl
     """
-    from .. import certs, files
-    from .. import crl as crls
+    from .. import files
     from ..errors import JkstoolError
-    issuer = _issuer(ca_cert, ca_key, ca_keypass)
+    from ..formats import certfile
+    from ..pki import certs
+    from ..pki import crl as crls
+    issuer = issuer_from(ca_cert, ca_key, ca_keypass)
     existing = None
     if crl.exists():
         try:
             existing = crls.load(files.read_bytes(crl))
         except JkstoolError as e:
             raise e.at(path=crl) from None
-    revoked = []
-    for path in certificates:
-        try:
-            revoked += certs.read_certificates(files.read_bytes(path))
-        except JkstoolError as e:
-            raise e.at(path=path) from None
+    revoked = [cert for path in certificates for cert in certfile.read_certificates(path)]
     try:
         data, added, already = crls.revoke(issuer, existing, revoked, crl_days)
     except JkstoolError as e:

@@ -32,13 +32,14 @@ def snippet_command(
 
         jkstool snippet spring-boot ./tls --side server
     """
-    from .. import lifecycle, snippets
+    from ..layout import snippets
+    from ..layout.manifest import Layout
     side = side or snippets.DEFAULT_SIDE.get(fmt.value, "server")
     if side not in ("server", "client"):
         output.fail(f"--side {side!r}: choose server or client")
     if fmt.value in ("tomcat", "nginx", "apache") and side != "server":
         output.fail(f"{fmt.value} runs the server side: leave out --side, or give --side server")
-    layout = lifecycle.Layout.open(folder)
+    layout = Layout.open(folder)
     password = None
     if fmt.value in snippets.PEM_FORMATS:
         password = passwords.require(passwords.resolve(storepass, layout=folder, prompt="Password of the stores: "),

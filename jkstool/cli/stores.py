@@ -1,10 +1,17 @@
 """Opening a store to change it, and writing output files: shared by the commands that edit."""
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from . import output, passwords
+
+if TYPE_CHECKING:
+    from ..model import Entry, PrivateKeyEntry, Store
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -12,13 +19,13 @@ class Opened:
     """A store read for editing: change `store`, then `save()` writes it back atomically."""
 
     path: Path
-    store: object
+    store: "Store"
     type: str  # jks, pkcs12 or pem
     password: str | None
 
     def save(self) -> None:
-        from .. import files
-        files.write_store(self.path, self.store, self.type, self.password)
+        from .. import api
+        api.write_store(self.path, self.store, self.password, store_type=self.type)
 
     def claim(self, alias: str) -> None:
         """Refuse an alias that an entry of this store already has."""
@@ -27,14 +34,44 @@ class Opened:
             raise JkstoolError("an entry with this alias exists", "choose another alias, or delete it first",
                                path=str(self.path), alias=alias)
 
+    def entry(self, alias: str) -> "Entry":
+        return self._stamped(self.store.entry, alias)
+
+    def key_entry(self, alias: str) -> "PrivateKeyEntry":
+        return self._stamped(self.store.key_entry, alias)
+
+    def remove(self, alias: str) -> "Entry":
+        return self._stamped(self.store.remove, alias)
+
+    def _stamped(self, method: Callable[[str], T], alias: str) -> T:
+        """`method(alias)`, its error naming this store's file."""
+        from ..errors import JkstoolError
+        try:
+            return method(alias)
+        except JkstoolError as e:
+            raise e.at(path=self.path) from None
+
 
 def read_store(path: Path, password: str | None, key_password: str | None = None, **options):
-    """files.read_store, saying on stderr what the reader noticed (an unprotected key file...)."""
-    from .. import files
-    loaded = files.read_store(path, password, key_password, **options)
+    """api.read_store, saying on stderr what the reader noticed (an unprotected key file...)."""
+    from .. import api
+    loaded = api.read_store(path, password, key_password=key_password, **options)
     for message in loaded.warnings:
         output.warn(f"{path}: {message}")
     return loaded
+
+
+def writable_password(path: Path, storepass: str | None, store_type: str | None = None,
+                      option: str = "--storepass") -> str | None:
+    """The password of a store about to be changed (or created, as `store_type` or its extension says);
+    None for PEM, which needs none. JCEKS, which jkstool cannot write, is refused here."""
+    from .. import files, formats
+    password = passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
+    kind = formats.detect(files.read_bytes(path)).lower() if path.exists() else formats.type_for_path(path, store_type)
+    if kind == "jceks":
+        output.fail(f"{path}: jkstool reads JCEKS but cannot write it (convert it to PKCS12 first: "
+                    "jkstool convert)")
+    return password if kind == "pem" else passwords.require(password, str(path), option)
 
 
 def open_store(path: Path, storepass: str | None, keypass: str | None = None, *, create: bool = False,
@@ -42,19 +79,14 @@ def open_store(path: Path, storepass: str | None, keypass: str | None = None, *,
     """Read `path` with its keys (or start an empty store there, with `create`)."""
     from .. import formats
     from ..model import Store
-    password = passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
+    password = writable_password(path, storepass, store_type, option) if (path.exists() or create) else \
+        passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
     key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
     if path.exists() or not create:
         loaded = read_store(path, password, key_password)
-        kind = loaded.type.lower()
-        if kind == "jceks":
-            output.fail(f"{path}: jkstool reads JCEKS but cannot write it (convert it to PKCS12 first: "
-                        "jkstool convert)")
-        store = loaded.store
+        kind, store = loaded.type.lower(), loaded.store
     else:
         kind, store = formats.type_for_path(path, store_type), Store()
-    if kind != "pem":
-        password = passwords.require(password, str(path), option)
     return Opened(path, store, kind, password)
 
 

@@ -9,7 +9,6 @@ import typer
 
 from . import output, passwords
 from .options import Debug, Json, StorePass
-from .stores import read_store
 
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 
@@ -63,32 +62,32 @@ def verify_pair_command(
 
         jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
     """
-    from .. import verify
-    from ..errors import JkstoolError
+    from .. import api
+    from ..layout.manifest import find_stores
     when = _date(at)
-    paths = _paths(folder, {"server-keystore": server_keystore, "server-truststore": server_truststore,
-                            "client-keystore": client_keystore, "client-truststore": client_truststore})
-    given = {"server-keystore": server_keystore_pass, "server-truststore": server_truststore_pass,
-             "client-keystore": client_keystore_pass, "client-truststore": client_truststore_pass}
+    given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
+             "client-keystore": client_keystore, "client-truststore": client_truststore}
+    paths = _paths(folder, given, find_stores)
+    own = {"server-keystore": server_keystore_pass, "server-truststore": server_truststore_pass,
+           "client-keystore": client_keystore_pass, "client-truststore": client_truststore_pass}
     shared = passwords.resolve(storepass, layout=folder)
-    secrets, stores = {}, {}
+    secrets = {}
     for role in ROLES:
-        password = passwords.from_option(given[role], f"--{role}-pass") if given[role] else shared
+        password = passwords.from_option(own[role], f"--{role}-pass") if own[role] else shared
         pem = _is_pem(paths[role])  # a PEM store needs no password
         if password is None and not pem:
             password = shared = passwords.resolve(None, prompt="Password of the stores: ")
         secrets[role] = password if pem else passwords.require(password, str(paths[role]))
-        loaded = read_store(paths[role], secrets[role], strict=False)
-        stores[role] = verify.StoreInput(role, str(paths[role]), loaded)
-    report = verify.verify(stores, hostname=hostname, at=when, warn_days=warn_days, crls=_crls(crl or []))
+    report = api.verify_pair(paths, passwords=secrets, hostname=hostname, at=when, warn_days=warn_days,
+                             crls=crl or [])
+    for role in ROLES:
+        for message in report.stores[role].loaded.warnings:
+            output.warn(f"{paths[role]}: {message}")
     if handshake or handshake_engine:
-        from .. import handshake as engines
-        try:
-            outcome = engines.run(stores, secrets, hostname, handshake_engine.value if handshake_engine else None)
-        except JkstoolError as e:
-            output.fail(str(e))
-        report.findings.append(_handshake_finding(outcome, paths))
-    _render(report, stores, json)
+        from ..mtls import handshake as engines
+        outcome = engines.run(report.stores, secrets, hostname, handshake_engine.value if handshake_engine else None)
+        report.findings.append(engines.finding(outcome, paths["server-keystore"]))
+    _render(report, json)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -102,61 +101,26 @@ def _date(text: str | None):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _crls(paths: list[Path]):
-    from .. import crl, files
-    from ..errors import JkstoolError
-    found = []
-    for path in paths:
-        try:
-            found.append((str(path), crl.load(files.read_bytes(path))))
-        except JkstoolError as e:
-            raise e.at(path=path) from None
-    return found
-
-
 def _is_pem(path: Path) -> bool:
     from ..files import read_bytes
     from ..formats import pem
     return pem.is_pem(read_bytes(path))
 
 
-def _paths(folder: Path | None, given: dict) -> dict[str, Path]:
-    """Each store's path: the option, else the folder's conventional file."""
+def _paths(folder: Path | None, given: dict, find_stores) -> dict[str, Path]:
+    """Each store's path: the option, else the folder's (its layout.json's, or by name)."""
     from ..errors import JkstoolError
-    paths = {}
-    for role in ROLES:
-        if given[role] is not None:
-            paths[role] = given[role]
-            continue
-        if folder is None:
-            raise JkstoolError(f"no {role.replace('-', ' ')} given",
-                               f"give a layout folder, or --{role}")
-        side, kind = role.split("-")
-        found = [folder / f"{side}.{kind}.{ext}" for ext in ("jks", "p12")
-                 if (folder / f"{side}.{kind}.{ext}").exists()]
-        if len(found) != 1:
-            names = (f"both {side}.{kind}.jks and {side}.{kind}.p12" if found
-                     else f"neither {side}.{kind}.jks nor {side}.{kind}.p12")
-            raise JkstoolError(f"the folder holds {names}",
-                               f"name the store with --{role}", path=str(folder))
-        paths[role] = found[0]
-    return paths
+    if all(given.values()):
+        return dict(given)
+    if folder is None:
+        role = next(r for r in ROLES if given[r] is None)
+        raise JkstoolError(f"no {role.replace('-', ' ')} given", f"give a layout folder, or --{role}")
+    found = find_stores(folder, skip=[role for role in ROLES if given[role] is not None])
+    return {role: given[role] or found[role] for role in ROLES}
 
 
-def _handshake_finding(outcome, paths):
-    from ..verify import ERROR, INFO, Finding
-    if outcome.ok:
-        return Finding(INFO, "handshake-ok", str(paths["server-keystore"]), None,
-                       f"a real handshake with {outcome.engine} succeeded: {outcome.detail}", "")
-    note = "" if outcome.engine.startswith("JSSE") else (
-        " (an OpenSSL cross-check, not JSSE: no Java was found or it was not chosen)")
-    return Finding(ERROR, "handshake-failed", str(paths["server-keystore"]), None,
-                   f"a real handshake with {outcome.engine} failed{note}: {outcome.detail}",
-                   "see the other findings; docs/troubleshooting.md maps each Java message to its cause")
-
-
-def _render(report, stores, json: bool) -> None:
-    from ..certs import load, subject_of
+def _render(report, json: bool) -> None:
+    from ..pki.certs import load, subject_of
     errors = sum(f.severity == "error" for f in report.findings)
     warnings = sum(f.severity == "warning" for f in report.findings)
     trust = {}

@@ -1,10 +1,21 @@
 """Store formats behind one model: the type of bytes comes from their content.
 
-Each format module reads and writes bytes (`load(data, password,
-key_password) -> Loaded`, `dump(store, password, ...) -> bytes`); only
-`jkstool.files` touches disk.
+Each format module reads and writes bytes (`load(data, password, opener) ->
+Loaded`, `dump(store, password, ...) -> bytes`): `jks`, `jceks` (read only),
+`pkcs12` and `pem`, and `certfile` for certificates, CA keys and requests in
+the files CAs hand out. This package turns paths into bytes and back through
+`jkstool.files` (`read_store`, `write_store`), never touching disk itself.
+
+May import: `jkstool.pki` (certificate facts, to rebuild chains as Java
+does), `jkstool.files`, the model, limits and errors. The modules named with
+a leading underscore are private codecs: DER, the PKCS#12/PKCS#5 password
+based encryption, Java serialization and Java's PKCS#12 bag attributes.
 """
 
+from pathlib import Path
+from types import ModuleType
+
+from .. import files
 from ..errors import JkstoolError, KeyPasswordError, wrong_key_password
 from ..model import Loaded, Store
 
@@ -14,12 +25,12 @@ _EXTENSIONS = {".jks": "jks", ".p12": "pkcs12", ".pfx": "pkcs12", ".pem": "pem"}
 
 def detect(data: bytes) -> str:
     """JKS, JCEKS, PKCS12 or PEM, from the bytes themselves (never the file name)."""
-    from . import jks, pem
+    from . import jceks, jks, pem
     if not data:
         raise JkstoolError("the file is empty", "it is not a keystore: was it cut off during a copy?")
-    if data[:4] == jks.JKS_MAGIC:
+    if data[:4] == jks.MAGIC:
         return "JKS"
-    if data[:4] == jks.JCEKS_MAGIC:
+    if data[:4] == jceks.MAGIC:
         return "JCEKS"
     if data[0] == 0x30 and _looks_like_pkcs12(data):
         return "PKCS12"
@@ -36,7 +47,7 @@ def _looks_like_pkcs12(data: bytes) -> bool:
     """A DER SEQUENCE of a small INTEGER (the version: 3) and a PKCS#7 ContentInfo, as a PFX is.
 
     Any version is taken here, so that the PKCS12 reader can say which one it does not read."""
-    from .. import der
+    from . import _der as der
     try:
         _, start, _ = der.header(data, 0)
         if data[start:start + 2] != b"\x02\x01":
@@ -117,6 +128,40 @@ def type_for_path(path, explicit: str | None = None) -> str:
     return _EXTENSIONS.get(PurePath(path).suffix.lower(), "jks")
 
 
-def _module(kind: str):
-    from . import jks, pem, pkcs12
-    return {"JKS": jks, "JCEKS": jks, "PKCS12": pkcs12, "PEM": pem}[kind]
+def _module(kind: str) -> ModuleType:
+    from . import jceks, jks, pem, pkcs12
+    modules: dict[str, ModuleType] = {"JKS": jks, "JCEKS": jceks, "PKCS12": pkcs12, "PEM": pem}
+    return modules[kind]
+
+
+def read_store(path, password: str | None, key_password: str | None = None, *,
+               keys: bool = True, strict: bool = True) -> Loaded:
+    """Load the store at `path`, whatever its format; errors name the file."""
+    data = files.read_bytes(path)
+    try:
+        loaded = load(data, password, key_password, keys=keys, strict=strict)
+    except JkstoolError as e:
+        raise e.at(path=path) from None
+    mode = files.mode(path)
+    if mode & 0o077 and loaded.store.holds_keys():
+        loaded.warnings.append(f"it holds private keys and other users can read it (mode {mode:04o}): "
+                               f"chmod 600 {path}")
+    return loaded
+
+
+def write_store(path, store: Store, store_type: str, password: str | None, *,
+                keep_backup: bool = False, **options) -> Path | None:
+    """Serialize `store` and replace `path` with it atomically.
+
+    With `keep_backup`, an existing file is first copied beside itself (only
+    once the new bytes exist, so a store that cannot be written leaves no
+    stray backup; see files.write_all). Returns the backup's path, if one was made.
+    """
+    try:
+        data = dump(store, store_type, password, **options)
+    except JkstoolError as e:
+        raise e.at(path=path) from None
+    if keep_backup:
+        return next(iter(files.write_all([(path, data, store.holds_keys())], replace=True)), None)
+    files.write_atomic(path, data, private=store.holds_keys())
+    return None

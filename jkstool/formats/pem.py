@@ -13,11 +13,13 @@ import base64
 import re
 from dataclasses import dataclass, field, replace
 
-from .. import der, limits, pbe
-from ..certs import load as load_certificate
+from .. import limits
 from ..errors import JkstoolError, key_not_read, wrong_key_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
-from .pkcs12 import JAVA_TRUSTED_USAGE, creation_date, key_ids
+from ..pki.certs import load as load_certificate
+from . import _der as der
+from . import _pbe as pbe
+from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
 
 _BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
@@ -177,7 +179,7 @@ def _via_cryptography(block: _Block, password: str | None) -> bytes:
 
 
 def _assemble(keys, certs: list[_Block]) -> Store:
-    from ..certs import Pool, alias_for, build_chain
+    from ..pki.certs import Pool, alias_for, build_chain
     pool = Pool([c.data for c in certs]) if keys else None
     by_key_id: dict[bytes, list[int]] = {}
     for i, cert in enumerate(certs):
@@ -255,6 +257,13 @@ def armor(label: str, data: bytes) -> str:
     return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
 
 
+def key_pem(pkcs8: bytes, password: str | None) -> str:
+    """A PKCS#8 key as PEM: encrypted (PBES2, AES-256) with `password`, or in the clear without one."""
+    if password is None:
+        return armor("PRIVATE KEY", pkcs8)
+    return armor("ENCRYPTED PRIVATE KEY", pbe.encrypt_pkcs8(pkcs8, password))
+
+
 def _attributes(alias: str, key_id: bytes | None = None, trusted: bool = False) -> list[str]:
     lines = ["Bag Attributes", f"    friendlyName: {alias}"]
     if key_id:
@@ -265,7 +274,7 @@ def _attributes(alias: str, key_id: bytes | None = None, trusted: bool = False) 
 
 
 def _cert_text(cert: bytes, header: list[str]) -> str:
-    from ..certs import issuer_of, load, subject_of
+    from ..pki.certs import issuer_of, load, subject_of
     parsed = load(cert)
     lines = [*header, f"subject={subject_of(parsed)}", f"issuer={issuer_of(parsed)}"]
     return "\n".join(lines) + "\n" + armor("CERTIFICATE", cert)
@@ -285,11 +294,11 @@ def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes
         if entry.key is None:
             raise key_not_read(entry.alias)
         header = _attributes(entry.alias, ids[entry.alias.lower()])
-        if encrypt_keys:
-            key_text = armor("ENCRYPTED PRIVATE KEY",
-                              pbe.encrypt_pkcs8(entry.key, entry.key_password or password))
-        else:
-            key_text = armor("PRIVATE KEY", entry.key)
+        secret = entry.key_password or password
+        if encrypt_keys and secret is None:
+            raise JkstoolError("an encrypted PEM key needs a password",
+                               "give --dest-storepass, or --no-encrypt-key", alias=entry.alias)
+        key_text = key_pem(entry.key, secret if encrypt_keys else None)
         parts.append("\n".join([*header, "Key Attributes: <No Attributes>"]) + "\n" + key_text)
         parts += [_cert_text(cert, header) for cert in entry.chain]
     return "".join(parts).encode()

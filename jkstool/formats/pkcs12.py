@@ -16,11 +16,13 @@ the same localKeyId and links issuers from all certificates in the file, and
 so does this reader (see `certs.build_chain`).
 """
 
-from datetime import datetime, timezone
 
-from .. import der, limits, pbe
+from .. import limits
 from ..errors import JkstoolError, PasswordError, damaged, key_not_read, wrong_key_password, wrong_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+from . import _der as der
+from . import _pbe as pbe
+from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
 
 DATA = "1.2.840.113549.1.7.1"
 ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
@@ -32,7 +34,6 @@ SAFE_CONTENTS_BAG = "1.2.840.113549.1.12.10.1.6"
 X509_CERT = "1.2.840.113549.1.9.22.1"
 FRIENDLY_NAME = "1.2.840.113549.1.9.20"
 LOCAL_KEY_ID = "1.2.840.113549.1.9.21"
-JAVA_TRUSTED_USAGE = "2.16.840.1.113894.746875.1.1"
 ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0"
 
 # Java's names for the secret-key algorithms its PKCS12 keystore can store
@@ -243,19 +244,9 @@ def _secret_key(value: bytes, alias, key_id, bags: _Bags) -> None:
     bags.order.append(("secret", len(bags.secrets) - 1))
 
 
-def creation_date(key_id: bytes | None) -> datetime | None:
-    """Java keeps an entry's creation date in its localKeyId, as "Time <millis>"."""
-    if not key_id or not key_id.startswith(b"Time "):
-        return None
-    try:
-        return datetime.fromtimestamp(int(key_id[5:]) / 1000, timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
 def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
     """Entries as Java's PKCS12KeyStore.engineLoad makes them."""
-    from ..certs import Pool, build_chain
+    from ..pki.certs import Pool, build_chain
     entries, used = {}, set()
     pool = [cert for _, _, cert, _ in bags.certs]
     issuers = Pool(pool) if bags.keys else None
@@ -343,27 +334,6 @@ def dump(store: Store, password: str, legacy: bool = False) -> bytes:
                         _mac_data(auth_data, password, legacy))
 
 
-def key_ids(store: Store) -> dict[str, bytes]:
-    """A "Time <millis>" localKeyId for each key entry, from its creation date.
-
-    Private keys made in the same millisecond would share an id, and OpenSSL
-    pairs keys with certificates by id alone: such ties move one millisecond
-    on. (Secret keys pair with nothing, so they keep their date exactly.)
-    """
-    now = int(datetime.now(timezone.utc).timestamp() * 1000)
-    ids, taken = {}, set()
-    for entry in store:
-        if isinstance(entry, TrustedCertEntry):
-            continue
-        millis = int(entry.created.timestamp() * 1000) if entry.created else now
-        if isinstance(entry, PrivateKeyEntry):
-            while millis in taken:
-                millis += 1
-            taken.add(millis)
-        ids[entry.alias.lower()] = f"Time {millis}".encode()
-    return ids
-
-
 def _bag(bag_id: str, value: bytes, *attributes: bytes) -> bytes:
     return der.sequence(der.oid(bag_id), der.explicit(0, value), der.set_of(*attributes))
 
@@ -382,7 +352,7 @@ def _key_id(value: bytes) -> bytes:
 
 
 def _subject(cert: bytes) -> str:
-    from ..certs import load, subject_of
+    from ..pki.certs import load, subject_of
     return subject_of(load(cert))
 
 

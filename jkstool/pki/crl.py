@@ -11,8 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from . import certs, pki
-from .errors import JkstoolError
+from ..errors import JkstoolError
+from . import certs, issue
 
 
 def load(data: bytes) -> x509.CertificateRevocationList:
@@ -33,7 +33,7 @@ def _number(crl: x509.CertificateRevocationList | None) -> int:
         return 0
 
 
-def revoke(issuer: pki.Issuer, existing: x509.CertificateRevocationList | None, revoked: list[bytes],
+def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None, revoked: list[bytes],
            days: int) -> tuple[bytes, list[bytes], list[bytes]]:
     """A new CRL signed by `issuer`: the existing one's entries plus `revoked`, the CRL number one higher.
 
@@ -63,7 +63,7 @@ def revoke(issuer: pki.Issuer, existing: x509.CertificateRevocationList | None, 
                               critical=False))
     for entry in listed.values():
         builder = builder.add_revoked_certificate(entry)
-    crl = builder.sign(issuer.key, pki.signature_hash(issuer.key))
+    crl = builder.sign(issuer.key, issue.signature_hash(issuer.key))
     return crl.public_bytes(serialization.Encoding.PEM), added, already
 
 

@@ -12,8 +12,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 from OpenSSL import SSL
 
-from . import certs, tls, verify
-from .model import PrivateKeyEntry, TrustedCertEntry
+from ..model import PrivateKeyEntry, TrustedCertEntry
+from ..mtls import checks
+from ..pki import certs
+from . import tls
 
 
 @dataclass
@@ -25,7 +27,7 @@ class ProbeResult:
     protocol: str | None = None
     cipher: str | None = None
     chain: list[bytes] = field(default_factory=list)
-    trust: verify.TrustPath | None = None
+    trust: checks.TrustPath | None = None
     name_matches: bool | None = None
     requested: bool = False
     acceptable: list[str] = field(default_factory=list)
@@ -75,7 +77,7 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
     ctx.set_info_callback(lambda conn, where, ret: states.add(conn.get_state_string()))
     sock.setblocking(False)
     conn = SSL.Connection(ctx, sock)
-    name = servername or (None if verify.is_ip(host) else host)
+    name = servername or (None if checks.is_ip(host) else host)
     if name:
         conn.set_tlsext_host_name(name.encode())
     conn.set_connect_state()
@@ -116,9 +118,9 @@ def _judge(result: ProbeResult, name: str, key_entry, anchors) -> None:
     if result.chain:
         leaf = certs.load(result.chain[0])
         names = certs.extension(leaf, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-        result.name_matches = bool(names) and verify.hostname_matches(names, name)
+        result.name_matches = bool(names) and checks.hostname_matches(names, name)
         if anchors is not None:
-            result.trust = verify.trust_path(result.chain, anchors)
+            result.trust = checks.trust_path(result.chain, anchors)
     if key_entry is not None and result.requested:
         accepted = set(result.acceptable_der)
         result.keystore_acceptable = (not accepted) or any(

@@ -18,35 +18,14 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
-from . import certs
-from .model import Loaded, PrivateKeyEntry, TrustedCertEntry
+from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
+from ..pki import certs
+from .findings import CODES, ERROR, INFO, WARNING, Finding
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-
-# Every finding code, as documented (with cause and fix) in docs/findings.md. They are stable:
-# scripts match on them.
-CODES = (
-    "no-key-entry", "several-key-entries", "key-password-differs", "no-certificate", "key-cert-mismatch",
-    "chain-order", "server-untrusted", "client-untrusted", "client-cert-not-sent", "cert-expired",
-    "cert-not-yet-valid", "cert-expiring", "server-eku", "client-eku", "key-usage", "ca-not-ca", "path-length",
-    "hostname-no-san", "hostname-mismatch", "weak-key", "weak-signature", "truststore-empty",
-    "truststore-has-keys", "jks-format", "handshake-ok", "handshake-failed", "cert-revoked", "crl-stale",
-    "crl-expiring", "crl-not-enforced",
-)
 CRL_NEAR = timedelta(days=3)
 SIDES = ("server", "client")
 _PEER = {"server": "client", "client": "server"}
 _EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str
-    code: str
-    store: str
-    alias: str | None
-    message: str
-    fix: str
 
 
 @dataclass
@@ -76,6 +55,8 @@ class TrustPath:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     paths: dict[str, TrustPath] = field(default_factory=dict)  # "server" -> server chain vs client truststore
+    stores: dict[str, StoreInput] = field(default_factory=dict)
+    """The four stores checked, by role."""
 
     @property
     def ok(self) -> bool:
@@ -114,6 +95,7 @@ def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datet
         elif hostname:
             check.hostname(entry, keystore, hostname)
     check.crl_freshness()
+    check.report.stores = dict(stores)
     return check.report
 
 
@@ -256,7 +238,7 @@ class _Checks:
                      "renew it before then (jkstool renew)")
 
     def revocation(self, data: bytes, issuer: bytes, store: StoreInput) -> None:
-        from .crl import revoked_by
+        from ..pki.crl import revoked_by
         crl = revoked_by([c for _, c in self.crls], certs.load(data), certs.load(issuer))
         if crl is not None:
             path = next(p for p, c in self.crls if c is crl)

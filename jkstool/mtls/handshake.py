@@ -21,7 +21,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import JkstoolError
+from ..errors import JkstoolError
+from .findings import ERROR, INFO, Finding
 
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 _SOURCE = Path(__file__).with_name("java") / "JkstoolHandshake.java"
@@ -120,8 +121,8 @@ def _openssl(stores, hostname) -> Outcome:
     keys encrypted with a one-time password."""
     import secrets
 
-    from .formats import pem
-    from .model import Store, TrustedCertEntry
+    from ..formats import pem
+    from ..model import Store, TrustedCertEntry
     engine = f"{ssl.OPENSSL_VERSION} (Python ssl)"
     once = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory(prefix="jkstool-handshake-") as folder:
@@ -182,3 +183,15 @@ def _exchange(server: ssl.SSLContext, client: ssl.SSLContext, hostname, engine) 
     if seen.get("client") == "ok" and seen.get("server") == "ok":
         return Outcome(True, engine, established)
     return Outcome(False, engine, f"client: {seen.get('client')} | server: {seen.get('server', 'no answer')}")
+
+
+def finding(outcome: Outcome, server_keystore: Path | str) -> Finding:
+    """verify-pair's finding for a handshake that was run."""
+    if outcome.ok:
+        return Finding(INFO, "handshake-ok", str(server_keystore), None,
+                       f"a real handshake with {outcome.engine} succeeded: {outcome.detail}", "")
+    note = "" if outcome.engine.startswith("JSSE") else (
+        " (an OpenSSL cross-check, not JSSE: no Java was found or it was not chosen)")
+    return Finding(ERROR, "handshake-failed", str(server_keystore), None,
+                   f"a real handshake with {outcome.engine} failed{note}: {outcome.detail}",
+                   "see the other findings; docs/troubleshooting.md maps each Java message to its cause")

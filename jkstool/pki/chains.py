@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 
+from ..errors import JkstoolError
+from ..model import PrivateKeyEntry
 from . import certs
-from .errors import JkstoolError
-from .model import PrivateKeyEntry
 
 
 def _leaf_for(public_der: bytes, candidates: list[bytes]) -> bytes | None:

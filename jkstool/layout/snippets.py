@@ -6,12 +6,14 @@ environment for JVM flags (which the process list would otherwise show), and
 unencrypted 0600 PEM keys for the servers that cannot ask for one.
 """
 
-from . import certs, files, formats, pki
-from .lifecycle import Layout
+from .. import formats
+from ..formats.pem import armor
+from ..pki import certs
+from ..pki import issue as pki
+from .manifest import JAVA_TYPES, Layout
 
 PASSWORD_VARIABLE = "JKSTOOL_STOREPASS"
 DEFAULT_SIDE = {"curl": "client"}
-JAVA_TYPES = {"jks": "JKS", "pkcs12": "PKCS12"}
 
 
 def _stores(layout: Layout, side: str) -> tuple[str, str, str]:
@@ -22,7 +24,7 @@ def _stores(layout: Layout, side: str) -> tuple[str, str, str]:
 
 def spring_boot(layout: Layout, side: str, port: int) -> str:
     keystore, truststore, kind = _stores(layout, side)
-    alias = layout.manifest[side]["alias"]
+    alias = layout.manifest.leaf(side).alias
     head = (f"# Spring Boot (application.yml): the {side} side of {layout.folder.resolve()}.\n"
             f"# The password comes from the environment: export {PASSWORD_VARIABLE}=... before starting;\n"
             "# never write it here.\n")
@@ -63,7 +65,7 @@ spring:
 
 def tomcat(layout: Layout, side: str, port: int) -> str:
     keystore, truststore, kind = _stores(layout, "server")
-    alias = layout.manifest["server"]["alias"]
+    alias = layout.manifest.server.alias
     return f"""<!-- Tomcat (server.xml): a mutual-TLS Connector for {layout.folder.resolve()}.
      The password comes from the environment through Tomcat's property substitution:
      add this line to conf/catalina.properties, and export {PASSWORD_VARIABLE}=... before starting:
@@ -84,37 +86,31 @@ def tomcat(layout: Layout, side: str, port: int) -> str:
 
 
 def jvm(layout: Layout, side: str, port: int) -> str:
-    keystore, truststore, kind = _stores(layout, side)
+    properties = layout.system_properties(side, f"${{{PASSWORD_VARIABLE}}}")
     return f"""# JVM system properties for the {side} side of {layout.folder.resolve()}, one per line.
 # ${{{PASSWORD_VARIABLE}}} is an environment reference: let the shell fill it in.
 # -D values on a command line are visible to every local user (ps). Pass them in the
 # environment instead, which only the process's own user can read, e.g.
 #   export JDK_JAVA_OPTIONS="$(grep -v '^#' this-file | envsubst | tr '\\n' ' ')"
--Djavax.net.ssl.keyStore={keystore}
--Djavax.net.ssl.keyStoreType={kind}
--Djavax.net.ssl.keyStorePassword=${{{PASSWORD_VARIABLE}}}
--Djavax.net.ssl.trustStore={truststore}
--Djavax.net.ssl.trustStoreType={kind}
--Djavax.net.ssl.trustStorePassword=${{{PASSWORD_VARIABLE}}}
-"""
+""" + "".join(f"-D{name}={value}\n" for name, value in properties.items())
 
 
 def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple]:
     """The PEM files a server or client outside Java needs: chain, unencrypted key (0600), and the
     CAs it trusts. Returns {name: (path, bytes, private)} under DIR/pem/."""
-    keystore = files.read_store(layout.store_path(f"{side}-keystore"), password).store
-    trust = files.read_store(layout.store_path(f"{side}-truststore"), password).store
-    entry = keystore[layout.manifest[side]["alias"]]
+    keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
+    trust = formats.read_store(layout.store_path(f"{side}-truststore"), password).store
+    entry = keystore.key_entry(layout.manifest.leaf(side).alias)
     folder = (layout.folder / "pem").resolve()
     chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
-    anchors = pki.cert_pem(*(certs.load(e.cert) for e in trust if e.kind == "trusted-cert"))
+    anchors = pki.cert_pem(*(certs.load(e.cert) for e in trust.trusted_entries()))
     return {"chain": (folder / f"{side}-chain.pem", chain, False),
-            "key": (folder / f"{side}-key.pem", formats.pem.armor("PRIVATE KEY", entry.key).encode(), True),
+            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.key).encode(), True),
             "cas": (folder / f"{side}-trusted-cas.pem", anchors, False)}
 
 
 def nginx(layout: Layout, side: str, port: int, pem: dict) -> str:
-    server_name = layout.manifest["server"]["subject"].removeprefix("CN=").split(",")[0]
+    server_name = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
     return f"""# nginx: the server side of {layout.folder.resolve()} (inside http {{ }}).
 # The key is unencrypted, mode 0600: nginx reads it as root at start and cannot ask for a
 # password (the alternative: an encrypted key and ssl_password_file).
@@ -151,7 +147,7 @@ Listen {port}
 
 
 def curl(layout: Layout, side: str, port: int, pem: dict) -> str:
-    host = layout.manifest["server"]["subject"].removeprefix("CN=").split(",")[0]
+    host = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
     return f"""# curl as the client of {layout.folder.resolve()}. The key is unencrypted, mode 0600
 # (curl's --pass would put a password on the command line, where ps shows it).
 curl --cert {pem['chain'][0]} --key {pem['key'][0]} --cacert {pem['cas'][0]} https://{host}:{port}/

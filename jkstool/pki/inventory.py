@@ -6,8 +6,8 @@ them, so they only ever grow.
 
 from datetime import datetime, timezone
 
+from ..model import Loaded, SecretKeyEntry
 from . import certs
-from .model import Loaded, SecretKeyEntry
 
 
 def _iso(moment: datetime | None) -> str | None:

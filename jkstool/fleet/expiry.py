@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import certs, files, formats
-from .errors import JkstoolError
+from .. import files, formats
+from ..errors import JkstoolError
+from ..formats import certfile
+from ..pki import certs
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def _certificates(path: Path, password: str | None) -> list[Expiring]:
     try:
         formats.detect(data)
     except JkstoolError:  # not a store: a DER certificate or a PKCS#7 bundle, perhaps
-        return [Expiring(str(path), None, "certificate", c) for c in certs.read_certificates(data)]
+        return [Expiring(str(path), None, "certificate", c) for c in certfile.parse_certificates(data)]
     loaded = formats.load(data, password, keys=False)
     return [Expiring(str(path), entry.alias, entry.kind, cert)
             for entry in loaded.store for cert in entry.certificates]

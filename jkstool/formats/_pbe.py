@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import os
 
-from . import der
+from . import _der as der
 
 PBES2 = "1.2.840.113549.1.5.13"
 PBKDF2 = "1.2.840.113549.1.5.12"

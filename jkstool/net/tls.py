@@ -12,8 +12,8 @@ import time
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 from OpenSSL import SSL, crypto
 
-from . import certs
-from .model import PrivateKeyEntry, TrustedCertEntry
+from ..model import PrivateKeyEntry, TrustedCertEntry
+from ..pki import certs
 
 # X509_V_ERR_* codes a peer's certificate most often fails with, in OpenSSL's own words.
 VERIFY_ERRORS = {

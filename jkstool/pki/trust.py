@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 from cryptography.x509.oid import ExtensionOID
 
+from ..errors import JkstoolError
+from ..model import PrivateKeyEntry, Store, TrustedCertEntry
 from . import certs
-from .errors import JkstoolError
-from .model import PrivateKeyEntry, Store, TrustedCertEntry
 
 
 @dataclass

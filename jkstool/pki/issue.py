@@ -14,12 +14,18 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..errors import JkstoolError
+from . import certs
 from .certs import PARSE_ERRORS
-from .errors import JkstoolError
 
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey \
+    | dsa.DSAPrivateKey
+"""The keys that can sign a certificate."""
+SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey,
+                dsa.DSAPrivateKey)
 KEY_TYPES = ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")
 PROFILES = ("ca", "server", "client")
 BACKDATE = datetime.timedelta(hours=1)  # tolerate a peer whose clock is a little behind
@@ -91,9 +97,17 @@ def default_sans(cn: str) -> list[str]:
 class Issuer:
     """A CA that can sign: its key, its certificate, and the chain above it (to the root)."""
 
-    key: object
+    key: PrivateKey
     cert: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def of(cls, key: PrivateKey, chain: list[x509.Certificate]) -> "Issuer":
+        """A CA someone brings: `chain` is its certificate, then its issuers; `key` must be its own."""
+        if not certs.public_key_matches(key, der(chain[0])):
+            raise JkstoolError("the CA key does not belong to the first certificate of the CA file",
+                               "give the issuing CA first, and its own key")
+        return cls(key, chain[0], tuple(chain[1:]))
 
     @property
     def certificates(self) -> tuple[x509.Certificate, ...]:
@@ -234,8 +248,8 @@ def pkcs8(key) -> bytes:
                              serialization.NoEncryption())
 
 
-def cert_pem(*certs: x509.Certificate) -> bytes:
-    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+def cert_pem(*certificates: x509.Certificate) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
 
 
 def key_pem(key, password: str | None) -> bytes:
@@ -245,29 +259,32 @@ def key_pem(key, password: str | None) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
-def load_issuer(cert_data: bytes, key_data: bytes, password: str | None) -> Issuer:
-    """A CA someone brings: its certificate first, then its issuers, and its key (PEM)."""
-    from . import certs as certs_module
+def load_ca_chain(data: bytes) -> list[x509.Certificate]:
+    """A CA certificate file: the issuing CA first, then its issuers (PEM)."""
     try:
-        chain = x509.load_pem_x509_certificates(cert_data)
+        chain = x509.load_pem_x509_certificates(data)
     except PARSE_ERRORS:
         raise JkstoolError("no PEM certificate in the CA certificate file",
                            "give the issuing CA's certificate, then its issuers, in PEM") from None
+    constraints = certs.extension(chain[0], x509.oid.ExtensionOID.BASIC_CONSTRAINTS)
+    if constraints is None or not constraints.ca:
+        raise JkstoolError("the CA certificate is not a CA (no basicConstraints CA:true)",
+                           "give a CA certificate; Java refuses leaves signed by a non-CA")
+    return chain
+
+
+def load_private_key(data: bytes, password: str | None) -> PrivateKey:
+    """A CA's PEM private key, encrypted or not."""
     try:
-        key = serialization.load_pem_private_key(key_data, password.encode() if password else None)
+        key = serialization.load_pem_private_key(data, password.encode() if password else None)
     except TypeError:
         raise JkstoolError("the CA key is encrypted", "give its password with --ca-keypass") from None
     except ValueError:
         raise JkstoolError("the CA key cannot be read: wrong --ca-keypass, or not a PEM private key",
                            "check --ca-keypass and the file") from None
-    if not certs_module.public_key_matches(key, der(chain[0])):
-        raise JkstoolError("the CA key does not belong to the first certificate of the CA file",
-                           "give the issuing CA first, and its own key")
-    constraints = certs_module.extension(chain[0], x509.oid.ExtensionOID.BASIC_CONSTRAINTS)
-    if constraints is None or not constraints.ca:
-        raise JkstoolError("the CA certificate is not a CA (no basicConstraints CA:true)",
-                           "give a CA certificate; Java refuses leaves signed by a non-CA")
-    return Issuer(key, chain[0], tuple(chain[1:]))
+    if not isinstance(key, SIGNING_KEYS):
+        raise JkstoolError(f"a {type(key).__name__} cannot sign certificates", "give the CA's signing key")
+    return key
 
 
 def load_request(data: bytes) -> x509.CertificateSigningRequest:

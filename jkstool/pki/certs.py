@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from .errors import JkstoolError
+from ..errors import JkstoolError
 
 # What cryptography raises on malformed X.509 input: InvalidVersion is no ValueError (found by fuzzing).
 PARSE_ERRORS = (ValueError, x509.InvalidVersion)
@@ -250,43 +250,6 @@ def extension_details(data: bytes) -> dict:
 def _camel(name: str) -> str:
     first, *rest = name.split("_")
     return first + "".join(part.title() for part in rest)
-
-
-def read_certificates(data: bytes) -> list[bytes]:
-    """The certificates of a PEM bundle, a DER certificate, or a PKCS#7 bundle (PEM or DER),
-    as CAs send replies."""
-    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
-
-    from .formats import detect, pem
-    if b"-----BEGIN PKCS7-----" in data:
-        try:
-            return [c.public_bytes(Encoding.DER) for c in pkcs7.load_pem_pkcs7_certificates(data)]
-        except PARSE_ERRORS:
-            raise JkstoolError("the PKCS#7 bundle cannot be read", "export it again") from None
-    if pem.is_pem(data):
-        found = pem.certificate_blocks(data)
-        if not found:
-            raise JkstoolError("no certificate in this PEM file",
-                               "give a file with -----BEGIN CERTIFICATE----- blocks")
-        return found
-    try:
-        load(data)
-        return [data]
-    except JkstoolError:
-        pass
-    try:
-        return [c.public_bytes(Encoding.DER) for c in pkcs7.load_der_pkcs7_certificates(data)]
-    except PARSE_ERRORS:
-        pass
-    try:
-        kind = detect(data)
-    except JkstoolError:
-        kind = None
-    if kind in ("JKS", "JCEKS", "PKCS12"):
-        raise JkstoolError(f"this is a {kind} store, not a certificate file",
-                           "give --from-store to import its trusted certificates")
-    raise JkstoolError("neither a PEM bundle, a DER certificate nor a PKCS#7 bundle",
-                       "give certificates in PEM, DER or PKCS#7")
 
 
 def complete_chain(leaf: bytes, pool: list[bytes]) -> tuple[bytes, ...]:

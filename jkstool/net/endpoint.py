@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from OpenSSL import SSL, crypto
 
-from . import certs, tls
-from .model import PrivateKeyEntry, TrustedCertEntry
+from ..model import PrivateKeyEntry, TrustedCertEntry
+from ..pki import certs
+from . import tls
 
 
 @dataclass

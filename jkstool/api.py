@@ -1,0 +1,228 @@
+"""jkstool's public Python API: what `import jkstool` offers, and what the commands call.
+
+Like trustme's `CA`, a layout for a Java service is three lines away:
+
+    layout = jkstool.init_pair(tmp_path / "tls", password="changeit")
+    flags = [f"-D{k}={v}" for k, v in layout.system_properties("server", "changeit").items()]
+    subprocess.run(["java", *flags, "-jar", "service.jar"])
+
+Every function raises `JkstoolError` for a problem with its input (its text
+names the file and says what to do), never prints and never exits.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from . import files, formats
+from .errors import JkstoolError, file_exists
+from .fleet import expiry as _expiry
+from .layout import create
+from .layout.manifest import STORE_ROLES, Layout, find_stores
+from .model import Loaded, Store
+from .mtls.checks import Report, StoreInput, verify
+from .pki import crl, trust
+from .pki.trust import ImportResult
+
+__all__ = ["read_store", "write_store", "init_pair", "verify_pair", "import_ca", "expiry"]
+
+StrPath = str | Path
+
+
+def read_store(path: StrPath, password: str | None = None, *, key_password: str | None = None,
+               keys: bool = True, strict: bool = True) -> Loaded:
+    """Read a JKS, JCEKS, PKCS12 or PEM store, its type told by its content.
+
+    Without a password, what is readable without one (certificates of JKS and
+    unencrypted PKCS12 or PEM), unverified. Keys open with `key_password`,
+    then the store password; with `keys=False` they stay encrypted (entries
+    carry `key=None`); with `strict=False`, a key that does not open is
+    listed in `Loaded.locked` instead of failing the read.
+
+    >>> loaded = read_store("fixtures/jdk17-keytool.jks", "changeit")
+    >>> loaded.type, sorted(entry.alias for entry in loaded.store)
+    ('JKS', ['ca', 'client', 'edkey', 'partner', 'server'])
+    """
+    return formats.read_store(path, password, key_password, keys=keys, strict=strict)
+
+
+def write_store(path: StrPath, store: Store, password: str | None, *, store_type: str | None = None,
+                legacy: bool = False, encrypt_keys: bool = True, backup: bool = False) -> Path | None:
+    """Write `store` to `path` atomically, as jks, pkcs12 or pem (default: from the extension, else jks).
+
+    A file holding keys is created 0600. `legacy` writes PKCS12 for Java 8
+    before 8u301; `encrypt_keys=False` writes PEM keys unencrypted. With
+    `backup`, an existing file is first copied beside itself; its path is
+    returned.
+
+    >>> import tempfile
+    >>> from jkstool import Store, TrustedCertEntry
+    >>> ca = read_store("fixtures/jdk17-keytool.jks", "changeit").store.trusted("ca")
+    >>> path = Path(tempfile.mkdtemp()) / "truststore.p12"
+    >>> write_store(path, Store([ca]), "changeit")
+    >>> read_store(path, "changeit").store.trusted("ca") == TrustedCertEntry("ca", ca.cert, None)
+    True
+    """
+    kind = formats.type_for_path(path, store_type)
+    options: dict[str, bool] = {"pkcs12": {"legacy": legacy}, "pem": {"encrypt_keys": encrypt_keys}}.get(kind, {})
+    return formats.write_store(path, store, kind, password, keep_backup=backup, **options)
+
+
+CAPaths = tuple[StrPath, StrPath]
+
+
+def init_pair(folder: StrPath, *, password: str | None = None, store_type: str = "jks",
+              key_type: str = "ec-p256", server_cn: str = "localhost", sans: list[str] | None = None,
+              client_cn: str = "client", server_alias: str = "server", client_alias: str = "client",
+              days: int = 397, ca_days: int = 3650, separate_cas: bool = False,
+              ca: CAPaths | None = None, server_ca: CAPaths | None = None, client_ca: CAPaths | None = None,
+              ca_password: str | None = None, replace: bool = False) -> Layout:
+    """Make the four stores of a mutual-TLS pair in `folder`, their CA(s) in `folder/ca/`, and layout.json.
+
+    Without `password`, a random one is written to `folder/storepass` (0600).
+    A CA may be brought as (certificate file, key file): `ca` for both sides,
+    or `server_ca` and `client_ca`; the others are made here, one for both
+    sides or, with `separate_cas`, one per side. `ca_password` opens a brought
+    CA key and encrypts a CA key made here (default: the store password).
+    Existing files are replaced only with `replace`; their backups are in
+    the returned layout's `backups`.
+
+    >>> import tempfile
+    >>> layout = init_pair(Path(tempfile.mkdtemp()) / "tls", password="changeit")
+    >>> sorted(path.name for path in layout.stores().values())
+    ['client.keystore.jks', 'client.truststore.jks', 'server.keystore.jks', 'server.truststore.jks']
+    >>> verify_pair(layout.folder, password="changeit").ok
+    True
+    """
+    import secrets
+    folder = Path(folder)
+    spec = create.PairSpec(store_type=store_type, key_type=key_type, server_cn=server_cn, sans=sans,
+                           client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
+                           days=days, ca_days=ca_days, separate_cas=separate_cas)
+    spec.bring(ca, server_ca, client_ca, ca_password)
+    generated = password is None
+    existing = [name for name in spec.planned_files(generated).values() if (folder / name).exists()]
+    if existing and not replace:
+        raise file_exists(folder / existing[0], "give --force to replace the layout; backups are kept")
+    store_password = secrets.token_urlsafe(24) if password is None else password
+    planned = create.make_pair(spec, store_password, ca_password or store_password, generated)
+    backups = create.write(folder, planned, replace)
+    layout = Layout.open(folder)
+    layout.backups = backups
+    return layout
+
+
+def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None = None,
+                passwords: Mapping[str, str | None] | None = None, hostname: str | None = None,
+                at: datetime | None = None, warn_days: int = 30, crls: Iterable[StrPath] = ()) -> Report:
+    """Whether a server and a client will complete a mutual-TLS handshake, as JSSE decides it.
+
+    `stores` is a layout folder (its layout.json's stores, else the four files
+    by their conventional names) or a mapping of the four roles
+    (server-keystore, server-truststore, client-keystore, client-truststore) to
+    paths. `passwords` gives a role its own password; the others use
+    `password` (a layout's `storepass` file when neither is given). The
+    report's findings say which certificate, which store and what to do.
+
+    >>> report = verify_pair("fixtures/no-such-layout")
+    Traceback (most recent call last):
+    ...
+    jkstool.errors.JkstoolError: fixtures/no-such-layout: the folder holds neither ...
+    """
+    paths = _store_paths(stores)
+    if password is None and not isinstance(stores, Mapping):
+        password = _layout_password(Path(stores))
+    inputs = {}
+    for role in STORE_ROLES:
+        secret = (passwords or {}).get(role, password)
+        loaded = formats.read_store(paths[role], secret, strict=False)
+        inputs[role] = StoreInput(role, str(paths[role]), loaded)
+    return verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=[_read_crl(p) for p in crls])
+
+
+def _store_paths(stores: StrPath | Mapping[str, StrPath]) -> dict[str, Path]:
+    if isinstance(stores, Mapping):
+        missing = [role for role in STORE_ROLES if role not in stores]
+        if missing:
+            raise JkstoolError(f"no {missing[0].replace('-', ' ')} given", f"give a layout folder, or --{missing[0]}")
+        return {role: Path(stores[role]) for role in STORE_ROLES}
+    return find_stores(Path(stores))
+
+
+def _layout_password(folder: Path) -> str | None:
+    """The password init-pair generated for a layout folder, when it wrote one."""
+    path = folder / "storepass"
+    if not path.is_file():
+        return None
+    lines = files.read_bytes(path).decode("utf-8", "replace").splitlines()
+    return lines[0] if lines else ""
+
+
+def _read_crl(path: StrPath) -> tuple[str, object]:
+    try:
+        return str(path), crl.load(files.read_bytes(path))
+    except JkstoolError as e:
+        raise e.at(path=path) from None
+
+
+def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, bytes]], *, password: str | None,
+              alias: str | None = None, allow_leaf: bool = False, allow_expired: bool = False,
+              store_type: str | None = None, lock_timeout: float = 30,
+              skipped: Callable[[bytes, str], None] | None = None) -> ImportResult:
+    """Trust CA certificates in `truststore` (created when missing), idempotently.
+
+    `certificates` are files (PEM bundles, DER, PKCS#7), or (source name, DER)
+    pairs. A certificate already trusted is reported in `present`, not added
+    again, and a call that adds nothing leaves the file byte for byte. A leaf
+    or an expired certificate is refused when it comes alone and skipped in a
+    bundle (`skipped(der, reason)` is called for each as it is skipped).
+
+    >>> import tempfile
+    >>> store = Path(tempfile.mkdtemp()) / "truststore.p12"
+    >>> first = import_ca(store, ["fixtures/public-ca-bundle.pem"], password="changeit")
+    >>> again = import_ca(store, ["fixtures/public-ca-bundle.pem"], password="changeit")
+    >>> len(first.added) > 100, len(again.added), len(again.present) == len(first.added)
+    (True, 0, True)
+    """
+    from .formats import certfile
+    candidates: list[tuple[str, bytes]] = []
+    sources = []
+    for item in certificates:
+        if isinstance(item, tuple):
+            candidates.append(item)
+            sources.append(item[0])
+        else:
+            candidates += [(str(item), cert) for cert in certfile.read_certificates(item)]
+            sources.append(str(item))
+    path = Path(truststore)
+    with files.locked(path, lock_timeout):
+        if path.exists():
+            loaded = formats.read_store(path, password)
+            store, kind = loaded.store, loaded.type.lower()
+        else:
+            store, kind = Store(), formats.type_for_path(path, store_type)
+        result = trust.add_certificates(store, candidates, alias, allow_leaf, allow_expired)
+        for data, reason in result.skipped:
+            if skipped:
+                skipped(data, reason)
+        try:
+            result.check_something_imported()
+        except JkstoolError as e:
+            raise e.at(path=sources[0] if len(set(sources)) == 1 else path) from None
+        if result.added:
+            formats.write_store(path, store, kind, password)
+    return result
+
+
+def expiry(paths: Iterable[StrPath], *, password: str | None = None,
+           progress: Callable[[int], None] | None = None) -> _expiry.Scan:
+    """Every certificate in stores, PEM/DER files and folders (recursively), soonest to expire first.
+
+    A file in a folder that is not a store or certificate is passed over; a
+    store that cannot be read is in `errors`, never silently skipped.
+
+    >>> scan = expiry(["fixtures/jdk17-keytool.jks"])
+    >>> scan.files, len(scan.found) >= 5, scan.errors
+    (1, True, [])
+    """
+    return _expiry.scan([Path(p) for p in paths], password, progress)

@@ -1,0 +1,271 @@
+"""A layout folder and its `layout.json`: which files play which role, and what later commands need.
+
+    server.keystore   server key + chain       server.truststore  CA(s) that issue client certs
+    client.keystore   client key + chain       client.truststore  CA(s) that issue server certs
+
+The manifest records what renewal, new clients and CA rollover need later —
+store type, key type, each side's alias, subject, SANs and validity, the
+CAs' files — and never a secret. Its schema is versioned: files written by
+earlier releases are read and migrated in memory, and written back in the
+current schema.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import files
+from ..errors import JkstoolError
+from ..pki import issue
+
+SCHEMA = 2
+MANIFEST = "layout.json"
+STOREPASS_FILE = "storepass"
+STORE_ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
+SIDES = ("server", "client")
+EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
+JAVA_TYPES = {"jks": "JKS", "pkcs12": "PKCS12"}
+
+
+def store_name(role: str, store_type: str) -> str:
+    """server-keystore -> server.keystore.jks (or .p12)."""
+    side, kind = role.split("-")
+    return f"{side}.{kind}.{EXTENSIONS[store_type]}"
+
+
+def peer(side: str) -> str:
+    return "client" if side == "server" else "server"
+
+
+@dataclass
+class LeafRecord:
+    """A side's key entry: what its certificate is reissued with."""
+
+    alias: str
+    subject: str
+    sans: list[str] = field(default_factory=list)
+    profile: str = "server"
+    days: int = 397
+
+
+@dataclass
+class CARecord:
+    """The CA that issues one side's certificates: its files (relative to the folder, or absolute when
+    brought from elsewhere)."""
+
+    subject: str
+    cert: str
+    key: str
+    brought: bool = False
+    trust_anchor: str = ""
+
+
+@dataclass
+class CAs:
+    server: CARecord
+    client: CARecord
+    separate: bool = False
+
+    def of(self, side: str) -> CARecord:
+        return self.server if side == "server" else self.client
+
+
+@dataclass
+class ClientRecord:
+    """A client added after init-pair (add-client): its own keystore and truststore."""
+
+    cn: str
+    alias: str
+    keystore: str
+    truststore: str
+
+
+@dataclass
+class RolloverCA:
+    """A CA being replaced: the sides it issues for, the new CA's files and the old anchor's SHA-256."""
+
+    sides: list[str]
+    cert: str
+    key: str
+    subject: str
+    old_anchor: str
+
+
+@dataclass
+class Rollover:
+    started: str
+    cas: dict[str, RolloverCA]
+
+
+@dataclass
+class Manifest:
+    """layout.json, typed."""
+
+    store_type: str
+    key_type: str
+    files: dict[str, str]
+    """server_keystore, server_truststore, client_keystore, client_truststore -> path."""
+    server: LeafRecord
+    client: LeafRecord
+    trust_aliases: dict[str, str]
+    cas: CAs
+    storepass_file: str | None = None
+    clients: list[ClientRecord] = field(default_factory=list)
+    rollover: Rollover | None = None
+
+    def leaf(self, side: str) -> LeafRecord:
+        return self.server if side == "server" else self.client
+
+    def to_json(self) -> bytes:
+        data: dict[str, Any] = {"schema": SCHEMA, **asdict(self)}
+        if not self.clients:
+            del data["clients"]
+        if self.rollover is None:
+            del data["rollover"]
+        return (json.dumps(data, indent=2) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Manifest":
+        """Read any schema this release knows (1 had a "format" key and the same fields)."""
+        schema = data.get("schema", data.get("format"))
+        if schema not in (1, SCHEMA):
+            raise JkstoolError(f"layout.json has schema {schema!r}, which this jkstool does not know",
+                               "upgrade jkstool")
+        rollover = data.get("rollover")
+        return cls(
+            store_type=data["store_type"], key_type=data["key_type"], files=dict(data["files"]),
+            server=LeafRecord(**data["server"]), client=LeafRecord(**data["client"]),
+            trust_aliases=dict(data.get("trust_aliases", {})),
+            cas=CAs(CARecord(**data["cas"]["server"]), CARecord(**data["cas"]["client"]),
+                    bool(data["cas"].get("separate"))),
+            storepass_file=data.get("storepass_file"),
+            clients=[ClientRecord(**c) for c in data.get("clients", [])],
+            rollover=None if not rollover else Rollover(
+                rollover["started"], {prefix: RolloverCA(**ca) for prefix, ca in rollover["cas"].items()}))
+
+
+@dataclass
+class Layout:
+    """A layout folder and its manifest."""
+
+    folder: Path
+    manifest: Manifest
+    backups: list[Path] = field(default_factory=list, compare=False)
+    """The files the last change replaced, kept as backups (not part of layout.json)."""
+
+    @classmethod
+    def open(cls, folder: Path | str) -> "Layout":
+        """The layout in `folder`; an error when it has no readable layout.json."""
+        folder = Path(folder)
+        path = folder / MANIFEST
+        try:
+            data = json.loads(files.read_bytes(path))
+        except JkstoolError:
+            raise JkstoolError("not an init-pair layout: it has no layout.json",
+                               "give the folder init-pair wrote", path=str(folder)) from None
+        except ValueError:
+            raise JkstoolError("layout.json is not valid JSON", "restore it from a backup", path=str(path)) from None
+        try:
+            return cls(folder, Manifest.from_json(data))
+        except (KeyError, TypeError, AttributeError):
+            raise JkstoolError("layout.json lacks fields jkstool needs", "restore it from a backup",
+                               path=str(path)) from None
+        except JkstoolError as e:
+            raise e.at(path=path) from None
+
+    @property
+    def store_type(self) -> str:
+        return self.manifest.store_type
+
+    @property
+    def password_file(self) -> Path | None:
+        """The file holding the generated store password, when init-pair made one."""
+        name = self.manifest.storepass_file
+        return self.path(name) if name else None
+
+    def path(self, name: str) -> Path:
+        return Path(name) if Path(name).is_absolute() else self.folder / name
+
+    def store_path(self, role: str) -> Path:
+        return self.path(self.manifest.files[role.replace("-", "_")])
+
+    def files(self) -> dict[str, Path]:
+        """role -> path of every file the layout made: the four stores, the CA files made here (not
+        brought ones), layout.json and the generated password file."""
+        found = self.stores()
+        cas = self.manifest.cas
+        for prefix, record in (("ca", cas.server),) if not cas.separate else (
+                ("server-ca", cas.server), ("client-ca", cas.client)):
+            if not record.brought:
+                found.update({f"{prefix}-cert": self.path(record.cert), f"{prefix}-key": self.path(record.key)})
+        found["manifest"] = self.folder / MANIFEST
+        if self.password_file:
+            found["storepass"] = self.password_file
+        return found
+
+    def stores(self) -> dict[str, Path]:
+        """role -> path of the four stores."""
+        return {role: self.store_path(role) for role in STORE_ROLES}
+
+    def system_properties(self, side: str, password: str) -> dict[str, str]:
+        """The `javax.net.ssl.*` properties that make a JVM's default SSLContext use `side`'s stores."""
+        kind = JAVA_TYPES[self.store_type]
+        properties = {}
+        for store, role in (("keyStore", f"{side}-keystore"), ("trustStore", f"{side}-truststore")):
+            properties.update({f"javax.net.ssl.{store}": str(self.store_path(role).resolve()),
+                               f"javax.net.ssl.{store}Type": kind,
+                               f"javax.net.ssl.{store}Password": password})
+        return properties
+
+    def ca(self, side: str) -> CARecord:
+        return self.manifest.cas.of(side)
+
+    def issuer(self, side: str, ca_password: str | None) -> issue.Issuer | None:
+        """The CA that issues `side`'s certificates, or None when its key is not at hand."""
+        from ..formats import certfile
+        record = self.ca(side)
+        key_path = self.path(record.key)
+        if not key_path.exists():
+            return None
+        return certfile.read_issuer(self.path(record.cert), key_path, ca_password)
+
+    def keystores(self, side: str) -> list[tuple[Path, LeafRecord | ClientRecord]]:
+        """`side`'s keystores and their records: the layout's own, and clients added later."""
+        found: list[tuple[Path, LeafRecord | ClientRecord]] = [
+            (self.store_path(f"{side}-keystore"), self.manifest.leaf(side))]
+        if side == "client":
+            found += [(self.path(c.keystore), c) for c in self.manifest.clients]
+        return found
+
+    def truststores_trusting(self, side: str) -> list[Path]:
+        """The truststores that hold the anchor for `side`'s certificates."""
+        other = peer(side)
+        found = [self.store_path(f"{other}-truststore")]
+        if other == "client":
+            found += [self.path(c.truststore) for c in self.manifest.clients]
+        return found
+
+    def manifest_item(self) -> tuple[Path, bytes, bool]:
+        """layout.json as a file to write: (path, bytes, private)."""
+        return self.folder / MANIFEST, self.manifest.to_json(), False
+
+
+def find_stores(folder: Path, skip: Iterable[str] = ()) -> dict[str, Path]:
+    """The four stores of a folder (but the roles in `skip`): its layout.json's, else the files named
+    by the convention (server.keystore.jks or .p12, ...); an error naming a role that is missing or
+    ambiguous."""
+    if (folder / MANIFEST).is_file():
+        return Layout.open(folder).stores()
+    paths = {}
+    for role in (r for r in STORE_ROLES if r not in skip):
+        side, kind = role.split("-")
+        found = [folder / f"{side}.{kind}.{ext}" for ext in ("jks", "p12")
+                 if (folder / f"{side}.{kind}.{ext}").exists()]
+        if len(found) != 1:
+            names = (f"both {side}.{kind}.jks and {side}.{kind}.p12" if found
+                     else f"neither {side}.{kind}.jks nor {side}.{kind}.p12")
+            raise JkstoolError(f"the folder holds {names}", f"name the store with --{role}", path=str(folder))
+        paths[role] = found[0]
+    return paths
