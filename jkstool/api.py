@@ -13,16 +13,19 @@ names the file and says what to do), never prints and never exits.
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import files, formats
 from .errors import JkstoolError, file_exists
-from .fleet import expiry as _expiry
-from .layout import create
 from .layout.manifest import STORE_ROLES, Layout, find_stores
 from .model import Loaded, Store
-from .mtls.checks import Report, StoreInput, verify
-from .pki import crl, trust
-from .pki.trust import ImportResult
+
+if TYPE_CHECKING:  # the modules behind them import cryptography: each function imports what it needs
+    from cryptography import x509
+
+    from .fleet.expiry import Scan
+    from .mtls.checks import Report
+    from .pki.trust import ImportResult
 
 __all__ = ["read_store", "write_store", "init_pair", "verify_pair", "import_ca", "expiry"]
 
@@ -95,6 +98,8 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     True
     """
     import secrets
+
+    from .layout import create
     folder = Path(folder)
     spec = create.PairSpec(store_type=store_type, key_type=key_type, server_cn=server_cn, sans=sans,
                            client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
@@ -114,7 +119,7 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
 
 def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None = None,
                 passwords: Mapping[str, str | None] | None = None, hostname: str | None = None,
-                at: datetime | None = None, warn_days: int = 30, crls: Iterable[StrPath] = ()) -> Report:
+                at: datetime | None = None, warn_days: int = 30, crls: Iterable[StrPath] = ()) -> "Report":
     """Whether a server and a client will complete a mutual-TLS handshake, as JSSE decides it.
 
     `stores` is a layout folder (its layout.json's stores, else the four files
@@ -129,6 +134,7 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
     ...
     jkstool.errors.JkstoolError: fixtures/no-such-layout: the folder holds neither ...
     """
+    from .mtls.checks import StoreInput, verify
     paths = _store_paths(stores)
     if password is None and not isinstance(stores, Mapping):
         password = _layout_password(Path(stores))
@@ -158,7 +164,8 @@ def _layout_password(folder: Path) -> str | None:
     return lines[0] if lines else ""
 
 
-def _read_crl(path: StrPath) -> tuple[str, object]:
+def _read_crl(path: StrPath) -> "tuple[str, x509.CertificateRevocationList]":
+    from .pki import crl
     try:
         return str(path), crl.load(files.read_bytes(path))
     except JkstoolError as e:
@@ -168,7 +175,7 @@ def _read_crl(path: StrPath) -> tuple[str, object]:
 def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, bytes]], *, password: str | None,
               alias: str | None = None, allow_leaf: bool = False, allow_expired: bool = False,
               store_type: str | None = None, lock_timeout: float = 30,
-              skipped: Callable[[bytes, str], None] | None = None) -> ImportResult:
+              skipped: Callable[[bytes, str], None] | None = None) -> "ImportResult":
     """Trust CA certificates in `truststore` (created when missing), idempotently.
 
     `certificates` are files (PEM bundles, DER, PKCS#7), or (source name, DER)
@@ -185,6 +192,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
     (True, 0, True)
     """
     from .formats import certfile
+    from .pki import trust
     candidates: list[tuple[str, bytes]] = []
     sources = []
     for item in certificates:
@@ -215,7 +223,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
 
 
 def expiry(paths: Iterable[StrPath], *, password: str | None = None,
-           progress: Callable[[int], None] | None = None) -> _expiry.Scan:
+           progress: Callable[[int], None] | None = None) -> "Scan":
     """Every certificate in stores, PEM/DER files and folders (recursively), soonest to expire first.
 
     A file in a folder that is not a store or certificate is passed over; a
@@ -225,4 +233,5 @@ def expiry(paths: Iterable[StrPath], *, password: str | None = None,
     >>> scan.files, len(scan.found) >= 5, scan.errors
     (1, True, [])
     """
-    return _expiry.scan([Path(p) for p in paths], password, progress)
+    from .fleet.expiry import scan
+    return scan([Path(p) for p in paths], password, progress)

@@ -10,6 +10,7 @@ import errno
 import os
 import stat
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from . import limits
 from .errors import JkstoolError, file_exists
 
 
-def read_bytes(path) -> bytes:
+def read_bytes(path: Path | str) -> bytes:
     path = Path(path)
     try:
         if path.is_dir():
@@ -36,12 +37,12 @@ def read_bytes(path) -> bytes:
         raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
 
 
-def mode(path) -> int:
+def mode(path: Path | str) -> int:
     """The permission bits of `path`."""
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def write_atomic(path, data: bytes, private: bool) -> None:
+def write_atomic(path: Path | str, data: bytes, private: bool) -> None:
     """Replace `path` with `data`: the old file survives any failure untouched."""
     path = Path(path)
     folder = path.parent
@@ -117,7 +118,7 @@ def _umask() -> int:
     return mask
 
 
-def backup(path) -> Path:
+def backup(path: Path | str) -> Path:
     """A byte-exact, timestamped copy beside `path`, made before replacing it."""
     import shutil
     from datetime import datetime, timezone
@@ -135,7 +136,7 @@ def backup(path) -> Path:
     return target
 
 
-def write_all(items, replace: bool = False) -> list[Path]:
+def write_all(items: Iterable[tuple[Path | str, bytes, bool]], replace: bool = False) -> list[Path]:
     """Write several files as one change: all of them land, or none does.
 
     `items` are (path, bytes, private). An existing file is replaced only with
@@ -143,15 +144,17 @@ def write_all(items, replace: bool = False) -> list[Path]:
     written so far are removed or restored from their backups, and folders
     made for them are removed again. Returns the backups kept.
     """
-    items = [(Path(p), data, private) for p, data, private in items]
-    existing = [p for p, _, _ in items if p.exists()]
+    planned = [(Path(p), data, private) for p, data, private in items]
+    existing = [p for p, _, _ in planned if p.exists()]
     if existing and not replace:
         raise file_exists(existing[0])
-    private_dirs = {folder for path, _, private in items if private
+    private_dirs = {folder for path, _, private in planned if private
                     for folder in (path.parent, *path.parent.parents)}
-    made_dirs, written, backups = [], [], {}
+    made_dirs: list[Path] = []
+    written: list[Path] = []
+    backups: dict[Path, Path] = {}
     try:
-        for path, data, private in items:
+        for path, data, private in planned:
             for folder in reversed([path.parent, *path.parent.parents]):
                 if not folder.exists():
                     folder.mkdir(mode=0o700 if folder in private_dirs else 0o777)
@@ -178,7 +181,7 @@ def write_all(items, replace: bool = False) -> list[Path]:
 
 
 @contextmanager
-def locked(path, timeout: float):
+def locked(path: Path | str, timeout: float) -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (on a lock file beside it) for a
     read-modify-write, so concurrent jkstool runs on one store all land.
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from .errors import JkstoolError, no_such_alias
+from .errors import JkstoolError, key_not_read, no_such_alias
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,12 @@ class PrivateKeyEntry:
     @property
     def certificates(self) -> tuple[bytes, ...]:
         return self.chain
+
+    def pkcs8(self) -> bytes:
+        """The key; an error when the store was read without it."""
+        if self.key is None:
+            raise key_not_read(self.alias)
+        return self.key
 
 
 @dataclass(frozen=True)

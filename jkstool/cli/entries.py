@@ -33,10 +33,11 @@ def copy_command(
 
         jkstool copy old.jks new.p12 --alias server --dest-storepass env:NEWPASS
     """
+    from ..model import TrustedCertEntry
     opened = open_store(source, storepass, keypass)
     entry = opened.entry(alias)
     name = dest_alias or alias
-    if entry.kind != "trusted-cert":
+    if not isinstance(entry, TrustedCertEntry):
         entry = replace(entry, key_password=None)
     with editing(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
                  store_type=store_type.value if store_type else None, lock_timeout=lock_timeout,
@@ -122,7 +123,7 @@ def passwd_command(
             output.fail(f"{store}: a PEM file has no separate key passwords; use --new-storepass")
         if new_storepass is not None:
             opened.password = passwords.from_option(new_storepass, "--new-storepass")
-        if alias is not None:
+        if alias is not None and new_keypass is not None:
             if alias not in opened.store or opened.store[alias].kind == "trusted-cert":
                 raise JkstoolError("no key entry has this alias", path=str(store), alias=alias)
             own = passwords.from_option(new_keypass, "--new-keypass")

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,7 +35,7 @@ def expiry_command(
     result = api.expiry(paths, password=password, progress=_progress if show_progress else None)
     if show_progress:
         sys.stderr.write("\r\033[K")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in result.found:
         cert = load(item.cert)
         rows.append({"path": item.path, "alias": item.alias, "kind": item.kind, "subject": subject_of(cert),

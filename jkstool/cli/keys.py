@@ -76,14 +76,14 @@ def csr_command(
 
         jkstool csr server.keystore.p12 --alias server --out server.csr
     """
-    from cryptography.hazmat.primitives.serialization import Encoding, load_der_private_key
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     from ..pki import certs
     from ..pki import issue as pki
     opened = open_store(store, storepass, keypass)
     entry = opened.key_entry(alias)
     leaf = certs.load(entry.chain[0])
-    request = pki.request(load_der_private_key(entry.key, None), leaf.subject, san or pki.sans_of(leaf))
+    request = pki.request(pki.load_pkcs8(entry.pkcs8()), leaf.subject, san or pki.sans_of(leaf))
     _emit(request.public_bytes(Encoding.PEM), out, force)
 
 

@@ -1,7 +1,7 @@
 """Commands on an init-pair layout: renew, add-client, rollover-ca."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -65,24 +65,14 @@ def renew_command(
     if (ca_cert is None) != (ca_key is None):
         output.fail("--ca-cert and --ca-key go together: give both, or neither")
     issuer = issuer_from(ca_cert, ca_key, ca_keypass) if ca_cert and ca_key else None
-    side = side.value
     with _locked(folder, lock_timeout):
         layout, password = _open(folder, storepass)
-        renewal = lifecycle.renew(layout, side, password, _ca_password(ca_keypass), keep_key, days, issuer)
-    old = facts(renewal.old)
-    if renewal.new is None:
-        steps = [f"no key for {side}'s CA at {layout.ca(side).key}: wrote the request {renewal.request}",
-                 "  1. have the CA sign it (jkstool sign, or your CA's portal)"]
-        if renewal.pending:
-            steps += [f"  2. jkstool import-reply {renewal.pending} REPLY --alias {layout.manifest.leaf(side).alias}",
-                      f"  3. jkstool convert {renewal.pending} {layout.store_path(side + '-keystore')} --force"]
-        else:
-            steps += [f"  2. jkstool import-reply {layout.store_path(side + '-keystore')} REPLY "
-                      f"--alias {layout.manifest.leaf(side).alias}"]
-        output.info("\n".join(steps))
+        renewal = lifecycle.renew(layout, side.value, password, _ca_password(ca_keypass), keep_key, days, issuer)
+    if isinstance(renewal, lifecycle.Request):
+        _request_steps(layout, side.value, renewal)
         return
-    new = facts(renewal.new)
-    data = {"side": side, "ok": renewal.report.ok,
+    old, new = facts(renewal.old), facts(renewal.new)
+    data: dict[str, Any] = {"side": side.value, "ok": renewal.report.ok,
             "old": {"serial": old.serial, "not_after": old.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")},
             "new": {"serial": new.serial, "not_after": new.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")},
             "backups": [str(p) for p in renewal.backups]}
@@ -95,8 +85,21 @@ def renew_command(
         _findings(renewal.report)
         output.info("the renewed layout would not pass verify-pair: nothing was changed")
         raise typer.Exit(1)
-    output.info(f"renewed the {side} certificate; the old keystore is kept as "
+    output.info(f"renewed the {side.value} certificate; the old keystore is kept as "
                 + ", ".join(str(p) for p in renewal.backups))
+
+
+def _request_steps(layout, side: str, request) -> None:
+    """What to do with a request written because the CA's key is not at hand."""
+    alias, keystore = layout.manifest.leaf(side).alias, layout.store_path(f"{side}-keystore")
+    steps = [f"no key for {side}'s CA at {layout.ca(side).key}: wrote the request {request.request}",
+             "  1. have the CA sign it (jkstool sign, or your CA's portal)"]
+    if request.pending:
+        steps += [f"  2. jkstool import-reply {request.pending} REPLY --alias {alias}",
+                  f"  3. jkstool convert {request.pending} {keystore} --force"]
+    else:
+        steps += [f"  2. jkstool import-reply {keystore} REPLY --alias {alias}"]
+    output.info("\n".join(steps))
 
 
 def add_client_command(

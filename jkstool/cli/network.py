@@ -70,9 +70,10 @@ def probe_command(
     problems = result.problems(keystore is not None, truststore is not None)
     chain = [{"subject": subject_of(load(c)), "issuer": issuer_of(load(c)),
               "not_after": load(c).not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")} for c in result.chain]
-    trust = None if result.trust is None else (
-        f"yes, via {subject_of(load(result.trust.anchor.cert))}" if result.trust.ok
-        else f"no: broken at {subject_of(load(result.trust.broken_at))}")
+    path = result.trust
+    trust = None if path is None else (
+        f"yes, via {subject_of(load(path.anchor.cert))}" if path.anchor
+        else f"no: broken at {subject_of(load(path.broken_at))}" if path.broken_at else "no")
     if json:
         output.print_json({
             "ok": not problems, "host": host, "port": port, "connected": result.connected,

@@ -21,10 +21,16 @@ class LayoutStoreType(str, Enum):
     pkcs12 = "pkcs12"
 
 
-# The same as jkstool.pki.issue.KEY_TYPES (a test keeps them equal), written out so that the
-# command line starts without importing cryptography.
-KeyType = Enum("KeyType", {k.replace("-", "_"): k for k in
-                           ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")}, type=str)
+class KeyType(str, Enum):
+    """The same as jkstool.pki.issue.KEY_TYPES (a test keeps them equal), written out so that the
+    command line starts without importing cryptography."""
+
+    ec_p256 = "ec-p256"
+    ec_p384 = "ec-p384"
+    rsa_2048 = "rsa-2048"
+    rsa_3072 = "rsa-3072"
+    rsa_4096 = "rsa-4096"
+    ed25519 = "ed25519"
 
 
 class Side(str, Enum):

@@ -14,18 +14,23 @@ import typer
 
 from ..errors import JkstoolError
 
-_state = {"debug": False, "warned": set()}
+
+class _State:
+    """What one invocation has said so far, and whether --debug is on."""
+
+    debug = False
+    warned: set[str] = set()
 
 
 def reset() -> None:
     """Forget --debug and the warnings given: one state per invocation."""
-    _state["debug"] = False
-    _state["warned"].clear()
+    _State.debug = False
+    _State.warned.clear()
 
 
 def enable_debug(value: bool) -> bool:
     if value:
-        _state["debug"] = True
+        _State.debug = True
     return value
 
 
@@ -38,8 +43,8 @@ def warn(message: str) -> None:
 
 
 def warn_once(message: str) -> None:
-    if message not in _state["warned"]:
-        _state["warned"].add(message)
+    if message not in _State.warned:
+        _State.warned.add(message)
         warn(message)
 
 
@@ -66,7 +71,7 @@ def guarded(command):
         except typer.Exit:
             raise
         except JkstoolError as e:
-            if _state["debug"]:
+            if _State.debug:
                 traceback.print_exc()
             fail(str(e))
         except KeyboardInterrupt:
@@ -75,7 +80,7 @@ def guarded(command):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(141) from None
         except Exception as e:  # a bug: say so in one line, keep the traceback for --debug
-            if _state["debug"]:
+            if _State.debug:
                 raise
             fail(f"unexpected {type(e).__name__}: {e} (run again with --debug for a "
                  "traceback, and please report it)")

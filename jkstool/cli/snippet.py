@@ -10,8 +10,14 @@ from . import output, passwords
 from .options import Debug, Force, StorePass
 from .stores import write_files
 
-Format = Enum("Format", {f.replace("-", "_"): f for f in
-                         ("spring-boot", "tomcat", "jvm", "nginx", "apache", "curl")}, type=str)
+
+class Format(str, Enum):
+    spring_boot = "spring-boot"
+    tomcat = "tomcat"
+    jvm = "jvm"
+    nginx = "nginx"
+    apache = "apache"
+    curl = "curl"
 
 
 def snippet_command(

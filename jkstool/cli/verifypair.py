@@ -73,7 +73,8 @@ def verify_pair_command(
     shared = passwords.resolve(storepass, layout=folder)
     secrets = {}
     for role in ROLES:
-        password = passwords.from_option(own[role], f"--{role}-pass") if own[role] else shared
+        option = own[role]
+        password = passwords.from_option(option, f"--{role}-pass") if option else shared
         pem = _is_pem(paths[role])  # a PEM store needs no password
         if password is None and not pem:
             password = shared = passwords.resolve(None, prompt="Password of the stores: ")

@@ -16,8 +16,9 @@ from pathlib import Path
 from types import ModuleType
 
 from .. import files
-from ..errors import JkstoolError, KeyPasswordError, wrong_key_password
+from ..errors import JkstoolError
 from ..model import Loaded, Store
+from ._opener import KeyOpener
 
 WRITE_TYPES = {"jks": "JKS", "pkcs12": "PKCS12", "pem": "PEM"}
 _EXTENSIONS = {".jks": "jks", ".p12": "pkcs12", ".pfx": "pkcs12", ".pem": "pem"}
@@ -72,36 +73,9 @@ def load(data: bytes, password: str | None, key_password: str | None = None, *,
     kind = detect(data)
     candidates = () if not keys else tuple(dict.fromkeys(p for p in (key_password, password) if p is not None))
     opener = KeyOpener(candidates, password, strict)
-    loaded = _module(kind).load(data, password, opener)
+    loaded: Loaded = _module(kind).load(data, password, opener)
     loaded.locked = opener.locked
     return loaded
-
-
-class KeyOpener:
-    """How a load opens keys: the passwords to try, in order, and what to do when none opens.
-
-    Java lets each key have its own password. A key that opens with one other
-    than the store password keeps it (`key_password`), so an edited store is
-    written back with the same key passwords it had.
-    """
-
-    def __init__(self, passwords: tuple[str, ...], store_password: str | None, strict: bool = True):
-        self.passwords, self.store_password, self.strict = passwords, store_password, strict
-        self.locked: list[str] = []
-
-    def open(self, decrypt, alias: str | None) -> tuple[object, str | None]:
-        """(decrypt(password), the key's own password or None); (None, None) when keys are not
-        read, or, in a lenient load, when no password opens it."""
-        for password in self.passwords:
-            try:
-                return decrypt(password), (None if password == self.store_password else password)
-            except KeyPasswordError:
-                continue
-        if self.passwords and self.strict:
-            raise wrong_key_password(alias)
-        if self.passwords:
-            self.locked.append(alias or "")
-        return None, None
 
 
 def dump(store: Store, store_type: str, password: str | None, *, legacy: bool = False,

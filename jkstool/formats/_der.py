@@ -7,6 +7,8 @@ BER's indefinite lengths and constructed OCTET STRINGs (Bouncy Castle writes
 them) are read too; everything written is DER.
 """
 
+from collections.abc import Iterable
+
 SEQUENCE = 0x30
 SET = 0x31
 INTEGER = 0x02
@@ -94,8 +96,8 @@ def items(content: bytes) -> list[tuple[int, bytes]]:
     return _items(content, 1)
 
 
-def fields(content: bytes, *tags: int) -> list[bytes]:
-    """The contents of a SEQUENCE whose leading fields must have `tags`."""
+def fields(content: bytes, *tags: int | None) -> list[bytes]:
+    """The contents of a SEQUENCE whose leading fields must have `tags` (None: any tag)."""
     found = items(content)
     if len(found) < len(tags):
         raise DerError("too few fields")
@@ -132,7 +134,7 @@ def encode(tag: int, content: bytes) -> bytes:
     return bytes((tag, 0x80 | len(size))) + size + content
 
 
-def encode_items(values) -> bytes:
+def encode_items(values: Iterable[tuple[int, bytes]]) -> bytes:
     return b"".join(encode(tag, content) for tag, content in values)
 
 

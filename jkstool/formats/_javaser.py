@@ -10,6 +10,7 @@ are limited. Anything outside the grammar of plain serializable objects
 """
 
 import struct
+from typing import Any
 
 MAGIC = b"\xac\xed\x00\x05"
 _NULL, _REFERENCE, _CLASSDESC, _OBJECT, _STRING, _ARRAY = 0x70, 0x71, 0x72, 0x73, 0x74, 0x75
@@ -47,7 +48,8 @@ class JavaObject(dict):
 
 class _Stream:
     def __init__(self, data: bytes, pos: int):
-        self.data, self.pos, self.handles, self.depth = data, pos, [], 0
+        self.data, self.pos, self.depth = data, pos, 0
+        self.handles: list[Any] = []
 
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
@@ -102,6 +104,8 @@ class _Stream:
             return self._array()
         if tag == _ENUM:
             desc = self._desc()
+            if desc is None:
+                raise JavaSerializationError("enum without a class")
             handle = self.new_handle(None)
             constant = self.content()
             if not isinstance(constant, str):
@@ -178,6 +182,7 @@ class _Stream:
         handle = self.new_handle(None)
         size = self.unpack(">i")
         component = desc.name[1]
+        value: bytes | list[Any]
         if component == "B":
             value = self.take(size)
         elif component in _PRIMITIVES:

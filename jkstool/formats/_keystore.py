@@ -23,6 +23,7 @@ from .. import limits
 from ..errors import JkstoolError, damaged, wrong_key_password, wrong_password
 from ..model import Entry, Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from . import _der as der
+from ._opener import KeyOpener
 
 _WHITENER = b"Mighty Aphrodite"
 JKS_KEY_PROTECTOR = "1.3.6.1.4.1.42.2.17.1.1"
@@ -54,10 +55,10 @@ class Reader:
         return out
 
     def u32(self) -> int:
-        return struct.unpack(">I", self.take(4))[0]
+        return int.from_bytes(self.take(4), "big")
 
     def i64(self) -> int:
-        return struct.unpack(">q", self.take(8))[0]
+        return int.from_bytes(self.take(8), "big", signed=True)
 
     def utf(self) -> str:
         return _java_utf_decode(self.take(struct.unpack(">H", self.take(2))[0]))
@@ -92,7 +93,7 @@ def _date(millis: int) -> datetime | None:
         return None
 
 
-def load(data: bytes, password: str | None, opener: Any, kind: str, secrets: SecretKeys) -> Loaded:
+def load(data: bytes, password: str | None, opener: KeyOpener, kind: str, secrets: SecretKeys) -> Loaded:
     """Read a JKS or JCEKS store; with no password, its certificates only, unverified.
 
     As in Java, the integrity check comes first and keys are decrypted after
@@ -161,7 +162,7 @@ def _read_entry_body(reader: Reader, kind: str, version: int, tag: int, alias: s
     raise damaged(kind)
 
 
-def _opened(entry: Entry, protected: Any, opener: Any, kind: str, secrets: SecretKeys) -> Entry:
+def _opened(entry: Entry, protected: Any, opener: KeyOpener, kind: str, secrets: SecretKeys) -> Entry:
     """The entry with its key decrypted, when the load reads keys."""
     if protected is None:
         return entry
@@ -169,7 +170,7 @@ def _opened(entry: Entry, protected: Any, opener: Any, kind: str, secrets: Secre
         key, own = opener.open(lambda pw: _unprotect(protected, pw, kind), entry.alias)
         return replace(entry, key=key, key_password=own)
     opened, own = opener.open(lambda pw: secrets.open(protected, pw), entry.alias)
-    if opened is None:
+    if opened is None or not isinstance(entry, SecretKeyEntry):
         return entry
     return replace(entry, algorithm=opened[0], key=opened[1], key_password=own)
 
@@ -194,10 +195,11 @@ def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
         if algorithm == JKS_KEY_PROTECTOR:
             if len(encrypted) < 40:
                 raise damaged(kind)
-            return sun_crypto.jks_pkey_decrypt(encrypted, password)
+            pkcs8: bytes = sun_crypto.jks_pkey_decrypt(encrypted, password)  # pyjks is untyped
+            return pkcs8
         if algorithm == _JCE_KEY_PROTECTOR:
             salt, count = der.fields(params, der.OCTET_STRING, der.INTEGER)[:2]
-            key = sun_crypto.jce_pbe_decrypt(encrypted, password, salt, der.to_int(count))
+            key: bytes = sun_crypto.jce_pbe_decrypt(encrypted, password, salt, der.to_int(count))
             der.decode(key, der.SEQUENCE)  # a wrong password can pass the padding check
             return key
     except (BadHashCheckException, BadPaddingException, der.DerError, ValueError):

@@ -10,8 +10,12 @@ on every command that reads a PKCS12 file.
 import hashlib
 import hmac
 import os
+from typing import TYPE_CHECKING
 
 from . import _der as der
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 PBES2 = "1.2.840.113549.1.5.13"
 PBKDF2 = "1.2.840.113549.1.5.12"
@@ -92,7 +96,7 @@ def _check_iterations(count: int) -> int:
     return count
 
 
-def _cipher(name: str, key: bytes, iv: bytes):
+def _cipher(name: str, key: bytes, iv: bytes) -> "Cipher[modes.CBC]":
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     if name == "aes":
         return Cipher(algorithms.AES(key), modes.CBC(iv))
@@ -112,23 +116,25 @@ def _pad(data: bytes, block: int) -> bytes:
     return data + bytes([n]) * n
 
 
-def _run(name, key, iv, data, block):
+def _run(name: str, key: bytes, iv: bytes, data: bytes, block: int) -> bytes:
     if not data or len(data) % block:
         raise PbeError("the encrypted data has a bad length")
     dec = _cipher(name, key, iv).decryptor()
     return _unpad(dec.update(data) + dec.finalize(), block)
 
 
-def _rc2_40(key, iv, data):
+def _rc2_40(key: bytes, iv: bytes, data: bytes) -> bytes:
     from Cryptodome.Cipher import ARC2  # cryptography's RC2 takes 128-bit keys only
     if not data or len(data) % 8:
         raise PbeError("the encrypted data has a bad length")
-    return _unpad(ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8).decrypt(data), 8)
+    # pycryptodomex's stub omits effective_keylen, which ARC2.new documents and takes
+    cipher = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8)  # type: ignore[call-arg]
+    return _unpad(cipher.decrypt(data), 8)
 
 
 def _decrypt_pkcs12_pbe(algorithm: str, params: bytes, password: str, data: bytes) -> bytes:
-    salt, count = der.fields(params, der.OCTET_STRING, der.INTEGER)[:2]
-    count = _check_iterations(der.to_int(count))
+    salt, count_der = der.fields(params, der.OCTET_STRING, der.INTEGER)[:2]
+    count = _check_iterations(der.to_int(count_der))
     if algorithm in (PBE_SHA1_3DES, PBE_SHA1_2DES):
         size = 24 if algorithm == PBE_SHA1_3DES else 16
         key = kdf_pkcs12("sha1", password, salt, count, 1, size)
@@ -159,8 +165,8 @@ def _decrypt_pbes2(params: bytes, password: str, data: bytes) -> bytes:
             if prf_oid not in _HMACS:
                 raise UnsupportedPbe(f"PBKDF2 PRF {prf_oid}")
             prf = _HMACS[prf_oid]
-    cipher_oid, iv = der.fields(scheme, der.OID, der.OCTET_STRING)[:2]
-    cipher_oid = der.to_oid(cipher_oid)
+    cipher_der, iv = der.fields(scheme, der.OID, der.OCTET_STRING)[:2]
+    cipher_oid = der.to_oid(cipher_der)
     if cipher_oid in _AES_CBC:
         name, size, block = "aes", _AES_CBC[cipher_oid], 16
     elif cipher_oid == _DES_EDE3_CBC:

@@ -13,11 +13,12 @@ from ..model import Loaded
 from . import _der as der
 from . import _javaser as javaser
 from . import _keystore
+from ._opener import KeyOpener
 
 MAGIC = b"\xce\xce\xce\xce"
 
 
-def load(data: bytes, password: str | None, opener) -> Loaded:
+def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
     """Read a JCEKS store; with no password, its certificates only, unverified."""
     return _keystore.load(data, password, opener, "JCEKS", _SealedObjects())
 

@@ -13,11 +13,12 @@ from ..model import Loaded, PrivateKeyEntry, Store, TrustedCertEntry
 from . import _der as der
 from . import _keystore
 from ._keystore import PRIVATE_KEY, TRUSTED_CERT, java_utf_encode, keyed_digest
+from ._opener import KeyOpener
 
 MAGIC = b"\xfe\xed\xfe\xed"
 
 
-def load(data: bytes, password: str | None, opener) -> Loaded:
+def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
     """Read a JKS store; with no password, its certificates only, unverified."""
     return _keystore.load(data, password, opener, "JKS", _keystore.SecretKeys())
 

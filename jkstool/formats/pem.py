@@ -12,6 +12,7 @@ trusted entry.
 import base64
 import re
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from .. import limits
 from ..errors import JkstoolError, key_not_read, wrong_key_password
@@ -20,6 +21,10 @@ from ..pki.certs import load as load_certificate
 from . import _der as der
 from . import _pbe as pbe
 from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
+from ._opener import KeyOpener
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 _BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
@@ -45,7 +50,10 @@ def is_pem(data: bytes) -> bool:
 def _blocks(text: str) -> list[_Block]:
     """PEM blocks with the attribute lines written above them, in one pass over the lines
     (a regular expression across the text would be quadratic on unterminated blocks)."""
-    blocks, header, body, label = [], [], None, None
+    blocks: list[_Block] = []
+    header: list[str] = []
+    body: list[str] | None = None
+    label = ""
     for line in text.splitlines():
         stripped = line.strip()
         if body is None:
@@ -61,8 +69,8 @@ def _blocks(text: str) -> list[_Block]:
                 header, body = [], None
                 if len(blocks) > limits.max_entries():
                     raise limits.too_many("PEM blocks", "JKSTOOL_MAX_ENTRIES")
-            elif _BEGIN.fullmatch(stripped):  # an unterminated block: start again here
-                label, body = _BEGIN.fullmatch(stripped).group(1), [stripped]
+            elif begin := _BEGIN.fullmatch(stripped):  # an unterminated block: start again here
+                label, body = begin.group(1), [stripped]
     return blocks
 
 
@@ -104,7 +112,7 @@ def certificate_blocks(data: bytes) -> list[bytes]:
     return [_certificate(b) for b in _blocks(data.decode("utf-8", "replace")) if b.label in _CERT_LABELS]
 
 
-def load(data: bytes, password: str | None, opener) -> Loaded:
+def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
     """Read PEM certificates and keys; keys that are encrypted need the key password."""
     text = data.decode("utf-8", "replace")
     keys, certs, skipped = [], [], 0
@@ -125,21 +133,23 @@ def load(data: bytes, password: str | None, opener) -> Loaded:
     return Loaded("PEM", store, verified=None, warnings=warnings)
 
 
-def _key(block: _Block, opener) -> tuple[bytes | None, str | None]:
+def _key(block: _Block, opener: KeyOpener) -> tuple[bytes | None, str | None]:
     """(PKCS#8 DER of a key block, its own password); no key when it is encrypted and keys
     are not read."""
     encrypted = block.label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.text
     if not encrypted:
         return _private_key(block, None), None
-    return opener.open(lambda password: _private_key(block, password), block.name)
+    opened: tuple[bytes | None, str | None] = opener.open(lambda password: _private_key(block, password),
+                                                          block.name)
+    return opened
 
 
 def _private_key(block: _Block, password: str | None) -> bytes:
-    """PKCS#8 DER of a key block, decrypted with `password` if it is encrypted."""
+    """PKCS#8 DER of a key block, decrypted with `password` if it is encrypted (None: it is not)."""
     if block.label == "PRIVATE KEY":
         return _checked(_base64(block), block)
     encrypted = block.label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.text
-    if block.label == "ENCRYPTED PRIVATE KEY":
+    if block.label == "ENCRYPTED PRIVATE KEY" and password is not None:
         try:
             return _checked(pbe.decrypt_pkcs8(_base64(block), password), block)
         except pbe.PbeError:
@@ -178,16 +188,16 @@ def _via_cryptography(block: _Block, password: str | None) -> bytes:
                              serialization.NoEncryption())
 
 
-def _assemble(keys, certs: list[_Block]) -> Store:
+def _assemble(keys: list[tuple[_Block, bytes | None, str | None]], certs: list[_Block]) -> Store:
     from ..pki.certs import Pool, alias_for, build_chain
-    pool = Pool([c.data for c in certs]) if keys else None
+    pool = Pool([c.data for c in certs] if keys else [])  # only keys need chains: without keys, nothing is parsed
     by_key_id: dict[bytes, list[int]] = {}
     for i, cert in enumerate(certs):
         if cert.key_id:
             by_key_id.setdefault(cert.key_id, []).append(i)
     leaves = _Leaves(certs)
     used: set[int] = set()
-    entries = []
+    entries: list[PrivateKeyEntry | TrustedCertEntry] = []
     for block, pkcs8, own in keys:
         same_id = by_key_id.get(block.key_id, []) if block.key_id else []
         if len(same_id) > 1:
@@ -202,7 +212,8 @@ def _assemble(keys, certs: list[_Block]) -> Store:
     for i, cert in enumerate(certs):
         if i not in used:
             entries.append(TrustedCertEntry(cert.name or "", cert.data))
-    store, taken = Store(), set()
+    store = Store()
+    taken: set[str] = set()
     for entry in entries:
         alias = entry.alias
         if not alias or alias.lower() in taken:
@@ -219,9 +230,9 @@ class _Leaves:
     def __init__(self, certs: list[_Block]):
         self.certs = certs
         self.free = [i for i, c in enumerate(certs) if not c.trusted and not c.key_id]
-        self._by_public_key = None
+        self._by_public_key: dict[bytes, int] | None = None
 
-    def find(self, pkcs8, used) -> int | None:
+    def find(self, pkcs8: bytes | None, used: set[int]) -> int | None:
         if pkcs8 is None:
             return next((i for i in self.free if i not in used), None)
         if self._by_public_key is None:
@@ -233,19 +244,19 @@ class _Leaves:
         return found if found not in used else None
 
 
-def _spki(public_key) -> bytes:
+def _spki(public_key: "PublicKeyTypes") -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
-def _free(base: str, taken) -> str:
+def _free(base: str, taken: set[str]) -> str:
     n, alias = 1, base
     while alias in taken:
         n, alias = n + 1, f"{base}-{n + 1}"
     return alias
 
 
-def _renamed(entry, alias):
+def _renamed(entry: PrivateKeyEntry | TrustedCertEntry, alias: str) -> PrivateKeyEntry | TrustedCertEntry:
     return entry if entry.alias == alias else replace(entry, alias=alias)
 
 

@@ -16,13 +16,15 @@ the same localKeyId and links issuers from all certificates in the file, and
 so does this reader (see `certs.build_chain`).
 """
 
+from datetime import datetime
 
 from .. import limits
 from ..errors import JkstoolError, PasswordError, damaged, key_not_read, wrong_key_password, wrong_password
-from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+from ..model import Entry, Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from . import _der as der
 from . import _pbe as pbe
 from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
+from ._opener import KeyOpener
 
 DATA = "1.2.840.113549.1.7.1"
 ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
@@ -64,15 +66,22 @@ PASSWORD_NEEDED = PasswordError(
 
 # -- reading -------------------------------------------------------------------
 
+# What each kind of bag gives: (alias, key id, pkcs8, own key password),
+# (alias, algorithm, key, created, own key password) and (alias, key id, der, trusted).
+_KeyBag = tuple[str | None, bytes | None, bytes | None, str | None]
+_SecretBag = tuple[str | None, str | None, bytes | None, datetime | None, str | None]
+_CertBag = tuple[str | None, bytes | None, bytes, bool]
+
+
 class _Bags:
     """What the SafeBags hold, in file order, before keys meet their certificates."""
 
-    def __init__(self, opener):
+    def __init__(self, opener: KeyOpener):
         self.opener = opener
-        self.keys = []      # [alias, key id, pkcs8, created, own key password]
-        self.secrets = []   # (alias, algorithm, key, created)
-        self.certs = []     # (alias, key id, der, trusted)
-        self.order = []     # ("key"|"secret"|"cert", index): Java's entry order
+        self.keys: list[_KeyBag] = []
+        self.secrets: list[_SecretBag] = []
+        self.certs: list[_CertBag] = []
+        self.order: list[tuple[str, int]] = []  # ("key"|"secret"|"cert", index): Java's entry order
         self.unnamed = 0
         self.skipped = 0
         self.count = 0
@@ -83,7 +92,7 @@ class _Bags:
         return str(self.unnamed)
 
 
-def load(data: bytes, password: str | None, opener) -> Loaded:
+def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
     """Read a PKCS12 store; with no password, only if its certificates are not encrypted."""
     try:
         version, auth_safe, *rest = der.fields(der.decode(data, der.SEQUENCE),
@@ -127,9 +136,9 @@ def _check_mac(mac_data: bytes, password: str, auth_data: bytes) -> None:
         raise damaged("PKCS12") from None
 
 
-def _read_content_info(info: bytes, password, bags: _Bags) -> None:
-    content_type, content = der.fields(info, der.OID, der.context(0))[:2]
-    content_type = der.to_oid(content_type)
+def _read_content_info(info: bytes, password: str | None, bags: _Bags) -> None:
+    type_der, content = der.fields(info, der.OID, der.context(0))[:2]
+    content_type = der.to_oid(type_der)
     if content_type == DATA:
         _read_safe_contents(der.decode(content, der.OCTET_STRING), bags)
     elif content_type == ENCRYPTED_DATA:
@@ -169,10 +178,10 @@ def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
         alias, key_id, trusted = _attributes(parts[2][1] if len(parts) > 2 else b"")
         if bag_id in (SHROUDED_KEY_BAG, KEY_BAG):
             pkcs8, own = (value, None) if bag_id == KEY_BAG else _decrypt_key(value, bags, alias)
-            bags.keys.append([alias, key_id, pkcs8, own])
+            if key_id is None and not bags.keys:
+                key_id = b"01"  # Java's allowance for one key without localKeyId
+            bags.keys.append((alias, key_id, pkcs8, own))
             bags.order.append(("key", len(bags.keys) - 1))
-            if key_id is None and len(bags.keys) == 1:
-                bags.keys[-1][1] = b"01"  # Java's allowance for one key without localKeyId
         elif bag_id == CERT_BAG:
             cert = _certificate(value)
             if cert is None:
@@ -196,8 +205,8 @@ def _attributes(data: bytes) -> tuple[str | None, bytes | None, bool]:
     alias = key_id = None
     trusted = False
     for _, attribute in der.items(data):
-        attr_id, values = der.fields(attribute, der.OID, der.SET)
-        attr_id, values = der.to_oid(attr_id), der.items(values)
+        id_der, values_der = der.fields(attribute, der.OID, der.SET)
+        attr_id, values = der.to_oid(id_der), der.items(values_der)
         if not values:
             continue
         if attr_id == FRIENDLY_NAME and values[0][0] == der.BMP_STRING:
@@ -209,16 +218,17 @@ def _attributes(data: bytes) -> tuple[str | None, bytes | None, bool]:
     return alias, key_id, trusted
 
 
-def _decrypt_key(epki: bytes, bags: _Bags, alias) -> tuple[bytes | None, str | None]:
+def _decrypt_key(epki: bytes, bags: _Bags, alias: str | None) -> tuple[bytes | None, str | None]:
     """(the PKCS#8 in `epki`, its own password); (None, None) when keys are not read."""
-    def decrypt(password):
+    def decrypt(password: str) -> bytes:
         try:
             return pbe.decrypt_pkcs8(epki, password)
         except pbe.PbeError:
             raise wrong_key_password(alias) from None
         except pbe.UnsupportedPbe as e:
             raise _unsupported(e).at(alias=alias) from None
-    return bags.opener.open(decrypt, (alias or "").lower())
+    opened: tuple[bytes | None, str | None] = bags.opener.open(decrypt, (alias or "").lower())
+    return opened
 
 
 def _certificate(value: bytes) -> bytes | None:
@@ -228,7 +238,7 @@ def _certificate(value: bytes) -> bytes | None:
     return der.decode(cert_value, der.OCTET_STRING)
 
 
-def _secret_key(value: bytes, alias, key_id, bags: _Bags) -> None:
+def _secret_key(value: bytes, alias: str | None, key_id: bytes | None, bags: _Bags) -> None:
     type_id, inner = der.fields(der.decode(value, der.SEQUENCE), der.OID, der.context(0))[:2]
     if der.to_oid(type_id) != SHROUDED_KEY_BAG:
         bags.skipped += 1
@@ -247,9 +257,11 @@ def _secret_key(value: bytes, alias, key_id, bags: _Bags) -> None:
 def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
     """Entries as Java's PKCS12KeyStore.engineLoad makes them."""
     from ..pki.certs import Pool, build_chain
-    entries, used = {}, set()
+    entries: dict[str, Entry] = {}
+    used: set[bytes] = set()
     pool = [cert for _, _, cert, _ in bags.certs]
-    issuers = Pool(pool) if bags.keys else None
+    issuers = Pool(pool if bags.keys else [])  # only keys need chains: without keys, nothing is parsed
+    entry: Entry
     for kind, index in bags.order:
         if kind == "key":
             alias, key_id, pkcs8, own = bags.keys[index]
@@ -280,9 +292,10 @@ def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
     return Store(entries.values()), warnings
 
 
-def _matching_cert(certs, alias, key_id) -> bytes | None:
+def _matching_cert(certs: list[_CertBag], alias: str | None, key_id: bytes) -> bytes | None:
     """Java's findMatchedCertificate: same localKeyId (and alias, if one matches)."""
-    by_id = by_alias = None
+    by_id: bytes | None = None
+    by_alias: bytes | None = None
     for cert_alias, cert_key_id, cert, trusted in certs:
         if trusted:
             continue
@@ -359,7 +372,7 @@ def _subject(cert: bytes) -> str:
 def _secret_bag(entry: SecretKeyEntry, password: str, legacy: bool) -> bytes:
     if entry.key is None:
         raise key_not_read(entry.alias)
-    oid = SECRET_KEY_OIDS.get(entry.algorithm)
+    oid = SECRET_KEY_OIDS.get(entry.algorithm) if entry.algorithm is not None else None
     if oid is None:
         raise JkstoolError(f"a PKCS12 store cannot hold a {entry.algorithm} secret key "
                            "(Java names no object identifier for it)",

@@ -68,24 +68,33 @@ def _leaf(issuer: pki.Issuer, key: pki.PrivateKey, subject: x509.Name | str, sid
 
 
 def _key(key_type: str, keep: bytes | None) -> pki.PrivateKey:
-    from cryptography.hazmat.primitives.serialization import load_der_private_key
-    return load_der_private_key(keep, None) if keep is not None else pki.new_key(key_type)
+    """The key to keep (PKCS#8), or a new one of `key_type`."""
+    return pki.new_key(key_type) if keep is None else pki.load_pkcs8(keep)
 
 
 # -- renewal -------------------------------------------------------------------------------
 
 @dataclass
 class Renewal:
+    """A certificate renewed from the layout's CA (written only when `report` passes)."""
+
     old: bytes
-    new: bytes | None = None
-    report: checks.Report | None = None
+    new: bytes
+    report: checks.Report
     backups: list[Path] = field(default_factory=list)
-    request: Path | None = None
+
+
+@dataclass
+class Request:
+    """No CA key at hand: a request for the CA, and (for a new key) the keystore that waits for its reply."""
+
+    old: bytes
+    request: Path
     pending: Path | None = None
 
 
 def renew(layout: Layout, side: str, password: str, ca_password: str | None, keep_key: bool,
-          days: int | None, issuer: pki.Issuer | None = None) -> Renewal:
+          days: int | None, issuer: pki.Issuer | None = None) -> Renewal | Request:
     """A new certificate (and key, unless `keep_key`) for `side`, from its CA, with the same subject,
     SANs and profile. Without the CA's key: a request to send to the CA instead."""
     record = layout.manifest.leaf(side)
@@ -108,7 +117,7 @@ def renew(layout: Layout, side: str, password: str, ca_password: str | None, kee
 
 
 def _request_instead(layout: Layout, side: str, entry: PrivateKeyEntry, key: pki.PrivateKey, keep_key: bool,
-                     password: str, old_leaf: x509.Certificate) -> Renewal:
+                     password: str, old_leaf: x509.Certificate) -> Request:
     """No CA key at hand: write a CSR, and (for a new key) a pending keystore holding the new key."""
     from cryptography.hazmat.primitives.serialization import Encoding
     sans = layout.manifest.leaf(side).sans
@@ -123,7 +132,7 @@ def _request_instead(layout: Layout, side: str, entry: PrivateKeyEntry, key: pki
                                        datetime.now(timezone.utc))])
         items.append((pending, formats.dump(store, layout.store_type, password), True))
     files.write_all(items, replace=True)
-    return Renewal(entry.chain[0], request=request, pending=pending)
+    return Request(entry.chain[0], request, pending)
 
 
 # -- more clients ------------------------------------------------------------------------------

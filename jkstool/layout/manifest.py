@@ -14,11 +14,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import files
 from ..errors import JkstoolError
-from ..pki import issue
+
+if TYPE_CHECKING:
+    from ..pki import issue
 
 SCHEMA = 2
 MANIFEST = "layout.json"
@@ -222,7 +224,7 @@ class Layout:
     def ca(self, side: str) -> CARecord:
         return self.manifest.cas.of(side)
 
-    def issuer(self, side: str, ca_password: str | None) -> issue.Issuer | None:
+    def issuer(self, side: str, ca_password: str | None) -> "issue.Issuer | None":
         """The CA that issues `side`'s certificates, or None when its key is not at hand."""
         from ..formats import certfile
         record = self.ca(side)

@@ -6,7 +6,10 @@ environment for JVM flags (which the process list would otherwise show), and
 unencrypted 0600 PEM keys for the servers that cannot ask for one.
 """
 
+from pathlib import Path
+
 from .. import formats
+from ..errors import JkstoolError
 from ..formats.pem import armor
 from ..pki import certs
 from ..pki import issue as pki
@@ -95,7 +98,7 @@ def jvm(layout: Layout, side: str, port: int) -> str:
 """ + "".join(f"-D{name}={value}\n" for name, value in properties.items())
 
 
-def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple]:
+def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple[Path, bytes, bool]]:
     """The PEM files a server or client outside Java needs: chain, unencrypted key (0600), and the
     CAs it trusts. Returns {name: (path, bytes, private)} under DIR/pem/."""
     keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
@@ -105,7 +108,7 @@ def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple]:
     chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
     anchors = pki.cert_pem(*(certs.load(e.cert) for e in trust.trusted_entries()))
     return {"chain": (folder / f"{side}-chain.pem", chain, False),
-            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.key).encode(), True),
+            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.pkcs8()).encode(), True),
             "cas": (folder / f"{side}-trusted-cas.pem", anchors, False)}
 
 
@@ -158,10 +161,15 @@ JAVA_FORMATS = {"spring-boot": spring_boot, "tomcat": tomcat, "jvm": jvm}
 PEM_FORMATS = {"nginx": nginx, "apache": apache, "curl": curl}
 
 
-def snippet(layout: Layout, fmt: str, side: str, port: int, password: str | None):
-    """(the configuration text, the PEM files it needs as write_all items)."""
+def snippet(layout: Layout, fmt: str, side: str, port: int,
+            password: str | None) -> tuple[str, list[tuple[Path, bytes, bool]]]:
+    """(the configuration text, the PEM files it needs as write_all items); the PEM formats need the
+    stores' password."""
     if fmt in JAVA_FORMATS:
         return JAVA_FORMATS[fmt](layout, side, port), []
+    if password is None:
+        raise JkstoolError(f"the {fmt} snippet needs the stores' password, to export PEM files",
+                           "give --storepass", path=str(layout.folder))
     pem = pem_files(layout, side, password)
     return PEM_FORMATS[fmt](layout, side, port, pem), list(pem.values())
 

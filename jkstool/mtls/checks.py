@@ -10,6 +10,7 @@ password. Every finding code is documented in docs/findings.md.
 """
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -68,7 +69,7 @@ def _subject(data: bytes) -> str:
 
 
 def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datetime | None = None,
-           warn_days: int = 30, crls: list[tuple[str, x509.CertificateRevocationList]] = ()) -> Report:
+           warn_days: int = 30, crls: Sequence[tuple[str, x509.CertificateRevocationList]] = ()) -> Report:
     """Check the four stores (keyed by role) as a JSSE server and client would use them;
     with `crls` ((file, CRL) pairs), revocation too."""
     check = _Checks(at, warn_days, list(crls))
@@ -108,7 +109,8 @@ class _Checks:
 
     def add(self, severity, code, store: StoreInput | str, alias, message, fix) -> None:
         assert code in CODES, code
-        self.report.findings.append(Finding(severity, code, getattr(store, "path", store), alias, message, fix))
+        where = store.path if isinstance(store, StoreInput) else store
+        self.report.findings.append(Finding(severity, code, where, alias, message, fix))
 
     # -- keystores ------------------------------------------------------------------
 
@@ -209,9 +211,10 @@ class _Checks:
     def certificates_on(self, path: TrustPath, keystore: StoreInput, truststore: StoreInput) -> None:
         """Validity, CA constraints and algorithms of every certificate on a path, anchor included."""
         for position, data in enumerate(path.certificates):
-            is_anchor = path.anchor is not None and data == path.anchor.cert
+            anchor = path.anchor if path.anchor is not None and data == path.anchor.cert else None
+            is_anchor = anchor is not None
             store = truststore if is_anchor else keystore
-            alias = path.anchor.alias if is_anchor else None
+            alias = anchor.alias if anchor else None
             self.validity(data, store, alias)
             self.algorithms(data, store, alias, signature=not is_anchor)
             if not is_anchor and position + 1 < len(path.certificates):

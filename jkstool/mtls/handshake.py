@@ -172,7 +172,8 @@ def _exchange(server: ssl.SSLContext, client: ssl.SSLContext, hostname, engine) 
     try:
         with socket.create_connection(listener.getsockname(), timeout=10) as raw, \
                 client.wrap_socket(raw, server_hostname=hostname or "localhost") as tls:
-            established = f"{tls.version()} {tls.cipher()[0]}"
+            cipher = tls.cipher()
+            established = f"{tls.version()} {cipher[0] if cipher else ''}"
             tls.sendall(b"ping\n")
             answer = tls.recv(100)
             seen["client"] = "ok" if answer == b"pong ping\n" else "the server closed the connection"

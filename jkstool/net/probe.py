@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
-from OpenSSL import SSL
+from OpenSSL import SSL, crypto
 
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..mtls import checks
@@ -67,7 +67,8 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
         result.error = f"cannot connect to {host}:{port}: {e.strerror or e}"
         return result
     result.connected = True
-    states, seen = set(), {}
+    states: set[bytes] = set()
+    seen: dict[int, crypto.X509] = {}
     ctx = tls.context(key_entry)
 
     def keep(conn, cert, errno, depth, ok):  # judge trust ourselves, as Java would, after the handshake

@@ -8,12 +8,14 @@ rejects. It is imported only by the commands that need it.
 
 import select
 import time
+from collections.abc import Sequence
 
-from cryptography.hazmat.primitives.serialization import load_der_private_key
 from OpenSSL import SSL, crypto
 
+from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
+from ..pki.issue import PrivateKey, load_pkcs8
 
 # X509_V_ERR_* codes a peer's certificate most often fails with, in OpenSSL's own words.
 VERIFY_ERRORS = {
@@ -24,19 +26,29 @@ VERIFY_ERRORS = {
 }
 
 
-def context(key_entry: PrivateKeyEntry | None, anchors: list[TrustedCertEntry] = ()) -> SSL.Context:
+def context(key_entry: PrivateKeyEntry | None, anchors: Sequence[TrustedCertEntry] = ()) -> SSL.Context:
     """A TLS context presenting `key_entry`'s key and chain, trusting `anchors`."""
     ctx = SSL.Context(SSL.TLS_METHOD)
     if key_entry is not None:
-        ctx.use_privatekey(load_der_private_key(key_entry.key, None))
+        ctx.use_privatekey(_signing_key(key_entry))
         leaf, *rest = (certs.load(c) for c in key_entry.chain)
         ctx.use_certificate(leaf)
         for cert in rest:
             ctx.add_extra_chain_cert(cert)
     store = ctx.get_cert_store()
+    if store is None:  # OpenSSL gives every new context one; pyOpenSSL's signature allows for none
+        raise JkstoolError("OpenSSL made a TLS context without a certificate store")
     for anchor in anchors:
         store.add_cert(crypto.X509.from_cryptography(certs.load(anchor.cert)))
     return ctx
+
+
+def _signing_key(entry: PrivateKeyEntry) -> PrivateKey:
+    """The entry's key as OpenSSL takes it: read from the store, and of a kind that signs a handshake."""
+    try:
+        return load_pkcs8(entry.pkcs8())
+    except JkstoolError as e:
+        raise e.at(alias=entry.alias) from None
 
 
 def retry(call, sock, deadline: float):

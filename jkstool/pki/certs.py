@@ -15,6 +15,7 @@ from functools import lru_cache
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 
@@ -203,7 +204,7 @@ def alias_for(data: bytes, taken) -> str:
     return alias
 
 
-def public_key_matches(private_key, data: bytes) -> bool:
+def public_key_matches(private_key: PrivateKeyTypes, data: bytes) -> bool:
     """Whether the certificate carries the public half of `private_key`."""
     from cryptography.hazmat.primitives import serialization
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
@@ -211,9 +212,10 @@ def public_key_matches(private_key, data: bytes) -> bool:
     return load(data).public_key().public_bytes(serialization.Encoding.DER, spki) == mine
 
 
-def general_name(name) -> str:
-    prefixes = {x509.DNSName: "DNS", x509.IPAddress: "IP", x509.RFC822Name: "email",
-                x509.UniformResourceIdentifier: "URI", x509.DirectoryName: "DirName"}
+def general_name(name: x509.GeneralName) -> str:
+    prefixes: dict[type[x509.GeneralName], str] = {
+        x509.DNSName: "DNS", x509.IPAddress: "IP", x509.RFC822Name: "email",
+        x509.UniformResourceIdentifier: "URI", x509.DirectoryName: "DirName"}
     value = name.value.rfc4514_string() if isinstance(name, x509.DirectoryName) else name.value
     return f"{prefixes.get(type(name), type(name).__name__)}:{value}"
 

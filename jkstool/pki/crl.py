@@ -9,7 +9,6 @@ import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ExtensionOID
 
 from ..errors import JkstoolError
 from . import certs, issue
@@ -28,7 +27,7 @@ def _number(crl: x509.CertificateRevocationList | None) -> int:
     if crl is None:
         return 0
     try:
-        return crl.extensions.get_extension_for_oid(ExtensionOID.CRL_NUMBER).value.crl_number
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     except x509.ExtensionNotFound:
         return 0
 
@@ -38,7 +37,8 @@ def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None
     """A new CRL signed by `issuer`: the existing one's entries plus `revoked`, the CRL number one higher.
 
     Returns (the CRL in PEM, the certificates newly revoked, those already on the list)."""
-    if existing is not None and not existing.is_signature_valid(issuer.cert.public_key()):
+    issuer_key = issue.issuer_public_key(issuer.cert)
+    if existing is not None and not existing.is_signature_valid(issuer_key):
         raise JkstoolError("the existing CRL is not signed by this CA", "give this CA's CRL, or a new --crl file")
     now = datetime.datetime.now(datetime.timezone.utc)
     listed = {r.serial_number: r for r in existing} if existing is not None else {}
@@ -59,7 +59,7 @@ def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None
                .last_update(now)
                .next_update(now + datetime.timedelta(days=days))
                .add_extension(x509.CRLNumber(_number(existing) + 1), critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.cert.public_key()),
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key),
                               critical=False))
     for entry in listed.values():
         builder = builder.add_revoked_certificate(entry)
@@ -68,13 +68,13 @@ def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None
 
 
 def revoked_by(crls: list[x509.CertificateRevocationList], cert: x509.Certificate,
-               issuer: x509.Certificate | None):
+               issuer: x509.Certificate | None) -> x509.CertificateRevocationList | None:
     """The CRL (of those given) that lists `cert` as revoked, if any: issued under the same name
     and, when the issuer is known, signed by it."""
     for crl in crls:
         if crl.issuer != cert.issuer:
             continue
-        if issuer is not None and not crl.is_signature_valid(issuer.public_key()):
+        if issuer is not None and not crl.is_signature_valid(issue.issuer_public_key(issuer)):
             continue
         if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
             return crl

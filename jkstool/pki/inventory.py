@@ -33,7 +33,7 @@ def describe(loaded: Loaded, details: bool = False) -> dict:
     """`{"type", "entries": [...]}` for a store, chains leaf first."""
     entries = []
     for entry in loaded.store:
-        item = {"alias": entry.alias, "kind": entry.kind, "created": _iso(entry.created),
+        item: dict[str, object] = {"alias": entry.alias, "kind": entry.kind, "created": _iso(entry.created),
                 "certificates": [describe_certificate(c, details) for c in entry.certificates]}
         if isinstance(entry, SecretKeyEntry):
             item["key_algorithm"] = entry.algorithm

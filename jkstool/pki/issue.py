@@ -10,11 +10,13 @@ most 20 bytes (RFC 5280).
 
 import datetime
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes, PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..errors import JkstoolError
@@ -26,12 +28,17 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519Pri
 """The keys that can sign a certificate."""
 SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey,
                 dsa.DSAPrivateKey)
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey \
+    | dsa.DSAPublicKey
+"""The public halves of PrivateKey: the keys a signature by an issuer is checked with."""
+VERIFYING_KEYS = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey,
+                  dsa.DSAPublicKey)
 KEY_TYPES = ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")
 PROFILES = ("ca", "server", "client")
 BACKDATE = datetime.timedelta(hours=1)  # tolerate a peer whose clock is a little behind
 
 
-def new_key(key_type: str):
+def new_key(key_type: str) -> PrivateKey:
     """A fresh private key of one of KEY_TYPES, from the OS's randomness."""
     if key_type == "ec-p256":
         return ec.generate_private_key(ec.SECP256R1())
@@ -44,7 +51,7 @@ def new_key(key_type: str):
     raise JkstoolError(f"unknown key type {key_type!r}", f"use one of {', '.join(KEY_TYPES)}")
 
 
-def signature_hash(key):
+def signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | None:
     """The hash to sign with: none for Ed25519, SHA-384 for large EC keys, else SHA-256."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
@@ -126,12 +133,22 @@ def _name(cn: str, organization: str | None = None) -> x509.Name:
     return x509.Name(attributes)
 
 
+def issuer_public_key(cert: x509.Certificate) -> PublicKey:
+    """The key of an issuer's certificate, refused when it is of a kind that cannot sign (X25519, ...):
+    cryptography checks signatures and builds key identifiers with signing keys only."""
+    key = cert.public_key()
+    if not isinstance(key, VERIFYING_KEYS):
+        raise JkstoolError(f"the key of {certs.subject_of(cert)} is a {type(key).__name__}, which cannot sign "
+                           "certificates or CRLs", "give a CA whose key is RSA, EC, Ed25519, Ed448 or DSA")
+    return key
+
+
 def _ski(cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     try:
         ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
     except x509.ExtensionNotFound:
-        return x509.AuthorityKeyIdentifier.from_issuer_public_key(cert.public_key())
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key(cert))
 
 
 def new_ca(cn: str, key_type: str, days: int, organization: str | None = "jkstool") -> Issuer:
@@ -154,15 +171,15 @@ def new_ca(cn: str, key_type: str, days: int, organization: str | None = "jkstoo
     return Issuer(key, cert)
 
 
-def _key_usage(signature=False, encipherment=False, cert_sign=False) -> x509.KeyUsage:
+def _key_usage(signature: bool = False, encipherment: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
     return x509.KeyUsage(digital_signature=signature, content_commitment=False,
                          key_encipherment=encipherment, data_encipherment=False,
                          key_agreement=False, key_cert_sign=cert_sign, crl_sign=cert_sign,
                          encipher_only=False, decipher_only=False)
 
 
-def issue(issuer: Issuer, public_key, subject: str | x509.Name, profile: str, days: int,
-          sans: list[str] = ()) -> x509.Certificate:
+def issue(issuer: Issuer, public_key: CertificatePublicKeyTypes, subject: str | x509.Name, profile: str, days: int,
+          sans: Sequence[str] = ()) -> x509.Certificate:
     """A certificate for `public_key` with `profile`'s extensions, capped at the issuer's expiry.
 
     `subject` is a CN, or a whole name (a CSR's)."""
@@ -193,7 +210,7 @@ def issue(issuer: Issuer, public_key, subject: str | x509.Name, profile: str, da
     return builder.sign(issuer.key, signature_hash(issuer.key))
 
 
-def self_signed(key, cn: str, days: int, sans: list[str] = ()) -> x509.Certificate:
+def self_signed(key: PrivateKey, cn: str, days: int, sans: Sequence[str] = ()) -> x509.Certificate:
     """A placeholder certificate for a new key, as keytool -genkeypair makes: self-signed,
     to be replaced by a CA's reply."""
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -210,7 +227,7 @@ def self_signed(key, cn: str, days: int, sans: list[str] = ()) -> x509.Certifica
     return builder.sign(key, signature_hash(key))
 
 
-def request(key, subject: x509.Name, sans: list[str] = ()) -> x509.CertificateSigningRequest:
+def request(key: PrivateKey, subject: x509.Name, sans: Sequence[str] = ()) -> x509.CertificateSigningRequest:
     """A PKCS#10 request for `key`, as keytool -certreq makes, with the SANs asked for."""
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
     if sans:
@@ -243,7 +260,7 @@ def der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def pkcs8(key) -> bytes:
+def pkcs8(key: PrivateKeyTypes) -> bytes:
     return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -252,7 +269,7 @@ def cert_pem(*certificates: x509.Certificate) -> bytes:
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
 
 
-def key_pem(key, password: str | None) -> bytes:
+def key_pem(key: PrivateKeyTypes, password: str | None) -> bytes:
     """PKCS#8 PEM, encrypted (AES-256) unless `password` is None."""
     encryption = (serialization.BestAvailableEncryption(password.encode()) if password
                   else serialization.NoEncryption())
@@ -282,9 +299,19 @@ def load_private_key(data: bytes, password: str | None) -> PrivateKey:
     except ValueError:
         raise JkstoolError("the CA key cannot be read: wrong --ca-keypass, or not a PEM private key",
                            "check --ca-keypass and the file") from None
+    return signing_key(key)
+
+
+def signing_key(key: PrivateKeyTypes) -> PrivateKey:
+    """`key`, refused when it is of a kind that cannot sign (X25519, X448, DH, ML-KEM)."""
     if not isinstance(key, SIGNING_KEYS):
-        raise JkstoolError(f"a {type(key).__name__} cannot sign certificates", "give the CA's signing key")
+        raise JkstoolError(f"a {type(key).__name__} cannot sign", "use an RSA, EC, Ed25519, Ed448 or DSA key")
     return key
+
+
+def load_pkcs8(pkcs8: bytes) -> PrivateKey:
+    """A key entry's PKCS#8 DER as a key that signs (certificates, requests, TLS handshakes)."""
+    return signing_key(serialization.load_der_private_key(pkcs8, None))
 
 
 def load_request(data: bytes) -> x509.CertificateSigningRequest:

@@ -1,0 +1,130 @@
+"""The house rules of jkstool's code: imports go one way, the core never speaks, the public API is whole.
+
+Each package may import its own modules and the layers below it, never the
+layers above (see each package's docstring); only the command layer imports
+typer, prints or exits.
+"""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "jkstool"
+
+# Lowest first: a module may import from its own layer and the layers before it.
+LAYERS = [
+    {"errors"}, {"limits", "model"}, {"files"}, {"pki"}, {"formats"}, {"mtls"}, {"net", "layout"}, {"fleet"},
+    {"api"}, {"cli"},
+]
+RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
+
+
+def modules() -> dict[str, Path]:
+    return {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+            for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported(name: str, path: Path) -> set[str]:
+    """The jkstool modules `name` imports, anywhere in its body (function-level imports count too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("jkstool")}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("jkstool"):
+                continue
+            for alias in node.names:  # `from . import x` may import the module x
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if candidate in modules() else target)
+    return found
+
+
+def layer(module: str) -> str | None:
+    """The top-level part of jkstool a module belongs to (jkstool.pki.certs -> pki)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_imports_go_one_way():
+    wrong = []
+    for name, path in modules().items():
+        own = layer(name)
+        if own is None or own == "__main__":
+            continue
+        for target in imported(name, path):
+            other = layer(target)
+            if other is None:  # `jkstool` itself: only its __version__ may be taken
+                if own != "cli":
+                    wrong.append(f"{name} imports the package root")
+                continue
+            if other != own and RANK[other] > RANK[own]:
+                wrong.append(f"{name} imports {target}: {own} is below {other}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycle():
+    graph = {name: {t for t in imported(name, path) if t in modules() and t != name}
+             for name, path in modules().items()}
+    done, trail = set(), []
+
+    def visit(node):
+        if node in trail:
+            pytest.fail("import cycle: " + " -> ".join(trail[trail.index(node):] + [node]))
+        if node in done:
+            return
+        trail.append(node)
+        for target in sorted(graph[node]):
+            visit(target)
+        trail.pop()
+        done.add(node)
+
+    for name in graph:
+        visit(name)
+
+
+SPEAKING = re.compile(r"^\s*(import typer|from typer|import click|from click)|\bprint\(|\bsys\.exit\(|\bexit\(",
+                      re.M)
+
+
+def test_only_the_command_layer_speaks():
+    offenders = [name for name, path in modules().items()
+                 if layer(name) not in ("cli", "__main__") and SPEAKING.search(path.read_text())]
+    assert not offenders
+
+
+def test_every_package_says_what_it_holds_and_may_import():
+    for init in PACKAGE.glob("*/__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        assert len(doc) > 80, init
+        if init.parent.name != "cli":
+            assert "May import" in doc, init
+
+
+def test_the_public_api_is_whole_and_documented():
+    import jkstool
+    for name in jkstool.__all__:
+        assert getattr(jkstool, name) is not None, name
+    doc = (ROOT / "docs" / "api.md").read_text()
+    for name in jkstool.__all__:
+        if name != "__version__":
+            assert f"`{name}" in doc, f"docs/api.md does not mention {name}"
+
+
+def test_importing_jkstool_loads_no_heavy_module():
+    """`import jkstool` is what every command starts with: it must stay instant."""
+    code = "import sys, jkstool; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
+           "('cryptography', 'jks', 'OpenSSL', 'tabulate', 'typer', 'click')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
