@@ -37,3 +37,29 @@ def test_help_shows_the_public_api():
                  "JkstoolError"):
         assert name in text
     assert os.path.basename(jkstool.__file__) == "__init__.py"
+
+
+def test_a_schema_1_layout_json_is_read_and_written_back_as_schema_2(tmp_path):
+    """layout.json files from the first release ("format": 1) open, and are migrated when written."""
+    import json
+
+    import jkstool
+    from jkstool.layout.manifest import SCHEMA
+    layout = jkstool.init_pair(tmp_path / "tls", password="changeit")
+    data = json.loads((layout.folder / "layout.json").read_text())
+    old = {"format": 1, **{k: v for k, v in data.items() if k != "schema"}}
+    (layout.folder / "layout.json").write_text(json.dumps(old))
+    reopened = jkstool.Layout.open(layout.folder)
+    assert reopened.manifest == layout.manifest
+    assert json.loads(reopened.manifest_item()[1])["schema"] == SCHEMA == 2
+
+
+def test_a_layout_json_of_a_newer_schema_is_refused(tmp_path):
+    import json
+
+    import jkstool
+    layout = jkstool.init_pair(tmp_path / "tls", password="changeit")
+    data = json.loads((layout.folder / "layout.json").read_text())
+    (layout.folder / "layout.json").write_text(json.dumps({**data, "schema": 99}))
+    with pytest.raises(jkstool.JkstoolError, match="schema 99, which this jkstool does not know"):
+        jkstool.Layout.open(layout.folder)
