@@ -119,7 +119,8 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
 
 def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None = None,
                 passwords: Mapping[str, str | None] | None = None, hostname: str | None = None,
-                at: datetime | None = None, warn_days: int = 30, crls: Iterable[StrPath] = ()) -> "Report":
+                at: datetime | None = None, warn_days: int = 30, crls: Iterable[StrPath] = (),
+                jdk: str | None = None, java_security: StrPath | None = None) -> "Report":
     """Whether a server and a client will complete a mutual-TLS handshake, as JSSE decides it.
 
     `stores` is a layout folder (its layout.json's stores, else the four files
@@ -127,13 +128,17 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
     (server-keystore, server-truststore, client-keystore, client-truststore) to
     paths. `passwords` gives a role its own password; the others use
     `password` (a layout's `storepass` file when neither is given). The
-    report's findings say which certificate, which store and what to do.
+    report's findings say which certificate, which store and what to do. `jdk` is whose rules
+    decide: a JDK folder, a release (17, 21, 25), or the JDK on this machine (else 17's defaults);
+    `java_security` a properties file that overrides its java.security, as
+    -Djava.security.properties does.
 
     >>> report = verify_pair("fixtures/no-such-layout")
     Traceback (most recent call last):
     ...
     jkstool.errors.JkstoolError: fixtures/no-such-layout: the folder holds neither ...
     """
+    from .mtls import jdk as jdks
     from .mtls.checks import StoreInput, verify
     paths = _store_paths(stores)
     if password is None and not isinstance(stores, Mapping):
@@ -143,7 +148,9 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
         secret = (passwords or {}).get(role, password)
         loaded = formats.read_store(paths[role], secret, strict=False)
         inputs[role] = StoreInput(role, str(paths[role]), loaded)
-    return verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=[_read_crl(p) for p in crls])
+    target = jdks.find(jdk, Path(java_security) if java_security else None)
+    return verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=[_read_crl(p) for p in crls],
+                  jdk=target)
 
 
 def _store_paths(stores: StrPath | Mapping[str, StrPath]) -> dict[str, Path]:

@@ -32,19 +32,51 @@ def _java_bin(name: str) -> str | None:
     return shutil.which(name)
 
 
-@pytest.fixture(scope="session")
-def keytool():
-    path = _need("keytool", _java_bin("keytool"))
+class KeytoolServer:
+    """keytool in one long-lived JVM (tests/java/KeytoolServer.java): a call costs milliseconds, not the
+    ~0.4 s of a JVM start. Calls that need JVM options (-J...) run as their own process."""
 
-    def run(*args, password="changeit", check=True):
-        result = subprocess.run([path, *map(str, args), "-storepass", password],
-                                capture_output=True, text=True)
+    def __init__(self, java: str, classes: Path, keytool: str):
+        self.keytool = keytool
+        self.process = subprocess.Popen(
+            [java, "--add-opens", "java.base/sun.security.tools.keytool=ALL-UNNAMED", "-cp", str(classes),
+             "KeytoolServer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def __call__(self, args, input: str = "") -> subprocess.CompletedProcess:
+        args = [str(a) for a in args]
+        if any(a.startswith("-J") for a in args) or any("\0" in a or "\n" in a for a in args):
+            return subprocess.run([self.keytool, *args], input=input, capture_output=True, text=True)
+        request = "\0".join([input.replace("\n", "\x01"), *args]) + "\n"
+        self.process.stdin.write(request.encode())
+        self.process.stdin.flush()
+        _, code, out_size, err_size = self.process.stdout.readline().decode().split()
+        out = self.process.stdout.read(int(out_size)).decode()
+        err = self.process.stdout.read(int(err_size)).decode()
+        return subprocess.CompletedProcess([self.keytool, *args], int(code), out, err)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def keytool(java_classes):
+    """keytool of the JDK on the machine (JAVA_HOME, else PATH): `keytool(*args, password=...)`, run in
+    one JVM for the whole session; `keytool.call(args, input)` without the -storepass it adds."""
+    path = _need("keytool", _java_bin("keytool"))
+    java, classes = java_classes
+    server = KeytoolServer(java, classes, path)
+
+    def run(*args, password="changeit", check=True, input=""):
+        result = server([*args, "-storepass", password], input)
         if check and result.returncode != 0:
             command = " ".join(map(str, args))
             raise AssertionError(f"keytool {command} failed:\n{result.stdout}{result.stderr}")
         return result
     run.path = path
-    return run
+    run.call = server
+    yield run
+    server.close()
 
 
 @pytest.fixture(scope="session")
@@ -74,24 +106,57 @@ def java_classes(tmp_path_factory):
     return _java_bin("java"), classes
 
 
+class JavaLines:
+    """A Java program of tests/java/ serving one request a line (NUL-separated fields) with one answer
+    a line, so that many cases share one JVM."""
+
+    def __init__(self, java: str, classes: Path, program: str):
+        self.process = subprocess.Popen([java, "-cp", str(classes), program, "--serve"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def __call__(self, *fields) -> str:
+        self.process.stdin.write("\0".join(map(str, fields)) + "\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
 @pytest.fixture(scope="session")
 def handshake(java_classes):
     """A real JSSE mutual-TLS handshake (tests/java/MutualTls.java): returns (ok, what each side saw).
 
     Give a layout folder, or the four stores (server keystore, server truststore,
-    client keystore, client truststore)."""
-    java, classes = java_classes
+    client keystore, client truststore) and, fifth, a host name to check as HTTPS clients do.
+    All handshakes of the session run in one JVM."""
+    server = JavaLines(*java_classes, "MutualTls")
 
     def run(*stores, password="changeit", store_type="jks"):
-        """Four stores (and, fifth, a host name to check as HTTPS clients do), or a layout folder."""
         if len(stores) == 1:
             ext = {"jks": "jks", "pkcs12": "p12"}[store_type]
             stores = [stores[0] / f"{name}.{ext}" for name in
                       ("server.keystore", "server.truststore", "client.keystore", "client.truststore")]
-        result = subprocess.run([java, "-cp", classes, "MutualTls", *map(str, stores)],
-                                input=password + "\n", capture_output=True, text=True, timeout=60)
-        return result.returncode == 0, (result.stdout + result.stderr).strip()
-    return run
+        answer = server(password, *stores)
+        return answer == "OK", answer
+    yield run
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def handshake_25(java_classes):
+    """The same handshake run by the JDK 25 in JAVA_HOME_25 (tests using it skip when it is not set)."""
+    home = os.environ.get("JAVA_HOME_25")
+    if not home or not (Path(home) / "bin" / "java").exists():
+        pytest.skip("no JDK 25 (JAVA_HOME_25)")
+    server = JavaLines(str(Path(home) / "bin" / "java"), java_classes[1], "MutualTls")
+
+    def run(*stores, password="changeit"):
+        answer = server(password, *stores)
+        return answer == "OK", answer
+    yield run
+    server.close()
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +185,7 @@ def openssl():
         if check and result.returncode != 0:
             raise AssertionError(f"openssl {' '.join(map(str, args))} failed:\n{result.stderr.decode()}")
         return result
+    run.path = path
     return run
 
 

@@ -5,23 +5,23 @@ made the way a Java team would by hand: keytool -genkeypair, -certreq,
 -gencert by a CA kept in its own keystore, and -importcert of the reply.
 """
 
-import subprocess
 from pathlib import Path
 
 PASSWORD = "changeit"
 
 
 class KeytoolPKI:
-    def __init__(self, keytool: str, folder: Path):
+    def __init__(self, keytool, folder: Path):
+        """`keytool(args, input)` runs keytool (the session's `keytool.call`)."""
         self.keytool, self.folder = keytool, folder
         self.cas = folder / "cas.p12"
         folder.mkdir(parents=True, exist_ok=True)
 
     def run(self, *args, keypass=PASSWORD, input=None):
-        command = [self.keytool, *map(str, args), "-storepass", PASSWORD]
+        command = [*map(str, args), "-storepass", PASSWORD]
         if keypass is not None:
             command += ["-keypass", keypass]
-        result = subprocess.run(command, capture_output=True, text=True, input=input)
+        result = self.keytool(command, input or "")
         if result.returncode != 0:
             raise AssertionError(f"keytool {' '.join(map(str, args))}:\n{result.stdout}{result.stderr}")
         return result.stdout

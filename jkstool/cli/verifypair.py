@@ -47,6 +47,12 @@ def verify_pair_command(
     warn_days: Annotated[int, typer.Option(min=0, help="Warn about certificates expiring within N days.")] = 30,
     crl: Annotated[list[Path] | None, typer.Option(
         "--crl", help="A CRL to check the certificates against (repeatable).")] = None,
+    jdk: Annotated[str | None, typer.Option(
+        "--jdk", metavar="PATH|17|21|25",
+        help="Whose rules decide: a JDK folder, or a release's defaults (default: the JDK on this machine, "
+             "JAVA_HOME then PATH, else 17).")] = None,
+    java_security: Annotated[Path | None, typer.Option(
+        help="A java.security override, as -Djava.security.properties=FILE gives the application.")] = None,
     handshake: Annotated[bool, typer.Option(
         "--handshake", help="Also run a real handshake on 127.0.0.1 (JSSE when Java is found).")] = False,
     handshake_engine: Annotated[Engine | None, typer.Option(
@@ -80,14 +86,14 @@ def verify_pair_command(
             password = shared = passwords.resolve(None, prompt="Password of the stores: ")
         secrets[role] = password if pem else passwords.require(password, str(paths[role]))
     report = api.verify_pair(paths, passwords=secrets, hostname=hostname, at=when, warn_days=warn_days,
-                             crls=crl or [])
+                             crls=crl or [], jdk=jdk, java_security=java_security)
     for role in ROLES:
         for message in report.stores[role].loaded.warnings:
             output.warn(f"{paths[role]}: {message}")
     if handshake or handshake_engine:
         from ..mtls import handshake as engines
         outcome = engines.run(report.stores, secrets, hostname, handshake_engine.value if handshake_engine else None)
-        report.findings.append(engines.finding(outcome, paths["server-keystore"]))
+        report.findings.append(engines.outcome_finding(outcome, paths["server-keystore"]))
     _render(report, json)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -120,27 +126,37 @@ def _paths(folder: Path | None, given: dict, find_stores) -> dict[str, Path]:
     return {role: given[role] or found[role] for role in ROLES}
 
 
+def _path_result(trust: dict) -> str:
+    if trust["presented"] is None:
+        return "no certificate sent"
+    if trust["pinned"]:
+        return f"'{trust['presented']}' trusted as it is (pinned)"
+    if trust["ok"]:
+        return f"'{trust['presented']}' trusted via {trust['anchor']}"
+    return f"'{trust['presented']}' broken at {trust['broken_at']}"
+
+
 def _render(report, json: bool) -> None:
     from ..pki.certs import load, subject_of
     errors = sum(f.severity == "error" for f in report.findings)
     warnings = sum(f.severity == "warning" for f in report.findings)
     trust = {}
-    for side, path in report.paths.items():
+    for side in ("server", "client"):
+        path = report.paths.get(side)
         peer = "client" if side == "server" else "server"
         trust[side] = {
-            "to": f"{peer}-truststore", "ok": path.ok,
-            "anchor": subject_of(load(path.anchor.cert)) if path.anchor else None,
-            "broken_at": subject_of(load(path.broken_at)) if path.broken_at else None}
+            "to": f"{peer}-truststore", "ok": bool(path and path.ok), "presented": report.presented.get(side),
+            "pinned": bool(path and path.pinned),
+            "anchor": subject_of(load(path.anchor.cert)) if path and path.anchor else None,
+            "broken_at": subject_of(load(path.broken_at)) if path and path.broken_at else None}
     if json:
-        output.print_json({"ok": report.ok, "trust": trust,
+        output.print_json({"ok": report.ok, "rules": report.rules, "trust": trust,
                            "findings": [f.__dict__ for f in report.findings]})
         return
     verdict = ("OK: the server and the client will complete a mutual-TLS handshake"
                if report.ok else "FAIL: the server and the client will not complete a mutual-TLS handshake")
-    typer.echo(f"{verdict} ({errors} error(s), {warnings} warning(s))")
-    rows = [[f"{side} chain -> {t['to']}",
-             f"trusted via {t['anchor']}" if t["ok"] else f"broken at {t['broken_at']}"]
-            for side, t in trust.items()]
+    typer.echo(f"{verdict} ({errors} error(s), {warnings} warning(s)), by the rules of {report.rules}")
+    rows = [[f"{side} chain -> {t['to']}", _path_result(t)] for side, t in trust.items()]
     if rows:
         typer.echo("")
         output.print_table(rows, ["path", "result"])

@@ -1,23 +1,24 @@
-"""What verify-pair reports: findings, each with a stable code, a severity, where, what and the fix.
+"""What verify-pair reports: one table of finding codes, and the findings made from it.
 
-The codes are an interface: scripts match on them, and docs/findings.md
-documents each one (a test keeps the two the same).
+Each code has one definition here — its severity, its cause, the JSSE
+message it explains and the usual fix — and docs/findings.md is checked
+against this table (tests/test_docs.py). The codes are an interface:
+scripts match on them, so a code keeps its meaning for good.
 """
 
 from dataclasses import dataclass
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
-# Every finding code, as documented (with cause and fix) in docs/findings.md. They are stable:
-# scripts match on them.
-CODES = (
-    "no-key-entry", "several-key-entries", "key-password-differs", "no-certificate", "key-cert-mismatch",
-    "chain-order", "server-untrusted", "client-untrusted", "client-cert-not-sent", "cert-expired",
-    "cert-not-yet-valid", "cert-expiring", "server-eku", "client-eku", "key-usage", "ca-not-ca", "path-length",
-    "hostname-no-san", "hostname-mismatch", "weak-key", "weak-signature", "truststore-empty",
-    "truststore-has-keys", "jks-format", "handshake-ok", "handshake-failed", "cert-revoked", "crl-stale",
-    "crl-expiring", "crl-not-enforced",
-)
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    cause: str
+    java: str
+    """What JSSE says when this happens ("" when it says nothing)."""
+    fix: str
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,157 @@ class Finding:
     alias: str | None
     message: str
     fix: str
+
+
+_TABLE = [
+    # The key entries and what the key manager presents.
+    Rule("no-key-entry", ERROR, "the keystore holds no private-key entry, so that side has no certificate to present",
+         "server: No available authentication scheme; client: sends no certificate",
+         "import the key with its chain (`jkstool convert`, `keytool -importkeystore`)"),
+    Rule("several-key-entries", WARNING,
+         "several private-key entries: JSSE's default key manager (SunX509) presents the first of the key types "
+         "EC, EdDSA, RSA, RSASSA-PSS that it holds (a client: whose chain names an issuer the server accepts), "
+         "and among entries of one type the first in Java's HashMap order of their aliases; the finding names it",
+         "", "keep one key entry per keystore, or configure the alias (Spring Boot `server.ssl.key-alias`)"),
+    Rule("key-password-differs", ERROR,
+         "a key entry does not open with the store password: JSSE's default key manager opens every key of the "
+         "keystore with it, and fails for the whole keystore",
+         "UnrecoverableKeyException: Cannot recover key (JKS) / Get Key failed (PKCS12)",
+         "`keytool -keypasswd -keystore K -alias A` to the store password"),
+    Rule("no-certificate", ERROR, "a key entry without a certificate", "",
+         "install the certificate issued for the key"),
+    Rule("key-cert-mismatch", ERROR,
+         "the private key does not belong to the first certificate of its chain (a CA reply for another key)",
+         "", "install the certificate issued for this key, or the matching key"),
+    Rule("key-type-unusable", ERROR,
+         "the key presented cannot sign a TLS 1.3 handshake: DSA keys and EC keys on curves other than "
+         "secp256r1/384r1/521r1 (brainpool) have no TLS 1.3 signature scheme. A server fails; a client key of "
+         "that kind is never sent",
+         "server: No available authentication scheme / No supported CertificateVerify signature algorithm for EC "
+         "key; a client's key: Empty client certificate chain",
+         "issue a new key and certificate: EC P-256/P-384, RSA (2048+) or Ed25519"),
+    Rule("chain-order", ERROR,
+         "a certificate of the chain is not issued by the next one: out of order, or a foreign certificate in it",
+         "", "import the chain again, leaf first, each certificate followed by its issuer"),
+    # Trust: the path from what a side sends to the other side's truststore.
+    Rule("server-untrusted", ERROR,
+         "the server's chain does not lead to a certificate in the client truststore: its CA is not trusted there, "
+         "or the server keystore lacks an intermediate",
+         "client: PKIX path building failed: ... unable to find valid certification path to requested target; "
+         "server: Received fatal alert: certificate_unknown",
+         "`jkstool import-ca client.truststore.p12 server-ca.pem`, or add the intermediate to the server "
+         "keystore's chain"),
+    Rule("client-untrusted", ERROR,
+         "the client's chain does not lead to a certificate in the server truststore",
+         "server: PKIX path building failed / Empty client certificate chain; client: bad_certificate",
+         "`jkstool import-ca server.truststore.p12 client-ca.pem`, or complete the client keystore's chain"),
+    Rule("client-cert-not-sent", ERROR,
+         "the client's key manager finds no key entry whose chain names an issuer the server accepts (the subjects "
+         "of the server truststore), or none of a TLS 1.3 key type, so a JSSE client sends no certificate at all",
+         "server: Empty client certificate chain; client: Received fatal alert: bad_certificate",
+         "trust the client's CA in the server truststore"),
+    Rule("signature-invalid", ERROR,
+         "a certificate's signature does not verify with its issuer's key: a CA regenerated under the same name, "
+         "or a damaged certificate",
+         "PKIX path validation failed: ... signature check failed (or: unable to find valid certification path)",
+         "trust the CA that really signed it, or have it issued again"),
+    Rule("cert-expired", ERROR,
+         "a certificate on a path expired, now or on `--at` (trust anchors are not date-checked)",
+         "PKIX path validation failed: ... validity check failed", "renew it"),
+    Rule("cert-not-yet-valid", ERROR, "a certificate's validity starts later (a clock ahead where it was issued)",
+         "PKIX path validation failed: ... validity check failed", "fix the clocks, or wait"),
+    Rule("cert-expiring", WARNING, "a certificate on a path expires within `--warn-days` (30)", "",
+         "renew it before then"),
+    Rule("anchor-expired", WARNING,
+         "the trust anchor expired: JSSE does not check an anchor's dates and still accepts the path, but OpenSSL, "
+         "Go and browsers refuse it", "", "trust the CA's renewed certificate"),
+    Rule("anchor-not-ca", ERROR,
+         "the trusted certificate that anchors the path is not a CA (no basicConstraints CA:true, e.g. a plain "
+         "`keytool -genkeypair` certificate) or its key usage lacks keyCertSign",
+         "TrustAnchor with subject \"...\" is not a CA certificate / does not have keyCertSign bit set",
+         "make the CA with basicConstraints CA:true (`keytool -ext bc:c`), or trust the peer's own certificate"),
+    Rule("pinned-peer", INFO,
+         "the peer's own certificate is in the truststore: JSSE accepts it as it is, without checking its dates, "
+         "key usage or extended key usage", "", ""),
+    Rule("ca-not-ca", ERROR, "a certificate that issues others on the path has no basicConstraints CA:true",
+         "basic constraints check failed: this is not a CA certificate", "issue from a real CA certificate"),
+    Rule("ca-key-usage", ERROR, "a CA on the path has a key usage without keyCertSign",
+         "CA key usage check failed: keyCertSign bit is not set", "reissue the CA with keyCertSign"),
+    Rule("path-length", ERROR, "a CA's pathLen allows fewer CAs below it than the chain has",
+         "basic constraints check failed: pathLenConstraint violated", "issue from a CA whose path length allows it"),
+    Rule("name-constraints", ERROR,
+         "a CA on the path carries name constraints that a certificate below it violates (its subject, SANs or CN)",
+         "name constraints check failed", "issue the certificate within the CA's permitted names"),
+    Rule("critical-extension", ERROR,
+         "a certificate on the path has a critical extension Java does not recognise (trust anchors excepted)",
+         "unrecognized critical extension(s)", "reissue it without that extension marked critical"),
+    Rule("chain-too-long", ERROR, "the chain sent is longer than JSSE accepts",
+         "The certificate chain length (N) exceeds the maximum allowed length (M)", "send a shorter chain"),
+    Rule("cert-revoked", ERROR,
+         "with `--crl`: a certificate on a path is listed as revoked by its CA's CRL; a server that loads the CRL "
+         "refuses it", "", "issue a new certificate and deploy it"),
+    Rule("crl-stale", WARNING,
+         "with `--crl`: the CRL is past its nextUpdate; a server that checks it refuses every client until a new "
+         "one is published", "", "publish a new CRL (`jkstool revoke` again)"),
+    Rule("crl-expiring", WARNING, "with `--crl`: the CRL's nextUpdate is less than 3 days away", "",
+         "publish a new CRL before then"),
+    Rule("crl-not-enforced", INFO,
+         "with `--crl`: servers enforce revocation only when configured to load the CRL (Tomcat "
+         "`certificateRevocationListFile`, nginx `ssl_crl`, JSSE with revocation checking on)", "",
+         "configure the servers to load it"),
+    # What the end-entity certificate is allowed to do.
+    Rule("server-eku", ERROR, "the server certificate's extended key usage lacks serverAuth",
+         "Extended key usage does not permit use for TLS server authentication", "reissue it with EKU serverAuth"),
+    Rule("client-eku", ERROR, "the client certificate's extended key usage lacks clientAuth",
+         "Extended key usage does not permit use for TLS client authentication", "reissue it with EKU clientAuth"),
+    Rule("key-usage", ERROR, "a leaf's key usage lacks digitalSignature, which every TLS 1.3 handshake needs",
+         "KeyUsage does not allow digital signatures", "reissue with key usage digitalSignature"),
+    Rule("key-encipherment", WARNING,
+         "an RSA server certificate without keyEncipherment cannot serve TLS 1.2 RSA key exchange (off by default)",
+         "KeyUsage does not allow key encipherment", "add keyEncipherment when you reissue it"),
+    # Algorithms, as the target JDK constrains them.
+    Rule("weak-key", ERROR,
+         "a key the target JDK refuses (jdk.certpath.disabledAlgorithms: RSA or DSA under 1024 bits, EC under 224)",
+         "Algorithm constraints check failed on keysize limits", "reissue with a stronger key"),
+    Rule("short-key", WARNING, "an RSA or DSA key under 2048 bits: accepted, but weak", "",
+         "reissue with RSA 2048+ or EC"),
+    Rule("weak-signature", ERROR,
+         "a signature the target JDK refuses on a certificate: MD2 or MD5 (jdk.certpath.disabledAlgorithms), or an "
+         "algorithm TLS 1.3 offers no certificate scheme for (DSA, SHA-224)",
+         "Algorithm constraints check failed on signature algorithm / on disabled algorithm",
+         "have it signed again with SHA-256 (RSA or ECDSA) or Ed25519"),
+    Rule("legacy-signature", WARNING,
+         "a SHA-1 signature: the target JDK accepts it under a private CA, but it is weak (and refused for chains "
+         "to the JDK's own public roots)", "", "have it signed again with SHA-256"),
+    # Host names, with --hostname.
+    Rule("hostname-mismatch", ERROR,
+         "with `--hostname`: the server certificate does not cover the name as Java's HTTPS check reads it: DNS "
+         "SANs when there are any, else the CN; an IP address only against IP SANs",
+         "No subject alternative DNS name matching NAME found / No subject alternative names matching IP address "
+         "NAME found / No name matching NAME found", "reissue with `--san DNS:NAME` (or `IP:`)"),
+    Rule("hostname-no-san", WARNING,
+         "with `--hostname`: the name matches the certificate's CN only (it has no DNS SAN): Java accepts it, "
+         "curl, browsers, Go and Python do not", "", "reissue with `--san DNS:NAME`"),
+    # The stores themselves.
+    Rule("truststore-empty", ERROR, "the truststore trusts nothing",
+         "the trustAnchors parameter must be non-empty", "`jkstool import-ca` the peer's CA"),
+    Rule("truststore-has-keys", WARNING,
+         "the truststore also holds key entries (their certificates are trusted, as Java trusts them), so keys "
+         "get deployed where they should not be", "", "move the keys to the keystore"),
+    Rule("jks-format", INFO, "stores in JKS, which only Java reads; PKCS12 is Java's default since Java 9", "",
+         "`jkstool convert` when convenient"),
+    # With --handshake.
+    Rule("handshake-ok", INFO,
+         "with `--handshake`: a real handshake succeeded (JSSE when Java was found, else an OpenSSL cross-check)",
+         "", ""),
+    Rule("handshake-failed", ERROR, "with `--handshake`: the real handshake failed; the message carries what "
+         "each side saw", "", "see the other findings and [troubleshooting](troubleshooting.md)"),
+]
+RULES = {rule.code: rule for rule in _TABLE}
+CODES = tuple(RULES)
+
+
+def finding(code: str, store: str, alias: str | None, message: str, fix: str | None = None) -> Finding:
+    """A finding of `code`, its severity from the table; `fix` defaults to the table's."""
+    rule = RULES[code]
+    return Finding(rule.severity, code, store, alias, message, rule.fix if fix is None else fix)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import JkstoolError
-from .findings import ERROR, INFO, Finding
+from .findings import Finding, finding
 
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 _SOURCE = Path(__file__).with_name("java") / "JkstoolHandshake.java"
@@ -186,13 +186,13 @@ def _exchange(server: ssl.SSLContext, client: ssl.SSLContext, hostname, engine) 
     return Outcome(False, engine, f"client: {seen.get('client')} | server: {seen.get('server', 'no answer')}")
 
 
-def finding(outcome: Outcome, server_keystore: Path | str) -> Finding:
+def outcome_finding(outcome: Outcome, server_keystore: Path | str) -> Finding:
     """verify-pair's finding for a handshake that was run."""
     if outcome.ok:
-        return Finding(INFO, "handshake-ok", str(server_keystore), None,
-                       f"a real handshake with {outcome.engine} succeeded: {outcome.detail}", "")
+        return finding("handshake-ok", str(server_keystore), None,
+                       f"a real handshake with {outcome.engine} succeeded: {outcome.detail}")
     note = "" if outcome.engine.startswith("JSSE") else (
         " (an OpenSSL cross-check, not JSSE: no Java was found or it was not chosen)")
-    return Finding(ERROR, "handshake-failed", str(server_keystore), None,
+    return finding("handshake-failed", str(server_keystore), None,
                    f"a real handshake with {outcome.engine} failed{note}: {outcome.detail}",
                    "see the other findings; docs/troubleshooting.md maps each Java message to its cause")

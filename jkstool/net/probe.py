@@ -9,11 +9,11 @@ import time
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID
 from OpenSSL import SSL, crypto
 
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..mtls import checks
+from ..mtls import hostname as hostnames
 from ..pki import certs
 from . import tls
 
@@ -78,7 +78,7 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
     ctx.set_info_callback(lambda conn, where, ret: states.add(conn.get_state_string()))
     sock.setblocking(False)
     conn = SSL.Connection(ctx, sock)
-    name = servername or (None if checks.is_ip(host) else host)
+    name = servername or (None if hostnames.is_ip(host) else host)
     if name:
         conn.set_tlsext_host_name(name.encode())
     conn.set_connect_state()
@@ -117,9 +117,8 @@ def _exchange(conn, sock, host, deadline, result) -> bool:
 
 def _judge(result: ProbeResult, name: str, key_entry, anchors) -> None:
     if result.chain:
-        leaf = certs.load(result.chain[0])
-        names = certs.extension(leaf, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-        result.name_matches = bool(names) and checks.hostname_matches(names, name)
+        match = hostnames.check(certs.load(result.chain[0]), name, leftmost_only=True)
+        result.name_matches = match.ok and not match.by_cn  # by its SANs, as every client but Java checks
         if anchors is not None:
             result.trust = checks.trust_path(result.chain, anchors)
     if key_entry is not None and result.requested:

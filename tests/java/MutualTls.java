@@ -23,6 +23,8 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * Usage: MutualTls SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE [HOSTNAME]
  * The password (the same for all four stores and their keys) comes on stdin.
+ * Or: MutualTls --serve, then one case a line on stdin (password, the four stores and an optional
+ * host name, separated by NUL) and one answer a line on stdout: many handshakes in one JVM.
  *
  * The server requires a client certificate; the client verifies the server,
  * and with HOSTNAME checks it as an HTTPS client does. After the handshake the
@@ -32,10 +34,31 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public class MutualTls {
     public static void main(String[] args) throws Exception {
-        char[] password = new BufferedReader(new InputStreamReader(System.in)).readLine().toCharArray();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+        if (args.length == 1 && args[0].equals("--serve")) {
+            for (String line; (line = in.readLine()) != null; ) {
+                String[] fields = line.split("\u0000", -1);
+                System.out.println(handshake(java.util.Arrays.copyOfRange(fields, 1, fields.length),
+                                             fields[0].toCharArray()));
+                System.out.flush();
+            }
+            return;
+        }
+        String result = handshake(args, in.readLine().toCharArray());
+        System.out.println(result);
+        System.exit(result.equals("OK") ? 0 : 1);
+    }
+
+    /** "OK", or "FAILED client: ... | server: ..." */
+    static String handshake(String[] args, char[] password) throws Exception {
         String hostname = args.length > 4 ? args[4] : null;
-        SSLContext server = context(args[0], args[1], password);
-        SSLContext client = context(args[2], args[3], password);
+        SSLContext server, client;
+        try {
+            server = context(args[0], args[1], password);
+            client = context(args[2], args[3], password);
+        } catch (Exception e) {
+            return "FAILED client: not started | server: not started: " + describe(e);
+        }
 
         SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory()
                 .createServerSocket(0, 1, InetAddress.getLoopbackAddress());
@@ -74,11 +97,9 @@ public class MutualTls {
         pool.shutdownNow();
         listener.close();
         if (clientSide.equals("ok") && serverResult.equals("ok")) {
-            System.out.println("OK");
-            System.exit(0);
+            return "OK";
         }
-        System.out.println("FAILED client: " + clientSide + " | server: " + serverResult);
-        System.exit(1);
+        return "FAILED client: " + clientSide + " | server: " + serverResult;
     }
 
     static SSLContext context(String keystore, String truststore, char[] password) throws Exception {

@@ -1,0 +1,262 @@
+"""Whose rules decide: a target JDK's algorithm constraints and the TLS facts that differ by release.
+
+A verdict depends on the JDK that will run the handshake. With a JDK at
+hand, its own `conf/security/java.security` is read (and a file given with
+`-Djava.security.properties`, as `--java-security`); with a release number,
+that release's defaults come from `DEFAULTS` below, each with its source.
+
+Constraint syntax and semantics follow sun.security.util.DisabledAlgorithmConstraints:
+an entry is `Algorithm [keySize OP N] [& jdkCA] [& denyAfter DATE] [& usage U...]`,
+an algorithm (or any part of a signature name, split at "with"/"and") matches an
+entry case-insensitively, and an entry disables it only when every condition of
+the entry holds. `jdkCA` holds when the chain's anchor is one of the CAs the JDK
+ships marked " [jdk" in its cacerts (Debian's cacerts marks none).
+"""
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from ..errors import JkstoolError
+
+# Default java.security values, by release. Sources: conf/security/java.security of OpenJDK 17.0.21
+# (Debian openjdk-17 17.0.21.1) and 25.0.3 (Temurin), and src/java.base/share/conf/security/java.security of
+# openjdk/jdk21u-dev at 03ced2e3 for 21; the three agree on every property used here.
+_CERTPATH = ("MD2, MD5, SHA1 jdkCA & usage TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224, "
+             "SHA1 usage SignedJAR & denyAfter 2019-01-01")
+_TLS = ("SSLv3, TLSv1, TLSv1.1, DTLSv1.0, RC4, DES, MD5withRSA, DH keySize < 1024, EC keySize < 224, 3DES_EDE_CBC, "
+        "anon, NULL, ECDH, TLS_RSA_*, rsa_pkcs1_sha1 usage HandshakeSignature, ecdsa_sha1 usage HandshakeSignature, "
+        "dsa_sha1 usage HandshakeSignature")
+DEFAULTS: dict[int, dict[str, str]] = {
+    version: {"jdk.certpath.disabledAlgorithms": _CERTPATH, "jdk.tls.disabledAlgorithms": _TLS,
+              "jdk.disabled.namedCurves": "", "ssl.KeyManagerFactory.algorithm": "SunX509"}
+    for version in (17, 21, 25)
+}
+DEFAULT_VERSION = 17
+
+# sun.security.util.HostnameChecker: JDK 17 matches wildcards in any label (matchAllWildcards), later
+# releases in the leftmost label only (matchLeftmostWildcard; JDK 25 source).
+_LEFTMOST_WILDCARD_FROM = 21
+
+# The certificate signature algorithms a JDK offers in signature_algorithms_cert for TLS 1.3
+# (sun.security.ssl.SignatureScheme, schemes whose certificate scope includes TLS 1.3): a certificate
+# signed otherwise fails "Algorithm constraints check failed on signature algorithm" in a TLS 1.3 handshake.
+TLS13_CERT_SIGNATURES = {
+    "SHA256withECDSA", "SHA384withECDSA", "SHA512withECDSA", "Ed25519", "Ed448", "RSASSA-PSS",
+    "SHA256withRSA", "SHA384withRSA", "SHA512withRSA", "SHA1withECDSA", "SHA1withRSA",
+}
+# The key types a TLS 1.3 peer can sign a handshake with, in the order JSSE asks its key manager
+# (X509Authentication, SignatureScheme): EC on the three named curves, EdDSA, RSA and RSASSA-PSS.
+TLS13_KEY_TYPES = ("EC", "EdDSA", "RSA", "RSASSA-PSS")
+TLS13_CURVES = {"secp256r1", "secp384r1", "secp521r1"}
+
+_DECOMPOSE = re.compile(r"with|and|(?<!padd)in", re.I)
+_OPERATORS = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__, "==": int.__eq__,
+              "!=": int.__ne__}
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: str  # keySize, jdkCA, usage, denyAfter
+    operator: str = ""
+    number: int = 0
+    usages: frozenset[str] = frozenset()
+    after: date | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a disabledAlgorithms property: an algorithm and the conditions that must all hold."""
+
+    text: str
+    algorithm: str
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Use:
+    """What a constraint is checked against: the variant and the anchor, the key, the date."""
+
+    variant: str  # "tls server" (a server's chain) or "tls client"
+    jdk_ca: bool = False
+    key_algorithm: str = ""
+    """The certificate key's algorithm: keySize constraints apply to keys of their own algorithm only."""
+    key_size: int | None = None
+    when: date | None = None
+
+
+def parse(value: str, named_curves: str = "") -> list[Entry]:
+    """The entries of a jdk.*.disabledAlgorithms value."""
+    entries = []
+    for text in (part.strip().strip('"').strip() for part in value.split(",")):
+        if not text:
+            continue
+        if text.lower() == "include jdk.disabled.namedcurves":
+            entries += parse(named_curves)
+            continue
+        algorithm, _, rest = text.partition(" ")
+        entries.append(Entry(text, algorithm, tuple(_condition(c.strip(), text) for c in rest.split("&") if rest)))
+    return entries
+
+
+def _condition(text: str, entry: str) -> Condition:
+    words = text.split()
+    if words[0] == "keySize" and len(words) == 3 and words[1] in _OPERATORS and words[2].isdigit():
+        return Condition("keySize", words[1], int(words[2]))
+    if words == ["jdkCA"]:
+        return Condition("jdkCA")
+    if words[0] == "usage" and len(words) > 1:
+        return Condition("usage", usages=frozenset(w.lower() for w in words[1:]))
+    if words[0] == "denyAfter" and len(words) == 2:
+        try:
+            return Condition("denyAfter", after=date.fromisoformat(words[1]))
+        except ValueError:
+            pass
+    raise JkstoolError(f"the constraint {entry!r} cannot be read", "check the java.security file")
+
+
+def _holds(condition: Condition, use: Use, algorithm: str) -> bool:
+    if condition.kind == "keySize":
+        return use.key_algorithm.upper() == algorithm.upper() and use.key_size is not None and use.key_size >= 0 \
+            and (use.key_size == 0 or _OPERATORS[condition.operator](use.key_size, condition.number))
+    if condition.kind == "jdkCA":
+        return use.jdk_ca
+    if condition.kind == "usage":
+        return use.variant.replace(" ", "") in condition.usages
+    if condition.kind == "denyAfter":
+        when = use.when or datetime.now(timezone.utc).date()
+        return condition.after is not None and when > condition.after
+    return False
+
+
+def decompose(algorithm: str) -> set[str]:
+    """A signature algorithm and its parts, as Java's AlgorithmDecomposer splits it (SHA256withRSA ->
+    SHA256, RSA), with SHA-256-style aliases."""
+    parts = {algorithm}
+    for token in algorithm.split("/"):
+        parts |= {p for p in _DECOMPOSE.split(token) if p}
+    parts |= {p.replace("SHA-", "SHA") for p in parts} | {re.sub(r"^SHA(\d)", r"SHA-\1", p) for p in parts}
+    return parts
+
+
+def disabling(entries: list[Entry], names: set[str], use: Use) -> Entry | None:
+    """The first entry that disables any of `names` for this use; None when all are permitted."""
+    wanted = {n.upper().replace("-", "") for n in names}
+    for entry in entries:
+        if entry.algorithm.upper().replace("-", "") not in wanted:
+            continue
+        if all(_holds(c, use, entry.algorithm) for c in entry.conditions):
+            return entry
+    return None
+
+
+@dataclass
+class Jdk:
+    """A target JDK's rules: its release and the constraint properties in force."""
+
+    version: int
+    source: str
+    """Where the rules come from: a java.security file, or a release's defaults."""
+    properties: dict[str, str]
+    home: Path | None = None
+    _jdk_cas: set[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def certpath(self) -> list[Entry]:
+        return parse(self.properties.get("jdk.certpath.disabledAlgorithms", ""),
+                     self.properties.get("jdk.disabled.namedCurves", ""))
+
+    @property
+    def tls(self) -> list[Entry]:
+        return parse(self.properties.get("jdk.tls.disabledAlgorithms", ""),
+                     self.properties.get("jdk.disabled.namedCurves", ""))
+
+    @property
+    def leftmost_wildcard_only(self) -> bool:
+        return self.version >= _LEFTMOST_WILDCARD_FROM
+
+    @property
+    def key_manager(self) -> str:
+        return self.properties.get("ssl.KeyManagerFactory.algorithm", "SunX509")
+
+    def is_jdk_ca(self, cert_der: bytes) -> bool:
+        """Whether `cert_der` is one of the CAs this JDK ships (cacerts aliases marked " [jdk")."""
+        if self._jdk_cas is None:
+            self._jdk_cas = _jdk_cas(self.home)
+        return cert_der in self._jdk_cas
+
+    def describe(self) -> str:
+        return f"JDK {self.version} ({self.source})"
+
+
+def _jdk_cas(home: Path | None) -> set[bytes]:
+    if home is None or not (home / "lib" / "security" / "cacerts").is_file():
+        return set()
+    from .. import formats
+    try:
+        store = formats.read_store(home / "lib" / "security" / "cacerts", None, keys=False).store
+    except JkstoolError:
+        return set()
+    return {e.cert for e in store.trusted_entries() if " [jdk" in e.alias}
+
+
+def find(spec: str | None = None, java_security: Path | None = None) -> Jdk:
+    """The target JDK: `spec` is a JDK folder, a release (17, 21, 25) or None for the JDK on this machine
+    (JAVA_HOME, else the java on PATH), else 17's defaults. `java_security` overrides properties, as
+    -Djava.security.properties does."""
+    if spec and spec.isdigit():
+        version = int(spec)
+        if version not in DEFAULTS:
+            raise JkstoolError(f"--jdk {spec}: jkstool knows the defaults of JDK {', '.join(map(str, DEFAULTS))}",
+                               "give one of them, or the JDK's folder")
+        jdk = Jdk(version, f"JDK {version} defaults", dict(DEFAULTS[version]))
+    else:
+        home = Path(spec) if spec else _home_on_machine()
+        jdk = _from_home(home) if home else Jdk(DEFAULT_VERSION, f"JDK {DEFAULT_VERSION} defaults: no JDK found",
+                                                dict(DEFAULTS[DEFAULT_VERSION]))
+    if java_security is not None:
+        jdk.properties.update(read_properties(java_security))
+        jdk.source += f" + {java_security}"
+    return jdk
+
+
+def _home_on_machine() -> Path | None:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return Path(home)
+    java = shutil.which("java")
+    return Path(os.path.realpath(java)).parent.parent if java else None
+
+
+def _from_home(home: Path) -> Jdk:
+    conf = home / "conf" / "security" / "java.security"
+    if not conf.is_file():
+        conf = home / "lib" / "security" / "java.security"  # JDK 8
+    if not conf.is_file():
+        raise JkstoolError("no conf/security/java.security in this folder: it is not a JDK",
+                           "give the JDK's folder (JAVA_HOME), or a release: --jdk 17", path=str(home))
+    return Jdk(_version(home), str(conf.resolve()), read_properties(conf), home)
+
+
+def _version(home: Path) -> int:
+    release = home / "release"
+    text = release.read_text(errors="replace") if release.is_file() else ""
+    found = re.search(r'^JAVA_VERSION="(?:1\.)?(\d+)', text, re.M)
+    return int(found.group(1)) if found else DEFAULT_VERSION
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """A java.security (java.util.Properties) file: key=value lines, backslash continuations, # comments."""
+    from .. import files
+    text = files.read_bytes(path).decode("latin-1")
+    text = re.sub(r"\\\r?\n[ \t]*", "", text)
+    properties = {}
+    for line in text.splitlines():
+        line = line.strip()
+        match = re.match(r"([^=:\s#!][^=:\s]*)\s*[=:\s]\s*(.*)", line)
+        if match:
+            properties[match.group(1)] = match.group(2).strip()
+    return properties
