@@ -96,7 +96,8 @@ def both_generations_trusted(pki, tag):
 
 
 def stale_root_in_chain(pki, tag):
-    """The chain ends with an old root of the trusted root's name: Java validates the chain as sent and fails."""
+    """An old root of the trusted root's name left in the keystore file: Java's PKCS12 keystore links
+    issuers by key identifier, so the chain it sends ends at the intermediate."""
     pki.cert(f"{tag}-stale", pki.key(f"{tag}-stale"), subject="/CN=root/O=openssl tests")
     server = leaf(pki, f"{tag}-server", "inter")
     pair = standard(pki, tag, server=server)
@@ -146,7 +147,9 @@ def root_with(extensions, **options):
     """The server's root made with other extensions (or dates)."""
     def build(pki, tag):
         pki.cert(f"{tag}-ca", pki.key(f"{tag}-ca"), extensions=extensions, **options)
-        server = leaf(pki, f"{tag}-server", f"{tag}-ca")
+        without_ski = extensions is None or "subjectKeyIdentifier" not in extensions
+        server = leaf(pki, f"{tag}-server", f"{tag}-ca",
+                      SERVER.replace("authorityKeyIdentifier=keyid\n", "") if without_ski else SERVER)
         pair = standard(pki, tag, server=server)
         pair.server[0] = ("server", server[0], [server[1], pki.path(f"{tag}-ca.pem")])
         pair.client_trusts = [pki.path(f"{tag}-ca.pem")]
@@ -226,6 +229,20 @@ def renewed_beside_old(pki, tag):
     return pair
 
 
+def many_server_keys(good: str):
+    """Five EC entries of which only `good` serves TLS. In the file `alpha` comes first and `server` last;
+    in Java's HashMap order of aliases `server` comes first: the key manager presents `server`."""
+    def build(pki, tag):
+        broken = SERVER.replace("serverAuth", "clientAuth")
+        pair = standard(pki, tag)
+        pair.server = []
+        for alias in ("alpha", "www", "mail", "server-2027", "server"):
+            key, cert = leaf(pki, f"{tag}-{alias}", "root", SERVER if alias == good else broken)
+            pair.server.append((alias, key, [cert, pki.path("root.pem")]))
+        return pair
+    return build
+
+
 def client_keys_two_issuers(pki, tag):
     """A client with a key for another partner first: it presents the one the server accepts."""
     other = leaf(pki, f"{tag}-otherclient", "other", CLIENT)
@@ -258,9 +275,9 @@ CASES = {
     # 1. path building
     "one-ca": Case(one_ca, set()),
     "one-ca-jks": Case(one_ca, set(), ext="jks"),
-    "regenerated-ca-same-name": Case(regenerated_ca_same_name, {"signature-invalid"}),
+    "regenerated-ca-same-name": Case(regenerated_ca_same_name, {"server-untrusted"}),
     "old-and-new-ca-of-one-name-trusted": Case(both_generations_trusted, set()),
-    "stale-root-of-the-trusted-name-in-the-chain": Case(stale_root_in_chain, {"signature-invalid"}),
+    "stale-root-of-the-trusted-name-left-in-the-file": Case(stale_root_in_chain, set()),
     "intermediate-trusted-instead-of-root": Case(intermediate_only_trusted, set()),
     "keystore-without-its-intermediate": Case(missing_intermediate, {"server-untrusted"}),
     # 2. signatures and algorithm constraints
@@ -306,9 +323,10 @@ CASES = {
     "path-length-kept": Case(two_intermediates("basicConstraints=critical,CA:true,pathlen:1\n", CA), set()),
     "name-constraints-violated": Case(
         intermediate_with(CA + "nameConstraints=critical,permitted;DNS:example.test\n"), {"name-constraints"}),
-    "name-constraints-kept": Case(intermediate_with(
-        CA + "nameConstraints=critical,permitted;DNS:localhost,permitted;dirName:dn\n[dn]\nO=openssl tests\n"),
-        set()),
+    "name-constraints-kept": Case(intermediate_with(CA + "nameConstraints=critical,permitted;DNS:localhost\n"),
+                                  set()),
+    "name-constraints-on-the-subject": Case(intermediate_with(
+        CA + "nameConstraints=critical,permitted;dirName:dn\n[dn]\nO=openssl tests\n"), {"name-constraints"}),
     "name-constraints-excluded": Case(intermediate_with(CA + "nameConstraints=critical,excluded;DNS:localhost\n"),
                                       {"name-constraints"}),
     "critical-unknown-extension-in-the-leaf": Case(server_leaf(SERVER + CRITICAL), {"critical-extension"}),
@@ -322,6 +340,10 @@ CASES = {
     "ec-entry-broken-rsa-entry-good": Case(two_server_keys(True), {"server-eku"}),
     "renewed-certificate-beside-the-expired-one": Case(renewed_beside_old, None),
     "client-with-keys-for-two-partners": Case(client_keys_two_issuers, set()),
+    "five-entries-the-last-in-the-file-good": Case(many_server_keys("server"), set()),
+    "five-entries-the-first-in-the-file-good": Case(many_server_keys("alpha"), {"server-eku"}),
+    "five-jks-entries-the-last-in-the-file-good": Case(many_server_keys("server"), set(), ext="jks"),
+    "five-jks-entries-the-first-in-the-file-good": Case(many_server_keys("alpha"), {"server-eku"}, ext="jks"),
     # 8. host names, as an HTTPS client checks them
     "hostname-in-dns-san": Case(hostname_case(SERVER), set(), hostname="localhost"),
     "hostname-only-in-cn": Case(hostname_case(NO_SAN, "/CN=localhost/O=openssl tests"), set(), hostname="localhost"),
@@ -390,10 +412,35 @@ def test_jdk25_agrees(name, layouts, handshake_25):
         assert errors == expected, (seen, report["findings"])
 
 
-def test_release_defaults_decide_like_the_jdk_itself(layouts, handshake):
-    """--jdk 17 (the release's defaults, no JDK read) gives the verdicts of the JDK on the machine."""
-    for name in ("dsa-ca-signature", "md5-signature", "wildcard-in-the-second-label", "one-ca"):
-        case = CASES[name]
-        by_release = judge(layouts(name), case, handshake, jdk="17")
-        by_machine = judge(layouts(name), case, handshake)
-        assert by_release[:2] == by_machine[:2]
+SAMPLE = ("dsa-ca-signature", "md5-signature", "wildcard-in-the-second-label", "one-ca", "sha1-under-a-private-ca")
+
+
+def test_release_17_defaults_decide_like_the_jdk_itself(layouts, handshake):
+    """--jdk 17 (the release's defaults, no JDK read) gives the verdicts of the JDK 17 on the machine."""
+    for name in SAMPLE:
+        assert judge(layouts(name), CASES[name], handshake, jdk="17")[:3] == judge(layouts(name), CASES[name],
+                                                                                   handshake)[:3]
+
+
+@pytest.mark.skipif(not JDK25, reason="no JDK 25 (JAVA_HOME_25)")
+def test_release_25_defaults_decide_like_jdk_25(layouts, handshake_25):
+    for name in SAMPLE:
+        assert judge(layouts(name), CASES[name], handshake_25, jdk="25")[:3] == \
+            judge(layouts(name), CASES[name], handshake_25, jdk=JDK25)[:3]
+
+
+def test_a_java_security_override_decides_as_the_jvm_given_it(layouts, java_classes, tmp_path):
+    """--java-security FILE reads what -Djava.security.properties=FILE makes the JVM do: here, refuse SHA-1."""
+    import subprocess
+    override = tmp_path / "no-sha1.security"
+    override.write_text("jdk.certpath.disabledAlgorithms=MD2, MD5, SHA1, \\\n    RSA keySize < 1024\n")
+    name = "sha1-under-a-private-ca"
+    folder, case = layouts(name), CASES[name]
+    result = run("verify-pair", folder, "--json", "--java-security", override, env=ENV)
+    report = json.loads(result.stdout)
+    java, classes = java_classes
+    jsse = subprocess.run([java, f"-Djava.security.properties={override}", "-cp", classes, "MutualTls",
+                           *stores(folder, case.ext)], input=PASSWORD + "\n", capture_output=True, text=True)
+    assert result.exit_code == 1 and jsse.returncode == 1, jsse.stdout
+    assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == {"weak-signature"}
+    assert str(override) in report["rules"] and "SHA1" in jsse.stdout

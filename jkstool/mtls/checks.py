@@ -255,15 +255,12 @@ class _Checks:
         else:
             java = f"PKIX path validation failed: ... {problem.java}"
         if problem.code == "untrusted":
-            cert = certs.load(problem.cert)
-            aki = certs.authority_key_id(cert)
+            issuer = certs.issuer_of(certs.load(problem.cert))
             self.add(f"{side}-untrusted", truststore, None,
                      f"the {side}'s chain does not lead to a certificate the {peer} trusts: it breaks at "
-                     f"{certs.subject_of(cert)}, whose issuer {certs.issuer_of(cert)}"
-                     f"{f' (key id {aki.hex()})' if aki else ''} is neither sent by the {side} nor in the {peer} "
-                     f"truststore; the {peer} fails with '{java}'",
-                     f"trust the {side}'s CA: jkstool import-ca {truststore.path} <CA>.pem; or, if "
-                     f"{certs.issuer_of(cert)} is an intermediate CA, add it to the chain in {keystore.path}")
+                     f"{_subject(problem.cert)}: {problem.what}; the {peer} fails with '{java}'",
+                     f"trust the {side}'s CA: jkstool import-ca {truststore.path} <CA>.pem; or, if {issuer} is an "
+                     f"intermediate CA, add it to the chain in {keystore.path}")
             return
         if problem.code == "chain-too-long":
             java = problem.java

@@ -153,7 +153,8 @@ def _validate(path: list[bytes], context: _Context) -> Verdict:
     anchors = [t for t in context.trusted if _may_anchor(certs.load(t), top)]
     if not anchors:
         return Verdict(False, path, problem=Problem(
-            "untrusted", path[-1], "no trusted certificate of its issuer's name has the key it was signed with",
+            "untrusted", path[-1], f"a certificate named {certs.issuer_of(top)} is trusted, but not the one that "
+            "signed it (another key identifier: a CA made again under the same name?)",
             "Path does not chain with any of the trust anchors"))
     problem: Problem | None = None
     for anchor in anchors:
@@ -278,7 +279,9 @@ def _missing_issuer(path: list[bytes], sent: list[bytes], context: _Context) -> 
         cert = certs.load(current)
         following = [s for s in sent if s != current and certs.load(s).subject == cert.issuer and s not in path]
         if not following:
-            return Problem("untrusted", current, "its issuer is neither sent by the peer nor trusted",
+            aki = certs.authority_key_id(cert)
+            return Problem("untrusted", current, f"its issuer {certs.issuer_of(cert)}"
+                           f"{f' (key id {aki.hex()})' if aki else ''} is neither sent by the peer nor trusted",
                            "unable to find valid certification path to requested target")
         path = [*path, following[0]]
         current = following[0]

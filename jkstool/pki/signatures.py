@@ -15,15 +15,22 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
+_RSA, _ECDSA = "1.2.840.113549.1.1.", "1.2.840.10045.4."
+
 
 @lru_cache(maxsize=4096)
 def verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether `issuer`'s key made `cert`'s signature (names are not compared)."""
     try:
         key = issuer.public_key()
+        oid = cert.signature_algorithm_oid.dotted_string
         parameters = cert.signature_algorithm_parameters
         digest = cert.signature_hash_algorithm
         data, signature = cert.tbs_certificate_bytes, cert.signature
+        if parameters is None and digest is not None and oid.startswith(_RSA):  # older hashes come without
+            parameters = padding.PKCS1v15()
+        if parameters is None and digest is not None and oid.startswith(_ECDSA):
+            parameters = ec.ECDSA(digest)
         if isinstance(key, rsa.RSAPublicKey) and isinstance(parameters, (padding.PKCS1v15, padding.PSS)) \
                 and digest is not None:
             key.verify(signature, data, parameters, digest)
