@@ -6,7 +6,7 @@ unchanged; parsing happens only where a command needs a certificate's facts.
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -120,6 +120,18 @@ class Store:
         if not isinstance(entry, TrustedCertEntry):
             raise JkstoolError(f"this is a {entry.kind} entry, not a trusted certificate", alias=entry.alias)
         return entry
+
+    def with_key_password(self, key_password: str | None) -> tuple["Store", list[str]]:
+        """The same entries with every key protected by `key_password` (None: by the store's password, as
+        keytool gives PKCS12 keys and JSSE's default key manager expects), and the aliases that changes."""
+        entries: list[Entry] = []
+        changed = []
+        for entry in self:
+            if not isinstance(entry, TrustedCertEntry) and entry.key_password != key_password:
+                changed.append(entry.alias)
+                entry = replace(entry, key_password=key_password)
+            entries.append(entry)
+        return Store(entries), changed
 
     def trusted_entries(self) -> list[TrustedCertEntry]:
         return [e for e in self if isinstance(e, TrustedCertEntry)]

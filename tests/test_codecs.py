@@ -19,8 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from helpers import FIXTURES
 
-from jkstool import formats
-from jkstool.formats import _der as der
+from jkstool import der, formats
 from jkstool.formats import _javaser as javaser
 from jkstool.formats import _pbe as pbe
 from jkstool.pki import certs

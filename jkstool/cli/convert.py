@@ -17,6 +17,9 @@ def convert_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     dest_storepass: DestStorePass = None,
+    dest_keypass: Annotated[str | None, typer.Option(
+        metavar="PASSWORD", help="Protect the keys with this password instead of the store's (JSSE's default "
+                                 "key manager then fails: name it in the application).")] = None,
     legacy: Annotated[bool, typer.Option(
         "--legacy", help="PKCS12 with 3DES and a SHA-1 MAC, for Java 8 before 8u301.")] = False,
     no_encrypt_key: Annotated[bool, typer.Option(
@@ -26,6 +29,9 @@ def convert_command(
     debug: Debug = False,
 ):
     """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives.
+
+    Keys get the new store's password (as keytool gives PKCS12 keys and JSSE expects), unless
+    --dest-keypass names another; a key whose password changes is named.
 
     Example:
 
@@ -45,9 +51,14 @@ def convert_command(
     loaded = read_store(source, password, key_password)
     _check_keys_read(loaded.store, source)
     dest_password = _dest_password(dest_storepass, password, target, loaded.store, no_encrypt_key)
+    own = passwords.from_option(dest_keypass, "--dest-keypass") if dest_keypass is not None else None
+    store, changed = loaded.store.with_key_password(None if own == dest_password else own)
     with files.locked(dest, lock_timeout):
-        backup = api.write_store(dest, loaded.store, dest_password, store_type=target, legacy=legacy,
+        backup = api.write_store(dest, store, dest_password, store_type=target, legacy=legacy,
                                  encrypt_keys=not no_encrypt_key, backup=True)
+    if changed:
+        output.info(f"{dest}: the key(s) of {', '.join(repr(a) for a in changed)} now have "
+                    + ("the --dest-keypass password" if own and own != dest_password else "the store's password"))
     kind = formats.WRITE_TYPES[target]
     output.info(f"wrote {dest} ({kind}, {len(loaded.store)} entries from {loaded.type} {source})"
                 + (f"; the old file is kept as {backup}" if backup else ""))

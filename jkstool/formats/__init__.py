@@ -7,9 +7,10 @@ the files CAs hand out. This package turns paths into bytes and back through
 `jkstool.files` (`read_store`, `write_store`), never touching disk itself.
 
 May import: `jkstool.pki` (certificate facts, to rebuild chains as Java
-does), `jkstool.files`, the model, limits and errors. The modules named with
-a leading underscore are private codecs: DER, the PKCS#12/PKCS#5 password
-based encryption, Java serialization and Java's PKCS#12 bag attributes.
+does), `jkstool.files`, `jkstool.der`, the model, limits and errors. The
+modules named with a leading underscore are private codecs: the PKCS#12/PKCS#5
+password based encryption, Java serialization, Java's PKCS#12 bag attributes
+and the JKS/JCEKS container.
 """
 
 from pathlib import Path
@@ -48,7 +49,7 @@ def _looks_like_pkcs12(data: bytes) -> bool:
     """A DER SEQUENCE of a small INTEGER (the version: 3) and a PKCS#7 ContentInfo, as a PFX is.
 
     Any version is taken here, so that the PKCS12 reader can say which one it does not read."""
-    from . import _der as der
+    from .. import der
     try:
         _, start, _ = der.header(data, 0)
         if data[start:start + 2] != b"\x02\x01":
@@ -80,7 +81,8 @@ def load(data: bytes, password: str | None, key_password: str | None = None, *,
 
 def dump(store: Store, store_type: str, password: str | None, *, legacy: bool = False,
          encrypt_keys: bool = True) -> bytes:
-    """Write `store` as jks, pkcs12 or pem."""
+    """Write `store` as jks, pkcs12 or pem; what Java's KeyStore would refuse to take is refused here."""
+    refuse_what_java_refuses(store, store_type, password)
     if store_type == "pem":
         from . import pem
         return pem.dump(store, password, encrypt_keys=encrypt_keys)
@@ -92,6 +94,35 @@ def dump(store: Store, store_type: str, password: str | None, *, legacy: bool = 
         return pkcs12.dump(store, password, legacy=legacy)
     from . import jks
     return jks.dump(store, password)
+
+
+def refuse_what_java_refuses(store: Store, store_type: str, password: str | None) -> None:
+    """KeyStore.setKeyEntry takes a private key only with its certificate chain; Java's PKCS12 keystore only a
+    chain whose certificates name each other as issuer, without repeats ("Certificate chain is not valid"),
+    and JDK 17 only an ASCII password for it; and a PEM file with nothing in it is no store at all."""
+    if store_type == "pem" and not len(store):
+        raise JkstoolError("the store is empty, and an empty PEM file is not a store", "write JKS or PKCS12 instead")
+    if store_type == "pkcs12" and password is not None and not password.isascii():
+        raise JkstoolError("JDK 17 can neither write nor read a PKCS12 store whose password is not ASCII "
+                           "('Password is not ASCII')", "give an ASCII password")
+    for entry in store.key_entries():
+        if not entry.chain:
+            raise JkstoolError("a private key without its certificate: Java refuses to store one ('Private key "
+                               "must be accompanied by certificate chain')",
+                               "install the certificate issued for it first (jkstool import-reply)",
+                               alias=entry.alias)
+        if store_type == "pkcs12" and not _chains(entry.chain):
+            raise JkstoolError("the key's certificates do not form a chain, each issued by the next: Java's "
+                               "PKCS12 keystore refuses it ('Certificate chain is not valid')",
+                               "import the chain again, leaf first, each certificate followed by its issuer",
+                               alias=entry.alias)
+
+
+def _chains(chain: tuple[bytes, ...]) -> bool:
+    from ..pki.certs import load
+    certificates = [load(c) for c in chain]
+    return len(set(chain)) == len(chain) and all(
+        cert.issuer == issuer.subject for cert, issuer in zip(certificates, certificates[1:], strict=False))
 
 
 def type_for_path(path, explicit: str | None = None) -> str:

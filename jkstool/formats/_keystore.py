@@ -19,10 +19,9 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import limits
+from .. import der, limits
 from ..errors import JkstoolError, damaged, wrong_key_password, wrong_password
 from ..model import Entry, Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
-from . import _der as der
 from ._opener import KeyOpener
 
 _WHITENER = b"Mighty Aphrodite"
@@ -118,13 +117,18 @@ def load(data: bytes, password: str | None, opener: KeyOpener, kind: str, secret
         raise damaged(kind)
     if password is not None and keyed_digest(password, data[:body_end]) != digest:
         raise wrong_password()
-    store = Store()
+    store, repeated = Store(), []
     for entry, protected in raw:
+        if entry.alias in store:
+            repeated.append(entry.alias)
+            store.remove(entry.alias)  # Java keeps entries in a Hashtable: the last of an alias wins
         try:
             store.add(_opened(entry, protected, opener, kind, secrets))
         except JkstoolError as e:
             raise e.at(alias=entry.alias) from None
-    return Loaded(kind, store, verified=password is not None)
+    warnings = [f"several entries are named '{alias}': Java keeps the last of them, and so does jkstool"
+                for alias in dict.fromkeys(repeated)]
+    return Loaded(kind, store, verified=password is not None, warnings=warnings)
 
 
 def _read_cert(reader: Reader, version: int) -> bytes:

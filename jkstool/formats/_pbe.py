@@ -12,7 +12,7 @@ import hmac
 import os
 from typing import TYPE_CHECKING
 
-from . import _der as der
+from .. import der
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers import Cipher, modes

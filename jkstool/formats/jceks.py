@@ -8,14 +8,15 @@ decrypted with Sun's PBEWithMD5AndTripleDES (pyjks's implementation).
 
 from typing import Any
 
+from .. import der
 from ..errors import JkstoolError, damaged, wrong_key_password
 from ..model import Loaded
-from . import _der as der
 from . import _javaser as javaser
 from . import _keystore
 from ._opener import KeyOpener
 
 MAGIC = b"\xce\xce\xce\xce"
+_SEALED = "com.sun.crypto.provider.SealedObjectForKeyProtector"
 
 
 def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
@@ -25,16 +26,16 @@ def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
 
 class _SealedObjects(_keystore.SecretKeys):
     def read(self, reader: _keystore.Reader, kind: str) -> Any:
-        """A serialized javax.crypto.SealedObject, read as data (see _javaser)."""
+        """A serialized SealedObject, read as data (see _javaser). Java's JceKeyStore takes nothing but its
+        own com.sun.crypto.provider.SealedObjectForKeyProtector here (its DeserializationChecker)."""
         try:
             sealed, reader.pos = javaser.read(reader.data, reader.pos)
         except javaser.JavaSerializationError:
             raise damaged(kind) from None
-        if not (isinstance(sealed, javaser.JavaObject) and "javax.crypto.SealedObject" in sealed.classes
+        if not (isinstance(sealed, javaser.JavaObject) and sealed.classes[:1] == [_SEALED]
                 and isinstance(sealed.get("encryptedContent"), bytes)):
-            raise damaged(kind)
-        if sealed.get("sealAlg") != "PBEWithMD5AndTripleDES" or not isinstance(sealed.get("encodedParams"), bytes):
-            raise JkstoolError(f"unsupported secret key protection {sealed.get('sealAlg')!r}")
+            raise JkstoolError("a secret key is not in Java's own sealed form (keytool: Invalid secret key format)",
+                               "export it again from a Java keystore")
         return sealed
 
     def open(self, sealed: Any, password: str) -> tuple[str, bytes]:
@@ -42,6 +43,8 @@ class _SealedObjects(_keystore.SecretKeys):
         SecretKeySpec, or the KeyRep that SunJCE's own key classes serialize as."""
         from jks import sun_crypto
         from jks.util import BadPaddingException
+        if sealed.get("sealAlg") != "PBEWithMD5AndTripleDES" or not isinstance(sealed.get("encodedParams"), bytes):
+            raise JkstoolError(f"unsupported secret key protection {sealed.get('sealAlg')!r}")
         try:
             salt, count = der.fields(der.decode(sealed["encodedParams"], der.SEQUENCE),
                                      der.OCTET_STRING, der.INTEGER)[:2]

@@ -8,9 +8,9 @@ JSSE's default key manager expects); the container is shared with JCEKS
 import struct
 import time
 
+from .. import der
 from ..errors import JkstoolError, key_not_read
 from ..model import Loaded, PrivateKeyEntry, Store, TrustedCertEntry
-from . import _der as der
 from . import _keystore
 from ._keystore import PRIVATE_KEY, TRUSTED_CERT, java_utf_encode, keyed_digest
 from ._opener import KeyOpener

@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from .. import limits
+from .. import der, limits
 from ..errors import JkstoolError, key_not_read, wrong_key_password
 from ..model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
 from ..pki.certs import load as load_certificate
-from . import _der as der
 from . import _pbe as pbe
 from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
 from ._opener import KeyOpener
@@ -285,9 +284,9 @@ def _attributes(alias: str, key_id: bytes | None = None, trusted: bool = False) 
 
 
 def _cert_text(cert: bytes, header: list[str]) -> str:
-    from ..pki.certs import issuer_of, load, subject_of
-    parsed = load(cert)
-    lines = [*header, f"subject={subject_of(parsed)}", f"issuer={issuer_of(parsed)}"]
+    from ..pki.certs import facts
+    known = facts(cert)
+    lines = [*header, f"subject={known.subject}", f"issuer={known.issuer}"]
     return "\n".join(lines) + "\n" + armor("CERTIFICATE", cert)
 
 

@@ -18,10 +18,9 @@ so does this reader (see `certs.build_chain`).
 
 from datetime import datetime
 
-from .. import limits
+from .. import der, limits
 from ..errors import JkstoolError, PasswordError, damaged, key_not_read, wrong_key_password, wrong_password
 from ..model import Entry, Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
-from . import _der as der
 from . import _pbe as pbe
 from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
 from ._opener import KeyOpener
@@ -55,6 +54,7 @@ SECRET_KEY_OIDS = {
     "HmacSHA3-256": "2.16.840.1.101.3.4.2.14",
     "HmacSHA3-384": "2.16.840.1.101.3.4.2.15",
     "HmacSHA3-512": "2.16.840.1.101.3.4.2.16",
+    "PBKDF2WithHmacSHA1": "1.2.840.113549.1.5.12",
 }
 _SECRET_KEY_NAMES = {oid: name for name, oid in SECRET_KEY_OIDS.items()}
 _MAX_NESTING = 8
@@ -84,6 +84,7 @@ class _Bags:
         self.order: list[tuple[str, int]] = []  # ("key"|"secret"|"cert", index): Java's entry order
         self.unnamed = 0
         self.skipped = 0
+        self.plain_keys = 0
         self.count = 0
 
     def unfriendly_name(self) -> str:
@@ -176,8 +177,10 @@ def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
             raise der.DerError("bad SafeBag")
         bag_id, value = der.to_oid(parts[0][1]), parts[1][1]
         alias, key_id, trusted = _attributes(parts[2][1] if len(parts) > 2 else b"")
-        if bag_id in (SHROUDED_KEY_BAG, KEY_BAG):
-            pkcs8, own = (value, None) if bag_id == KEY_BAG else _decrypt_key(value, bags, alias)
+        if bag_id == KEY_BAG:
+            bags.plain_keys += 1  # Java's PKCS12KeyStore reads shrouded keys only, and ignores these
+        elif bag_id == SHROUDED_KEY_BAG:
+            pkcs8, own = _decrypt_key(value, bags, alias)
             if key_id is None and not bags.keys:
                 key_id = b"01"  # Java's allowance for one key without localKeyId
             bags.keys.append((alias, key_id, pkcs8, own))
@@ -287,6 +290,10 @@ def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
         warnings.append(f"{stray} certificate(s) in the file are neither trusted entries nor part "
                         "of a key's chain, so Java ignores them (import them as trusted "
                         "certificates to use them)")
+    if bags.plain_keys:
+        warnings.append(f"{bags.plain_keys} unencrypted private key(s) (PKCS#12 KeyBags, as `openssl pkcs12 "
+                        "-keypbe NONE` writes them) were not read: Java ignores them; export the store again "
+                        "with its keys encrypted")
     if bags.skipped:
         warnings.append(f"{bags.skipped} bag(s) of a kind Java does not read were skipped")
     return Store(entries.values()), warnings
@@ -365,8 +372,8 @@ def _key_id(value: bytes) -> bytes:
 
 
 def _subject(cert: bytes) -> str:
-    from ..pki.certs import load, subject_of
-    return subject_of(load(cert))
+    from ..pki.certs import facts
+    return facts(cert).subject
 
 
 def _secret_bag(entry: SecretKeyEntry, password: str, legacy: bool) -> bytes:

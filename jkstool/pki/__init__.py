@@ -6,5 +6,5 @@ profiles Java expects; `chains` installs a CA's reply on a key entry; `crl`
 keeps revocation lists; `trust` decides which certificates a truststore may
 take; `inventory` describes a store as plain data.
 
-May import: cryptography, `jkstool.model`, `jkstool.limits`, `jkstool.errors`.
+May import: cryptography, `jkstool.der`, `jkstool.model`, `jkstool.limits`, `jkstool.errors`.
 """

@@ -1,40 +1,25 @@
 """Facts about X.509 certificates, read with cryptography, as Java reports them.
 
-Real stores hold certificates strict parsers frown on: the JDK's cacerts has
-roots with serial number 0, and cryptography warns about them wherever it
-touches one (parsing, the serial, the extensions). Java reads them without
-a word, so that one warning is silenced for the whole process.
+Certificates are read leniently, as Java reads them (see parse); one no
+parser takes is still described as far as its DER can be read.
 """
 
 import hashlib
-import warnings
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
+from datetime import datetime, timezone
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from .. import der
 from ..errors import JkstoolError
-
-# What cryptography raises on malformed X.509 input: InvalidVersion is no ValueError (found by fuzzing).
-PARSE_ERRORS = (ValueError, x509.InvalidVersion)
-
-warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
-                        category=CryptographyDeprecationWarning)
-
-
-@lru_cache(maxsize=4096)
-def load(data: bytes) -> x509.Certificate:
-    try:
-        return x509.load_der_x509_certificate(data)
-    except PARSE_ERRORS as e:
-        raise JkstoolError(f"a certificate cannot be parsed ({e})") from None
-
+from .parse import PARSE_ERRORS as PARSE_ERRORS
+from .parse import load as load
+from .parse import parse_warning as parse_warning
+from .signatures import verifies
 
 
 def sha256(data: bytes) -> str:
@@ -83,16 +68,57 @@ class CertFacts:
     sha256: str
     key_algorithm: str
     key_size: int | None
+    parse_warning: str | None = None
+    """Set when the certificate was read leniently, or could not be parsed."""
 
 
 def facts(data: bytes) -> CertFacts:
-    cert = load(data)
+    """What `list` shows; for a certificate that cannot be parsed, what a tolerant reading finds."""
+    try:
+        cert = load(data)
+    except JkstoolError:
+        return _partial_facts(data)
     algorithm, size = public_key_description(cert)
     return CertFacts(
         subject=subject_of(cert), issuer=issuer_of(cert),
         serial=format(cert.serial_number, "x"),
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        sha256=sha256(data), key_algorithm=algorithm, key_size=size)
+        sha256=sha256(data), key_algorithm=algorithm, key_size=size, parse_warning=parse_warning(cert))
+
+
+_SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O",
+                "2.5.4.11": "OU", "0.9.2342.19200300.100.1.25": "DC", "1.2.840.113549.1.9.1": "emailAddress"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _partial_facts(data: bytes) -> CertFacts:
+    """A certificate's names, serial and dates from its DER alone, for one no parser takes (Java may)."""
+    try:
+        fields = der.items(der.items(der.decode(data, der.SEQUENCE))[0][1])
+        at = 1 if fields[0][0] == der.context(0) else 0
+        serial, issuer, validity, subject = (fields[at][1], fields[at + 2][1], fields[at + 3][1], fields[at + 4][1])
+        start, end = (_time(tag, value) for tag, value in der.items(validity))
+        return CertFacts(_name_text(subject), _name_text(issuer), format(der.to_int(serial), "x"), start, end,
+                         sha256(data), "unknown", None, "cannot be parsed: shown as far as its DER can be read")
+    except (der.DerError, ValueError, IndexError):
+        return CertFacts("", "", "", _EPOCH, _EPOCH, sha256(data), "unknown", None,
+                         "cannot be parsed at all: only its SHA-256 is shown")
+
+
+def _name_text(content: bytes) -> str:
+    parts = []
+    for _, rdn in der.items(content):
+        for _, attribute in der.items(rdn):
+            oid, (_, value) = der.items(attribute)[0][1], der.items(attribute)[1]
+            dotted = der.to_oid(oid)
+            parts.append(f"{_SHORT_NAMES.get(dotted, dotted)}={value.decode('utf-8', 'replace')}")
+    return ",".join(reversed(parts))
+
+
+def _time(tag: int, value: bytes) -> datetime:
+    text = value.decode("ascii")
+    layout = "%y%m%d%H%M%SZ" if tag == 0x17 else "%Y%m%d%H%M%SZ"
+    return datetime.strptime(text, layout).replace(tzinfo=timezone.utc)
 
 
 def extension(cert: x509.Certificate, oid):
@@ -115,7 +141,6 @@ def authority_key_id(cert: x509.Certificate) -> bytes | None:
 
 def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether `issuer` signed `cert`: its subject is `cert`'s issuer and the signature verifies."""
-    from .signatures import verifies
     return cert.issuer == issuer.subject and verifies(cert, issuer)
 
 
@@ -130,7 +155,11 @@ class Pool:
     def __init__(self, certificates: list[bytes]):
         self._by_subject: dict[bytes, list[bytes]] = {}
         for data in certificates:
-            self._by_subject.setdefault(load(data).subject.public_bytes(), []).append(data)
+            try:
+                subject = load(data).subject.public_bytes()
+            except JkstoolError:
+                continue  # a certificate that cannot be parsed issues nothing here
+            self._by_subject.setdefault(subject, []).append(data)
 
     def issuer_of(self, cert: x509.Certificate) -> bytes | None:
         """The first certificate whose subject is `cert`'s issuer, preferring (as Java does) one
@@ -159,7 +188,10 @@ def build_chain(leaf: bytes, pool: "Pool | list[bytes]") -> tuple[bytes, ...]:
     """
     pool = pool if isinstance(pool, Pool) else Pool(pool)
     chain, seen = [leaf], {leaf}
-    cert = load(leaf)
+    try:
+        cert = load(leaf)
+    except JkstoolError:
+        return (leaf,)  # kept as it is: its issuer cannot be known
     while not is_self_signed(cert):
         issuer = pool.issuer_of(cert)
         if issuer is None or issuer in seen:

@@ -19,12 +19,14 @@ def _iso(moment: datetime | None) -> str | None:
 
 def describe_certificate(data: bytes, details: bool = False) -> dict:
     f = certs.facts(data)
-    item = {
+    item: dict[str, object] = {
         "subject": f.subject, "issuer": f.issuer, "serial": f.serial,
         "not_before": _iso(f.not_before), "not_after": _iso(f.not_after),
         "sha256": f.sha256, "key_algorithm": f.key_algorithm, "key_size": f.key_size,
     }
-    if details:
+    if f.parse_warning:
+        item["parse_warning"] = f.parse_warning
+    if details and not f.parse_warning:
         item.update(certs.extension_details(data))
     return item
 
@@ -39,7 +41,7 @@ def describe(loaded: Loaded, details: bool = False) -> dict:
             item["key_algorithm"] = entry.algorithm
             item["key_size"] = len(entry.key) * 8 if entry.key is not None else None
         entries.append(item)
-    return {"type": loaded.type, "entries": entries}
+    return {"type": loaded.type, "entries": entries, "warnings": list(loaded.warnings)}
 
 
 def days_left(not_after_iso: str, now: datetime) -> int:

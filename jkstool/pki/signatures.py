@@ -15,6 +15,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
+from .parse import tbs_bytes
+
 _RSA, _ECDSA = "1.2.840.113549.1.1.", "1.2.840.10045.4."
 
 
@@ -26,7 +28,7 @@ def verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         oid = cert.signature_algorithm_oid.dotted_string
         parameters = cert.signature_algorithm_parameters
         digest = cert.signature_hash_algorithm
-        data, signature = cert.tbs_certificate_bytes, cert.signature
+        data, signature = tbs_bytes(cert), cert.signature
         if parameters is None and digest is not None and oid.startswith(_RSA):  # older hashes come without
             parameters = padding.PKCS1v15()
         if parameters is None and digest is not None and oid.startswith(_ECDSA):
