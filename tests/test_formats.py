@@ -271,3 +271,26 @@ def test_lenient_load_lists_keys_that_do_not_open(fmt):
     loaded = formats.load(formats.dump(store, fmt, PASSWORD), PASSWORD, strict=False)
     assert sorted(loaded.locked) == ["key-ec", "key-rsa"]
     assert all(e.key is None for e in loaded.store if isinstance(e, PrivateKeyEntry))
+
+
+def test_a_certificate_no_parser_takes_is_described_from_its_der_and_kept_byte_for_byte(tmp_path):
+    """Java may take certificates cryptography refuses (here: version 4): they are listed as far as their DER
+    shows, and written back unchanged."""
+    from helpers import certificate, der, new_key
+
+    from jkstool import der as asn1
+    from jkstool.pki import certs
+    original = der(certificate(new_key("ec"), "odd"))
+    tbs = asn1.items(asn1.items(asn1.decode(original, asn1.SEQUENCE))[0][1])
+    assert tbs[0] == (asn1.context(0), bytes.fromhex("020102"))  # [0] INTEGER 2: version 3
+    odd_tbs = asn1.sequence(asn1.explicit(0, asn1.integer(3)), *(asn1.encode(t, v) for t, v in tbs[1:]))
+    rest = asn1.items(asn1.decode(original, asn1.SEQUENCE))[1:]
+    odd = asn1.sequence(odd_tbs, *(asn1.encode(t, v) for t, v in rest))
+    facts = certs.facts(odd)
+    assert (facts.subject, facts.sha256) == ("CN=odd", certs.sha256(odd)) and "cannot be parsed" in facts.parse_warning
+    assert "only its SHA-256" in certs.facts(b"\x30\x03\x02\x01\x01").parse_warning
+    path = tmp_path / "odd.jks"
+    formats.write_store(path, Store([TrustedCertEntry("odd", odd)]), "jks", PASSWORD)
+    copy = tmp_path / "odd.p12"
+    formats.write_store(copy, formats.read_store(path, PASSWORD).store, "pkcs12", PASSWORD)
+    assert formats.read_store(copy, PASSWORD).store.trusted("odd").cert == odd
