@@ -1,13 +1,22 @@
 """The file layer: the only part of the core that touches disk.
 
-Reads name the file in every error. Writes are atomic: a temporary file in
-the destination folder, fsync, rename, fsync of the folder, so an error or a
-kill at any moment leaves the old file byte for byte. A new file that holds
-a private key is created 0600; an existing file keeps its mode.
+Reads name the file in every error, and take regular files only, within the
+size limit (a device or a FIFO is refused by its type, not by its size).
+
+Writes are atomic: a temporary file in the destination folder, fsync,
+rename, fsync of the folder, so an error or a kill at any moment leaves the
+old file byte for byte. Every file jkstool creates — temporary file, backup,
+lock — is opened with O_CREAT|O_EXCL|O_NOFOLLOW (a link planted at its name is
+never followed) under a name no one can guess, mode 0600 from the start, and
+given its final mode before anything is written to it. A file that replaces
+another keeps its owner, group, mode and ACL; a new file holding a key is
+0600, and one holding an unencrypted key is never wider than 0600, whatever
+was there before.
 """
 
 import errno
 import os
+import secrets
 import stat
 import time
 from collections.abc import Iterable, Iterator
@@ -17,24 +26,52 @@ from pathlib import Path
 from . import limits
 from .errors import JkstoolError, file_exists
 
+CLEAR = 2
+"""The `private` of a file holding a key or a password in the clear (True, 1: keys, encrypted)."""
 
-def read_bytes(path: Path | str) -> bytes:
+
+def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file") -> bytes:
+    """The bytes of a regular file, refused beyond `limit` (JKSTOOL_MAX_FILE_MB by default)."""
     path = Path(path)
+    limit = limits.max_file_bytes() if limit is None else limit
     try:
-        if path.is_dir():
-            raise JkstoolError("is a folder, not a file", "give the path of a store file", path=str(path))
-        if path.stat().st_size > limits.max_file_bytes():
-            raise JkstoolError(f"the file is larger than {limits.max_file_bytes() // 2**20} MiB",
-                               "check that this is a keystore; if it is, raise JKSTOOL_MAX_FILE_MB",
-                               path=str(path))
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise JkstoolError("no such file", "check the path", path=str(path)) from None
     except PermissionError:
-        raise JkstoolError("permission denied", "check the file's owner and mode",
-                           path=str(path)) from None
+        raise JkstoolError("permission denied", "check the file's owner and mode", path=str(path)) from None
     except OSError as e:
         raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
+    try:
+        kind = os.fstat(fd).st_mode
+        if stat.S_ISDIR(kind):
+            raise JkstoolError("is a folder, not a file", "give the path of a store file", path=str(path))
+        if not stat.S_ISREG(kind):
+            raise JkstoolError("is not a regular file (a device, FIFO or socket)", "give the path of a file",
+                               path=str(path))
+        data = _read_at_most(fd, limit + 1)
+    except OSError as e:
+        raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise JkstoolError(f"{what} is larger than {_size(limit)}", limits.raise_hint(what), path=str(path))
+    return data
+
+
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit // 1024} KiB"
 
 
 def mode(path: Path | str) -> int:
@@ -42,23 +79,30 @@ def mode(path: Path | str) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def write_atomic(path: Path | str, data: bytes, private: bool) -> None:
-    """Replace `path` with `data`: the old file survives any failure untouched."""
+def write_atomic(path: Path | str, data: bytes, private: int) -> None:
+    """Replace `path` with `data`: the old file survives any failure untouched, and the new one takes its
+    owner, group, mode and ACL. `private`: it holds keys (a new file is 0600); CLEAR: a key or password in
+    the clear (never wider than 0600, whatever the old file was)."""
     path = Path(path)
     folder = path.parent
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        old: os.stat_result | None = path.stat()
     except FileNotFoundError:
-        mode = 0o600 if private else 0o666 & ~_umask()
+        old = None
     except OSError as e:
         raise JkstoolError(f"cannot write the file ({e.strerror})", path=str(path)) from None
+    mode = stat.S_IMODE(old.st_mode) if old else (0o600 if private else 0o666 & ~_umask())
+    if private == CLEAR:
+        mode &= 0o600
     _remove_stale_temps(path)
-    temp = folder / f".{path.name}.{os.getpid()}.tmp"
+    temp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = _create(temp)
         try:
-            _write_all(fd, data)
+            if old is not None:
+                _take_over(fd, path, old)
             os.fchmod(fd, mode)
+            _write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -73,11 +117,32 @@ def write_atomic(path: Path | str, data: bytes, private: bool) -> None:
         raise
 
 
+def _create(path: Path) -> int:
+    """A new file at `path`, 0600, never through a link planted there (O_EXCL|O_NOFOLLOW)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+
+
+def _take_over(fd: int, path: Path, old: os.stat_result) -> None:
+    """Give a replacement the owner, group and ACL of the file it replaces (as root, any owner; else the
+    group when the user belongs to it)."""
+    for uid, gid in ((old.st_uid, old.st_gid), (-1, old.st_gid)):
+        try:
+            os.fchown(fd, uid, gid)
+            break
+        except PermissionError:
+            continue
+    for name in ("system.posix_acl_access",):
+        try:
+            os.setxattr(fd, name, os.getxattr(path, name))
+        except OSError:
+            pass  # no ACL, or a file system without them
+
+
 def _remove_stale_temps(path: Path) -> None:
     """Remove temporary files left by runs of jkstool that were killed mid-write."""
     for temp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = temp.name[len(path.name) + 2:-4]
-        if pid.isdigit() and not _alive(int(pid)):
+        pid = temp.name[len(path.name) + 2:-4].partition(".")[0]  # .NAME.PID.RANDOM.tmp
+        if pid.isdigit() and not _alive(int(pid)) and temp.is_file() and not temp.is_symlink():
             _remove(temp)
 
 
@@ -118,25 +183,30 @@ def _umask() -> int:
     return mask
 
 
-def backup(path: Path | str) -> Path:
-    """A byte-exact, timestamped copy beside `path`, made before replacing it."""
-    import shutil
+def backup(path: Path | str, folder: Path | None = None) -> Path:
+    """A byte-exact copy of `path`, made before replacing it: beside it under a name no one can guess, or in
+    `folder` under its own name. It takes the original's owner, group and mode."""
     from datetime import datetime, timezone
     path = Path(path)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.bak-{stamp}")
-    n = 1
-    while target.exists():
-        target, n = path.with_name(f"{path.name}.bak-{stamp}-{n}"), n + 1
+    target = folder / path.name if folder else path.with_name(f"{path.name}.bak-{stamp}-{secrets.token_hex(4)}")
     try:
-        shutil.copy2(path, target)
+        old = path.stat()
+        data = read_bytes(path)
+        fd = _create(target)
+        try:
+            _take_over(fd, path, old)
+            os.fchmod(fd, stat.S_IMODE(old.st_mode))
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     except OSError as e:
-        raise JkstoolError(f"cannot make a backup before replacing it ({e.strerror})",
-                           path=str(path)) from None
+        raise JkstoolError(f"cannot make a backup before replacing it ({e.strerror})", path=str(path)) from None
     return target
 
 
-def write_all(items: Iterable[tuple[Path | str, bytes, bool]], replace: bool = False) -> list[Path]:
+def write_all(items: Iterable[tuple[Path | str, bytes, int]], replace: bool = False) -> list[Path]:
     """Write several files as one change: all of them land, or none does.
 
     `items` are (path, bytes, private). An existing file is replaced only with
@@ -196,7 +266,7 @@ def locked(path: Path | str, timeout: float) -> Iterator[None]:
         fd = _lock_fd(lock_path, path)
         if _flock(fd, deadline):
             try:
-                same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+                same = os.fstat(fd).st_ino == os.lstat(lock_path).st_ino
             except FileNotFoundError:
                 same = False
             if same:
@@ -213,11 +283,15 @@ def locked(path: Path | str, timeout: float) -> Iterator[None]:
 
 
 def _lock_fd(lock_path: Path, path: Path) -> int:
+    """The lock file, opened without following a link planted at its name."""
     try:
-        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except FileNotFoundError:
         raise JkstoolError("the folder does not exist", "create it first", path=str(path.parent)) from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise JkstoolError("the lock file is a symbolic link: someone may be tampering with this folder",
+                               "remove it, and check who can write to the folder", path=str(lock_path)) from None
         raise JkstoolError(f"cannot lock the file ({e.strerror})", path=str(path)) from None
 
 

@@ -37,3 +37,10 @@ def max_chain() -> int:
 def too_many(what: str, variable: str) -> JkstoolError:
     return JkstoolError(f"the file holds more {what} than jkstool reads",
                         f"if the file is genuine, raise {variable}")
+
+
+def raise_hint(what: str) -> str:
+    """The fix of a size limit hit: which setting raises it."""
+    if what == "the file":
+        return "check that this is a keystore; if it is, raise JKSTOOL_MAX_FILE_MB"
+    return "check the file"

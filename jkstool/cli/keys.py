@@ -234,6 +234,7 @@ def export_command(
 
         jkstool export server.keystore.p12 --chain server-chain.pem --key server-key.pem --no-encrypt-key
     """
+    from .. import files
     from ..errors import JkstoolError
     from ..formats.pem import key_pem
     from ..pki import certs
@@ -244,7 +245,7 @@ def export_command(
     if not (cert or chain or key):
         typer.echo(chain_pem.decode(), nl=False)
         return
-    items = []
+    items: list[tuple[Path, bytes, int]] = []
     if cert:
         items.append((cert, pki.cert_pem(certs.load(entry.certificates[0])), False))
     if chain:
@@ -254,7 +255,8 @@ def export_command(
             raise JkstoolError("a trusted certificate has no key", alias=entry.alias, path=str(store))
         if not no_encrypt_key and opened.password is None:
             output.fail("an encrypted key needs a password: give --storepass, or --no-encrypt-key")
-        items.append((key, key_pem(entry.key, None if no_encrypt_key else opened.password).encode(), True))
+        items.append((key, key_pem(entry.pkcs8(), None if no_encrypt_key else opened.password).encode(),
+                      files.CLEAR if no_encrypt_key else 1))
     write_files(items, force)
     output.info("wrote " + ", ".join(str(p) for p, _, _ in items)
                 + ("" if not key or no_encrypt_key else f" (the key is encrypted with {store}'s password)"))

@@ -166,7 +166,8 @@ def write_store(path, store: Store, store_type: str, password: str | None, *,
         data = dump(store, store_type, password, **options)
     except JkstoolError as e:
         raise e.at(path=path) from None
+    private = (files.CLEAR if not options.get("encrypt_keys", True) else 1) if store.holds_keys() else 0
     if keep_backup:
-        return next(iter(files.write_all([(path, data, store.holds_keys())], replace=True)), None)
-    files.write_atomic(path, data, private=store.holds_keys())
+        return next(iter(files.write_all([(path, data, private)], replace=True)), None)
+    files.write_atomic(path, data, private)
     return None

@@ -92,7 +92,7 @@ class PlannedFile:
     role: str
     path: str
     data: bytes = field(repr=False)
-    private: bool
+    private: int
     alias: str | None = None
     cert: x509.Certificate | None = None
     """The certificate the summary shows."""
@@ -123,7 +123,7 @@ def make_pair(spec: PairSpec, password: str, ca_password: str, generated_passwor
     manifest = _manifest(spec, paths, cas, leaves, generated_password)
     planned.append(PlannedFile("manifest", MANIFEST, manifest.to_json(), False))
     if generated_password:
-        planned.append(PlannedFile("storepass", STOREPASS_FILE, (password + "\n").encode(), True))
+        planned.append(PlannedFile("storepass", STOREPASS_FILE, (password + "\n").encode(), files.CLEAR))
     return planned
 
 

@@ -29,7 +29,7 @@ class Change:
     layout: Layout
     password: str
     stores: dict[Path, Store] = field(default_factory=dict)
-    raw: dict[Path, tuple[bytes, bool]] = field(default_factory=dict)
+    raw: dict[Path, tuple[bytes, int]] = field(default_factory=dict)
 
     def store(self, path: Path) -> Store:
         """The store at `path` as this change leaves it (read from disk the first time)."""
@@ -55,8 +55,9 @@ class Change:
 
     def write(self) -> list[Path]:
         """Write every file as one change; returns the backups kept."""
-        items = [(path, formats.dump(store, self.layout.store_type, self.password), store.holds_keys())
-                 for path, store in self.stores.items()]
+        items: list[tuple[Path, bytes, int]] = [
+            (path, formats.dump(store, self.layout.store_type, self.password), store.holds_keys())
+            for path, store in self.stores.items()]
         items += [(path, data, private) for path, (data, private) in self.raw.items()]
         return files.write_all(items, replace=True)
 

@@ -8,7 +8,7 @@ unencrypted 0600 PEM keys for the servers that cannot ask for one.
 
 from pathlib import Path
 
-from .. import formats
+from .. import files, formats
 from ..errors import JkstoolError
 from ..formats.pem import armor
 from ..pki import certs
@@ -98,7 +98,7 @@ def jvm(layout: Layout, side: str, port: int) -> str:
 """ + "".join(f"-D{name}={value}\n" for name, value in properties.items())
 
 
-def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple[Path, bytes, bool]]:
+def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple[Path, bytes, int]]:
     """The PEM files a server or client outside Java needs: chain, unencrypted key (0600), and the
     CAs it trusts. Returns {name: (path, bytes, private)} under DIR/pem/."""
     keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
@@ -108,7 +108,7 @@ def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple[Path,
     chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
     anchors = pki.cert_pem(*(certs.load(e.cert) for e in trust.trusted_entries()))
     return {"chain": (folder / f"{side}-chain.pem", chain, False),
-            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.pkcs8()).encode(), True),
+            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.pkcs8()).encode(), files.CLEAR),
             "cas": (folder / f"{side}-trusted-cas.pem", anchors, False)}
 
 
@@ -162,7 +162,7 @@ PEM_FORMATS = {"nginx": nginx, "apache": apache, "curl": curl}
 
 
 def snippet(layout: Layout, fmt: str, side: str, port: int,
-            password: str | None) -> tuple[str, list[tuple[Path, bytes, bool]]]:
+            password: str | None) -> tuple[str, list[tuple[Path, bytes, int]]]:
     """(the configuration text, the PEM files it needs as write_all items); the PEM formats need the
     stores' password."""
     if fmt in JAVA_FORMATS:
