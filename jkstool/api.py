@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import files, formats
 from .errors import JkstoolError, file_exists
-from .layout.manifest import STORE_ROLES, Layout, find_stores
+from .layout.manifest import MANIFEST, STORE_ROLES, Layout, find_stores, lock_path
 from .model import Loaded, Store
 
 if TYPE_CHECKING:  # the modules behind them import cryptography: each function imports what it needs
@@ -79,7 +79,7 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
               client_cn: str = "client", server_alias: str = "server", client_alias: str = "client",
               days: int = 397, ca_days: int = 3650, separate_cas: bool = False,
               ca: CAPaths | None = None, server_ca: CAPaths | None = None, client_ca: CAPaths | None = None,
-              ca_password: str | None = None, replace: bool = False) -> Layout:
+              ca_password: str | None = None, replace: bool = False, lock_timeout: float = 30) -> Layout:
     """Make the four stores of a mutual-TLS pair in `folder`, their CA(s) in `folder/ca/`, and layout.json.
 
     Without `password`, a random one is written to `folder/storepass` (0600).
@@ -88,7 +88,8 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     sides or, with `separate_cas`, one per side. `ca_password` opens a brought
     CA key and encrypts a CA key made here (default: the store password).
     Existing files are replaced only with `replace`; their backups are in
-    the returned layout's `backups`.
+    the returned layout's `backups`. The folder is claimed under the layout's
+    lock: of two runs into one folder, the second finds the first's files.
 
     >>> import tempfile
     >>> layout = init_pair(Path(tempfile.mkdtemp()) / "tls", password="changeit")
@@ -106,15 +107,33 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
                            days=days, ca_days=ca_days, separate_cas=separate_cas)
     spec.bring(ca, server_ca, client_ca, ca_password)
     generated = password is None
-    existing = [name for name in spec.planned_files(generated).values() if (folder / name).exists()]
-    if existing and not replace:
-        raise file_exists(folder / existing[0], "give --force to replace the layout; backups are kept")
-    store_password = secrets.token_urlsafe(24) if password is None else password
-    planned = create.make_pair(spec, store_password, ca_password or store_password, generated)
-    backups = create.write(folder, planned, replace)
+    made = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise JkstoolError(f"cannot make the folder ({e.strerror})", path=str(folder)) from None
+    try:
+        with files.locked(folder / MANIFEST, lock_timeout):
+            existing = [name for name in spec.planned_files(generated).values() if (folder / name).exists()]
+            if existing and not replace:
+                raise file_exists(folder / existing[0], "give --force to replace the layout; backups are kept")
+            store_password = secrets.token_urlsafe(24) if password is None else password
+            planned = create.make_pair(spec, store_password, ca_password or store_password, generated)
+            backups = create.write(folder, planned, replace)
+    except BaseException:
+        if made:
+            _remove_if_empty(folder)
+        raise
     layout = Layout.open(folder)
     layout.backups = backups
     return layout
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None = None,
@@ -210,7 +229,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
             candidates += [(str(item), cert) for cert in certfile.read_certificates(item)]
             sources.append(str(item))
     path = Path(truststore)
-    with files.locked(path, lock_timeout):
+    with files.locked(lock_path(path), lock_timeout):
         if path.exists():
             loaded = formats.read_store(path, password)
             store, kind = loaded.store, loaded.type.lower()

@@ -9,6 +9,8 @@ them) are read too; everything written is DER.
 
 from collections.abc import Iterable
 
+from . import limits
+
 SEQUENCE = 0x30
 SET = 0x31
 INTEGER = 0x02
@@ -17,7 +19,6 @@ NULL = 0x05
 OID = 0x06
 BMP_STRING = 0x1E
 
-_MAX_DEPTH = 64
 
 
 class DerError(ValueError):
@@ -51,26 +52,25 @@ def header(data: bytes, pos: int) -> tuple[int, int, int | None]:
 
 
 def _read(data: bytes, pos: int, depth: int = 0) -> tuple[int, bytes, int]:
-    """Read the value at pos: (tag, content, position after it)."""
-    if depth > _MAX_DEPTH:
+    """Read the value at pos: (tag, content, position after it). Each byte is read once, however deep
+    indefinite lengths nest (re-reading them per level would double the work at every level)."""
+    if depth > limits.ASN1_DEPTH:
         raise DerError("nested too deeply")
     tag, start, length = header(data, pos)
     if length is not None:
         end = start + length
         if end > len(data):
             raise DerError("truncated")
-        content = data[start:end]
-    else:
-        end = start
-        while data[end:end + 2] != b"\x00\x00":
-            end = _read(data, end, depth + 1)[2]
-        content = data[start:end]
-        end += 2
+        if tag == OCTET_STRING | 0x20:
+            return OCTET_STRING, b"".join(c for _, c in _items(data[start:end], depth + 1)), end
+        return tag, data[start:end], end
+    children, end = [], start
+    while data[end:end + 2] != b"\x00\x00":
+        child_tag, child, end = _read(data, end, depth + 1)
+        children.append((child_tag, child))
     if tag == OCTET_STRING | 0x20:
-        tag, content = OCTET_STRING, b"".join(c for _, c in _items(content, depth + 1))
-    elif length is None:
-        content = encode_items(_items(content, depth + 1))
-    return tag, content, end
+        return OCTET_STRING, b"".join(c for _, c in children), end + 2
+    return tag, encode_items(children), end + 2
 
 
 def _items(data: bytes, depth: int) -> list[tuple[int, bytes]]:

@@ -1,12 +1,27 @@
-"""Limits on what the readers accept, so hostile input cannot make them run away.
+"""Every limit on what the readers accept, in one place, so hostile input cannot make them run away.
 
-The defaults are generous for real stores (the JDK's cacerts, a 50,000-certificate
-truststore) and can be raised through the environment.
+Each reader runs in time and memory linear in its input, within these
+bounds; hitting one is an error (exit 2) that names the limit and the file.
+The defaults are generous for real stores (the JDK's cacerts, a
+50,000-certificate truststore); the first four can be raised through the
+environment. docs/security.md lists them all.
 """
 
 import os
 
 from .errors import JkstoolError
+
+ASN1_DEPTH = 64
+"""Nesting of DER/BER values (PKCS#12, PKCS#8): real files nest under 10 deep."""
+PBE_ITERATIONS = 5_000_000
+"""Key-derivation iterations of one encrypted item (PKCS#12 key, certificates, MAC; a JCEKS key): Java's own
+ceiling (PKCS12KeyStore and com.sun.crypto.provider.KeyProtector: MAX_ITERATION_COUNT)."""
+PEM_BLOCK_CHARS = 1 << 20
+"""Characters in one PEM block: a certificate or key is a few kilobytes."""
+JAVA_ARRAY_ELEMENTS = 1024
+"""Elements of a serialized Java array other than byte[] (JCEKS secret keys hold byte arrays only)."""
+PASSWORD_FILE_BYTES = 4096
+"""A password file (--storepass file:PATH)."""
 
 
 def _setting(name: str, default: int) -> int:
@@ -34,9 +49,20 @@ def max_chain() -> int:
     return _setting("JKSTOOL_MAX_CHAIN", 100)
 
 
+def max_kdf_iterations() -> int:
+    """Key-derivation iterations spent on one store in all (JKSTOOL_MAX_KDF_ITERATIONS, 50 million by
+    default: some seconds): a file of many items each at PBE_ITERATIONS would otherwise run for hours."""
+    return _setting("JKSTOOL_MAX_KDF_ITERATIONS", 50_000_000)
+
+
 def too_many(what: str, variable: str) -> JkstoolError:
     return JkstoolError(f"the file holds more {what} than jkstool reads",
                         f"if the file is genuine, raise {variable}")
+
+
+def exceeded(what: str) -> JkstoolError:
+    """A fixed limit hit: the file is not what a keystore tool writes."""
+    return JkstoolError(f"{what}: more than jkstool (and Java) reads", "check where the file comes from")
 
 
 def raise_hint(what: str) -> str:

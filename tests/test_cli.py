@@ -258,7 +258,7 @@ def test_convert_truststore_only_gets_ordinary_mode(tmp_path):
     store = sample_store(())
     formats.write_store(source, store, "pem", None)
     dest = tmp_path / "trust.jks"
-    assert run("convert", source, dest, "--dest-storepass", "env:NEW", env={"NEW": "x"}).exit_code == 0
+    assert run("convert", source, dest, "--dest-storepass", "env:NEW", env={"NEW": "new-password"}).exit_code == 0
     assert stat.S_IMODE(dest.stat().st_mode) == 0o666 & ~_umask()
 
 

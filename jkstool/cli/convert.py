@@ -6,7 +6,16 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, DestStorePass, DestStoreType, Force, KeyPass, LockTimeout, StorePass
+from .options import (
+    AllowWeakPassword,
+    Debug,
+    DestStorePass,
+    DestStoreType,
+    Force,
+    KeyPass,
+    LockTimeout,
+    StorePass,
+)
 from .stores import read_store
 
 
@@ -24,6 +33,7 @@ def convert_command(
         "--legacy", help="PKCS12 with 3DES and a SHA-1 MAC, for Java 8 before 8u301.")] = False,
     no_encrypt_key: Annotated[bool, typer.Option(
         "--no-encrypt-key", help="PEM: write private keys unencrypted (the file is still 0600).")] = False,
+    allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
     lock_timeout: LockTimeout = 30,
     debug: Debug = False,
@@ -52,6 +62,8 @@ def convert_command(
     _check_keys_read(loaded.store, source)
     dest_password = _dest_password(dest_storepass, password, target, loaded.store, no_encrypt_key)
     own = passwords.from_option(dest_keypass, "--dest-keypass") if dest_keypass is not None else None
+    for new in (dest_password if target != "pem" or not no_encrypt_key else None, own):
+        passwords.strong(new, allow_weak_password)
     store, changed = loaded.store.with_key_password(None if own == dest_password else own)
     with files.locked(dest, lock_timeout):
         backup = api.write_store(dest, store, dest_password, store_type=target, legacy=legacy,

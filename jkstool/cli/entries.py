@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, DestStorePass, DestStoreType, KeyPass, LockTimeout, StorePass
+from .options import AllowWeakPassword, Debug, DestStorePass, DestStoreType, KeyPass, LockTimeout, StorePass
 from .stores import editing, open_store
 
 Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
@@ -22,6 +22,7 @@ def copy_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     dest_storepass: DestStorePass = None,
+    allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
@@ -41,6 +42,7 @@ def copy_command(
         entry = replace(entry, key_password=None)
     with editing(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
                  store_type=store_type.value if store_type else None, lock_timeout=lock_timeout,
+                 allow_weak=allow_weak_password,
                  option="--dest-storepass" if dest_storepass is not None else "--storepass") as target:
         target.claim(name)
         target.store.add(replace(entry, alias=name))
@@ -101,6 +103,7 @@ def passwd_command(
         metavar="PASSWORD", help="A new password for --alias's key alone.")] = None,
     storepass: StorePass = None,
     keypass: KeyPass = None,
+    allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
@@ -123,10 +126,12 @@ def passwd_command(
             output.fail(f"{store}: a PEM file has no separate key passwords; use --new-storepass")
         if new_storepass is not None:
             opened.password = passwords.from_option(new_storepass, "--new-storepass")
+            passwords.strong(opened.password, allow_weak_password)
         if alias is not None and new_keypass is not None:
             if alias not in opened.store or opened.store[alias].kind == "trusted-cert":
                 raise JkstoolError("no key entry has this alias", path=str(store), alias=alias)
             own = passwords.from_option(new_keypass, "--new-keypass")
+            passwords.strong(own, allow_weak_password)
             opened.store.put(replace(opened.store[alias], key_password=None if own == opened.password else own))
             if own != opened.password:
                 output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "

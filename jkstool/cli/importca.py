@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, DestStoreType, Json, LockTimeout, StorePass
+from .options import AllowWeakPassword, Debug, DestStoreType, Json, LockTimeout, StorePass
 from .stores import read_store, writable_password
 
 
@@ -26,6 +26,7 @@ def import_ca_command(
     allow_expired: Annotated[bool, typer.Option(help="Trust an expired certificate.")] = False,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
+    allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     json: Json = False,
     debug: Debug = False,
@@ -39,7 +40,8 @@ def import_ca_command(
     from .. import api
     sources = [(str(path), cert) for path in certificates for cert in _trusted_in(path, src_storepass)] \
         if from_store else certificates
-    password = writable_password(truststore, storepass, store_type.value if store_type else None)
+    password = writable_password(truststore, storepass, store_type.value if store_type else None,
+                                 allow_weak=allow_weak_password)
     result = api.import_ca(truststore, sources, password=password, alias=alias, allow_leaf=allow_leaf,
                            allow_expired=allow_expired, store_type=store_type.value if store_type else None,
                            lock_timeout=lock_timeout,

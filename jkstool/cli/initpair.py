@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Force, Json, KeyType, LayoutStoreType, StorePass
+from .options import AllowWeakPassword, Debug, Force, Json, KeyType, LayoutStoreType, LockTimeout, StorePass
 
 
 def _pem(help_text):
@@ -40,7 +40,9 @@ def init_pair_command(
     store_type: Annotated[LayoutStoreType, typer.Option(
         "--store-type", case_sensitive=False, help="jks (.jks files) or pkcs12 (.p12 files).")] = LayoutStoreType.jks,
     storepass: StorePass = None,
+    allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
+    lock_timeout: LockTimeout = 30,
     json: Json = False,
     debug: Debug = False,
 ):
@@ -57,12 +59,14 @@ def init_pair_command(
     _check_pairs(ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key)
     password = passwords.resolve(storepass)
     ca_password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass is not None else None
+    passwords.strong(password, allow_weak_password)
+    passwords.strong(ca_password, allow_weak_password)
     layout = api.init_pair(
         out_dir, password=password, store_type=store_type.value, key_type=key_type.value, server_cn=server_cn,
         sans=san or None, client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
         days=days, ca_days=ca_days, separate_cas=separate_cas, ca=_pair(ca_cert, ca_key),
         server_ca=_pair(server_ca_cert, server_ca_key), client_ca=_pair(client_ca_cert, client_ca_key),
-        ca_password=ca_password, replace=force)
+        ca_password=ca_password, replace=force, lock_timeout=lock_timeout)
     written = layout.files()
     if json:
         output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]})

@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, DestStoreType, Force, Json, KeyPass, KeyType, LockTimeout, Profile, StorePass
+from .options import (
+    AllowWeakPassword,
+    Debug,
+    DestStoreType,
+    Force,
+    Json,
+    KeyPass,
+    KeyType,
+    LockTimeout,
+    Profile,
+    StorePass,
+)
 from .stores import editing, open_store, read_store, write_files
 
 Alias = Annotated[str, typer.Option("--alias", help="The key entry.")]
@@ -33,6 +44,7 @@ def genkey_command(
     days: Annotated[int, typer.Option(min=1, help="Validity of the placeholder certificate.")] = 90,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
+    allow_weak_password: AllowWeakPassword = False,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     debug: Debug = False,
@@ -48,7 +60,7 @@ def genkey_command(
     from ..model import PrivateKeyEntry
     from ..pki import issue as pki
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
-                 lock_timeout=lock_timeout) as opened:
+                 lock_timeout=lock_timeout, allow_weak=allow_weak_password) as opened:
         opened.claim(alias)
         key = pki.new_key(key_type.value)
         cert = pki.self_signed(key, cn, days, san or [])
@@ -179,6 +191,7 @@ def import_key_command(
         metavar="PASSWORD", help="Password of an encrypted --key.")] = None,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
+    allow_weak_password: AllowWeakPassword = False,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     debug: Debug = False,
@@ -193,7 +206,7 @@ def import_key_command(
     from ..formats import certfile
     from ..pki import chains
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
-                 lock_timeout=lock_timeout) as opened:
+                 lock_timeout=lock_timeout, allow_weak=allow_weak_password) as opened:
         opened.claim(alias)
         password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
         loaded = read_store(key, password)

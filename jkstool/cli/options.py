@@ -73,6 +73,8 @@ Force = Annotated[bool, typer.Option(
 Debug = Annotated[bool, typer.Option(
     "--debug", callback=output.enable_debug, is_eager=True,
     help="Show a traceback when something fails.")]
+AllowWeakPassword = Annotated[bool, typer.Option(
+    "--allow-weak-password", help="Accept an empty password, or one under 6 characters, for what is written.")]
 LockTimeout = Annotated[float, typer.Option(
     "--lock-timeout", min=0, metavar="SECONDS",
     help="How long to wait for another jkstool that is changing the same file.")]

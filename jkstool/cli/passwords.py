@@ -4,6 +4,11 @@ The option (`pass:TEXT`, `env:NAME`, `file:PATH` or a bare value), then the
 environment variable (JKSTOOL_STOREPASS, JKSTOOL_KEYPASS), then a layout
 folder's `storepass` file, then a hidden prompt on a terminal. Values on the
 command line are visible to other local users, and a warning says so.
+
+Each password remembers where it came from, so that an error can say so:
+a password jkstool is to protect something new with is refused when it is
+empty or shorter than keytool's 6 characters (an empty JKSTOOL_STOREPASS is
+what a missing CI secret looks like), unless --allow-weak-password.
 """
 
 import getpass
@@ -11,39 +16,64 @@ import os
 import sys
 from pathlib import Path
 
+from .. import limits
 from ..errors import JkstoolError
 from . import output
 
 STOREPASS_ENV = "JKSTOOL_STOREPASS"
 KEYPASS_ENV = "JKSTOOL_KEYPASS"
+MIN_LENGTH = 6  # keytool: "Password is too short - must be at least 6 characters"
 
 
-def from_option(value: str, option: str) -> str:
+class Password(str):
+    """A password, and where it came from (said in errors; never the password itself)."""
+
+    source: str
+
+    def __new__(cls, value: str, source: str) -> "Password":
+        made = super().__new__(cls, value)
+        made.source = source
+        return made
+
+
+def from_option(value: str, option: str) -> Password:
     """The password an option's value names."""
     if value.startswith("env:"):
         name = value[4:]
         if name not in os.environ:
             raise JkstoolError(f"{option} names the environment variable {name}, which is not set",
                                f"export {name}, or pass the password another way")
-        return os.environ[name]
+        return Password(os.environ[name], f"{option} env:{name}")
     if value.startswith("file:"):
         return _first_line(Path(value[5:]), option)
     output.warn_once(f"a password given on the command line ({option}) is visible to other "
                      "local users; prefer env:NAME or file:PATH")
-    return value[5:] if value.startswith("pass:") else value
+    return Password(value[5:] if value.startswith("pass:") else value, option)
 
 
-def _first_line(path: Path, option: str) -> str:
+def _first_line(path: Path, option: str) -> Password:
+    from .. import files
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise JkstoolError(f"the password file for {option} does not exist", "check the path",
-                           path=str(path)) from None
-    except (OSError, UnicodeError) as e:
-        raise JkstoolError(f"the password file for {option} cannot be read ({e})",
-                           path=str(path)) from None
+        text = files.read_bytes(path, limits.PASSWORD_FILE_BYTES, "a password file").decode("utf-8")
+    except UnicodeError as e:
+        raise JkstoolError(f"the password file for {option} cannot be read ({e})", path=str(path)) from None
+    except JkstoolError as e:
+        if e.what == "no such file":
+            raise JkstoolError(f"the password file for {option} does not exist", "check the path",
+                               path=str(path)) from None
+        raise
     lines = text.splitlines()
-    return lines[0] if lines else ""
+    return Password(lines[0] if lines else "", f"the file {path}")
+
+
+def strong(password: str | None, allow_weak: bool) -> None:
+    """Refuse a new password that is empty or shorter than keytool takes, saying where it came from."""
+    if password is None or allow_weak or len(password) >= MIN_LENGTH:
+        return
+    source = getattr(password, "source", "the password")
+    what = "empty" if not password else f"shorter than {MIN_LENGTH} characters"
+    raise JkstoolError(f"the password from {source} is {what}: keytool refuses such a password, and a "
+                       "missing secret looks like this", "give a real password, or --allow-weak-password")
 
 
 def resolve(value: str | None, *, option: str = "--storepass", env: str = STOREPASS_ENV,
@@ -57,12 +87,16 @@ def resolve(value: str | None, *, option: str = "--storepass", env: str = STOREP
     if value is not None:
         return from_option(value, option)
     if env in os.environ:
-        return os.environ[env]
+        return Password(os.environ[env], env)
     if layout is not None and (layout / "storepass").is_file():
         return _first_line(layout / "storepass", option)
     if prompt and sys.stdin.isatty():
-        answer = getpass.getpass(prompt, stream=sys.stderr)
-        return None if optional and not answer else answer
+        try:
+            answer = getpass.getpass(prompt, stream=sys.stderr)
+        except EOFError:
+            raise JkstoolError("no password given: the input ended at the prompt",
+                               f"type the password, or give {option}") from None
+        return None if optional and not answer else Password(answer, "the prompt")
     return None
 
 

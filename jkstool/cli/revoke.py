@@ -7,7 +7,7 @@ import typer
 
 from . import output
 from .keys import issuer_from
-from .options import Debug, Json
+from .options import Debug, Json, LockTimeout
 
 
 def revoke_command(
@@ -18,6 +18,7 @@ def revoke_command(
     ca_keypass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --ca-key.")] = None,
     crl_days: Annotated[int, typer.Option(min=1, help="Days until the CRL's nextUpdate.")] = 30,
     json: Json = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Revoke certificates: add them to a CRL signed by their CA (CRL number incremented).
@@ -37,18 +38,19 @@ def revoke_command(
     from ..pki import certs
     from ..pki import crl as crls
     issuer = issuer_from(ca_cert, ca_key, ca_keypass)
-    existing = None
-    if crl.exists():
+    revoked = [cert for path in certificates for cert in certfile.read_certificates(path)]
+    with files.locked(crl, lock_timeout):  # two revocations at once must both land
+        existing = None
+        if crl.exists():
+            try:
+                existing = crls.load(files.read_bytes(crl))
+            except JkstoolError as e:
+                raise e.at(path=crl) from None
         try:
-            existing = crls.load(files.read_bytes(crl))
+            data, added, already = crls.revoke(issuer, existing, revoked, crl_days)
         except JkstoolError as e:
             raise e.at(path=crl) from None
-    revoked = [cert for path in certificates for cert in certfile.read_certificates(path)]
-    try:
-        data, added, already = crls.revoke(issuer, existing, revoked, crl_days)
-    except JkstoolError as e:
-        raise e.at(path=crl) from None
-    files.write_atomic(crl, data, private=False)
+        files.write_atomic(crl, data, 0)
     items = [(c, "revoked") for c in added] + [(c, "already revoked") for c in already]
     if json:
         output.print_json({"crl": str(crl), "revoked": [

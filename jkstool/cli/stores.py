@@ -62,24 +62,29 @@ def read_store(path: Path, password: str | None, key_password: str | None = None
 
 
 def writable_password(path: Path, storepass: str | None, store_type: str | None = None,
-                      option: str = "--storepass") -> str | None:
-    """The password of a store about to be changed (or created, as `store_type` or its extension says);
-    None for PEM, which needs none. JCEKS, which jkstool cannot write, is refused here."""
+                      option: str = "--storepass", allow_weak: bool = False) -> str | None:
+    """The password of a store about to be changed (or created, as `store_type` or its extension says:
+    then not a weak one); None for PEM, which needs none. JCEKS, which jkstool cannot write, is refused."""
     from .. import files, formats
     password = passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
     kind = formats.detect(files.read_bytes(path)).lower() if path.exists() else formats.type_for_path(path, store_type)
     if kind == "jceks":
         output.fail(f"{path}: jkstool reads JCEKS but cannot write it (convert it to PKCS12 first: "
                     "jkstool convert)")
-    return password if kind == "pem" else passwords.require(password, str(path), option)
+    if kind == "pem":
+        return password
+    password = passwords.require(password, str(path), option)
+    if not path.exists():
+        passwords.strong(password, allow_weak)
+    return password
 
 
 def open_store(path: Path, storepass: str | None, keypass: str | None = None, *, create: bool = False,
-               store_type: str | None = None, option: str = "--storepass") -> Opened:
+               store_type: str | None = None, option: str = "--storepass", allow_weak: bool = False) -> Opened:
     """Read `path` with its keys (or start an empty store there, with `create`)."""
     from .. import formats
     from ..model import Store
-    password = writable_password(path, storepass, store_type, option) if (path.exists() or create) else \
+    password = writable_password(path, storepass, store_type, option, allow_weak) if (path.exists() or create) else \
         passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
     key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
     if path.exists() or not create:
@@ -93,9 +98,11 @@ def open_store(path: Path, storepass: str | None, keypass: str | None = None, *,
 @contextmanager
 def editing(path: Path, storepass: str | None, keypass: str | None = None, *, lock_timeout: float = 30,
             **options):
-    """`open_store` under an exclusive lock held until the edit is written (or abandoned)."""
+    """`open_store` under an exclusive lock held until the edit is written (or abandoned): the lock of
+    the store's layout when it is in one, else the store's own."""
     from .. import files
-    with files.locked(path, lock_timeout):
+    from ..layout.manifest import lock_path
+    with files.locked(lock_path(path), lock_timeout):
         yield open_store(path, storepass, keypass, **options)
 
 

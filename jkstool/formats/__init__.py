@@ -16,7 +16,7 @@ and the JKS/JCEKS container.
 from pathlib import Path
 from types import ModuleType
 
-from .. import files
+from .. import files, limits
 from ..errors import JkstoolError
 from ..model import Loaded, Store
 from ._opener import KeyOpener
@@ -71,10 +71,12 @@ def load(data: bytes, password: str | None, key_password: str | None = None, *,
     encrypted and its alias listed in `Loaded.locked` (what JSSE calls "Cannot
     recover key").
     """
+    from . import _pbe
     kind = detect(data)
     candidates = () if not keys else tuple(dict.fromkeys(p for p in (key_password, password) if p is not None))
     opener = KeyOpener(candidates, password, strict)
-    loaded: Loaded = _module(kind).load(data, password, opener)
+    with _pbe.work_budget(limits.max_kdf_iterations()):
+        loaded: Loaded = _module(kind).load(data, password, opener)
     loaded.locked = opener.locked
     return loaded
 

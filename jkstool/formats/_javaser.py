@@ -12,6 +12,8 @@ are limited. Anything outside the grammar of plain serializable objects
 import struct
 from typing import Any
 
+from .. import limits
+
 MAGIC = b"\xac\xed\x00\x05"
 _NULL, _REFERENCE, _CLASSDESC, _OBJECT, _STRING, _ARRAY = 0x70, 0x71, 0x72, 0x73, 0x74, 0x75
 _BLOCKDATA, _ENDBLOCKDATA, _BLOCKDATALONG, _LONGSTRING, _ENUM = 0x77, 0x78, 0x7A, 0x7C, 0x7E
@@ -185,6 +187,8 @@ class _Stream:
         value: bytes | list[Any]
         if component == "B":
             value = self.take(size)
+        elif size > limits.JAVA_ARRAY_ELEMENTS:  # only byte[] holds key material: no other array is this long
+            raise JavaSerializationError(f"an array of {size} elements")
         elif component in _PRIMITIVES:
             width = struct.calcsize(_PRIMITIVES[component])
             if size < 0 or size * width > len(self.data) - self.pos:

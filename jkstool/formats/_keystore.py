@@ -22,6 +22,7 @@ from typing import Any
 from .. import der, limits
 from ..errors import JkstoolError, damaged, wrong_key_password, wrong_password
 from ..model import Entry, Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+from . import _pbe as pbe
 from ._opener import KeyOpener
 
 _WHITENER = b"Mighty Aphrodite"
@@ -203,7 +204,7 @@ def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
             return pkcs8
         if algorithm == _JCE_KEY_PROTECTOR:
             salt, count = der.fields(params, der.OCTET_STRING, der.INTEGER)[:2]
-            key: bytes = sun_crypto.jce_pbe_decrypt(encrypted, password, salt, der.to_int(count))
+            key: bytes = sun_crypto.jce_pbe_decrypt(encrypted, password, salt, pbe.spend(der.to_int(count)))
             der.decode(key, der.SEQUENCE)  # a wrong password can pass the padding check
             return key
     except (BadHashCheckException, BadPaddingException, der.DerError, ValueError):

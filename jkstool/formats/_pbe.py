@@ -10,9 +10,13 @@ on every command that reads a PKCS12 file.
 import hashlib
 import hmac
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from .. import der
+from .. import der, limits
+from ..errors import JkstoolError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -50,7 +54,6 @@ ITERATIONS = 10_000
 LEGACY_ITERATIONS = 50_000
 LEGACY_MAC_ITERATIONS = 100_000
 _SALT = 20
-_MAX_ITERATIONS = 5_000_000  # Java's own ceiling (PKCS12KeyStore.MAX_ITERATION_COUNT)
 
 
 class PbeError(ValueError):
@@ -90,10 +93,34 @@ def _fill(data: bytes, v: int) -> bytes:
     return (data * (size // len(data) + 1))[:size]
 
 
-def _check_iterations(count: int) -> int:
-    if not 0 < count <= _MAX_ITERATIONS:
+_BUDGET: ContextVar[list[int] | None] = ContextVar("key-derivation budget", default=None)
+
+
+@contextmanager
+def work_budget(iterations: int) -> Iterator[None]:
+    """Bound the key-derivation iterations spent while reading one store (see limits.max_kdf_iterations)."""
+    token = _BUDGET.set([iterations])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def spend(count: int) -> int:
+    """Check an item's iteration count against Java's ceiling and the store's budget; the count."""
+    if count <= 0:
         raise PbeError(f"iteration count {count} is out of range")
+    if count > limits.PBE_ITERATIONS:
+        raise limits.exceeded(f"an encrypted item asks for {count:,} key-derivation iterations")
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget[0] -= count
+        if budget[0] < 0:
+            raise JkstoolError(f"reading the store takes more than {limits.max_kdf_iterations():,} key-derivation "
+                               "iterations in all", "if the file is genuine, raise JKSTOOL_MAX_KDF_ITERATIONS")
     return count
+
+
 
 
 def _cipher(name: str, key: bytes, iv: bytes) -> "Cipher[modes.CBC]":
@@ -134,7 +161,7 @@ def _rc2_40(key: bytes, iv: bytes, data: bytes) -> bytes:
 
 def _decrypt_pkcs12_pbe(algorithm: str, params: bytes, password: str, data: bytes) -> bytes:
     salt, count_der = der.fields(params, der.OCTET_STRING, der.INTEGER)[:2]
-    count = _check_iterations(der.to_int(count_der))
+    count = spend(der.to_int(count_der))
     if algorithm in (PBE_SHA1_3DES, PBE_SHA1_2DES):
         size = 24 if algorithm == PBE_SHA1_3DES else 16
         key = kdf_pkcs12("sha1", password, salt, count, 1, size)
@@ -157,7 +184,7 @@ def _decrypt_pbes2(params: bytes, password: str, data: bytes) -> bytes:
     parts = der.items(kdf_params)
     if len(parts) < 2 or parts[0][0] != der.OCTET_STRING or parts[1][0] != der.INTEGER:
         raise PbeError("bad PBKDF2 parameters")
-    salt, count = parts[0][1], _check_iterations(der.to_int(parts[1][1]))
+    salt, count = parts[0][1], spend(der.to_int(parts[1][1]))
     prf = "sha1"
     for tag, content in parts[2:]:
         if tag == der.SEQUENCE:
@@ -246,7 +273,7 @@ def decrypt_pkcs8(epki: bytes, password: str) -> bytes:
 def mac(digest: str, password: str, salt: bytes, iterations: int, data: bytes) -> bytes:
     """PKCS#12's password MAC (HmacPBESHA256 and friends in Java's names)."""
     size = hashlib.new(digest).digest_size
-    key = kdf_pkcs12(digest, password, salt, _check_iterations(iterations), 3, size)
+    key = kdf_pkcs12(digest, password, salt, spend(iterations), 3, size)
     return hmac.new(key, data, digest).digest()
 
 

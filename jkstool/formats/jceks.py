@@ -13,6 +13,7 @@ from ..errors import JkstoolError, damaged, wrong_key_password
 from ..model import Loaded
 from . import _javaser as javaser
 from . import _keystore
+from . import _pbe as pbe
 from ._opener import KeyOpener
 
 MAGIC = b"\xce\xce\xce\xce"
@@ -48,7 +49,8 @@ class _SealedObjects(_keystore.SecretKeys):
         try:
             salt, count = der.fields(der.decode(sealed["encodedParams"], der.SEQUENCE),
                                      der.OCTET_STRING, der.INTEGER)[:2]
-            plain = sun_crypto.jce_pbe_decrypt(sealed["encryptedContent"], password, salt, der.to_int(count))
+            plain = sun_crypto.jce_pbe_decrypt(sealed["encryptedContent"], password, salt,
+                                               pbe.spend(der.to_int(count)))
             key, _ = javaser.read(plain)
         except (BadPaddingException, ValueError):  # DerError and JavaSerializationError are ValueErrors
             raise wrong_key_password() from None

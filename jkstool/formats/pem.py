@@ -10,7 +10,9 @@ trusted entry.
 """
 
 import base64
+import io
 import re
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -47,29 +49,35 @@ def is_pem(data: bytes) -> bool:
 
 
 def _blocks(text: str) -> list[_Block]:
-    """PEM blocks with the attribute lines written above them, in one pass over the lines
-    (a regular expression across the text would be quadratic on unterminated blocks)."""
+    """PEM blocks with the attribute lines written above them, in one pass over the lines, taken one at a
+    time (a regular expression across the text would be quadratic on unterminated blocks, a list of all
+    lines many times the file's size). A block is at most limits.PEM_BLOCK_CHARS long; of the lines
+    above it, the last few are kept (Bag Attributes are three or four)."""
     blocks: list[_Block] = []
-    header: list[str] = []
+    header: deque[str] = deque(maxlen=16)
     body: list[str] | None = None
-    label = ""
-    for line in text.splitlines():
+    label, size = "", 0
+    for line in io.StringIO(text):
         stripped = line.strip()
         if body is None:
             begin = _BEGIN.fullmatch(stripped)
             if begin:
-                label, body = begin.group(1), [stripped]
+                label, body, size = begin.group(1), [stripped], len(stripped)
             else:
                 header.append(stripped)
         else:
             body.append(stripped)
+            size += len(stripped) + 1
+            if size > limits.PEM_BLOCK_CHARS:
+                raise limits.exceeded(f"a {label} block is longer than {limits.PEM_BLOCK_CHARS:,} characters")
             if stripped == f"-----END {label}-----":
-                blocks.append(_headed(_Block(label, "\n".join(body) + "\n"), header))
-                header, body = [], None
+                blocks.append(_headed(_Block(label, "\n".join(body) + "\n"), list(header)))
+                header.clear()
+                body = None
                 if len(blocks) > limits.max_entries():
                     raise limits.too_many("PEM blocks", "JKSTOOL_MAX_ENTRIES")
             elif begin := _BEGIN.fullmatch(stripped):  # an unterminated block: start again here
-                label, body = begin.group(1), [stripped]
+                label, body, size = begin.group(1), [stripped], len(stripped)
     return blocks
 
 

@@ -15,6 +15,7 @@ from cryptography import x509
 from .. import files, formats
 from ..errors import JkstoolError
 from ..formats import certfile
+from ..formats.pem import key_pem
 from ..model import PrivateKeyEntry, Store, TrustedCertEntry
 from ..pki import issue as pki
 from ..pki.certs import subject_of
@@ -161,7 +162,7 @@ def _plan_ca(planned, role_prefix, paths, ca: pki.Issuer, ca_password) -> None:
     planned.append(PlannedFile(f"{role_prefix}-cert", paths[f"{role_prefix}-cert"], pki.cert_pem(ca.cert),
                                False, None, ca.cert))
     planned.append(PlannedFile(f"{role_prefix}-key", paths[f"{role_prefix}-key"],
-                               pki.key_pem(ca.key, ca_password), True))
+                               key_pem(pki.pkcs8(ca.key), ca_password).encode(), True))
 
 
 def _manifest(spec: PairSpec, paths: dict[str, str], cas: dict[str, pki.Issuer],

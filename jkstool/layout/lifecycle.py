@@ -14,6 +14,7 @@ from cryptography import x509
 
 from .. import files, formats
 from ..errors import JkstoolError, file_exists
+from ..formats.pem import key_pem
 from ..model import PrivateKeyEntry, Store, TrustedCertEntry
 from ..mtls import checks
 from ..pki import certs
@@ -227,7 +228,7 @@ def start_rollover(layout: Layout, sides: list[str], password: str, ca_password:
                          layout.manifest.key_type, ca_days)
         cert_path, key_path = f"ca/{prefix}-next.pem", f"ca/{prefix}-next-key.pem"
         change.raw[layout.folder / cert_path] = (pki.cert_pem(new.cert), False)
-        change.raw[layout.folder / key_path] = (pki.key_pem(new.key, ca_password or password), True)
+        change.raw[layout.folder / key_path] = (key_pem(pki.pkcs8(new.key), ca_password or password).encode(), True)
         rollover.cas[prefix] = RolloverCA(group, cert_path, key_path, certs.subject_of(new.cert),
                                           certs.sha256(pki.der(old.root)))
         anchor = pki.der(new.cert)

@@ -254,6 +254,13 @@ class Layout:
         return self.folder / MANIFEST, self.manifest.to_json(), False
 
 
+def lock_path(path: Path) -> Path:
+    """The file whose lock guards changes to `path`: its layout's layout.json when it lies in a layout
+    folder (every change to a layout takes that one lock), else itself."""
+    manifest = path.parent / MANIFEST
+    return manifest if path.name != MANIFEST and manifest.is_file() else path
+
+
 def find_stores(folder: Path, skip: Iterable[str] = ()) -> dict[str, Path]:
     """The four stores of a folder (but the roles in `skip`): its layout.json's, else the files named
     by the convention (server.keystore.jks or .p12, ...); an error naming a role that is missing or

@@ -269,13 +269,6 @@ def cert_pem(*certificates: x509.Certificate) -> bytes:
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
 
 
-def key_pem(key: PrivateKeyTypes, password: str | None) -> bytes:
-    """PKCS#8 PEM, encrypted (AES-256) unless `password` is None."""
-    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
-                  else serialization.NoEncryption())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-
-
 def load_ca_chain(data: bytes) -> list[x509.Certificate]:
     """A CA certificate file: the issuing CA first, then its issuers (PEM)."""
     try:
