@@ -59,6 +59,19 @@ def certificate(subject_key, cn, issuer=None, issuer_key=None, ca=False, days=36
     return builder.sign(issuer_key, _sign_hash(issuer_key))
 
 
+def version_4(cert, issuer_key) -> bytes:
+    """`cert` (DER) re-signed as X.509 version 4, which OpenSSL reads and Java refuses ("Invalid version")."""
+    from cryptography.hazmat.primitives.asymmetric import ec as _ec
+
+    from jkstool import der as asn1
+    tbs, algorithm, _ = asn1.items(asn1.decode(der(cert), asn1.SEQUENCE))
+    fields = asn1.items(tbs[1])
+    assert fields[0][0] == asn1.context(0)
+    tbs_der = asn1.sequence(asn1.explicit(0, asn1.integer(3)), *(asn1.encode(t, v) for t, v in fields[1:]))
+    signature = issuer_key.sign(tbs_der, _ec.ECDSA(hashes.SHA256()))
+    return asn1.sequence(tbs_der, asn1.encode(*algorithm), asn1.encode(0x03, b"\0" + signature))
+
+
 def der(cert) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 

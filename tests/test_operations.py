@@ -1,6 +1,7 @@
 """Pre-deploy and troubleshooting: the expiry gate, probe against a real OpenSSL server, the test
 endpoint, and configuration snippets proven on nginx, Tomcat, curl and a JSSE client."""
 
+import base64
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import time
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from helpers import PASSWORD, run
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
@@ -168,6 +170,179 @@ def test_serve_accepts_a_jsse_client_configured_by_the_jvm_snippet(layout, tmp_p
     assert any("subject=CN=client issuer=CN=jkstool Client CA" in v and v.endswith(" accepted") for v in visits)
     assert visits[-1].endswith("rejected: no client certificate (peer did not return a certificate)"), visits
     assert "listening on" in err
+
+
+# -- serve under load and attack -------------------------------------------------------------
+
+@pytest.fixture
+def served(layout):
+    """`jkstool serve` on the layout's server stores: (port, a function stopping it and returning its log)."""
+    port = free_port()
+    server = start_serve(layout, port)
+
+    def stop(lines=None):
+        """Stop the server once it has logged `lines` visits; the visits logged."""
+        log = [server.stdout.readline().rstrip("\n") for _ in range(lines + 1)] if lines else []
+        server.terminate()
+        log += server.communicate(timeout=10)[0].splitlines()
+        return log[1:]  # the first is start_serve's own check that the port is open
+    yield port, stop
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture
+def client_pem(layout, tmp_path):
+    """The layout's client certificate chain and key as PEM files, for openssl and Python clients."""
+    chain, key = tmp_path / "client-chain.pem", tmp_path / "client-key.pem"
+    run("export", layout / "client.keystore.jks", "--chain", chain, "--key", key, "--no-encrypt-key", env=ENV)
+    return chain, key
+
+
+def tls_client(port, chain, key, ca, seconds):
+    """A Python TLS client with a client certificate: sends a line, returns the answer."""
+    import ssl
+    context = ssl.create_default_context(cafile=ca)
+    context.load_cert_chain(chain, key)
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as conn:
+            conn.sendall(b"hello\n")
+            return conn.recv(1024).decode()
+
+
+def s_client(port, *args):
+    """openssl s_client sending a line; what it printed (an alert the server sent shows here)."""
+    result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-quiet", *map(str, args)],
+                            input="hello\n", capture_output=True, text=True, timeout=30)
+    return result.stdout + result.stderr
+
+
+def write_pem(path, der):
+    """A certificate's DER as PEM, written by hand: no parser takes a version 4 certificate."""
+    path.write_bytes(b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n")
+    return path
+
+
+def alert(text):
+    found = re.search(r"SSL alert number (\d+)", text)
+    return int(found[1]) if found else None
+
+
+def test_serve_answers_a_good_client_while_idle_connections_wait(layout, served, client_pem):
+    """Regression: serve took one connection at a time, so an idle one stalled every client for 10 s."""
+    port, stop = served
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+    try:
+        answer = tls_client(port, *client_pem, layout / "ca" / "server-ca.pem", seconds=5)
+    finally:
+        for sock in idle:
+            sock.close()
+    assert answer == "hello CN=client: mutual TLS works\n"
+    log = stop(21)
+    assert sum(line.endswith(" accepted") for line in log) == 1
+    bare = [line for line in log if line.endswith("rejected: the connection closed without a TLS handshake "
+                                                  "(a bare TCP connect, such as a port check)")]
+    assert len(bare) == 20, log
+
+
+@pytest.fixture(scope="module")
+def jsse_server(java_classes, tmp_path_factory):
+    """A plain JSSE server (tests/java/JsseServer.java) on a layout's server stores: the reference."""
+    folder = tmp_path_factory.mktemp("jsse") / "tls"
+    assert run("init-pair", folder, "--separate-cas", env=ENV).exit_code == 0
+    java, classes = java_classes
+    server = subprocess.Popen([java, "-cp", classes, "JsseServer", folder / "server.keystore.jks",
+                               folder / "server.truststore.jks"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    server.stdin.write(PASSWORD + "\n")
+    server.stdin.close()
+    yield int(server.stdout.readline()), folder
+    server.kill()
+    server.wait()
+
+
+@pytest.mark.parametrize("version", ["-tls1_3", "-tls1_2"])
+def test_serve_sends_jsses_alert_for_a_missing_client_certificate(served, jsse_server, version):
+    port, stop = served
+    expected = alert(s_client(jsse_server[0], version))
+    assert expected in (116, 40)  # certificate_required (TLS 1.3), handshake_failure (TLS 1.2)
+    assert alert(s_client(port, version)) == expected
+    assert stop(1)[-1].endswith("rejected: no client certificate (peer did not return a certificate)")
+
+
+def test_serve_ends_an_untrusted_client_with_an_alert_it_can_read(served, jsse_server, client_pem, tmp_path):
+    """Regression: the socket closed with the client's data unread, so it saw a reset, not the alert."""
+    port, stop = served
+    chain, key = tmp_path / "foreign.pem", tmp_path / "foreign-key.pem"  # a client of the JSSE server's CA
+    run("export", jsse_server[1] / "client.keystore.jks", "--chain", chain, "--key", key, "--no-encrypt-key",
+        env=ENV)
+    other_chain, other_key = client_pem  # and one from serve's, foreign to the JSSE server
+    assert alert(s_client(jsse_server[0], "-cert", other_chain, "-key", other_key)) == 46  # certificate_unknown
+    assert alert(s_client(port, "-cert", chain, "-key", key)) == 48  # OpenSSL's unknown_ca (docs/commands.md)
+    assert "rejected: CN=client: unable to get local issuer certificate" in stop(1)[-1]
+
+
+def test_serve_logs_a_hostile_subject_on_one_line(served, tmp_path):
+    """Regression: a newline in an untrusted certificate's CN forged a whole "accepted" line."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from helpers import certificate
+    key = ec.generate_private_key(ec.SECP256R1())
+    forged = "x\n2026-01-01T00:00:00Z 1.2.3.4:1 subject=CN=a accepted\x1b[2K"  # CN: 64 characters at most
+    cert = certificate(key, forged)
+    cert_path, key_path = tmp_path / "evil.pem", tmp_path / "evil-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    port, stop = served
+    assert alert(s_client(port, "-cert", cert_path, "-key", key_path)) is not None
+    (line,) = stop(1)
+    assert "\\x0a2026-01-01T00:00:00Z" in line and "\\x1b[2K" in line and "rejected:" in line
+    assert not line.endswith(" accepted")
+
+
+def test_serve_rejects_a_client_certificate_java_cannot_parse(layout, served, client_pem, tmp_path):
+    """Regression: a version 4 certificate (OpenSSL reads it, Java does not) was logged as none at all."""
+    from cryptography import x509
+    from helpers import version_4
+    ca_key = serialization.load_pem_private_key((layout / "ca" / "client-ca-key.pem").read_bytes(),
+                                                PASSWORD.encode())
+    leaf = x509.load_pem_x509_certificate(client_pem[0].read_bytes())
+    v4 = write_pem(tmp_path / "v4.pem", version_4(leaf, ca_key))
+    port, stop = served
+    assert alert(s_client(port, "-cert", v4, "-key", client_pem[1])) is not None
+    (line,) = stop(1)
+    assert "subject=CN=client" in line and "Failed to parse client certificates" in line, line
+
+
+def test_probe_reports_a_server_certificate_java_cannot_parse(layout, tmp_path, default_client):
+    """Regression: a version 4 certificate in a probed server's chain was 'unexpected InvalidVersion'."""
+    from cryptography import x509
+    from helpers import version_4
+    pem = tmp_path / "pem"
+    pem.mkdir()
+    run("export", layout / "server.keystore.jks", "--chain", pem / "chain.pem", "--key", pem / "key.pem",
+        "--no-encrypt-key", env=ENV)
+    ca_key = serialization.load_pem_private_key((layout / "ca" / "server-ca-key.pem").read_bytes(),
+                                                PASSWORD.encode())
+    leaf = x509.load_pem_x509_certificates((pem / "chain.pem").read_bytes())[0]
+    write_pem(pem / "v4.pem", version_4(leaf, ca_key))
+    port = free_port()
+    server = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-rev", "-cert",
+                               pem / "v4.pem", "-key", pem / "key.pem"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        ok, java_says = default_client("localhost", port, jvm_flags(layout, "client"))
+        result = probe(port, "--truststore", layout / "client.truststore.jks")
+    finally:
+        server.kill()
+        server.wait()
+    assert not ok and "Failed to parse server certificates" in java_says, java_says
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert data["chain"][0]["subject"] == "CN=localhost" and data["trusted"] is False
+    assert "Java fails with 'Failed to parse server certificates'" in result.stderr
 
 
 # -- snippets on real servers ----------------------------------------------------------------------

@@ -49,7 +49,7 @@ def expiry_command(
         output.print_table([[r["days_left"], r["not_after"][:10], r["subject"], r["alias"] or "", r["path"]]
                             for r in rows], ["days left", "not after", "subject", "alias", "file"])
     for path, error in result.errors:
-        typer.echo(f"error: {path}: {error}", err=True)
+        output.line(f"error: {path}: {error}", err=True)
     output.info(f"{len(rows)} certificate(s) in {result.files} file(s); {len(due)} expire(s) within {within} days"
                 + (f"; {len(result.errors)} file(s) could not be read" if result.errors else ""))
     raise typer.Exit(2 if result.errors else 1 if due else 0)

@@ -99,7 +99,8 @@ def _request_steps(layout, side: str, request) -> None:
                   f"  3. jkstool convert {request.pending} {keystore} --force"]
     else:
         steps += [f"  2. jkstool import-reply {keystore} REPLY --alias {alias}"]
-    output.info("\n".join(steps))
+    for step in steps:
+        output.info(step)
 
 
 def add_client_command(

@@ -1,5 +1,6 @@
 """`jkstool list`: what a store holds, as keytool -list shows it and more."""
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
@@ -25,9 +26,9 @@ def list_command(
         jkstool list server.keystore.jks --storepass env:STOREPASS
     """
     from ..pki import inventory
-    password = passwords.resolve(
-        storepass, prompt=f"Password of {store} (Enter to skip the integrity check): ",
-        optional=True)
+    password = passwords.resolve(storepass)
+    if password is None and sys.stdin.isatty():
+        password = _ask(store)
     loaded = read_store(store, password, keys=False)
     if loaded.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
@@ -35,9 +36,25 @@ def list_command(
     if json:
         output.print_json(data)
     elif verbose:
-        typer.echo(_details(data))
+        for text in _details(data):
+            output.line(text)
     else:
         _table(data)
+
+
+def _ask(store: Path):
+    """keytool's prompt, where Enter skips the integrity check: offered only for a store that can be read
+    without a password (not a PKCS12 whose certificates are encrypted)."""
+    from .. import api
+    from ..errors import JkstoolError, PasswordError
+    try:
+        api.read_store(store, None, keys=False)
+    except PasswordError:
+        return passwords.resolve(None, prompt=f"Password of {store}: ")
+    except JkstoolError:
+        return None  # unreadable in any case: the real read says why
+    return passwords.resolve(None, prompt=f"Password of {store} (Enter to skip the integrity check): ",
+                             optional=True)
 
 
 def _table(data: dict) -> None:
@@ -53,7 +70,7 @@ def _table(data: dict) -> None:
                          _key(leaf), leaf["sha256"]])
         else:
             rows.append([entry["alias"], entry["kind"], "", "", "", "", _key(entry), ""])
-    typer.echo(f"{data['type']} store, {len(rows)} entries", err=True)
+    output.info(f"{data['type']} store, {len(rows)} entries")
     if rows:
         output.print_table(rows, ["alias", "kind", "subject", "issuer", "not after",
                                   "days left", "key", "sha256"])
@@ -75,7 +92,7 @@ _DETAIL_LABELS = [
 ]
 
 
-def _details(data: dict) -> str:
+def _details(data: dict) -> list[str]:
     lines = [f"Store type: {data['type']}", f"Entries: {len(data['entries'])}"]
     for entry in data["entries"]:
         lines += ["", f"Alias: {entry['alias']}", f"Kind: {entry['kind']}",
@@ -90,7 +107,7 @@ def _details(data: dict) -> str:
                       f"  Issuer: {cert['issuer']}", f"  Key: {_key(cert)}"]
             for key, label in _DETAIL_LABELS:
                 lines.append(f"  {label}: {_detail(cert.get(key))}")
-    return "\n".join(lines)
+    return lines
 
 
 def _detail(value) -> str:

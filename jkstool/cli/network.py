@@ -63,17 +63,17 @@ def probe_command(
         jkstool probe api.example.com:443 --truststore client.truststore.p12 --keystore client.keystore.p12
     """
     from ..net import probe
-    from ..pki.certs import issuer_of, load, subject_of
+    from ..pki.certs import facts as facts_of
     host, port = _target(target)
     key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
     result = probe.probe(host, port, servername, timeout, key_entry, anchors)
     problems = result.problems(keystore is not None, truststore is not None)
-    chain = [{"subject": subject_of(load(c)), "issuer": issuer_of(load(c)),
-              "not_after": load(c).not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")} for c in result.chain]
+    chain = [{"subject": f.subject, "issuer": f.issuer, "not_after": f.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")}
+             for f in map(facts_of, result.chain)]
     path = result.trust
     trust = None if path is None else (
-        f"yes, via {subject_of(load(path.anchor.cert))}" if path.anchor
-        else f"no: broken at {subject_of(load(path.broken_at))}" if path.broken_at else "no")
+        f"yes, via {facts_of(path.anchor.cert).subject}" if path.anchor
+        else f"no: broken at {facts_of(path.broken_at).subject}" if path.broken_at else "no")
     if json:
         output.print_json({
             "ok": not problems, "host": host, "port": port, "connected": result.connected,
@@ -100,7 +100,7 @@ def probe_command(
         ]
         output.print_table(facts, ["", f"{host}:{port}"])
     for problem in problems:
-        typer.echo(f"problem: {problem}", err=True)
+        output.line(f"problem: {problem}", err=True)
     raise typer.Exit(1 if problems else 0)
 
 
@@ -142,7 +142,7 @@ def serve_command(
                                "issuer": visit.issuer, "accepted": visit.accepted, "reason": visit.reason})
         else:
             result = "accepted" if visit.accepted else f"rejected: {visit.reason}"
-            typer.echo(f"{when} {visit.address} subject={visit.subject or '-'} issuer={visit.issuer or '-'} "
+            output.line(f"{when} {visit.address} subject={visit.subject or '-'} issuer={visit.issuer or '-'} "
                        f"{result}")
         sys.stdout.flush()
 

@@ -7,6 +7,7 @@ problem with the input; a traceback only with --debug.
 import functools
 import json
 import os
+import re
 import sys
 import traceback
 
@@ -34,12 +35,27 @@ def enable_debug(value: bool) -> bool:
     return value
 
 
+# C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional overrides.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text that may come from a hostile certificate or peer, as one line a terminal shows as it is:
+    a newline in a subject cannot forge a log line, an escape sequence cannot move the cursor."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def line(text: str, err: bool = False) -> None:
+    """One line of output, its untrusted parts made printable."""
+    typer.echo(printable(text), err=err)
+
+
 def info(message: str) -> None:
-    typer.echo(message, err=True)
+    line(message, err=True)
 
 
 def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+    line(f"warning: {message}", err=True)
 
 
 def warn_once(message: str) -> None:
@@ -54,11 +70,12 @@ def print_json(data) -> None:
 
 def print_table(rows, headers) -> None:
     from tabulate import tabulate
+    rows = [[printable(c) if isinstance(c, str) else c for c in row] for row in rows]
     typer.echo(tabulate(rows, headers=headers, disable_numparse=True))
 
 
 def fail(message: str, code: int = 2):
-    typer.echo(f"error: {message}", err=True)
+    line(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 

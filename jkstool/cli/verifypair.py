@@ -155,7 +155,7 @@ def _render(report, json: bool) -> None:
         return
     verdict = ("OK: the server and the client will complete a mutual-TLS handshake"
                if report.ok else "FAIL: the server and the client will not complete a mutual-TLS handshake")
-    typer.echo(f"{verdict} ({errors} error(s), {warnings} warning(s)), by the rules of {report.rules}")
+    output.line(f"{verdict} ({errors} error(s), {warnings} warning(s)), by the rules of {report.rules}")
     rows = [[f"{side} chain -> {t['to']}", _path_result(t)] for side, t in trust.items()]
     if rows:
         typer.echo("")

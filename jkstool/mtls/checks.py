@@ -87,7 +87,7 @@ class Report:
 
 
 def _subject(data: bytes) -> str:
-    return certs.subject_of(certs.load(data))
+    return certs.facts(data).subject or "a certificate no parser reads"
 
 
 def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datetime | None = None,
@@ -262,7 +262,7 @@ class _Checks:
                      f"trust the {side}'s CA: jkstool import-ca {truststore.path} <CA>.pem; or, if {issuer} is an "
                      f"intermediate CA, add it to the chain in {keystore.path}")
             return
-        if problem.code == "chain-too-long":
+        if problem.code in ("chain-too-long", "cert-unparseable"):  # refused before any path is validated
             java = problem.java
         alias = next((a.alias for a in truststore.anchors if a.cert == problem.cert), None)
         self.add(problem.code, store, alias,

@@ -113,6 +113,10 @@ _TABLE = [
     Rule("critical-extension", ERROR,
          "a certificate on the path has a critical extension Java does not recognise (trust anchors excepted)",
          "unrecognized critical extension(s)", "reissue it without that extension marked critical"),
+    Rule("cert-unparseable", ERROR,
+         "a certificate of the chain sent cannot be parsed (a version other than 1-3, broken DER): Java refuses "
+         "the whole Certificate message", "Failed to parse server certificates / Failed to parse client certificates",
+         "reissue the certificate"),
     Rule("chain-too-long", ERROR, "the chain sent is longer than JSSE accepts",
          "The certificate chain length (N) exceeds the maximum allowed length (M)", "send a shorter chain"),
     Rule("cert-revoked", ERROR,

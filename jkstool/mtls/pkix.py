@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from ..errors import JkstoolError
 from ..pki import certs
 from ..pki.signatures import verifies
 from . import jdk as jdks
@@ -70,6 +71,14 @@ class Verdict:
     """Certificates the peer sent after the one that ended its path (unused)."""
     built: bool = False
     """Whether the path was built (Java then reports one generic message for every failure)."""
+
+
+def _parses(cert: bytes) -> bool:
+    try:
+        certs.load(cert)
+    except JkstoolError:
+        return False
+    return True
 
 
 def signature_name(cert: x509.Certificate) -> str:
@@ -124,7 +133,13 @@ def validate(chain: Sequence[bytes], trusted: Sequence[bytes], variant: str, jdk
             f"The certificate chain length ({len(chain)}) exceeds the maximum allowed length ({limit})"))
     if chain[0] in context.trusted:
         return Verdict(True, [chain[0]], chain[0], pinned=True, ignored=len(chain) - 1)
-    loaded = [certs.load(c) for c in chain]
+    try:
+        loaded = [certs.load(c) for c in chain]
+    except JkstoolError as e:  # CertificateMessage: the whole message is refused, before any trust check
+        bad = next(c for c in chain if not _parses(c))
+        side = "server" if variant == "tls server" else "client"
+        return Verdict(False, list(chain), problem=Problem("cert-unparseable", bad, e.what,
+                                                          f"Failed to parse {side} certificates"))
     trusted_keys = {(certs.load(t).subject, _spki(certs.load(t))) for t in context.trusted}
     for i in range(1, len(chain)):
         if loaded[i].subject != loaded[i - 1].issuer:

@@ -1,20 +1,39 @@
 """A mutual-TLS test endpoint from the server's stores, for partners to try their client set-up.
 
 Like a JSSE server it names its truststore's subjects as acceptable client
-CAs and requires a client certificate; unlike one, it says what it saw:
-each client's certificate subject, issuer and verification result,
-rejected ones included.
+CAs, requires a client certificate, and ends a rejected handshake with an
+alert the client can read: certificate_required (TLS 1.3) or
+handshake_failure (TLS 1.2) when none came, as JSSE does; for a certificate
+it does not trust, OpenSSL's alert for the reason (unknown_ca,
+certificate_expired...), where JSSE sends certificate_unknown. Unlike a JSSE
+server, it says what it saw: each client's certificate subject, issuer and
+verification result, rejected ones included.
+
+Clients are served concurrently by a bounded pool, each with a deadline for
+its whole visit, so an idle or slow client never delays a good one.
 """
 
+import select
 import socket
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from OpenSSL import SSL, crypto
 
+from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
 from . import tls
+
+WORKERS = 32
+"""Clients served at once; the next ones wait in the listen queue."""
+VISIT_SECONDS = 10
+"""How long one client may take for its handshake and request line."""
+LINGER_SECONDS = 2
+"""How long a rejected client is given to read its alert before the socket closes."""
 
 
 @dataclass
@@ -30,41 +49,47 @@ class Visit:
 
 
 def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[TrustedCertEntry], once: bool,
-          report, ready) -> None:
-    """Accept clients until interrupted (or one, with `once`); `report(visit)` for each,
+          report: Callable[[Visit], None], ready: Callable[[int], None]) -> None:
+    """Accept clients until interrupted (or one, with `once`); `report(visit)` for each, one at a time,
     `ready(port)` once listening."""
     ctx = tls.context(key_entry, anchors)
     ctx.set_client_ca_list([crypto.X509.from_cryptography(certs.load(a.cert)).get_subject() for a in anchors])
-    listener = socket.create_server((host, port))
+    listener = socket.create_server((host, port), backlog=128)
     ready(listener.getsockname()[1])
-    try:
-        while True:
+    if once:
+        with listener:
             sock, address = listener.accept()
-            report(_visit(ctx, sock, f"{address[0]}:{address[1]}"))
-            if once:
-                return
-    finally:
-        listener.close()
+            report(_visit(ctx, sock, address))
+        return
+    reporting = threading.Lock()
+    slots = threading.BoundedSemaphore(WORKERS)
+
+    def attend(sock: socket.socket, address) -> None:
+        try:
+            visit = _visit(ctx, sock, address)
+            with reporting:
+                report(visit)
+        finally:
+            slots.release()
+
+    with listener, ThreadPoolExecutor(WORKERS, thread_name_prefix="client") as pool:
+        while True:
+            slots.acquire()
+            sock, address = listener.accept()
+            pool.submit(attend, sock, address)
 
 
-def _visit(ctx: SSL.Context, sock: socket.socket, address: str) -> Visit:
-    visit = Visit(address)
-
-    def check(conn, cert, errno, depth, ok):
-        if depth == 0:
-            name = cert.to_cryptography()
-            visit.subject, visit.issuer = certs.subject_of(name), certs.issuer_of(name)
-        if not ok:
-            visit.problems.append(f"{tls.name_text(cert.get_subject())}: "
-                                  f"{tls.VERIFY_ERRORS.get(errno, f'verification error {errno}')}")
-        return ok
-
+def _visit(ctx: SSL.Context, sock: socket.socket, address) -> Visit:
+    visit = Visit(f"{address[0]}:{address[1]}")
     sock.setblocking(False)
     conn = SSL.Connection(ctx, sock)
-    conn.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, check)
+    conn.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, _checker(visit))
     conn.set_accept_state()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + VISIT_SECONDS
     try:
+        if not _spoke(sock, deadline):
+            visit.reason = "the connection closed without a TLS handshake (a bare TCP connect, such as a port check)"
+            return visit
         tls.retry(conn.do_handshake, sock, deadline)
         line = _read_line(conn, sock, deadline)
         answer = f"hello {visit.subject}: mutual TLS works\n"
@@ -78,12 +103,67 @@ def _visit(ctx: SSL.Context, sock: socket.socket, address: str) -> Visit:
         except SSL.Error:
             pass
     except (SSL.Error, OSError) as e:
-        visit.reason = "; ".join(visit.problems) or tls.describe_error(e)
-        if visit.subject is None and not visit.problems and not isinstance(e, SSL.SysCallError):
-            visit.reason = f"no client certificate ({visit.reason})"
+        visit.reason = _reason(visit, e)
+        _linger(sock)
     finally:
         sock.close()
     return visit
+
+
+def _checker(visit: Visit):
+    """OpenSSL's verify callback: note what the client showed, and reject at the first problem (OpenSSL
+    then sends its alert for it: unknown_ca, certificate_expired, bad_certificate...)."""
+    def check(conn, cert, errno, depth, ok):
+        if depth == 0 and visit.subject is None:
+            _describe(visit, crypto.dump_certificate(crypto.FILETYPE_ASN1, cert))
+        if not ok:
+            visit.problems.append(f"{tls.name_text(cert.get_subject())}: "
+                                  f"{tls.VERIFY_ERRORS.get(errno, f'verification error {errno}')}")
+        return ok and not visit.problems
+    return check
+
+
+def _describe(visit: Visit, data: bytes) -> None:
+    """The client certificate's names, also from one Java cannot parse (which Java refuses)."""
+    facts = certs.facts(data)
+    visit.subject, visit.issuer = facts.subject or None, facts.issuer or None
+    try:
+        certs.load(data)
+    except JkstoolError as e:
+        visit.problems.append(f"{e.what}; Java fails with 'Failed to parse client certificates'")
+
+
+def _spoke(sock: socket.socket, deadline: float) -> bool:
+    """Whether the client sent a first byte, or closed without one (a bare TCP connect, such as a port
+    check); TimeoutError when it stays silent."""
+    if not select.select([sock], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        raise TimeoutError(f"no TLS handshake within {VISIT_SECONDS} s (an idle connection)")
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:
+        return False
+
+
+def _reason(visit: Visit, error: Exception) -> str:
+    if visit.problems:
+        return "; ".join(visit.problems)
+    reason = tls.describe_error(error)
+    if visit.subject is None and not isinstance(error, (SSL.SysCallError, TimeoutError)):
+        return f"no client certificate ({reason})"
+    return reason
+
+
+def _linger(sock: socket.socket) -> None:
+    """Let a rejected client read its alert: closing with its data unread would reset the connection
+    and lose the alert (the client would see 'broken pipe' instead of why)."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER_SECONDS
+        sock.settimeout(LINGER_SECONDS)
+        while time.monotonic() < deadline and sock.recv(4096):
+            pass
+    except OSError:
+        pass
 
 
 def _read_line(conn, sock, deadline) -> str:

@@ -8,9 +8,9 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL, crypto
 
+from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..mtls import checks
 from ..mtls import hostname as hostnames
@@ -34,12 +34,15 @@ class ProbeResult:
     acceptable_der: list[bytes] = field(default_factory=list, repr=False)
     keystore_acceptable: bool | None = None
     handshake_ok: bool = False
+    unparseable: str | None = None
 
     def problems(self, keystore_given: bool, truststore_given: bool) -> list[str]:
         """Why this is not a working mutual-TLS connection, if it is not."""
         found = []
         if not self.connected:
             return [self.error or "could not connect"]
+        if self.unparseable:
+            found.append(self.unparseable)
         if not self.handshake_ok:
             found.append(f"the handshake failed: {self.error}")
             if self.requested and not keystore_given:
@@ -93,8 +96,8 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
         names = conn.get_client_ca_list() or []
         result.acceptable = [tls.name_text(n) for n in names]
         result.acceptable_der = [n.der() for n in names]
-        result.chain = [c.to_cryptography().public_bytes(Encoding.DER) for c in (conn.get_peer_cert_chain() or [])] or [
-            seen[d].to_cryptography().public_bytes(Encoding.DER) for d in sorted(seen)]
+        sent = conn.get_peer_cert_chain() or [seen[d] for d in sorted(seen)]
+        result.chain = [crypto.dump_certificate(crypto.FILETYPE_ASN1, c) for c in sent]  # DER, parsed or not
         sock.close()
     _judge(result, name or host, key_entry, anchors)
     return result
@@ -117,8 +120,13 @@ def _exchange(conn, sock, host, deadline, result) -> bool:
 
 def _judge(result: ProbeResult, name: str, key_entry, anchors) -> None:
     if result.chain:
-        match = hostnames.check(certs.load(result.chain[0]), name, leftmost_only=True)
-        result.name_matches = match.ok and not match.by_cn  # by its SANs, as every client but Java checks
+        try:
+            match = hostnames.check(certs.load(result.chain[0]), name, leftmost_only=True)
+        except JkstoolError as e:  # Java refuses it before any name check
+            result.unparseable = f"the server's certificate {e.what}: Java fails with 'Failed to parse server " \
+                "certificates'"
+        else:
+            result.name_matches = match.ok and not match.by_cn  # by its SANs, as every client but Java checks
         if anchors is not None:
             result.trust = checks.trust_path(result.chain, anchors)
     if key_entry is not None and result.requested:
