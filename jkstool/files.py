@@ -43,24 +43,36 @@ def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file
     except OSError as e:
         raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
     try:
-        kind = os.fstat(fd).st_mode
+        info = os.fstat(fd)
+        kind = info.st_mode
         if stat.S_ISDIR(kind):
             raise JkstoolError("is a folder, not a file", "give the path of a store file", path=str(path))
         if not stat.S_ISREG(kind):
             raise JkstoolError("is not a regular file (a device, FIFO or socket)", "give the path of a file",
                                path=str(path))
-        data = _read_at_most(fd, limit + 1)
+        if info.st_size > limit:  # refused unread; a file growing as it is read is counted below
+            raise _too_large(path, what, limit)
+        data = _read_at_most(fd, limit + 1, info.st_size)
     except OSError as e:
         raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise JkstoolError(f"{what} is larger than {_size(limit)}", limits.raise_hint(what), path=str(path))
+        raise _too_large(path, what, limit)
     return data
 
 
-def _read_at_most(fd: int, size: int) -> bytes:
-    chunks, left = [], size
+def _too_large(path: Path, what: str, limit: int) -> JkstoolError:
+    return JkstoolError(f"{what} is larger than {_size(limit)}", limits.raise_hint(what), path=str(path))
+
+
+def _read_at_most(fd: int, size: int, expected: int) -> bytes:
+    """Up to `size` bytes: a regular file in one read of its length (no chunks joined: one copy in memory),
+    then whatever it grew by, or all of a file whose length the file system does not say (/proc)."""
+    data = os.read(fd, min(size, expected + 1)) if expected else b""
+    if expected and len(data) <= expected:
+        return data
+    chunks, left = [data], size - len(data)
     while left > 0:
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:

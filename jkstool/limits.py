@@ -20,6 +20,10 @@ PEM_BLOCK_CHARS = 1 << 20
 """Characters in one PEM block: a certificate or key is a few kilobytes."""
 JAVA_ARRAY_ELEMENTS = 1024
 """Elements of a serialized Java array other than byte[] (JCEKS secret keys hold byte arrays only)."""
+JAVA_NESTING = 32
+"""Nesting of serialized Java objects (a JCEKS sealed key is three deep)."""
+JAVA_OBJECTS = 10_000
+"""Objects and classes in one serialized Java stream."""
 PASSWORD_FILE_BYTES = 4096
 """A password file (--storepass file:PATH)."""
 
@@ -50,9 +54,10 @@ def max_chain() -> int:
 
 
 def max_kdf_iterations() -> int:
-    """Key-derivation iterations spent on one store in all (JKSTOOL_MAX_KDF_ITERATIONS, 50 million by
-    default: some seconds): a file of many items each at PBE_ITERATIONS would otherwise run for hours."""
-    return _setting("JKSTOOL_MAX_KDF_ITERATIONS", 50_000_000)
+    """Key-derivation iterations spent on one store in all (JKSTOOL_MAX_KDF_ITERATIONS, 20 million by
+    default: about 5 s; keytool's stores spend 10,000 per key): a file of many items each at
+    PBE_ITERATIONS would otherwise run for hours."""
+    return _setting("JKSTOOL_MAX_KDF_ITERATIONS", 20_000_000)
 
 
 def too_many(what: str, variable: str) -> JkstoolError:

@@ -49,6 +49,7 @@ def convert_command(
     """
     from .. import api, files, formats
     from ..errors import file_exists
+    from ..layout.manifest import lock_path
     target = formats.type_for_path(dest, store_type.value if store_type else None)
     if legacy and target != "pkcs12":
         output.fail("--legacy applies to PKCS12 only (give --store-type pkcs12 or a .p12 name)")
@@ -65,7 +66,7 @@ def convert_command(
     for new in (dest_password if target != "pem" or not no_encrypt_key else None, own):
         passwords.strong(new, allow_weak_password)
     store, changed = loaded.store.with_key_password(None if own == dest_password else own)
-    with files.locked(dest, lock_timeout):
+    with files.locked(lock_path(dest), lock_timeout):
         backup = api.write_store(dest, store, dest_password, store_type=target, legacy=legacy,
                                  encrypt_keys=not no_encrypt_key, backup=True)
     if changed:

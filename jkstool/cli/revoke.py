@@ -35,11 +35,12 @@ def revoke_command(
     from .. import files
     from ..errors import JkstoolError
     from ..formats import certfile
+    from ..layout.manifest import lock_path
     from ..pki import certs
     from ..pki import crl as crls
     issuer = issuer_from(ca_cert, ca_key, ca_keypass)
     revoked = [cert for path in certificates for cert in certfile.read_certificates(path)]
-    with files.locked(crl, lock_timeout):  # two revocations at once must both land
+    with files.locked(lock_path(crl), lock_timeout):  # two revocations at once must both land
         existing = None
         if crl.exists():
             try:

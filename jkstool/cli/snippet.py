@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Force, StorePass
+from .options import Debug, Force, LockTimeout, StorePass
 from .stores import write_files
 
 
@@ -28,6 +28,7 @@ def snippet_command(
     port: Annotated[int, typer.Option(help="The port to listen on or connect to.")] = 8443,
     storepass: StorePass = None,
     force: Force = False,
+    lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
     """Print configuration for a layout, with its real paths and store types; never a password.
@@ -38,8 +39,9 @@ def snippet_command(
 
         jkstool snippet spring-boot ./tls --side server
     """
+    from .. import files
     from ..layout import snippets
-    from ..layout.manifest import Layout
+    from ..layout.manifest import MANIFEST, Layout
     side = side or snippets.DEFAULT_SIDE.get(fmt.value, "server")
     if side not in ("server", "client"):
         output.fail(f"--side {side!r}: choose server or client")
@@ -50,8 +52,10 @@ def snippet_command(
     if fmt.value in snippets.PEM_FORMATS:
         password = passwords.require(passwords.resolve(storepass, layout=folder, prompt="Password of the stores: "),
                                      f"the layout {folder}")
-    text, pem = snippets.snippet(layout, fmt.value, side, port, password)
+    with files.locked(layout.folder / MANIFEST, lock_timeout):  # its PEM files are the layout's
+        text, pem = snippets.snippet(layout, fmt.value, side, port, password)
+        if pem:
+            write_files(pem, force)
     if pem:
-        write_files(pem, force)
         output.info("wrote " + ", ".join(str(p) for p, _, _ in pem))
     typer.echo(text, nl=False)

@@ -20,7 +20,6 @@ _BLOCKDATA, _ENDBLOCKDATA, _BLOCKDATALONG, _LONGSTRING, _ENUM = 0x77, 0x78, 0x7A
 _BASE_HANDLE = 0x7E0000
 _SERIALIZABLE, _WRITE_METHOD, _EXTERNALIZABLE = 0x02, 0x01, 0x04
 _PRIMITIVES = {"B": ">b", "C": ">H", "D": ">d", "F": ">f", "I": ">i", "J": ">q", "S": ">h", "Z": ">?"}
-_MAX_DEPTH, _MAX_HANDLES = 32, 10_000
 
 
 class JavaSerializationError(ValueError):
@@ -72,14 +71,14 @@ class _Stream:
             raise JavaSerializationError("bad string") from None
 
     def new_handle(self, value) -> int:
-        if len(self.handles) >= _MAX_HANDLES:
+        if len(self.handles) >= limits.JAVA_OBJECTS:
             raise JavaSerializationError("too many objects")
         self.handles.append(value)
         return len(self.handles) - 1
 
     def content(self):
         self.depth += 1
-        if self.depth > _MAX_DEPTH:
+        if self.depth > limits.JAVA_NESTING:
             raise JavaSerializationError("nested too deeply")
         try:
             return self._content(self.unpack(">B"))

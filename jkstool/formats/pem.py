@@ -10,9 +10,9 @@ trusted entry.
 """
 
 import base64
-import io
 import re
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -48,7 +48,17 @@ def is_pem(data: bytes) -> bool:
     return b"-----BEGIN " in data[:65536]
 
 
-def _blocks(text: str) -> list[_Block]:
+def _lines(data: bytes) -> Iterator[str]:
+    """The lines of `data`, decoded one at a time: no copy of the whole file as text."""
+    start, end = 0, len(data)
+    while start < end:
+        stop = data.find(b"\n", start)
+        stop = end if stop < 0 else stop
+        yield data[start:stop].decode("utf-8", "replace").strip()
+        start = stop + 1
+
+
+def _blocks(data: bytes) -> list[_Block]:
     """PEM blocks with the attribute lines written above them, in one pass over the lines, taken one at a
     time (a regular expression across the text would be quadratic on unterminated blocks, a list of all
     lines many times the file's size). A block is at most limits.PEM_BLOCK_CHARS long; of the lines
@@ -57,8 +67,7 @@ def _blocks(text: str) -> list[_Block]:
     header: deque[str] = deque(maxlen=16)
     body: list[str] | None = None
     label, size = "", 0
-    for line in io.StringIO(text):
-        stripped = line.strip()
+    for stripped in _lines(data):
         if body is None:
             begin = _BEGIN.fullmatch(stripped)
             if begin:
@@ -116,14 +125,13 @@ def _certificate(block: _Block) -> bytes:
 
 def certificate_blocks(data: bytes) -> list[bytes]:
     """The DER of every certificate block in a PEM text, in order."""
-    return [_certificate(b) for b in _blocks(data.decode("utf-8", "replace")) if b.label in _CERT_LABELS]
+    return [_certificate(b) for b in _blocks(data) if b.label in _CERT_LABELS]
 
 
 def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
     """Read PEM certificates and keys; keys that are encrypted need the key password."""
-    text = data.decode("utf-8", "replace")
     keys, certs, skipped = [], [], 0
-    for block in _blocks(text):
+    for block in _blocks(data):
         if block.label in _CERT_LABELS:
             block.data = _certificate(block)
             certs.append(block)
