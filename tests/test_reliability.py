@@ -76,7 +76,7 @@ def test_a_lock_not_taken_in_time_is_a_clear_error(tmp_path):
                              "(wait for it to finish, or give a longer --lock-timeout)\n")
 
 
-@pytest.mark.parametrize("delay", [0.15, 0.3, 0.5, 0.7, 0.9, 1.2])
+@pytest.mark.parametrize("delay", [0.15, 0.4, 0.7, 1.0])
 def test_kill_9_during_a_large_import_leaves_the_old_or_the_new_store(tmp_path, bulk_bundle, keytool, delay):
     store = tmp_path / "big.truststore.jks"
     formats.write_store(store, sample_store(()), "jks", PASSWORD)  # 2 trusted entries
@@ -84,7 +84,12 @@ def test_kill_9_during_a_large_import_leaves_the_old_or_the_new_store(tmp_path, 
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert keytool_count(keytool, store) in (2, 20_002)
+    entries = list(formats.read_store(store, PASSWORD, keys=False).store)
+    assert len(entries) in (2, 20_002)
+    if len(entries) == 2:
+        assert keytool_count(keytool, store) == 2
+    else:  # Java loads it all (its digest covers every byte) and finds the last certificate; listing 20,000 takes 7 s
+        keytool("-list", "-keystore", store, "-alias", entries[-1].alias)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     again = run("import-ca", store, bulk_bundle, env={"JKSTOOL_STOREPASS": PASSWORD})
     assert again.exit_code == 0, again.stderr
