@@ -310,3 +310,49 @@ def test_ctrl_d_at_the_prompt_is_a_clean_exit_2(pristine):
     """Regression: Ctrl-D at the prompt was 'unexpected EOFError'."""
     code, text = on_a_terminal(["list", pristine / "server.keystore.jks"], b"\x04")
     assert code == 2 and "no password given" in text and "Traceback" not in text, text
+
+
+# -- a certificate no parser takes, in every command ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def version_4_files(tmp_path_factory):
+    """A CA certificate re-signed as version 4 (cryptography raises InvalidVersion), as PEM and in a JKS."""
+    import base64
+
+    from helpers import CREATED, certificate, version_4
+
+    from jkstool import formats
+    from jkstool.model import Store, TrustedCertEntry
+    folder = tmp_path_factory.mktemp("v4")
+    key = ec.generate_private_key(ec.SECP256R1())
+    data = version_4(certificate(key, "Version 4 CA", ca=True), key)
+    pem = folder / "v4.pem"
+    pem.write_bytes(b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(data) + b"-----END CERTIFICATE-----\n")
+    store = folder / "v4.jks"
+    formats.write_store(store, Store([TrustedCertEntry("v4", data, CREATED)]), "jks", PASSWORD)
+    return pem, store
+
+
+def test_java_refuses_the_version_4_certificate(version_4_files, keytool):
+    result = keytool("-list", "-keystore", version_4_files[1], check=False)
+    assert result.returncode != 0, result.stdout
+
+
+@pytest.mark.parametrize("command", ["list", "expiry", "import-ca", "verify-pair"])
+def test_every_command_names_a_certificate_no_parser_takes(version_4_files, pristine, tmp_path, command):
+    """Regression: cryptography's InvalidVersion escaped as 'unexpected InvalidVersion', or as an error
+    that named no file."""
+    pem, store = version_4_files
+    args = {"list": [store], "expiry": [store], "import-ca": [tmp_path / "t.jks", pem],
+            "verify-pair": ["--server-keystore", pristine / "server.keystore.jks", "--server-truststore", store,
+                            "--client-keystore", pristine / "client.keystore.jks",
+                            "--client-truststore", pristine / "client.truststore.jks"]}[command]
+    result = run(command, *args, env=ENV)
+    assert "unexpected" not in result.stderr and result.stderr.count("\n") <= 2, result.stderr
+    if command in ("list", "expiry"):  # shown from its DER, with a warning
+        assert result.exit_code == 0 and "Version 4 CA" in result.stdout, result.stderr
+        assert command == "expiry" or "certificate 1: cannot be parsed" in result.stderr
+    else:
+        where = f"{pem}: " if command == "import-ca" else f"{store}: alias 'v4': "
+        assert result.exit_code == 2 and result.stderr.startswith(f"error: {where}"), result.stderr
+        assert "3 is not a valid X509 version" in result.stderr

@@ -29,7 +29,7 @@ def expiry_command(
     """
     from .. import api
     from ..fleet.expiry import days_left
-    from ..pki.certs import load, sha256, subject_of
+    from ..pki.certs import facts, sha256
     password = passwords.resolve(storepass)
     show_progress = sys.stderr.isatty() and not json
     result = api.expiry(paths, password=password, progress=_progress if show_progress else None)
@@ -37,8 +37,8 @@ def expiry_command(
         sys.stderr.write("\r\033[K")
     rows: list[dict[str, Any]] = []
     for item in result.found:
-        cert = load(item.cert)
-        rows.append({"path": item.path, "alias": item.alias, "kind": item.kind, "subject": subject_of(cert),
+        rows.append({"path": item.path, "alias": item.alias, "kind": item.kind,
+                     "subject": facts(item.cert).subject,
                      "not_after": item.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
                      "days_left": days_left(item.not_after), "sha256": sha256(item.cert)})
     due = [r for r in rows if r["days_left"] < within]

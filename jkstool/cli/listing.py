@@ -33,6 +33,10 @@ def list_command(
     if loaded.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
     data = inventory.describe(loaded, details=verbose)
+    for entry in data["entries"]:
+        for number, cert in enumerate(entry["certificates"], 1):
+            if "parse_warning" in cert:
+                output.warn(f"{store}: alias '{entry['alias']}': certificate {number}: {cert['parse_warning']}")
     if json:
         output.print_json(data)
     elif verbose:

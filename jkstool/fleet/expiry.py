@@ -25,7 +25,7 @@ class Expiring:
 
     @property
     def not_after(self) -> datetime:
-        return certs.load(self.cert).not_valid_after_utc
+        return certs.facts(self.cert).not_after  # read from the DER also where no parser takes the certificate
 
 
 @dataclass

@@ -21,6 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from ..errors import JkstoolError
 from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
 from . import hostname as hostnames
@@ -96,6 +97,8 @@ def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datet
     """Check the four stores (keyed by role) as a JSSE server and client of `jdk` (default: the JDK on this
     machine) would use them; with `crls` ((file, CRL) pairs), revocation too."""
     jdk = jdk or jdks.find()
+    for store in stores.values():
+        _loadable(store)
     check = _Checks(jdk, at, warn_days, list(crls))
     for side in SIDES:
         check.truststore(stores[f"{side}-truststore"])
@@ -114,6 +117,19 @@ def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datet
     check.report.stores = dict(stores)
     check.report.rules = jdk.describe()
     return check.report
+
+
+def _loadable(store: StoreInput) -> None:
+    """Every certificate of a store parses, or the store cannot be checked (Java parses them all as it loads
+    a store: one it cannot parse either, such as a version 4 certificate, fails the whole store)."""
+    for entry in store.loaded.store:
+        for cert in entry.certificates:
+            try:
+                certs.load(cert)
+            except JkstoolError as e:
+                raise JkstoolError(f"{e.what}, so the store cannot be checked",
+                                   f"see whether Java reads it (keytool -list -keystore {store.path}), and replace "
+                                   "the certificate", path=store.path, alias=entry.alias) from None
 
 
 class _Checks:

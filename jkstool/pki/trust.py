@@ -86,6 +86,10 @@ def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: s
 
 def _refusal(data: bytes, allow_leaf: bool, allow_expired: bool, now: datetime):
     """(why, fix) when a certificate should not be trusted, else None."""
+    try:
+        certs.load(data)
+    except JkstoolError as e:
+        return e.what.removeprefix("a certificate "), "ask its issuer for the certificate again"
     if not allow_leaf and not is_ca(data):
         return ("is not a CA (no basicConstraints CA:true)",
                 "trust the CA that issued it, or give --allow-leaf to pin this very certificate")
