@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import files, formats
 from .errors import JkstoolError, file_exists
-from .layout.manifest import MANIFEST, STORE_ROLES, Layout, find_stores, lock_path
+from .layout.manifest import MANIFEST, STORE_ROLES, Layout, backups_for, find_stores, lock_path
 from .model import Loaded, Store
 
 if TYPE_CHECKING:  # the modules behind them import cryptography: each function imports what it needs
@@ -51,7 +51,7 @@ def read_store(path: StrPath, password: str | None = None, *, key_password: str 
 
 def write_store(path: StrPath, store: Store, password: str | None, *, store_type: str | None = None,
                 legacy: bool = False, encrypt_keys: bool = True, backup: bool = False) -> Path | None:
-    """Write `store` to `path` atomically, as jks, pkcs12 or pem (default: from the extension, else jks).
+    """Write `store` to `path` atomically, as jks, pkcs12 or pem (default: from the extension, else pkcs12).
 
     A file holding keys is created 0600. `legacy` writes PKCS12 for Java 8
     before 8u301; `encrypt_keys=False` writes PEM keys unencrypted. With
@@ -68,13 +68,14 @@ def write_store(path: StrPath, store: Store, password: str | None, *, store_type
     """
     kind = formats.type_for_path(path, store_type)
     options: dict[str, bool] = {"pkcs12": {"legacy": legacy}, "pem": {"encrypt_keys": encrypt_keys}}.get(kind, {})
-    return formats.write_store(path, store, kind, password, keep_backup=backup, **options)
+    return formats.write_store(path, store, kind, password, keep_backup=backup,
+                               backups=backups_for(Path(path)) if backup else None, **options)
 
 
 CAPaths = tuple[StrPath, StrPath]
 
 
-def init_pair(folder: StrPath, *, password: str | None = None, store_type: str = "jks",
+def init_pair(folder: StrPath, *, password: str | None = None, store_type: str = "pkcs12",
               key_type: str = "ec-p256", server_cn: str = "localhost", sans: list[str] | None = None,
               client_cn: str = "client", server_alias: str = "server", client_alias: str = "client",
               days: int = 397, ca_days: int = 3650, separate_cas: bool = False,
@@ -94,7 +95,7 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     >>> import tempfile
     >>> layout = init_pair(Path(tempfile.mkdtemp()) / "tls", password="changeit")
     >>> sorted(path.name for path in layout.stores().values())
-    ['client.keystore.jks', 'client.truststore.jks', 'server.keystore.jks', 'server.truststore.jks']
+    ['client.keystore.p12', 'client.truststore.p12', 'server.keystore.p12', 'server.truststore.p12']
     >>> verify_pair(layout.folder, password="changeit").ok
     True
     """
@@ -150,7 +151,7 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
     report's findings say which certificate, which store and what to do. `jdk` is whose rules
     decide: a JDK folder, a release (17, 21, 25), or the JDK on this machine (else 17's defaults);
     `java_security` a properties file that overrides its java.security, as
-    -Djava.security.properties does.
+    -Djava.security.properties does. A layout's own CRLs are checked with `crls`.
 
     >>> report = verify_pair("fixtures/no-such-layout")
     Traceback (most recent call last):
@@ -160,16 +161,25 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
     from .mtls import jdk as jdks
     from .mtls.checks import StoreInput, verify
     paths = _store_paths(stores)
-    if password is None and not isinstance(stores, Mapping):
-        password = _layout_password(Path(stores))
+    if not isinstance(stores, Mapping):
+        password = _layout_password(Path(stores)) if password is None else password
+        crls = [*crls, *layout_crls(Path(stores))]
     inputs = {}
     for role in STORE_ROLES:
         secret = (passwords or {}).get(role, password)
         loaded = formats.read_store(paths[role], secret, strict=False)
         inputs[role] = StoreInput(role, str(paths[role]), loaded)
     target = jdks.find(jdk, Path(java_security) if java_security else None)
-    return verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=[_read_crl(p) for p in crls],
+    return verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=[read_crl(p) for p in crls],
                   jdk=target)
+
+
+def layout_crls(folder: Path) -> list[Path]:
+    """The CRLs a layout folder keeps (jkstool revoke DIR), which verify-pair and serve use unasked."""
+    from .layout.derived import crl_paths
+    if not (folder / MANIFEST).is_file():
+        return []
+    return [p for p in crl_paths(Layout.open(folder)) if p.exists()]
 
 
 def _store_paths(stores: StrPath | Mapping[str, StrPath]) -> dict[str, Path]:
@@ -190,7 +200,7 @@ def _layout_password(folder: Path) -> str | None:
     return lines[0] if lines else ""
 
 
-def _read_crl(path: StrPath) -> "tuple[str, x509.CertificateRevocationList]":
+def read_crl(path: StrPath) -> "tuple[str, x509.CertificateRevocationList]":
     from .pki import crl
     try:
         return str(path), crl.load(files.read_bytes(path))

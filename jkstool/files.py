@@ -218,15 +218,82 @@ def backup(path: Path | str, folder: Path | None = None) -> Path:
     return target
 
 
-def write_all(items: Iterable[tuple[Path | str, bytes, int]], replace: bool = False) -> list[Path]:
+class Backups:
+    """Where one run's backups go instead of beside each file: a new folder under `root` named for the
+    time (mode 0700, made at the first backup), each file under its path relative to `base`. It also
+    lists, in its CREATED file, the files the run made, so that a restore can take them away."""
+
+    CREATED = "created.txt"
+
+    def __init__(self, root: Path, base: Path):
+        self.root, self.base = root, base
+        self.folder: Path | None = None
+        self.created: list[Path] = []
+        self.replaced: list[Path] = []
+
+    def place(self, path: Path) -> Path:
+        """The folder for the backup of `path` (made here, never through a planted link)."""
+        if self.folder is None:
+            self.folder = _new_folder(self.root)
+        target = self.folder / path.parent.relative_to(self.base)
+        for folder in reversed([target, *target.parents]):
+            if folder == self.folder or self.folder in folder.parents:
+                _private_folder(folder)
+        return target
+
+    def retire(self, path: Path) -> Path:
+        """Move `path` into the backups (a file the run does away with); its backup."""
+        kept = backup(path, self.place(path))
+        path.unlink()
+        self.replaced.append(path)
+        return kept
+
+    def finish(self) -> None:
+        """Record the files this run created (relative to `base`) beside its backups."""
+        if self.created and self.folder is not None:
+            names = "".join(f"{p.relative_to(self.base)}\n" for p in self.created)
+            write_atomic(self.folder / self.CREATED, names.encode(), 0)
+
+
+def _new_folder(root: Path) -> Path:
+    """root/<UTC time>, new (a second run within the second gets -2, -3...)."""
+    from datetime import datetime, timezone
+    _private_folder(root)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 100):
+        folder = root / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            os.mkdir(folder, 0o700)
+            return folder
+        except FileExistsError:
+            continue
+    raise JkstoolError("cannot make a backup folder: too many in one second", path=str(root))
+
+
+def _private_folder(folder: Path) -> None:
+    """`folder`, made 0700 if missing; refused when it is a link or someone else's (it is to hold keys)."""
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            raise JkstoolError("is not a folder of this user (a link, or someone else's): backups are not "
+                               "written there", "remove it, and check who can write to the folder",
+                               path=str(folder)) from None
+
+
+def write_all(items: Iterable[tuple[Path | str, bytes, int]], replace: bool = False,
+              backups: Backups | None = None) -> list[Path]:
     """Write several files as one change: all of them land, or none does.
 
-    `items` are (path, bytes, private). An existing file is replaced only with
-    `replace`, after a backup beside it; if any write fails, the files
-    written so far are removed or restored from their backups, and folders
-    made for them are removed again. Returns the backups kept.
+    `items` are (path, bytes, private). A file that already holds the bytes is
+    left alone. Another existing file is replaced only with `replace`, after a
+    backup beside it (or in `backups`); if any write fails, the files written so
+    far are removed or restored from their backups, and folders made for them
+    are removed again. Returns the backups kept.
     """
     planned = [(Path(p), data, private) for p, data, private in items]
+    planned = [(p, data, private) for p, data, private in planned if not _holds(p, data, private)]
     existing = [p for p, _, _ in planned if p.exists()]
     if existing and not replace:
         raise file_exists(existing[0])
@@ -234,7 +301,7 @@ def write_all(items: Iterable[tuple[Path | str, bytes, int]], replace: bool = Fa
                     for folder in (path.parent, *path.parent.parents)}
     made_dirs: list[Path] = []
     written: list[Path] = []
-    backups: dict[Path, Path] = {}
+    kept: dict[Path, Path] = {}
     try:
         for path, data, private in planned:
             for folder in reversed([path.parent, *path.parent.parents]):
@@ -242,24 +309,45 @@ def write_all(items: Iterable[tuple[Path | str, bytes, int]], replace: bool = Fa
                     folder.mkdir(mode=0o700 if folder in private_dirs else 0o777)
                     made_dirs.append(folder)
             if path.exists():
-                backups[path] = backup(path)
+                kept[path] = backup(path, backups.place(path) if backups else None)
+            if backups:
+                (backups.replaced if path in kept else backups.created).append(path)
             write_atomic(path, data, private)
             written.append(path)
+        if backups:
+            backups.finish()
     except BaseException:
         for path in reversed(written):
-            if path in backups:
-                os.replace(backups.pop(path), path)
+            if path in kept:
+                os.replace(kept.pop(path), path)
             else:
                 _remove(path)
-        for kept in backups.values():
-            _remove(kept)
+        for copy in kept.values():
+            _remove(copy)
+        if backups and backups.folder:
+            import shutil
+            shutil.rmtree(backups.folder, ignore_errors=True)
+            backups.folder = None
         for folder in reversed(made_dirs):
             try:
                 folder.rmdir()
             except OSError:
                 pass
         raise
-    return list(backups.values())
+    return list(kept.values())
+
+
+def _holds(path: Path, data: bytes, private: int) -> bool:
+    """Whether `path` already holds `data`, with a mode fit for it (so rewriting it would change nothing)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+        return False
+    if private == CLEAR and stat.S_IMODE(info.st_mode) & 0o177:
+        return False
+    return read_bytes(path) == data
 
 
 @contextmanager

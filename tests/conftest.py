@@ -124,6 +124,15 @@ class JavaLines:
         self.process.wait(10)
 
 
+def layout_stores(folder: Path, store_type: str | None = None) -> list[Path]:
+    """A layout's four stores, of the type its layout.json records (or `store_type`)."""
+    import json
+    store_type = store_type or json.loads((folder / "layout.json").read_text())["store_type"]
+    ext = {"jks": "jks", "pkcs12": "p12"}[store_type]
+    return [folder / f"{name}.{ext}" for name in ("server.keystore", "server.truststore", "client.keystore",
+                                                  "client.truststore")]
+
+
 @pytest.fixture(scope="session")
 def handshake(java_classes):
     """A real JSSE mutual-TLS handshake (tests/java/MutualTls.java): returns (ok, what each side saw).
@@ -133,11 +142,9 @@ def handshake(java_classes):
     All handshakes of the session run in one JVM."""
     server = JavaLines(*java_classes, "MutualTls")
 
-    def run(*stores, password="changeit", store_type="jks"):
+    def run(*stores, password="changeit", store_type=None):
         if len(stores) == 1:
-            ext = {"jks": "jks", "pkcs12": "p12"}[store_type]
-            stores = [stores[0] / f"{name}.{ext}" for name in
-                      ("server.keystore", "server.truststore", "client.keystore", "client.truststore")]
+            stores = layout_stores(stores[0], store_type)
         answer = server(password, *stores)
         return answer == "OK", answer
     yield run

@@ -39,19 +39,25 @@ def test_help_shows_the_public_api():
     assert os.path.basename(jkstool.__file__) == "__init__.py"
 
 
-def test_a_schema_1_layout_json_is_read_and_written_back_as_schema_2(tmp_path):
-    """layout.json files from the first release ("format": 1) open, and are migrated when written."""
+@pytest.mark.parametrize("schema", [1, 2])
+def test_an_older_layout_json_is_read_and_written_back_in_the_current_schema(tmp_path, schema):
+    """layout.json files of earlier releases ("format": 1; schema 2, without CRLs) open, and are migrated
+    when written."""
     import json
 
     import jkstool
     from jkstool.layout.manifest import SCHEMA
     layout = jkstool.init_pair(tmp_path / "tls", password="changeit")
     data = json.loads((layout.folder / "layout.json").read_text())
-    old = {"format": 1, **{k: v for k, v in data.items() if k != "schema"}}
+    for record in data["cas"].values():
+        if isinstance(record, dict):
+            del record["crl"]
+    key = "format" if schema == 1 else "schema"
+    old = {key: schema, **{k: v for k, v in data.items() if k != "schema"}}
     (layout.folder / "layout.json").write_text(json.dumps(old))
     reopened = jkstool.Layout.open(layout.folder)
     assert reopened.manifest == layout.manifest
-    assert json.loads(reopened.manifest_item()[1])["schema"] == SCHEMA == 2
+    assert json.loads(reopened.manifest_item()[1])["schema"] == SCHEMA == 3
 
 
 def test_a_layout_json_of_a_newer_schema_is_refused(tmp_path):

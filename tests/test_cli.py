@@ -179,7 +179,7 @@ def test_unexpected_failure_is_one_line_unless_debug(jks_store, monkeypatch):
 # -- convert -------------------------------------------------------------------------------
 
 def test_convert_jks_to_pkcs12_and_pem(jks_store, tmp_path):
-    for name, kind in [("out.p12", "PKCS12"), ("out.pem", "PEM"), ("out.bin", "JKS")]:
+    for name, kind in [("out.p12", "PKCS12"), ("out.pem", "PEM"), ("out.bin", "PKCS12")]:
         dest = tmp_path / name
         result = run("convert", jks_store, dest, env=ENV)
         assert result.exit_code == 0, result.stderr
@@ -311,7 +311,7 @@ def test_python_m_and_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
     from jkstool.cli import COMMANDS
     commands = list(COMMANDS)
-    assert len(commands) == 23
+    assert len(commands) == 24
     for command in commands:
         assert "Example:" in run(command, "--help").stdout, command
     assert "Example:" in run("--help").stdout

@@ -29,7 +29,8 @@ def sandbox(tmp_path_factory):
     folder = tmp_path_factory.mktemp("errors")
     env = {**os.environ, "JKSTOOL_STOREPASS": PASSWORD,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for args in (["init-pair", "tls", "--separate-cas"], ["init-pair", "one"]):
+    for args in (["init-pair", "tls", "--separate-cas", "--store-type", "jks"],
+                 ["init-pair", "one", "--store-type", "jks"]):
         subprocess.run([sys.executable, "-m", "jkstool", *args], cwd=folder, env=env, check=True,
                        capture_output=True)
     return folder, env

@@ -33,7 +33,7 @@ ROOT = os.geteuid() == 0
 def pristine(tmp_path_factory):
     """A layout made once; each test takes a copy."""
     folder = tmp_path_factory.mktemp("pristine") / "tls"
-    assert run("init-pair", folder, "--separate-cas", env=ENV).exit_code == 0
+    assert run("init-pair", folder, "--separate-cas", "--store-type", "jks", env=ENV).exit_code == 0
     return folder
 
 

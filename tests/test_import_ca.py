@@ -128,12 +128,13 @@ def test_from_store_takes_trusted_entries_and_chain_tops(tmp_path, keytool):
     store = tmp_path / "t.jks"
     (tmp_path / "partner.pem").write_bytes(pem(partner.root))
     run("import-ca", store, tmp_path / "partner.pem", env=ENV)
-    result = run("import-ca", store, layout / "server.keystore.jks", "--from-store", "--src-storepass",
+    result = run("import-ca", store, layout / "server.keystore.p12", "--from-store", "--src-storepass",
                  "env:JKSTOOL_STOREPASS", "--json", env=ENV)
     report = json.loads(result.stdout)
     (ca,) = report["added"]
     assert ca["subject"].startswith("CN=jkstool CA ")
-    result = run("import-ca", store, layout / "server.truststore.jks", "--from-store", "--json", env=ENV)
+    result = run("import-ca", store, layout / "server.truststore.p12", "--from-store", "--src-storepass",
+                 "env:JKSTOOL_STOREPASS", "--json", env=ENV)
     assert [i["alias"] for i in json.loads(result.stdout)["present"]] == [ca["alias"]]
     assert keytool("-list", "-keystore", store).stdout.count("trustedCertEntry") == 2
 

@@ -28,7 +28,7 @@ def snapshot(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def store_paths(folder, store_type="jks"):
+def store_paths(folder, store_type="pkcs12"):
     ext = {"jks": "jks", "pkcs12": "p12"}[store_type]
     return [folder / f"{name}.{ext}" for name in STORES]
 
@@ -65,7 +65,7 @@ def foreign_client(tmp_path_factory):
     """A client keystore from another layout, whose CA nobody here trusts."""
     out = tmp_path_factory.mktemp("foreign") / "tls"
     init(out)
-    return out / "client.keystore.jks"
+    return out / "client.keystore.p12"
 
 
 @pytest.mark.parametrize("store_type", ["jks", "pkcs12"])
@@ -122,10 +122,11 @@ def test_rerun_without_force_changes_nothing(tmp_path):
 def test_force_replaces_with_backups(tmp_path, handshake):
     out = tmp_path / "tls"
     init(out)
-    old = (out / "server.keystore.jks").read_bytes()
+    old = (out / "server.keystore.p12").read_bytes()
     result = init(out, "--force")
-    (backup,) = out.glob("server.keystore.jks.bak-*")
-    assert backup.read_bytes() == old and "kept the replaced file" in result.stderr
+    (backup,) = out.glob("backups/*/server.keystore.p12")  # the layout's backups, one folder per run
+    assert backup.read_bytes() == old and str(backup.parent) in result.stderr
+    assert stat.S_IMODE(backup.parent.stat().st_mode) == 0o700
     ok, seen = handshake(out)
     assert ok, seen
 
@@ -153,12 +154,12 @@ def test_files_modes_and_manifest(tmp_path):
     assert set(roles) == {"server-keystore", "server-truststore", "client-keystore", "client-truststore",
                           "ca-cert", "ca-key", "manifest"}
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
-    assert mode(out / "server.keystore.jks") == mode(out / "client.keystore.jks") == 0o600
+    assert mode(out / "server.keystore.p12") == mode(out / "client.keystore.p12") == 0o600
     assert mode(out / "ca" / "ca-key.pem") == 0o600 and mode(out / "ca") == 0o700
     manifest_text = (out / "layout.json").read_text()
     manifest = json.loads(manifest_text)
     assert PASSWORD not in manifest_text
-    assert manifest["store_type"] == "jks" and manifest["files"]["server_keystore"] == "server.keystore.jks"
+    assert manifest["store_type"] == "pkcs12" and manifest["files"]["server_keystore"] == "server.keystore.p12"
     assert manifest["server"] == {"alias": "api", "subject": "CN=api.example.test",
                                   "sans": ["DNS:api.example.test", "IP:10.0.0.7"], "profile": "server",
                                   "days": 397}

@@ -5,39 +5,22 @@ import base64
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
-import time
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from helpers import PASSWORD, run
+from servers import Nginx, Tomcat, free_port, wait_for_port
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing listens on {port}")
 
 
 @pytest.fixture
 def layout(tmp_path):
     folder = tmp_path / "tls"
-    assert run("init-pair", folder, "--separate-cas", env=ENV).exit_code == 0
+    assert run("init-pair", folder, "--separate-cas", "--store-type", "jks", env=ENV).exit_code == 0
     return folder
 
 
@@ -54,8 +37,8 @@ def test_expiry_trips_inside_the_window_and_not_outside(tmp_path):
     folder = tmp_path / "tls"
     run("init-pair", folder, "--days", "10", env=ENV)
     pem = tmp_path / "server.pem"
-    run("export", folder / "server.keystore.jks", "--cert", pem, env=ENV)
-    for target in (folder / "server.keystore.jks", pem):
+    run("export", folder / "server.keystore.p12", "--cert", pem, env=ENV)
+    for target in (folder / "server.keystore.p12", pem):
         inside = run("expiry", target, "--within", "30", "--json", env=ENV)
         assert inside.exit_code == 1, inside.stderr
         days = [c["days_left"] for c in json.loads(inside.stdout)["certificates"]]
@@ -67,15 +50,20 @@ def test_expiry_scans_folders_soonest_first_and_reports_unreadable_stores(tmp_pa
     folder = tmp_path / "tls"
     run("init-pair", folder, "--days", "20", env=ENV)
     (folder / "README.txt").write_text("not a store")
-    run("convert", folder / "server.keystore.jks", tmp_path / "whole.p12", env=ENV)
+    run("convert", folder / "server.keystore.p12", tmp_path / "whole.p12", env=ENV)
     (folder / "broken.p12").write_bytes((tmp_path / "whole.p12").read_bytes()[:-40])  # a PKCS12, cut short
     result = run("expiry", folder, "--within", "10", "--json", env=ENV)
     data = json.loads(result.stdout)
     assert result.exit_code == 2
     assert [e["path"] for e in data["errors"]] == [str(folder / "broken.p12")]
     days = [c["days_left"] for c in data["certificates"]]
-    assert days == sorted(days) and len(days) >= 6  # keystores, truststores, CA PEM
-    assert set(data["certificates"][0]) == {"path", "alias", "kind", "subject", "not_after", "days_left", "sha256"}
+    assert days == sorted(days) and len(days) == 3  # the server's, the client's and the CA's: each once
+    assert set(data["certificates"][0]) == {"path", "alias", "kind", "subject", "not_after", "days_left", "sha256",
+                                            "locations"}
+    ca = next(c for c in data["certificates"] if c["subject"].startswith("CN=jkstool CA"))
+    places = {Path(place["path"]).name for place in ca["locations"]}
+    assert places == {"ca.pem", "server.keystore.p12", "server.truststore.p12", "client.keystore.p12",
+                      "client.truststore.p12"}, places
     (folder / "broken.p12").unlink()
     assert run("expiry", folder, "--within", "10", env=ENV).exit_code == 0
     assert run("expiry", folder, "--within", "30", env=ENV).exit_code == 1
@@ -128,7 +116,7 @@ def test_probe_without_a_keystore_says_what_was_asked_for(layout, openssl_server
 def test_probe_with_a_certificate_from_another_ca(layout, openssl_server, tmp_path):
     other = tmp_path / "other"
     run("init-pair", other, env=ENV)
-    result = probe(openssl_server, "--keystore", other / "client.keystore.jks")
+    result = probe(openssl_server, "--keystore", other / "client.keystore.p12")
     data = json.loads(result.stdout)
     assert result.exit_code == 1 and not data["handshake_ok"] and data["keystore_matches"] is False
     assert "no certificate in the keystore's chain is issued by a CA the server names" in result.stderr
@@ -250,7 +238,7 @@ def test_serve_answers_a_good_client_while_idle_connections_wait(layout, served,
 def jsse_server(java_classes, tmp_path_factory):
     """A plain JSSE server (tests/java/JsseServer.java) on a layout's server stores: the reference."""
     folder = tmp_path_factory.mktemp("jsse") / "tls"
-    assert run("init-pair", folder, "--separate-cas", env=ENV).exit_code == 0
+    assert run("init-pair", folder, "--separate-cas", "--store-type", "jks", env=ENV).exit_code == 0
     java, classes = java_classes
     server = subprocess.Popen([java, "-cp", classes, "JsseServer", folder / "server.keystore.jks",
                                folder / "server.truststore.jks"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -361,25 +349,7 @@ def test_snippets_never_inline_the_password(layout):
 def test_nginx_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path, nginx, curl, default_client):
     port = free_port()
     server_block = run("snippet", "nginx", layout, "--port", str(port), env=ENV).stdout
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""daemon off;
-master_process off;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-{server_block}
-}}
-""")
-    server = subprocess.Popen([nginx, "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port)
+    with Nginx(nginx, tmp_path / "nginx", server_block, port):
         command = run("snippet", "curl", layout, "--port", str(port), env=ENV).stdout.splitlines()[-1]
         accepted = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert accepted.returncode == 0 and "hello CN=client" in accepted.stdout, accepted.stderr
@@ -391,42 +361,13 @@ http {{
         trust_only = [f for f in jvm_flags(layout, "client") if "keyStore" not in f]
         ok, reply = default_client("localhost", port, trust_only)
         assert "200 OK" not in reply
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_tomcat_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path, tomcat_home, curl, default_client):
     port = free_port()
-    base = tmp_path / "catalina"
-    for folder in ("conf", "logs", "temp", "work", "webapps/ROOT"):
-        (base / folder).mkdir(parents=True)
-    shutil.copy(tomcat_home / "conf" / "web.xml" if (tomcat_home / "conf" / "web.xml").exists()
-                else "/etc/tomcat10/web.xml", base / "conf" / "web.xml")
-    (base / "webapps" / "ROOT" / "index.html").write_text("hello from tomcat\n")
     connector = run("snippet", "tomcat", layout, "--port", str(port), env=ENV).stdout
-    enable = re.search(r"org\.apache\.tomcat\.util\.digester\.PROPERTY_SOURCE=\S+", connector).group(0)
-    (base / "conf" / "catalina.properties").write_text(
-        (tomcat_home / "conf" / "catalina.properties").read_text() + "\n" + enable + "\n"
-        if (tomcat_home / "conf" / "catalina.properties").exists()
-        else open("/etc/tomcat10/catalina.properties").read() + "\n" + enable + "\n")
-    (base / "conf" / "server.xml").write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
-<Server port="-1" shutdown="SHUTDOWN">
-  <Service name="Catalina">
-{connector}
-    <Engine name="Catalina" defaultHost="localhost">
-      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
-    </Engine>
-  </Service>
-</Server>
-""")
-    env = {**os.environ, **ENV, "CATALINA_HOME": str(tomcat_home), "CATALINA_BASE": str(base),
-           "CATALINA_TMPDIR": str(base / "temp")}
-    server = subprocess.Popen([tomcat_home / "bin" / "catalina.sh", "run"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, 60)
-        command = run("snippet", "curl", layout, "--port", str(port), "--force", env=ENV).stdout.splitlines()[-1]
+    with Tomcat(tomcat_home, tmp_path / "catalina", connector, port, ENV):
+        command = run("snippet", "curl", layout, "--port", str(port), env=ENV).stdout.splitlines()[-1]
         accepted = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert accepted.returncode == 0 and "hello from tomcat" in accepted.stdout, accepted.stderr
         without = subprocess.run(re.sub(r"--cert \S+ --key \S+ ", "", command), shell=True, capture_output=True,
@@ -436,6 +377,3 @@ def test_tomcat_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path,
         assert ok and "hello from tomcat" in reply, reply
         ok, reply = default_client("localhost", port, [f for f in jvm_flags(layout, "client") if "keyStore" not in f])
         assert not ok
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

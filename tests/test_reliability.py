@@ -177,8 +177,8 @@ def test_no_command_shows_the_password_or_a_key_and_key_files_are_0600(tmp_path,
     ca = ["--ca-cert", t / "ca" / "ca.pem", "--ca-key", t / "ca" / "ca-key.pem", "--ca-keypass", "env:KEYPASS"]
     steps = [
         ["init-pair", t], ["init-pair", tmp_path / "tls2", "--json", "--store-type", "pkcs12"],
-        ["list", t / "server.keystore.jks"], ["list", t / "server.keystore.jks", "-v"],
-        ["list", t / "server.keystore.jks", "--json"],
+        ["list", t / "server.keystore.p12"], ["list", t / "server.keystore.p12", "-v"],
+        ["list", t / "server.keystore.p12", "--json"],
         ["sign", csr, *ca, "--profile", "client", "--out", tmp_path / "imported.pem"],
         ["import-key", tmp_path / "k.p12", "--alias", "imported", "--key", key_path, "--cert",
          tmp_path / "imported.pem", "--src-keypass", "env:KEYPASS", "--json"],
@@ -191,17 +191,18 @@ def test_no_command_shows_the_password_or_a_key_and_key_files_are_0600(tmp_path,
         ["rename", tmp_path / "c.jks", "--alias", "imported", "--dest-alias", "renamed"],
         ["passwd", tmp_path / "c.jks", "--new-storepass", "env:NEW"],
         ["delete", tmp_path / "g.jks", "--alias", "g"],
-        ["import-ca", t / "server.truststore.jks", t / "ca" / "ca.pem", "--json"],
+        ["import-ca", t / "server.truststore.p12", t / "ca" / "ca.pem", "--json"],
         ["verify-pair", t, "--json", "--handshake-engine", "openssl"], ["verify-pair", t],
         ["revoke", tmp_path / "imported.pem", *ca, "--crl", tmp_path / "c.crl", "--json"],
         ["renew", t, "--side", "server", "--json"], ["add-client", t, "--cn", "p2", "--json"],
-        ["rollover-ca", t, "--side", "both", "--json"], ["rollover-ca", t, "--finish"],
+        ["rollover-ca", t, "--json"], ["rollover-ca", t, "--reissue"], ["rollover-ca", t, "--finish"],
+        ["rollover-ca", t, "--status", "--json"], ["restore", t], ["convert", t, "--store-type", "jks"],
         ["snippet", "nginx", t], ["snippet", "jvm", t],
         ["snippet", "spring-boot", t, "--side", "client"], ["snippet", "tomcat", t],
         ["expiry", tmp_path / "tls", "--json"],
     ]
     failing = [  # error paths: a wrong password, and a store the expiry scan cannot open
-        ["list", t / "server.keystore.jks", "--storepass", "env:WRONG"], ["expiry", tmp_path, "--json"]]
+        ["list", t / "server.keystore.p12", "--storepass", "env:WRONG"], ["expiry", tmp_path, "--json"]]
     secrets = [SENTINEL, key_der.hex(), key_der.hex().upper()]
     import base64
     secrets.append(base64.b64encode(key_der).decode()[:40])

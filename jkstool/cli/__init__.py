@@ -39,6 +39,7 @@ COMMANDS = {
     "add-client": ("layoutcmds", "add_client_command"),
     "rollover-ca": ("layoutcmds", "rollover_ca_command"),
     "revoke": ("revoke", "revoke_command"),
+    "restore": ("layoutcmds", "restore_command"),
 }
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 

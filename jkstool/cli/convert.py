@@ -20,8 +20,8 @@ from .stores import read_store
 
 
 def convert_command(
-    source: Annotated[Path, typer.Argument(help="The store to read: JKS, JCEKS, PKCS12 or PEM.")],
-    dest: Annotated[Path, typer.Argument(help="The file to write.")],
+    source: Annotated[Path, typer.Argument(help="The store to read (JKS, JCEKS, PKCS12 or PEM), or a layout folder.")],
+    dest: Annotated[Path | None, typer.Argument(help="The file to write (none for a layout folder).")] = None,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
     keypass: KeyPass = None,
@@ -41,15 +41,22 @@ def convert_command(
     """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives.
 
     Keys get the new store's password (as keytool gives PKCS12 keys and JSSE expects), unless
-    --dest-keypass names another; a key whose password changes is named.
+    --dest-keypass names another; a key whose password changes is named. Given a layout folder and
+    --store-type, converts all its stores (added clients' too), updates layout.json and moves the old
+    files into DIR/backups/<time>/.
 
     Example:
 
         jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
+        jkstool convert ./tls --store-type pkcs12
     """
     from .. import api, files, formats
     from ..errors import file_exists
-    from ..layout.manifest import lock_path
+    from ..layout.manifest import MANIFEST, lock_path
+    if (source / MANIFEST).is_file():
+        return _convert_layout(source, dest, store_type, storepass, lock_timeout)
+    if dest is None:
+        output.fail(f"{source}: give the file to write (DEST), or a layout folder to convert as a whole")
     target = formats.type_for_path(dest, store_type.value if store_type else None)
     if legacy and target != "pkcs12":
         output.fail("--legacy applies to PKCS12 only (give --store-type pkcs12 or a .p12 name)")
@@ -75,6 +82,19 @@ def convert_command(
     kind = formats.WRITE_TYPES[target]
     output.info(f"wrote {dest} ({kind}, {len(loaded.store)} entries from {loaded.type} {source})"
                 + (f"; the old file is kept as {backup}" if backup else ""))
+
+
+def _convert_layout(folder: Path, dest, store_type, storepass, lock_timeout: float) -> None:
+    from .layoutcmds import layout_lock, open_layout, written
+    if dest is not None or store_type is None or store_type.value not in ("jks", "pkcs12"):
+        output.fail(f"{folder} is a layout: give only --store-type pkcs12 or jks (its stores are converted in place)")
+    from ..layout import lifecycle
+    with layout_lock(folder, lock_timeout):
+        layout, password = open_layout(folder, storepass)
+        result = lifecycle.convert(layout, password, store_type.value)
+    written(result)
+    output.info(f"the layout's stores are now {store_type.value}: deploy them, and point the configuration at "
+                "the new names (jkstool snippet prints it)")
 
 
 def _check_keys_read(store, source) -> None:

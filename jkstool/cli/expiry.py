@@ -35,24 +35,33 @@ def expiry_command(
     result = api.expiry(paths, password=password, progress=_progress if show_progress else None)
     if show_progress:
         sys.stderr.write("\r\033[K")
-    rows: list[dict[str, Any]] = []
+    by_print: dict[str, dict[str, Any]] = {}  # one row per certificate, with every place that holds it
     for item in result.found:
-        rows.append({"path": item.path, "alias": item.alias, "kind": item.kind,
-                     "subject": facts(item.cert).subject,
-                     "not_after": item.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     "days_left": days_left(item.not_after), "sha256": sha256(item.cert)})
+        fingerprint = sha256(item.cert)
+        row = by_print.setdefault(fingerprint, {
+            "path": item.path, "alias": item.alias, "kind": item.kind, "subject": facts(item.cert).subject,
+            "not_after": item.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), "days_left": days_left(item.not_after),
+            "sha256": fingerprint, "locations": []})
+        row["locations"].append({"path": item.path, "alias": item.alias})
+    rows = list(by_print.values())
     due = [r for r in rows if r["days_left"] < within]
     if json:
         output.print_json({"within_days": within, "certificates": rows,
                            "errors": [{"path": p, "error": e} for p, e in result.errors]})
     elif rows:
-        output.print_table([[r["days_left"], r["not_after"][:10], r["subject"], r["alias"] or "", r["path"]]
-                            for r in rows], ["days left", "not after", "subject", "alias", "file"])
+        output.print_table([[r["days_left"], r["not_after"][:10], r["subject"], _places(r["locations"])]
+                            for r in rows], ["days left", "not after", "subject", "where (file: alias)"])
     for path, error in result.errors:
         output.line(f"error: {path}: {error}", err=True)
     output.info(f"{len(rows)} certificate(s) in {result.files} file(s); {len(due)} expire(s) within {within} days"
                 + (f"; {len(result.errors)} file(s) could not be read" if result.errors else ""))
     raise typer.Exit(2 if result.errors else 1 if due else 0)
+
+
+def _places(locations: list[dict]) -> str:
+    first = locations[0]
+    text = f"{first['path']}: {first['alias']}" if first["alias"] else first["path"]
+    return text + (f" (+{len(locations) - 1} more)" if len(locations) > 1 else "")
 
 
 def _progress(done: int) -> None:

@@ -38,7 +38,8 @@ def init_pair_command(
         metavar="PASSWORD", help="Password of a brought CA key, and of the CA key written to ca/ "
                                  "(default: the store password).")] = None,
     store_type: Annotated[LayoutStoreType, typer.Option(
-        "--store-type", case_sensitive=False, help="jks (.jks files) or pkcs12 (.p12 files).")] = LayoutStoreType.jks,
+        "--store-type", case_sensitive=False,
+        help="pkcs12 (.p12 files, Java's default since 9) or jks (.jks files).")] = LayoutStoreType.pkcs12,
     storepass: StorePass = None,
     allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
@@ -73,8 +74,8 @@ def init_pair_command(
     else:
         output.print_table(_summary(layout, written, password),
                            ["file", "role", "alias", "subject", "issuer", "expires"])
-    for kept in layout.backups:
-        output.info(f"kept the replaced file as {kept}")
+    if layout.backups:
+        output.info(f"the files replaced are kept in {layout.backups[0].parent} (jkstool restore puts them back)")
     if layout.password_file:
         output.info(f"generated a store password: it is in {layout.password_file} (mode 0600)")
     _next_steps(layout)

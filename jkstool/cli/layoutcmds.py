@@ -1,4 +1,4 @@
-"""Commands on an init-pair layout: renew, add-client, rollover-ca."""
+"""Commands on an init-pair layout: renew, add-client, rollover-ca, restore."""
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,14 +14,14 @@ CaKeypass = Annotated[str | None, typer.Option(
     metavar="PASSWORD", help="Password of the CA key (default: the store password).")]
 
 
-def _open(folder: Path, storepass):
+def open_layout(folder: Path, storepass):
     from ..layout.manifest import Layout
     layout = Layout.open(folder)
     password = passwords.resolve(storepass, layout=folder, prompt=f"Password of the stores in {folder}: ")
     return layout, passwords.require(password, f"the layout {folder}")
 
 
-def _locked(folder: Path, timeout: float):
+def layout_lock(folder: Path, timeout: float):
     """The layout's lock: one lifecycle step at a time."""
     from .. import files
     from ..layout.manifest import MANIFEST
@@ -30,6 +30,22 @@ def _locked(folder: Path, timeout: float):
 
 def _ca_password(ca_keypass):
     return passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
+
+
+def written(result, json: bool = False) -> None:
+    """Say what a change wrote and what to deploy or reload (stderr), and where its backups are."""
+    if json:
+        return
+    kinds = [("store", "restart or reload the Java side that uses it"),
+             ("pem", "reload the server or client that reads it (nginx -s reload, apachectl graceful)"),
+             ("crl", "reload the servers that load the CRLs")]
+    for path in result.files:
+        kind = "crl" if path.name.endswith((".crl", "crls.pem")) else "pem" if path.parent.name == "pem" else \
+            "store" if path.suffix in (".jks", ".p12") else None
+        if kind:
+            output.info(f"wrote {path}: {dict(kinds)[kind]}")
+    if result.folder:
+        output.info(f"the files replaced are kept in {result.folder} (jkstool restore puts them back)")
 
 
 def _findings(report) -> None:
@@ -41,7 +57,11 @@ def renew_command(
     folder: Folder,
     side: Annotated[Side, typer.Option(help="Whose certificate to renew.")],
     keep_key: Annotated[bool, typer.Option(help="Keep the current key (default: a new one).")] = False,
-    days: Annotated[int | None, typer.Option(min=1, help="Validity (default: as init-pair made it).")] = None,
+    days: Annotated[int | None, typer.Option(
+        min=1, help="Validity, remembered for later renewals (default: the last one given, else 397).")] = None,
+    cn: Annotated[str | None, typer.Option("--cn", help="A new subject CN (default: the current one).")] = None,
+    san: Annotated[list[str] | None, typer.Option(
+        help="Subject alternative names, replacing the current ones (repeatable: DNS:, IP:, URI:, email:).")] = None,
     ca_cert: Annotated[Path | None, typer.Option(help="The CA, when it is not in the layout's ca/.")] = None,
     ca_key: Annotated[Path | None, typer.Option(help="The CA's key, with --ca-cert.")] = None,
     ca_keypass: CaKeypass = None,
@@ -52,22 +72,24 @@ def renew_command(
 ):
     """Replace a side's certificate before it expires, in one step.
 
-    Backs up the keystore (a timestamped, byte-exact copy beside it), issues a new certificate from the
-    layout's CA with the same subject, SANs and profile, installs it, and keeps it only if the layout
-    then passes verify-pair. Without the CA's key it writes a request for the CA instead.
+    Issues a new certificate from the layout's CA with the same subject, SANs and profile (or the --cn and
+    --san given), installs it, refreshes the PEM files and CRL bundle the layout exported, and keeps all
+    of it only if the layout then passes verify-pair; the replaced files go to DIR/backups/<time>/.
+    Without the CA's key it writes a request for the CA instead.
 
     Example:
 
-        jkstool renew ./tls --side server
+        jkstool renew ./tls --side server --san DNS:api.example.com --days 90
     """
     from ..layout import lifecycle
     from ..pki.certs import facts
     if (ca_cert is None) != (ca_key is None):
         output.fail("--ca-cert and --ca-key go together: give both, or neither")
     issuer = issuer_from(ca_cert, ca_key, ca_keypass) if ca_cert and ca_key else None
-    with _locked(folder, lock_timeout):
-        layout, password = _open(folder, storepass)
-        renewal = lifecycle.renew(layout, side.value, password, _ca_password(ca_keypass), keep_key, days, issuer)
+    with layout_lock(folder, lock_timeout):
+        layout, password = open_layout(folder, storepass)
+        renewal = lifecycle.renew(layout, side.value, password, _ca_password(ca_keypass), keep_key, days, issuer,
+                                  cn, san or None)
     if isinstance(renewal, lifecycle.Request):
         _request_steps(layout, side.value, renewal)
         return
@@ -75,7 +97,7 @@ def renew_command(
     data: dict[str, Any] = {"side": side.value, "ok": renewal.report.ok,
             "old": {"serial": old.serial, "not_after": old.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")},
             "new": {"serial": new.serial, "not_after": new.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")},
-            "backups": [str(p) for p in renewal.backups]}
+            "files": [str(p) for p in renewal.written.files], "backups": [str(p) for p in renewal.written.backups]}
     if json:
         output.print_json(data)
     else:
@@ -85,8 +107,7 @@ def renew_command(
         _findings(renewal.report)
         output.info("the renewed layout would not pass verify-pair: nothing was changed")
         raise typer.Exit(1)
-    output.info(f"renewed the {side.value} certificate; the old keystore is kept as "
-                + ", ".join(str(p) for p in renewal.backups))
+    written(renewal.written, json)
 
 
 def _request_steps(layout, side: str, request) -> None:
@@ -114,7 +135,8 @@ def add_client_command(
 ):
     """Issue one more client (a new partner) from the layout's client CA.
 
-    Writes client-NAME.keystore and client-NAME.truststore beside the layout's stores.
+    Writes client-NAME.keystore and client-NAME.truststore beside the layout's stores, and changes the
+    server truststore only when it does not trust the client CA yet.
 
     Example:
 
@@ -122,14 +144,15 @@ def add_client_command(
     """
     from ..layout import lifecycle
     from ..pki.certs import facts
-    with _locked(folder, lock_timeout):
-        layout, password = _open(folder, storepass)
+    with layout_lock(folder, lock_timeout):
+        layout, password = open_layout(folder, storepass)
         client = lifecycle.add_client(layout, cn, password, _ca_password(ca_keypass))
     leaf = facts(client.leaf)
     if json:
         output.print_json({"files": [{"path": str(client.keystore), "role": "client-keystore"},
                                      {"path": str(client.truststore), "role": "client-truststore"}],
-                           "server_truststore_changed": client.server_trust_added})
+                           "server_truststore_changed": client.server_trust_added,
+                           "written": [str(p) for p in client.written.files]})
     else:
         output.print_table([[str(client.keystore), "client-keystore", client.alias, leaf.subject, leaf.issuer],
                             [str(client.truststore), "client-truststore", "", "", ""]],
@@ -142,42 +165,104 @@ def add_client_command(
 
 def rollover_ca_command(
     folder: Folder,
-    side: Annotated[Sides, typer.Option(help="Whose CA to replace.")] = Sides.both,
-    finish: Annotated[bool, typer.Option(
-        help="Remove the old CA, once every side runs certificates from the new one.")] = False,
+    side: Annotated[Sides | None, typer.Option(
+        help="Whose CA to replace, in a layout made with --separate-cas (default: both).")] = None,
+    reissue: Annotated[bool, typer.Option("--reissue", help="Stage 2: reissue the leaves from the new CA.")] = False,
+    finish: Annotated[bool, typer.Option("--finish", help="Stage 3: remove the old CA from the truststores.")] = False,
+    status: Annotated[bool, typer.Option("--status", help="Say which stage the layout is in; change nothing.")] = False,
+    keep_key: Annotated[bool, typer.Option(help="With --reissue: keep the leaves' keys.")] = False,
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     debug: Debug = False,
 ):
-    """Replace a CA without downtime: overlap first, then --finish.
+    """Replace a CA without downtime, in three stages; deploy everything after each before the next.
 
-    Step 1 adds a new CA to the truststores that trust the old one and reissues the leaves from it;
-    old and new certificates are both trusted while you deploy. Step 2 (--finish) removes the old CA.
+    1. (no flag) trust: a new CA, trusted beside the old one; no certificate changes.
+    2. --reissue: the leaves reissued from the new CA, with their recorded validity.
+    3. --finish: the old CA leaves the truststores.
+    Each stage's stores work with the previous stage's, in any mix; a stage run out of order is refused.
 
     Example:
 
-        jkstool rollover-ca ./tls --side client        # then deploy, then:
-        jkstool rollover-ca ./tls --finish
+        jkstool rollover-ca ./tls            # deploy the truststores, then:
+        jkstool rollover-ca ./tls --reissue  # deploy the keystores, then:
+        jkstool rollover-ca ./tls --finish   # deploy the truststores
+    """
+    from ..layout import rollover
+    if sum((reissue, finish, status)) > 1:
+        output.fail("choose one of --reissue, --finish and --status")
+    if side is not None and (reissue or finish or status):
+        output.fail("--side chooses the CA to replace when a rollover starts: leave it out here")
+    with layout_lock(folder, lock_timeout):
+        layout, password = open_layout(folder, storepass) if not status else (_layout(folder), "")
+        if status:
+            _status(folder, rollover.status(layout), json)
+            return
+        if finish:
+            stage = rollover.finish(layout, password)
+        elif reissue:
+            stage = rollover.reissue(layout, password, _ca_password(ca_keypass), keep_key)
+        else:
+            sides = None if side is None else (["server", "client"] if side is Sides.both else [side.value])
+            stage = rollover.trust(layout, sides, password, _ca_password(ca_keypass))
+    if json:
+        output.print_json({"ok": stage.report.ok, "stage": stage.name, **rollover.status(layout),
+                           "files": [str(p) for p in stage.written.files],
+                           "backups": [str(p) for p in stage.written.backups]})
+    if not stage.report.ok:
+        _findings(stage.report)
+        output.info("the layout would not pass verify-pair after this stage: nothing was changed")
+        raise typer.Exit(1)
+    written(stage.written, json)
+    output.info({"trust": f"stage 1 done: the new CA is trusted beside the old. Deploy the truststores "
+                          f"everywhere, then: jkstool rollover-ca {folder} --reissue",
+                 "reissue": f"stage 2 done: the leaves are from the new CA. Deploy the keystores everywhere, "
+                            f"then: jkstool rollover-ca {folder} --finish",
+                 "finish": "stage 3 done: the old CA is no longer trusted. Deploy the truststores."}[stage.name])
+
+
+def _layout(folder: Path):
+    from ..layout.manifest import Layout
+    return Layout.open(folder)
+
+
+def _status(folder: Path, state: dict, json: bool) -> None:
+    if json:
+        output.print_json(state)
+        return
+    stage = state["stage"]
+    output.line(f"rollover: {'none under way' if stage is None else f'stage {stage} done'}; next: {state['next']}"
+                + ("" if stage is None else f" (jkstool rollover-ca {folder} --{state['next']})"))
+    for ca in state["cas"]:
+        output.line(f"  {'+'.join(ca['sides'])}: new CA {ca['new']}")
+
+
+def restore_command(
+    folder: Folder,
+    when: Annotated[str | None, typer.Option("--from", metavar="TIME",
+                                             help="The backup to restore (a folder name in DIR/backups/).")] = None,
+    json: Json = False,
+    lock_timeout: LockTimeout = 30,
+    debug: Debug = False,
+):
+    """Put back the files a layout command replaced: the newest backup, or the one --from names.
+
+    The current files are backed up first (so a restore can be undone the same way), and files the
+    restored run created are moved into that backup.
+
+    Example:
+
+        jkstool restore ./tls --from 20261127T101500Z
     """
     from ..layout import lifecycle
-    with _locked(folder, lock_timeout):
-        layout, password = _open(folder, storepass)
-        if finish:
-            report, backups = lifecycle.finish_rollover(layout, password)
-        else:
-            sides = ["server", "client"] if side is Sides.both else [side.value]
-            report, backups = lifecycle.start_rollover(layout, sides, password, _ca_password(ca_keypass))
-    if finish:
-        step = "finished: the old CA is no longer trusted"
-    else:
-        step = ("started: the new CA is trusted beside the old one and the leaves are reissued from it; "
-                f"deploy the stores, then run: jkstool rollover-ca {folder} --finish")
+    with layout_lock(folder, lock_timeout):
+        _layout(folder)
+        chosen, result = lifecycle.restore(folder, when)
     if json:
-        output.print_json({"ok": report.ok, "finished": finish, "backups": [str(p) for p in backups]})
-    if not report.ok:
-        _findings(report)
-        output.info("the layout would not pass verify-pair after this step: nothing was changed")
-        raise typer.Exit(1)
-    output.info(f"rollover {step}")
+        output.print_json({"restored": chosen.name, "files": [str(p) for p in result.files],
+                           "backups": [str(p) for p in result.backups]})
+        return
+    output.info(f"restored the backup {chosen.name}")
+    written(result)

@@ -1,5 +1,6 @@
 """Commands that talk to the network: probe (a live server) and serve (a test endpoint)."""
 
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +30,13 @@ def _stores(keystore, truststore, storepass, keystore_pass, truststore_pass):
         password = passwords.from_option(truststore_pass, "--truststore-pass") if truststore_pass else shared
         anchors = [e for e in read_store(truststore, password, keys=False).store if e.kind == "trusted-cert"]
     return key_entry, anchors
+
+
+def _layout_storepass(folder: Path) -> str | None:
+    """A layout's `storepass` file, as a password source (`file:`), when the environment gives none."""
+    from .passwords import STOREPASS_ENV
+    path = folder / "storepass"
+    return f"file:{path}" if path.is_file() and STOREPASS_ENV not in os.environ else None
 
 
 def _target(text: str) -> tuple[str, int]:
@@ -105,8 +113,13 @@ def probe_command(
 
 
 def serve_command(
-    keystore: Annotated[Path, typer.Option(help="The server keystore.")],
-    truststore: Annotated[Path, typer.Option(help="The server truststore: the CAs whose clients are accepted.")],
+    folder: Annotated[Path | None, typer.Argument(
+        help="A layout folder: its server stores and CRLs (instead of --keystore and --truststore).")] = None,
+    keystore: Annotated[Path | None, typer.Option(help="The server keystore.")] = None,
+    truststore: Annotated[Path | None, typer.Option(
+        help="The server truststore: the CAs whose clients are accepted.")] = None,
+    crl: Annotated[list[Path] | None, typer.Option(
+        "--crl", help="A CRL to refuse revoked clients by (repeatable).")] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="The port (0: any free one).")] = 8443,
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     once: Annotated[bool, typer.Option(help="Stop after one client.")] = False,
@@ -121,14 +134,29 @@ def serve_command(
     Requires a client certificate, naming the truststore's subjects as acceptable CAs (as a JSSE server
     does), and logs each client's certificate subject, issuer and verification result, rejected ones
     included, one line each on stdout. Answers a short line (or an HTTP response). Stops on Ctrl-C, or
-    after one client with --once.
+    after one client with --once. Given a layout folder, it serves the layout's server side and refuses
+    the clients its CRLs revoke (jkstool revoke DIR).
 
     Example:
 
-        jkstool serve --keystore tls/server.keystore.jks --truststore tls/server.truststore.jks --port 8443
+        jkstool serve ./tls --port 8443
+        jkstool serve --keystore server.keystore.p12 --truststore server.truststore.p12 --crl client-ca.crl
     """
+    from .. import api
+    from ..layout.manifest import find_stores
     from ..net import endpoint
+    crls = list(crl or [])
+    if folder is not None:
+        if keystore or truststore:
+            output.fail(f"{folder}: give a layout folder, or --keystore and --truststore, not both")
+        stores = find_stores(folder)
+        keystore, truststore = stores["server-keystore"], stores["server-truststore"]
+        crls += api.layout_crls(folder)
+        storepass = storepass or _layout_storepass(folder)
+    if keystore is None or truststore is None:
+        output.fail("give a layout folder, or --keystore and --truststore")
     key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
+    revocations = [api.read_crl(p) for p in crls]
     accepted = [a.alias for a in anchors]
 
     def ready(bound):
@@ -147,7 +175,7 @@ def serve_command(
         sys.stdout.flush()
 
     try:
-        endpoint.serve(host, port, key_entry, anchors, once, report, ready)
+        endpoint.serve(host, port, key_entry, anchors, once, report, ready, revocations)
     except KeyboardInterrupt:
         output.info("stopped")
     except OSError as e:

@@ -65,7 +65,7 @@ DestStorePass = Annotated[str | None, typer.Option(
     help="Password of the store being written (default: the source's password).")]
 DestStoreType = Annotated[StoreType | None, typer.Option(
     "--store-type", case_sensitive=False,
-    help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else jks).")]
+    help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else pkcs12).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable snake_case keys).")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show more detail.")]
 Force = Annotated[bool, typer.Option(

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import traceback
+from typing import NoReturn
 
 import typer
 
@@ -74,7 +75,7 @@ def print_table(rows, headers) -> None:
     typer.echo(tabulate(rows, headers=headers, disable_numparse=True))
 
 
-def fail(message: str, code: int = 2):
+def fail(message: str, code: int = 2) -> NoReturn:
     line(f"error: {message}", err=True)
     raise typer.Exit(code)
 

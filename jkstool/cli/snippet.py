@@ -8,7 +8,6 @@ import typer
 
 from . import output, passwords
 from .options import Debug, Force, LockTimeout, StorePass
-from .stores import write_files
 
 
 class Format(str, Enum):
@@ -40,22 +39,28 @@ def snippet_command(
         jkstool snippet spring-boot ./tls --side server
     """
     from .. import files
+    from ..errors import file_exists
     from ..layout import snippets
-    from ..layout.manifest import MANIFEST, Layout
+    from ..layout.manifest import MANIFEST, Layout, backups_for
     side = side or snippets.DEFAULT_SIDE.get(fmt.value, "server")
     if side not in ("server", "client"):
         output.fail(f"--side {side!r}: choose server or client")
     if fmt.value in ("tomcat", "nginx", "apache") and side != "server":
         output.fail(f"{fmt.value} runs the server side: leave out --side, or give --side server")
-    layout = Layout.open(folder)
     password = None
     if fmt.value in snippets.PEM_FORMATS:
         password = passwords.require(passwords.resolve(storepass, layout=folder, prompt="Password of the stores: "),
                                      f"the layout {folder}")
-    with files.locked(layout.folder / MANIFEST, lock_timeout):  # its PEM files are the layout's
+    with files.locked(folder / MANIFEST, lock_timeout):  # its PEM files are the layout's
+        layout = Layout.open(folder)
+        exported = side in layout.manifest.exports
         text, pem = snippets.snippet(layout, fmt.value, side, port, password)
+        fresh = [path for path, data, _ in pem[:-1] if not (path.exists() and files.read_bytes(path) == data)]
+        if fresh and not (exported or force) and fresh[0].exists():  # files it exported before are its own
+            raise file_exists(fresh[0])
         if pem:
-            write_files(pem, force)
+            files.write_all(pem, replace=True, backups=backups_for(folder / MANIFEST))
     if pem:
-        output.info("wrote " + ", ".join(str(p) for p, _, _ in pem))
+        output.info(f"wrote {', '.join(map(str, fresh))}" if fresh else
+                    f"the PEM files are up to date: {', '.join(str(p) for p, _, _ in pem[:-1])}")
     typer.echo(text, nl=False)

@@ -110,5 +110,7 @@ def write_files(items, force: bool) -> None:
     """Write output files together (path, bytes, private); existing ones only with --force,
     after a backup."""
     from .. import files
-    for kept in files.write_all(items, replace=force):
+    from ..layout.manifest import backups_for
+    items = list(items)
+    for kept in files.write_all(items, replace=force, backups=backups_for(Path(items[0][0])) if items else None):
         output.info(f"kept the replaced file as {kept}")

@@ -3,16 +3,19 @@
 A folder is scanned recursively; a file in it that is not a store or a
 certificate (a README, a config) is passed over, but one that is a store and
 cannot be read is reported, since a gate must not pass over what it could
-not check.
+not check. Backups are never read (a layout's backups/ folder, NAME.bak-*
+copies): they hold the certificates a renewal replaced. A store of a layout
+opens with the layout's storepass file when it has one.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import files, formats
+from .. import files, formats, limits
 from ..errors import JkstoolError
 from ..formats import certfile
+from ..layout.manifest import BACKUPS, MANIFEST, STOREPASS_FILE, layout_folder
 from ..pki import certs
 
 
@@ -36,13 +39,27 @@ class Scan:
 
 
 def candidates(paths: list[Path]):
-    """(file, whether it was named explicitly) for the paths given, folders walked in order."""
+    """(file, whether it was named explicitly) for the paths given, folders walked in order, backups
+    passed over."""
     for path in paths:
         if path.is_dir():
             for found in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
-                yield found, False
+                if not _backup(found.relative_to(path), path):
+                    yield found, False
         else:
             yield path, True
+
+
+def _backup(relative: Path, top: Path) -> bool:
+    """Whether a file found under `top` is a backup: NAME.bak-*, or under a layout's backups/ folder."""
+    if ".bak-" in relative.name:
+        return True
+    folder = top
+    for part in relative.parts[:-1]:
+        if part == BACKUPS and (folder / MANIFEST).is_file():
+            return True
+        folder = folder / part
+    return False
 
 
 def scan(paths: list[Path], password: str | None, progress=None) -> Scan:
@@ -53,12 +70,22 @@ def scan(paths: list[Path], password: str | None, progress=None) -> Scan:
         if progress:
             progress(result.files)
         try:
-            result.found += _certificates(path, password)
+            result.found += _certificates(path, _password(path, password))
         except JkstoolError as e:
             if named or not _unknown(e):
                 result.errors.append((str(path), str(e.at(path=path)).split(": ", 1)[-1]))
     result.found.sort(key=lambda item: item.not_after)
     return result
+
+
+def _password(path: Path, given: str | None) -> str | None:
+    """The layout's generated password for a store of a layout that has one, else the password given."""
+    folder = layout_folder(path)
+    secret = folder / STOREPASS_FILE if folder else None
+    if secret is None or not secret.is_file():
+        return given
+    lines = files.read_bytes(secret, limits.PASSWORD_FILE_BYTES).decode("utf-8", "replace").splitlines()
+    return lines[0] if lines else given
 
 
 def _unknown(error: JkstoolError) -> bool:

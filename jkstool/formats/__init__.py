@@ -128,11 +128,11 @@ def _chains(chain: tuple[bytes, ...]) -> bool:
 
 
 def type_for_path(path, explicit: str | None = None) -> str:
-    """The type of a file to create: `--store-type`, else its extension, else JKS."""
+    """The type of a file to create: `--store-type`, else its extension, else PKCS12 (keytool's default)."""
     if explicit:
         return explicit
     from pathlib import PurePath
-    return _EXTENSIONS.get(PurePath(path).suffix.lower(), "jks")
+    return _EXTENSIONS.get(PurePath(path).suffix.lower(), "pkcs12")
 
 
 def _module(kind: str) -> ModuleType:
@@ -157,12 +157,13 @@ def read_store(path, password: str | None, key_password: str | None = None, *,
 
 
 def write_store(path, store: Store, store_type: str, password: str | None, *,
-                keep_backup: bool = False, **options) -> Path | None:
+                keep_backup: bool = False, backups: files.Backups | None = None, **options) -> Path | None:
     """Serialize `store` and replace `path` with it atomically.
 
-    With `keep_backup`, an existing file is first copied beside itself (only
-    once the new bytes exist, so a store that cannot be written leaves no
-    stray backup; see files.write_all). Returns the backup's path, if one was made.
+    With `keep_backup`, an existing file is first copied beside itself, or into
+    `backups` (only once the new bytes exist, so a store that cannot be written
+    leaves no stray backup; see files.write_all). Returns the backup's path, if
+    one was made.
     """
     try:
         data = dump(store, store_type, password, **options)
@@ -170,6 +171,6 @@ def write_store(path, store: Store, store_type: str, password: str | None, *,
         raise e.at(path=path) from None
     private = (files.CLEAR if not options.get("encrypt_keys", True) else 1) if store.holds_keys() else 0
     if keep_backup:
-        return next(iter(files.write_all([(path, data, private)], replace=True)), None)
+        return next(iter(files.write_all([(path, data, private)], replace=True, backups=backups)), None)
     files.write_atomic(path, data, private)
     return None

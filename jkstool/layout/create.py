@@ -19,7 +19,17 @@ from ..formats.pem import key_pem
 from ..model import PrivateKeyEntry, Store, TrustedCertEntry
 from ..pki import issue as pki
 from ..pki.certs import subject_of
-from .manifest import MANIFEST, STORE_ROLES, STOREPASS_FILE, CARecord, CAs, LeafRecord, Manifest, store_name
+from .manifest import (
+    MANIFEST,
+    STORE_ROLES,
+    STOREPASS_FILE,
+    CARecord,
+    CAs,
+    LeafRecord,
+    Manifest,
+    backups_for,
+    store_name,
+)
 
 CAPaths = tuple[str | Path, str | Path]
 """A brought CA's (certificate file, key file)."""
@@ -38,7 +48,7 @@ class BroughtCA:
 class PairSpec:
     """What `init-pair` was asked for; every default is init-pair's."""
 
-    store_type: str = "jks"
+    store_type: str = "pkcs12"
     key_type: str = "ec-p256"
     server_cn: str = "localhost"
     client_cn: str = "client"
@@ -193,4 +203,5 @@ def _manifest(spec: PairSpec, paths: dict[str, str], cas: dict[str, pki.Issuer],
 
 def write(folder: Path, planned: list[PlannedFile], replace: bool) -> list[Path]:
     """Write the layout as one change (see files.write_all); returns the backups kept."""
-    return files.write_all([(folder / f.path, f.data, f.private) for f in planned], replace)
+    return files.write_all([(folder / f.path, f.data, f.private) for f in planned], replace,
+                           backups=backups_for(folder / MANIFEST))

@@ -1,8 +1,11 @@
-"""Living with an init-pair layout: renewing a side, adding clients, rolling a CA over.
+"""Living with an init-pair layout: renewing a side, adding clients, revoking, converting, restoring.
 
 Every change is built in memory, serialized, read back and checked with
 verify-pair's rules *before* anything is written; only a layout that passes
-is written, as one change, with byte-exact backups of the files it replaces.
+is written, as one change, with byte-exact backups of the files it replaces
+in DIR/backups/<time>/. The files derived from the stores (PEM exports, the
+CRL bundle) follow in the same change; files that would not change are not
+rewritten.
 """
 
 import re
@@ -14,13 +17,33 @@ from cryptography import x509
 
 from .. import files, formats
 from ..errors import JkstoolError, file_exists
-from ..formats.pem import key_pem
 from ..model import PrivateKeyEntry, Store, TrustedCertEntry
 from ..mtls import checks
 from ..pki import certs
+from ..pki import crl as crls
 from ..pki import issue as pki
-from .create import ca_tag
-from .manifest import EXTENSIONS, STORE_ROLES, ClientRecord, Layout, LeafRecord, Rollover, RolloverCA
+from . import derived
+from .manifest import (
+    BACKUPS,
+    EXTENSIONS,
+    MANIFEST,
+    STORE_ROLES,
+    CARecord,
+    ClientRecord,
+    Layout,
+    RolloverCA,
+    backups_for,
+)
+
+
+@dataclass
+class Written:
+    """What a change wrote (files created or replaced) and the backups it kept."""
+
+    files: list[Path] = field(default_factory=list)
+    backups: list[Path] = field(default_factory=list)
+    folder: Path | None = None
+    """The folder holding the backups (DIR/backups/<time>)."""
 
 
 @dataclass
@@ -31,45 +54,70 @@ class Change:
     password: str
     stores: dict[Path, Store] = field(default_factory=dict)
     raw: dict[Path, tuple[bytes, int]] = field(default_factory=dict)
+    read: dict[Path, list] = field(default_factory=dict)
+    """The entries of each store as read, so that a store the change leaves as it was is not rewritten."""
 
     def store(self, path: Path) -> Store:
         """The store at `path` as this change leaves it (read from disk the first time)."""
         if path not in self.stores:
             self.stores[path] = formats.read_store(path, self.password).store
+            self.read[path] = list(self.stores[path])
         return self.stores[path]
 
-    def add_manifest(self) -> None:
-        """Write the layout's manifest, as it now stands, with the change."""
-        path, data, private = self.layout.manifest_item()
-        self.raw[path] = (data, private)
+    def changed(self) -> list[Path]:
+        """The stores this change alters."""
+        return [path for path, store in self.stores.items() if list(store) != self.read.get(path)]
 
     def check(self, **options) -> checks.Report:
         """verify-pair's checks on the layout as it will be, read back from the bytes to be written."""
         inputs = {}
         for role in STORE_ROLES:
             path = self.layout.store_path(role)
-            data = (formats.dump(self.stores[path], self.layout.store_type, self.password)
-                    if path in self.stores else files.read_bytes(path))
+            data = (formats.dump(self.stores[path], self.layout.store_type, self.password) if path in self.stores
+                    else self.raw[path][0] if path in self.raw else files.read_bytes(path))
             loaded = formats.load(data, self.password, strict=False)
             inputs[role] = checks.StoreInput(role, str(path), loaded)
         return checks.verify(inputs, **options)
 
-    def write(self) -> list[Path]:
-        """Write every file as one change; returns the backups kept."""
+    def derive(self) -> None:
+        """The derived files as this change leaves the stores and CRLs, and layout.json."""
+        layout = self.layout
+        for side in layout.manifest.exports:
+            pem = derived.pem_files(layout, side, self.store(layout.store_path(f"{side}-keystore")),
+                                    self.store(layout.store_path(f"{side}-truststore")))
+            self.raw.update({path: (data, private) for path, data, private in pem.values()})
+        bundle = derived.crl_bundle(layout, self.raw)
+        if bundle:
+            self.raw[bundle[0]] = bundle[1:]
+        path, data, private = layout.manifest_item()
+        self.raw[path] = (data, private)
+
+    def write(self, backups: files.Backups | None = None) -> Written:
+        """Write every file that changes, derived files and layout.json included, as one change."""
+        self.derive()
         items: list[tuple[Path, bytes, int]] = [
-            (path, formats.dump(store, self.layout.store_type, self.password), store.holds_keys())
-            for path, store in self.stores.items()]
+            (path, formats.dump(self.stores[path], self.layout.store_type, self.password),
+             self.stores[path].holds_keys()) for path in self.changed()]
         items += [(path, data, private) for path, (data, private) in self.raw.items()]
-        return files.write_all(items, replace=True)
+        backups = backups or backups_of(self.layout)
+        kept = files.write_all(items, replace=True, backups=backups)
+        return Written([*backups.created, *backups.replaced], kept, backups.folder)
 
 
-def _leaf(issuer: pki.Issuer, key: pki.PrivateKey, subject: x509.Name | str, side: str, days: int,
-          sans: list[str]) -> tuple[bytes, ...]:
+def backups_of(layout: Layout) -> files.Backups:
+    """Where a change to the layout keeps its backups: DIR/backups/<time>/."""
+    found = backups_for(layout.folder / MANIFEST)
+    assert found is not None  # a layout's folder holds its layout.json
+    return found
+
+
+def issue_leaf(issuer: pki.Issuer, key: pki.PrivateKey, subject: x509.Name | str, side: str, days: int,
+               sans: list[str]) -> tuple[bytes, ...]:
     cert = pki.issue(issuer, key.public_key(), subject, side, days, sans)
     return tuple(pki.der(c) for c in (cert, *issuer.certificates))
 
 
-def _key(key_type: str, keep: bytes | None) -> pki.PrivateKey:
+def new_or_kept_key(key_type: str, keep: bytes | None) -> pki.PrivateKey:
     """The key to keep (PKCS#8), or a new one of `key_type`."""
     return pki.new_key(key_type) if keep is None else pki.load_pkcs8(keep)
 
@@ -83,7 +131,7 @@ class Renewal:
     old: bytes
     new: bytes
     report: checks.Report
-    backups: list[Path] = field(default_factory=list)
+    written: Written = field(default_factory=Written)
 
 
 @dataclass
@@ -96,44 +144,48 @@ class Request:
 
 
 def renew(layout: Layout, side: str, password: str, ca_password: str | None, keep_key: bool,
-          days: int | None, issuer: pki.Issuer | None = None) -> Renewal | Request:
-    """A new certificate (and key, unless `keep_key`) for `side`, from its CA, with the same subject,
-    SANs and profile. Without the CA's key: a request to send to the CA instead."""
+          days: int | None, issuer: pki.Issuer | None = None, cn: str | None = None,
+          sans: list[str] | None = None) -> Renewal | Request:
+    """A new certificate (and key, unless `keep_key`) for `side`, from its CA, with the same subject, SANs
+    and profile, or the `cn` and `sans` given; `days` is remembered for later renewals and rollovers.
+    Without the CA's key: a request to send to the CA instead."""
     record = layout.manifest.leaf(side)
     change = Change(layout, password)
     keystore = layout.store_path(f"{side}-keystore")
     store = change.store(keystore)
     entry = store.key_entry(record.alias)
     old_leaf = certs.load(entry.chain[0])
-    key = _key(layout.manifest.key_type, entry.key if keep_key else None)
+    subject = f"CN={cn}" if cn else old_leaf.subject.rfc4514_string()
+    record.days, record.sans, record.subject = days or record.days, sans or record.sans, subject
+    key = new_or_kept_key(layout.manifest.key_type, entry.key if keep_key else None)
     issuer = issuer or layout.issuer(side, ca_password or password)
     if issuer is None:
-        return _request_instead(layout, side, entry, key, keep_key, password, old_leaf)
-    chain = _leaf(issuer, key, old_leaf.subject, side, days or record.days, record.sans)
+        return _request_instead(layout, side, entry, key, keep_key, password, subject)
+    chain = issue_leaf(issuer, key, x509.Name.from_rfc4514_string(subject), side, record.days, record.sans)
     store.put(replace(entry, key=pki.pkcs8(key), chain=chain, created=datetime.now(timezone.utc)))
     report = change.check()
     renewal = Renewal(entry.chain[0], chain[0], report)
     if report.ok:
-        renewal.backups = change.write()
+        renewal.written = change.write()
     return renewal
 
 
 def _request_instead(layout: Layout, side: str, entry: PrivateKeyEntry, key: pki.PrivateKey, keep_key: bool,
-                     password: str, old_leaf: x509.Certificate) -> Request:
+                     password: str, subject: str) -> Request:
     """No CA key at hand: write a CSR, and (for a new key) a pending keystore holding the new key."""
     from cryptography.hazmat.primitives.serialization import Encoding
     sans = layout.manifest.leaf(side).sans
     request = layout.folder / f"{side}.csr"
-    csr = pki.request(key, old_leaf.subject, sans)
+    csr = pki.request(key, x509.Name.from_rfc4514_string(subject), sans)
     items = [(request, csr.public_bytes(Encoding.PEM), False)]
     pending = None
     if not keep_key:
         pending = layout.folder / f"{side}.keystore.next.{EXTENSIONS[layout.store_type]}"
-        placeholder = pki.self_signed(key, old_leaf.subject.rfc4514_string(), 30, sans)
+        placeholder = pki.self_signed(key, subject, 30, sans)
         store = Store([PrivateKeyEntry(entry.alias, pki.pkcs8(key), (pki.der(placeholder),),
                                        datetime.now(timezone.utc))])
         items.append((pending, formats.dump(store, layout.store_type, password), True))
-    files.write_all(items, replace=True)
+    files.write_all(items, replace=True, backups=backups_of(layout))
     return Request(entry.chain[0], request, pending)
 
 
@@ -149,11 +201,12 @@ class NewClient:
     alias: str
     leaf: bytes
     server_trust_added: bool
-    backups: list[Path]
+    written: Written
 
 
 def add_client(layout: Layout, cn: str, password: str, ca_password: str | None) -> NewClient:
-    """A keystore and truststore for one more client, issued by the layout's client CA."""
+    """A keystore and truststore for one more client, issued by the layout's client CA; the server's
+    truststore changes only when it does not trust that CA yet."""
     name = cn.lower()
     if not _NAME.match(name):
         raise JkstoolError(f"--cn {cn!r} cannot name a file", "use letters, digits, '.', '_' and '-'")
@@ -169,17 +222,16 @@ def add_client(layout: Layout, cn: str, password: str, ca_password: str | None) 
                            "give --ca-cert and --ca-key", path=layout.ca("client").key)
     change = Change(layout, password)
     key = pki.new_key(layout.manifest.key_type)
-    chain = _leaf(issuer, key, cn, "client", layout.manifest.client.days, [])
+    days = layout.manifest.client.days
+    chain = issue_leaf(issuer, key, cn, "client", days, [])
     change.stores[keystore] = Store([PrivateKeyEntry(name, pki.pkcs8(key), chain, datetime.now(timezone.utc))])
-    client_trust = change.store(layout.store_path("client-truststore"))
-    change.stores[truststore] = Store(list(client_trust))
+    change.stores[truststore] = Store(list(change.store(layout.store_path("client-truststore"))))
     server_trust = change.store(layout.store_path("server-truststore"))
     added = not any(e.cert == chain[-1] for e in server_trust.trusted_entries())
     if added:
         server_trust.add(TrustedCertEntry(certs.alias_for(chain[-1], server_trust), chain[-1],
                                           datetime.now(timezone.utc)))
-    layout.manifest.clients.append(ClientRecord(cn, name, keystore.name, truststore.name))
-    change.add_manifest()
+    layout.manifest.clients.append(ClientRecord(cn, name, keystore.name, truststore.name, days))
     report = change.check()
     if not report.ok:
         raise JkstoolError("the layout would not pass verify-pair after adding the client",
@@ -187,99 +239,125 @@ def add_client(layout: Layout, cn: str, password: str, ca_password: str | None) 
     return NewClient(keystore, truststore, name, chain[0], added, change.write())
 
 
-# -- CA rollover ------------------------------------------------------------------------------
+# -- revocation --------------------------------------------------------------------------------
 
-def _ca_groups(layout: Layout, sides: list[str]) -> dict[str, list[str]]:
-    """CA file prefix -> the sides it issues for: one CA for both, or one per side."""
-    if not layout.manifest.cas.separate:
-        if set(sides) != {"server", "client"}:
-            raise JkstoolError("the layout has one CA for both sides", "roll it over with --side both")
-        return {"ca": ["server", "client"]}
-    return {f"{side}-ca": [side] for side in sides}
+@dataclass
+class Revocation:
+    crl: Path
+    added: list[bytes]
+    already: list[bytes]
 
 
-def _days(record: LeafRecord | ClientRecord) -> int:
-    return record.days if isinstance(record, LeafRecord) else 397
-
-
-def _sans(record: LeafRecord | ClientRecord) -> list[str]:
-    return record.sans if isinstance(record, LeafRecord) else []
-
-
-def start_rollover(layout: Layout, sides: list[str], password: str, ca_password: str | None,
-                   ca_days: int = 3650) -> tuple[checks.Report, list[Path]]:
-    """Step 1: a new CA, trusted beside the old one, and the leaves reissued from it."""
-    if layout.manifest.rollover is not None:
-        raise JkstoolError("a CA rollover is under way", "finish it first: jkstool rollover-ca DIR --finish",
-                           path=str(layout.folder))
+def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list[bytes],
+           days: int) -> tuple[list[Revocation], Written]:
+    """Revoke certificates in the CRL of the layout's CA that issued each (one CRL per CA, in ca/). The
+    first revocation starts a CRL for every CA of the layout, so that servers loading the CRL bundle
+    find one for each issuer they trust."""
     change = Change(layout, password)
-    now = datetime.now(timezone.utc)
-    rollover = Rollover(now.strftime("%Y-%m-%dT%H:%M:%SZ"), {})
-    for prefix, group in _ca_groups(layout, sides).items():
-        if layout.ca(group[0]).brought:
-            raise JkstoolError("this CA was brought to init-pair, not made by it",
-                               "roll it over where it lives, then import the new CA with import-ca",
-                               path=layout.ca(group[0]).cert)
-        old = layout.issuer(group[0], ca_password or password)
-        if old is None:
-            raise JkstoolError("the CA's key is not at hand", "run this where ca/ is",
-                               path=layout.ca(group[0]).key)
-        new = pki.new_ca(f"jkstool {'' if prefix == 'ca' else group[0].title() + ' '}CA {ca_tag()}",
-                         layout.manifest.key_type, ca_days)
-        cert_path, key_path = f"ca/{prefix}-next.pem", f"ca/{prefix}-next-key.pem"
-        change.raw[layout.folder / cert_path] = (pki.cert_pem(new.cert), False)
-        change.raw[layout.folder / key_path] = (key_pem(pki.pkcs8(new.key), ca_password or password).encode(), True)
-        rollover.cas[prefix] = RolloverCA(group, cert_path, key_path, certs.subject_of(new.cert),
-                                          certs.sha256(pki.der(old.root)))
-        anchor = pki.der(new.cert)
-        for side in group:
-            for path in layout.truststores_trusting(side):
-                trust = change.store(path)
-                trust.add(TrustedCertEntry(certs.alias_for(anchor, trust), anchor, now))
-            for path, record in layout.keystores(side):
-                store = change.store(path)
-                entry = store.key_entry(record.alias)
-                key = pki.new_key(layout.manifest.key_type)
-                chain = _leaf(new, key, certs.load(entry.chain[0]).subject, side, _days(record), _sans(record))
-                store.put(replace(entry, key=pki.pkcs8(key), chain=chain, created=now))
-    layout.manifest.rollover = rollover
-    change.add_manifest()
-    report = change.check()
-    return report, (change.write() if report.ok else [])
+    signers = _signers(layout, ca_password or password)
+    by_ca: dict[str, list[bytes]] = {}
+    for data in revoked:
+        cert = certs.load(data)
+        name = next((n for n, (issuer, _, _) in signers.items() if certs.issued_by(cert, issuer.cert)), None)
+        if name is None:
+            raise JkstoolError(f"{certs.subject_of(cert)} is not issued by a CA of this layout",
+                               "revoke it with its own CA: jkstool revoke CERT --ca-cert --ca-key --crl",
+                               path=str(layout.folder))
+        by_ca.setdefault(name, []).append(data)
+    results = []
+    for name, (issuer, crl_name, record) in signers.items():
+        path = layout.path(crl_name)
+        if name not in by_ca and path.exists():
+            continue
+        existing = crls.load(files.read_bytes(path)) if path.exists() else None
+        try:
+            data, added, already = crls.revoke(issuer, existing, by_ca.get(name, []), days)
+        except JkstoolError as e:
+            raise e.at(path=path) from None
+        change.raw[path] = (data, 0)
+        record.crl = crl_name
+        if name in by_ca:
+            results.append(Revocation(path, added, already))
+    return results, change.write()
 
 
-def finish_rollover(layout: Layout, password: str) -> tuple[checks.Report, list[Path]]:
-    """Step 2, once every side runs the new leaves: the old CA leaves the truststores."""
+def _signers(layout: Layout, ca_password: str) -> dict[str, tuple[pki.Issuer, str, CARecord | RolloverCA]]:
+    """The layout's CAs whose keys are at hand, a rollover's new ones included: name -> (issuer, CRL file,
+    the record that names the CRL)."""
     from ..formats import certfile
-    rollover = layout.manifest.rollover
-    if rollover is None:
-        raise JkstoolError("no CA rollover is under way", "start one with jkstool rollover-ca DIR",
+    cas = layout.manifest.cas
+    found: dict[str, tuple[pki.Issuer, str, CARecord | RolloverCA]] = {}
+    for side in (("server", "client") if cas.separate else ("server",)):
+        record = cas.of(side)
+        issuer = layout.issuer(side, ca_password)
+        if issuer is not None:
+            name = Path(record.cert).stem if not record.brought else f"{side}-ca"
+            found[name] = (issuer, record.crl or f"ca/{name}.crl", record)
+    if layout.manifest.rollover:
+        for rolling in layout.manifest.rollover.cas.values():
+            issuer = certfile.read_issuer(layout.path(rolling.cert), layout.path(rolling.key), ca_password)
+            name = Path(rolling.cert).stem
+            found[name] = (issuer, rolling.crl or f"ca/{name}.crl", rolling)
+    if not found:
+        raise JkstoolError("no key of the layout's CAs is at hand", "run this where ca/ is",
                            path=str(layout.folder))
+    return found
+
+
+def leaf_of(layout: Layout, password: str, alias: str) -> bytes:
+    """The certificate of the key entry `alias` in one of the layout's keystores."""
+    for side in ("server", "client"):
+        for path, record in layout.keystores(side):
+            if record.alias == alias.lower():
+                return formats.read_store(path, password).store.key_entry(record.alias).chain[0]
+    raise JkstoolError(f"no keystore of the layout has the alias {alias!r}",
+                       "give the alias of the server, the client or an added client", path=str(layout.folder))
+
+
+# -- converting, restoring -------------------------------------------------------------------------
+
+def convert(layout: Layout, password: str, store_type: str) -> Written:
+    """Every store of the layout in `store_type`, layout.json updated; the old files go to the backup."""
+    if store_type == layout.store_type:
+        raise JkstoolError(f"the layout's stores are {store_type} already", path=str(layout.folder))
     change = Change(layout, password)
-    for record in rollover.cas.values():
-        new_anchor = certfile.read_certificates(layout.path(record.cert))[0]
-        for side in record.sides:
-            for path, entry_record in layout.keystores(side):
-                if change.store(path).key_entry(entry_record.alias).chain[-1] != new_anchor:
-                    raise JkstoolError("this keystore's certificate is not yet from the new CA",
-                                       "reissue it (jkstool renew) before finishing", path=str(path))
-            for path in layout.truststores_trusting(side):
-                trust = change.store(path)
-                for entry in [e for e in trust.trusted_entries() if certs.sha256(e.cert) == record.old_anchor]:
-                    trust.remove(entry.alias)
-        old = layout.ca(record.sides[0])
-        # the new CA takes the old one's files; the old stays as their backup
-        change.raw[layout.path(old.cert)] = (files.read_bytes(layout.path(record.cert)), False)
-        change.raw[layout.path(old.key)] = (files.read_bytes(layout.path(record.key)), True)
-        for side in record.sides:
-            layout.ca(side).subject = layout.ca(side).trust_anchor = record.subject
-    layout.manifest.rollover = None
-    change.add_manifest()
+    ext = EXTENSIONS[store_type]
+    old = [layout.store_path(role) for role in STORE_ROLES] + [
+        layout.path(name) for c in layout.manifest.clients for name in (c.keystore, c.truststore)]
+    renamed = {path: path.with_suffix(f".{ext}") for path in old}
+    for path, target in renamed.items():
+        store = formats.read_store(path, password).store
+        change.raw[target] = (formats.dump(store, store_type, password), store.holds_keys())
+    manifest = layout.manifest
+    manifest.store_type = store_type
+    manifest.files = {role: Path(name).with_suffix(f".{ext}").as_posix() for role, name in manifest.files.items()}
+    for client in manifest.clients:
+        client.keystore, client.truststore = (Path(client.keystore).with_suffix(f".{ext}").name,
+                                              Path(client.truststore).with_suffix(f".{ext}").name)
     report = change.check()
     if not report.ok:
-        return report, []
-    backups = change.write()
-    for record in rollover.cas.values():
-        layout.path(record.cert).unlink(missing_ok=True)
-        layout.path(record.key).unlink(missing_ok=True)
-    return report, backups
+        raise JkstoolError("the converted layout would not pass verify-pair", "run jkstool verify-pair on it",
+                           path=str(layout.folder))
+    backups = backups_of(layout)
+    written = change.write(backups)
+    written.backups += [backups.retire(path) for path in old]
+    return written
+
+
+def restore(folder: Path, stamp: str | None) -> tuple[Path, Written]:
+    """Put back the files of a backup (the newest, or the one of `stamp`), the current ones backed up
+    first; files the backed-up run created are taken away (into the new backup)."""
+    root = folder / BACKUPS
+    runs = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    chosen = next((p for p in runs if p.name == stamp), None) if stamp else (runs[-1] if runs else None)
+    if chosen is None:
+        raise JkstoolError(f"no backup {stamp}" if stamp else "no backups", "see the folders in backups/: "
+                           + (", ".join(p.name for p in runs[-5:]) or "none"), path=str(root))
+    created_list = chosen / files.Backups.CREATED
+    items = [(folder / path.relative_to(chosen), files.read_bytes(path), int(path.stat().st_mode & 0o077 == 0))
+             for path in sorted(chosen.rglob("*")) if path.is_file() and path != created_list]
+    backups = files.Backups(root, folder)
+    kept = files.write_all(items, replace=True, backups=backups)
+    created = created_list.read_text().split() if created_list.is_file() else []
+    kept += [backups.retire(folder / name) for name in created if (folder / name).is_file()]
+    return chosen, Written([*backups.created, *backups.replaced], kept, backups.folder)

@@ -22,7 +22,7 @@ from ..errors import JkstoolError
 if TYPE_CHECKING:
     from ..pki import issue
 
-SCHEMA = 2
+SCHEMA = 3
 MANIFEST = "layout.json"
 STOREPASS_FILE = "storepass"
 STORE_ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
@@ -62,6 +62,8 @@ class CARecord:
     key: str
     brought: bool = False
     trust_anchor: str = ""
+    crl: str = ""
+    """Its revocation list, once something was revoked (or the CA it replaced had one)."""
 
 
 @dataclass
@@ -82,6 +84,7 @@ class ClientRecord:
     alias: str
     keystore: str
     truststore: str
+    days: int = 397
 
 
 @dataclass
@@ -93,12 +96,19 @@ class RolloverCA:
     key: str
     subject: str
     old_anchor: str
+    crl: str = ""
+
+
+STAGES = ("trust", "reissue", "finish")
+"""A CA rollover's stages: the new CA trusted beside the old; the leaves reissued from it; the old CA gone."""
 
 
 @dataclass
 class Rollover:
     started: str
     cas: dict[str, RolloverCA]
+    stage: str = "trust"
+    """The last stage done: trust or reissue (after finish, there is no rollover)."""
 
 
 @dataclass
@@ -116,6 +126,8 @@ class Manifest:
     storepass_file: str | None = None
     clients: list[ClientRecord] = field(default_factory=list)
     rollover: Rollover | None = None
+    exports: list[str] = field(default_factory=list)
+    """The sides whose PEM files `snippet` wrote to pem/: they are refreshed with every change."""
 
     def leaf(self, side: str) -> LeafRecord:
         return self.server if side == "server" else self.client
@@ -126,13 +138,16 @@ class Manifest:
             del data["clients"]
         if self.rollover is None:
             del data["rollover"]
+        if not self.exports:
+            del data["exports"]
         return (json.dumps(data, indent=2) + "\n").encode()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Manifest":
-        """Read any schema this release knows (1 had a "format" key and the same fields)."""
+        """Read any schema this release knows (1 had a "format" key; 3 added CRLs, rollover stages, exports
+        and added clients' validity, all with defaults)."""
         schema = data.get("schema", data.get("format"))
-        if schema not in (1, SCHEMA):
+        if schema not in (1, 2, SCHEMA):
             raise JkstoolError(f"layout.json has schema {schema!r}, which this jkstool does not know",
                                "upgrade jkstool")
         rollover = data.get("rollover")
@@ -145,7 +160,9 @@ class Manifest:
             storepass_file=data.get("storepass_file"),
             clients=[ClientRecord(**c) for c in data.get("clients", [])],
             rollover=None if not rollover else Rollover(
-                rollover["started"], {prefix: RolloverCA(**ca) for prefix, ca in rollover["cas"].items()}))
+                rollover["started"], {prefix: RolloverCA(**ca) for prefix, ca in rollover["cas"].items()},
+                rollover.get("stage", "reissue")),  # schema 2 reissued as it trusted
+            exports=list(data.get("exports", [])))
 
 
 @dataclass
@@ -254,11 +271,26 @@ class Layout:
         return self.folder / MANIFEST, self.manifest.to_json(), False
 
 
+BACKUPS = "backups"
+
+
+def layout_folder(path: Path) -> Path | None:
+    """The layout folder that `path` belongs to (it, or its folder such as ca/ or pem/, holds layout.json)."""
+    return next((folder for folder in (path.parent, path.parent.parent) if (folder / MANIFEST).is_file()), None)
+
+
 def lock_path(path: Path) -> Path:
     """The file whose lock guards changes to `path`: its layout's layout.json when it lies in a layout
     folder (every change to a layout takes that one lock), else itself."""
-    manifest = path.parent / MANIFEST
-    return manifest if path.name != MANIFEST and manifest.is_file() else path
+    folder = layout_folder(path)
+    return folder / MANIFEST if folder else path
+
+
+def backups_for(path: Path) -> "files.Backups | None":
+    """Where a run changing `path` keeps its backups: the layout's backups/<time>/ for a file of a layout,
+    else None (beside the file)."""
+    folder = layout_folder(path)
+    return files.Backups(folder / BACKUPS, folder) if folder else None
 
 
 def find_stores(folder: Path, skip: Iterable[str] = ()) -> dict[str, Path]:

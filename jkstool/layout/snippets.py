@@ -8,15 +8,18 @@ unencrypted 0600 PEM keys for the servers that cannot ask for one.
 
 from pathlib import Path
 
-from .. import files, formats
+from .. import formats
 from ..errors import JkstoolError
-from ..formats.pem import armor
-from ..pki import certs
-from ..pki import issue as pki
+from . import derived
 from .manifest import JAVA_TYPES, Layout
 
 PASSWORD_VARIABLE = "JKSTOOL_STOREPASS"
 DEFAULT_SIDE = {"curl": "client"}
+
+
+def _crls(layout: Layout) -> str | None:
+    """The CRL bundle's path, when the layout revokes (jkstool revoke DIR)."""
+    return str(layout.path(derived.CRL_BUNDLE).resolve()) if derived.crl_paths(layout) else None
 
 
 def _stores(layout: Layout, side: str) -> tuple[str, str, str]:
@@ -32,6 +35,11 @@ def spring_boot(layout: Layout, side: str, port: int) -> str:
             f"# The password comes from the environment: export {PASSWORD_VARIABLE}=... before starting;\n"
             "# never write it here.\n")
     if side == "server":
+        crls = _crls(layout)
+        if crls:
+            head += ("# Revocation: server.ssl has no CRL setting. With embedded Tomcat, set the connector's\n"
+                     "# SSLHostConfig certificateRevocationListFile to " + crls + "\n"
+                     "# in a WebServerFactoryCustomizer<TomcatServletWebServerFactory>.\n")
         return head + f"""server:
   port: {port}
   ssl:
@@ -69,6 +77,8 @@ spring:
 def tomcat(layout: Layout, side: str, port: int) -> str:
     keystore, truststore, kind = _stores(layout, "server")
     alias = layout.manifest.server.alias
+    crls = _crls(layout)
+    revocation = f'\n                 certificateRevocationListFile="{crls}"' if crls else ""
     return f"""<!-- Tomcat (server.xml): a mutual-TLS Connector for {layout.folder.resolve()}.
      The password comes from the environment through Tomcat's property substitution:
      add this line to conf/catalina.properties, and export {PASSWORD_VARIABLE}=... before starting:
@@ -78,7 +88,7 @@ def tomcat(layout: Layout, side: str, port: int) -> str:
   <SSLHostConfig certificateVerification="required"
                  truststoreFile="{truststore}"
                  truststoreType="{kind}"
-                 truststorePassword="${{{PASSWORD_VARIABLE}}}">
+                 truststorePassword="${{{PASSWORD_VARIABLE}}}"{revocation}>
     <Certificate certificateKeystoreFile="{keystore}"
                  certificateKeystoreType="{kind}"
                  certificateKeystorePassword="${{{PASSWORD_VARIABLE}}}"
@@ -98,22 +108,10 @@ def jvm(layout: Layout, side: str, port: int) -> str:
 """ + "".join(f"-D{name}={value}\n" for name, value in properties.items())
 
 
-def pem_files(layout: Layout, side: str, password: str) -> dict[str, tuple[Path, bytes, int]]:
-    """The PEM files a server or client outside Java needs: chain, unencrypted key (0600), and the
-    CAs it trusts. Returns {name: (path, bytes, private)} under DIR/pem/."""
-    keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
-    trust = formats.read_store(layout.store_path(f"{side}-truststore"), password).store
-    entry = keystore.key_entry(layout.manifest.leaf(side).alias)
-    folder = (layout.folder / "pem").resolve()
-    chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
-    anchors = pki.cert_pem(*(certs.load(e.cert) for e in trust.trusted_entries()))
-    return {"chain": (folder / f"{side}-chain.pem", chain, False),
-            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.pkcs8()).encode(), files.CLEAR),
-            "cas": (folder / f"{side}-trusted-cas.pem", anchors, False)}
-
-
 def nginx(layout: Layout, side: str, port: int, pem: dict) -> str:
     server_name = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
+    crls = _crls(layout)
+    revocation = f"\n    ssl_crl                 {crls};" if crls else ""
     return f"""# nginx: the server side of {layout.folder.resolve()} (inside http {{ }}).
 # The key is unencrypted, mode 0600: nginx reads it as root at start and cannot ask for a
 # password (the alternative: an encrypted key and ssl_password_file).
@@ -124,7 +122,7 @@ server {{
     ssl_certificate_key     {pem['key'][0]};
     ssl_client_certificate  {pem['cas'][0]};
     ssl_verify_client       on;
-    ssl_verify_depth        3;
+    ssl_verify_depth        3;{revocation}
     ssl_protocols           TLSv1.2 TLSv1.3;
     location / {{
         return 200 "hello $ssl_client_s_dn\\n";
@@ -134,6 +132,8 @@ server {{
 
 
 def apache(layout: Layout, side: str, port: int, pem: dict) -> str:
+    crls = _crls(layout)
+    revocation = f"\n    SSLCARevocationFile     {crls}\n    SSLCARevocationCheck    chain" if crls else ""
     return f"""# Apache httpd (mod_ssl): the server side of {layout.folder.resolve()}.
 # The key is unencrypted, mode 0600: httpd reads it as root at start (or use SSLPassPhraseDialog).
 Listen {port}
@@ -143,7 +143,7 @@ Listen {port}
     SSLCertificateKeyFile   {pem['key'][0]}
     SSLCACertificateFile    {pem['cas'][0]}
     SSLVerifyClient         require
-    SSLVerifyDepth          3
+    SSLVerifyDepth          3{revocation}
     SSLProtocol             -all +TLSv1.2 +TLSv1.3
 </VirtualHost>
 """
@@ -164,12 +164,15 @@ PEM_FORMATS = {"nginx": nginx, "apache": apache, "curl": curl}
 def snippet(layout: Layout, fmt: str, side: str, port: int,
             password: str | None) -> tuple[str, list[tuple[Path, bytes, int]]]:
     """(the configuration text, the PEM files it needs as write_all items); the PEM formats need the
-    stores' password."""
+    stores' password, and are recorded in the manifest so that later changes refresh their files."""
     if fmt in JAVA_FORMATS:
         return JAVA_FORMATS[fmt](layout, side, port), []
     if password is None:
         raise JkstoolError(f"the {fmt} snippet needs the stores' password, to export PEM files",
                            "give --storepass", path=str(layout.folder))
-    pem = pem_files(layout, side, password)
-    return PEM_FORMATS[fmt](layout, side, port, pem), list(pem.values())
-
+    keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
+    truststore = formats.read_store(layout.store_path(f"{side}-truststore"), password).store
+    pem = derived.pem_files(layout, side, keystore, truststore)
+    if side not in layout.manifest.exports:
+        layout.manifest.exports.append(side)
+    return PEM_FORMATS[fmt](layout, side, port, pem), [*pem.values(), layout.manifest_item()]

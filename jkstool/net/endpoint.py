@@ -17,10 +17,11 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from cryptography import x509
 from OpenSSL import SSL, crypto
 
 from ..errors import JkstoolError
@@ -49,10 +50,16 @@ class Visit:
 
 
 def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[TrustedCertEntry], once: bool,
-          report: Callable[[Visit], None], ready: Callable[[int], None]) -> None:
+          report: Callable[[Visit], None], ready: Callable[[int], None],
+          crls: Sequence[tuple[str, x509.CertificateRevocationList]] = ()) -> None:
     """Accept clients until interrupted (or one, with `once`); `report(visit)` for each, one at a time,
-    `ready(port)` once listening."""
+    `ready(port)` once listening. With `crls`, a client certificate they revoke is refused."""
     ctx = tls.context(key_entry, anchors)
+    store = ctx.get_cert_store()
+    if crls and store is not None:
+        for _, crl in crls:
+            store.add_crl(crl)
+        store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
     ctx.set_client_ca_list([crypto.X509.from_cryptography(certs.load(a.cert)).get_subject() for a in anchors])
     listener = socket.create_server((host, port), backlog=128)
     ready(listener.getsockname()[1])

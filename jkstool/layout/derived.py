@@ -1,0 +1,51 @@
+"""Files a layout derives from its stores and CAs: the PEM files of servers and clients outside Java
+(nginx, Apache httpd, curl) and the CRL bundle servers load.
+
+They are rewritten with every change to what they derive from, at the same paths, so a server
+configured once with them keeps serving the layout's current certificates after a reload. A file
+that would not change is not rewritten (files.write_all leaves it alone).
+"""
+
+from pathlib import Path
+
+from .. import files
+from ..formats.pem import armor
+from ..model import Store
+from ..pki import certs
+from ..pki import issue as pki
+from .manifest import Layout
+
+PEM_FOLDER = "pem"
+CRL_BUNDLE = "ca/crls.pem"
+"""Every CRL of the layout's CAs in one PEM file: what Tomcat, nginx and httpd are configured to load."""
+
+Item = tuple[Path, bytes, int]
+
+
+def pem_files(layout: Layout, side: str, keystore: Store, truststore: Store) -> dict[str, Item]:
+    """`side`'s chain, unencrypted key (0600) and trusted CAs as PEM, under DIR/pem/:
+    {"chain" | "key" | "cas": (path, bytes, private)}."""
+    entry = keystore.key_entry(layout.manifest.leaf(side).alias)
+    folder = (layout.folder / PEM_FOLDER).resolve()
+    chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
+    anchors = pki.cert_pem(*(certs.load(e.cert) for e in truststore.trusted_entries()))
+    return {"chain": (folder / f"{side}-chain.pem", chain, False),
+            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.pkcs8()).encode(), files.CLEAR),
+            "cas": (folder / f"{side}-trusted-cas.pem", anchors, False)}
+
+
+def crl_paths(layout: Layout) -> list[Path]:
+    """The CRLs of the layout's CAs, the one a rollover started included."""
+    cas = layout.manifest.cas
+    records = [cas.server, cas.client] if cas.separate else [cas.server]
+    names = [r.crl for r in records] + ([r.crl for r in layout.manifest.rollover.cas.values()]
+                                         if layout.manifest.rollover else [])
+    return [layout.path(name) for name in dict.fromkeys(names) if name]
+
+
+def crl_bundle(layout: Layout, pending: dict[Path, tuple[bytes, int]]) -> Item | None:
+    """The CRL bundle as it follows from the layout's CRLs (those about to be written in `pending`, else
+    on disk); None when the layout has none."""
+    parts = [pending[p][0] if p in pending else files.read_bytes(p) for p in crl_paths(layout)
+             if p in pending or p.exists()]
+    return (layout.path(CRL_BUNDLE), b"".join(parts), 0) if parts else None

@@ -1,0 +1,170 @@
+"""Replacing a layout's CA in three stages, each safe to deploy in any order against the stage before.
+
+    trust    a new CA, trusted beside the old one by every truststore that trusts the old
+    reissue  the leaves reissued from the new CA (their validity and SANs as recorded)
+    finish   the old CA leaves the truststores; the new one takes its file names
+
+Every mix of stores from one stage and the next completes a mutual handshake:
+at *trust* no leaf changes, at *reissue* every truststore trusts both CAs, and
+at *finish* every leaf is from the new CA. A stage refuses to run out of order.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import files
+from ..errors import JkstoolError
+from ..formats import certfile
+from ..formats.pem import key_pem
+from ..model import TrustedCertEntry
+from ..mtls import checks
+from ..pki import certs
+from ..pki import crl as crls
+from ..pki import issue as pki
+from .create import ca_tag
+from .lifecycle import Change, Written, backups_of, issue_leaf, new_or_kept_key
+from .manifest import STAGES, ClientRecord, Layout, LeafRecord, Rollover, RolloverCA
+
+NEXT = {"trust": "reissue", "reissue": "finish"}
+
+
+@dataclass
+class Stage:
+    """A stage done (or refused by verify-pair's checks: then nothing was written)."""
+
+    name: str
+    report: checks.Report
+    written: Written
+
+
+def status(layout: Layout) -> dict:
+    """Where a rollover stands: its stage, the next one, the CAs it replaces."""
+    rollover = layout.manifest.rollover
+    if rollover is None:
+        return {"stage": None, "next": "trust", "cas": []}
+    return {"stage": rollover.stage, "next": NEXT[rollover.stage], "started": rollover.started,
+            "cas": [{"sides": r.sides, "new": r.subject, "old_sha256": r.old_anchor} for r in rollover.cas.values()]}
+
+
+def _expect(layout: Layout, stage: str) -> Rollover:
+    """The rollover under way, when `stage` comes next; else the refusal naming the stage that does."""
+    rollover = layout.manifest.rollover
+    due = "trust" if rollover is None else NEXT[rollover.stage]
+    if stage != due:
+        commands = {"trust": "jkstool rollover-ca DIR", "reissue": "jkstool rollover-ca DIR --reissue",
+                    "finish": "jkstool rollover-ca DIR --finish"}
+        raise JkstoolError(f"the rollover's next stage is {due}, not {stage}",
+                           f"run {commands[due]} (stages: {', '.join(STAGES)})", path=str(layout.folder))
+    assert rollover is not None or stage == "trust"
+    return rollover  # type: ignore[return-value]
+
+
+def _groups(layout: Layout, sides: list[str] | None) -> dict[str, list[str]]:
+    """CA file prefix -> the sides it issues for: the one CA of the layout, or one per side."""
+    if not layout.manifest.cas.separate:
+        if sides is not None and set(sides) != {"server", "client"}:
+            raise JkstoolError("the layout has one CA for both sides, so --side has nothing to choose",
+                               "leave out --side (it is for layouts made with --separate-cas)",
+                               path=str(layout.folder))
+        return {"ca": ["server", "client"]}
+    return {f"{side}-ca": [side] for side in (sides or ["server", "client"])}
+
+
+def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: str | None,
+          ca_days: int = 3650) -> Stage:
+    """Stage 1: a new CA (per side rolled), added to every truststore that trusts the old one; a CRL for
+    it when the old one had one. No leaf changes."""
+    _expect(layout, "trust")
+    change = Change(layout, password)
+    now = datetime.now(timezone.utc)
+    rollover = Rollover(now.strftime("%Y-%m-%dT%H:%M:%SZ"), {})
+    for prefix, group in _groups(layout, sides).items():
+        record = layout.ca(group[0])
+        if record.brought:
+            raise JkstoolError("this CA was brought to init-pair, not made by it",
+                               "roll it over where it lives, then import the new CA with import-ca",
+                               path=record.cert)
+        old = layout.issuer(group[0], ca_password or password)
+        if old is None:
+            raise JkstoolError("the CA's key is not at hand", "run this where ca/ is", path=record.key)
+        new = pki.new_ca(f"jkstool {'' if prefix == 'ca' else group[0].title() + ' '}CA {ca_tag()}",
+                         layout.manifest.key_type, ca_days)
+        files = {kind: f"ca/{prefix}-next{suffix}" for kind, suffix in
+                 (("cert", ".pem"), ("key", "-key.pem"), ("crl", ".crl"))}
+        change.raw[layout.path(files["cert"])] = (pki.cert_pem(new.cert), False)
+        change.raw[layout.path(files["key"])] = (key_pem(pki.pkcs8(new.key), ca_password or password).encode(), True)
+        if record.crl:  # servers that check revocation must find a CRL for the new CA from the start
+            change.raw[layout.path(files["crl"])] = (crls.revoke(new, None, [], 30)[0], 0)
+        rollover.cas[prefix] = RolloverCA(group, files["cert"], files["key"], certs.subject_of(new.cert),
+                                          certs.sha256(pki.der(old.root)), files["crl"] if record.crl else "")
+        anchor = pki.der(new.cert)
+        for side in group:
+            for path in layout.truststores_trusting(side):
+                store = change.store(path)
+                store.add(TrustedCertEntry(certs.alias_for(anchor, store), anchor, now))
+    layout.manifest.rollover = rollover
+    return _done("trust", change)
+
+
+def reissue(layout: Layout, password: str, ca_password: str | None, keep_key: bool = False) -> Stage:
+    """Stage 2: every leaf of the sides rolled, reissued from the new CA with its recorded validity."""
+    rollover = _expect(layout, "reissue")
+    change = Change(layout, password)
+    now = datetime.now(timezone.utc)
+    for record in rollover.cas.values():
+        new = certfile.read_issuer(layout.path(record.cert), layout.path(record.key), ca_password or password)
+        for side in record.sides:
+            for path, leaf in layout.keystores(side):
+                store = change.store(path)
+                entry = store.key_entry(leaf.alias)
+                key = new_or_kept_key(layout.manifest.key_type, entry.key if keep_key else None)
+                chain = issue_leaf(new, key, certs.load(entry.chain[0]).subject, side, leaf.days, _sans(leaf))
+                store.put(replace(entry, key=pki.pkcs8(key), chain=chain, created=now))
+    rollover.stage = "reissue"
+    return _done("reissue", change)
+
+
+def finish(layout: Layout, password: str) -> Stage:
+    """Stage 3: the old CA leaves the truststores, and the new one takes its file names (the old files are
+    in the backup). Refused while a leaf of the layout still chains to an old CA."""
+    rollover = _expect(layout, "finish")
+    change = Change(layout, password)
+    for record in rollover.cas.values():
+        new_anchor = certfile.read_certificates(layout.path(record.cert))[0]
+        for side in record.sides:
+            for path, leaf in layout.keystores(side):
+                if change.store(path).key_entry(leaf.alias).chain[-1] != new_anchor:
+                    raise JkstoolError("this keystore's certificate is not from the new CA",
+                                       "reissue it (jkstool renew) before finishing", path=str(path))
+            for path in layout.truststores_trusting(side):
+                store = change.store(path)
+                for entry in [e for e in store.trusted_entries() if certs.sha256(e.cert) == record.old_anchor]:
+                    store.remove(entry.alias)
+        old = layout.ca(record.sides[0])
+        moves = [(record.cert, old.cert, False), (record.key, old.key, True)]
+        if record.crl:
+            moves.append((record.crl, old.crl or str(Path(old.cert).with_suffix(".crl")), False))
+        for source, target, private in moves:
+            change.raw[layout.path(target)] = (layout.path(source).read_bytes(), private)
+        for side in record.sides:
+            ca = layout.ca(side)
+            ca.subject = ca.trust_anchor = record.subject
+            if record.crl:
+                ca.crl = moves[-1][1]
+    layout.manifest.rollover = None
+    kept = backups_of(layout)
+    stage = _done("finish", change, kept)
+    if stage.report.ok:  # the new CA's -next files now live under the old names
+        stage.written.backups += [kept.retire(layout.path(name)) for record in rollover.cas.values()
+                                  for name in (record.cert, record.key, record.crl) if name]
+    return stage
+
+
+def _done(name: str, change: Change, kept: files.Backups | None = None) -> Stage:
+    report = change.check()
+    return Stage(name, report, change.write(kept) if report.ok else Written())
+
+
+def _sans(record: LeafRecord | ClientRecord) -> list[str]:
+    return record.sans if isinstance(record, LeafRecord) else []

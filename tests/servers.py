@@ -1,0 +1,112 @@
+"""Real servers on 127.0.0.1, configured by jkstool's snippets: nginx, Apache httpd and Tomcat 10 from
+Debian's packages. Each is a context manager that starts the server in a folder of its own, waits for
+its port, and stops it."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+class _Server:
+    port_wait = 30
+
+    def __init__(self, command, port: int, env=None):
+        self.command, self.port, self.env = command, port, env
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(self.port, self.port_wait)
+        except AssertionError:
+            self.process.kill()
+            raise AssertionError(f"{self.command[0]} did not start: {self.process.communicate()[0].decode()}") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Nginx(_Server):
+    def __init__(self, binary, folder: Path, server_block: str, port: int):
+        folder.mkdir(parents=True, exist_ok=True)
+        conf = folder / "nginx.conf"
+        temps = "".join(f"    {kind}_temp_path {folder}/{kind};\n" for kind in
+                        ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        conf.write_text(f"daemon off;\nmaster_process off;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+                        f"events {{ }}\nhttp {{\n    access_log off;\n{temps}{server_block}\n}}\n")
+        super().__init__([binary, "-c", conf], port)
+
+
+class Apache(_Server):
+    MODULES = Path("/usr/lib/apache2/modules")
+
+    def __init__(self, binary, folder: Path, virtual_host: str, port: int):
+        (folder / "htdocs").mkdir(parents=True, exist_ok=True)
+        (folder / "htdocs" / "index.html").write_text("hello from apache\n")
+        conf = folder / "httpd.conf"
+        modules = "".join(f"LoadModule {name}_module {self.MODULES}/mod_{name}.so\n"
+                          for name in ("mpm_event", "ssl", "socache_shmcb", "authz_core", "dir", "mime"))
+        conf.write_text(f"{modules}ServerName localhost\nPidFile {folder}/httpd.pid\nErrorLog {folder}/error.log\n"
+                        f"DefaultRuntimeDir {folder}\nUser nobody\nGroup nogroup\nDocumentRoot {folder}/htdocs\n"
+                        f"<Directory {folder}/htdocs>\n    Require all granted\n</Directory>\n{virtual_host}\n")
+        super().__init__([binary, "-f", conf, "-DFOREGROUND"], port)
+
+
+class Tomcat(_Server):
+    port_wait = 60
+
+    def __init__(self, home: Path, folder: Path, connector: str, port: int, env: dict):
+        for name in ("conf", "logs", "temp", "work", "webapps/ROOT"):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+        conf = home / "conf" if (home / "conf" / "web.xml").exists() else Path("/etc/tomcat10")
+        shutil.copy(conf / "web.xml", folder / "conf" / "web.xml")
+        (folder / "webapps" / "ROOT" / "index.html").write_text("hello from tomcat\n")
+        enable = re.search(r"org\.apache\.tomcat\.util\.digester\.PROPERTY_SOURCE=\S+", connector).group(0)
+        (folder / "conf" / "catalina.properties").write_text((conf / "catalina.properties").read_text()
+                                                             + "\n" + enable + "\n")
+        (folder / "conf" / "server.xml").write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+<Server port="-1" shutdown="SHUTDOWN">
+  <Service name="Catalina">
+{connector}
+    <Engine name="Catalina" defaultHost="localhost">
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
+    </Engine>
+  </Service>
+</Server>
+""")
+        env = {**os.environ, **env, "CATALINA_HOME": str(home), "CATALINA_BASE": str(folder),
+               "CATALINA_TMPDIR": str(folder / "temp")}
+        super().__init__([home / "bin" / "catalina.sh", "run"], port, env)
+
+
+def served_serial(port: int) -> str:
+    """The serial number (hex) of the certificate the server on `port` presents, as openssl sees it."""
+    result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost"],
+                            input="", capture_output=True, text=True, timeout=30)
+    pem = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", result.stdout, re.S)
+    assert pem, result.stdout + result.stderr
+    text = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=pem.group(0), capture_output=True,
+                          text=True, check=True).stdout
+    return text.strip().split("=", 1)[1].lower().lstrip("0")
