@@ -61,16 +61,18 @@ class Nginx(_Server):
 
 class Apache(_Server):
     MODULES = Path("/usr/lib/apache2/modules")
+    DOCUMENTS = Path("/var/www/html")
+    """Debian's default site (its workers run as nobody, who cannot read the tests' private folders)."""
 
     def __init__(self, binary, folder: Path, virtual_host: str, port: int):
-        (folder / "htdocs").mkdir(parents=True, exist_ok=True)
-        (folder / "htdocs" / "index.html").write_text("hello from apache\n")
+        folder.mkdir(parents=True, exist_ok=True)
         conf = folder / "httpd.conf"
         modules = "".join(f"LoadModule {name}_module {self.MODULES}/mod_{name}.so\n"
-                          for name in ("mpm_event", "ssl", "socache_shmcb", "authz_core", "dir", "mime"))
+                          for name in ("mpm_event", "ssl", "socache_shmcb", "authz_core", "dir"))
         conf.write_text(f"{modules}ServerName localhost\nPidFile {folder}/httpd.pid\nErrorLog {folder}/error.log\n"
-                        f"DefaultRuntimeDir {folder}\nUser nobody\nGroup nogroup\nDocumentRoot {folder}/htdocs\n"
-                        f"<Directory {folder}/htdocs>\n    Require all granted\n</Directory>\n{virtual_host}\n")
+                        f"DefaultRuntimeDir {folder}\nUser nobody\nGroup nogroup\n"
+                        f"DocumentRoot {self.DOCUMENTS}\n<Directory {self.DOCUMENTS}>\n    AllowOverride None\n"
+                        f"    Require all granted\n</Directory>\n{virtual_host}\n")
         super().__init__([binary, "-f", conf, "-DFOREGROUND"], port)
 
 

@@ -41,13 +41,26 @@ def test_every_heading_has_a_case():
     assert len(headings) == len(entries()) >= 90
 
 
-@pytest.mark.parametrize("message,code,case", entries())
-def test_the_case_produces_the_message(sandbox, tmp_path, message, code, case):
+@pytest.fixture(scope="module")
+def outcomes(sandbox, tmp_path_factory):
+    """Every case's result, the cases run four at a time: each is its own processes in its own copy of
+    the sandbox, so they cannot disturb one another."""
+    from concurrent.futures import ThreadPoolExecutor
     template, env = sandbox
-    work = tmp_path / "case"
-    shutil.copytree(template, work, symlinks=True)
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", case], cwd=work, env=env,
-                            capture_output=True, text=True, timeout=120)
+
+    def play(case: str) -> subprocess.CompletedProcess:
+        work = tmp_path_factory.mktemp("case") / "case"
+        shutil.copytree(template, work, symlinks=True)
+        return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", case], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=120)
+    cases = list(dict.fromkeys(param.values[2] for param in entries()))
+    with ThreadPoolExecutor(4) as pool:
+        return dict(zip(cases, pool.map(play, cases), strict=True))
+
+
+@pytest.mark.parametrize("message,code,case", entries())
+def test_the_case_produces_the_message(outcomes, message, code, case):
+    result = outcomes[case]
     pattern = ".*".join(re.escape(part) for part in message.split("…"))
     last_lines = result.stderr.strip().splitlines()
     assert result.returncode == code, (result.returncode, result.stdout, result.stderr)

@@ -1,8 +1,8 @@
-"""The certificate lifecycle against OpenSSL, keytool and JSSE: requests, replies, PEM keys,
-exports, the small keytool jobs, renewal, more clients, CA rollover and revocation."""
+"""The certificate lifecycle against OpenSSL, keytool and JSSE: requests, replies, PEM keys, exports and
+the small keytool jobs. (A layout's own life — renewal, clients, rollover, revocation — is in
+test_layout_life.py.)"""
 
 import hashlib
-import json
 import socket
 import stat
 import subprocess
@@ -139,7 +139,7 @@ def test_exported_pem_completes_an_openssl_mutual_handshake(tmp_path, openssl):
     layout = tmp_path / "tls"
     assert run("init-pair", layout, env=ENV).exit_code == 0
     for side in ("server", "client"):
-        result = run("export", layout / f"{side}.keystore.jks", "--chain", tmp_path / f"{side}-chain.pem",
+        result = run("export", layout / f"{side}.keystore.p12", "--chain", tmp_path / f"{side}-chain.pem",
                      "--key", tmp_path / f"{side}-key.pem", "--no-encrypt-key", env=ENV)
         assert result.exit_code == 0, result.stderr
         assert stat.S_IMODE((tmp_path / f"{side}-key.pem").stat().st_mode) == 0o600
@@ -171,10 +171,10 @@ def test_export_encrypts_the_key_with_the_store_password(tmp_path, openssl):
     layout = tmp_path / "tls"
     run("init-pair", layout, env=ENV)
     key = tmp_path / "k.pem"
-    assert run("export", layout / "server.keystore.jks", "--key", key, env=ENV).exit_code == 0
+    assert run("export", layout / "server.keystore.p12", "--key", key, env=ENV).exit_code == 0
     assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
     openssl("pkey", "-in", key, "-passin", f"pass:{PASSWORD}", "-noout")
-    again = run("export", layout / "server.keystore.jks", "--key", key, env=ENV)
+    again = run("export", layout / "server.keystore.p12", "--key", key, env=ENV)
     assert again.exit_code == 2 and "--force" in again.stderr
 
 
@@ -182,10 +182,10 @@ def test_copy_delete_rename_passwd_with_keytool(tmp_path, keytool, keytool_inven
     layout = tmp_path / "tls"
     run("init-pair", layout, env=ENV)
     store = tmp_path / "mixed.p12"
-    assert run("copy", layout / "server.keystore.jks", store, "--alias", "server", env=ENV).exit_code == 0
-    assert run("copy", layout / "client.truststore.jks", store, "--alias", "ca", "--dest-alias", "the-ca",
+    assert run("copy", layout / "server.keystore.p12", store, "--alias", "server", env=ENV).exit_code == 0
+    assert run("copy", layout / "client.truststore.p12", store, "--alias", "ca", "--dest-alias", "the-ca",
                env=ENV).exit_code == 0
-    again = run("copy", layout / "server.keystore.jks", store, "--alias", "server", env=ENV)
+    again = run("copy", layout / "server.keystore.p12", store, "--alias", "server", env=ENV)
     assert again.exit_code == 2 and "exists" in again.stderr
     assert run("rename", store, "--alias", "server", "--dest-alias", "api", env=ENV).exit_code == 0
     assert sorted(keytool_inventory(store)) == ["api", "the-ca"]
@@ -210,138 +210,3 @@ def test_copy_delete_rename_passwd_with_keytool(tmp_path, keytool, keytool_inven
     assert result.exit_code == 0, result.stderr
     loaded = formats.read_store(jks, "newer-pass", "back-again")
     assert loaded.store["api"].key_password == "back-again"
-
-
-def test_renew_keeps_a_byte_exact_backup_and_passes(tmp_path, handshake):
-    layout = tmp_path / "tls"
-    run("init-pair", layout, env=ENV)
-    keystore = layout / "server.keystore.jks"
-    old_bytes = keystore.read_bytes()
-    result = run("renew", layout, "--side", "server", "--json", env=ENV)
-    assert result.exit_code == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert report["ok"] and report["old"]["serial"] != report["new"]["serial"]
-    (backup,) = layout.glob("server.keystore.jks.bak-*")
-    assert backup.read_bytes() == old_bytes and report["backups"] == [str(backup)]
-    assert run("verify-pair", layout, env=ENV).exit_code == 0
-    ok, seen = handshake(layout)
-    assert ok, seen
-    old_key = formats.read_store(backup, PASSWORD).store["server"].key
-    assert formats.read_store(keystore, PASSWORD).store["server"].key != old_key  # a new key by default
-    run("renew", layout, "--side", "client", "--keep-key", env=ENV)
-    client = formats.read_store(layout / "client.keystore.jks", PASSWORD).store["client"]
-    kept = next(layout.glob("client.keystore.jks.bak-*"))
-    assert client.key == formats.read_store(kept, PASSWORD).store["client"].key
-
-
-def test_renew_that_would_fail_verify_pair_changes_nothing(tmp_path):
-    layout = tmp_path / "tls"
-    run("init-pair", layout, env=ENV)
-    run("delete", layout / "client.truststore.jks", "--alias", "ca", env=ENV)  # break the client's trust
-    before = {p.name: digest(p) for p in layout.iterdir() if p.is_file()}
-    result = run("renew", layout, "--side", "server", env=ENV)
-    assert result.exit_code == 1 and "nothing was changed" in result.stderr
-    assert {p.name: digest(p) for p in layout.iterdir() if p.is_file()} == before
-
-
-def test_renew_without_the_ca_key_writes_a_request(tmp_path, openssl):
-    layout = tmp_path / "tls"
-    run("init-pair", layout, env=ENV)
-    (layout / "ca" / "ca-key.pem").rename(tmp_path / "elsewhere.pem")
-    before = digest(layout / "server.keystore.jks")
-    result = run("renew", layout, "--side", "server", env=ENV)
-    assert result.exit_code == 0, result.stderr
-    assert "import-reply" in result.stderr and digest(layout / "server.keystore.jks") == before
-    text = openssl("req", "-in", layout / "server.csr", "-verify", "-noout", "-text").stdout
-    assert b"DNS:localhost" in text and (layout / "server.keystore.next.jks").exists()
-
-
-def test_add_client_passes_jsse_against_the_unchanged_server(tmp_path, handshake):
-    layout = tmp_path / "tls"
-    run("init-pair", layout, "--separate-cas", env=ENV)
-    server_before = [digest(layout / f"server.{k}.jks") for k in ("keystore", "truststore")]
-    result = run("add-client", layout, "--cn", "partner-b", env=ENV)
-    assert result.exit_code == 0, result.stderr
-    assert "the server needs no change" in result.stderr
-    assert [digest(layout / f"server.{k}.jks") for k in ("keystore", "truststore")] == server_before
-    ok, seen = handshake(layout / "server.keystore.jks", layout / "server.truststore.jks",
-                         layout / "client-partner-b.keystore.jks", layout / "client-partner-b.truststore.jks")
-    assert ok, seen
-    manifest = json.loads((layout / "layout.json").read_text())
-    assert manifest["clients"][0]["alias"] == "partner-b"
-
-
-@pytest.mark.parametrize("mode,side", [("--separate-cas", "client"), ("--separate-cas", "server"), (None, "both")])
-def test_ca_rollover_without_downtime(tmp_path, handshake, mode, side):
-    layout = tmp_path / "tls"
-    run("init-pair", layout, *([mode] if mode else []), env=ENV)
-    run("add-client", layout, "--cn", "partner-b", env=ENV)
-    stores = lambda *names: [layout / f"{n}.jks" for n in names]  # noqa: E731
-    old_client = tmp_path / "old-client.jks"
-    old_client.write_bytes((layout / "client.keystore.jks").read_bytes())
-    old_server = tmp_path / "old-server.jks"
-    old_server.write_bytes((layout / "server.keystore.jks").read_bytes())
-
-    started = run("rollover-ca", layout, "--side", side, env=ENV)
-    assert started.exit_code == 0, started.stderr
-    assert run("verify-pair", layout, env=ENV).exit_code == 0
-    ok, seen = handshake(*stores("server.keystore", "server.truststore", "client.keystore", "client.truststore"))
-    assert ok, seen
-    # during the overlap, old certificates still work against the new stores, both ways
-    ok, seen = handshake(*stores("server.keystore", "server.truststore"), old_client, layout / "client.truststore.jks")
-    assert ok, seen
-    ok, seen = handshake(old_server, *stores("server.truststore", "client.keystore", "client.truststore"))
-    assert ok, seen
-    ok, seen = handshake(*stores("server.keystore", "server.truststore", "client-partner-b.keystore",
-                                 "client-partner-b.truststore"))
-    assert ok, seen
-
-    finished = run("rollover-ca", layout, "--finish", env=ENV)
-    assert finished.exit_code == 0, finished.stderr
-    assert run("verify-pair", layout, env=ENV).exit_code == 0
-    ok, seen = handshake(layout)
-    assert ok, seen
-    rolled_client = side in ("client", "both")
-    ok, _ = handshake(*stores("server.keystore", "server.truststore"), old_client, layout / "client.truststore.jks")
-    assert ok != rolled_client  # the old CA is gone: its old client certificate is refused
-    assert "rollover" not in json.loads((layout / "layout.json").read_text())
-    again = run("rollover-ca", layout, "--finish", env=ENV)
-    assert again.exit_code == 2 and "no CA rollover is under way" in again.stderr
-
-
-def test_revoke_and_verify_pair_flags_it(tmp_path, openssl):
-    layout = tmp_path / "tls"
-    run("init-pair", layout, "--separate-cas", env=ENV)
-    cert = tmp_path / "client.pem"
-    run("export", layout / "client.keystore.jks", "--cert", cert, env=ENV)
-    crl = tmp_path / "client-ca.crl"
-    ca = ["--ca-cert", layout / "ca" / "client-ca.pem", "--ca-key", layout / "ca" / "client-ca-key.pem",
-          "--ca-keypass", "env:JKSTOOL_STOREPASS", "--crl", crl]
-    result = run("revoke", cert, *ca, "--json", env=ENV)
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["revoked"][0]["status"] == "revoked"
-    text = openssl("crl", "-in", crl, "-CAfile", layout / "ca" / "client-ca.pem", "-noout", "-text")
-    assert b"verify OK" in text.stderr + text.stdout
-    serial = format(certs.load(certfile.parse_certificates(cert.read_bytes())[0]).serial_number, "X")
-    assert serial.encode() in text.stdout and b"CRL Number: \n                1" in text.stdout.replace(b" ", b" ")
-    again = run("revoke", cert, *ca, "--json", env=ENV)
-    assert json.loads(again.stdout)["revoked"][0]["status"] == "already revoked"
-    assert b"CRL Number: \n                2" in openssl("crl", "-in", crl, "-noout", "-text").stdout
-    report = json.loads(run("verify-pair", layout, "--crl", crl, "--json", env=ENV).stdout)
-    codes = {f["code"]: f["severity"] for f in report["findings"]}
-    assert codes["cert-revoked"] == "error" and codes["crl-not-enforced"] == "info" and not report["ok"]
-    later = json.loads(run("verify-pair", layout, "--crl", crl, "--json", "--at",
-                           time.strftime("%Y-%m-%d", time.gmtime(time.time() + 40 * 86400)), env=ENV).stdout)
-    assert "crl-stale" in {f["code"] for f in later["findings"]}
-
-
-def test_revoke_refuses_a_certificate_of_another_ca(tmp_path):
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    run("init-pair", ours, env=ENV)
-    run("init-pair", theirs, env=ENV)
-    cert = tmp_path / "c.pem"
-    run("export", theirs / "client.keystore.jks", "--cert", cert, env=ENV)
-    result = run("revoke", cert, "--ca-cert", ours / "ca" / "ca.pem", "--ca-key", ours / "ca" / "ca-key.pem",
-                 "--ca-keypass", "env:JKSTOOL_STOREPASS", "--crl", tmp_path / "x.crl", env=ENV)
-    assert result.exit_code == 2 and "is not issued by this CA" in result.stderr
-    assert not (tmp_path / "x.crl").exists()

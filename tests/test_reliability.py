@@ -76,7 +76,7 @@ def test_a_lock_not_taken_in_time_is_a_clear_error(tmp_path):
                              "(wait for it to finish, or give a longer --lock-timeout)\n")
 
 
-@pytest.mark.parametrize("delay", [0.15, 0.4, 0.7, 1.0])
+@pytest.mark.parametrize("delay", [0.15, 0.5, 1.0])
 def test_kill_9_during_a_large_import_leaves_the_old_or_the_new_store(tmp_path, bulk_bundle, keytool, delay):
     store = tmp_path / "big.truststore.jks"
     formats.write_store(store, sample_store(()), "jks", PASSWORD)  # 2 trusted entries

@@ -85,8 +85,9 @@ def verify_pair_command(
         if password is None and not pem:
             password = shared = passwords.resolve(None, prompt="Password of the stores: ")
         secrets[role] = password if pem else passwords.require(password, str(paths[role]))
+    crls = [*(crl or []), *(api.layout_crls(folder) if folder is not None else [])]
     report = api.verify_pair(paths, passwords=secrets, hostname=hostname, at=when, warn_days=warn_days,
-                             crls=crl or [], jdk=jdk, java_security=java_security)
+                             crls=crls, jdk=jdk, java_security=java_security)
     for role in ROLES:
         for message in report.stores[role].loaded.warnings:
             output.warn(f"{paths[role]}: {message}")
