@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ class KeytoolServer:
 
     def __init__(self, java: str, classes: Path, keytool: str):
         self.keytool = keytool
+        self.lock = threading.Lock()  # one request at a time on the pipe
         self.process = subprocess.Popen(
             [java, "--add-opens", "java.base/sun.security.tools.keytool=ALL-UNNAMED", "-cp", str(classes),
              "KeytoolServer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -47,11 +49,12 @@ class KeytoolServer:
         if any(a.startswith("-J") for a in args) or any("\0" in a or "\n" in a for a in args):
             return subprocess.run([self.keytool, *args], input=input, capture_output=True, text=True)
         request = "\0".join([input.replace("\n", "\x01"), *args]) + "\n"
-        self.process.stdin.write(request.encode())
-        self.process.stdin.flush()
-        _, code, out_size, err_size = self.process.stdout.readline().decode().split()
-        out = self.process.stdout.read(int(out_size)).decode()
-        err = self.process.stdout.read(int(err_size)).decode()
+        with self.lock:
+            self.process.stdin.write(request.encode())
+            self.process.stdin.flush()
+            _, code, out_size, err_size = self.process.stdout.readline().decode().split()
+            out = self.process.stdout.read(int(out_size)).decode()
+            err = self.process.stdout.read(int(err_size)).decode()
         return subprocess.CompletedProcess([self.keytool, *args], int(code), out, err)
 
     def close(self) -> None:

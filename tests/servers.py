@@ -86,8 +86,9 @@ class Tomcat(_Server):
         shutil.copy(conf / "web.xml", folder / "conf" / "web.xml")
         (folder / "webapps" / "ROOT" / "index.html").write_text("hello from tomcat\n")
         enable = re.search(r"org\.apache\.tomcat\.util\.digester\.PROPERTY_SOURCE=\S+", connector).group(0)
+        skip = "tomcat.util.scan.StandardJarScanFilter.jarsToSkip=*.jar"  # no jar scanning: a faster start
         (folder / "conf" / "catalina.properties").write_text((conf / "catalina.properties").read_text()
-                                                             + "\n" + enable + "\n")
+                                                             + f"\n{enable}\n{skip}\n")
         (folder / "conf" / "server.xml").write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
 <Server port="-1" shutdown="SHUTDOWN">
   <Service name="Catalina">
@@ -99,7 +100,7 @@ class Tomcat(_Server):
 </Server>
 """)
         env = {**os.environ, **env, "CATALINA_HOME": str(home), "CATALINA_BASE": str(folder),
-               "CATALINA_TMPDIR": str(folder / "temp")}
+               "CATALINA_TMPDIR": str(folder / "temp"), "JAVA_OPTS": "-XX:TieredStopAtLevel=1 -Xshare:auto"}
         super().__init__([home / "bin" / "catalina.sh", "run"], port, env)
 
 

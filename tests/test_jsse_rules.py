@@ -27,6 +27,7 @@ def pki(tmp_path_factory, openssl, keytool):
     for name in ("root", "croot", "other"):
         made.cert(name, made.key(name))
     made.cert("inter", made.key("inter"), "root")
+    made.dsa_params()  # made before the cases are built side by side
     return made
 
 
@@ -363,16 +364,17 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def layouts(pki, tmp_path_factory):
-    """Each case's layout, built once for both JDKs."""
+    """Each case's layout, built once for both JDKs, four at a time (openssl runs as processes of their
+    own; keytool's requests take turns in its one JVM)."""
+    from concurrent.futures import ThreadPoolExecutor
     folder = tmp_path_factory.mktemp("jsse-rules")
-    built = {}
 
-    def get(name: str) -> Path:
-        if name not in built:
-            case = CASES[name]
-            built[name] = deploy(pki, folder / name, case.build(pki, name), case.ext)
-        return built[name]
-    return get
+    def build(name: str) -> Path:
+        case = CASES[name]
+        return deploy(pki, folder / name, case.build(pki, name), case.ext)
+    with ThreadPoolExecutor(4) as pool:
+        built = {name: pool.submit(build, name) for name in CASES}
+    return lambda name: built[name].result()
 
 
 def stores(folder: Path, ext: str) -> list[Path]:

@@ -5,8 +5,10 @@ the expiry gate passing throughout. Then the servers configured once by the snip
 httpd, Tomcat) following the layout through its renewal and rollover."""
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -240,3 +242,58 @@ def test_convert_gives_keys_the_new_store_password(tmp_path, java_inventory, sto
     assert f"{dest}: the key(s) of 'server' now have the store's password" in result.stderr
     inventory = java_inventory(dest, password="another-secret")
     assert "server" in inventory[str(dest)]
+
+
+def test_a_rollover_starts_a_crl_for_the_new_ca_and_serve_refuses_the_revoked(tmp_path):
+    """Servers that check revocation need a CRL for every CA they trust: a rollover starts one for the
+    new CA when the old one has one, and keeps both until --finish; serve DIR loads them."""
+    layout = tmp_path / "tls"
+    ok(run("init-pair", layout, "--separate-cas", env=ENV))
+    ok(run("add-client", layout, "--cn", "gone", env=ENV))
+    ok(run("revoke", layout, "--alias", "gone", env=ENV))
+    assert sorted(p.name for p in (layout / "ca").glob("*.crl")) == ["client-ca.crl", "server-ca.crl"]
+    ok(run("rollover-ca", layout, "--side", "client", env=ENV))
+    assert (layout / "ca" / "client-ca-next.crl").is_file()
+    assert (layout / "ca" / "crls.pem").read_text().count("BEGIN X509 CRL") == 3
+    for flag in ("--reissue", "--finish"):
+        ok(run("rollover-ca", layout, flag, env=ENV))
+    assert not (layout / "ca" / "client-ca-next.crl").exists()
+    assert (layout / "ca" / "crls.pem").read_text().count("BEGIN X509 CRL") == 2
+    new_ca = (layout / "ca" / "client-ca.pem").read_bytes()
+    crl = subprocess.run(["openssl", "crl", "-in", layout / "ca" / "client-ca.crl", "-noout", "-verify",
+                          "-CAfile", layout / "ca" / "client-ca.pem"], capture_output=True, text=True)
+    assert "verify OK" in crl.stdout + crl.stderr and new_ca  # the new CA's CRL took the old one's name
+
+    ok(run("revoke", layout, "--alias", "client", env=ENV))
+    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
+    ok(run("export", layout / "client.keystore.p12", "--chain", chain, "--key", key, "--no-encrypt-key", env=ENV))
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "jkstool", "serve", layout, "--port", str(port), "--once"],
+                              env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port_quietly(port)
+        subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-cert", chain, "-key", key,
+                        "-quiet"], input="hello\n", capture_output=True, text=True, timeout=30)
+        out, _ = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert "rejected: CN=client: certificate revoked" in out, out
+
+
+def wait_for_port_quietly(port: int) -> None:
+    """Wait for a port without connecting to it (serve --once would take the probe for its one client)."""
+    import time
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        sockets = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        if any(s[1].endswith(f":{port:04X}") and s[3] == "0A" for s in sockets):  # 0A: LISTEN
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def test_expiry_opens_a_layouts_stores_with_its_storepass_file(tmp_path):
+    layout = tmp_path / "tls"
+    ok(run("init-pair", layout, env={}))  # a generated password, in tls/storepass
+    data = json.loads(ok(run("expiry", tmp_path, "--json", env={})).stdout)
+    assert not data["errors"] and len(data["certificates"]) == 3

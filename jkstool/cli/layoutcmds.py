@@ -161,6 +161,7 @@ def add_client_command(
     output.info(f"the server truststore ({server_truststore}) " + (
         f"now trusts {leaf.issuer}: deploy it to the server" if client.server_trust_added else
         f"already trusts {leaf.issuer}: the server needs no change"))
+    written(client.written, json)
 
 
 def rollover_ca_command(
