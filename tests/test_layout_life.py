@@ -130,6 +130,7 @@ def test_a_layout_lives_its_whole_life(tmp_path, handshake, tomcat_home, curl):
     healthy(layout, handshake)
 
     # converted to JKS and back, the layout keeps working, snippets naming the new files
+    ok(run("snippet", "curl", layout, env=ENV))  # client PEM files, which follow the conversion
     for store_type, ext in (("jks", "jks"), ("pkcs12", "p12")):
         ok(run("convert", layout, "--store-type", store_type, env=ENV))
         assert manifest(layout)["store_type"] == store_type
@@ -137,6 +138,7 @@ def test_a_layout_lives_its_whole_life(tmp_path, handshake, tomcat_home, curl):
             f"client-partner-b.keystore.{ext}", f"client.keystore.{ext}", f"server.keystore.{ext}"]
         healthy(layout, handshake)
         assert f"server.keystore.{ext}" in ok(run("snippet", "tomcat", layout, env=ENV)).stdout
+        assert "up to date" in ok(run("snippet", "curl", layout, env=ENV)).stderr
 
 
 def test_a_separate_cas_layout_rolls_only_its_client_ca(tmp_path, handshake):

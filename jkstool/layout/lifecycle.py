@@ -73,8 +73,8 @@ class Change:
         inputs = {}
         for role in STORE_ROLES:
             path = self.layout.store_path(role)
-            data = (formats.dump(self.stores[path], self.layout.store_type, self.password) if path in self.stores
-                    else self.raw[path][0] if path in self.raw else files.read_bytes(path))
+            data = (formats.dump(self.stores[path], self.layout.store_type, self.password)
+                    if path in self.stores else files.read_bytes(path))
             loaded = formats.load(data, self.password, strict=False)
             inputs[role] = checks.StoreInput(role, str(path), loaded)
         return checks.verify(inputs, **options)
@@ -325,9 +325,8 @@ def convert(layout: Layout, password: str, store_type: str) -> Written:
     old = [layout.store_path(role) for role in STORE_ROLES] + [
         layout.path(name) for c in layout.manifest.clients for name in (c.keystore, c.truststore)]
     renamed = {path: path.with_suffix(f".{ext}") for path in old}
-    for path, target in renamed.items():
-        store = formats.read_store(path, password).store
-        change.raw[target] = (formats.dump(store, store_type, password), store.holds_keys())
+    for path, target in renamed.items():  # new paths: written in the layout's new type
+        change.stores[target] = formats.read_store(path, password).store
     manifest = layout.manifest
     manifest.store_type = store_type
     manifest.files = {role: Path(name).with_suffix(f".{ext}").as_posix() for role, name in manifest.files.items()}
