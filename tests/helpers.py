@@ -4,7 +4,7 @@ import datetime
 import os
 from pathlib import Path
 
-from click.testing import CliRunner
+from typer.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -120,5 +120,5 @@ def private_copy(name: str, folder: Path) -> Path:
 
 
 def run(*args, env=None):
-    """Run jkstool in-process; returns the click Result (exit_code, stdout, stderr)."""
+    """Run jkstool in-process; returns the Result (exit_code, stdout, stderr)."""
     return CliRunner().invoke(app, [str(a) for a in args], env=env)

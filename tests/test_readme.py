@@ -30,3 +30,8 @@ def test_readme_main_job_runs(tmp_path):
     result = subprocess.run(commands, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "private-key" in result.stdout and "CN=localhost" in result.stdout
+
+
+def test_ci_also_runs_the_suite_on_the_lowest_typer_pyproject_allows():
+    bound = re.search(r'"typer>=([0-9.]+),', (ROOT / "pyproject.toml").read_text()).group(1)
+    assert f"pip install 'typer=={bound}' && python -m pytest" in (ROOT / ".ci" / "run").read_text()

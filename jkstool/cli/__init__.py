@@ -7,9 +7,10 @@ starts in a few tens of milliseconds.
 """
 
 import importlib
+from typing import Annotated
 
-import click
 import typer
+from typer.core import TyperGroup
 
 from .. import __version__
 from . import output
@@ -44,35 +45,39 @@ COMMANDS = {
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-class _Commands(click.Group):
-    """The jkstool commands, each built (and its module imported) only when it is used."""
+class _Commands(TyperGroup):
+    """typer's group, listing the jkstool commands and building each (and importing its module) only
+    when it is used: a call pays for its own command, not for all of them."""
 
     def list_commands(self, ctx) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx, name: str):
-        if name not in COMMANDS:
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
             return None
-        module, function = COMMANDS[name]
+        module, function = COMMANDS[cmd_name]
         command = getattr(importlib.import_module(f".{module}", __name__), function)
         single = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                              context_settings=CONTEXT)
-        single.command(name)(output.guarded(command))
+        single.command(cmd_name)(output.guarded(command))
         return typer.main.get_command(single)
 
 
-def _version(ctx, param, value: bool) -> None:
+def _version(value: bool) -> None:
     if value:
-        click.echo(f"jkstool {__version__}")
-        ctx.exit()
+        typer.echo(f"jkstool {__version__}")
+        raise typer.Exit()
 
 
-@click.group(cls=_Commands, name="jkstool", context_settings=CONTEXT, no_args_is_help=True,
-             help="Build, inspect, convert and check Java keystores and truststores for mutual TLS.\n\n"
-                  "Example: jkstool init-pair ./tls && jkstool verify-pair ./tls --handshake")
-@click.option("--version", is_flag=True, is_eager=True, expose_value=False, callback=_version,
-              help="Show the version and exit.")
-def app() -> None:
+app = typer.Typer(cls=_Commands, name="jkstool", context_settings=CONTEXT, no_args_is_help=True,
+                  pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="Build, inspect, convert and check Java keystores and truststores for mutual TLS.\n\n"
+                       "Example: jkstool init-pair ./tls && jkstool verify-pair ./tls --handshake")
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                                help="Show the version and exit.")] = False) -> None:
     output.reset()
 
 

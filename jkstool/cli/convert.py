@@ -20,8 +20,10 @@ from .stores import read_store
 
 
 def convert_command(
-    source: Annotated[Path, typer.Argument(help="The store to read (JKS, JCEKS, PKCS12 or PEM), or a layout folder.")],
-    dest: Annotated[Path | None, typer.Argument(help="The file to write (none for a layout folder).")] = None,
+    source: Annotated[Path, typer.Argument(metavar="SOURCE",
+        help="The store to read (JKS, JCEKS, PKCS12 or PEM), or a layout folder.")],
+    dest: Annotated[Path | None, typer.Argument(metavar="DEST",
+        help="The file to write (none for a layout folder).")] = None,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
     keypass: KeyPass = None,

@@ -14,8 +14,8 @@ Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
 
 
 def copy_command(
-    source: Annotated[Path, typer.Argument(help="The store to copy from.")],
-    dest: Annotated[Path, typer.Argument(help="The store to copy into (created if missing).")],
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="The store to copy from.")],
+    dest: Annotated[Path, typer.Argument(metavar="DEST", help="The store to copy into (created if missing).")],
     alias: Alias,
     dest_alias: Annotated[str | None, typer.Option(help="The alias in DEST (default: the same).")] = None,
     store_type: DestStoreType = None,
@@ -51,7 +51,7 @@ def copy_command(
 
 
 def delete_command(
-    store: Annotated[Path, typer.Argument(help="The store.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
     alias: Alias,
     storepass: StorePass = None,
     keypass: KeyPass = None,
@@ -71,7 +71,7 @@ def delete_command(
 
 
 def rename_command(
-    store: Annotated[Path, typer.Argument(help="The store.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
     alias: Annotated[str, typer.Option("--alias", help="The entry's alias now.")],
     dest_alias: Annotated[str, typer.Option("--dest-alias", help="Its new alias.")],
     storepass: StorePass = None,
@@ -95,7 +95,7 @@ def rename_command(
 
 
 def passwd_command(
-    store: Annotated[Path, typer.Argument(help="The store.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
     new_storepass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="The new store password (keys that had the old one follow it).")] = None,
     alias: Annotated[str | None, typer.Option("--alias", help="With --new-keypass: the key entry.")] = None,

@@ -11,7 +11,8 @@ from .options import Debug, Json, StorePass
 
 
 def expiry_command(
-    paths: Annotated[list[Path], typer.Argument(help="Stores, PEM or DER files, and folders (searched recursively).")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH",
+        help="Stores, PEM or DER files, and folders (searched recursively).")],
     within: Annotated[int, typer.Option(min=0, help="Fail (exit 1) when a certificate expires within DAYS.",
                                         metavar="DAYS")] = 30,
     storepass: StorePass = None,

@@ -11,8 +11,9 @@ from .stores import read_store, writable_password
 
 
 def import_ca_command(
-    truststore: Annotated[Path, typer.Argument(help="The truststore to add to (created if missing).")],
-    certificates: Annotated[list[Path], typer.Argument(
+    truststore: Annotated[Path, typer.Argument(metavar="TRUSTSTORE",
+        help="The truststore to add to (created if missing).")],
+    certificates: Annotated[list[Path], typer.Argument(metavar="CERT",
         help="PEM bundles or DER certificates (stores, with --from-store).", show_default=False)],
     alias: Annotated[str | None, typer.Option(help="The alias, when importing one certificate.")] = None,
     from_store: Annotated[bool, typer.Option(

@@ -14,7 +14,8 @@ def _pem(help_text):
 
 
 def init_pair_command(
-    out_dir: Annotated[Path, typer.Argument(help="The folder to write the layout into (created if missing).")],
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR",
+        help="The folder to write the layout into (created if missing).")],
     server_cn: Annotated[str, typer.Option(help="The server certificate's CN.")] = "localhost",
     san: Annotated[list[str] | None, typer.Option(
         "--san", help="A server SAN: DNS:name, IP:address, URI:uri or email:address (repeatable). "

@@ -36,7 +36,7 @@ def _emit(text: bytes, out: Path | None, force: bool) -> None:
 
 
 def genkey_command(
-    store: Annotated[Path, typer.Argument(help="The keystore (created if missing).")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore (created if missing).")],
     alias: Alias,
     cn: Annotated[str, typer.Option("--cn", help="The subject's common name.")],
     san: San = None,
@@ -73,7 +73,7 @@ def genkey_command(
 
 
 def csr_command(
-    store: Annotated[Path, typer.Argument(help="The keystore.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore.")],
     alias: Alias,
     san: San = None,
     out: Out = None,
@@ -100,7 +100,7 @@ def csr_command(
 
 
 def sign_command(
-    request: Annotated[Path, typer.Argument(help="The PKCS#10 request (PEM or DER).")],
+    request: Annotated[Path, typer.Argument(metavar="REQUEST", help="The PKCS#10 request (PEM or DER).")],
     ca_cert: Annotated[Path, typer.Option(help="The issuing CA's certificate, then its issuers (PEM).")],
     ca_key: Annotated[Path, typer.Option(help="The issuing CA's key (PEM, encrypted or not).")],
     profile: Annotated[Profile, typer.Option(help="Decides EKU, key usage and basic constraints.")],
@@ -133,8 +133,9 @@ def issuer_from(ca_cert: Path, ca_key: Path, ca_keypass: str | None):
 
 
 def import_reply_command(
-    store: Annotated[Path, typer.Argument(help="The keystore holding the key.")],
-    reply: Annotated[Path, typer.Argument(help="The CA's reply: PEM, DER or PKCS#7, with or without its chain.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore holding the key.")],
+    reply: Annotated[Path, typer.Argument(metavar="REPLY",
+        help="The CA's reply: PEM, DER or PKCS#7, with or without its chain.")],
     alias: Alias,
     ca: Annotated[list[Path] | None, typer.Option(
         "--ca", help="More CA certificates to complete the chain (repeatable).")] = None,
@@ -182,7 +183,7 @@ def _report_chain(entry, json: bool) -> None:
 
 
 def import_key_command(
-    store: Annotated[Path, typer.Argument(help="The keystore (created if missing).")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore (created if missing).")],
     alias: Alias,
     key: Annotated[Path, typer.Option("--key", help="The private key: PEM in PKCS#8, PKCS#1 or SEC1, "
                                                     "encrypted or not.")],
@@ -223,7 +224,7 @@ def import_key_command(
 
 
 def export_command(
-    store: Annotated[Path, typer.Argument(help="The store.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
     alias: Annotated[str | None, typer.Option(
         "--alias", help="The entry (may be left out when the store has one key entry).")] = None,
     cert: Annotated[Path | None, typer.Option("--cert", help="Write the certificate (PEM) here.")] = None,

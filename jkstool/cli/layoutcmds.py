@@ -9,7 +9,8 @@ from . import output, passwords
 from .keys import issuer_from
 from .options import Debug, Json, LockTimeout, Side, Sides, StorePass
 
-Folder = Annotated[Path, typer.Argument(help="The layout folder (with its layout.json).")]
+Folder = Annotated[Path, typer.Argument(metavar="DIR",
+    file_okay=False, help="The layout folder (with its layout.json).")]
 CaKeypass = Annotated[str | None, typer.Option(
     metavar="PASSWORD", help="Password of the CA key (default: the store password).")]
 

@@ -13,7 +13,7 @@ from .stores import read_store
 
 
 def list_command(
-    store: Annotated[Path, typer.Argument(help="The store: JKS, JCEKS, PKCS12 or PEM.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS, PKCS12 or PEM.")],
     storepass: StorePass = None,
     verbose: Verbose = False,
     json: Json = False,

@@ -113,7 +113,7 @@ def probe_command(
 
 
 def serve_command(
-    folder: Annotated[Path | None, typer.Argument(
+    folder: Annotated[Path | None, typer.Argument(metavar="DIR",
         help="A layout folder: its server stores and CRLs (instead of --keystore and --truststore).")] = None,
     keystore: Annotated[Path | None, typer.Option(help="The server keystore.")] = None,
     truststore: Annotated[Path | None, typer.Option(

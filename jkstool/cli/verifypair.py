@@ -28,7 +28,7 @@ def _pass_option(role):
 
 
 def verify_pair_command(
-    folder: Annotated[Path | None, typer.Argument(
+    folder: Annotated[Path | None, typer.Argument(metavar="DIR",
         help="A layout folder holding server.keystore, server.truststore, client.keystore and "
              "client.truststore (.jks or .p12).", show_default=False)] = None,
     server_keystore: Annotated[Path | None, _store_option("server-keystore")] = None,
