@@ -226,7 +226,7 @@ class Backups:
     CREATED = "created.txt"
 
     def __init__(self, root: Path, base: Path):
-        self.root, self.base = root, base
+        self.root, self.base = root.resolve(), base.resolve()
         self.folder: Path | None = None
         self.created: list[Path] = []
         self.replaced: list[Path] = []
@@ -235,7 +235,7 @@ class Backups:
         """The folder for the backup of `path` (made here, never through a planted link)."""
         if self.folder is None:
             self.folder = _new_folder(self.root)
-        target = self.folder / path.parent.relative_to(self.base)
+        target = self.folder / path.resolve().parent.relative_to(self.base)
         for folder in reversed([target, *target.parents]):
             if folder == self.folder or self.folder in folder.parents:
                 _private_folder(folder)
@@ -251,7 +251,7 @@ class Backups:
     def finish(self) -> None:
         """Record the files this run created (relative to `base`) beside its backups."""
         if self.created and self.folder is not None:
-            names = "".join(f"{p.relative_to(self.base)}\n" for p in self.created)
+            names = "".join(f"{p.resolve().relative_to(self.base)}\n" for p in self.created)
             write_atomic(self.folder / self.CREATED, names.encode(), 0)
 
 

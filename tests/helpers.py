@@ -4,11 +4,11 @@ import datetime
 import os
 from pathlib import Path
 
-from typer.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typer.testing import CliRunner
 
 from jkstool.cli import app
 from jkstool.model import PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
@@ -122,3 +122,9 @@ def private_copy(name: str, folder: Path) -> Path:
 def run(*args, env=None):
     """Run jkstool in-process; returns the Result (exit_code, stdout, stderr)."""
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+
+def shell_command(snippet: str) -> str:
+    """The command of a snippet: its comment lines dropped, its continued lines joined."""
+    lines = [line for line in snippet.splitlines() if not line.startswith("#")]
+    return " ".join(" ".join(lines).replace("\\ ", " ").split())

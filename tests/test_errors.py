@@ -65,3 +65,9 @@ def test_the_case_produces_the_message(outcomes, message, code, case):
     last_lines = result.stderr.strip().splitlines()
     assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
     assert any(re.fullmatch(pattern, line) for line in last_lines), (message, result.stderr)
+
+
+def test_no_message_nests_parentheses():
+    """'(give --storepass (or --keypass))' reads badly: a fix is one plain clause."""
+    nested = [message for message, _, _ in (p.values for p in entries()) if re.search(r"\([^()]*\(", message)]
+    assert not nested, nested

@@ -195,8 +195,8 @@ def test_pem_bundle_of_certificates_reads_as_trusted_entries_with_derived_aliase
     bundle = b"".join(_pem_cert(der(ca.root)) for ca in cas) + _pem_cert(der(cas[0].root))
     store = formats.load(bundle, None).store
     aliases = [e.alias for e in store]
-    assert aliases[:2] == ["one root ca", "two root ca"]
-    assert aliases[2].startswith("one root ca-")  # a collision gets a fingerprint suffix
+    assert aliases[:2] == ["one-root-ca", "two-root-ca"]
+    assert aliases[2].startswith("one-root-ca-")  # a collision gets a fingerprint suffix
     assert all(isinstance(e, TrustedCertEntry) for e in store)
 
 

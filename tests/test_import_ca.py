@@ -58,7 +58,7 @@ def test_json_items_and_aliases(tmp_path):
     result = run("import-ca", tmp_path / "t.jks", bundle, "--json", env=ENV)
     added = json.loads(result.stdout)["added"]
     assert [set(item) for item in added] == [{"alias", "subject", "sha256"}] * 2
-    assert [item["alias"] for item in added] == ["alpha root ca", "beta root ca"]
+    assert [item["alias"] for item in added] == ["alpha-root-ca", "beta-root-ca"]
     assert added[0]["sha256"] == hashlib.sha256(der(one.root)).hexdigest()
 
 
@@ -81,8 +81,8 @@ def test_aliases_fall_back_to_ou_then_o_and_collisions_get_a_fingerprint(tmp_pat
     bundle.write_bytes(pem(*certs))
     aliases = [i["alias"] for i in json.loads(run("import-ca", tmp_path / "t.jks", bundle, "--json",
                                                   env=ENV).stdout)["added"]]
-    assert aliases[:2] == ["unit one", "only org"]
-    assert aliases[2] == "only org-" + hashlib.sha256(der(certs[2])).hexdigest()[:8]
+    assert aliases[:2] == ["unit-one", "only-org"]
+    assert aliases[2] == "only-org-" + hashlib.sha256(der(certs[2])).hexdigest()[:8]
 
 
 def test_a_single_leaf_is_refused_unless_pinned(tmp_path, keytool):
@@ -108,7 +108,7 @@ def test_expired_single_ca_is_refused_unless_allowed(tmp_path):
     result = run("import-ca", store, path, env=ENV)
     assert result.exit_code == 2 and "expired on" in result.stderr and "--allow-expired" in result.stderr
     assert run("import-ca", store, path, "--allow-expired", env=ENV).exit_code == 0
-    assert [e.alias for e in formats.read_store(store, PASSWORD).store] == ["old ca"]
+    assert [e.alias for e in formats.read_store(store, PASSWORD).store] == ["old-ca"]
 
 
 def test_bundle_with_nothing_importable_is_an_error(tmp_path):

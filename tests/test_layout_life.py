@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import layout_stores
-from helpers import PASSWORD, run
+from helpers import PASSWORD, run, shell_command
 from servers import Apache, Nginx, Tomcat, free_port, served_serial
 
 from jkstool import formats
@@ -210,7 +210,7 @@ def test_servers_configured_once_follow_the_layout(tmp_path, nginx, tomcat_home,
                for name, port in ports.items()}
     again = ok(run("snippet", "nginx", layout, "--port", str(ports["nginx"]), env=ENV))
     assert "up to date" in again.stderr  # a rerun on an unchanged layout changes nothing
-    curl_command = ok(run("snippet", "curl", layout, "--port", "0", env=ENV)).stdout.splitlines()[-1].split()
+    curl_command = shell_command(ok(run("snippet", "curl", layout, "--port", "0", env=ENV)).stdout).split()
     steps = [["renew", layout, "--side", "server"], ["rollover-ca", layout], ["rollover-ca", layout, "--reissue"],
              ["rollover-ca", layout, "--finish"]]
     for step in steps:
@@ -241,7 +241,7 @@ def test_convert_gives_keys_the_new_store_password(tmp_path, java_inventory, sto
     dest = tmp_path / f"out.{'jks' if store_type == 'jks' else 'p12'}"
     result = ok(run("convert", source, dest, "--keypass", "env:KP", "--dest-storepass", "env:NEW",
                     env={**ENV, "KP": "key-of-its-own", "NEW": "another-secret"}))
-    assert f"{dest}: the key(s) of 'server' now have the store's password" in result.stderr
+    assert f"{dest}: the key of 'server' now has the store's password" in result.stderr
     inventory = java_inventory(dest, password="another-secret")
     assert "server" in inventory[str(dest)]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from helpers import PASSWORD, run
+from helpers import PASSWORD, run, shell_command
 from servers import Nginx, Tomcat, free_port, wait_for_port
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
@@ -350,7 +350,7 @@ def test_nginx_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path, 
     port = free_port()
     server_block = run("snippet", "nginx", layout, "--port", str(port), env=ENV).stdout
     with Nginx(nginx, tmp_path / "nginx", server_block, port):
-        command = run("snippet", "curl", layout, "--port", str(port), env=ENV).stdout.splitlines()[-1]
+        command = shell_command(run("snippet", "curl", layout, "--port", str(port), env=ENV).stdout)
         accepted = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert accepted.returncode == 0 and "hello CN=client" in accepted.stdout, accepted.stderr
         without = subprocess.run(re.sub(r"--cert \S+ --key \S+ ", "", command), shell=True, capture_output=True,
@@ -367,7 +367,7 @@ def test_tomcat_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path,
     port = free_port()
     connector = run("snippet", "tomcat", layout, "--port", str(port), env=ENV).stdout
     with Tomcat(tomcat_home, tmp_path / "catalina", connector, port, ENV):
-        command = run("snippet", "curl", layout, "--port", str(port), env=ENV).stdout.splitlines()[-1]
+        command = shell_command(run("snippet", "curl", layout, "--port", str(port), env=ENV).stdout)
         accepted = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert accepted.returncode == 0 and "hello from tomcat" in accepted.stdout, accepted.stderr
         without = subprocess.run(re.sub(r"--cert \S+ --key \S+ ", "", command), shell=True, capture_output=True,

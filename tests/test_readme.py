@@ -29,7 +29,7 @@ def test_readme_main_job_runs(tmp_path):
     env.pop("JKSTOOL_STOREPASS", None)
     result = subprocess.run(commands, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "private-key" in result.stdout and "CN=localhost" in result.stdout
+    assert re.search(r"^server +key +CN=localhost", result.stdout, re.M), result.stdout
 
 
 def test_ci_also_runs_the_suite_on_the_lowest_typer_pyproject_allows():

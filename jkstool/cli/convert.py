@@ -49,6 +49,7 @@ def convert_command(
 
     Example:
 
+    \b
         jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
         jkstool convert ./tls --store-type pkcs12
     """
@@ -79,10 +80,11 @@ def convert_command(
         backup = api.write_store(dest, store, dest_password, store_type=target, legacy=legacy,
                                  encrypt_keys=not no_encrypt_key, backup=True)
     if changed:
-        output.info(f"{dest}: the key(s) of {', '.join(repr(a) for a in changed)} now have "
+        keys = "the key of {} now has" if len(changed) == 1 else "the keys of {} now have"
+        output.info(f"{dest}: {keys.format(', '.join(repr(a) for a in changed))} "
                     + ("the --dest-keypass password" if own and own != dest_password else "the store's password"))
     kind = formats.WRITE_TYPES[target]
-    output.info(f"wrote {dest} ({kind}, {len(loaded.store)} entries from {loaded.type} {source})"
+    output.info(f"wrote {dest} ({kind}, {output.count(len(loaded.store), 'entry')} from {loaded.type} {source})"
                 + (f"; the old file is kept as {backup}" if backup else ""))
 
 
@@ -104,7 +106,7 @@ def _check_keys_read(store, source) -> None:
     for entry in store:
         if entry.kind != "trusted-cert" and entry.key is None:
             raise JkstoolError("the key is encrypted and no password was given",
-                               "give --storepass (or --keypass)", path=str(source), alias=entry.alias)
+                               "give --storepass, or --keypass", path=str(source), alias=entry.alias)
 
 
 def _dest_password(option, source_password, target, store, no_encrypt_key):

@@ -32,6 +32,7 @@ def copy_command(
 
     Example:
 
+    \b
         jkstool copy old.jks new.p12 --alias server --dest-storepass env:NEWPASS
     """
     from ..model import TrustedCertEntry
@@ -62,6 +63,7 @@ def delete_command(
 
     Example:
 
+    \b
         jkstool delete server.truststore.jks --alias old-partner-ca
     """
     with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
@@ -83,6 +85,7 @@ def rename_command(
 
     Example:
 
+    \b
         jkstool rename server.keystore.p12 --alias mykey --dest-alias server
     """
     with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
@@ -114,6 +117,7 @@ def passwd_command(
 
     Example:
 
+    \b
         jkstool passwd server.keystore.p12 --storepass env:OLDPASS --new-storepass env:NEWPASS
     """
     from ..errors import JkstoolError

@@ -26,6 +26,7 @@ def expiry_command(
 
     Example:
 
+    \b
         jkstool expiry /etc/myapp/tls --within 21 --storepass env:STOREPASS
     """
     from .. import api
@@ -51,11 +52,13 @@ def expiry_command(
                            "errors": [{"path": p, "error": e} for p, e in result.errors]})
     elif rows:
         output.print_table([[r["days_left"], r["not_after"][:10], r["subject"], _places(r["locations"])]
-                            for r in rows], ["days left", "not after", "subject", "where (file: alias)"])
+                            for r in rows], ["days left", "not after", "subject", "where (file: alias)"],
+                           flexible=(2, 3))
     for path, error in result.errors:
         output.line(f"error: {path}: {error}", err=True)
-    output.info(f"{len(rows)} certificate(s) in {result.files} file(s); {len(due)} expire(s) within {within} days"
-                + (f"; {len(result.errors)} file(s) could not be read" if result.errors else ""))
+    output.info(f"{output.count(len(rows), 'certificate')} in {output.count(result.files, 'file')}; "
+                f"{len(due)} {'expires' if len(due) == 1 else 'expire'} within {output.count(within, 'day')}"
+                + (f"; {output.count(len(result.errors), 'file')} could not be read" if result.errors else ""))
     raise typer.Exit(2 if result.errors else 1 if due else 0)
 
 

@@ -16,15 +16,15 @@ def import_ca_command(
     certificates: Annotated[list[Path], typer.Argument(metavar="CERT",
         help="PEM bundles or DER certificates (stores, with --from-store).", show_default=False)],
     alias: Annotated[str | None, typer.Option(help="The alias, when importing one certificate.")] = None,
-    from_store: Annotated[bool, typer.Option(
+    from_store: Annotated[bool, typer.Option("--from-store",
         help="Read CERTIFICATES as stores: their trusted certificates and the tops of their "
              "key entries' chains.")] = False,
     src_storepass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of the --from-store stores (default: none; PKCS12 "
                                  "stores usually need it).")] = None,
-    allow_leaf: Annotated[bool, typer.Option(
+    allow_leaf: Annotated[bool, typer.Option("--allow-leaf",
         help="Trust a certificate that is not a CA (pinning a peer's own certificate).")] = False,
-    allow_expired: Annotated[bool, typer.Option(help="Trust an expired certificate.")] = False,
+    allow_expired: Annotated[bool, typer.Option("--allow-expired", help="Trust an expired certificate.")] = False,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
     allow_weak_password: AllowWeakPassword = False,
@@ -36,6 +36,7 @@ def import_ca_command(
 
     Example:
 
+    \b
         jkstool import-ca server.truststore.jks partner-ca.pem --storepass env:STOREPASS
     """
     from .. import api
@@ -57,7 +58,7 @@ def import_ca_command(
         rows = ([["added", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.added]
                 + [["already trusted", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.present]
                 + [["skipped", "", _subject(d), r] for d, r in result.skipped])
-        output.print_table(rows, ["status", "alias", "subject", "sha256 / reason"])
+        output.print_table(rows, ["status", "alias", "subject", "sha256 / reason"], flexible=(1, 2, 3))
     verb = f"added {len(result.added)}" if result.added else "added nothing, the file is unchanged"
     output.info(f"{truststore}: {verb}; {len(result.present)} already trusted, "
                 f"{len(result.skipped)} skipped")

@@ -26,7 +26,7 @@ def init_pair_command(
     key_type: Annotated[KeyType, typer.Option(help="Key type of the CA(s) and both leaves.")] = KeyType.ec_p256,
     days: Annotated[int, typer.Option(min=1, help="Validity of the server and client certificates.")] = 397,
     ca_days: Annotated[int, typer.Option(min=1, help="Validity of a CA made here.")] = 3650,
-    separate_cas: Annotated[bool, typer.Option(
+    separate_cas: Annotated[bool, typer.Option("--separate-cas",
         help="A server CA and a client CA, so each truststore holds only the other side's issuer.")] = False,
     ca_cert: Annotated[Path | None, _pem("Bring your own CA for both sides: the issuing CA first, "
                                          "then its issuers up to the root.")] = None,
@@ -55,6 +55,7 @@ def init_pair_command(
 
     Example:
 
+    \b
         jkstool init-pair ./tls --server-cn api.example.com --separate-cas
     """
     from .. import api
@@ -74,7 +75,7 @@ def init_pair_command(
         output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]})
     else:
         output.print_table(_summary(layout, written, password),
-                           ["file", "role", "alias", "subject", "issuer", "expires"])
+                           ["file", "role", "alias", "subject", "issuer", "expires"], flexible=(3, 4))
     if layout.backups:
         output.info(f"the files replaced are kept in {layout.backups[0].parent} (jkstool restore puts them back)")
     if layout.password_file:

@@ -53,6 +53,7 @@ def genkey_command(
 
     Example:
 
+    \b
         jkstool genkey server.keystore.p12 --alias server --cn api.example.com --san DNS:api.example.com
     """
     from datetime import datetime, timezone
@@ -86,6 +87,7 @@ def csr_command(
 
     Example:
 
+    \b
         jkstool csr server.keystore.p12 --alias server --out server.csr
     """
     from cryptography.hazmat.primitives.serialization import Encoding
@@ -115,6 +117,7 @@ def sign_command(
 
     Example:
 
+    \b
         jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server --out server.pem
     """
     from ..formats import certfile
@@ -152,6 +155,7 @@ def import_reply_command(
 
     Example:
 
+    \b
         jkstool import-reply server.keystore.p12 server-reply.pem --alias server --ca intermediate.pem
     """
     from ..errors import JkstoolError
@@ -179,7 +183,7 @@ def _report_chain(entry, json: bool) -> None:
         output.print_json({"alias": entry.alias, "certificates": chain})
     else:
         output.print_table([[n, c["subject"], c["issuer"], c["not_after"]] for n, c in enumerate(chain, 1)],
-                           ["#", "subject", "issuer", "not after"])
+                           ["#", "subject", "issuer", "not after"], flexible=(1, 2))
 
 
 def import_key_command(
@@ -201,6 +205,7 @@ def import_key_command(
 
     Example:
 
+    \b
         jkstool import-key server.keystore.p12 --alias server --key server.key --cert fullchain.pem
     """
     from ..errors import JkstoolError
@@ -232,7 +237,7 @@ def export_command(
         "--chain", help="Write the whole chain, leaf first (PEM), here.")] = None,
     key: Annotated[Path | None, typer.Option(
         "--key", help="Write the private key (PKCS#8 PEM, mode 0600) here.")] = None,
-    no_encrypt_key: Annotated[bool, typer.Option(
+    no_encrypt_key: Annotated[bool, typer.Option("--no-encrypt-key",
         help="Write the key unencrypted (still mode 0600), for servers that cannot ask for a password.")] = False,
     storepass: StorePass = None,
     keypass: KeyPass = None,
@@ -246,6 +251,7 @@ def export_command(
 
     Example:
 
+    \b
         jkstool export server.keystore.p12 --chain server-chain.pem --key server-key.pem --no-encrypt-key
     """
     from .. import files

@@ -50,14 +50,14 @@ def written(result, json: bool = False) -> None:
 
 
 def _findings(report) -> None:
-    output.print_table([[f.severity, f.code, f.store, f.alias or "", f.message] for f in report.findings
-                        if f.severity != "info"], ["severity", "code", "store", "alias", "message"])
+    from .verifypair import print_findings
+    print_findings([f for f in report.findings if f.severity != "info"])
 
 
 def renew_command(
     folder: Folder,
     side: Annotated[Side, typer.Option(help="Whose certificate to renew.")],
-    keep_key: Annotated[bool, typer.Option(help="Keep the current key (default: a new one).")] = False,
+    keep_key: Annotated[bool, typer.Option("--keep-key", help="Keep the current key (default: a new one).")] = False,
     days: Annotated[int | None, typer.Option(
         min=1, help="Validity, remembered for later renewals (default: the last one given, else 397).")] = None,
     cn: Annotated[str | None, typer.Option("--cn", help="A new subject CN (default: the current one).")] = None,
@@ -80,6 +80,7 @@ def renew_command(
 
     Example:
 
+    \b
         jkstool renew ./tls --side server --san DNS:api.example.com --days 90
     """
     from ..layout import lifecycle
@@ -141,6 +142,7 @@ def add_client_command(
 
     Example:
 
+    \b
         jkstool add-client ./tls --cn partner-b
     """
     from ..layout import lifecycle
@@ -157,7 +159,7 @@ def add_client_command(
     else:
         output.print_table([[str(client.keystore), "client-keystore", client.alias, leaf.subject, leaf.issuer],
                             [str(client.truststore), "client-truststore", "", "", ""]],
-                           ["file", "role", "alias", "subject", "issuer"])
+                           ["file", "role", "alias", "subject", "issuer"], flexible=(3, 4))
     server_truststore = layout.store_path("server-truststore")
     output.info(f"the server truststore ({server_truststore}) " + (
         f"now trusts {leaf.issuer}: deploy it to the server" if client.server_trust_added else
@@ -172,7 +174,7 @@ def rollover_ca_command(
     reissue: Annotated[bool, typer.Option("--reissue", help="Stage 2: reissue the leaves from the new CA.")] = False,
     finish: Annotated[bool, typer.Option("--finish", help="Stage 3: remove the old CA from the truststores.")] = False,
     status: Annotated[bool, typer.Option("--status", help="Say which stage the layout is in; change nothing.")] = False,
-    keep_key: Annotated[bool, typer.Option(help="With --reissue: keep the leaves' keys.")] = False,
+    keep_key: Annotated[bool, typer.Option("--keep-key", help="With --reissue: keep the leaves' keys.")] = False,
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
@@ -188,6 +190,7 @@ def rollover_ca_command(
 
     Example:
 
+    \b
         jkstool rollover-ca ./tls            # deploy the truststores, then:
         jkstool rollover-ca ./tls --reissue  # deploy the keystores, then:
         jkstool rollover-ca ./tls --finish   # deploy the truststores
@@ -256,6 +259,7 @@ def restore_command(
 
     Example:
 
+    \b
         jkstool restore ./tls --from 20261127T101500Z
     """
     from ..layout import lifecycle

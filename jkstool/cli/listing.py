@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, StorePass, Verbose
+from .options import Debug, Json, StorePass, Verbose, Wide
 from .stores import read_store
 
 
@@ -16,6 +16,7 @@ def list_command(
     store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS, PKCS12 or PEM.")],
     storepass: StorePass = None,
     verbose: Verbose = False,
+    wide: Wide = False,
     json: Json = False,
     debug: Debug = False,
 ):
@@ -23,6 +24,7 @@ def list_command(
 
     Example:
 
+    \b
         jkstool list server.keystore.jks --storepass env:STOREPASS
     """
     from ..pki import inventory
@@ -43,7 +45,7 @@ def list_command(
         for text in _details(data):
             output.line(text)
     else:
-        _table(data)
+        _table(data, wide)
 
 
 def _ask(store: Path):
@@ -61,23 +63,29 @@ def _ask(store: Path):
                              optional=True)
 
 
-def _table(data: dict) -> None:
+KINDS = {"private-key": "key", "trusted-cert": "trusted", "secret-key": "secret"}
+
+
+def _table(data: dict, wide: bool) -> None:
+    """One row per entry: the leaf's subject, expiry, key and fingerprint, cut to fit (whole with --wide,
+    which adds the issuer)."""
     from ..pki.inventory import days_left
     now = datetime.now(timezone.utc)
     rows = []
     for entry in data["entries"]:
-        certs = entry["certificates"]
-        if certs:
-            leaf = certs[0]
-            rows.append([entry["alias"], entry["kind"], leaf["subject"], leaf["issuer"],
-                         leaf["not_after"], str(days_left(leaf["not_after"], now)),
-                         _key(leaf), leaf["sha256"]])
+        leaf = entry["certificates"][0] if entry["certificates"] else None
+        row = [entry["alias"], entry["kind"] if wide else KINDS[entry["kind"]]]
+        if leaf is None:
+            row += ["", *([""] if wide else []), "", "", _key(entry), ""]
         else:
-            rows.append([entry["alias"], entry["kind"], "", "", "", "", _key(entry), ""])
-    output.info(f"{data['type']} store, {len(rows)} entries")
+            row += [leaf["subject"], *([leaf["issuer"]] if wide else []),
+                    leaf["not_after"] if wide else leaf["not_after"][:10], str(days_left(leaf["not_after"], now)),
+                    _key(leaf), leaf["sha256"] if wide else leaf["sha256"][:16] + "…"]
+        rows.append(row)
+    output.info(f"{data['type']} store, {output.count(len(rows), 'entry')}")
     if rows:
-        output.print_table(rows, ["alias", "kind", "subject", "issuer", "not after",
-                                  "days left", "key", "sha256"])
+        output.print_table(rows, ["alias", "kind", "subject", *(["issuer"] if wide else []), "not after", "days",
+                                  "key", "sha256"], wide=wide, flexible=(0, 2, 3) if wide else (0, 2))
 
 
 def _key(item: dict) -> str:

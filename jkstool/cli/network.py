@@ -68,6 +68,7 @@ def probe_command(
 
     Example:
 
+    \b
         jkstool probe api.example.com:443 --truststore client.truststore.p12 --keystore client.keystore.p12
     """
     from ..net import probe
@@ -92,8 +93,8 @@ def probe_command(
             "problems": problems})
     else:
         if chain:
-            output.print_table([[n, c["subject"], c["issuer"], c["not_after"]] for n, c in enumerate(chain)],
-                               ["#", "subject", "issuer", "not after"])
+            output.print_table([[n, c["subject"], c["issuer"], c["not_after"]] for n, c in enumerate(chain, 1)],
+                               ["#", "subject", "issuer", "not after"], flexible=(1, 2))
             typer.echo("")
         facts = [
             ("connected", "yes" if result.connected else f"no: {result.error}"),
@@ -106,7 +107,7 @@ def probe_command(
              {True: "yes", False: "no", None: "-"}[result.keystore_acceptable]),
             ("handshake", "ok" if result.handshake_ok else f"failed: {result.error}" if result.connected else "-"),
         ]
-        output.print_table(facts, ["", f"{host}:{port}"])
+        output.print_table(facts, ["", f"{host}:{port}"], flexible=(1,))
     for problem in problems:
         output.line(f"problem: {problem}", err=True)
     raise typer.Exit(1 if problems else 0)
@@ -122,7 +123,7 @@ def serve_command(
         "--crl", help="A CRL to refuse revoked clients by (repeatable).")] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="The port (0: any free one).")] = 8443,
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    once: Annotated[bool, typer.Option(help="Stop after one client.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Stop after one client.")] = False,
     storepass: StorePass = None,
     keystore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --keystore.")] = None,
     truststore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --truststore.")] = None,
@@ -139,6 +140,7 @@ def serve_command(
 
     Example:
 
+    \b
         jkstool serve ./tls --port 8443
         jkstool serve --keystore server.keystore.p12 --truststore server.truststore.p12 --crl client-ca.crl
     """

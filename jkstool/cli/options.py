@@ -68,6 +68,7 @@ DestStoreType = Annotated[StoreType | None, typer.Option(
     help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else pkcs12).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable snake_case keys).")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show more detail.")]
+Wide = Annotated[bool, typer.Option("--wide", help="Show whole values (names, fingerprints), however wide.")]
 Force = Annotated[bool, typer.Option(
     "--force", help="Replace an existing destination file (a backup is kept beside it).")]
 Debug = Annotated[bool, typer.Option(

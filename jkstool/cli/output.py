@@ -46,9 +46,39 @@ def printable(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
+def width() -> int:
+    """The columns output may take: the terminal's (or COLUMNS), else 100."""
+    import shutil
+    return shutil.get_terminal_size((100, 24)).columns
+
+
 def line(text: str, err: bool = False) -> None:
-    """One line of output, its untrusted parts made printable."""
-    typer.echo(printable(text), err=err)
+    """One line of output, its untrusted parts made printable; a message (stderr) is wrapped to the width
+    of a terminal, and stays one line in a pipe or a log."""
+    text = printable(text)
+    if err and sys.stderr.isatty() and len(text) > width():
+        import textwrap
+        text = textwrap.fill(text, width(), subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+    typer.echo(text, err=err)
+
+
+def block(text: str, indent: str = "") -> None:
+    """A paragraph of data on stdout, wrapped to the width."""
+    import textwrap
+    typer.echo(textwrap.fill(printable(text), width(), initial_indent=indent, subsequent_indent=indent + "  ",
+                             break_long_words=False, break_on_hyphens=False))
+
+
+def count(n: int, noun: str) -> str:
+    """"1 entry", "2 entries": a number with its noun, singular or plural."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{n} {noun}s"
+
+
+def shorten(text: str, size: int) -> str:
+    """`text` cut to `size` characters, ending in … when cut."""
+    return text if len(text) <= size else text[:size - 1] + "…"
 
 
 def info(message: str) -> None:
@@ -69,10 +99,31 @@ def print_json(data) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def print_table(rows, headers) -> None:
+def print_table(rows, headers, wide: bool = False, flexible: tuple[int, ...] | None = None) -> None:
+    """A table on stdout that fits the width: the `flexible` columns (all by default) cut with …, the widest
+    first; `wide`: whole, however wide."""
     from tabulate import tabulate
-    rows = [[printable(c) if isinstance(c, str) else c for c in row] for row in rows]
+    rows = [[printable(str(c)) for c in row] for row in rows]
+    if not wide:
+        rows = _fit(rows, [str(h) for h in headers], width(), flexible)
     typer.echo(tabulate(rows, headers=headers, disable_numparse=True))
+
+
+def _fit(rows: list[list[str]], headers: list[str], room: int, flexible: tuple[int, ...] | None) -> list[list[str]]:
+    """The rows with flexible columns cut, widest first, until the table fits `room` (tabulate sets columns
+    two spaces apart, each at least two wider than its header)."""
+    floor = [len(h) + 2 for h in headers]
+    sizes = [max([floor[i], *(len(r[i]) for r in rows)]) for i in range(len(headers))]
+    excess = sum(sizes) + 2 * (len(sizes) - 1) - room
+    if excess <= 0:
+        return rows
+    cuttable = list(range(len(headers)) if flexible is None else flexible)
+    for _ in range(excess):  # one character at a time from the widest, down to its header (at least 8)
+        widest = max(cuttable, key=lambda i: sizes[i] - max(8, floor[i]))
+        if sizes[widest] <= max(8, floor[widest]):
+            break
+        sizes[widest] -= 1
+    return [[shorten(cell, sizes[i]) for i, cell in enumerate(row)] for row in rows]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

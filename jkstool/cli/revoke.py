@@ -38,6 +38,7 @@ def revoke_command(
 
     Example:
 
+    \b
         jkstool revoke ./tls --alias partner-b
         jkstool revoke old-partner.pem --ca-cert ca.pem --ca-key ca-key.pem --crl partner-ca.crl
     """
@@ -106,4 +107,4 @@ def _report(results, json: bool) -> None:
              "status": s, "crl": str(crl)} for crl, c, s in items]})
     else:
         output.print_table([[s, certs.subject_of(certs.load(c)), format(certs.load(c).serial_number, "x"), str(crl)]
-                            for crl, c, s in items], ["status", "subject", "serial", "crl"])
+                            for crl, c, s in items], ["status", "subject", "serial", "crl"], flexible=(1, 3))

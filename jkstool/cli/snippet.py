@@ -36,6 +36,7 @@ def snippet_command(
 
     Example:
 
+    \b
         jkstool snippet spring-boot ./tls --side server
     """
     from .. import files

@@ -66,6 +66,7 @@ def verify_pair_command(
 
     Example:
 
+    \b
         jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
     """
     from .. import api
@@ -156,13 +157,18 @@ def _render(report, json: bool) -> None:
         return
     verdict = ("OK: the server and the client will complete a mutual-TLS handshake"
                if report.ok else "FAIL: the server and the client will not complete a mutual-TLS handshake")
-    output.line(f"{verdict} ({errors} error(s), {warnings} warning(s)), by the rules of {report.rules}")
-    rows = [[f"{side} chain -> {t['to']}", _path_result(t)] for side, t in trust.items()]
-    if rows:
+    output.block(f"{verdict} ({output.count(errors, 'error')}, {output.count(warnings, 'warning')}), by the "
+                 f"rules of {report.rules}")
+    for side, t in trust.items():
+        output.block(f"{side} chain -> {t['to']}: {_path_result(t)}", "  ")
+    print_findings(report.findings)
+
+
+def print_findings(findings) -> None:
+    """One block each, wrapped to the width: severity and code, where, what, and the fix."""
+    for f in findings:
         typer.echo("")
-        output.print_table(rows, ["path", "result"])
-    if report.findings:
-        typer.echo("")
-        output.print_table([[f.severity, f.code, f.store, f.alias or "", f.message, f.fix]
-                            for f in report.findings],
-                           ["severity", "code", "store", "alias", "message", "fix"])
+        output.block(f"{f.severity} {f.code}: {f.store}" + (f", alias '{f.alias}'" if f.alias else ""))
+        output.block(f.message, "  ")
+        if f.fix:
+            output.block(f"fix: {f.fix}", "  ")

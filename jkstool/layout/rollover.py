@@ -55,7 +55,7 @@ def _expect(layout: Layout, stage: str) -> Rollover:
         commands = {"trust": "jkstool rollover-ca DIR", "reissue": "jkstool rollover-ca DIR --reissue",
                     "finish": "jkstool rollover-ca DIR --finish"}
         raise JkstoolError(f"the rollover's next stage is {due}, not {stage}",
-                           f"run {commands[due]} (stages: {', '.join(STAGES)})", path=str(layout.folder))
+                           f"run {commands[due]}; the stages are {', '.join(STAGES)}", path=str(layout.folder))
     assert rollover is not None or stage == "trust"
     return rollover  # type: ignore[return-value]
 
@@ -65,7 +65,7 @@ def _groups(layout: Layout, sides: list[str] | None) -> dict[str, list[str]]:
     if not layout.manifest.cas.separate:
         if sides is not None and set(sides) != {"server", "client"}:
             raise JkstoolError("the layout has one CA for both sides, so --side has nothing to choose",
-                               "leave out --side (it is for layouts made with --separate-cas)",
+                               "leave out --side: it is for layouts made with --separate-cas",
                                path=str(layout.folder))
         return {"ca": ["server", "client"]}
     return {f"{side}-ca": [side] for side in (sides or ["server", "client"])}
@@ -136,7 +136,7 @@ def finish(layout: Layout, password: str) -> Stage:
             for path, leaf in layout.keystores(side):
                 if change.store(path).key_entry(leaf.alias).chain[-1] != new_anchor:
                     raise JkstoolError("this keystore's certificate is not from the new CA",
-                                       "reissue it (jkstool renew) before finishing", path=str(path))
+                                       "reissue it with jkstool renew before finishing", path=str(path))
             for path in layout.truststores_trusting(side):
                 store = change.store(path)
                 for entry in [e for e in store.trusted_entries() if certs.sha256(e.cert) == record.old_anchor]:

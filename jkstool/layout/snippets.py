@@ -82,9 +82,10 @@ def tomcat(layout: Layout, side: str, port: int) -> str:
     return f"""<!-- Tomcat (server.xml): a mutual-TLS Connector for {layout.folder.resolve()}.
      The password comes from the environment through Tomcat's property substitution:
      add this line to conf/catalina.properties, and export {PASSWORD_VARIABLE}=... before starting:
-       org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester.EnvironmentPropertySource
+org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester.EnvironmentPropertySource
 -->
-<Connector port="{port}" protocol="org.apache.coyote.http11.Http11NioProtocol" SSLEnabled="true" maxThreads="150">
+<Connector port="{port}" protocol="org.apache.coyote.http11.Http11NioProtocol"
+           SSLEnabled="true" maxThreads="150">
   <SSLHostConfig certificateVerification="required"
                  truststoreFile="{truststore}"
                  truststoreType="{kind}"
@@ -153,7 +154,10 @@ def curl(layout: Layout, side: str, port: int, pem: dict) -> str:
     host = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
     return f"""# curl as the client of {layout.folder.resolve()}. The key is unencrypted, mode 0600
 # (curl's --pass would put a password on the command line, where ps shows it).
-curl --cert {pem['chain'][0]} --key {pem['key'][0]} --cacert {pem['cas'][0]} https://{host}:{port}/
+curl --cert {pem['chain'][0]} \\
+     --key {pem['key'][0]} \\
+     --cacert {pem['cas'][0]} \\
+     https://{host}:{port}/
 """
 
 

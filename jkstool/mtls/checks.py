@@ -128,7 +128,7 @@ def _loadable(store: StoreInput) -> None:
                 certs.load(cert)
             except JkstoolError as e:
                 raise JkstoolError(f"{e.what}, so the store cannot be checked",
-                                   f"see whether Java reads it (keytool -list -keystore {store.path}), and replace "
+                                   f"see whether Java reads it with keytool -list -keystore {store.path}, and replace "
                                    "the certificate", path=store.path, alias=entry.alias) from None
 
 

@@ -208,15 +208,17 @@ _NAME_ORDER = (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.OR
 def alias_for(data: bytes, taken) -> str:
     """An alias for a certificate that came without one: its CN, else OU, else O.
 
-    Lowercase (Java lowercases aliases), stable across runs, and unique in
-    `taken`: a collision gets the first eight hex digits of the SHA-256.
+    Lowercase (Java lowercases aliases), words joined by hyphens (an alias
+    is typed in commands: "partner-root-ca", not "partner root ca"), stable
+    across runs, and unique in `taken`: a collision gets the first eight hex
+    digits of the SHA-256.
     """
     cert = load(data)
     base = "cert"
     for oid in _NAME_ORDER:
         values = cert.subject.get_attributes_for_oid(oid)
         if values:
-            base = str(values[0].value).strip().lower() or base
+            base = "-".join(str(values[0].value).lower().split()) or base
             break
     alias = base
     if alias in taken:
@@ -287,5 +289,5 @@ def complete_chain(leaf: bytes, pool: list[bytes]) -> tuple[bytes, ...]:
         raise JkstoolError(
             f"cannot complete the chain: the issuer of {subject_of(top)}, {issuer_of(top)}"
             f"{f' (key id {aki.hex()})' if aki else ''}, is in none of the certificates given",
-            "give the issuing CA's certificates with --ca (or trust them in the store)")
+            "give the issuing CA's certificates with --ca, or trust them in the store")
     return chain

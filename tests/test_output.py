@@ -1,0 +1,83 @@
+"""Every command's default output fits a 100-column terminal: each is run on a pseudo-terminal with
+COLUMNS=100, on real layouts, and every line it prints (tables, findings, messages) is measured."""
+
+import os
+import pty
+import select
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, PASSWORD, run
+
+ENV = {"JKSTOOL_STOREPASS": PASSWORD}
+COLUMNS = 100
+
+
+def on_a_terminal(args, cwd: Path) -> tuple[int, str]:
+    """jkstool ARGS on a pseudo-terminal 100 columns wide: (exit code, everything it wrote)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "jkstool", *map(str, args)],
+                  {**os.environ, **ENV, "COLUMNS": str(COLUMNS)})
+    seen = b""
+    while select.select([fd], [], [], 60)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace").replace("\r\n", "\n")
+
+
+@pytest.fixture(scope="module")
+def home():
+    """A short working folder (paths in the output stay short, as in a user's own), with a layout that has
+    been through renewal, a new client, a rollover's first stage and a revocation."""
+    folder = Path(tempfile.mkdtemp(prefix="w", dir="/tmp"))
+    for step in (["init-pair", "tls", "--separate-cas"], ["renew", "tls", "--side", "server"],
+                 ["add-client", "tls", "--cn", "partner"], ["revoke", "tls", "--alias", "partner"],
+                 ["rollover-ca", "tls", "--side", "client"], ["export", "tls/client.keystore.p12", "--chain",
+                                                              "c.pem", "--key", "k.pem"],
+                 ["export", "tls/server.keystore.p12", "--chain", "s.pem"]):
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            assert run(*step, env=ENV).exit_code == 0, step
+        finally:
+            os.chdir(cwd)
+    yield folder
+    import shutil
+    shutil.rmtree(folder)
+
+
+CASES = [
+    ["init-pair", "fresh"], ["list", "tls/server.keystore.p12"], ["list", "tls/server.truststore.p12", "-v"],
+    ["list", FIXTURES / "public-ca-bundle.pem"], ["verify-pair", "tls"],
+    ["verify-pair", "tls", "--hostname", "api.example.com", "--warn-days", "9999"], ["expiry", "tls"],
+    ["import-ca", "tls/client.truststore.p12", "tls/ca/server-ca.pem"], ["snippet", "nginx", "tls"],
+    ["snippet", "tomcat", "tls"], ["snippet", "spring-boot", "tls"], ["snippet", "jvm", "tls"],
+    ["snippet", "curl", "tls"], ["renew", "tls", "--side", "client"], ["add-client", "tls", "--cn", "second"],
+    ["rollover-ca", "tls", "--status"], ["rollover-ca", "tls", "--reissue"], ["revoke", "tls", "--alias", "second"],
+    ["convert", "tls/server.keystore.p12", "s.jks"], ["genkey", "g.p12", "--alias", "g", "--cn", "g"],
+    ["csr", "g.p12", "--alias", "g", "--out", "g.csr"],
+    ["import-reply", "tls/server.keystore.p12", "s.pem", "--alias", "server"],
+    ["export", "tls/client.keystore.p12"], ["copy", "tls/server.keystore.p12", "c.p12", "--alias", "server"],
+    ["rename", "c.p12", "--alias", "server", "--dest-alias", "srv"], ["delete", "c.p12", "--alias", "srv"],
+    ["passwd", "s.jks", "--new-storepass", "env:JKSTOOL_STOREPASS"], ["restore", "tls"],
+    ["convert", "tls", "--store-type", "jks"], ["expiry", "."],
+]
+
+
+@pytest.mark.parametrize("args", CASES, ids=lambda a: " ".join(map(str, a)))
+def test_default_output_fits_100_columns(home, args):
+    code, text = on_a_terminal(args, home)
+    assert code in (0, 1), text
+    wide = [line for line in text.splitlines() if len(line) > COLUMNS and " " in line.strip()]  # one word
+    # cannot be wrapped: a long path or property name on a line of its own is all it may be
+    assert not wide, "\n".join(wide)
