@@ -141,4 +141,6 @@ def passwd_command(
                 output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "
                             "key manager will fail with 'Cannot recover key' unless the application names it")
         opened.save()
-    output.info(f"changed the password{'s' if new_storepass and alias else ''} of {store}")
+    changed = [*(["the store password"] if new_storepass else []),
+               *([f"the key password of '{alias}'"] if alias and new_keypass else [])]
+    output.info(f"{store}: changed {' and '.join(changed)}")

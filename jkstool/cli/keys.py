@@ -221,7 +221,10 @@ def import_key_command(
             reason = "is encrypted: give --src-keypass" if keys and keys[0].key is None else \
                 "must hold exactly one private key"
             raise JkstoolError(f"the key file {reason}", path=str(key))
-        entry = chains.key_entry(alias, keys[0].key, certfile.read_certificates(cert))
+        try:
+            entry = chains.key_entry(alias, keys[0].key, certfile.read_certificates(cert))
+        except JkstoolError as e:
+            raise JkstoolError(f"{e.what} in {cert}", e.fix, path=str(key), alias=e.alias) from None
         opened.store.add(entry)
         opened.save()
     _report_chain(entry, json)

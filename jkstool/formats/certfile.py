@@ -67,9 +67,12 @@ def read_issuer(cert_path: Path | str, key_path: Path | str, password: str | Non
         raise e.at(path=cert_path) from None
     try:
         key = issue.load_private_key(files.read_bytes(key_path), password)
-        return issue.Issuer.of(key, chain)
     except JkstoolError as e:
         raise e.at(path=key_path) from None
+    if not certs.public_key_matches(key, issue.der(chain[0])):
+        raise JkstoolError(f"the CA key does not belong to the first certificate of {cert_path}",
+                           "give the issuing CA first in its file, and that CA's own key", path=str(key_path))
+    return issue.Issuer.of(key, chain)
 
 
 def read_request(path: Path | str) -> x509.CertificateSigningRequest:

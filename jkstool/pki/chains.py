@@ -51,6 +51,6 @@ def key_entry(alias: str, pkcs8: bytes, certificates: list[bytes]) -> PrivateKey
         Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     leaf = _leaf_for(public, certificates)
     if leaf is None:
-        raise JkstoolError("the key does not belong to any of the certificates given",
-                           "give the certificate issued for this key", alias=alias)
+        raise JkstoolError("the key does not belong to any of the certificates",
+                           "give the certificate issued for this key, or this certificate's key", alias=alias)
     return PrivateKeyEntry(alias, pkcs8, certs.build_chain(leaf, certificates), datetime.now(timezone.utc))
