@@ -211,7 +211,8 @@ def read_crl(path: StrPath) -> "tuple[str, x509.CertificateRevocationList]":
 def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, bytes]], *, password: str | None,
               alias: str | None = None, allow_leaf: bool = False, allow_expired: bool = False,
               store_type: str | None = None, lock_timeout: float = 30,
-              skipped: Callable[[bytes, str], None] | None = None) -> "ImportResult":
+              skipped: Callable[[bytes, str], None] | None = None,
+              progress: Callable[[int], None] | None = None) -> "ImportResult":
     """Trust CA certificates in `truststore` (created when missing), idempotently.
 
     `certificates` are files (PEM bundles, DER, PKCS#7), or (source name, DER)
@@ -245,7 +246,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
             store, kind = loaded.store, loaded.type.lower()
         else:
             store, kind = Store(), formats.type_for_path(path, store_type)
-        result = trust.add_certificates(store, candidates, alias, allow_leaf, allow_expired)
+        result = trust.add_certificates(store, candidates, alias, allow_leaf, allow_expired, progress=progress)
         for data, reason in result.skipped:
             if skipped:
                 skipped(data, reason)

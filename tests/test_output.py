@@ -81,3 +81,17 @@ def test_default_output_fits_100_columns(home, args):
     wide = [line for line in text.splitlines() if len(line) > COLUMNS and " " in line.strip()]  # one word
     # cannot be wrapped: a long path or property name on a line of its own is all it may be
     assert not wide, "\n".join(wide)
+
+
+def test_long_work_shows_progress_on_a_terminal_and_not_in_a_pipe(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from helpers import MiniCA
+    bundle = tmp_path / "many.pem"
+    bundle.write_bytes(b"".join(MiniCA(f"Many {n}").root.public_bytes(serialization.Encoding.PEM)
+                                for n in range(1000)))
+    code, text = on_a_terminal(["import-ca", "many.p12", "many.pem"], tmp_path)
+    assert code == 0 and "importing: 1000" in text, text[-300:]
+    code, text = on_a_terminal(["list", "many.p12"], tmp_path)
+    assert code == 0 and "reading: 1000/1000" in text and "\033[K" in text
+    piped = run("list", tmp_path / "many.p12", env=ENV)
+    assert piped.exit_code == 0 and "reading" not in piped.stderr and "\r" not in piped.stderr

@@ -1,6 +1,5 @@
 """`jkstool expiry`: the pre-deploy gate on certificate expiry."""
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,10 +32,8 @@ def expiry_command(
     from ..fleet.expiry import days_left
     from ..pki.certs import facts, sha256
     password = passwords.resolve(storepass)
-    show_progress = sys.stderr.isatty() and not json
-    result = api.expiry(paths, password=password, progress=_progress if show_progress else None)
-    if show_progress:
-        sys.stderr.write("\r\033[K")
+    with output.Progress("scanning files", quiet=json) as progress:
+        result = api.expiry(paths, password=password, progress=progress)
     by_print: dict[str, dict[str, Any]] = {}  # one row per certificate, with every place that holds it
     for item in result.found:
         fingerprint = sha256(item.cert)
@@ -66,9 +63,3 @@ def _places(locations: list[dict]) -> str:
     first = locations[0]
     text = f"{first['path']}: {first['alias']}" if first["alias"] else first["path"]
     return text + (f" (+{len(locations) - 1} more)" if len(locations) > 1 else "")
-
-
-def _progress(done: int) -> None:
-    if done % 25 == 0:
-        sys.stderr.write(f"\rscanning: {done} files")
-        sys.stderr.flush()

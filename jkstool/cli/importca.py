@@ -44,10 +44,11 @@ def import_ca_command(
         if from_store else certificates
     password = writable_password(truststore, storepass, store_type.value if store_type else None,
                                  allow_weak=allow_weak_password)
-    result = api.import_ca(truststore, sources, password=password, alias=alias, allow_leaf=allow_leaf,
-                           allow_expired=allow_expired, store_type=store_type.value if store_type else None,
-                           lock_timeout=lock_timeout,
-                           skipped=lambda data, reason: output.warn(f"skipped {_subject(data)}: {reason}"))
+    with output.Progress("importing", quiet=json) as progress:
+        result = api.import_ca(truststore, sources, password=password, alias=alias, allow_leaf=allow_leaf,
+                               allow_expired=allow_expired, store_type=store_type.value if store_type else None,
+                               lock_timeout=lock_timeout, progress=progress,
+                               skipped=lambda data, reason: output.warn(f"skipped {_subject(data)}: {reason}"))
     if json:
         output.print_json({
             "added": [_item(e.alias, e.cert) for e in result.added],

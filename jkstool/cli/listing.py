@@ -34,7 +34,8 @@ def list_command(
     loaded = read_store(store, password, keys=False)
     if loaded.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
-    data = inventory.describe(loaded, details=verbose)
+    with output.Progress("reading", len(loaded.store), quiet=json) as progress:
+        data = inventory.describe(loaded, details=verbose, progress=progress)
     for entry in data["entries"]:
         for number, cert in enumerate(entry["certificates"], 1):
             if "parse_warning" in cert:

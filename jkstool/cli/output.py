@@ -95,6 +95,30 @@ def warn_once(message: str) -> None:
         warn(message)
 
 
+class Progress:
+    """A count on stderr while long work runs (thousands of certificates, a folder of files): on a
+    terminal only, never in a pipe or with --json, and erased when the work is done."""
+
+    def __init__(self, label: str, total: int | None = None, quiet: bool = False):
+        self.label, self.total = label, total
+        self.on = not quiet and sys.stderr.isatty() and (total is None or total >= 1000)
+        self.step = max(1, (total or 2500) // 100)
+
+    def __call__(self, done: int) -> None:
+        if self.on and done % self.step == 0:
+            of = f"/{self.total}" if self.total else ""
+            sys.stderr.write(f"\r{self.label}: {done}{of}")
+            sys.stderr.flush()
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.on:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 def print_json(data) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 

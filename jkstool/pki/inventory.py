@@ -4,6 +4,7 @@ The JSON keys are an interface: other commands and users' scripts rely on
 them, so they only ever grow.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from ..model import Loaded, SecretKeyEntry
@@ -31,10 +32,12 @@ def describe_certificate(data: bytes, details: bool = False) -> dict:
     return item
 
 
-def describe(loaded: Loaded, details: bool = False) -> dict:
-    """`{"type", "entries": [...]}` for a store, chains leaf first."""
+def describe(loaded: Loaded, details: bool = False, progress: Callable[[int], None] | None = None) -> dict:
+    """`{"type", "entries": [...]}` for a store, chains leaf first; `progress(entries_done)` as it goes."""
     entries = []
-    for entry in loaded.store:
+    for done, entry in enumerate(loaded.store, 1):
+        if progress:
+            progress(done)
         item: dict[str, object] = {"alias": entry.alias, "kind": entry.kind, "created": _iso(entry.created),
                 "certificates": [describe_certificate(c, details) for c in entry.certificates]}
         if isinstance(entry, SecretKeyEntry):

@@ -7,6 +7,7 @@ when it comes alone and skipped (with the reason) when it comes in a bundle:
 public bundles carry a few expired roots.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -47,10 +48,10 @@ def is_ca(data: bytes) -> bool:
 
 
 def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: str | None = None,
-                     allow_leaf: bool = False, allow_expired: bool = False,
-                     now: datetime | None = None) -> ImportResult:
+                     allow_leaf: bool = False, allow_expired: bool = False, now: datetime | None = None,
+                     progress: Callable[[int], None] | None = None) -> ImportResult:
     """Add `candidates`, (source file, DER) pairs, to `store` as trusted entries; see the
-    module's rules."""
+    module's rules. `progress(candidates_done)` is called as it goes."""
     now = now or datetime.now(timezone.utc)
     single = len({data for _, data in candidates}) == 1
     if alias is not None and not single:
@@ -59,7 +60,9 @@ def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: s
     trusted = {certs.sha256(e.cert): e for e in store if isinstance(e, TrustedCertEntry)}
     taken = {e.alias.lower() for e in store}
     result, seen = ImportResult(), set()
-    for source, data in candidates:
+    for done, (source, data) in enumerate(candidates, 1):
+        if progress:
+            progress(done)
         fingerprint = certs.sha256(data)
         if fingerprint in seen:
             continue
