@@ -34,19 +34,31 @@ def list_command(
     loaded = read_store(store, password, keys=False)
     if loaded.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
+    if not (json or verbose):
+        _table(store, loaded, wide)
+        return
+    _warn_unusual(store, loaded)
     with output.Progress("reading", len(loaded.store), quiet=json) as progress:
         data = inventory.describe(loaded, details=verbose, progress=progress)
-    for entry in data["entries"]:
-        for number, cert in enumerate(entry["certificates"], 1):
-            if "parse_warning" in cert:
-                output.warn(f"{store}: alias '{entry['alias']}': certificate {number}: {cert['parse_warning']}")
     if json:
         output.print_json(data)
-    elif verbose:
+    else:
         for text in _details(data):
             output.line(text)
-    else:
-        _table(data, wide)
+
+
+def _warn_unusual(store: Path, loaded) -> None:
+    """A warning for each certificate read leniently or not parsed at all."""
+    for entry in loaded.store:
+        _warn_entry(store, entry)
+
+
+def _warn_entry(store: Path, entry, leaf=None) -> None:
+    from ..pki import certs
+    for number, cert in enumerate(entry.certificates, 1):
+        warning = (leaf if number == 1 and leaf is not None else certs.facts(cert)).parse_warning
+        if warning:
+            output.warn(f"{store}: alias '{entry.alias}': certificate {number}: {warning}")
 
 
 def _ask(store: Path):
@@ -67,33 +79,41 @@ def _ask(store: Path):
 KINDS = {"private-key": "key", "trusted-cert": "trusted", "secret-key": "secret"}
 
 
-def _table(data: dict, wide: bool) -> None:
+def _table(store: Path, loaded, wide: bool) -> None:
     """One row per entry: the leaf's subject, expiry, key and fingerprint, cut to fit (whole with --wide,
-    which adds the issuer)."""
-    from ..pki.inventory import days_left
+    which adds the issuer). Only what the row shows is worked out: this is the 10,000-certificate path."""
+    from ..pki.certs import facts
+    from ..pki.inventory import iso
     now = datetime.now(timezone.utc)
     rows = []
-    for entry in data["entries"]:
-        leaf = entry["certificates"][0] if entry["certificates"] else None
-        row = [entry["alias"], entry["kind"] if wide else KINDS[entry["kind"]]]
-        if leaf is None:
-            row += ["", *([""] if wide else []), "", "", _key(entry), ""]
-        else:
-            row += [leaf["subject"], *([leaf["issuer"]] if wide else []),
-                    leaf["not_after"] if wide else leaf["not_after"][:10], str(days_left(leaf["not_after"], now)),
-                    _key(leaf), leaf["sha256"] if wide else leaf["sha256"][:16] + "…"]
-        rows.append(row)
-    output.info(f"{data['type']} store, {output.count(len(rows), 'entry')}")
+    with output.Progress("reading", len(loaded.store)) as progress:
+        for done, entry in enumerate(loaded.store, 1):
+            progress(done)
+            row = [entry.alias, entry.kind if wide else KINDS[entry.kind]]
+            if not entry.certificates:
+                size = len(entry.key) * 8 if getattr(entry, "key", None) is not None else None
+                rows.append([*row, "", *([""] if wide else []), "", "", _key_text(entry.algorithm, size), ""])
+                continue
+            leaf = facts(entry.certificates[0])
+            _warn_entry(store, entry, leaf)
+            expiry = iso(leaf.not_after) if wide else leaf.not_after.date().isoformat()
+            rows.append([*row, leaf.subject, *([leaf.issuer] if wide else []), expiry,
+                         str((leaf.not_after - now).days), _key_text(leaf.key_algorithm, leaf.key_size),
+                         leaf.sha256 if wide else leaf.sha256[:16] + "…"])
+    output.info(f"{loaded.type} store, {output.count(len(rows), 'entry')}")
     if rows:
         output.print_table(rows, ["alias", "kind", "subject", *(["issuer"] if wide else []), "not after", "days",
                                   "key", "sha256"], wide=wide, flexible=(0, 2, 3) if wide else (0, 2))
 
 
-def _key(item: dict) -> str:
-    algorithm, size = item.get("key_algorithm"), item.get("key_size")
+def _key_text(algorithm: str | None, size: int | None) -> str:
     if algorithm is None:
         return "(encrypted)"
     return f"{algorithm} {size}" if size and algorithm not in ("Ed25519", "Ed448") else algorithm
+
+
+def _key(item: dict) -> str:
+    return _key_text(item.get("key_algorithm"), item.get("key_size"))
 
 
 _DETAIL_LABELS = [

@@ -127,7 +127,7 @@ def print_table(rows, headers, wide: bool = False, flexible: tuple[int, ...] | N
     """A table on stdout that fits the width: the `flexible` columns (all by default) cut with …, the widest
     first; `wide`: whole, however wide."""
     from tabulate import tabulate
-    rows = [[printable(str(c)) for c in row] for row in rows]
+    rows = [[c if c.isprintable() else printable(c) for c in map(str, row)] for row in rows]  # the check is C-fast
     if not wide:
         rows = _fit(rows, [str(h) for h in headers], width(), flexible)
     typer.echo(tabulate(rows, headers=headers, disable_numparse=True))
@@ -147,7 +147,12 @@ def _fit(rows: list[list[str]], headers: list[str], room: int, flexible: tuple[i
         if sizes[widest] <= max(8, floor[widest]):
             break
         sizes[widest] -= 1
-    return [[shorten(cell, sizes[i]) for i, cell in enumerate(row)] for row in rows]
+    cut = [(i, sizes[i]) for i in cuttable if sizes[i] < max(len(r[i]) for r in rows)]
+    for row in rows:
+        for i, size in cut:
+            if len(row[i]) > size:
+                row[i] = row[i][:size - 1] + "…"
+    return rows
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

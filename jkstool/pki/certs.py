@@ -7,6 +7,7 @@ parser takes is still described as far as its DER can be read.
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -58,7 +59,7 @@ def issuer_of(cert: x509.Certificate) -> str:
 
 @dataclass(frozen=True)
 class CertFacts:
-    """What `jkstool list` shows of one certificate."""
+    """What `jkstool list` shows of one certificate (for one no parser takes, what its DER tells)."""
 
     subject: str
     issuer: str
@@ -72,18 +73,58 @@ class CertFacts:
     """Set when the certificate was read leniently, or could not be parsed."""
 
 
-def facts(data: bytes) -> CertFacts:
+class _ParsedFacts:
+    """CertFacts of a parsed certificate, each worked out when first read: a table of 10,000 certificates
+    asks for a few of them, and RFC 4514 names and keys cost more than all the rest."""
+
+    def __init__(self, data: bytes, cert: x509.Certificate):
+        self._data, self._cert = data, cert
+        self.parse_warning = parse_warning(cert)
+
+    @cached_property
+    def subject(self) -> str:
+        return subject_of(self._cert)
+
+    @cached_property
+    def issuer(self) -> str:
+        return issuer_of(self._cert)
+
+    @cached_property
+    def serial(self) -> str:
+        return format(self._cert.serial_number, "x")
+
+    @cached_property
+    def not_before(self) -> datetime:
+        return self._cert.not_valid_before_utc
+
+    @cached_property
+    def not_after(self) -> datetime:
+        return self._cert.not_valid_after_utc
+
+    @cached_property
+    def sha256(self) -> str:
+        return sha256(self._data)
+
+    @cached_property
+    def _key(self) -> tuple[str, int | None]:
+        return public_key_description(self._cert)
+
+    @property
+    def key_algorithm(self) -> str:
+        return self._key[0]
+
+    @property
+    def key_size(self) -> int | None:
+        return self._key[1]
+
+
+def facts(data: bytes) -> "CertFacts | _ParsedFacts":
     """What `list` shows; for a certificate that cannot be parsed, what a tolerant reading finds."""
     try:
         cert = load(data)
     except JkstoolError:
         return _partial_facts(data)
-    algorithm, size = public_key_description(cert)
-    return CertFacts(
-        subject=subject_of(cert), issuer=issuer_of(cert),
-        serial=format(cert.serial_number, "x"),
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        sha256=sha256(data), key_algorithm=algorithm, key_size=size, parse_warning=parse_warning(cert))
+    return _ParsedFacts(data, cert)
 
 
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O",

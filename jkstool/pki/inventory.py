@@ -11,7 +11,7 @@ from ..model import Loaded, SecretKeyEntry
 from . import certs
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     """ISO-8601 UTC with a Z (isoformat, not strftime: this runs for every certificate listed)."""
     if moment is None:
         return None
@@ -22,7 +22,7 @@ def describe_certificate(data: bytes, details: bool = False) -> dict:
     f = certs.facts(data)
     item: dict[str, object] = {
         "subject": f.subject, "issuer": f.issuer, "serial": f.serial,
-        "not_before": _iso(f.not_before), "not_after": _iso(f.not_after),
+        "not_before": iso(f.not_before), "not_after": iso(f.not_after),
         "sha256": f.sha256, "key_algorithm": f.key_algorithm, "key_size": f.key_size,
     }
     if f.parse_warning:
@@ -38,7 +38,7 @@ def describe(loaded: Loaded, details: bool = False, progress: Callable[[int], No
     for done, entry in enumerate(loaded.store, 1):
         if progress:
             progress(done)
-        item: dict[str, object] = {"alias": entry.alias, "kind": entry.kind, "created": _iso(entry.created),
+        item: dict[str, object] = {"alias": entry.alias, "kind": entry.kind, "created": iso(entry.created),
                 "certificates": [describe_certificate(c, details) for c in entry.certificates]}
         if isinstance(entry, SecretKeyEntry):
             item["key_algorithm"] = entry.algorithm
