@@ -377,3 +377,55 @@ def test_tomcat_accepts_the_layouts_clients_and_refuses_others(layout, tmp_path,
         assert ok and "hello from tomcat" in reply, reply
         ok, reply = default_client("localhost", port, [f for f in jvm_flags(layout, "client") if "keyStore" not in f])
         assert not ok
+
+
+def test_probe_catches_nginx_refusing_the_client_after_the_handshake(layout, tmp_path, nginx):
+    """nginx with ssl_verify_client on completes the handshake with a client it does not trust, then
+    answers HTTP 400: probe used to call that a success."""
+    port = free_port()
+    other = tmp_path / "other"
+    run("init-pair", other, env=ENV)
+    server_block = run("snippet", "nginx", layout, "--port", str(port), env=ENV).stdout
+    with Nginx(nginx, tmp_path / "nginx", server_block, port):
+        refused = probe(port, "--keystore", other / "client.keystore.p12")
+        accepted = probe(port, "--keystore", layout / "client.keystore.jks", "--truststore",
+                         layout / "client.truststore.jks")
+    data = json.loads(refused.stdout)
+    assert refused.exit_code == 1 and not data["ok"] and not data["handshake_ok"], data
+    assert "The SSL certificate error" in data["rejected"] and "refused the client" in refused.stderr
+    assert accepted.exit_code == 0, accepted.stdout + accepted.stderr
+
+
+def test_probe_expect_sha256_is_a_deploy_check_against_serve(layout, served):
+    port, stop = served
+    from jkstool import formats
+    leaf = formats.read_store(layout / "server.keystore.jks", PASSWORD).store.key_entry("server").chain[0]
+    import hashlib
+    live = hashlib.sha256(leaf).hexdigest()
+    args = ["--keystore", layout / "client.keystore.jks", "--truststore", layout / "client.truststore.jks"]
+    good = probe(port, *args, "--expect-sha256", live.upper())
+    bad = probe(port, *args, "--expect-sha256", "00" * 32)
+    stop(2)
+    assert good.exit_code == 0, good.stderr
+    assert json.loads(good.stdout)["chain"][0]["sha256"] == live
+    assert bad.exit_code == 1 and "not the certificate expected" in bad.stderr
+
+
+def test_probe_reports_the_keystores_own_expired_certificate(layout, served, tmp_path):
+    port, stop = served
+    key = tmp_path / "key.pem"
+    run("export", layout / "client.keystore.jks", "--key", key, "--no-encrypt-key", env=ENV)
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from helpers import certificate
+    private = serialization.load_pem_private_key(key.read_bytes(), None)
+    old = certificate(private, "client", start_days=-60, days=30)  # expired 30 days ago, self-signed
+    cert = tmp_path / "old.pem"
+    cert.write_bytes(old.public_bytes(serialization.Encoding.PEM))
+    assert isinstance(old, x509.Certificate) and old.not_valid_after_utc < dt.datetime.now(dt.timezone.utc)
+    run("import-key", tmp_path / "old.p12", "--alias", "old", "--key", key, "--cert", cert, env=ENV)
+    result = probe(port, "--keystore", tmp_path / "old.p12")
+    stop(1)
+    assert result.exit_code == 1 and "the keystore's certificate expired on" in result.stderr, result.stderr

@@ -55,6 +55,11 @@ def probe_command(
     storepass: StorePass = None,
     keystore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --keystore.")] = None,
     truststore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --truststore.")] = None,
+    expect_sha256: Annotated[str | None, typer.Option(
+        metavar="HEX", help="Fail unless the server presents the certificate of this SHA-256 (a deploy check: "
+                            "is the renewed certificate live?).")] = None,
+    crl: Annotated[list[Path] | None, typer.Option(
+        "--crl", help="A CRL to check the server's certificate against (repeatable).")] = None,
     json: Json = False,
     debug: Debug = False,
 ):
@@ -62,23 +67,30 @@ def probe_command(
 
     Shows the server's chain, whether it leads to the truststore and matches the name, whether the
     server asked for a client certificate and which CA names it accepts (what Java's key manager
-    matches against), and the handshake's outcome. Exit 0 when the mutual handshake succeeds; 1 when
-    it fails, the connection fails, or a keystore was given and the server did not ask for a client
-    certificate; 2 for unreadable input.
+    matches against), and the outcome: a request is sent after the handshake, so a server that refuses
+    the client then (an alert, a close, nginx's HTTP 400 "The SSL certificate error") is caught. The
+    keystore's own certificate is checked first (dates, clientAuth). Exit 0 when the server accepts
+    the client; 1 when anything here fails, or a keystore was given and the server did not ask for a
+    client certificate; 2 for unreadable input.
 
     Example:
 
     \b
         jkstool probe api.example.com:443 --truststore client.truststore.p12 --keystore client.keystore.p12
     """
+    from .. import api
     from ..net import probe
     from ..pki.certs import facts as facts_of
     host, port = _target(target)
     key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
-    result = probe.probe(host, port, servername, timeout, key_entry, anchors)
-    problems = result.problems(keystore is not None, truststore is not None)
-    chain = [{"subject": f.subject, "issuer": f.issuer, "not_after": f.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")}
-             for f in map(facts_of, result.chain)]
+    own = probe.keystore_problems(key_entry) if key_entry else []
+    result = probe.probe(host, port, servername, timeout, key_entry, anchors, [api.read_crl(p) for p in crl or []])
+    problems = own + result.problems(keystore is not None, truststore is not None)
+    chain = [{"subject": f.subject, "issuer": f.issuer, "serial": f.serial, "sha256": f.sha256,
+              "not_after": f.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")} for f in map(facts_of, result.chain)]
+    if expect_sha256 and (not chain or chain[0]["sha256"] != expect_sha256.replace(":", "").lower()):
+        problems.append(f"the server presents {chain[0]['sha256'] if chain else 'no certificate'}, not the "
+                        f"certificate expected (--expect-sha256 {expect_sha256})")
     path = result.trust
     trust = None if path is None else (
         f"yes, via {facts_of(path.anchor.cert).subject}" if path.anchor
@@ -90,6 +102,7 @@ def probe_command(
             "trusted": None if result.trust is None else result.trust.ok, "name_matches": result.name_matches,
             "client_cert_requested": result.requested, "acceptable_cas": result.acceptable,
             "keystore_matches": result.keystore_acceptable, "handshake_ok": result.handshake_ok,
+            "rejected": result.rejected, "revoked": result.revoked,
             "problems": problems})
     else:
         if chain:
@@ -105,7 +118,8 @@ def probe_command(
             ("acceptable client CAs", "; ".join(result.acceptable) or ("none named" if result.requested else "-")),
             ("keystore certificate from one of them",
              {True: "yes", False: "no", None: "-"}[result.keystore_acceptable]),
-            ("handshake", "ok" if result.handshake_ok else f"failed: {result.error}" if result.connected else "-"),
+            ("client accepted", "yes" if result.handshake_ok else
+             f"no: {result.rejected or result.error}" if result.connected else "-"),
         ]
         output.print_table(facts, ["", f"{host}:{port}"], flexible=(1,))
     for problem in problems:

@@ -1,20 +1,30 @@
 """The openssl s_client job, from Java stores: what a live server presents and asks for.
 
-Under TLS 1.3 a server that rejects the client's certificate says so only
-after the handshake, so a line of data is exchanged before the verdict.
+A completed handshake is not yet an accepted client. Under TLS 1.3 a server
+that rejects the client's certificate says so only after the handshake (an
+alert at the first read), and some servers reject it in the application:
+nginx with `ssl_verify_client on` completes the handshake, then answers HTTP
+400 "The SSL certificate error". So a request is sent and the answer read
+before the verdict: an alert, a close without an answer, or an HTTP error
+status that names the certificate all count as a rejection.
 """
 
+import re
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 from OpenSSL import SSL, crypto
 
 from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..mtls import checks
 from ..mtls import hostname as hostnames
-from ..pki import certs
+from ..pki import certs, crl
 from . import tls
 
 
@@ -35,6 +45,10 @@ class ProbeResult:
     keystore_acceptable: bool | None = None
     handshake_ok: bool = False
     unparseable: str | None = None
+    rejected: str | None = None
+    """What the server said when it refused the client after the handshake."""
+    revoked: str | None = None
+    """The CRL (--crl) that lists the server's certificate, when one does."""
 
     def problems(self, keystore_given: bool, truststore_given: bool) -> list[str]:
         """Why this is not a working mutual-TLS connection, if it is not."""
@@ -43,13 +57,17 @@ class ProbeResult:
             return [self.error or "could not connect"]
         if self.unparseable:
             found.append(self.unparseable)
-        if not self.handshake_ok:
+        if self.rejected:
+            found.append(f"the server refused the client after the handshake: {self.rejected}")
+        elif not self.handshake_ok:
             found.append(f"the handshake failed: {self.error}")
-            if self.requested and not keystore_given:
-                found.append("the server asked for a client certificate and none was given (--keystore)")
+        if not self.handshake_ok and self.requested and not keystore_given:
+            found.append("the server asked for a client certificate and none was given (--keystore)")
         if truststore_given and self.trust is not None and not self.trust.ok:
             found.append("the server's chain does not lead to the truststore: Java would fail with 'PKIX path "
                          "building failed'")
+        if self.revoked:
+            found.append(f"the server's certificate is revoked by {self.revoked}")
         if truststore_given and self.name_matches is False:
             found.append("the server certificate does not match the name dialled")
         if keystore_given and self.handshake_ok and not self.requested:
@@ -60,8 +78,26 @@ class ProbeResult:
         return found
 
 
+def keystore_problems(entry: PrivateKeyEntry, at: datetime | None = None) -> list[str]:
+    """What is wrong with the client certificate itself, whatever the server: found before connecting."""
+    leaf = certs.load(entry.chain[0])
+    at = at or datetime.now(timezone.utc)
+    found = []
+    if leaf.not_valid_after_utc < at:
+        found.append(f"the keystore's certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
+    if leaf.not_valid_before_utc > at:
+        found.append(f"the keystore's certificate is valid only from {leaf.not_valid_before_utc:%Y-%m-%d}")
+    usages = certs.extension(leaf, ExtensionOID.EXTENDED_KEY_USAGE)
+    if usages is not None and not {ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE} \
+            & set(usages):
+        found.append("the keystore's certificate lacks extended key usage clientAuth: servers refuse it "
+                     "(Java: 'Extended key usage does not permit use for TLS client authentication')")
+    return found
+
+
 def probe(host: str, port: int, servername: str | None, timeout: float,
-          key_entry: PrivateKeyEntry | None, anchors: list[TrustedCertEntry] | None) -> ProbeResult:
+          key_entry: PrivateKeyEntry | None, anchors: list[TrustedCertEntry] | None,
+          crls: Sequence[tuple[str, x509.CertificateRevocationList]] = ()) -> ProbeResult:
     result = ProbeResult(host, port)
     deadline = time.monotonic() + timeout
     try:
@@ -99,34 +135,53 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
         sent = conn.get_peer_cert_chain() or [seen[d] for d in sorted(seen)]
         result.chain = [crypto.dump_certificate(crypto.FILETYPE_ASN1, c) for c in sent]  # DER, parsed or not
         sock.close()
-    _judge(result, name or host, key_entry, anchors)
+    _judge(result, name or host, key_entry, anchors, crls)
     return result
 
 
+_HTTP_STATUS = re.compile(rb"^HTTP/\d(?:\.\d)? (\d{3}) ?([^\r\n]*)")
+_CERTIFICATE_WORDS = re.compile(rb"certificate|ssl|tls|client cert", re.I)
+
+
 def _exchange(conn, sock, host, deadline, result) -> bool:
-    """Send a request line and wait a moment: a rejected client certificate shows here."""
-    tls.retry(lambda: conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()), sock, deadline)
+    """Send a request and read the answer: a rejected client certificate shows here, as an alert, a close
+    without an answer, or an HTTP error about the certificate (nginx: 400 "The SSL certificate error")."""
+    tls.retry(lambda: conn.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()), sock, deadline)
+    answer = b""
     try:
-        tls.retry(lambda: conn.recv(1024), sock, min(deadline, time.monotonic() + 2))
-    except (TimeoutError, SSL.ZeroReturnError):
-        pass  # no answer to our line, or the server closed politely: no rejection
-    except SSL.SysCallError:
-        pass
+        while len(answer) < 65536:
+            answer += tls.retry(lambda: conn.recv(16384), sock, min(deadline, time.monotonic() + 2))
+    except TimeoutError:
+        pass  # the server sends nothing more (a non-HTTP service that waits): no rejection seen
+    except (SSL.ZeroReturnError, SSL.SysCallError):
+        if not answer:
+            result.rejected = "it closed the connection without an answer"
+            return False
     except SSL.Error as e:
-        result.error = tls.describe_error(e)
+        result.rejected = result.error = tls.describe_error(e)
+        return False
+    status = _HTTP_STATUS.match(answer)
+    if status and int(status[1]) >= 400 and _CERTIFICATE_WORDS.search(answer):
+        title = re.search(rb"<title>([^<]*)</title>", answer, re.I)
+        said = (title[1] if title else status[1] + b" " + status[2]).decode("latin-1").strip()
+        result.rejected = f"HTTP {said}"
         return False
     return True
 
 
-def _judge(result: ProbeResult, name: str, key_entry, anchors) -> None:
+def _judge(result: ProbeResult, name: str, key_entry, anchors, crls) -> None:
     if result.chain:
         try:
-            match = hostnames.check(certs.load(result.chain[0]), name, leftmost_only=True)
+            leaf = certs.load(result.chain[0])
         except JkstoolError as e:  # Java refuses it before any name check
             result.unparseable = f"the server's certificate {e.what}: Java fails with 'Failed to parse server " \
                 "certificates'"
         else:
+            match = hostnames.check(leaf, name, leftmost_only=True)
             result.name_matches = match.ok and not match.by_cn  # by its SANs, as every client but Java checks
+            issuer = next((certs.load(c) for c in result.chain[1:2]), None)
+            listing = crl.revoked_by([c for _, c in crls], leaf, issuer)
+            result.revoked = next((path for path, c in crls if c is listing), None)
         if anchors is not None:
             result.trust = checks.trust_path(result.chain, anchors)
     if key_entry is not None and result.requested:
