@@ -82,13 +82,25 @@ def machine() -> list[str]:
             f"runs: {RUNS} of each, alternating, after one warm-up; medians"]
 
 
+def load() -> float:
+    """The 1-minute load average per core: a busy machine slows keytool (a JVM) more than jkstool, so its
+    ratios flatter jkstool; figures for the docs come from a run on an idle machine."""
+    return os.getloadavg()[0] / (os.cpu_count() or 1)
+
+
 def main() -> None:
     os.environ["JKSTOOL_STOREPASS"] = PASSWORD
     work = Path(tempfile.mkdtemp(prefix="jkstool-bench-"))
+    before = load()
     try:
         run(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    after = load()
+    print(f"- load average per core: {before:.2f} before, {after:.2f} after")
+    if max(before, after) > 0.25:
+        print("warning: the machine was busy (load above 0.25 per core): measure again on an idle machine "
+              "before quoting these figures", file=sys.stderr)
 
 
 def run(work: Path) -> None:

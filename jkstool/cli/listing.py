@@ -95,7 +95,8 @@ def _table(store: Path, loaded, wide: bool) -> None:
                 rows.append([*row, "", *([""] if wide else []), "", "", _key_text(entry.algorithm, size), ""])
                 continue
             leaf = facts(entry.certificates[0])
-            _warn_entry(store, entry, leaf)
+            if leaf.parse_warning or len(entry.certificates) > 1:
+                _warn_entry(store, entry, leaf)
             expiry = iso(leaf.not_after) if wide else leaf.not_after.date().isoformat()
             rows.append([*row, leaf.subject, *([leaf.issuer] if wide else []), expiry,
                          str((leaf.not_after - now).days), _key_text(leaf.key_algorithm, leaf.key_size),

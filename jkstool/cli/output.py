@@ -126,11 +126,29 @@ def print_json(data) -> None:
 def print_table(rows, headers, wide: bool = False, flexible: tuple[int, ...] | None = None) -> None:
     """A table on stdout that fits the width: the `flexible` columns (all by default) cut with …, the widest
     first; `wide`: whole, however wide."""
-    from tabulate import tabulate
     rows = [[c if c.isprintable() else printable(c) for c in map(str, row)] for row in rows]  # the check is C-fast
+    headers = [str(h) for h in headers]
     if not wide:
-        rows = _fit(rows, [str(h) for h in headers], width(), flexible)
-    typer.echo(tabulate(rows, headers=headers, disable_numparse=True))
+        rows = _fit(rows, headers, width(), flexible)
+    typer.echo(_tabulate(rows, headers, len(headers) if flexible is None else max(flexible) + 1))
+
+
+def _tabulate(rows: list[list[str]], headers: list[str], fixed: int) -> str:
+    """tabulate's simple table. The columns from `fixed` on (dates, counts, fingerprints: nothing to cut or
+    align) are padded here and handed to tabulate as one, then the rule line is split back: tabulate types
+    and pads every cell, which was a third of listing 10,000 certificates."""
+    from tabulate import tabulate
+    if fixed >= len(headers) - 1:
+        return str(tabulate(rows, headers=headers, disable_numparse=True))
+    widths = [max(len(headers[i]) + 2, *(len(r[i]) for r in rows)) for i in range(fixed, len(headers))]
+
+    def joined(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(size) for cell, size in zip(cells, widths, strict=True)).rstrip()
+    text = tabulate([[*r[:fixed], joined(r[fixed:])] for r in rows],
+                    headers=[*headers[:fixed], joined(headers[fixed:])], disable_numparse=True)
+    head, rule, body = (text.split("\n", 2) + [""])[:3]
+    rule = "  ".join([*rule.split("  ")[:fixed], *("-" * size for size in widths)])
+    return "\n".join(filter(None, [head, rule, body]))
 
 
 def _fit(rows: list[list[str]], headers: list[str], room: int, flexible: tuple[int, ...] | None) -> list[list[str]]:

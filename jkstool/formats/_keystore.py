@@ -55,13 +55,20 @@ class Reader:
         return out
 
     def u32(self) -> int:
-        return int.from_bytes(self.take(4), "big")
+        return self._unpack(">I", 4)
 
     def i64(self) -> int:
-        return int.from_bytes(self.take(8), "big", signed=True)
+        return self._unpack(">q", 8)
+
+    def _unpack(self, fmt: str, size: int) -> int:
+        if self.pos + size > len(self.data):
+            raise IndexError
+        value: int = struct.unpack_from(fmt, self.data, self.pos)[0]
+        self.pos += size
+        return value
 
     def utf(self) -> str:
-        return _java_utf_decode(self.take(struct.unpack(">H", self.take(2))[0]))
+        return _java_utf_decode(self.take(self._unpack(">H", 2)))
 
     def blob(self) -> bytes:
         return self.take(self.u32())
@@ -69,6 +76,8 @@ class Reader:
 
 def _java_utf_decode(raw: bytes) -> str:
     """Java's modified UTF-8 (DataInput.readUTF): NUL as C0 80, surrogates one by one."""
+    if raw.isascii():  # nearly every alias and "X.509": nothing to translate
+        return raw.decode("ascii")
     text = raw.replace(b"\xc0\x80", b"\x00").decode("utf-8", "surrogatepass")
     return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be")
 

@@ -7,7 +7,6 @@ parser takes is still described as far as its DER can be read.
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -74,48 +73,33 @@ class CertFacts:
 
 
 class _ParsedFacts:
-    """CertFacts of a parsed certificate, each worked out when first read: a table of 10,000 certificates
-    asks for a few of them, and RFC 4514 names and keys cost more than all the rest."""
+    """CertFacts of a parsed certificate, each worked out when first read (then kept as an attribute):
+    a table of 10,000 certificates asks for a few of them, and RFC 4514 names and keys cost more than
+    all the rest. (A plain __getattr__: functools.cached_property takes a lock on every first read.)"""
+
+    _WORK = {
+        "subject": lambda f: subject_of(f._cert), "issuer": lambda f: issuer_of(f._cert),
+        "serial": lambda f: format(f._cert.serial_number, "x"),
+        "not_before": lambda f: f._cert.not_valid_before_utc, "not_after": lambda f: f._cert.not_valid_after_utc,
+        "sha256": lambda f: sha256(f._data), "key_algorithm": lambda f: f._key()[0],
+        "key_size": lambda f: f._key()[1],
+    }
 
     def __init__(self, data: bytes, cert: x509.Certificate):
         self._data, self._cert = data, cert
         self.parse_warning = parse_warning(cert)
 
-    @cached_property
-    def subject(self) -> str:
-        return subject_of(self._cert)
+    def __getattr__(self, name: str):
+        if name not in self._WORK:
+            raise AttributeError(name)
+        value = self._WORK[name](self)
+        setattr(self, name, value)
+        return value
 
-    @cached_property
-    def issuer(self) -> str:
-        return issuer_of(self._cert)
-
-    @cached_property
-    def serial(self) -> str:
-        return format(self._cert.serial_number, "x")
-
-    @cached_property
-    def not_before(self) -> datetime:
-        return self._cert.not_valid_before_utc
-
-    @cached_property
-    def not_after(self) -> datetime:
-        return self._cert.not_valid_after_utc
-
-    @cached_property
-    def sha256(self) -> str:
-        return sha256(self._data)
-
-    @cached_property
     def _key(self) -> tuple[str, int | None]:
-        return public_key_description(self._cert)
-
-    @property
-    def key_algorithm(self) -> str:
-        return self._key[0]
-
-    @property
-    def key_size(self) -> int | None:
-        return self._key[1]
+        if "_key_description" not in self.__dict__:
+            self._key_description = public_key_description(self._cert)
+        return self._key_description
 
 
 def facts(data: bytes) -> "CertFacts | _ParsedFacts":
