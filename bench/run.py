@@ -117,7 +117,7 @@ def run(work: Path) -> None:
     compare(f"list the JDK cacerts ({store})", ["jkstool", "list", store], kt + [str(store)], 0.5)
 
     layout_j, layout_k = work / "layout-jkstool", work / "layout-keytool"
-    compare("init-pair (EC, JKS) vs the keytool recipe", ["jkstool", "init-pair", layout_j],
+    compare("init-pair (EC, PKCS12) vs the keytool recipe", ["jkstool", "init-pair", layout_j],
             ["bash", HERE / "keytool-layout.sh", layout_k], 0.1,
             setup=lambda: shutil.rmtree(layout_j, ignore_errors=True))
 

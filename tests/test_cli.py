@@ -426,3 +426,15 @@ def test_every_help_example_parses_as_printed(columns):
             command = group.get_command(None, words[1])
             assert command is not None, example
             command.make_context(words[1], words[2:])  # raises on anything the parser refuses
+
+
+def test_shell_completion_offers_commands_and_choices():
+    """What bash asks jkstool for as a user presses Tab (the protocol of `--show-completion bash`)."""
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ")
+                                                                                           else 1)),
+               "_JKSTOOL_COMPLETE": "complete_bash"}
+        return subprocess.run([sys.executable, "-m", "jkstool"], env=env, capture_output=True, text=True).stdout.split()
+    assert complete("jkstool ren") == ["rename", "renew"]
+    assert complete("jkstool rollover-ca tls --side ") == ["server", "client", "both"]
+    assert sorted(complete("jkstool init-pair tls --store-type ")) == ["jks", "pkcs12"]
