@@ -149,8 +149,9 @@ def _exchange(conn, sock, host, deadline, result) -> bool:
     tls.retry(lambda: conn.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()), sock, deadline)
     answer = b""
     try:
-        while len(answer) < 65536:
-            answer += tls.retry(lambda: conn.recv(16384), sock, min(deadline, time.monotonic() + 2))
+        while len(answer) < 65536:  # 2 s for the first bytes, then a moment for more (a server may keep talking)
+            wait = 0.3 if answer else 2
+            answer += tls.retry(lambda: conn.recv(16384), sock, min(deadline, time.monotonic() + wait))
     except TimeoutError:
         pass  # the server sends nothing more (a non-HTTP service that waits): no rejection seen
     except (SSL.ZeroReturnError, SSL.SysCallError):
