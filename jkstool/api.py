@@ -50,11 +50,12 @@ def read_store(path: StrPath, password: str | None = None, *, key_password: str 
 
 
 def write_store(path: StrPath, store: Store, password: str | None, *, store_type: str | None = None,
-                legacy: bool = False, encrypt_keys: bool = True, backup: bool = False) -> Path | None:
+                profile: str | None = None, encrypt_keys: bool = True, backup: bool = False) -> Path | None:
     """Write `store` to `path` atomically, as jks, pkcs12 or pem (default: from the extension, else pkcs12).
 
-    A file holding keys is created 0600. `legacy` writes PKCS12 for Java 8
-    before 8u301; `encrypt_keys=False` writes PEM keys unencrypted. With
+    A file holding keys is created 0600. `profile` chooses how a PKCS12 file
+    is protected (java9, modern, legacy, none-truststore: docs/formats.md);
+    `encrypt_keys=False` writes PEM keys unencrypted. With
     `backup`, an existing file is first copied beside itself; its path is
     returned.
 
@@ -67,7 +68,7 @@ def write_store(path: StrPath, store: Store, password: str | None, *, store_type
     True
     """
     kind = formats.type_for_path(path, store_type)
-    options: dict[str, bool] = {"pkcs12": {"legacy": legacy}, "pem": {"encrypt_keys": encrypt_keys}}.get(kind, {})
+    options = {"profile": profile} if kind == "pkcs12" else {"encrypt_keys": encrypt_keys} if kind == "pem" else {}
     return formats.write_store(path, store, kind, password, keep_backup=backup,
                                backups=backups_for(Path(path)) if backup else None, **options)
 
@@ -80,7 +81,8 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
               client_cn: str = "client", server_alias: str = "server", client_alias: str = "client",
               days: int = 397, ca_days: int = 3650, separate_cas: bool = False,
               ca: CAPaths | None = None, server_ca: CAPaths | None = None, client_ca: CAPaths | None = None,
-              ca_password: str | None = None, replace: bool = False, lock_timeout: float = 30) -> Layout:
+              ca_password: str | None = None, replace: bool = False, lock_timeout: float = 30,
+              profile: str | None = None) -> Layout:
     """Make the four stores of a mutual-TLS pair in `folder`, their CA(s) in `folder/ca/`, and layout.json.
 
     Without `password`, a random one is written to `folder/storepass` (0600).
@@ -105,7 +107,10 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     folder = Path(folder)
     spec = create.PairSpec(store_type=store_type, key_type=key_type, server_cn=server_cn, sans=sans,
                            client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
-                           days=days, ca_days=ca_days, separate_cas=separate_cas)
+                           days=days, ca_days=ca_days, separate_cas=separate_cas, profile=profile)
+    if profile == "none-truststore":
+        raise JkstoolError("--profile none-truststore is for a truststore alone: a layout's keystores need a "
+                           "password", "give java9, modern or legacy")
     spec.bring(ca, server_ca, client_ca, ca_password)
     generated = password is None
     made = not folder.exists()
@@ -212,14 +217,15 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
               alias: str | None = None, allow_leaf: bool = False, allow_expired: bool = False,
               store_type: str | None = None, lock_timeout: float = 30,
               skipped: Callable[[bytes, str], None] | None = None,
-              progress: Callable[[int], None] | None = None) -> "ImportResult":
+              progress: Callable[[int], None] | None = None, profile: str | None = None) -> "ImportResult":
     """Trust CA certificates in `truststore` (created when missing), idempotently.
 
     `certificates` are files (PEM bundles, DER, PKCS#7), or (source name, DER)
     pairs. A certificate already trusted is reported in `present`, not added
     again, and a call that adds nothing leaves the file byte for byte. A leaf
     or an expired certificate is refused when it comes alone and skipped in a
-    bundle (`skipped(der, reason)` is called for each as it is skipped).
+    bundle (`skipped(der, reason)` is called for each as it is skipped). A
+    PKCS12 truststore keeps its write profile unless `profile` names another.
 
     >>> import tempfile
     >>> store = Path(tempfile.mkdtemp()) / "truststore.p12"
@@ -229,6 +235,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
     (True, 0, True)
     """
     from .formats import certfile
+    from .formats.pkcs12 import profile_of
     from .pki import trust
     candidates: list[tuple[str, bytes]] = []
     sources = []
@@ -244,6 +251,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
         if path.exists():
             loaded = formats.read_store(path, password)
             store, kind = loaded.store, loaded.type.lower()
+            profile = profile or profile_of(loaded.protection)
         else:
             store, kind = Store(), formats.type_for_path(path, store_type)
         result = trust.add_certificates(store, candidates, alias, allow_leaf, allow_expired, progress=progress)
@@ -255,7 +263,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
         except JkstoolError as e:
             raise e.at(path=sources[0] if len(set(sources)) == 1 else path) from None
         if result.added:
-            formats.write_store(path, store, kind, password)
+            formats.write_store(path, store, kind, password, profile=profile if kind == "pkcs12" else None)
     return result
 
 

@@ -163,6 +163,24 @@ class Store:
 
 
 @dataclass
+@dataclass(frozen=True)
+class Protection:
+    """How a PKCS12 file protects itself, as read: what `compat` judges runtimes by.
+
+    Schemes are named as docs/formats.md names them: "aes-256-cbc" (PBES2 with
+    PBKDF2-HMAC-SHA256, keytool 17's), "pbe-sha1-3des", "pbe-sha1-rc2-40"... and
+    "none" for certificates in the clear; the integrity check is "hmac-sha256"
+    (or -sha1...: keyed by the PKCS #12 KDF), "pbmac1" (RFC 9579), or None.
+    """
+
+    integrity: str | None
+    keys: frozenset[str] = frozenset()
+    certificates: frozenset[str] = frozenset()
+    iterations: int = 0
+    """The highest key-derivation iteration count of the file."""
+
+
+@dataclass
 class Loaded:
     """A store as read from bytes, with how it was read."""
 
@@ -175,3 +193,5 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)
     """Aliases whose key did not open with the key password (read with strict=False)."""
+    protection: Protection | None = None
+    """For PKCS12: its integrity check and encryption schemes."""

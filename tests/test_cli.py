@@ -241,7 +241,7 @@ def test_a_key_file_readable_by_others_earns_a_warning(jks_store):
 
 
 def test_convert_conflicting_flags_fail_before_any_work(jks_store, tmp_path):
-    one_error_line(run("convert", jks_store, tmp_path / "x.jks", "--legacy", env=ENV), "--legacy")
+    one_error_line(run("convert", jks_store, tmp_path / "x.jks", "--legacy", env=ENV), "--profile legacy")
     one_error_line(run("convert", jks_store, tmp_path / "x.p12", "--no-encrypt-key", env=ENV),
                    "--no-encrypt-key")
     assert list(tmp_path.iterdir()) == [jks_store]

@@ -15,6 +15,7 @@ from .options import (
     KeyPass,
     LockTimeout,
     StorePass,
+    WriteProfile,
 )
 from .stores import read_store
 
@@ -31,8 +32,9 @@ def convert_command(
     dest_keypass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Protect the keys with this password instead of the store's (JSSE's default "
                                  "key manager then fails: name it in the application).")] = None,
+    profile: WriteProfile = None,
     legacy: Annotated[bool, typer.Option(
-        "--legacy", help="PKCS12 with 3DES and a SHA-1 MAC, for Java 8 before 8u301.")] = False,
+        "--legacy", help="The same as --profile legacy: PKCS12 for Java 8 before 8u301.")] = False,
     no_encrypt_key: Annotated[bool, typer.Option(
         "--no-encrypt-key", help="PEM: write private keys unencrypted (the file is still 0600).")] = False,
     allow_weak_password: AllowWeakPassword = False,
@@ -61,8 +63,9 @@ def convert_command(
     if dest is None:
         output.fail(f"{source}: give the file to write (DEST), or a layout folder to convert as a whole")
     target = formats.type_for_path(dest, store_type.value if store_type else None)
-    if legacy and target != "pkcs12":
-        output.fail("--legacy applies to PKCS12 only (give --store-type pkcs12 or a .p12 name)")
+    chosen = "legacy" if legacy else profile.value if profile else None
+    if chosen and target != "pkcs12":
+        output.fail(f"--profile {chosen} applies to PKCS12 only: give --store-type pkcs12 or a .p12 name")
     if no_encrypt_key and target != "pem":
         output.fail("--no-encrypt-key applies to PEM only (give --store-type pem or a .pem name)")
     if dest.exists() and not force:
@@ -77,7 +80,7 @@ def convert_command(
         passwords.strong(new, allow_weak_password)
     store, changed = loaded.store.with_key_password(None if own == dest_password else own)
     with files.locked(lock_path(dest), lock_timeout):
-        backup = api.write_store(dest, store, dest_password, store_type=target, legacy=legacy,
+        backup = api.write_store(dest, store, dest_password, store_type=target, profile=chosen,
                                  encrypt_keys=not no_encrypt_key, backup=True)
     if changed:
         keys = "the key of {} now has" if len(changed) == 1 else "the keys of {} now have"

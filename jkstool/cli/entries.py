@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import AllowWeakPassword, Debug, DestStorePass, DestStoreType, KeyPass, LockTimeout, StorePass
+from .options import (
+    AllowWeakPassword,
+    Debug,
+    DestStorePass,
+    DestStoreType,
+    KeyPass,
+    LockTimeout,
+    StorePass,
+    WriteProfile,
+)
 from .stores import editing, open_store
 
 Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
@@ -24,6 +33,7 @@ def copy_command(
     dest_storepass: DestStorePass = None,
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     debug: Debug = False,
 ):
     """Copy one entry into another store (keytool -importkeystore -srcalias).
@@ -44,7 +54,8 @@ def copy_command(
     with editing(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
                  store_type=store_type.value if store_type else None, lock_timeout=lock_timeout,
                  allow_weak=allow_weak_password,
-                 option="--dest-storepass" if dest_storepass is not None else "--storepass") as target:
+                 option="--dest-storepass" if dest_storepass is not None else "--storepass",
+                 profile=profile.value if profile else None) as target:
         target.claim(name)
         target.store.add(replace(entry, alias=name))
         target.save()
@@ -57,6 +68,7 @@ def delete_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     debug: Debug = False,
 ):
     """Delete one entry (keytool -delete).
@@ -66,7 +78,8 @@ def delete_command(
     \b
         jkstool delete server.truststore.jks --alias old-partner-ca
     """
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
+                 profile=profile.value if profile else None) as opened:
         removed = opened.remove(alias)
         opened.save()
     output.info(f"deleted the {removed.kind} entry '{alias}' from {store}")
@@ -79,6 +92,7 @@ def rename_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     debug: Debug = False,
 ):
     """Give an entry another alias (keytool -changealias).
@@ -88,7 +102,8 @@ def rename_command(
     \b
         jkstool rename server.keystore.p12 --alias mykey --dest-alias server
     """
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
+                 profile=profile.value if profile else None) as opened:
         if dest_alias.lower() != alias.lower():
             opened.claim(dest_alias)
         entry = opened.remove(alias)
@@ -108,6 +123,7 @@ def passwd_command(
     keypass: KeyPass = None,
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     debug: Debug = False,
 ):
     """Change the store password, and the key passwords that equalled it; or one key's password.
@@ -125,7 +141,8 @@ def passwd_command(
         output.fail("give --new-storepass, or --alias with --new-keypass")
     if (alias is None) != (new_keypass is None):
         output.fail("--alias and --new-keypass go together")
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
+                 profile=profile.value if profile else None) as opened:
         if opened.type == "pem" and new_keypass is not None:
             output.fail(f"{store}: a PEM file has no separate key passwords; use --new-storepass")
         if new_storepass is not None:

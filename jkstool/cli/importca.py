@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import AllowWeakPassword, Debug, DestStoreType, Json, LockTimeout, StorePass
+from .options import AllowWeakPassword, Debug, DestStoreType, Json, LockTimeout, StorePass, WriteProfile
 from .stores import read_store, writable_password
 
 
@@ -29,6 +29,7 @@ def import_ca_command(
     storepass: StorePass = None,
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     json: Json = False,
     debug: Debug = False,
 ):
@@ -48,6 +49,7 @@ def import_ca_command(
         result = api.import_ca(truststore, sources, password=password, alias=alias, allow_leaf=allow_leaf,
                                allow_expired=allow_expired, store_type=store_type.value if store_type else None,
                                lock_timeout=lock_timeout, progress=progress,
+                               profile=profile.value if profile else None,
                                skipped=lambda data, reason: output.warn(f"skipped {_subject(data)}: {reason}"))
     if json:
         output.print_json({

@@ -6,7 +6,17 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import AllowWeakPassword, Debug, Force, Json, KeyType, LayoutStoreType, LockTimeout, StorePass
+from .options import (
+    AllowWeakPassword,
+    Debug,
+    Force,
+    Json,
+    KeyType,
+    LayoutStoreType,
+    LockTimeout,
+    StorePass,
+    WriteProfile,
+)
 
 
 def _pem(help_text):
@@ -41,6 +51,7 @@ def init_pair_command(
     store_type: Annotated[LayoutStoreType, typer.Option(
         "--store-type", case_sensitive=False,
         help="pkcs12 (.p12 files, Java's default since 9) or jks (.jks files).")] = LayoutStoreType.pkcs12,
+    profile: WriteProfile = None,
     storepass: StorePass = None,
     allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
@@ -69,7 +80,8 @@ def init_pair_command(
         sans=san or None, client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
         days=days, ca_days=ca_days, separate_cas=separate_cas, ca=_pair(ca_cert, ca_key),
         server_ca=_pair(server_ca_cert, server_ca_key), client_ca=_pair(client_ca_cert, client_ca_key),
-        ca_password=ca_password, replace=force, lock_timeout=lock_timeout)
+        ca_password=ca_password, replace=force, lock_timeout=lock_timeout,
+        profile=profile.value if profile else None)
     written = layout.files()
     if json:
         output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]})

@@ -18,6 +18,7 @@ from .options import (
     LockTimeout,
     Profile,
     StorePass,
+    WriteProfile,
 )
 from .stores import editing, open_store, read_store, write_files
 
@@ -47,6 +48,7 @@ def genkey_command(
     allow_weak_password: AllowWeakPassword = False,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     debug: Debug = False,
 ):
     """Add a new key with a self-signed placeholder certificate (keytool -genkeypair).
@@ -61,7 +63,8 @@ def genkey_command(
     from ..model import PrivateKeyEntry
     from ..pki import issue as pki
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
-                 lock_timeout=lock_timeout, allow_weak=allow_weak_password) as opened:
+                 lock_timeout=lock_timeout, allow_weak=allow_weak_password,
+                 profile=profile.value if profile else None) as opened:
         opened.claim(alias)
         key = pki.new_key(key_type.value)
         cert = pki.self_signed(key, cn, days, san or [])
@@ -146,6 +149,7 @@ def import_reply_command(
     keypass: KeyPass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     debug: Debug = False,
 ):
     """Install a CA's reply on an existing key entry (keytool -importcert of a reply).
@@ -161,7 +165,8 @@ def import_reply_command(
     from ..errors import JkstoolError
     from ..formats import certfile
     from ..pki import chains
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout) as opened:
+    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
+                 profile=profile.value if profile else None) as opened:
         entry = opened.key_entry(alias)
         reply_certs = certfile.read_certificates(reply)
         pool = [cert for path in ca or [] for cert in certfile.read_certificates(path)]
@@ -199,6 +204,7 @@ def import_key_command(
     allow_weak_password: AllowWeakPassword = False,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
+    profile: WriteProfile = None,
     debug: Debug = False,
 ):
     """Make a key entry from a PEM key and its certificate (what keytool cannot do).
@@ -212,7 +218,8 @@ def import_key_command(
     from ..formats import certfile
     from ..pki import chains
     with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
-                 lock_timeout=lock_timeout, allow_weak=allow_weak_password) as opened:
+                 lock_timeout=lock_timeout, allow_weak=allow_weak_password,
+                 profile=profile.value if profile else None) as opened:
         opened.claim(alias)
         password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
         loaded = read_store(key, password)

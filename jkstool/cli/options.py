@@ -44,6 +44,21 @@ class Sides(str, Enum):
     both = "both"
 
 
+class StoreProfile(str, Enum):
+    """The PKCS12 write profiles of jkstool.formats.pkcs12.PROFILES."""
+
+    java9 = "java9"
+    modern = "modern"
+    legacy = "legacy"
+    none_truststore = "none-truststore"
+
+
+WriteProfile = Annotated[StoreProfile | None, typer.Option(
+    "--profile", help="How a PKCS12 store is protected: java9 (keytool 17's, the default), modern (PBMAC1, "
+                      "JDK 26+), legacy (Java 8 before 8u301), none-truststore (certificates only, no password); "
+                      "an existing store keeps its own. See docs/formats.md.")]
+
+
 class Profile(str, Enum):
     """The certificate profiles of jkstool.pki.issue.PROFILES."""
 

@@ -22,10 +22,13 @@ class Opened:
     store: "Store"
     type: str  # jks, pkcs12 or pem
     password: str | None
+    profile: str | None = None
+    """How a PKCS12 store is written back: the --profile given, else the one it was read with."""
 
     def save(self) -> None:
         from .. import api
-        api.write_store(self.path, self.store, self.password, store_type=self.type)
+        api.write_store(self.path, self.store, self.password, store_type=self.type,
+                        profile=self.profile if self.type == "pkcs12" else None)
 
     def claim(self, alias: str) -> None:
         """Refuse an alias that an entry of this store already has."""
@@ -80,19 +83,22 @@ def writable_password(path: Path, storepass: str | None, store_type: str | None 
 
 
 def open_store(path: Path, storepass: str | None, keypass: str | None = None, *, create: bool = False,
-               store_type: str | None = None, option: str = "--storepass", allow_weak: bool = False) -> Opened:
-    """Read `path` with its keys (or start an empty store there, with `create`)."""
+               store_type: str | None = None, option: str = "--storepass", allow_weak: bool = False,
+               profile: str | None = None) -> Opened:
+    """Read `path` with its keys (or start an empty store there, with `create`); a PKCS12 store keeps its
+    write profile unless `profile` names another."""
     from .. import formats
+    from ..formats.pkcs12 import profile_of
     from ..model import Store
     password = writable_password(path, storepass, store_type, option, allow_weak) if (path.exists() or create) else \
         passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
     key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
     if path.exists() or not create:
         loaded = read_store(path, password, key_password)
-        kind, store = loaded.type.lower(), loaded.store
+        kind, store, profile = loaded.type.lower(), loaded.store, profile or profile_of(loaded.protection)
     else:
         kind, store = formats.type_for_path(path, store_type), Store()
-    return Opened(path, store, kind, password)
+    return Opened(path, store, kind, password, profile)
 
 
 @contextmanager

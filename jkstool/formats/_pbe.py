@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import der, limits
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 PBES2 = "1.2.840.113549.1.5.13"
 PBKDF2 = "1.2.840.113549.1.5.12"
+PBMAC1 = "1.2.840.113549.1.5.14"
 PBE_SHA1_3DES = "1.2.840.113549.1.12.1.3"
 PBE_SHA1_2DES = "1.2.840.113549.1.12.1.4"
 PBE_SHA1_RC2_128 = "1.2.840.113549.1.12.1.5"
@@ -46,7 +48,7 @@ DIGEST_OIDS = {name: oid for oid, name in DIGESTS.items()}
 # Names for what jkstool recognises but does not read, so errors can say what it is.
 KNOWN_UNSUPPORTED = {
     "1.2.840.113549.1.12.1.1": "PBE-SHA1-RC4-128", "1.2.840.113549.1.12.1.2": "PBE-SHA1-RC4-40",
-    "1.2.840.113549.2.5": "MD5", "1.2.840.113549.1.5.14": "PBMAC1", "1.3.6.1.4.1.11591.4.11": "scrypt",
+    "1.2.840.113549.2.5": "MD5", "1.3.6.1.4.1.11591.4.11": "scrypt",
 }
 
 # What keytool 17 writes; the legacy form is Java's own "keystore.pkcs12.legacy".
@@ -206,6 +208,30 @@ def _decrypt_pbes2(params: bytes, password: str, data: bytes) -> bytes:
     return _run(name, key, iv, data, block)
 
 
+_PKCS12_PBE_NAMES = {PBE_SHA1_3DES: "pbe-sha1-3des", PBE_SHA1_2DES: "pbe-sha1-2des",
+                     PBE_SHA1_RC2_128: "pbe-sha1-rc2-128", PBE_SHA1_RC2_40: "pbe-sha1-rc2-40"}
+_CIPHER_NAMES = {"2.16.840.1.101.3.4.1.2": "aes-128-cbc", "2.16.840.1.101.3.4.1.22": "aes-192-cbc",
+                 "2.16.840.1.101.3.4.1.42": "aes-256-cbc", _DES_EDE3_CBC: "des-ede3-cbc"}
+
+
+def scheme(algorithm_id: bytes) -> tuple[str, int]:
+    """(the name docs/formats.md gives an encryption scheme, its iteration count), read without decrypting:
+    what compat judges runtimes by."""
+    try:
+        parts = der.items(algorithm_id)
+        algorithm = der.to_oid(parts[0][1])
+        if algorithm in _PKCS12_PBE_NAMES:
+            return _PKCS12_PBE_NAMES[algorithm], der.to_int(der.fields(parts[1][1], der.OCTET_STRING, der.INTEGER)[1])
+        if algorithm == PBES2:
+            kdf, cipher = der.fields(parts[1][1], der.SEQUENCE, der.SEQUENCE)[:2]
+            count = der.to_int(der.items(der.fields(kdf, der.OID, der.SEQUENCE)[1])[1][1])
+            name = der.to_oid(der.fields(cipher, der.OID)[0])
+            return _CIPHER_NAMES.get(name, name), count
+        return KNOWN_UNSUPPORTED.get(algorithm, algorithm), 0
+    except (der.DerError, IndexError):
+        return "unreadable", 0
+
+
 def decrypt(algorithm_id: bytes, data: bytes, password: str) -> bytes:
     """Decrypt `data` protected by the scheme in `algorithm_id` (an AlgorithmIdentifier's content).
 
@@ -231,10 +257,11 @@ def decrypt(algorithm_id: bytes, data: bytes, password: str) -> bytes:
         return attempt("\0")
 
 
-def encrypt(data: bytes, password: str, legacy: bool = False) -> tuple[bytes, bytes]:
-    """Encrypt as keytool does: (AlgorithmIdentifier DER, ciphertext)."""
+def encrypt(data: bytes, password: str, scheme: str = "aes-256-cbc") -> tuple[bytes, bytes]:
+    """Encrypt as keytool does: (AlgorithmIdentifier DER, ciphertext). `scheme`: "aes-256-cbc" (PBES2,
+    keytool 17's) or "pbe-sha1-3des" (Java's legacy)."""
     salt = os.urandom(_SALT)
-    if legacy:
+    if scheme == "pbe-sha1-3des":
         key = kdf_pkcs12("sha1", password, salt, LEGACY_ITERATIONS, 1, 24)
         iv = kdf_pkcs12("sha1", password, salt, LEGACY_ITERATIONS, 2, 8)
         algorithm_id = der.sequence(der.oid(PBE_SHA1_3DES), der.sequence(
@@ -253,9 +280,9 @@ def encrypt(data: bytes, password: str, legacy: bool = False) -> tuple[bytes, by
     return algorithm_id, enc.update(_pad(data, block)) + enc.finalize()
 
 
-def encrypt_pkcs8(pkcs8: bytes, password: str, legacy: bool = False) -> bytes:
+def encrypt_pkcs8(pkcs8: bytes, password: str, scheme: str = "aes-256-cbc") -> bytes:
     """An EncryptedPrivateKeyInfo holding `pkcs8`."""
-    algorithm_id, ciphertext = encrypt(pkcs8, password, legacy)
+    algorithm_id, ciphertext = encrypt(pkcs8, password, scheme)
     return der.sequence(algorithm_id, der.octets(ciphertext))
 
 
@@ -275,6 +302,70 @@ def mac(digest: str, password: str, salt: bytes, iterations: int, data: bytes) -
     size = hashlib.new(digest).digest_size
     key = kdf_pkcs12(digest, password, salt, spend(iterations), 3, size)
     return hmac.new(key, data, digest).digest()
+
+
+HMAC_OIDS = {name: oid for oid, name in _HMACS.items()}
+
+
+@dataclass(frozen=True)
+class Pbmac1:
+    """RFC 9579's PBMAC1 integrity for PKCS #12: an HMAC keyed by PBKDF2 (not the PKCS #12 KDF), the
+    password in UTF-8. Only its own parameters count; MacData's salt and iterations are ignored."""
+
+    salt: bytes
+    iterations: int
+    key_length: int
+    prf: str
+    mac: str
+
+    @classmethod
+    def parse(cls, params: bytes) -> "Pbmac1":
+        """PBMAC1-params, checked as RFC 9579 asks (a keyLength is required, and 20-64 octets)."""
+        try:
+            kdf, scheme = der.fields(params, der.SEQUENCE, der.SEQUENCE)[:2]
+            kdf_oid, kdf_params = der.fields(kdf, der.OID, der.SEQUENCE)[:2]
+            scheme_oid = der.to_oid(der.fields(scheme, der.OID)[0])
+            fields = der.items(kdf_params)
+        except (der.DerError, IndexError):
+            raise PbeError("PBMAC1 parameters that are not PBMAC1-params") from None
+        if der.to_oid(kdf_oid) != PBKDF2:
+            name = der.to_oid(kdf_oid)
+            raise UnsupportedPbe(f"PBMAC1 key derivation {KNOWN_UNSUPPORTED.get(name, name)}")
+        if scheme_oid not in _HMACS:
+            raise UnsupportedPbe(f"PBMAC1 MAC {scheme_oid}")
+        if len(fields) < 2 or fields[0][0] != der.OCTET_STRING or fields[1][0] != der.INTEGER:
+            raise PbeError("PBMAC1's PBKDF2 parameters have no salt (or not an OCTET STRING) and iteration count")
+        lengths = [der.to_int(v) for t, v in fields[2:] if t == der.INTEGER]
+        if not lengths:
+            raise PbeError("PBMAC1's PBKDF2 parameters have no keyLength, which RFC 9579 requires")
+        if not 20 <= lengths[0] <= 64:
+            raise PbeError(f"PBMAC1's keyLength is {lengths[0]} octets; RFC 9579 takes 20 to 64")
+        iterations = der.to_int(fields[1][1])
+        if iterations < 1:
+            raise PbeError(f"PBMAC1's iteration count is {iterations}")
+        prfs = [der.to_oid(der.fields(v, der.OID)[0]) for t, v in fields[2:] if t == der.SEQUENCE]
+        prf = prfs[0] if prfs else HMAC_OIDS["sha1"]  # the ASN.1 DEFAULT: hmacWithSHA1
+        if prf not in _HMACS:
+            raise UnsupportedPbe(f"PBMAC1 PRF {prf}")
+        return cls(fields[0][1], iterations, lengths[0], _HMACS[prf], _HMACS[scheme_oid])
+
+    @classmethod
+    def new(cls, iterations: int = ITERATIONS) -> "Pbmac1":
+        """What jkstool writes: PBKDF2-HMAC-SHA256 keying HMAC-SHA256, a 32-octet key."""
+        return cls(os.urandom(_SALT), iterations, 32, "sha256", "sha256")
+
+    def digest(self, password: str, data: bytes) -> bytes:
+        key = hashlib.pbkdf2_hmac(self.prf, password.encode("utf-8"), self.salt, spend(self.iterations),
+                                  self.key_length)
+        return hmac.new(key, data, self.mac).digest()
+
+    def algorithm(self) -> bytes:
+        """The DigestInfo's AlgorithmIdentifier: id-PBMAC1 with its parameters."""
+        return der.sequence(der.oid(PBMAC1), der.sequence(
+            der.sequence(der.oid(PBKDF2), der.sequence(
+                der.octets(self.salt), der.integer(self.iterations), der.integer(self.key_length),
+                der.sequence(der.oid(HMAC_OIDS[self.prf]), der.null()))),
+            der.sequence(der.oid(HMAC_OIDS[self.mac]), der.null())))
 
 
 def new_salt() -> bytes:

@@ -16,11 +16,12 @@ the same localKeyId and links issuers from all certificates in the file, and
 so does this reader (see `certs.build_chain`).
 """
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .. import der, limits
 from ..errors import JkstoolError, PasswordError, damaged, key_not_read, wrong_key_password, wrong_password
-from ..model import Entry, Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+from ..model import Entry, Loaded, PrivateKeyEntry, Protection, SecretKeyEntry, Store, TrustedCertEntry
 from . import _pbe as pbe
 from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
 from ._opener import KeyOpener
@@ -86,6 +87,15 @@ class _Bags:
         self.skipped = 0
         self.plain_keys = 0
         self.count = 0
+        self.key_schemes: set[str] = set()
+        self.cert_schemes: set[str] = set()
+        self.iterations = 0
+
+    def saw(self, schemes: set[str], algorithm_id: bytes) -> None:
+        """Note an encryption scheme met (compat judges runtimes by them)."""
+        name, count = pbe.scheme(algorithm_id)
+        schemes.add(name)
+        self.iterations = max(self.iterations, count)
 
     def unfriendly_name(self) -> str:
         """Java names an entry without friendlyName "1", "2"... in load order."""
@@ -112,10 +122,22 @@ def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
         bags = _Bags(opener)
         for _, info in der.items(der.decode(auth_data, der.SEQUENCE)):
             _read_content_info(info, password, bags)
+        integrity = _integrity(rest[0]) if rest else None
     except (der.DerError, IndexError):
         raise damaged("PKCS12") from None
     store, warnings = _assemble(bags)
-    return Loaded("PKCS12", store, verified, warnings)
+    protection = Protection(integrity, frozenset(bags.key_schemes), frozenset(bags.cert_schemes), bags.iterations)
+    return Loaded("PKCS12", store, verified, warnings, protection=protection)
+
+
+def _integrity(mac_data: bytes) -> str:
+    """The name of a MacData's algorithm: hmac-sha256 (the PKCS #12 KDF) ... or pbmac1."""
+    digest_info = der.fields(mac_data, der.SEQUENCE)[0]
+    algorithm = der.to_oid(der.fields(der.fields(digest_info, der.SEQUENCE)[0], der.OID)[0])
+    if algorithm == pbe.PBMAC1:
+        return "pbmac1"
+    return f"hmac-{pbe.DIGESTS[algorithm]}" if algorithm in pbe.DIGESTS else pbe.KNOWN_UNSUPPORTED.get(algorithm,
+                                                                                                       algorithm)
 
 
 def _check_mac(mac_data: bytes, password: str, auth_data: bytes) -> None:
@@ -123,6 +145,9 @@ def _check_mac(mac_data: bytes, password: str, auth_data: bytes) -> None:
     iterations = der.to_int(more[0]) if more else 1
     algorithm_id, expected = der.fields(digest_info, der.SEQUENCE, der.OCTET_STRING)
     algorithm = der.to_oid(der.fields(algorithm_id, der.OID)[0])
+    if algorithm == pbe.PBMAC1:
+        _check_pbmac1(algorithm_id, expected, password, auth_data, salt, iterations)
+        return
     if algorithm not in pbe.DIGESTS:
         name = pbe.KNOWN_UNSUPPORTED.get(algorithm, algorithm)
         raise JkstoolError(f"unsupported PKCS12 integrity algorithm {name}",
@@ -137,16 +162,42 @@ def _check_mac(mac_data: bytes, password: str, auth_data: bytes) -> None:
         raise damaged("PKCS12") from None
 
 
+def _check_pbmac1(algorithm_id: bytes, expected: bytes, password: str, auth_data: bytes, mac_salt: bytes,
+                  mac_iterations: int) -> None:
+    """RFC 9579's integrity check. When it fails, a MAC that MacData's own (ignored) salt or iteration count
+    would verify is named: the writer took the wrong fields, and the file is refused as the RFC asks."""
+    parts = der.items(algorithm_id)
+    if len(parts) < 2 or parts[1][0] != der.SEQUENCE:
+        raise JkstoolError("the PKCS12 integrity check is PBMAC1 without its parameters, which RFC 9579 refuses",
+                           "export the store again")
+    try:
+        params = pbe.Pbmac1.parse(parts[1][1])
+        if params.digest(password, auth_data) == expected:
+            return
+    except pbe.PbeError as e:
+        raise JkstoolError(f"the PKCS12 integrity check cannot be used: {e}", "export the store again") from None
+    except pbe.UnsupportedPbe as e:
+        raise JkstoolError(f"unsupported PKCS12 integrity algorithm: {e}",
+                           "export the store again with PBMAC1 HMAC-SHA256 or an HMAC-SHA256 MAC") from None
+    for field, variant in (("iteration count", replace(params, iterations=mac_iterations)),
+                           ("salt", replace(params, salt=mac_salt))):
+        if variant != params and variant.digest(password, auth_data) == expected:
+            raise JkstoolError(f"the PBMAC1 integrity check was computed with MacData's {field}, which RFC 9579 "
+                               "says is ignored: the file was written wrongly", "export the store again")
+    raise wrong_password()
+
+
 def _read_content_info(info: bytes, password: str | None, bags: _Bags) -> None:
     type_der, content = der.fields(info, der.OID, der.context(0))[:2]
     content_type = der.to_oid(type_der)
     if content_type == DATA:
-        _read_safe_contents(der.decode(content, der.OCTET_STRING), bags)
+        _read_safe_contents(der.decode(content, der.OCTET_STRING), bags, clear=True)
     elif content_type == ENCRYPTED_DATA:
-        if password is None:
-            raise PASSWORD_NEEDED
         _, encrypted_info = der.fields(der.decode(content, der.SEQUENCE), der.INTEGER, der.SEQUENCE)
         _, algorithm_id, ciphertext = der.fields(encrypted_info, der.OID, der.SEQUENCE, None)
+        bags.saw(bags.cert_schemes, algorithm_id)
+        if password is None:
+            raise PASSWORD_NEEDED
         try:
             plain = pbe.decrypt(algorithm_id, ciphertext, password)
         except pbe.PbeError:
@@ -164,7 +215,7 @@ def _unsupported(e: pbe.UnsupportedPbe) -> JkstoolError:
                         "export the store again with AES-256, keytool 17's default")
 
 
-def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
+def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0, clear: bool = False) -> None:
     if depth > _MAX_NESTING:
         raise der.DerError("safe contents nested too deeply")
     safe_bags = der.items(der.decode(data, der.SEQUENCE))
@@ -180,12 +231,15 @@ def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
         if bag_id == KEY_BAG:
             bags.plain_keys += 1  # Java's PKCS12KeyStore reads shrouded keys only, and ignores these
         elif bag_id == SHROUDED_KEY_BAG:
+            bags.saw(bags.key_schemes, der.fields(der.decode(value, der.SEQUENCE), der.SEQUENCE)[0])
             pkcs8, own = _decrypt_key(value, bags, alias)
             if key_id is None and not bags.keys:
                 key_id = b"01"  # Java's allowance for one key without localKeyId
             bags.keys.append((alias, key_id, pkcs8, own))
             bags.order.append(("key", len(bags.keys) - 1))
         elif bag_id == CERT_BAG:
+            if clear:
+                bags.cert_schemes.add("none")
             cert = _certificate(value)
             if cert is None:
                 bags.skipped += 1
@@ -199,7 +253,7 @@ def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0) -> None:
             _secret_key(value, alias, key_id, bags)
         elif bag_id == SAFE_CONTENTS_BAG:
             _read_safe_contents(der.encode(der.SEQUENCE, der.decode(value, der.SEQUENCE)),
-                                bags, depth + 1)
+                                bags, depth + 1, clear)
         else:
             bags.skipped += 1
 
@@ -318,23 +372,62 @@ def _matching_cert(certs: list[_CertBag], alias: str | None, key_id: bytes) -> b
 
 # -- writing -------------------------------------------------------------------
 
-def dump(store: Store, password: str, legacy: bool = False) -> bytes:
-    """Write a PKCS12 store as keytool 17 does (or as Java 8 reads, with `legacy`)."""
-    key_bags, cert_bags = [], []
+@dataclass(frozen=True)
+class Profile:
+    """How jkstool protects a PKCS12 file it writes (docs/formats.md shows each, from this table)."""
+
+    keys: str
+    certificates: str
+    """The encryption of the certificate bags; "none": in the clear."""
+    integrity: str | None
+    """"hmac-sha256"/"hmac-sha1" (keyed by the PKCS #12 KDF), "pbmac1" (RFC 9579) or None: no MAC."""
+    use: str
+
+
+PROFILES = {
+    "java9": Profile("aes-256-cbc", "aes-256-cbc", "hmac-sha256",
+                     "the default: what keytool 17 writes (Java 8u301+, 11+, OpenSSL 1.1.1+)"),
+    "modern": Profile("aes-256-cbc", "aes-256-cbc", "pbmac1",
+                      "PBMAC1 integrity, RFC 9579 (JDK 26+, OpenSSL 3.4+, the next PKCS12 generation)"),
+    "legacy": Profile("pbe-sha1-3des", "pbe-sha1-3des", "hmac-sha1",
+                      "Java's keystore.pkcs12.legacy, for Java 8 before 8u301 and other old readers"),
+    "none-truststore": Profile("aes-256-cbc", "none", None,
+                               "a password-less truststore: certificates in the clear, no MAC (Java 18+, OpenSSL)"),
+}
+
+
+def profile_of(protection: Protection | None) -> str | None:
+    """The write profile a file read matches, if one does (a rewrite keeps it)."""
+    if protection is None:
+        return None
+    for name, profile in PROFILES.items():
+        if protection.integrity == profile.integrity and protection.certificates <= {profile.certificates} \
+                and protection.keys <= {profile.keys}:
+            return name
+    return None
+
+
+def dump(store: Store, password: str, profile: str = "java9") -> bytes:
+    """Write a PKCS12 store with a write profile: keytool 17's by default."""
+    shape = PROFILES[profile]
+    if shape.integrity is None and store.holds_keys():
+        raise JkstoolError(f"the {profile} profile writes certificates only (no password protects the file), "
+                           "and the store holds keys", "write keys with --profile java9 or modern")
     ids = key_ids(store)
+    key_bags, cert_bags = [], []
     for entry in store:
-        alias = entry.alias.lower()
+        alias = entry.alias
         if isinstance(entry, PrivateKeyEntry):
             if entry.key is None:
-                raise key_not_read(entry.alias)
-            epki = pbe.encrypt_pkcs8(entry.key, entry.key_password or password, legacy)
+                raise key_not_read(alias)
+            epki = pbe.encrypt_pkcs8(entry.key, entry.key_password or password, shape.keys)
             key_bags.append(_bag(SHROUDED_KEY_BAG, epki, _name(alias), _key_id(ids[alias])))
             for position, cert in enumerate(entry.chain):
                 attributes = ([_name(alias), _key_id(ids[alias])] if position == 0
                               else [_name(_subject(cert))])
                 cert_bags.append(_cert_bag(cert, attributes))
         elif isinstance(entry, SecretKeyEntry):
-            key_bags.append(_bag(SECRET_BAG, _secret_bag(entry, password, legacy),
+            key_bags.append(_bag(SECRET_BAG, _secret_bag(entry, password, shape.keys),
                                  _name(alias), _key_id(ids[alias])))
         else:
             trusted = der.sequence(der.oid(JAVA_TRUSTED_USAGE),
@@ -342,16 +435,22 @@ def dump(store: Store, password: str, legacy: bool = False) -> bytes:
             cert_bags.append(_cert_bag(entry.cert, [_name(alias), trusted]))
     contents = []
     if key_bags:
-        contents.append(der.sequence(der.oid(DATA), der.explicit(0, der.octets(der.sequence(*key_bags)))))
-    if cert_bags:
-        algorithm_id, ciphertext = pbe.encrypt(der.sequence(*cert_bags), password, legacy)
+        contents.append(_data(der.sequence(*key_bags)))
+    if cert_bags and shape.certificates == "none":
+        contents.append(_data(der.sequence(*cert_bags)))
+    elif cert_bags:
+        algorithm_id, ciphertext = pbe.encrypt(der.sequence(*cert_bags), password, shape.certificates)
         encrypted = der.sequence(der.integer(0), der.sequence(
             der.oid(DATA), algorithm_id, der.encode(der.context(0, constructed=False), ciphertext)))
         contents.append(der.sequence(der.oid(ENCRYPTED_DATA), der.explicit(0, encrypted)))
     auth_data = der.sequence(*contents)
-    return der.sequence(der.integer(3),
-                        der.sequence(der.oid(DATA), der.explicit(0, der.octets(auth_data))),
-                        _mac_data(auth_data, password, legacy))
+    mac = [] if shape.integrity is None else [_mac_data(auth_data, password, shape.integrity)]
+    return der.sequence(der.integer(3), _data(auth_data), *mac)
+
+
+def _data(content: bytes) -> bytes:
+    """A ContentInfo of type data."""
+    return der.sequence(der.oid(DATA), der.explicit(0, der.octets(content)))
 
 
 def _bag(bag_id: str, value: bytes, *attributes: bytes) -> bytes:
@@ -376,7 +475,7 @@ def _subject(cert: bytes) -> str:
     return facts(cert).subject
 
 
-def _secret_bag(entry: SecretKeyEntry, password: str, legacy: bool) -> bytes:
+def _secret_bag(entry: SecretKeyEntry, password: str, scheme: str) -> bytes:
     if entry.key is None:
         raise key_not_read(entry.alias)
     oid = SECRET_KEY_OIDS.get(entry.algorithm) if entry.algorithm is not None else None
@@ -385,13 +484,19 @@ def _secret_bag(entry: SecretKeyEntry, password: str, legacy: bool) -> bytes:
                            "(Java names no object identifier for it)",
                            "keep it in its JCEKS store", alias=entry.alias)
     plain = der.sequence(der.integer(0), der.sequence(der.oid(oid), der.null()), der.octets(entry.key))
-    epki = pbe.encrypt_pkcs8(plain, entry.key_password or password, legacy)
+    epki = pbe.encrypt_pkcs8(plain, entry.key_password or password, scheme)
     return der.sequence(der.oid(SHROUDED_KEY_BAG), der.explicit(0, der.octets(epki)))
 
 
-def _mac_data(auth_data: bytes, password: str, legacy: bool) -> bytes:
-    digest = "sha1" if legacy else "sha256"
-    iterations = pbe.LEGACY_MAC_ITERATIONS if legacy else pbe.ITERATIONS
+def _mac_data(auth_data: bytes, password: str, integrity: str) -> bytes:
+    """MacData: PBMAC1 (RFC 9579; its MacData salt and iterations repeat its own, which readers ignore), or
+    an HMAC keyed by the PKCS #12 KDF."""
+    if integrity == "pbmac1":
+        params = pbe.Pbmac1.new()
+        return der.sequence(der.sequence(params.algorithm(), der.octets(params.digest(password, auth_data))),
+                            der.octets(params.salt), der.integer(params.iterations))
+    digest = integrity.removeprefix("hmac-")
+    iterations = pbe.LEGACY_MAC_ITERATIONS if digest == "sha1" else pbe.ITERATIONS
     salt = pbe.new_salt()
     value = pbe.mac(digest, password, salt, iterations, auth_data)
     digest_info = der.sequence(der.sequence(der.oid(pbe.DIGEST_OIDS[digest]), der.null()),

@@ -58,6 +58,8 @@ class PairSpec:
     days: int = 397
     ca_days: int = 3650
     separate_cas: bool = False
+    profile: str | None = None
+    """The PKCS12 write profile of the stores (None: keytool 17's)."""
     shared_ca: BroughtCA | None = None
     server_ca: BroughtCA | None = None
     client_ca: BroughtCA | None = None
@@ -124,13 +126,13 @@ def make_pair(spec: PairSpec, password: str, ca_password: str, generated_passwor
         chain = tuple(pki.der(c) for c in (leaf, *issuer.certificates))
         store = Store([PrivateKeyEntry(alias, pki.pkcs8(key), chain)])
         planned.append(PlannedFile(f"{side}-keystore", paths[f"{side}-keystore"],
-                                   formats.dump(store, spec.store_type, password), True, alias, leaf))
+                                   _dump(spec, store, password), True, alias, leaf))
     for side, peer in (("server", "client"), ("client", "server")):
         anchor = cas[peer].root
         alias = _anchor_alias(spec, peer)
         store = Store([TrustedCertEntry(alias, pki.der(anchor))])
         planned.append(PlannedFile(f"{side}-truststore", paths[f"{side}-truststore"],
-                                   formats.dump(store, spec.store_type, password), False, alias, anchor))
+                                   _dump(spec, store, password), False, alias, anchor))
     manifest = _manifest(spec, paths, cas, leaves, generated_password)
     planned.append(PlannedFile("manifest", MANIFEST, manifest.to_json(), False))
     if generated_password:
@@ -160,6 +162,11 @@ def _certificate_authorities(spec, paths, ca_password, planned) -> dict[str, pki
             cas[side] = pki.new_ca(f"jkstool {side.title()} CA {ca_tag()}", spec.key_type, spec.ca_days)
             _plan_ca(planned, f"{side}-ca", paths, cas[side], ca_password)
     return cas
+
+
+def _dump(spec: "PairSpec", store: Store, password: str) -> bytes:
+    return formats.dump(store, spec.store_type, password,
+                        profile=spec.profile if spec.store_type == "pkcs12" else None)
 
 
 def ca_tag() -> str:
@@ -198,7 +205,7 @@ def _manifest(spec: PairSpec, paths: dict[str, str], cas: dict[str, pki.Issuer],
         trust_aliases={"server_truststore": _anchor_alias(spec, "client"),
                        "client_truststore": _anchor_alias(spec, "server")},
         cas=CAs(ca_record("server"), ca_record("client"), spec.separate),
-        storepass_file=STOREPASS_FILE if generated_password else None)
+        storepass_file=STOREPASS_FILE if generated_password else None, profile=spec.profile)
 
 
 def write(folder: Path, planned: list[PlannedFile], replace: bool) -> list[Path]:

@@ -73,7 +73,7 @@ class Change:
         inputs = {}
         for role in STORE_ROLES:
             path = self.layout.store_path(role)
-            data = (formats.dump(self.stores[path], self.layout.store_type, self.password)
+            data = (self.layout.dump(self.stores[path], self.password)
                     if path in self.stores else files.read_bytes(path))
             loaded = formats.load(data, self.password, strict=False)
             inputs[role] = checks.StoreInput(role, str(path), loaded)
@@ -96,7 +96,7 @@ class Change:
         """Write every file that changes, derived files and layout.json included, as one change."""
         self.derive()
         items: list[tuple[Path, bytes, int]] = [
-            (path, formats.dump(self.stores[path], self.layout.store_type, self.password),
+            (path, self.layout.dump(self.stores[path], self.password),
              self.stores[path].holds_keys()) for path in self.changed()]
         items += [(path, data, private) for path, (data, private) in self.raw.items()]
         backups = backups or backups_of(self.layout)
@@ -184,7 +184,7 @@ def _request_instead(layout: Layout, side: str, entry: PrivateKeyEntry, key: pki
         placeholder = pki.self_signed(key, subject, 30, sans)
         store = Store([PrivateKeyEntry(entry.alias, pki.pkcs8(key), (pki.der(placeholder),),
                                        datetime.now(timezone.utc))])
-        items.append((pending, formats.dump(store, layout.store_type, password), True))
+        items.append((pending, layout.dump(store, password), True))
     files.write_all(items, replace=True, backups=backups_of(layout))
     return Request(entry.chain[0], request, pending)
 

@@ -20,6 +20,7 @@ from .. import files
 from ..errors import JkstoolError
 
 if TYPE_CHECKING:
+    from ..model import Store
     from ..pki import issue
 
 SCHEMA = 3
@@ -128,6 +129,8 @@ class Manifest:
     rollover: Rollover | None = None
     exports: list[str] = field(default_factory=list)
     """The sides whose PEM files `snippet` wrote to pem/: they are refreshed with every change."""
+    profile: str | None = None
+    """How its PKCS12 stores are protected (formats.pkcs12.PROFILES); None: keytool 17's."""
 
     def leaf(self, side: str) -> LeafRecord:
         return self.server if side == "server" else self.client
@@ -140,6 +143,8 @@ class Manifest:
             del data["rollover"]
         if not self.exports:
             del data["exports"]
+        if self.profile is None:
+            del data["profile"]
         return (json.dumps(data, indent=2) + "\n").encode()
 
     @classmethod
@@ -162,7 +167,7 @@ class Manifest:
             rollover=None if not rollover else Rollover(
                 rollover["started"], {prefix: RolloverCA(**ca) for prefix, ca in rollover["cas"].items()},
                 rollover.get("stage", "reissue")),  # schema 2 reissued as it trusted
-            exports=list(data.get("exports", [])))
+            exports=list(data.get("exports", [])), profile=data.get("profile"))
 
 
 @dataclass
@@ -197,6 +202,12 @@ class Layout:
     @property
     def store_type(self) -> str:
         return self.manifest.store_type
+
+    def dump(self, store: "Store", password: str) -> bytes:
+        """A store of this layout as bytes: its type, and for PKCS12 its write profile."""
+        from .. import formats
+        return formats.dump(store, self.store_type, password,
+                            profile=self.manifest.profile if self.store_type == "pkcs12" else None)
 
     @property
     def password_file(self) -> Path | None:
