@@ -155,12 +155,17 @@ def handshake(java_classes):
 
 
 @pytest.fixture(scope="session")
-def handshake_25(java_classes):
-    """The same handshake run by the JDK 25 in JAVA_HOME_25 (tests using it skip when it is not set)."""
+def java_25():
+    """The java of the JDK 25 in JAVA_HOME_25 (.ci/run sets it; outside CI, tests using it skip without one)."""
     home = os.environ.get("JAVA_HOME_25")
-    if not home or not (Path(home) / "bin" / "java").exists():
-        pytest.skip("no JDK 25 (JAVA_HOME_25)")
-    server = JavaLines(str(Path(home) / "bin" / "java"), java_classes[1], "MutualTls")
+    return _need("a JDK 25 (JAVA_HOME_25)", home and (Path(home) / "bin" / "java").exists() and
+                 str(Path(home) / "bin" / "java"))
+
+
+@pytest.fixture(scope="session")
+def handshake_25(java_classes, java_25):
+    """The same handshake run by the JDK 25 in JAVA_HOME_25."""
+    server = JavaLines(java_25, java_classes[1], "MutualTls")
 
     def run(*stores, password="changeit"):
         answer = server(password, *stores)
@@ -171,11 +176,12 @@ def handshake_25(java_classes):
 
 @pytest.fixture(scope="session")
 def java_inventory(java_classes):
-    """What Java's KeyStore API sees, keys decrypted and checked (tests/java/KeyStoreInventory.java)."""
-    java, classes = java_classes
+    """What Java's KeyStore API sees, keys decrypted and checked (tests/java/KeyStoreInventory.java);
+    `java=` another JDK's java."""
+    default_java, classes = java_classes
 
-    def inventory(*paths, password="changeit"):
-        result = subprocess.run([java, "-cp", classes, "KeyStoreInventory", *map(str, paths)],
+    def inventory(*paths, password="changeit", java=None):
+        result = subprocess.run([java or default_java, "-cp", classes, "KeyStoreInventory", *map(str, paths)],
                                 input=password + "\n", capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         found = {}

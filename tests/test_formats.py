@@ -62,7 +62,7 @@ def test_jceks_converts_to_pkcs12_with_its_secret_key(label):
 
 def test_pkcs12_legacy_round_trip():
     store = sample_store(secret=True)
-    data = formats.dump(store, "pkcs12", PASSWORD, legacy=True)
+    data = formats.dump(store, "pkcs12", PASSWORD, profile="legacy")
     assert formats.load(data, PASSWORD).store == kept_by(store, "pkcs12")
 
 

@@ -46,7 +46,7 @@ def expected_java_view(store):
     return view
 
 
-WRITES = [("jks", {}), ("pkcs12", {}), ("pkcs12", {"legacy": True})]
+WRITES = [("jks", {}), ("pkcs12", {}), ("pkcs12", {"profile": "legacy"})]
 
 
 @pytest.mark.parametrize("fmt,options", WRITES, ids=["jks", "pkcs12", "pkcs12-legacy"])

@@ -22,6 +22,7 @@ COMMANDS = {
     "verify-pair": ("verifypair", "verify_pair_command"),
     "list": ("listing", "list_command"),
     "convert": ("convert", "convert_command"),
+    "compat": ("compat", "compat_command"),
     "expiry": ("expiry", "expiry_command"),
     "probe": ("network", "probe_command"),
     "serve": ("network", "serve_command"),

@@ -156,6 +156,10 @@ def read_store(path, password: str | None, key_password: str | None = None, *,
         loaded = load(data, password, key_password, keys=keys, strict=strict)
     except JkstoolError as e:
         raise e.at(path=path) from None
+    from .compat import type_mismatch
+    mismatch = type_mismatch(Path(path).name, loaded.type)
+    if mismatch:
+        loaded.warnings.append(mismatch)
     mode = files.mode(path)
     if mode & 0o077 and loaded.store.holds_keys():
         loaded.warnings.append(f"it holds private keys and other users can read it (mode {mode:04o}): "

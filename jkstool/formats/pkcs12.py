@@ -230,6 +230,7 @@ def _read_safe_contents(data: bytes, bags: _Bags, depth: int = 0, clear: bool = 
         alias, key_id, trusted = _attributes(parts[2][1] if len(parts) > 2 else b"")
         if bag_id == KEY_BAG:
             bags.plain_keys += 1  # Java's PKCS12KeyStore reads shrouded keys only, and ignores these
+            bags.key_schemes.add("none")
         elif bag_id == SHROUDED_KEY_BAG:
             bags.saw(bags.key_schemes, der.fields(der.decode(value, der.SEQUENCE), der.SEQUENCE)[0])
             pkcs8, own = _decrypt_key(value, bags, alias)
@@ -392,7 +393,8 @@ PROFILES = {
     "legacy": Profile("pbe-sha1-3des", "pbe-sha1-3des", "hmac-sha1",
                       "Java's keystore.pkcs12.legacy, for Java 8 before 8u301 and other old readers"),
     "none-truststore": Profile("aes-256-cbc", "none", None,
-                               "a password-less truststore: certificates in the clear, no MAC (Java 18+, OpenSSL)"),
+                               "a password-less truststore: certificates in the clear, no MAC "
+                               "(Java 8u301+/11.0.12+, OpenSSL)"),
 }
 
 
@@ -416,10 +418,10 @@ def dump(store: Store, password: str, profile: str = "java9") -> bytes:
     ids = key_ids(store)
     key_bags, cert_bags = [], []
     for entry in store:
-        alias = entry.alias
+        alias = entry.alias.lower()
         if isinstance(entry, PrivateKeyEntry):
             if entry.key is None:
-                raise key_not_read(alias)
+                raise key_not_read(entry.alias)
             epki = pbe.encrypt_pkcs8(entry.key, entry.key_password or password, shape.keys)
             key_bags.append(_bag(SHROUDED_KEY_BAG, epki, _name(alias), _key_id(ids[alias])))
             for position, cert in enumerate(entry.chain):

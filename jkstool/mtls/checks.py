@@ -160,6 +160,13 @@ class _Checks:
                      "keep keys in the keystore only: move them out (jkstool convert) and delete them here")
 
     def formats(self, stores: list[StoreInput]) -> None:
+        from ..formats import compat
+        runtime = f"Java {self.jdk.version}"
+        for store in stores:
+            verdict = next((v for v in compat.judge(store.loaded, store.path) if v.runtime == runtime), None)
+            if verdict is not None and not verdict.loads:
+                self.add("store-unreadable", store, None,
+                         f"{runtime} cannot load this store: {verdict.why}", verdict.fix)
         jks = [store for store in stores if store.loaded.type == "JKS"]
         if jks:
             self.add("jks-format", jks[0], None,

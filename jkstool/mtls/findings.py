@@ -170,6 +170,11 @@ _TABLE = [
     Rule("truststore-has-keys", WARNING,
          "the truststore also holds key entries (their certificates are trusted, as Java trusts them), so keys "
          "get deployed where they should not be", "", "move the keys to the keystore"),
+    Rule("store-unreadable", ERROR,
+         "the target JDK cannot load a store as it is protected: PBMAC1 integrity (RFC 9579) before JDK 26, "
+         "PBES2 or HMAC-SHA256 in Java 8 before 8u301 (`jkstool compat` shows every runtime)",
+         "Integrity check failed: java.security.NoSuchAlgorithmException: Algorithm HmacPBE... not available",
+         "convert it with the write profile the finding names"),
     Rule("jks-format", INFO, "stores in JKS, which only Java reads; PKCS12 is Java's default since Java 9", "",
          "`jkstool convert` when convenient"),
     # With --handshake.

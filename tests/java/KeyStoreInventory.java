@@ -18,20 +18,34 @@ import java.util.List;
  *
  * For a private key the detail is "key-ok" when Java decrypts the key and a
  * signature made with it verifies with the leaf certificate; for a secret
- * key, its algorithm, size in bits and the SHA-256 of its bytes. The store
- * password comes on stdin (one line), never on the command line.
+ * key, its algorithm, size in bits and the SHA-256 of its bytes. A store
+ * Java cannot load, or one of whose keys it cannot decrypt, is one line
+ * "path||unreadable||exception". The store password comes on stdin (one
+ * line), never on the command line.
  */
 public class KeyStoreInventory {
     public static void main(String[] args) throws Exception {
         char[] password = new BufferedReader(new InputStreamReader(System.in)).readLine().toCharArray();
         for (String path : args) {
-            KeyStore ks = KeyStore.getInstance(new File(path), password);
-            List<String> aliases = Collections.list(ks.aliases());
-            Collections.sort(aliases);
-            for (String alias : aliases) {
-                System.out.println(path + "|" + alias + "|" + describe(ks, alias, password));
+            try {
+                System.out.print(inventory(path, password));
+            } catch (Exception e) {
+                String why = String.valueOf(e).replaceAll("[|\\r\\n]", " ");
+                System.out.println(path + "||unreadable||" + why);
             }
         }
+    }
+
+    /** A store's lines, all or none: a store Java cannot load whole is "unreadable", with why. */
+    static String inventory(String path, char[] password) throws Exception {
+        KeyStore ks = KeyStore.getInstance(new File(path), password);
+        List<String> aliases = Collections.list(ks.aliases());
+        Collections.sort(aliases);
+        StringBuilder lines = new StringBuilder();
+        for (String alias : aliases) {
+            lines.append(path).append('|').append(alias).append('|').append(describe(ks, alias, password)).append('\n');
+        }
+        return lines.toString();
     }
 
     static String describe(KeyStore ks, String alias, char[] password) throws Exception {

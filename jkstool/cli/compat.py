@@ -1,0 +1,70 @@
+"""`jkstool compat`: which runtimes can load a store as it is, and what to convert it to."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, Json, StorePass
+from .stores import read_store
+
+JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17": "Java 17", "21": "Java 21",
+        "25": "Java 25", "26": "Java 26"}
+
+
+def compat_command(
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS or PKCS12.")],
+    jdk: Annotated[str | None, typer.Option(
+        metavar="RELEASE", help="Exit 1 unless this Java loads the store: 8 (before 8u301), 8u301, 11, 17, 21, "
+                                "25 or 26 (for pre-deploy scripts).")] = None,
+    declared_type: Annotated[str | None, typer.Option(
+        metavar="TYPE", help="The type the application declares (javax.net.ssl.trustStoreType...), when it is "
+                             "not the file name's.")] = None,
+    storepass: StorePass = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """Which runtimes can load a store as it is — Java 8 to 26, OpenSSL 1.1.1 to 3.4+, Go, Python's
+    cryptography — judged by its real algorithms, and for each that cannot, the conversion that fixes it.
+
+    \b
+    Example:
+
+    \b
+        jkstool compat server.keystore.p12 --storepass env:STOREPASS
+        jkstool compat truststore.p12 --jdk 8
+    """
+    from ..formats import compat
+    if jdk is not None and jdk not in JDKS:
+        output.fail(f"--jdk {jdk}: give one of {', '.join(JDKS)}")
+    password = passwords.resolve(storepass, prompt=f"Password of {store}: ")
+    loaded = read_store(store, password, keys=False)
+    mismatch = compat.type_mismatch(str(store), loaded.type, declared_type)
+    if mismatch and declared_type:  # the file name's own mismatch was said as the store was read
+        output.warn(f"{store}: {mismatch}")
+    verdicts = compat.judge(loaded, str(store))
+    protection = loaded.protection
+    if json:
+        output.print_json({
+            "type": loaded.type, "integrity": protection.integrity if protection else None,
+            "keys": sorted(protection.keys) if protection else [],
+            "certificates": sorted(protection.certificates) if protection else [], "type_mismatch": mismatch,
+            "runtimes": [{"runtime": v.runtime, "loads": v.loads, "why": v.why, "fix": v.fix} for v in verdicts]})
+    else:
+        if protection:
+            output.info(f"{store}: PKCS12, integrity {protection.integrity or 'none'}, keys "
+                        f"{', '.join(sorted(protection.keys)) or '-'}, certificates "
+                        f"{', '.join(sorted(protection.certificates)) or '-'}")
+        output.print_table([[v.runtime, "yes" if v.loads else "no", v.why or ""] for v in verdicts],
+                           ["runtime", "loads", "why not"], flexible=(2,))
+        fixes: dict[str, list[str]] = {}
+        for v in verdicts:
+            if v.fix:
+                fixes.setdefault(v.fix, []).append(v.runtime)
+        for fix, runtimes in fixes.items():  # whole, to paste
+            typer.echo("")
+            output.block(f"for {', '.join(runtimes)}: {fix}")
+    if jdk is not None:
+        verdict = next(v for v in verdicts if v.runtime == JDKS[jdk])
+        raise typer.Exit(0 if verdict.loads else 1)

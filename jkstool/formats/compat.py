@@ -1,0 +1,163 @@
+"""Which runtimes can load a store as it is, from its real algorithms, and what to convert it to.
+
+One table, RUNTIMES, says what each runtime reads, each rule with its source; `compat` judges
+a store read by jkstool against it, and docs/formats.md's matrix is rendered from it (a test
+keeps the two equal). The answer for a runtime on this machine can be checked by running it
+(tests/test_compat.py does, for keytool 17 and 25, openssl 3.0 and cryptography).
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..model import Loaded
+
+if TYPE_CHECKING:
+    from .pkcs12 import Profile
+
+_PBES2 = frozenset({"aes-128-cbc", "aes-192-cbc", "aes-256-cbc"})
+_PKCS12_PBE = frozenset({"pbe-sha1-3des", "pbe-sha1-2des", "pbe-sha1-rc2-40", "pbe-sha1-rc2-128"})
+_RC2 = frozenset({"pbe-sha1-rc2-40", "pbe-sha1-rc2-128"})
+_HMACS = frozenset({"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"})
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    types: frozenset[str]
+    """Store types it loads."""
+    keys: frozenset[str]
+    """Encryptions of PKCS12 private keys it decrypts ("none": a KeyBag, in the clear)."""
+    certificates: frozenset[str]
+    """Encryptions of PKCS12 certificate bags it decrypts ("none": in the clear)."""
+    integrity: frozenset[str | None]
+    """PKCS12 integrity checks it verifies (None: no MAC, a password-less store)."""
+    secret_keys: bool
+    source: str
+    profile: str
+    """The write profile to convert to for it."""
+
+
+_JAVA = frozenset({"JKS", "JCEKS", "PKCS12"})
+_OLD = _PKCS12_PBE  # what Java 8 before 8u301 decrypts
+_ALL = _PKCS12_PBE | _PBES2
+_CLEAR = frozenset({"none"})
+_GO = frozenset({"pbe-sha1-3des", "pbe-sha1-rc2-40"})
+_JAVA_KEYS = "; Java's PKCS12KeyStore reads shrouded keys only (a KeyBag in the clear is skipped)"
+
+RUNTIMES = [
+    Runtime("Java 8 before 8u301", _JAVA, _OLD, _OLD | _CLEAR, frozenset({"hmac-sha1"}), True,
+            "PBES2 and HMAC-SHA256 in PKCS12 came with JDK-8153005, password-less stores with JDK-8076190 "
+            "(JDK 12, backported to 11.0.12 and 8u301)" + _JAVA_KEYS, "legacy"),
+    Runtime("Java 8u301+", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (8u301)",
+            "java9"),
+    Runtime("Java 11", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (11.0.12)",
+            "java9"),
+    Runtime("Java 17", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", "java9"),
+    Runtime("Java 21", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", "java9"),
+    Runtime("Java 25", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", "java9"),
+    Runtime("Java 26", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None, "pbmac1"}, True,
+            "PBMAC1 integrity: JDK-8370042 (JDK 26)", "modern"),
+    Runtime("OpenSSL 1.1.1", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None}, False,
+            "OpenSSL 1.1.1 reads RC2 and 3DES natively", "java9"),
+    Runtime("OpenSSL 3.0-3.3", frozenset({"PKCS12"}), (_ALL | _CLEAR) - _RC2, (_ALL | _CLEAR) - _RC2,
+            _HMACS | {None}, False, "RC2 moved to the legacy provider in OpenSSL 3.0 (migration guide)", "java9"),
+    Runtime("OpenSSL 3.0-3.3 -legacy", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None}, False,
+            "the legacy provider loaded (openssl pkcs12 -legacy)", "java9"),
+    Runtime("OpenSSL 3.4+", frozenset({"PKCS12"}), (_ALL | _CLEAR) - _RC2, (_ALL | _CLEAR) - _RC2,
+            _HMACS | {None, "pbmac1"}, False,
+            "PBMAC1 since OpenSSL 3.4 (CHANGES.md); RC2 still needs the legacy provider", "modern"),
+    Runtime("Go x/crypto/pkcs12", frozenset({"PKCS12"}), _GO, _GO | _CLEAR, frozenset({"hmac-sha1"}), False,
+            "golang.org/x/crypto/pkcs12: 3DES, RC2-40 and an SHA-1 MAC only (frozen package)", "legacy"),
+    Runtime("Python cryptography", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None, "pbmac1"},
+            False, "load_pkcs12, on the OpenSSL 3.4+ of its wheels, legacy provider included", "java9"),
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    runtime: str
+    loads: bool
+    why: str
+    """What stops it (empty when it loads); a secret key it cannot use is said here too."""
+    fix: str
+    """The conversion that makes the store load there (empty when it loads)."""
+
+
+def judge(loaded: Loaded, path: str) -> list[Verdict]:
+    """Each runtime's verdict on a store as read."""
+    return [_judge(runtime, loaded, path) for runtime in RUNTIMES]
+
+
+def _judge(runtime: Runtime, loaded: Loaded, path: str) -> Verdict:
+    protection = loaded.protection
+    reasons = []
+    if loaded.type not in runtime.types:
+        reasons.append(f"it reads no {loaded.type}")
+    elif protection is not None:
+        if protection.integrity not in runtime.integrity:
+            reasons.append(f"its integrity check {protection.integrity or '(none: no password)'} is not read")
+        for what, schemes, known in (("keys", protection.keys, runtime.keys),
+                                     ("certificates", protection.certificates, runtime.certificates)):
+            unknown = sorted(schemes - known)
+            if unknown:
+                reasons.append(f"{what} " + ", ".join("in the clear" if u == "none" else f"encrypted with {u}"
+                                                     for u in unknown))
+    secret = any(e.kind == "secret-key" for e in loaded.store)
+    if not reasons:
+        note = "" if runtime.secret_keys or not secret else "loads, but a secret key is of use to Java only"
+        return Verdict(runtime.name, True, note, "")
+    profile = _fitting_profile(runtime, loaded)
+    fix = f"jkstool convert {path} OUT.p12 --profile {profile}" if profile else "no profile of jkstool fits it"
+    return Verdict(runtime.name, False, "; ".join(reasons), fix)
+
+
+def _fitting_profile(runtime: Runtime, loaded: Loaded) -> str | None:
+    """The write profile to convert to for this runtime (none-truststore for a truststore it reads so)."""
+    from .pkcs12 import PROFILES
+    keys = any(e.kind != "trusted-cert" for e in loaded.store)
+    for name in (runtime.profile, "java9", "legacy", "modern", "none-truststore"):
+        shape = PROFILES[name]
+        if name == "none-truststore" and keys:
+            continue
+        if _reads(runtime, shape):
+            return name
+    return None
+
+
+def _reads(runtime: Runtime, shape: "Profile") -> bool:
+    return (shape.keys in runtime.keys and shape.certificates in runtime.certificates
+            and shape.integrity in runtime.integrity)
+
+
+_EXTENSION_TYPES = {".jks": "JKS", ".p12": "PKCS12", ".pfx": "PKCS12", ".jceks": "JCEKS"}
+
+
+def type_mismatch(path: str, actual: str, declared: str | None = None) -> str | None:
+    """What Java does with a store declared (by `declared`, e.g. a -Djavax.net.ssl.trustStoreType, else its
+    file name) as another type than its bytes are; None when they agree."""
+    from pathlib import PurePath
+    by = "declared" if declared else "its name says"
+    declared = (declared or _EXTENSION_TYPES.get(PurePath(path).suffix.lower(), actual)).upper()
+    if declared == actual or actual == "PEM":
+        return None
+    said = f"the store is {actual}, though {by} {declared}"
+    if {declared, actual} == {"JKS", "PKCS12"}:  # JDK-8062552: JKS reads PKCS12 since 8u60; both ways in 9+
+        since = "Java 8u60+" if declared == "JKS" else "Java 9+"
+        return (f"{said}: {since} reads it anyway (keystore.type.compat, on by default); older Java and a "
+                "JDK with keystore.type.compat=false fail with 'Invalid keystore format'")
+    return f"{said}: Java fails with 'Invalid keystore format' (only JKS and PKCS12 read each other)"
+
+
+def matrix() -> str:
+    """docs/formats.md's compatibility matrix: each write profile against each runtime, from RUNTIMES."""
+    from .pkcs12 import PROFILES
+    names = list(PROFILES)
+    lines = ["| runtime | " + " | ".join(f"`{n}`" for n in names) + " | JKS | source |",
+             "| --- | " + " | ".join("---" for _ in names) + " | --- | --- |"]
+    for runtime in RUNTIMES:
+        cells = []
+        for name in names:
+            cells.append("yes" if _reads(runtime, PROFILES[name]) else "no")
+        lines.append(f"| {runtime.name} | " + " | ".join(cells)
+                     + f" | {'yes' if 'JKS' in runtime.types else 'no'} | {runtime.source} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,296 @@
+"""PKCS12 protection: RFC 9579's PBMAC1 vectors, jkstool's write profiles, and `jkstool compat`.
+
+Who reads which store is never written here by hand: each store (made by jkstool's four
+profiles, by keytool 17 and 25 with their options, by `openssl pkcs12` with its options) is
+given to the real runtimes of this machine — Java 17 and 25 (KeyStore.getInstance, keys
+decrypted), OpenSSL and Python's cryptography — and `compat` must give the answer they give.
+"""
+
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
+from helpers import FIXTURES, PASSWORD, MiniCA, run
+
+from jkstool import der, formats
+from jkstool.errors import JkstoolError
+from jkstool.formats import compat
+from jkstool.formats.pkcs12 import PROFILES, profile_of
+from jkstool.model import Store
+
+RFC9579 = FIXTURES / "rfc9579"
+VALID = ["a1-sha256-hmac-and-prf", "a2-sha256-hmac-sha512-prf", "a3-sha512-hmac-and-prf"]
+INVALID = ["a4-incorrect-iteration-count", "a5-incorrect-salt", "a6-missing-key-length"]
+# Some vectors encode a DEFAULT value; cryptography reads them as BER and says so.
+BER_WARNING = "ignore:PKCS#12 bundle could not be parsed as DER"
+
+
+def _sha256(cert_der: bytes) -> str:
+    return hashlib.sha256(cert_der).hexdigest()
+
+
+def _crypto_view(data: bytes, password: bytes):
+    """What Python's cryptography (an outside reader of PKCS12) finds: leaf, key's public half, others."""
+    parsed = crypto_pkcs12.load_pkcs12(data, password)
+    leaf = parsed.cert.certificate.public_bytes(serialization.Encoding.DER) if parsed.cert else None
+    public = parsed.key.public_key().public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    others = sorted(_sha256(c.certificate.public_bytes(serialization.Encoding.DER)) for c in parsed.additional_certs)
+    return _sha256(leaf), public, others
+
+
+def _jkstool_view(loaded):
+    (entry,) = loaded.store
+    key = serialization.load_der_private_key(entry.key, None)
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _sha256(entry.chain[0]), public, sorted(_sha256(c) for c in entry.chain[1:])
+
+
+# -- RFC 9579 ------------------------------------------------------------------
+
+def test_rfc9579_vectors_are_the_rfcs():
+    sums = dict(reversed(line.split()) for line in (RFC9579 / "SHA256SUMS").read_text().splitlines())
+    for name, digest in sums.items():
+        assert hashlib.sha256((RFC9579 / name).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.filterwarnings(BER_WARNING)
+@pytest.mark.parametrize("name", VALID)
+def test_rfc9579_valid_vectors_read_as_cryptography_reads_them(name):
+    data = (RFC9579 / f"{name}.p12").read_bytes()
+    loaded = formats.load(data, "1234")
+    assert loaded.protection.integrity == "pbmac1"
+    assert _jkstool_view(loaded) == _crypto_view(data, b"1234")
+
+
+def test_rfc9579_valid_vector_refuses_a_wrong_password():
+    with pytest.raises(JkstoolError, match="integrity check failed"):
+        formats.load((RFC9579 / f"{VALID[0]}.p12").read_bytes(), "4321")
+
+
+@pytest.mark.filterwarnings(BER_WARNING)
+def test_rfc9579_invalid_vectors_are_refused_each_with_its_own_reason():
+    messages = set()
+    for name in INVALID:
+        data = (RFC9579 / f"{name}.p12").read_bytes()
+        with pytest.raises(ValueError):  # the outside reader refuses them too
+            crypto_pkcs12.load_pkcs12(data, b"1234")
+        with pytest.raises(JkstoolError) as error:
+            formats.load(data, "1234")
+        messages.add(str(error.value))
+    assert len(messages) == len(INVALID), messages
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_cli_names_the_invalid_vector_in_one_line(name):
+    result = run("list", RFC9579 / f"{name}.p12", "--storepass", "env:P", env={"P": "1234"})
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{name}.p12" in lines[0] and "Traceback" not in result.output
+
+
+# -- write profiles --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ca():
+    return MiniCA("Compat")
+
+
+def _keystore(ca):
+    return Store([ca.key_entry("server", kind="rsa"), ca.trusted("ca")])
+
+
+def test_modern_profile_is_pbmac1_that_cryptography_verifies(ca):
+    store = Store([ca.key_entry("server", kind="rsa")])
+    data = formats.dump(store, "pkcs12", PASSWORD, profile="modern")
+    loaded = formats.load(data, PASSWORD)
+    assert loaded.protection.integrity == "pbmac1"
+    assert _crypto_view(data, PASSWORD.encode()) == _jkstool_view(loaded)
+    with pytest.raises(ValueError):
+        crypto_pkcs12.load_pkcs12(data, b"wrong")
+
+
+def test_modern_profile_mac_covers_the_contents(ca):
+    data = formats.dump(Store([ca.key_entry("server")]), "pkcs12", PASSWORD, profile="modern")
+    _, _, mac_data = der.items(der.decode(data))
+    digest = der.items(der.items(mac_data[1])[0][1])[1][1]
+    at = data.rindex(digest)
+    tampered = data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
+    with pytest.raises(JkstoolError, match="integrity check failed"):
+        formats.load(tampered, PASSWORD)
+    with pytest.raises(ValueError):
+        crypto_pkcs12.load_pkcs12(tampered, PASSWORD.encode())
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_a_rewrite_keeps_the_profile_it_read(profile, ca):
+    store = Store([ca.trusted("ca")]) if profile == "none-truststore" else _keystore(ca)
+    loaded = formats.load(formats.dump(store, "pkcs12", PASSWORD, profile=profile), PASSWORD)
+    assert profile_of(loaded.protection) == profile
+    assert loaded.store == store
+
+
+def test_none_truststore_refuses_keys(ca):
+    with pytest.raises(JkstoolError, match="certificates only"):
+        formats.dump(_keystore(ca), "pkcs12", PASSWORD, profile="none-truststore")
+
+
+def test_password_less_truststore_lists_without_a_password(tmp_path, ca, keytool, java_25, openssl):
+    """Java and OpenSSL open the none-truststore with no password at all, and find its certificates."""
+    path = tmp_path / "trust.p12"
+    store = Store([ca.trusted("ca"), MiniCA("Other").trusted("other")])
+    path.write_bytes(formats.dump(store, "pkcs12", PASSWORD, profile="none-truststore"))
+    expected = sorted(_sha256(e.cert) for e in store)
+    listed17 = keytool.call(["-list", "-v", "-keystore", path], "\n")
+    keytool25 = Path(java_25).parent / "keytool"
+    listed25 = subprocess.run([keytool25, "-list", "-v", "-keystore", path], input="\n", capture_output=True,
+                              text=True)
+    for listed in (listed17, listed25):
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        prints = re.findall(r"^\s*SHA256: ([0-9A-F:]+)$", listed.stdout, re.M)
+        assert sorted(p.replace(":", "").lower() for p in prints) == expected
+    pem = openssl("pkcs12", "-in", path, "-passin", "pass:", "-nokeys").stdout
+    assert pem.count(b"BEGIN CERTIFICATE") == 2
+    assert formats.load(path.read_bytes(), None).store == store
+
+
+# -- compat against the real runtimes --------------------------------------------
+
+def _openssl_rows(openssl) -> list[str]:
+    """The rows of compat.RUNTIMES this machine's OpenSSL stands for."""
+    version = tuple(int(n) for n in re.search(rb"OpenSSL (\d+)\.(\d+)", openssl("version").stdout).groups())
+    if version < (3, 0):
+        return ["OpenSSL 1.1.1"]
+    if version < (3, 4):
+        return ["OpenSSL 3.0-3.3", "OpenSSL 3.0-3.3 -legacy"]
+    return ["OpenSSL 3.4+"]
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory, ca, keytool, java_25, openssl):
+    """Stores each made by another hand, all with the password changeit: {name: path}."""
+    folder = tmp_path_factory.mktemp("compat")
+    made = {}
+    for profile in PROFILES:
+        store = Store([ca.trusted("ca")]) if profile == "none-truststore" else _keystore(ca)
+        made[f"jkstool-{profile}"] = folder / f"jkstool-{profile}.p12"
+        made[f"jkstool-{profile}"].write_bytes(formats.dump(store, "pkcs12", PASSWORD, profile=profile))
+    made["jkstool-jks"] = folder / "jkstool.jks"
+    made["jkstool-jks"].write_bytes(formats.dump(_keystore(ca), "jks", PASSWORD))
+
+    genkey = ["-genkeypair", "-alias", "k", "-keyalg", "EC", "-dname", "CN=k", "-storetype", "PKCS12",
+              "-storepass", PASSWORD, "-noprompt"]
+    keytool25 = str(Path(java_25).parent / "keytool")
+    ca_pem = folder / "ca.pem"
+    ca_pem.write_bytes(formats.dump(Store([ca.trusted("ca")]), "pem", None))
+    running = []
+    for name, command in {
+        "keytool17": [keytool.path, *genkey],
+        "keytool17-legacy": [keytool.path, "-J-Dkeystore.pkcs12.legacy", *genkey],
+        "keytool17-sha512-mac": [keytool.path, "-J-Dkeystore.pkcs12.macAlgorithm=HmacPBESHA512", *genkey],
+        "keytool17-nomac-truststore": [
+            keytool.path, "-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE",
+            "-J-Dkeystore.pkcs12.macAlgorithm=NONE", "-importcert", "-alias", "ca", "-file", ca_pem,
+            "-storetype", "PKCS12", "-storepass", PASSWORD, "-noprompt"],
+        "keytool25": [keytool25, *genkey],
+    }.items():  # each its own JVM (the -J options), all at once
+        made[name] = folder / f"{name}.p12"
+        running.append(subprocess.Popen([*command, "-keystore", made[name]], stdout=subprocess.DEVNULL))
+
+    source = folder / "server.pem"
+    source.write_bytes(formats.dump(_keystore(ca), "pem", None, encrypt_keys=False))
+    for name, options in {
+        "openssl": [],
+        "openssl-legacy": ["-legacy"],
+        "openssl-nomac": ["-nomac"],
+        "openssl-clear": ["-keypbe", "NONE", "-certpbe", "NONE"],
+        "openssl-aes128-sha512": ["-keypbe", "AES-128-CBC", "-certpbe", "AES-128-CBC", "-macalg", "sha512"],
+    }.items():
+        made[name] = folder / f"{name}.p12"
+        openssl("pkcs12", "-export", "-in", source, "-out", made[name], "-passout", f"pass:{PASSWORD}", *options)
+    assert all(process.wait() == 0 for process in running)
+    return made
+
+
+@pytest.fixture(scope="module")
+def real_verdicts(stores, java_inventory, java_25, openssl):
+    """{(store name, runtime row): loads?}, each answered by the runtime itself."""
+    verdicts = {}
+    for row, java in (("Java 17", None), ("Java 25", java_25)):
+        seen = java_inventory(*stores.values(), java=java)
+        for name, path in stores.items():
+            entries = seen.get(str(path), {})
+            verdicts[name, row] = bool(entries) and all(
+                kind != "unreadable" and (kind != "private-key" or detail == "key-ok")
+                for kind, _, detail in entries.values())
+    for row in _openssl_rows(openssl):
+        legacy = ["-legacy"] if row.endswith("-legacy") else []
+        for name, path in stores.items():
+            read = openssl("pkcs12", "-in", path, "-passin", f"pass:{PASSWORD}", "-nodes", *legacy, check=False)
+            verdicts[name, row] = read.returncode == 0 and b"BEGIN CERTIFICATE" in read.stdout
+    for name, path in stores.items():
+        try:
+            crypto_pkcs12.load_pkcs12(path.read_bytes(), PASSWORD.encode())
+            verdicts[name, "Python cryptography"] = True
+        except ValueError:
+            verdicts[name, "Python cryptography"] = False
+    return verdicts
+
+
+def test_compat_answers_as_each_runtime_on_this_machine_does(stores, real_verdicts):
+    wrong = []
+    for (name, row), loads in sorted(real_verdicts.items()):
+        loaded = formats.read_store(stores[name], PASSWORD, keys=False)
+        verdict = next(v for v in compat.judge(loaded, str(stores[name])) if v.runtime == row)
+        if verdict.loads != loads:
+            wrong.append(f"{name} on {row}: the runtime says {loads}, compat says {verdict.loads} ({verdict.why})")
+    assert not wrong, "\n".join(wrong)
+    # The matrix is not trivial here: some runtime refuses some store, and each refuses one at least.
+    assert not all(real_verdicts.values())
+
+
+def test_compat_fix_makes_the_store_load_where_it_did_not(stores, tmp_path, java_inventory):
+    """The conversion compat prints for Java 17 on a PBMAC1 store gives a store Java 17 loads."""
+    path = stores["jkstool-modern"]
+    loaded = formats.read_store(path, PASSWORD, keys=False)
+    verdict = next(v for v in compat.judge(loaded, str(path)) if v.runtime == "Java 17")
+    assert not verdict.loads and verdict.fix.startswith("jkstool convert ")
+    out = tmp_path / "fixed.p12"
+    command = verdict.fix.replace("jkstool ", "", 1).replace("OUT.p12", str(out)).split()
+    result = run(*command, "--storepass", PASSWORD, "--dest-storepass", PASSWORD)
+    assert result.exit_code == 0, result.output
+    assert all(kind != "unreadable" for kind, _, _ in java_inventory(out)[str(out)].values())
+
+
+def test_compat_command_exits_1_for_a_jdk_that_cannot_load_it(stores):
+    modern = str(stores["jkstool-modern"])
+    assert run("compat", modern, "--storepass", PASSWORD, "--jdk", "17").exit_code == 1
+    assert run("compat", modern, "--storepass", PASSWORD, "--jdk", "26").exit_code == 0
+    result = run("compat", modern, "--storepass", PASSWORD, "--json")
+    answer = json.loads(result.stdout)
+    assert answer["integrity"] == "pbmac1"
+    assert {r["runtime"] for r in answer["runtimes"]} == {r.name for r in compat.RUNTIMES}
+
+
+def test_docs_show_the_compatibility_matrix_of_the_code():
+    assert compat.matrix() in (Path(__file__).resolve().parent.parent / "docs" / "formats.md").read_text()
+
+
+# -- verify-pair on the target JDK -----------------------------------------------
+
+def test_verify_pair_flags_a_layout_the_target_jdk_cannot_load(tmp_path, handshake):
+    """A PBMAC1 layout: JDK 17's own handshake fails, and verify-pair --jdk 17 says why first."""
+    folder = tmp_path / "modern"
+    assert run("init-pair", str(folder), "--storepass", PASSWORD, "--profile", "modern").exit_code == 0
+    ok, seen = handshake(folder)
+    assert not ok, seen
+    result = run("verify-pair", str(folder), "--storepass", PASSWORD, "--jdk", "17", "--json")
+    assert result.exit_code == 1
+    codes = {f["code"] for f in json.loads(result.stdout)["findings"]}
+    assert "store-unreadable" in codes
