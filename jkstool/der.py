@@ -96,12 +96,13 @@ def items(content: bytes) -> list[tuple[int, bytes]]:
     return _items(content, 1)
 
 
-def fields(content: bytes, *tags: int | None) -> list[bytes]:
-    """The contents of a SEQUENCE whose leading fields must have `tags` (None: any tag)."""
+def fields(content: bytes, *tags: int | None, optional: tuple[int, ...] = ()) -> list[bytes]:
+    """The contents of a SEQUENCE whose leading fields must have `tags` (None: any tag), and the
+    fields after them, where present, the `optional` tags."""
     found = items(content)
     if len(found) < len(tags):
         raise DerError("too few fields")
-    for (tag, _), want in zip(found, tags, strict=False):
+    for (tag, _), want in zip(found, tags + optional, strict=False):
         if want is not None and tag != want:
             raise DerError(f"expected tag {want:#x}, found {tag:#x}")
     return [c for _, c in found]

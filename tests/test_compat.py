@@ -12,12 +12,13 @@ import re
 import subprocess
 from pathlib import Path
 
+import pbmac1
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from helpers import FIXTURES, PASSWORD, MiniCA, run
 
-from jkstool import der, formats
+from jkstool import formats
 from jkstool.errors import JkstoolError
 from jkstool.formats import compat
 from jkstool.formats.pkcs12 import PROFILES, profile_of
@@ -95,6 +96,45 @@ def test_cli_names_the_invalid_vector_in_one_line(name):
     assert len(lines) == 1 and f"{name}.p12" in lines[0] and "Traceback" not in result.output
 
 
+# MacData for RFC 9579's A.1 contents, right and wrong in the ways OpenSSL's test data covers
+# (zero, negative and huge key lengths, missing salt, wrong salt type), each MAC computed as the
+# parameters say. Which are valid is decided by OpenSSL (through cryptography), not here.
+CRAFTED = {
+    "as-a1": {},
+    "key-length-20": {"key_length": 20},
+    "key-length-19": {"key_length": 19},
+    "key-length-0": {"key_length": 0},
+    "key-length-negative": {"key_length": -1},
+    "key-length-huge": {"key_length": 2 ** 31},
+    "key-length-65": {"key_length": 65},
+    "key-length-absent": {"key_length_der": b""},
+    "salt-absent": {"salt_der": b""},
+    "salt-an-integer": {"salt_der": pbmac1.integer(5)},
+    "prf-absent-sha1": {"prf": None, "scheme": "sha1", "key_length": 20},
+    "sha512": {"prf": "sha512", "scheme": "sha512", "key_length": 64},
+    "macdata-salt-other": {"mac_salt": b"not this one"},
+    "macdata-iterations-other": {"mac_iterations": 1},
+}
+
+
+@pytest.mark.filterwarnings(BER_WARNING)
+@pytest.mark.parametrize("case", CRAFTED)
+def test_crafted_pbmac1_parameters_are_judged_as_openssl_judges_them(case, tmp_path):
+    a1 = (RFC9579 / f"{VALID[0]}.p12").read_bytes()
+    data = pbmac1.with_mac_data(a1, pbmac1.mac_data(a1, "1234", **CRAFTED[case]))
+    try:
+        crypto_pkcs12.load_pkcs12(data, b"1234")
+        valid = True
+    except ValueError:
+        valid = False
+    path = tmp_path / f"{case}.p12"
+    path.write_bytes(data)
+    result = run("list", path, "--storepass", "env:P", env={"P": "1234"})
+    assert result.exit_code == (0 if valid else 2), result.output
+    if not valid:
+        assert len(result.stderr.strip().splitlines()) == 1 and path.name in result.stderr
+
+
 # -- write profiles --------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -116,16 +156,34 @@ def test_modern_profile_is_pbmac1_that_cryptography_verifies(ca):
         crypto_pkcs12.load_pkcs12(data, b"wrong")
 
 
-def test_modern_profile_mac_covers_the_contents(ca):
-    data = formats.dump(Store([ca.key_entry("server")]), "pkcs12", PASSWORD, profile="modern")
-    _, _, mac_data = der.items(der.decode(data))
-    digest = der.items(der.items(mac_data[1])[0][1])[1][1]
-    at = data.rindex(digest)
-    tampered = data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
-    with pytest.raises(JkstoolError, match="integrity check failed"):
-        formats.load(tampered, PASSWORD)
-    with pytest.raises(ValueError):
-        crypto_pkcs12.load_pkcs12(tampered, PASSWORD.encode())
+def test_modern_profile_verifies_under_the_rfcs_rules_written_apart(ca):
+    data = formats.dump(_keystore(ca), "pkcs12", PASSWORD, profile="modern")
+    assert pbmac1.verify(data, PASSWORD)
+    assert not pbmac1.verify(data, PASSWORD + "x")
+
+
+def test_modern_profile_refuses_any_one_byte_change(ca):
+    """Each byte of the MacData, and bytes spread over the rest: no change reads as a good store —
+    but for the values of MacData's own salt and iteration count, which RFC 9579 has readers ignore
+    (OpenSSL, through cryptography, reads those changes as jkstool does)."""
+    data = formats.dump(Store([ca.trusted("ca")]), "pkcs12", PASSWORD, profile="modern")
+    (_, body, _), = pbmac1.children(data)
+    _, mac_content, mac_data = pbmac1.children(body)[2]
+    start = data.rindex(mac_data)
+    _, mac_salt, mac_iterations = pbmac1.children(mac_content)
+    ignored = set()
+    for _, value, whole in (mac_salt, mac_iterations):
+        end = start + mac_data.rindex(whole) + len(whole)
+        ignored |= set(range(end - len(value), end))
+    positions = sorted(set(range(start, len(data))) | set(range(0, start, max(1, start // 120))))
+    for at in positions:
+        tampered = data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+        if at in ignored:
+            assert formats.load(tampered, PASSWORD).store == formats.load(data, PASSWORD).store
+            crypto_pkcs12.load_pkcs12(tampered, PASSWORD.encode())
+        else:
+            with pytest.raises(JkstoolError):
+                formats.load(tampered, PASSWORD)
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))

@@ -307,6 +307,14 @@ def mac(digest: str, password: str, salt: bytes, iterations: int, data: bytes) -
 HMAC_OIDS = {name: oid for oid, name in _HMACS.items()}
 
 
+def _hmac_oid(algorithm: bytes) -> str:
+    """An HMAC AlgorithmIdentifier's OID; its parameters, RFC 8018 says, are NULL (or left out)."""
+    oid, *params = der.items(algorithm)
+    if oid[0] != der.OID or params not in ([], [(der.NULL, b"")]):
+        raise der.DerError("HMAC parameters that are not NULL")
+    return der.to_oid(oid[1])
+
+
 @dataclass(frozen=True)
 class Pbmac1:
     """RFC 9579's PBMAC1 integrity for PKCS #12: an HMAC keyed by PBKDF2 (not the PKCS #12 KDF), the
@@ -324,7 +332,7 @@ class Pbmac1:
         try:
             kdf, scheme = der.fields(params, der.SEQUENCE, der.SEQUENCE)[:2]
             kdf_oid, kdf_params = der.fields(kdf, der.OID, der.SEQUENCE)[:2]
-            scheme_oid = der.to_oid(der.fields(scheme, der.OID)[0])
+            scheme_oid = _hmac_oid(scheme)
             fields = der.items(kdf_params)
         except (der.DerError, IndexError):
             raise PbeError("PBMAC1 parameters that are not PBMAC1-params") from None
@@ -339,11 +347,11 @@ class Pbmac1:
         if not lengths:
             raise PbeError("PBMAC1's PBKDF2 parameters have no keyLength, which RFC 9579 requires")
         if not 20 <= lengths[0] <= 64:
-            raise PbeError(f"PBMAC1's keyLength is {lengths[0]} octets; RFC 9579 takes 20 to 64")
+            raise PbeError(f"PBMAC1's keyLength is {lengths[0]}; RFC 9579 takes 20 to 64 octets")
         iterations = der.to_int(fields[1][1])
         if iterations < 1:
             raise PbeError(f"PBMAC1's iteration count is {iterations}")
-        prfs = [der.to_oid(der.fields(v, der.OID)[0]) for t, v in fields[2:] if t == der.SEQUENCE]
+        prfs = [_hmac_oid(v) for t, v in fields[2:] if t == der.SEQUENCE]
         prf = prfs[0] if prfs else HMAC_OIDS["sha1"]  # the ASN.1 DEFAULT: hmacWithSHA1
         if prf not in _HMACS:
             raise UnsupportedPbe(f"PBMAC1 PRF {prf}")

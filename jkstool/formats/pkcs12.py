@@ -106,8 +106,8 @@ class _Bags:
 def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
     """Read a PKCS12 store; with no password, only if its certificates are not encrypted."""
     try:
-        version, auth_safe, *rest = der.fields(der.decode(data, der.SEQUENCE),
-                                               der.INTEGER, der.SEQUENCE)
+        version, auth_safe, *rest = der.fields(der.decode(data, der.SEQUENCE), der.INTEGER, der.SEQUENCE,
+                                               optional=(der.SEQUENCE,))
         if der.to_int(version) != 3:
             raise JkstoolError(f"unsupported PKCS12 version {der.to_int(version)}")
         content_type, content = der.fields(auth_safe, der.OID, der.context(0))[:2]
@@ -141,7 +141,7 @@ def _integrity(mac_data: bytes) -> str:
 
 
 def _check_mac(mac_data: bytes, password: str, auth_data: bytes) -> None:
-    digest_info, salt, *more = der.fields(mac_data, der.SEQUENCE, der.OCTET_STRING)
+    digest_info, salt, *more = der.fields(mac_data, der.SEQUENCE, der.OCTET_STRING, optional=(der.INTEGER,))
     iterations = der.to_int(more[0]) if more else 1
     algorithm_id, expected = der.fields(digest_info, der.SEQUENCE, der.OCTET_STRING)
     algorithm = der.to_oid(der.fields(algorithm_id, der.OID)[0])
