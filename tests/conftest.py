@@ -17,6 +17,17 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
+def pytest_sessionstart(session):
+    """Compile jkstool to bytecode once, as installing a package does: the hundreds of CLI runs in
+    subprocesses would otherwise each compile it again where PYTHONDONTWRITEBYTECODE is set. And
+    output is as in a pipe, 100 columns, whatever COLUMNS the shell or pytest-xdist (80) set; the
+    tests of other widths set their own."""
+    import compileall
+    compileall.compile_dir(HERE.parent / "jkstool", quiet=1)
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+
 def _need(tool: str, found):
     if found:
         return found
@@ -122,6 +133,12 @@ class JavaLines:
         self.process.stdin.flush()
         return self.process.stdout.readline().strip()
 
+    def lines(self, *fields) -> list[str]:
+        """For a program whose answers are lines ended by an empty one."""
+        self.process.stdin.write("\0".join(map(str, fields)) + "\n")
+        self.process.stdin.flush()
+        return list(iter(lambda: self.process.stdout.readline().rstrip("\n"), ""))
+
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(10)
@@ -179,17 +196,20 @@ def java_inventory(java_classes):
     """What Java's KeyStore API sees, keys decrypted and checked (tests/java/KeyStoreInventory.java);
     `java=` another JDK's java."""
     default_java, classes = java_classes
+    servers: dict[str, JavaLines] = {}  # one JVM for each JDK asked, for the whole session
 
     def inventory(*paths, password="changeit", java=None):
-        result = subprocess.run([java or default_java, "-cp", classes, "KeyStoreInventory", *map(str, paths)],
-                                input=password + "\n", capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
+        java = java or default_java
+        if java not in servers:
+            servers[java] = JavaLines(java, classes, "KeyStoreInventory")
         found = {}
-        for line in result.stdout.splitlines():
+        for line in servers[java].lines(password, *paths):
             path, alias, kind, prints, detail = line.split("|")
             found.setdefault(path, {})[alias] = (kind, tuple(filter(None, prints.split(","))), detail)
         return found
-    return inventory
+    yield inventory
+    for server in servers.values():
+        server.close()
 
 
 @pytest.fixture(scope="session")
@@ -243,9 +263,19 @@ def curl():
     return _need("curl", shutil.which("curl"))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """The fuzz test's counts travel on its report (pytest-xdist runs it in another process)."""
+    outcome = yield
+    if call.when == "call" and item.name == "test_readers_survive_mutated_input":
+        from helpers import FUZZ
+        outcome.get_result().user_properties.append(("fuzz", dict(FUZZ)))
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say how much the fuzz test tried (it asserts there was no crash, hang or traceback)."""
-    from helpers import FUZZ
-    if FUZZ["inputs"]:
-        terminalreporter.write_line(f"fuzz: {FUZZ['calls']} reader calls on {FUZZ['inputs']} mutated inputs, "
-                                    "no crash, hang or traceback")
+    for report in terminalreporter.stats.get("passed", []):
+        for name, fuzz in report.user_properties:
+            if name == "fuzz":
+                terminalreporter.write_line(f"fuzz: {fuzz['calls']} reader calls on {fuzz['inputs']} mutated "
+                                            "inputs, no crash, hang or traceback")

@@ -9,6 +9,7 @@ decrypted), OpenSSL and Python's cryptography — and `compat` must give the ans
 import hashlib
 import json
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -268,6 +269,7 @@ def stores(tmp_path_factory, ca, keytool, java_25, openssl):
         "openssl-legacy": ["-legacy"],
         "openssl-nomac": ["-nomac"],
         "openssl-clear": ["-keypbe", "NONE", "-certpbe", "NONE"],
+        "openssl-truststore": ["-nokeys"],
         "openssl-aes128-sha512": ["-keypbe", "AES-128-CBC", "-certpbe", "AES-128-CBC", "-macalg", "sha512"],
     }.items():
         made[name] = folder / f"{name}.p12"
@@ -320,7 +322,7 @@ def test_compat_fix_makes_the_store_load_where_it_did_not(stores, tmp_path, java
     verdict = next(v for v in compat.judge(loaded, str(path)) if v.runtime == "Java 17")
     assert not verdict.loads and verdict.fix.startswith("jkstool convert ")
     out = tmp_path / "fixed.p12"
-    command = verdict.fix.replace("jkstool ", "", 1).replace("OUT.p12", str(out)).split()
+    command = shlex.split(verdict.fix.replace("OUT.p12", str(out)))[1:]
     result = run(*command, "--storepass", PASSWORD, "--dest-storepass", PASSWORD)
     assert result.exit_code == 0, result.output
     assert all(kind != "unreadable" for kind, _, _ in java_inventory(out)[str(out)].values())
@@ -352,3 +354,27 @@ def test_verify_pair_flags_a_layout_the_target_jdk_cannot_load(tmp_path, handsha
     assert result.exit_code == 1
     codes = {f["code"] for f in json.loads(result.stdout)["findings"]}
     assert "store-unreadable" in codes
+
+
+# -- declared type against the bytes ----------------------------------------------
+
+def test_type_mismatch_is_said_as_java_behaves(tmp_path, ca, keytool):
+    """A PKCS12 named .jks: list, verify-pair's reading and compat say so, and keytool 17 shows the
+    behaviour the warning states (read as JKS while keystore.type.compat is on, refused when off or
+    when declared JCEKS)."""
+    path = tmp_path / "named.jks"
+    path.write_bytes(formats.dump(_keystore(ca), "pkcs12", PASSWORD))
+    listed = run("list", path, "--storepass", "env:P", env={"P": PASSWORD})
+    assert listed.exit_code == 0 and "the store is PKCS12, though its name says JKS" in listed.stderr
+    assert "keystore.type.compat" in listed.stderr
+    assert keytool("-list", "-storetype", "JKS", "-keystore", path).returncode == 0
+    off = tmp_path / "compat-off.security"
+    off.write_text("keystore.type.compat=false\n")
+    refused = keytool.call([f"-J-Djava.security.properties={off}", "-list", "-storetype", "JKS", "-keystore", path,
+                            "-storepass", PASSWORD])
+    assert refused.returncode != 0 and "Invalid keystore format" in refused.stdout + refused.stderr
+
+    declared = run("compat", path, "--declared-type", "JCEKS", "--storepass", "env:P", env={"P": PASSWORD})
+    assert declared.exit_code == 0 and "though declared JCEKS: Java fails" in declared.stderr
+    as_jceks = keytool("-list", "-storetype", "JCEKS", "-keystore", path, check=False)
+    assert as_jceks.returncode != 0 and "Invalid keystore format" in as_jceks.stdout + as_jceks.stderr

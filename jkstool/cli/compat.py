@@ -58,13 +58,15 @@ def compat_command(
                         f"{', '.join(sorted(protection.certificates)) or '-'}")
         output.print_table([[v.runtime, "yes" if v.loads else "no", v.why or ""] for v in verdicts],
                            ["runtime", "loads", "why not"], flexible=(2,))
+        output.info("judged from the store's algorithms by the table of docs/formats.md (no runtime was run)")
         fixes: dict[str, list[str]] = {}
         for v in verdicts:
             if v.fix:
                 fixes.setdefault(v.fix, []).append(v.runtime)
-        for fix, runtimes in fixes.items():  # whole, to paste
+        for fix, runtimes in fixes.items():
             typer.echo("")
-            output.block(f"for {', '.join(runtimes)}: {fix}")
+            output.block(f"for {', '.join(runtimes)}:")
+            typer.echo(f"  {output.printable(fix)}")  # one line, never wrapped: it is pasted into a shell
     if jdk is not None:
         verdict = next(v for v in verdicts if v.runtime == JDKS[jdk])
         raise typer.Exit(0 if verdict.loads else 1)

@@ -6,6 +6,7 @@ keeps the two equal). The answer for a runtime on this machine can be checked by
 (tests/test_compat.py does, for keytool 17 and 25, openssl 3.0 and cryptography).
 """
 
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,9 @@ class Runtime:
     """Encryptions of PKCS12 certificate bags it decrypts ("none": in the clear)."""
     integrity: frozenset[str | None]
     """PKCS12 integrity checks it verifies (None: no MAC, a password-less store)."""
-    secret_keys: bool
+    java: bool
+    """Java's KeyStore: it keeps secret keys, and sees only certificates that are a key's chain or carry
+    Java's trusted-certificate attribute (jkstool reads a store as Java does)."""
     source: str
     profile: str
     """The write profile to convert to for it."""
@@ -102,12 +105,23 @@ def _judge(runtime: Runtime, loaded: Loaded, path: str) -> Verdict:
             if unknown:
                 reasons.append(f"{what} " + ", ".join("in the clear" if u == "none" else f"encrypted with {u}"
                                                      for u in unknown))
+    # Certificates Java does not see (no trusted attribute, no key): jkstool, reading as Java does,
+    # cannot convert them, so the fix takes them out with OpenSSL first.
+    unseen = bool(protection and protection.certificates and not loaded.store and "none" not in protection.keys)
+    if runtime.java and unseen:
+        reasons.append("it finds no entry: the certificates carry no Java trusted-certificate attribute "
+                       "(openssl pkcs12 -export -nokeys writes them so)")
     secret = any(e.kind == "secret-key" for e in loaded.store)
     if not reasons:
-        note = "" if runtime.secret_keys or not secret else "loads, but a secret key is of use to Java only"
+        note = "" if runtime.java or not secret else "loads, but a secret key is of use to Java only"
         return Verdict(runtime.name, True, note, "")
-    profile = _fitting_profile(runtime, loaded)
-    fix = f"jkstool convert {path} OUT.p12 --profile {profile}" if profile else "no profile of jkstool fits it"
+    profile, path = _fitting_profile(runtime, loaded), shlex.quote(path)
+    if profile is None:
+        fix = "no profile of jkstool fits it"
+    elif unseen:
+        fix = f"openssl pkcs12 -in {path} -nokeys -out cas.pem && jkstool import-ca OUT.p12 cas.pem --profile {profile}"
+    else:
+        fix = f"jkstool convert {path} OUT.p12 --profile {profile}"
     return Verdict(runtime.name, False, "; ".join(reasons), fix)
 
 

@@ -21,12 +21,27 @@ import java.util.List;
  * key, its algorithm, size in bits and the SHA-256 of its bytes. A store
  * Java cannot load, or one of whose keys it cannot decrypt, is one line
  * "path||unreadable||exception". The store password comes on stdin (one
- * line), never on the command line.
+ * line), never on the command line. Or: KeyStoreInventory --serve, then one
+ * request a line on stdin (the password, then the paths, separated by NUL)
+ * and its lines on stdout, ended by an empty line: many stores, one JVM.
  */
 public class KeyStoreInventory {
     public static void main(String[] args) throws Exception {
-        char[] password = new BufferedReader(new InputStreamReader(System.in)).readLine().toCharArray();
-        for (String path : args) {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+        if (args.length == 1 && args[0].equals("--serve")) {
+            for (String line; (line = in.readLine()) != null; ) {
+                String[] fields = line.split("\u0000", -1);
+                report(java.util.Arrays.copyOfRange(fields, 1, fields.length), fields[0].toCharArray());
+                System.out.println();
+                System.out.flush();
+            }
+            return;
+        }
+        report(args, in.readLine().toCharArray());
+    }
+
+    static void report(String[] paths, char[] password) {
+        for (String path : paths) {
             try {
                 System.out.print(inventory(path, password));
             } catch (Exception e) {
