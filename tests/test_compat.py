@@ -378,3 +378,31 @@ def test_type_mismatch_is_said_as_java_behaves(tmp_path, ca, keytool):
     assert declared.exit_code == 0 and "though declared JCEKS: Java fails" in declared.stderr
     as_jceks = keytool("-list", "-storetype", "JCEKS", "-keystore", path, check=False)
     assert as_jceks.returncode != 0 and "Invalid keystore format" in as_jceks.stdout + as_jceks.stderr
+
+
+def test_java_trusts_the_password_less_truststore_with_no_password_set(tmp_path, java_classes, java_25, openssl):
+    """An application that sets javax.net.ssl.trustStore and no password: JDK 17 and 25 trust the
+    none-truststore profile's certificates, and find nothing in a password-protected store."""
+    from servers import free_port, wait_for_port
+    folder = tmp_path / "tls"
+    assert run("init-pair", folder, "--storepass", "env:P", env={"P": PASSWORD}).exit_code == 0
+    open_trust, server_pem = tmp_path / "open.p12", tmp_path / "server.pem"
+    for dest, options in ((open_trust, ["--profile", "none-truststore"]), (server_pem, ["--no-encrypt-key"])):
+        source = folder / ("client.truststore.p12" if dest == open_trust else "server.keystore.p12")
+        assert run("convert", source, dest, "--storepass", "env:P", *options, env={"P": PASSWORD}).exit_code == 0
+    port = free_port()
+    server = subprocess.Popen([openssl.path, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", server_pem,
+                               "-key", server_pem, "-www", "-quiet"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        for java in (java_classes[0], java_25):
+            def reply(truststore, java=java):
+                return subprocess.run([java, f"-Djavax.net.ssl.trustStore={truststore}", "-cp", java_classes[1],
+                                       "DefaultClient", "localhost", str(port)], capture_output=True, text=True,
+                                      timeout=60).stdout
+            assert reply(open_trust).startswith("HTTP/1.0 200"), java
+            assert "trustAnchors parameter must be non-empty" in reply(folder / "client.truststore.p12"), java
+    finally:
+        server.terminate()
+        server.wait(10)
