@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pbmac1
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from helpers import FIXTURES, PASSWORD, MiniCA, run
@@ -193,6 +194,25 @@ def test_a_rewrite_keeps_the_profile_it_read(profile, ca):
     loaded = formats.load(formats.dump(store, "pkcs12", PASSWORD, profile=profile), PASSWORD)
     assert profile_of(loaded.protection) == profile
     assert loaded.store == store
+
+
+@pytest.mark.parametrize("profile", ["java9", "legacy"])
+def test_java9_and_legacy_read_by_jdk17_jdk25_and_openssl_with_the_same_entries(profile, tmp_path, ca, java_25,
+                                                                               java_inventory, openssl):
+    """(keytool 17's own listing of these profiles is in test_java_interop.) OpenSSL 3 reads the
+    legacy profile without its legacy provider: 3DES, not RC2."""
+    store = _keystore(ca)
+    path = tmp_path / f"{profile}.p12"
+    path.write_bytes(formats.dump(store, "pkcs12", PASSWORD, profile=profile))
+    chain = tuple(_sha256(c) for c in store["server"].chain)
+    expected = {"server": ("private-key", chain, "key-ok"), "ca": ("trusted-cert", (_sha256(store["ca"].cert),), "")}
+    for java in (None, java_25):
+        assert java_inventory(path, java=java)[str(path)] == expected
+    pem = openssl("pkcs12", "-in", path, "-passin", f"pass:{PASSWORD}", "-nodes").stdout
+    certs = x509.load_pem_x509_certificates(pem)
+    assert {_sha256(c.public_bytes(serialization.Encoding.DER)) for c in certs} == {*chain, *expected["ca"][1]}
+    assert pem.count(b"-----BEGIN PRIVATE KEY-----") == 1
+    assert {"friendlyName: server", "friendlyName: ca"} <= set(re.findall(r"friendlyName: \w+", pem.decode()))
 
 
 def test_none_truststore_refuses_keys(ca):
