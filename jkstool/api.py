@@ -145,7 +145,7 @@ def _remove_if_empty(folder: Path) -> None:
 def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None = None,
                 passwords: Mapping[str, str | None] | None = None, hostname: str | None = None,
                 at: datetime | None = None, warn_days: int = 30, crls: Iterable[StrPath] = (),
-                jdk: str | None = None, java_security: StrPath | None = None) -> "Report":
+                jdk: str | None = None, java_security: StrPath | None = None, first_break: bool = False) -> "Report":
     """Whether a server and a client will complete a mutual-TLS handshake, as JSSE decides it.
 
     `stores` is a layout folder (its layout.json's stores, else the four files
@@ -156,7 +156,8 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
     report's findings say which certificate, which store and what to do. `jdk` is whose rules
     decide: a JDK folder, a release (17, 21, 25), or the JDK on this machine (else 17's defaults);
     `java_security` a properties file that overrides its java.security, as
-    -Djava.security.properties does. A layout's own CRLs are checked with `crls`.
+    -Djava.security.properties does. A layout's own CRLs are checked with `crls`. With `first_break`, the
+    report's `first_break` says when the pair first fails if nothing is done, and what ends then.
 
     >>> report = verify_pair("fixtures/no-such-layout")
     Traceback (most recent call last):
@@ -175,8 +176,15 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
         loaded = formats.read_store(paths[role], secret, strict=False)
         inputs[role] = StoreInput(role, str(paths[role]), loaded)
     target = jdks.find(jdk, Path(java_security) if java_security else None)
-    return verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=[read_crl(p) for p in crls],
-                  jdk=target)
+    revocations = [read_crl(p) for p in crls]
+    report = verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=revocations, jdk=target)
+    if first_break:
+        from .mtls import firstbreak
+
+        def verdict(moment: datetime) -> "Report":
+            return verify(inputs, hostname=hostname, at=moment, warn_days=0, crls=revocations, jdk=target)
+        report.first_break = firstbreak.first_break(verdict, report, at, firstbreak.endings(report, revocations))
+    return report
 
 
 def layout_crls(folder: Path) -> list[Path]:

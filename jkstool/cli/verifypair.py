@@ -57,6 +57,9 @@ def verify_pair_command(
         "--handshake", help="Also run a real handshake on 127.0.0.1 (JSSE when Java is found).")] = False,
     handshake_engine: Annotated[Engine | None, typer.Option(
         help="Force the handshake engine: java (JSSE) or openssl (Python's ssl).")] = None,
+    first_break: Annotated[bool, typer.Option(
+        "--first-break", help="Also say when the pair first fails if nothing is done, and which certificate "
+                              "(or CRL) ends then.")] = False,
     json: Json = False,
     debug: Debug = False,
 ):
@@ -68,6 +71,7 @@ def verify_pair_command(
 
     \b
         jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
+        jkstool verify-pair ./tls --first-break
     """
     from .. import api
     from ..layout.manifest import find_stores
@@ -88,7 +92,7 @@ def verify_pair_command(
         secrets[role] = password if pem else passwords.require(password, str(paths[role]))
     crls = [*(crl or []), *(api.layout_crls(folder) if folder is not None else [])]
     report = api.verify_pair(paths, passwords=secrets, hostname=hostname, at=when, warn_days=warn_days,
-                             crls=crls, jdk=jdk, java_security=java_security)
+                             crls=crls, jdk=jdk, java_security=java_security, first_break=first_break)
     for role in ROLES:
         for message in report.stores[role].loaded.warnings:
             output.warn(f"{paths[role]}: {message}")
@@ -96,7 +100,7 @@ def verify_pair_command(
         from ..mtls import handshake as engines
         outcome = engines.run(report.stores, secrets, hostname, handshake_engine.value if handshake_engine else None)
         report.findings.append(engines.outcome_finding(outcome, paths["server-keystore"]))
-    _render(report, json)
+    _render(report, json, first_break)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -138,7 +142,7 @@ def _path_result(trust: dict) -> str:
     return f"'{trust['presented']}' broken at {trust['broken_at']}"
 
 
-def _render(report, json: bool) -> None:
+def _render(report, json: bool, asked_break: bool = False) -> None:
     from ..pki.certs import load, subject_of
     errors = sum(f.severity == "error" for f in report.findings)
     warnings = sum(f.severity == "warning" for f in report.findings)
@@ -153,7 +157,8 @@ def _render(report, json: bool) -> None:
             "broken_at": subject_of(load(path.broken_at)) if path and path.broken_at else None}
     if json:
         output.print_json({"ok": report.ok, "rules": report.rules, "trust": trust,
-                           "findings": [f.__dict__ for f in report.findings]})
+                           "findings": [f.__dict__ for f in report.findings],
+                           **({"first_break": break_json(report.first_break)} if asked_break else {})})
         return
     verdict = ("OK: the server and the client will complete a mutual-TLS handshake"
                if report.ok else "FAIL: the server and the client will not complete a mutual-TLS handshake")
@@ -161,7 +166,32 @@ def _render(report, json: bool) -> None:
                  f"rules of {report.rules}")
     for side, t in trust.items():
         output.block(f"{side} chain -> {t['to']}: {_path_result(t)}", "  ")
+    if asked_break:
+        output.block(f"first break: {break_text(report.first_break)}", "  ")
     print_findings(report.findings)
+
+
+def break_json(found) -> dict | None:
+    """The first break for --json: when, what ended, and the findings it brings (None: none is known)."""
+    if found is None:
+        return None
+    return {"at": _iso(found.at),
+            "ended": [{"what": e.what, "where": e.where, "at": _iso(e.at)} for e in found.endings],
+            "findings": [f.__dict__ for f in found.findings]}
+
+
+def break_text(found) -> str:
+    if found is None:
+        return "none: nothing that ends on the paths breaks the pair"
+    codes = ", ".join(dict.fromkeys(f.code for f in found.findings))
+    if not found.endings:
+        return f"now ({codes})"
+    ended = " and ".join(f"{e.what} ({e.where})" for e in found.endings)
+    return f"{_iso(found.at)}, when {ended} {'ends' if len(found.endings) == 1 else 'end'} ({codes})"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def print_findings(findings) -> None:

@@ -21,6 +21,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+    from .firstbreak import Break
+
 from ..errors import JkstoolError
 from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
@@ -81,6 +83,8 @@ class Report:
     """side -> the alias of the key entry its key manager presents."""
     rules: str = ""
     """Whose rules decided: the target JDK and where its settings came from."""
+    first_break: "Break | None" = None
+    """When asked for: the first moment the pair fails if nothing is done (firstbreak)."""
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,128 @@
+"""Fleets: the first break of a pair, many layouts at once, outputs for the tools around them.
+
+The first break is asked on pairs whose certificates end at known times. Which endings break a pair
+is the target JDK's rule, so each rule used is first shown on a real JSSE handshake: a pair whose
+intermediate has already expired fails, one whose trust anchor has already expired still passes.
+"""
+
+import datetime
+import json
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from helpers import PASSWORD, certificate, der, new_key, pkcs8, run
+
+from jkstool import api, formats
+from jkstool.model import PrivateKeyEntry, Store, TrustedCertEntry
+
+ENV = {"JKSTOOL_STOREPASS": PASSWORD}
+ROLES = ("server.keystore", "server.truststore", "client.keystore", "client.truststore")
+
+
+def make_pair(folder, *, root=(0, 3650), sub=(0, 1000), server=(0, 400), client=(0, 500)):
+    """Four PKCS12 stores: the server's leaf under an intermediate, the client's under the root, each
+    certificate valid from (start days from now, for days). Returns the certificates by name."""
+    folder.mkdir(parents=True)
+    root_key, sub_key, server_key, client_key = (new_key("ec") for _ in range(4))
+    made = {"root": certificate(root_key, "Fleet Root", ca=True, start_days=root[0], days=root[1])}
+    made["sub"] = certificate(sub_key, "Fleet Intermediate", made["root"], root_key, ca=True, start_days=sub[0],
+                              days=sub[1])
+    made["server"] = certificate(server_key, "localhost", made["sub"], sub_key, start_days=server[0],
+                                 days=server[1], eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    made["client"] = certificate(client_key, "client", made["root"], root_key, start_days=client[0],
+                                 days=client[1], eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+    anchor = TrustedCertEntry("root", der(made["root"]))
+    stores = {
+        "server.keystore": Store([PrivateKeyEntry("server", pkcs8(server_key), tuple(
+            der(made[n]) for n in ("server", "sub", "root")))]),
+        "client.keystore": Store([PrivateKeyEntry("client", pkcs8(client_key), (der(made["client"]),
+                                                                              der(made["root"])))]),
+        "server.truststore": Store([anchor]), "client.truststore": Store([anchor])}
+    for name, store in stores.items():
+        formats.write_store(folder / f"{name}.p12", store, "pkcs12", PASSWORD)
+    return made
+
+
+def _paths(folder):
+    return [folder / f"{name}.p12" for name in ROLES]
+
+
+def ends(cert) -> datetime.datetime:
+    return cert.not_valid_after_utc
+
+
+# -- the rules, as JSSE applies them ---------------------------------------------------
+
+def test_jsse_refuses_an_expired_intermediate_and_accepts_an_expired_anchor(tmp_path, handshake):
+    make_pair(tmp_path / "sub", sub=(-10, 5))
+    make_pair(tmp_path / "root", root=(-10, 5))
+    ok, seen = handshake(*_paths(tmp_path / "sub"))
+    assert not ok and ("validity" in seen or "expired" in seen), seen
+    ok, seen = handshake(*_paths(tmp_path / "root"))
+    assert ok, seen
+    assert not api.verify_pair(tmp_path / "sub", password=PASSWORD).ok
+    assert api.verify_pair(tmp_path / "root", password=PASSWORD).ok
+
+
+# -- the first break -------------------------------------------------------------------
+
+def test_first_break_is_the_intermediate_ending_before_the_leaf(tmp_path):
+    made = make_pair(tmp_path / "tls", sub=(0, 100), server=(0, 200))
+    found = api.verify_pair(tmp_path / "tls", password=PASSWORD, first_break=True).first_break
+    assert found.at == ends(made["sub"]) + datetime.timedelta(seconds=1)
+    assert [e.what for e in found.endings] == ["CN=Fleet Intermediate"]
+    assert {f.code for f in found.findings} == {"cert-expired"}
+    before = (ends(made["sub"]) - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+    after = (ends(made["sub"]) + datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+    assert run("verify-pair", tmp_path / "tls", "--at", before, env=ENV).exit_code == 0
+    late = run("verify-pair", tmp_path / "tls", "--at", after, "--json", env=ENV)
+    assert late.exit_code == 1
+    assert any(f["code"] == "cert-expired" and "Fleet Intermediate" in f["message"]
+               for f in json.loads(late.stdout)["findings"])
+
+
+def test_an_anchor_ending_first_is_not_the_break(tmp_path):
+    """JSSE does not check an anchor's dates: the break is the next ending that matters."""
+    made = make_pair(tmp_path / "tls", root=(0, 50), sub=(0, 100), server=(0, 200))
+    found = api.verify_pair(tmp_path / "tls", password=PASSWORD, first_break=True).first_break
+    assert ends(made["root"]) < ends(made["sub"])
+    assert found.at == ends(made["sub"]) + datetime.timedelta(seconds=1)
+
+
+def test_a_stale_crl_is_a_break(tmp_path):
+    made = make_pair(tmp_path / "tls")
+    crl_key = new_key("ec")  # a CA of its own: staleness, not revocation, is what is asked here
+    issuer = certificate(crl_key, "Fleet CRL CA", ca=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject).last_update(now)
+           .next_update(now + datetime.timedelta(days=7)).sign(crl_key, hashes.SHA256()))
+    path = tmp_path / "fleet.crl"
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    found = api.verify_pair(tmp_path / "tls", password=PASSWORD, crls=[path], first_break=True).first_break
+    assert found.at == crl.next_update_utc + datetime.timedelta(seconds=1) < ends(made["server"])
+    assert [f.code for f in found.findings] == ["crl-stale"]
+    result = run("verify-pair", tmp_path / "tls", "--crl", path, "--first-break", env=ENV)
+    assert result.exit_code == 0 and "first break: " in result.stdout and "the CRL of CN=Fleet CRL CA" in result.stdout
+
+
+def test_a_failing_pair_breaks_now(tmp_path):
+    make_pair(tmp_path / "tls", server=(-10, 5))
+    result = run("verify-pair", tmp_path / "tls", "--first-break", "--json", env=ENV)
+    assert result.exit_code == 1
+    broken = json.loads(result.stdout)["first_break"]
+    assert broken["ended"] == [] and broken["findings"][0]["code"] == "cert-expired"
+
+
+@pytest.mark.parametrize("at", [None, "2027-06-01"])
+def test_first_break_follows_the_clock_given(tmp_path, at):
+    made = make_pair(tmp_path / "tls", client=(0, 60))
+    args = ["--at", at] if at else []
+    result = run("verify-pair", tmp_path / "tls", "--first-break", "--json", *args, env=ENV)
+    broken = json.loads(result.stdout)["first_break"]
+    client_end = ends(made["client"]) + datetime.timedelta(seconds=1)
+    if at is None:
+        assert broken["at"] == client_end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    else:  # a year on, the client's certificate has long ended: the pair is broken at the moment given
+        assert result.exit_code == 1 and broken["at"] == "2027-06-01T00:00:00Z" and broken["ended"] == []
