@@ -126,3 +126,38 @@ def test_first_break_follows_the_clock_given(tmp_path, at):
         assert broken["at"] == client_end.strftime("%Y-%m-%dT%H:%M:%SZ")
     else:  # a year on, the client's certificate has long ended: the pair is broken at the moment given
         assert result.exit_code == 1 and broken["at"] == "2027-06-01T00:00:00Z" and broken["ended"] == []
+
+
+# -- many pairs at once ----------------------------------------------------------------
+
+def test_all_checks_every_pair_under_a_root(tmp_path):
+    root = tmp_path / "fleet"
+    made = make_pair(root / "partner-a", client=(0, 90))
+    make_pair(root / "team" / "partner-b", server=(-10, 5))  # expired: fails
+    assert run("init-pair", root / "own").exit_code == 0  # its own generated storepass file
+    assert run("renew", root / "own", "--side", "server").exit_code == 0  # leaves a backups/ folder
+    assert (root / "own" / "backups").is_dir()
+    result = run("verify-pair", root, "--all", "--json", env=ENV)
+    assert result.exit_code == 1, result.output
+    pairs = {p["pair"]: p for p in json.loads(result.stdout)["pairs"]}
+    assert set(pairs) == {"partner-a", "team/partner-b", "own"}
+    assert pairs["partner-a"]["verdict"] == "ok" and pairs["own"]["verdict"] == "ok"
+    assert pairs["team/partner-b"]["verdict"] == "FAIL" and pairs["team/partner-b"]["first_break"]["ended"] == []
+    client_end = ends(made["client"]) + datetime.timedelta(seconds=1)
+    assert pairs["partner-a"]["first_break"]["at"] == client_end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # each row is what verify-pair says of that pair alone
+    alone = json.loads(run("verify-pair", root / "partner-a", "--first-break", "--json", env=ENV).stdout)
+    assert alone["first_break"] == pairs["partner-a"]["first_break"]
+    assert alone["findings"] == pairs["partner-a"]["findings"]
+
+
+def test_all_reports_a_pair_it_cannot_read_and_checks_the_rest(tmp_path):
+    root = tmp_path / "fleet"
+    make_pair(root / "good")
+    make_pair(root / "other-password")
+    for store in (root / "other-password").iterdir():
+        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": "another-secret"}).exit_code == 0
+    result = run("verify-pair", root, "--all", env=ENV)
+    assert result.exit_code == 2
+    assert "good" in result.stdout and "unreadable" in result.stdout
+    assert "other-password" in result.stderr and "2 pairs: 0 failing, 1 unreadable" in result.stderr

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timezone
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -57,6 +58,9 @@ def verify_pair_command(
         "--handshake", help="Also run a real handshake on 127.0.0.1 (JSSE when Java is found).")] = False,
     handshake_engine: Annotated[Engine | None, typer.Option(
         help="Force the handshake engine: java (JSSE) or openssl (Python's ssl).")] = None,
+    all_pairs: Annotated[bool, typer.Option(
+        "--all", help="DIR is a root: check every pair under it (layout folders, and folders holding the four "
+                      "stores by name), one row each, with its first break.")] = False,
     first_break: Annotated[bool, typer.Option(
         "--first-break", help="Also say when the pair first fails if nothing is done, and which certificate "
                               "(or CRL) ends then.")] = False,
@@ -72,8 +76,15 @@ def verify_pair_command(
     \b
         jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
         jkstool verify-pair ./tls --first-break
+        jkstool verify-pair /etc/tls --all --storepass env:STOREPASS
     """
     from .. import api
+    if all_pairs:
+        if folder is None or any((server_keystore, server_truststore, client_keystore, client_truststore)):
+            output.fail("--all checks the pairs under a folder: give DIR, and no store options")
+        check = partial(api.verify_pair, hostname=hostname, at=_date(at), warn_days=warn_days, crls=crl or [],
+                        jdk=jdk, java_security=java_security, first_break=True)
+        _all_pairs(folder, passwords.resolve(storepass), check, json)
     from ..layout.manifest import find_stores
     when = _date(at)
     given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
@@ -102,6 +113,54 @@ def verify_pair_command(
         report.findings.append(engines.outcome_finding(outcome, paths["server-keystore"]))
     _render(report, json, first_break)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _all_pairs(root: Path, password, check, json: bool):
+    """--all: one row per pair, a summary on stderr; exit 2 if a pair cannot be read, else 1 if one fails."""
+    from ..fleet import pairs
+    with output.Progress("checking pairs", quiet=json) as progress:
+        results = pairs.check_all(root, password, check, progress)
+    rows = [_pair_row(root, r) for r in results]
+    if json:
+        output.print_json({"pairs": rows})
+    elif rows:
+        output.print_table([[r["pair"], r["verdict"], _or_dash(r["errors"]), _or_dash(r["warnings"]), _break_cell(r)]
+                            for r in rows],
+                           ["pair", "verdict", "errors", "warnings", "first break"], flexible=(0, 4))
+    failing = sum(r["verdict"] == "FAIL" for r in rows)
+    unreadable = [r for r in rows if r["verdict"] == "unreadable"]
+    for row in unreadable:
+        output.line(f"error: {row['error']}", err=True)
+    soonest = pairs.soonest(results)
+    output.info(f"{output.count(len(rows), 'pair')}: {failing} failing"
+                + (f", {len(unreadable)} unreadable" if unreadable else "")
+                + (f"; the first break is {_iso(soonest)}" if soonest else ""))
+    raise typer.Exit(2 if unreadable else 1 if failing else 0)
+
+
+def _pair_row(root: Path, result) -> dict:
+    name = str(result.folder.relative_to(root)) if result.folder != root else "."
+    if result.report is None:
+        return {"pair": name, "verdict": "unreadable", "errors": None, "warnings": None, "first_break": None,
+                "findings": [], "error": result.error}
+    report = result.report
+    return {"pair": name, "verdict": "ok" if report.ok else "FAIL",
+            "errors": sum(f.severity == "error" for f in report.findings),
+            "warnings": sum(f.severity == "warning" for f in report.findings),
+            "first_break": break_json(report.first_break), "findings": [f.__dict__ for f in report.findings],
+            "error": None}
+
+
+def _or_dash(value) -> object:
+    return "-" if value is None else value
+
+
+def _break_cell(row: dict) -> str:
+    found = row["first_break"]
+    if found is None:
+        return "-"
+    what = found["ended"][0]["what"] if found["ended"] else ", ".join(f["code"] for f in found["findings"])
+    return f"{found['at'][:10]} {what}"
 
 
 def _date(text: str | None):

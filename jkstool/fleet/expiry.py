@@ -70,7 +70,7 @@ def scan(paths: list[Path], password: str | None, progress=None) -> Scan:
         if progress:
             progress(result.files)
         try:
-            result.found += _certificates(path, _password(path, password))
+            result.found += _certificates(path, store_password(path, password))
         except JkstoolError as e:
             if named or not _unknown(e):
                 result.errors.append((str(path), str(e.at(path=path)).split(": ", 1)[-1]))
@@ -78,7 +78,7 @@ def scan(paths: list[Path], password: str | None, progress=None) -> Scan:
     return result
 
 
-def _password(path: Path, given: str | None) -> str | None:
+def store_password(path: Path, given: str | None) -> str | None:
     """The layout's generated password for a store of a layout that has one, else the password given."""
     folder = layout_folder(path)
     secret = folder / STOREPASS_FILE if folder else None
