@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from helpers import PASSWORD, certificate, der, new_key, pkcs8, run
+from helpers import FIXTURES, PASSWORD, certificate, der, new_key, pkcs8, run
 
 from jkstool import api, formats
 from jkstool.model import PrivateKeyEntry, Store, TrustedCertEntry
@@ -161,3 +161,84 @@ def test_all_reports_a_pair_it_cannot_read_and_checks_the_rest(tmp_path):
     assert result.exit_code == 2
     assert "good" in result.stdout and "unreadable" in result.stdout
     assert "other-password" in result.stderr and "2 pairs: 0 failing, 1 unreadable" in result.stderr
+
+
+# -- outputs for the tools around jkstool ---------------------------------------------
+
+SCHEMA = FIXTURES / "junit" / "junit-10.xsd"
+
+
+def _metrics(text: str) -> dict:
+    """{metric name: [(labels, value)]}, as Prometheus's own client library parses the exposition."""
+    from prometheus_client.parser import text_string_to_metric_families
+    found: dict = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append((sample.labels, sample.value))
+    return found
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """A root with a passing pair, a failing one and one that cannot be read."""
+    root = tmp_path / "fleet"
+    made = make_pair(root / "good", client=(0, 90))
+    make_pair(root / "expired", server=(-10, 5))
+    make_pair(root / "unreadable")
+    damaged = root / "unreadable" / "client.truststore.p12"
+    damaged.write_bytes(damaged.read_bytes()[:200])  # cut short: a store, but not one that reads
+    return root, made
+
+
+def test_prometheus_expiry_carries_x509_certificate_exporters_names(fleet):
+    root, made = fleet
+    result = run("expiry", root, "--format", "prometheus", env=ENV)
+    assert result.exit_code == 2  # a store could not be read
+    metrics = _metrics(result.stdout)
+    client = root / "good" / "client.keystore.p12"
+    series = [(labels, value) for labels, value in metrics["x509_cert_not_after"]
+              if labels["filepath"] == str(client) and labels["subject_CN"] == "client"]
+    assert [value for _, value in series] == [made["client"].not_valid_after_utc.timestamp()]
+    labels = series[0][0]
+    assert labels["issuer_CN"] == "Fleet Root" and labels["serial_number"] == format(made["client"].serial_number, "x")
+    expired = {labels["filepath"]: value for labels, value in metrics["x509_cert_expired"]
+               if labels["subject_CN"] == "localhost"}
+    assert expired[str(root / "expired" / "server.keystore.p12")] == 1
+    assert expired[str(root / "good" / "server.keystore.p12")] == 0
+    assert {"x509_cert_not_before"} <= set(metrics)
+    (errors,) = metrics["jkstool_store_read_errors_total"]
+    assert errors[0]["filepath"] == str(root / "unreadable" / "client.truststore.p12") and errors[1] == 1
+
+
+def test_prometheus_pairs_and_their_first_breaks(fleet, tmp_path):
+    root, made = fleet
+    out = tmp_path / "textfile" / "jkstool.prom"
+    out.parent.mkdir()
+    out.write_text("old\n")
+    result = run("verify-pair", root, "--all", "--format", "prometheus", "--output", out, env=ENV)
+    assert result.exit_code == 2 and result.stdout == ""
+    metrics = _metrics(out.read_text())
+    assert {labels["pair"]: value for labels, value in metrics["jkstool_pair_ok"]} == {"good": 1, "expired": 0}
+    breaks = {labels["pair"]: value for labels, value in metrics["jkstool_pair_first_break_timestamp_seconds"]}
+    assert breaks["good"] == (ends(made["client"]) + datetime.timedelta(seconds=1)).timestamp()
+    assert [labels["filepath"] for labels, _ in metrics["jkstool_store_read_errors_total"]] == ["unreadable"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["jkstool.prom"]  # replaced, nothing left beside it
+
+
+@pytest.mark.parametrize("command", ["expiry", "verify-pair"])
+def test_junit_validates_against_the_schema(fleet, command):
+    import xmlschema
+    root, _ = fleet
+    args = [command, root, "--format", "junit"] + (["--all"] if command == "verify-pair" else ["--within", "60"])
+    result = run(*args, env=ENV)
+    assert result.exit_code == 2
+    xmlschema.XMLSchema(SCHEMA).validate(result.stdout)
+    from xml.etree import ElementTree
+    suite = ElementTree.fromstring(result.stdout)
+    assert int(suite.get("errors")) == 1 and int(suite.get("failures")) >= 1
+    failed = {case.get("name") if command == "verify-pair" else case.get("classname")
+              for case in suite.iter("testcase") if case.find("failure") is not None}
+    if command == "verify-pair":
+        assert failed == {"expired"}
+    else:
+        assert str(root / "expired" / "server.keystore.p12") in failed

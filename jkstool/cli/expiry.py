@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, StorePass
+from .options import Debug, Format, Json, ReportFormat, ReportOutput, StorePass
 
 
 def expiry_command(
@@ -16,6 +16,8 @@ def expiry_command(
                                         metavar="DAYS")] = 30,
     storepass: StorePass = None,
     json: Json = False,
+    report_format: ReportFormat = Format.table,
+    report_output: ReportOutput = None,
     debug: Debug = False,
 ):
     """Every certificate, soonest to expire first; exit 1 when one expires within --within days.
@@ -27,12 +29,14 @@ def expiry_command(
 
     \b
         jkstool expiry /etc/myapp/tls --within 21 --storepass env:STOREPASS
+        jkstool expiry /etc/tls --format prometheus --output /var/lib/node_exporter/jkstool.prom
     """
     from .. import api
     from ..fleet.expiry import days_left
     from ..pki.certs import facts, sha256
+    json = json or report_format == Format.json
     password = passwords.resolve(storepass)
-    with output.Progress("scanning files", quiet=json) as progress:
+    with output.Progress("scanning files", quiet=json or report_format != Format.table) as progress:
         result = api.expiry(paths, password=password, progress=progress)
     by_print: dict[str, dict[str, Any]] = {}  # one row per certificate, with every place that holds it
     for item in result.found:
@@ -44,7 +48,9 @@ def expiry_command(
         row["locations"].append({"path": item.path, "alias": item.alias})
     rows = list(by_print.values())
     due = [r for r in rows if r["days_left"] < within]
-    if json:
+    if report_format in (Format.prometheus, Format.junit):
+        _report(report_format, result, within, report_output)
+    elif json:
         output.print_json({"within_days": within, "certificates": rows,
                            "errors": [{"path": p, "error": e} for p, e in result.errors]})
     elif rows:
@@ -63,3 +69,31 @@ def _places(locations: list[dict]) -> str:
     first = locations[0]
     text = f"{first['path']}: {first['alias']}" if first["alias"] else first["path"]
     return text + (f" (+{len(locations) - 1} more)" if len(locations) > 1 else "")
+
+
+def _report(report_format, result, within: int, path) -> None:
+    """The Prometheus exposition (a series per certificate and place) or a JUnit suite (a case per
+    certificate and place, failing when it expires within --within days; a store not read is an error)."""
+    from datetime import datetime, timedelta, timezone
+
+    from ..pki.certs import facts
+    from . import reports
+    now = datetime.now(timezone.utc)
+    places = []
+    for item in result.found:
+        f = facts(item.cert)
+        places.append({"path": item.path, "alias": item.alias, "subject": f.subject, "issuer": f.issuer,
+                       "serial": f.serial, "not_before": f.not_before, "not_after": f.not_after})
+    if report_format == Format.prometheus:
+        metrics = reports.Exposition()
+        reports.certificate_metrics(metrics, places, now)
+        reports.read_error_metrics(metrics, result.errors)
+        reports.emit(metrics.text(), path)
+        return
+    limit = now + timedelta(days=within)
+    cases = [(p["path"], f"{p['alias']}: {p['subject']}" if p["alias"] else p["subject"],
+              [("failure", f"expires on {p['not_after']:%Y-%m-%d}, within {within} days",
+                f"serial {p['serial']}, issuer {p['issuer']}")] if p["not_after"] < limit else [])
+             for p in places]
+    cases += [(path_, "read", [("error", error, error)]) for path_, error in result.errors]
+    reports.emit(reports.junit("jkstool expiry", cases), path)

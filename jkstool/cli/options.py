@@ -1,6 +1,7 @@
 """The options every command shares, declared once (see docs/conventions.md)."""
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -82,6 +83,19 @@ DestStoreType = Annotated[StoreType | None, typer.Option(
     "--store-type", case_sensitive=False,
     help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else pkcs12).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable snake_case keys).")]
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    prometheus = "prometheus"
+    junit = "junit"
+
+
+ReportFormat = Annotated[Format, typer.Option(
+    "--format",
+    help="table (the default), json (as --json), prometheus (the text format of node_exporter's textfile "
+         "collector) or junit (XML for CI).")]
+ReportOutput = Annotated[Path | None, typer.Option(
+    "--output", metavar="FILE", help="Write the report to FILE, replaced atomically, instead of stdout.")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show more detail.")]
 Wide = Annotated[bool, typer.Option("--wide", help="Show whole values (names, fingerprints), however wide.")]
 Force = Annotated[bool, typer.Option(

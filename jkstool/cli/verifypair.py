@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, StorePass
+from .options import Debug, Format, Json, ReportFormat, ReportOutput, StorePass
 
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 
@@ -65,6 +65,8 @@ def verify_pair_command(
         "--first-break", help="Also say when the pair first fails if nothing is done, and which certificate "
                               "(or CRL) ends then.")] = False,
     json: Json = False,
+    report_format: ReportFormat = Format.table,
+    report_output: ReportOutput = None,
     debug: Debug = False,
 ):
     """Check that a server and a client will complete a mutual-TLS handshake, as JSSE would.
@@ -77,14 +79,18 @@ def verify_pair_command(
         jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
         jkstool verify-pair ./tls --first-break
         jkstool verify-pair /etc/tls --all --storepass env:STOREPASS
+        jkstool verify-pair /etc/tls --all --format junit --output pairs.xml
     """
     from .. import api
+    json = json or report_format == Format.json
+    machine = report_format in (Format.prometheus, Format.junit)
+    first_break = first_break or report_format == Format.prometheus
     if all_pairs:
         if folder is None or any((server_keystore, server_truststore, client_keystore, client_truststore)):
             output.fail("--all checks the pairs under a folder: give DIR, and no store options")
         check = partial(api.verify_pair, hostname=hostname, at=_date(at), warn_days=warn_days, crls=crl or [],
                         jdk=jdk, java_security=java_security, first_break=True)
-        _all_pairs(folder, passwords.resolve(storepass), check, json)
+        _all_pairs(folder, passwords.resolve(storepass), check, json, report_format, report_output)
     from ..layout.manifest import find_stores
     when = _date(at)
     given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
@@ -111,17 +117,23 @@ def verify_pair_command(
         from ..mtls import handshake as engines
         outcome = engines.run(report.stores, secrets, hostname, handshake_engine.value if handshake_engine else None)
         report.findings.append(engines.outcome_finding(outcome, paths["server-keystore"]))
-    _render(report, json, first_break)
+    if machine:
+        row = {**_pair_row(Path(), None, report), "pair": str(folder or paths["server-keystore"])}
+        _machine_report(report_format, [row], report_output)
+    else:
+        _render(report, json, first_break)
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _all_pairs(root: Path, password, check, json: bool):
+def _all_pairs(root: Path, password, check, json: bool, report_format, path):
     """--all: one row per pair, a summary on stderr; exit 2 if a pair cannot be read, else 1 if one fails."""
     from ..fleet import pairs
-    with output.Progress("checking pairs", quiet=json) as progress:
+    with output.Progress("checking pairs", quiet=json or report_format != Format.table) as progress:
         results = pairs.check_all(root, password, check, progress)
-    rows = [_pair_row(root, r) for r in results]
-    if json:
+    rows = [_pair_row(root, r.folder, r.report, r.error) for r in results]
+    if report_format in (Format.prometheus, Format.junit):
+        _machine_report(report_format, rows, path)
+    elif json:
         output.print_json({"pairs": rows})
     elif rows:
         output.print_table([[r["pair"], r["verdict"], _or_dash(r["errors"]), _or_dash(r["warnings"]), _break_cell(r)]
@@ -138,12 +150,30 @@ def _all_pairs(root: Path, password, check, json: bool):
     raise typer.Exit(2 if unreadable else 1 if failing else 0)
 
 
-def _pair_row(root: Path, result) -> dict:
-    name = str(result.folder.relative_to(root)) if result.folder != root else "."
-    if result.report is None:
+def _machine_report(report_format, rows: list[dict], path) -> None:
+    """Prometheus: jkstool_pair_ok and the first break per pair, read errors; JUnit: a case per pair, a
+    failure per error finding, an error for a pair not read."""
+    from . import reports
+    if report_format == Format.prometheus:
+        metrics = reports.Exposition()
+        reports.pair_metrics(metrics, rows)
+        reports.read_error_metrics(metrics, [(r["pair"], r["error"]) for r in rows if r["error"]])
+        reports.emit(metrics.text(), path)
+        return
+    cases = []
+    for row in rows:
+        problems = [("error", row["error"], row["error"])] if row["error"] else [
+            ("failure", f"{f['code']}: {f['message']}", f"{f['store']}: {f['fix']}")
+            for f in row["findings"] if f["severity"] == "error"]
+        cases.append(("jkstool verify-pair", row["pair"], problems))
+    reports.emit(reports.junit("jkstool verify-pair", cases), path)
+
+
+def _pair_row(root: Path, folder: Path | None, report, error: str | None = None) -> dict:
+    name = "." if folder is None or folder == root else str(folder.relative_to(root))
+    if report is None:
         return {"pair": name, "verdict": "unreadable", "errors": None, "warnings": None, "first_break": None,
-                "findings": [], "error": result.error}
-    report = result.report
+                "findings": [], "error": error}
     return {"pair": name, "verdict": "ok" if report.ok else "FAIL",
             "errors": sum(f.severity == "error" for f in report.findings),
             "warnings": sum(f.severity == "warning" for f in report.findings),

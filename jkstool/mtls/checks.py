@@ -21,8 +21,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-    from .firstbreak import Break
-
 from ..errors import JkstoolError
 from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
@@ -73,6 +71,25 @@ class TrustPath:
     pinned: bool = False
 
 
+@dataclass(frozen=True)
+class Ending:
+    """Something that ends: a certificate (its subject, where it is) or a CRL."""
+
+    at: datetime
+    what: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Break:
+    at: datetime
+    """The first moment the verdict is a failure (now, if it already is)."""
+    endings: tuple[Ending, ...]
+    """What ended just before it."""
+    findings: tuple[Finding, ...]
+    """The errors found at that moment that were not there before."""
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -83,7 +100,7 @@ class Report:
     """side -> the alias of the key entry its key manager presents."""
     rules: str = ""
     """Whose rules decided: the target JDK and where its settings came from."""
-    first_break: "Break | None" = None
+    first_break: Break | None = None
     """When asked for: the first moment the pair fails if nothing is done (firstbreak)."""
 
     @property

@@ -3,40 +3,21 @@
 Rather than a second copy of the rules (which anchors JSSE date-checks, when a
 stale CRL refuses every client), the verdict itself is asked again at each
 moment something ends: a second after the notAfter of each certificate of the
-keystores and of the trust paths, and after each CRL's nextUpdate. The first moment the checks find an
-error is the break; the findings new at that moment say what broke.
+keystores and of the trust paths' anchors, and after each CRL's nextUpdate.
+The first moment the checks find an error is the break; the findings new at
+that moment say what broke.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
 
 from ..pki import certs
-from .checks import Report
+from .checks import Break, Ending, Report
 from .findings import ERROR, Finding
 
 _AFTER = timedelta(seconds=1)
-
-
-@dataclass(frozen=True)
-class Ending:
-    """Something that ends: a certificate (its subject, where it is) or a CRL."""
-
-    at: datetime
-    what: str
-    where: str
-
-
-@dataclass(frozen=True)
-class Break:
-    at: datetime
-    """The first moment the verdict is a failure (now, if it already is)."""
-    endings: tuple[Ending, ...]
-    """What ended just before it."""
-    findings: tuple[Finding, ...]
-    """The errors found at that moment that were not there before."""
 
 
 def endings(report: Report, crls: list[tuple[str, x509.CertificateRevocationList]]) -> list[Ending]:

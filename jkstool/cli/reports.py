@@ -1,0 +1,124 @@
+"""`--format prometheus|junit` and `--output FILE` for expiry and verify-pair: the tools around them.
+
+Prometheus: the text exposition format that node_exporter's textfile collector reads, with
+x509-certificate-exporter's metric and label names where they mean the same (x509_cert_not_after,
+x509_cert_not_before, x509_cert_expired; filepath, subject_CN, issuer_CN, serial_number), so its
+dashboards and alerts work, and jkstool's own for what only it knows (jkstool_pair_ok,
+jkstool_pair_first_break_timestamp_seconds, jkstool_store_read_errors_total).
+JUnit: the XML CI systems show, one testcase per certificate or per pair, a failure per finding.
+"""
+
+from datetime import datetime, timezone
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import typer
+
+from . import output
+
+
+def emit(text: str, path: Path | None) -> None:
+    """To stdout, or replacing `path` atomically (a textfile collector never reads a half-written file)."""
+    if path is None:
+        typer.echo(text, nl=False)
+        return
+    from .. import files
+    files.write_atomic(path, text.encode("utf-8"), 0)
+
+
+# -- Prometheus ------------------------------------------------------------------
+
+def _label(value: object) -> str:
+    text = output.printable(str(value)).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _series(name: str, labels: dict, value: float) -> str:
+    inner = ",".join(f"{key}={_label(v)}" for key, v in labels.items() if v is not None)
+    number = str(int(value)) if float(value).is_integer() else repr(float(value))  # exact: timestamps
+    return f"{name}{{{inner}}} {number}" if inner else f"{name} {number}"
+
+
+class Exposition:
+    """Metric families, each written once with its HELP and TYPE, its series below."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, tuple[str, str, dict[tuple, str]]] = {}
+
+    def add(self, name: str, kind: str, help_text: str, labels: dict, value: float) -> None:
+        """A series; one whose labels repeat one already added is left out (Prometheus refuses duplicates)."""
+        series = self.families.setdefault(name, (kind, help_text, {}))[2]
+        key = tuple(sorted((k, str(v)) for k, v in labels.items() if v is not None))
+        series.setdefault(key, _series(name, labels, value))
+
+    def text(self) -> str:
+        lines = []
+        for name, (kind, help_text, series) in self.families.items():
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *series.values()]
+        return "\n".join(lines) + "\n"
+
+
+def _cn(name: str) -> str | None:
+    """The CN of an RFC 4514 name as jkstool prints it (first CN=, up to an unescaped comma)."""
+    import re
+    found = re.search(r"(?:^|,)CN=((?:\\.|[^,\\])*)", name or "")
+    return found.group(1) if found else None
+
+
+def certificate_metrics(metrics: Exposition, places: list[dict], now: datetime) -> None:
+    """x509-certificate-exporter's three series per certificate and place (file, alias)."""
+    for place in places:
+        labels = {"filepath": place["path"], "alias": place.get("alias"), "subject_CN": _cn(place["subject"]),
+                  "issuer_CN": _cn(place["issuer"]), "serial_number": place["serial"]}
+        not_after, not_before = place["not_after"], place["not_before"]
+        metrics.add("x509_cert_not_after", "gauge", "The date after which the certificate expires, in seconds "
+                    "since the epoch.", labels, not_after.timestamp())
+        metrics.add("x509_cert_not_before", "gauge", "The date before which the certificate is not valid, in "
+                    "seconds since the epoch.", labels, not_before.timestamp())
+        metrics.add("x509_cert_expired", "gauge", "1 when the certificate has expired.", labels,
+                    1 if not_after < now else 0)
+
+
+def read_error_metrics(metrics: Exposition, errors: list[tuple[str, str]]) -> None:
+    counts: dict[tuple[str, str], int] = {}
+    for path, reason in errors:
+        counts[path, reason] = counts.get((path, reason), 0) + 1
+    for (path, reason), count in counts.items():
+        metrics.add("jkstool_store_read_errors_total", "counter", "Stores or pairs jkstool could not read.",
+                    {"filepath": path, "reason": reason}, count)
+
+
+def pair_metrics(metrics: Exposition, rows: list[dict]) -> None:
+    for row in rows:
+        if row["verdict"] == "unreadable":
+            continue
+        labels = {"pair": row["pair"]}
+        metrics.add("jkstool_pair_ok", "gauge", "1 when the pair completes a mutual-TLS handshake, as JSSE "
+                    "decides it.", labels, 1 if row["verdict"] == "ok" else 0)
+        if row["first_break"]:
+            moment = datetime.strptime(row["first_break"]["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            metrics.add("jkstool_pair_first_break_timestamp_seconds", "gauge", "When the pair first fails if "
+                        "nothing is done, in seconds since the epoch.", labels, moment.timestamp())
+
+
+# -- JUnit -----------------------------------------------------------------------
+
+def junit(suite: str, cases: list[tuple[str, str, list[tuple[str, str, str]]]]) -> str:
+    """A testsuite of (classname, name, [(element, message, text)]) cases: element is failure or error."""
+    failures = sum(1 for _, _, problems in cases for element, _, _ in problems[:1] if element == "failure")
+    errors = sum(1 for _, _, problems in cases for element, _, _ in problems[:1] if element == "error")
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuite name={quoteattr(suite)} tests="{len(cases)}" failures="{failures}" errors="{errors}">']
+    for classname, name, problems in cases:
+        opening = (f"  <testcase classname={quoteattr(output.printable(classname))} "
+                   f"name={quoteattr(output.printable(name))}")
+        if not problems:
+            lines.append(opening + "/>")
+            continue
+        lines.append(opening + ">")
+        for element, message, text in problems:
+            lines.append(f"    <{element} message={quoteattr(output.printable(message))} type={quoteattr(element)}>"
+                         f"{escape(output.printable(text))}</{element}>")
+        lines.append("  </testcase>")
+    lines.append("</testsuite>")
+    return "\n".join(lines) + "\n"
