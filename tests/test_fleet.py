@@ -242,3 +242,65 @@ def test_junit_validates_against_the_schema(fleet, command):
         assert failed == {"expired"}
     else:
         assert str(root / "expired" / "server.keystore.p12") in failed
+
+
+# -- Kubernetes Secrets out -----------------------------------------------------------
+
+# Kubernetes' own rule for object names (k8s.io/apimachinery validation.IsDNS1123Subdomain).
+DNS1123_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+
+
+def _secret_data(secret: dict) -> dict:
+    import base64
+    import re
+    assert secret["apiVersion"] == "v1" and secret["kind"] == "Secret" and secret["type"] == "Opaque"
+    name = secret["metadata"]["name"]
+    assert len(name) <= 253 and re.fullmatch(DNS1123_SUBDOMAIN, name), name
+    return {key: base64.b64decode(value, validate=True) for key, value in secret["data"].items()}
+
+
+def test_init_pair_writes_secrets_kubernetes_takes_and_java_reads(tmp_path, keytool_inventory):
+    import stat
+    folder = tmp_path / "tls"
+    assert run("init-pair", folder, "--k8s-secret", "payments").exit_code == 0  # a generated password
+    manifest = folder / "payments.k8s.json"
+    assert stat.S_IMODE(manifest.stat().st_mode) == 0o600
+    document = json.loads(manifest.read_text())
+    assert document["apiVersion"] == "v1" and document["kind"] == "List"
+    secrets = {item["metadata"]["name"]: _secret_data(item) for item in document["items"]}
+    assert set(secrets) == {"payments-server", "payments-client", "payments-keystore-password"}
+    password = secrets["payments-keystore-password"]["password"].decode()
+    assert password == (folder / "storepass").read_text().splitlines()[0]
+    ca_key = serialization.load_pem_private_key((folder / "ca" / "ca-key.pem").read_bytes(), password.encode())
+    ca_public = ca_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    for side in ("server", "client"):
+        data = secrets[f"payments-{side}"]
+        assert set(data) == {"keystore.p12", "truststore.p12", "tls.crt", "tls.key", "ca.crt"}
+        for kind in ("keystore", "truststore"):
+            copy = tmp_path / f"{side}.{kind}.p12"
+            copy.write_bytes(data[f"{kind}.p12"])
+            assert keytool_inventory(copy, password) == keytool_inventory(folder / f"{side}.{kind}.p12", password)
+        key = serialization.load_pem_private_key(data["tls.key"], None)
+        leaf = x509.load_pem_x509_certificates(data["tls.crt"])[0]
+        assert key.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo) != ca_public
+        assert leaf.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo) == \
+            key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        keys = [e for e in formats.load(data["keystore.p12"], password).store if isinstance(e, PrivateKeyEntry)]
+        assert [e.chain[0] for e in keys] == [der(leaf)]  # the side's own key only, never the CA's
+
+
+def test_k8s_secret_refuses_a_name_kubernetes_would_refuse(tmp_path):
+    folder = tmp_path / "tls"
+    assert run("init-pair", folder, env=ENV).exit_code == 0
+    result = run("k8s-secret", folder, "--name", "Payments_Prod", env=ENV)
+    assert result.exit_code == 2 and "DNS-1123" in result.stderr and len(result.stderr.splitlines()) == 1
+    out = tmp_path / "secrets.json"
+    assert run("k8s-secret", folder, "--name", "payments", "--namespace", "prod", "--output", out,
+               env=ENV).exit_code == 0
+    items = json.loads(out.read_text())["items"]
+    assert {i["metadata"]["namespace"] for i in items} == {"prod"}
+    assert run("init-pair", tmp_path / "other", "--k8s-secret", "-bad", env=ENV).exit_code == 2
+    assert not (tmp_path / "other").exists()  # refused before any work

@@ -42,6 +42,7 @@ COMMANDS = {
     "rollover-ca": ("layoutcmds", "rollover_ca_command"),
     "revoke": ("revoke", "revoke_command"),
     "restore": ("layoutcmds", "restore_command"),
+    "k8s-secret": ("layoutcmds", "k8s_secret_command"),
 }
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 

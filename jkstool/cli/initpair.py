@@ -52,6 +52,10 @@ def init_pair_command(
         "--store-type", case_sensitive=False,
         help="pkcs12 (.p12 files, Java's default since 9) or jks (.jks files).")] = LayoutStoreType.pkcs12,
     profile: WriteProfile = None,
+    k8s_secret: Annotated[str | None, typer.Option(
+        "--k8s-secret", metavar="NAME",
+        help="Also write OUT_DIR/NAME.k8s.json (0600): Kubernetes Secrets NAME-server, NAME-client and "
+             "NAME-keystore-password, as jkstool k8s-secret writes them.")] = None,
     storepass: StorePass = None,
     allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
@@ -71,6 +75,9 @@ def init_pair_command(
     """
     from .. import api
     _check_pairs(ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key)
+    if k8s_secret is not None:
+        from ..layout.k8s import check_name
+        check_name(f"{k8s_secret}-keystore-password")  # before any work
     password = passwords.resolve(storepass)
     ca_password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass is not None else None
     passwords.strong(password, allow_weak_password)
@@ -92,6 +99,11 @@ def init_pair_command(
         output.info(f"the files replaced are kept in {layout.backups[0].parent} (jkstool restore puts them back)")
     if layout.password_file:
         output.info(f"generated a store password: it is in {layout.password_file} (mode 0600)")
+    if k8s_secret is not None:
+        from .layoutcmds import write_k8s_secrets
+        secret = password if password is not None else passwords.resolve(None, layout=out_dir)
+        write_k8s_secrets(layout, passwords.require(secret, str(out_dir)), k8s_secret, None,
+                          out_dir / f"{k8s_secret}.k8s.json")
     _next_steps(layout)
 
 

@@ -272,3 +272,41 @@ def restore_command(
         return
     output.info(f"restored the backup {chosen.name}")
     written(result)
+
+
+def k8s_secret_command(
+    folder: Folder,
+    name: Annotated[str | None, typer.Option(
+        metavar="NAME", help="The Secrets' name prefix: NAME-server, NAME-client, NAME-keystore-password "
+                             "(default: the folder's name).")] = None,
+    namespace: Annotated[str | None, typer.Option(metavar="NS", help="The namespace to put in each Secret.")] = None,
+    report_output: Annotated[Path | None, typer.Option(
+        "--output", metavar="FILE", help="Write the manifests to FILE (0600) instead of stdout.")] = None,
+    storepass: StorePass = None,
+    debug: Debug = False,
+):
+    """Kubernetes Secrets for a layout, as cert-manager names its keystores: one per side with its stores,
+    tls.crt, tls.key and ca.crt, and the store password in a Secret of its own. The CA key is never in them.
+
+    \b
+    Example:
+
+    \b
+        jkstool k8s-secret ./tls --name payments --namespace prod --output secrets.json
+    """
+    layout, password = open_layout(folder, storepass)
+    write_k8s_secrets(layout, password, name or folder.resolve().name.lower(), namespace, report_output)
+
+
+def write_k8s_secrets(layout, password: str, name: str, namespace: str | None, path: Path | None) -> None:
+    """The Secrets' List as JSON (which kubectl apply -f reads), on stdout or into a 0600 file."""
+    import json
+
+    from .. import files
+    from ..layout import k8s
+    text = json.dumps(k8s.secrets(layout, password, name, namespace), indent=2)
+    if path is None:
+        typer.echo(text)
+        return
+    files.write_atomic(path, (text + "\n").encode(), files.CLEAR)
+    output.info(f"wrote {path}: kubectl apply -f {path}")

@@ -1,0 +1,64 @@
+"""A layout as Kubernetes Secrets, the way cert-manager lays out its keystores.
+
+One Secret per side (NAME-server, NAME-client) holds that side's stores under
+cert-manager's key names (keystore.p12 or keystore.jks, truststore.p12 or
+truststore.jks) and its certificate as PEM (tls.crt: the chain, tls.key: the
+key, ca.crt: the CA that issued it); the store password is in a Secret of its
+own (NAME-keystore-password, key `password`), as cert-manager's
+passwordSecretRef expects, so that it can be granted separately. The CA key
+never goes into any of them. `kubectl apply -f` takes the List written.
+"""
+
+import base64
+import re
+
+from .. import formats
+from ..errors import JkstoolError
+from ..formats import pem
+from ..model import PrivateKeyEntry
+from .manifest import STORE_ROLES, Layout
+
+_DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+PASSWORD_KEY = "password"
+
+
+def check_name(name: str, what: str = "the Secret name") -> str:
+    """A DNS-1123 subdomain, as Kubernetes requires of a Secret's name (at most 253 characters)."""
+    if len(name) > 253 or not _DNS1123.fullmatch(name):
+        raise JkstoolError(f"{what} {name!r} is not a DNS-1123 name",
+                           "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit")
+    return name
+
+
+def secrets(layout: Layout, password: str, name: str, namespace: str | None = None) -> dict:
+    """The List of the three Secrets for `layout`, whose stores open with `password`."""
+    check_name(f"{name}-keystore-password")
+    if namespace is not None:
+        check_name(namespace, "the namespace")
+    items = [_secret(layout, password, name, side, namespace) for side in ("server", "client")]
+    items.append(_manifest(f"{name}-keystore-password", namespace, "password",
+                           {PASSWORD_KEY: password.encode("utf-8")}))
+    return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
+def _secret(layout: Layout, password: str, name: str, side: str, namespace: str | None) -> dict:
+    ext = "jks" if layout.store_type == "jks" else "p12"
+    data: dict[str, bytes] = {}
+    for role in STORE_ROLES:
+        if role.startswith(side):
+            data[f"{role.split('-')[1]}.{ext}"] = layout.store_path(role).read_bytes()
+    keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
+    entry = next(e for e in keystore if isinstance(e, PrivateKeyEntry))
+    data["tls.crt"] = "".join(pem.armor("CERTIFICATE", c) for c in entry.chain).encode()
+    data["tls.key"] = pem.key_pem(entry.pkcs8(), None).encode()  # in the clear, as cert-manager writes it
+    data["ca.crt"] = pem.armor("CERTIFICATE", entry.chain[-1]).encode()
+    return _manifest(f"{name}-{side}", namespace, side, data)
+
+
+def _manifest(name: str, namespace: str | None, component: str, data: dict[str, bytes]) -> dict:
+    metadata = {"name": name, "labels": {"app.kubernetes.io/managed-by": "jkstool",
+                                         "app.kubernetes.io/component": component}}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque",
+            "data": {key: base64.b64encode(value).decode("ascii") for key, value in sorted(data.items())}}
