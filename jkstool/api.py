@@ -276,15 +276,17 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
 
 
 def expiry(paths: Iterable[StrPath], *, password: str | None = None,
-           progress: Callable[[int], None] | None = None) -> "Scan":
+           progress: Callable[[int], None] | None = None,
+           passwords: Callable[[Path], str | None] | None = None) -> "Scan":
     """Every certificate in stores, PEM/DER files and folders (recursively), soonest to expire first.
 
     A file in a folder that is not a store or certificate is passed over; a
-    store that cannot be read is in `errors`, never silently skipped.
+    store that cannot be read is in `errors`, never silently skipped. A store opens with the password
+    `passwords(path)` gives it (a password map), else its layout's own, else `password`.
 
     >>> scan = expiry(["fixtures/jdk17-keytool.jks"])
     >>> scan.files, len(scan.found) >= 5, scan.errors
     (1, True, [])
     """
     from .fleet.expiry import scan
-    return scan([Path(p) for p in paths], password, progress)
+    return scan([Path(p) for p in paths], password, progress, passwords)

@@ -304,3 +304,40 @@ def test_k8s_secret_refuses_a_name_kubernetes_would_refuse(tmp_path):
     assert {i["metadata"]["namespace"] for i in items} == {"prod"}
     assert run("init-pair", tmp_path / "other", "--k8s-secret", "-bad", env=ENV).exit_code == 2
     assert not (tmp_path / "other").exists()  # refused before any work
+
+
+# -- many passwords -------------------------------------------------------------------
+
+def test_a_password_map_opens_stores_of_many_passwords(tmp_path):
+    root = tmp_path / "fleet"
+    make_pair(root / "a")
+    make_pair(root / "b")
+    for store in (root / "b").iterdir():
+        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": "b-secret"}).exit_code == 0
+    secret_file = tmp_path / "b.pass"
+    secret_file.write_text("b-secret\n")
+    password_map = tmp_path / "passwords"
+    password_map.write_text(f"# the team's stores\n*/b/*.p12   file:{secret_file}\n*/a/*  env:A_PASS\n")
+    password_map.chmod(0o600)
+    env = {"A_PASS": PASSWORD}
+    assert run("verify-pair", root, "--all", env=env).exit_code == 2  # without the map: nothing opens
+    checked = run("verify-pair", root, "--all", "--password-map", password_map, "--json", env=env)
+    assert checked.exit_code == 0, checked.output
+    assert [p["verdict"] for p in json.loads(checked.stdout)["pairs"]] == ["ok", "ok"]
+    scanned = run("expiry", root, "--password-map", password_map, "--json", env=env)
+    assert scanned.exit_code == 0 and json.loads(scanned.stdout)["errors"] == []
+    alone = run("verify-pair", root / "b", "--password-map", password_map, env=env)
+    assert alone.exit_code == 0, alone.output
+
+
+def test_a_bad_password_map_line_is_named(tmp_path):
+    password_map = tmp_path / "passwords"
+    password_map.write_text("*.p12 env:A\n*.jks changeit\n")
+    result = run("expiry", tmp_path, "--password-map", password_map, env={"A": "x"})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {password_map}, line 2: expected GLOB and SOURCE (env:NAME, file:PATH or "
+                                     "pass:TEXT) (write one store pattern and its password source a line)")
+    password_map.write_text("*.p12 pass:changeit\n")
+    password_map.chmod(0o644)
+    warned = run("expiry", tmp_path, "--password-map", password_map)
+    assert "other users can read it" in warned.stderr and "changeit" not in warned.stderr

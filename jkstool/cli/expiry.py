@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from . import output, passwords
-from .options import Debug, Format, Json, ReportFormat, ReportOutput, StorePass
+from .options import Debug, Format, Json, PasswordMap, ReportFormat, ReportOutput, StorePass
 
 
 def expiry_command(
@@ -15,6 +15,7 @@ def expiry_command(
     within: Annotated[int, typer.Option(min=0, help="Fail (exit 1) when a certificate expires within DAYS.",
                                         metavar="DAYS")] = 30,
     storepass: StorePass = None,
+    password_map: PasswordMap = None,
     json: Json = False,
     report_format: ReportFormat = Format.table,
     report_output: ReportOutput = None,
@@ -37,7 +38,8 @@ def expiry_command(
     json = json or report_format == Format.json
     password = passwords.resolve(storepass)
     with output.Progress("scanning files", quiet=json or report_format != Format.table) as progress:
-        result = api.expiry(paths, password=password, progress=progress)
+        result = api.expiry(paths, password=password, progress=progress,
+                            passwords=passwords.load_map(password_map) if password_map else None)
     by_print: dict[str, dict[str, Any]] = {}  # one row per certificate, with every place that holds it
     for item in result.found:
         fingerprint = sha256(item.cert)

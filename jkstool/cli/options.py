@@ -94,6 +94,11 @@ ReportFormat = Annotated[Format, typer.Option(
     "--format",
     help="table (the default), json (as --json), prometheus (the text format of node_exporter's textfile "
          "collector) or junit (XML for CI).")]
+PasswordMap = Annotated[Path | None, typer.Option(
+    "--password-map", metavar="FILE",
+    help="Passwords for many stores: lines 'GLOB SOURCE' (SOURCE env:NAME, file:PATH or pass:TEXT), the first "
+         "GLOB that matches a store's path giving its password, before its layout's storepass file and "
+         "--storepass.")]
 ReportOutput = Annotated[Path | None, typer.Option(
     "--output", metavar="FILE", help="Write the report to FILE, replaced atomically, instead of stdout.")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show more detail.")]

@@ -14,6 +14,7 @@ what a missing CI secret looks like), unless --allow-weak-password.
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import limits
@@ -106,3 +107,31 @@ def require(password: str | None, what: str, option: str = "--storepass",
         raise JkstoolError(f"{what} needs a password",
                            f"give {option} env:NAME or file:PATH, or set {env}")
     return password
+
+
+def load_map(path: Path) -> Callable[[Path], str | None]:
+    """--password-map FILE: lines `GLOB  SOURCE` (SOURCE env:NAME, file:PATH or pass:TEXT; # starts a
+    comment). The lookup gives the password of the first line whose GLOB matches a store's path (fnmatch:
+    `*` crosses folders), else None. Every source is resolved now: a bad line fails before any work."""
+    from fnmatch import fnmatchcase
+
+    from .. import files
+    data = files.read_bytes(path, limits.PASSWORD_FILE_BYTES * 64, "a password map")
+    if files.mode(path) & 0o077 and b"pass:" in data:
+        output.warn(f"{path}: the password map holds passwords and other users can read it: chmod 600 {path}")
+    rules = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        where = f"{path}, line {number}"
+        if len(fields) != 2 or not fields[1].startswith(("env:", "file:", "pass:")):
+            raise JkstoolError(f"{where}: expected GLOB and SOURCE (env:NAME, file:PATH or pass:TEXT)",
+                               "write one store pattern and its password source a line")
+        source = fields[1]
+        secret = source[5:] if source.startswith("pass:") else from_option(source, where)
+        rules.append((fields[0], str(secret)))
+
+    def lookup(store: Path) -> str | None:
+        return next((secret for pattern, secret in rules if fnmatchcase(str(store), pattern)), None)
+    return lookup

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Format, Json, ReportFormat, ReportOutput, StorePass
+from .options import Debug, Format, Json, PasswordMap, ReportFormat, ReportOutput, StorePass
 
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 
@@ -37,6 +37,7 @@ def verify_pair_command(
     client_keystore: Annotated[Path | None, _store_option("client-keystore")] = None,
     client_truststore: Annotated[Path | None, _store_option("client-truststore")] = None,
     storepass: StorePass = None,
+    password_map: PasswordMap = None,
     server_keystore_pass: Annotated[str | None, _pass_option("server-keystore")] = None,
     server_truststore_pass: Annotated[str | None, _pass_option("server-truststore")] = None,
     client_keystore_pass: Annotated[str | None, _pass_option("client-keystore")] = None,
@@ -85,12 +86,13 @@ def verify_pair_command(
     json = json or report_format == Format.json
     machine = report_format in (Format.prometheus, Format.junit)
     first_break = first_break or report_format == Format.prometheus
+    lookup = passwords.load_map(password_map) if password_map else None
     if all_pairs:
         if folder is None or any((server_keystore, server_truststore, client_keystore, client_truststore)):
             output.fail("--all checks the pairs under a folder: give DIR, and no store options")
         check = partial(api.verify_pair, hostname=hostname, at=_date(at), warn_days=warn_days, crls=crl or [],
                         jdk=jdk, java_security=java_security, first_break=True)
-        _all_pairs(folder, passwords.resolve(storepass), check, json, report_format, report_output)
+        _all_pairs(folder, passwords.resolve(storepass), check, json, report_format, report_output, lookup)
     from ..layout.manifest import find_stores
     when = _date(at)
     given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
@@ -102,7 +104,9 @@ def verify_pair_command(
     secrets = {}
     for role in ROLES:
         option = own[role]
-        password = passwords.from_option(option, f"--{role}-pass") if option else shared
+        mapped = lookup(paths[role]) if lookup else None
+        password = passwords.from_option(option, f"--{role}-pass") if option else mapped if mapped is not None \
+            else shared
         pem = _is_pem(paths[role])  # a PEM store needs no password
         if password is None and not pem:
             password = shared = passwords.resolve(None, prompt="Password of the stores: ")
@@ -125,11 +129,11 @@ def verify_pair_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _all_pairs(root: Path, password, check, json: bool, report_format, path):
+def _all_pairs(root: Path, password, check, json: bool, report_format, path, lookup):
     """--all: one row per pair, a summary on stderr; exit 2 if a pair cannot be read, else 1 if one fails."""
     from ..fleet import pairs
     with output.Progress("checking pairs", quiet=json or report_format != Format.table) as progress:
-        results = pairs.check_all(root, password, check, progress)
+        results = pairs.check_all(root, password, check, progress, lookup)
     rows = [_pair_row(root, r.folder, r.report, r.error) for r in results]
     if report_format in (Format.prometheus, Format.junit):
         _machine_report(report_format, rows, path)

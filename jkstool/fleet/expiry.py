@@ -8,6 +8,7 @@ copies): they hold the certificates a renewal replaced. A store of a layout
 opens with the layout's storepass file when it has one.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,15 +63,19 @@ def _backup(relative: Path, top: Path) -> bool:
     return False
 
 
-def scan(paths: list[Path], password: str | None, progress=None) -> Scan:
-    """Read every certificate under `paths`; `progress(files_done)` is called as it goes."""
+Lookup = Callable[[Path], "str | None"]
+
+
+def scan(paths: list[Path], password: str | None, progress=None, lookup: Lookup | None = None) -> Scan:
+    """Read every certificate under `paths`; `progress(files_done)` is called as it goes. `lookup` gives
+    a store's own password (a password map), before its layout's and `password`."""
     result = Scan([], [])
     for path, named in candidates(paths):
         result.files += 1
         if progress:
             progress(result.files)
         try:
-            result.found += _certificates(path, store_password(path, password))
+            result.found += _certificates(path, store_password(path, password, lookup))
         except JkstoolError as e:
             if named or not _unknown(e):
                 result.errors.append((str(path), str(e.at(path=path)).split(": ", 1)[-1]))
@@ -78,8 +83,11 @@ def scan(paths: list[Path], password: str | None, progress=None) -> Scan:
     return result
 
 
-def store_password(path: Path, given: str | None) -> str | None:
-    """The layout's generated password for a store of a layout that has one, else the password given."""
+def store_password(path: Path, given: str | None, lookup: Lookup | None = None) -> str | None:
+    """A store's password: the one `lookup` has for it, else its layout's generated one, else `given`."""
+    mapped = lookup(path) if lookup else None
+    if mapped is not None:
+        return mapped
     folder = layout_folder(path)
     secret = folder / STOREPASS_FILE if folder else None
     if secret is None or not secret.is_file():

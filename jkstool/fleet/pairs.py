@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import JkstoolError
-from ..layout.manifest import BACKUPS, MANIFEST
-from .expiry import store_password
+from ..layout.manifest import BACKUPS, MANIFEST, find_stores
+from .expiry import Lookup, store_password
 
 if TYPE_CHECKING:
     from ..mtls.checks import Report
@@ -45,12 +45,15 @@ def find_pairs(root: Path) -> list[Path]:
 
 
 def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
-              progress: Callable[[int], None] | None = None) -> list[PairResult]:
-    """`check(folder, password=...)` on each pair under `root` (api.verify_pair with the caller's options)."""
+              progress: Callable[[int], None] | None = None, lookup: Lookup | None = None) -> list[PairResult]:
+    """`check(folder, passwords=...)` on each pair under `root` (api.verify_pair with the caller's options),
+    each store with its own password (store_password)."""
     results = []
     for done, folder in enumerate(find_pairs(root), 1):
         try:
-            results.append(PairResult(folder, check(folder, password=store_password(folder / MANIFEST, password))))
+            stores = find_stores(folder)
+            secrets = {role: store_password(path, password, lookup) for role, path in stores.items()}
+            results.append(PairResult(folder, check(folder, password=password, passwords=secrets)))
         except JkstoolError as e:
             results.append(PairResult(folder, error=str(e.at(path=folder))))
         if progress:
