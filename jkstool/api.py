@@ -10,7 +10,7 @@ Every function raises `JkstoolError` for a problem with its input (its text
 names the file and says what to do), never prints and never exits.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the modules behind them import cryptography: each function 
     from cryptography import x509
 
     from .fleet.expiry import Scan
+    from .fleet.secrets import SecretFile
     from .mtls.checks import Report
     from .pki.trust import ImportResult
 
@@ -164,8 +165,7 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
     ...
     jkstool.errors.JkstoolError: fixtures/no-such-layout: the folder holds neither ...
     """
-    from .mtls import jdk as jdks
-    from .mtls.checks import StoreInput, verify
+    from .mtls.checks import StoreInput
     paths = _store_paths(stores)
     if not isinstance(stores, Mapping):
         password = _layout_password(Path(stores)) if password is None else password
@@ -175,6 +175,29 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
         secret = (passwords or {}).get(role, password)
         loaded = formats.read_store(paths[role], secret, strict=False)
         inputs[role] = StoreInput(role, str(paths[role]), loaded)
+    return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break)
+
+
+def verify_secrets(files: "Mapping[str, SecretFile]", *, hostname: str | None = None, at: datetime | None = None,
+                   warn_days: int = 30, crls: Iterable[StrPath] = (), jdk: str | None = None,
+                   java_security: StrPath | None = None, first_break: bool = False) -> "Report":
+    """verify_pair on stores read from Kubernetes Secrets (fleet.secrets), by role."""
+    from .mtls.checks import StoreInput
+    inputs = {}
+    for role in STORE_ROLES:
+        item = files[role]
+        try:
+            loaded = formats.load(item.data, item.password, strict=False)
+        except JkstoolError as e:
+            raise e.at(path=item.name) from None
+        inputs[role] = StoreInput(role, item.name, loaded)
+    return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break)
+
+
+def _verify(inputs: dict, hostname: str | None, at: datetime | None, warn_days: int, crls: Iterable[StrPath],
+            jdk: str | None, java_security: StrPath | None, first_break: bool) -> "Report":
+    from .mtls import jdk as jdks
+    from .mtls.checks import verify
     target = jdks.find(jdk, Path(java_security) if java_security else None)
     revocations = [read_crl(p) for p in crls]
     report = verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=revocations, jdk=target)
@@ -277,16 +300,18 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
 
 def expiry(paths: Iterable[StrPath], *, password: str | None = None,
            progress: Callable[[int], None] | None = None,
-           passwords: Callable[[Path], str | None] | None = None) -> "Scan":
+           passwords: Callable[[Path], str | None] | None = None,
+           secrets: "Sequence[SecretFile]" = ()) -> "Scan":
     """Every certificate in stores, PEM/DER files and folders (recursively), soonest to expire first.
 
     A file in a folder that is not a store or certificate is passed over; a
     store that cannot be read is in `errors`, never silently skipped. A store opens with the password
-    `passwords(path)` gives it (a password map), else its layout's own, else `password`.
+    `passwords(path)` gives it (a password map), else its layout's own, else `password`. `secrets` are
+    stores read from Kubernetes Secrets (fleet.secrets), checked with the rest.
 
     >>> scan = expiry(["fixtures/jdk17-keytool.jks"])
     >>> scan.files, len(scan.found) >= 5, scan.errors
     (1, True, [])
     """
     from .fleet.expiry import scan
-    return scan([Path(p) for p in paths], password, progress, passwords)
+    return scan([Path(p) for p in paths], password, progress, passwords, list(secrets))

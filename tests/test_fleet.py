@@ -13,8 +13,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from helpers import FIXTURES, PASSWORD, certificate, der, new_key, pkcs8, run
+from typer.testing import CliRunner
 
 from jkstool import api, formats
+from jkstool.cli import app
 from jkstool.model import PrivateKeyEntry, Store, TrustedCertEntry
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
@@ -341,3 +343,102 @@ def test_a_bad_password_map_line_is_named(tmp_path):
     password_map.chmod(0o644)
     warned = run("expiry", tmp_path, "--password-map", password_map)
     assert "other users can read it" in warned.stderr and "changeit" not in warned.stderr
+
+
+# -- Kubernetes Secrets in ------------------------------------------------------------
+
+def _kubectl_secret(name: str, data: dict, secret_type: str = "Opaque") -> dict:
+    """A Secret as `kubectl get secret NAME -o json` prints it, server-set fields included."""
+    import base64
+    return {"apiVersion": "v1", "kind": "Secret", "type": secret_type,
+            "metadata": {"name": name, "namespace": "payments", "uid": "6f1c2b9e-0000-4000-8000-000000000000",
+                         "resourceVersion": "48213", "creationTimestamp": "2026-11-01T10:00:00Z"},
+            "data": {key: base64.b64encode(value).decode() for key, value in data.items()}}
+
+
+def _as_list(*items) -> dict:
+    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": list(items)}
+
+
+def _certificate(secret: str, password_secret: str) -> dict:
+    """cert-manager's Certificate with keystores, as kubectl get certificate -o json prints it."""
+    ref = {"create": True, "passwordSecretRef": {"name": password_secret, "key": "password"}}
+    return {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": secret},
+            "spec": {"secretName": secret, "keystores": {"jks": ref, "pkcs12": ref}}}
+
+
+@pytest.fixture
+def secrets_pair(tmp_path):
+    """A pair's stores as two cert-manager style Secrets, JKS and PKCS12, password in a third Secret."""
+    folder = tmp_path / "tls"
+    make_pair(folder)
+    for side in ("server", "client"):
+        for kind in ("keystore", "truststore"):
+            assert run("convert", folder / f"{side}.{kind}.p12", folder / f"{side}.{kind}.jks", env=ENV).exit_code == 0
+    items = [_kubectl_secret(f"app-{side}", {
+        **{f"{kind}.{ext}": (folder / f"{side}.{kind}.{ext}").read_bytes()
+           for kind in ("keystore", "truststore") for ext in ("p12", "jks")}}) for side in ("server", "client")]
+    items.append(_kubectl_secret("app-keystore-password", {"password": PASSWORD.encode()}))
+    return folder, items
+
+
+def test_secret_sources_give_the_findings_files_give(tmp_path, secrets_pair):
+    folder, items = secrets_pair
+    document = tmp_path / "secrets.json"
+    document.write_text(json.dumps(_as_list(*items, _certificate("app-server", "app-keystore-password"),
+                                            _certificate("app-client", "app-keystore-password"))))
+    stores = {role: folder / f"{role.replace('-', '.')}.p12" for role in
+              ("server-keystore", "server-truststore", "client-keystore", "client-truststore")}
+    from_files = json.loads(run("verify-pair", *[a for role, path in stores.items() for a in (f"--{role}", path)],
+                                "--first-break", "--json", env=ENV).stdout)
+    # the password comes from the Certificate's passwordSecretRef: no --storepass
+    result = run("verify-pair", document, "--first-break", "--json")
+    assert result.exit_code == 0, result.output
+    from_secrets = json.loads(result.stdout)
+
+    def same(report):
+        return report["ok"], [(f["code"], f["severity"]) for f in report["findings"]], report["first_break"]["at"]
+    assert same(from_secrets) == same(from_files)
+
+
+@pytest.mark.parametrize("shape", ["json-secret", "json-list", "yaml-documents", "stdin"])
+def test_expiry_and_list_read_secrets_in_each_shape_kubectl_prints(tmp_path, secrets_pair, shape):
+    import yaml
+    folder, items = secrets_pair
+    server = items[0]
+    if shape == "json-secret":  # one Secret, its password in a sibling key
+        import base64
+        server = {**server, "data": {**server["data"], "password": base64.b64encode(PASSWORD.encode()).decode()}}
+        text, password_from = json.dumps(server), "app-server/password"
+    elif shape == "yaml-documents":
+        text, password_from = yaml.safe_dump_all(items), "app-keystore-password/password"
+    else:
+        text, password_from = json.dumps(_as_list(*items)), "app-keystore-password/password"
+    source = tmp_path / ("secrets.yaml" if shape == "yaml-documents" else "secrets.json")
+    source.write_text(text)
+    argument, stdin = (("-", text) if shape == "stdin" else (str(source), None))
+    scanned = CliRunner().invoke(app, ["expiry", argument, "--password-from", password_from, "--json"], input=stdin)
+    assert scanned.exit_code == 0, scanned.output
+    expected = json.loads(run("expiry", folder / "server.keystore.jks", folder / "server.truststore.jks",
+                              "--json", env=ENV).stdout)
+    assert {c["sha256"] for c in json.loads(scanned.stdout)["certificates"]} >= \
+        {c["sha256"] for c in expected["certificates"]}
+    name = "stdin" if shape == "stdin" else str(source)
+    places = {loc["path"] for c in json.loads(scanned.stdout)["certificates"] for loc in c["locations"]}
+    assert f"{name}#app-server/keystore.p12" in places
+    listed = CliRunner().invoke(app, ["list", "--password-from", password_from, "--json", "--",
+                                      f"{argument}#app-server/keystore.jks"], input=stdin)
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == json.loads(run("list", folder / "server.keystore.jks", "--json",
+                                                       env=ENV).stdout)
+
+
+def test_a_secret_input_problem_is_one_line(tmp_path, secrets_pair):
+    _, items = secrets_pair
+    source = tmp_path / "secrets.json"
+    source.write_text(json.dumps(_as_list(*items)))
+    missing = run("list", f"{source}#app-server/keystore.p12", "--password-from", "nope/password")
+    assert missing.exit_code == 2 and "the password nope/password is not in it" in missing.stderr
+    wrong = run("list", f"{source}#app-server/tls.key", env=ENV)
+    assert wrong.exit_code == 2 and "no store app-server/tls.key in it" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1

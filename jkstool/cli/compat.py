@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, StorePass
+from .options import Debug, Json, PasswordFrom, StorePass
 from .stores import read_store
 
 JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17": "Java 17", "21": "Java 21",
@@ -14,7 +14,8 @@ JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17
 
 
 def compat_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS or PKCS12.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS or PKCS12; in a Kubernetes "
+                                          "Secret, SOURCE#SECRET/KEY (SOURCE a file, or - for stdin).")],
     jdk: Annotated[str | None, typer.Option(
         metavar="RELEASE", help="Exit 1 unless this Java loads the store: 8 (before 8u301), 8u301, 11, 17, 21, "
                                 "25 or 26 (for pre-deploy scripts).")] = None,
@@ -22,6 +23,7 @@ def compat_command(
         metavar="TYPE", help="The type the application declares (javax.net.ssl.trustStoreType...), when it is "
                              "not the file name's.")] = None,
     storepass: StorePass = None,
+    password_from: PasswordFrom = None,
     json: Json = False,
     debug: Debug = False,
 ):
@@ -38,8 +40,9 @@ def compat_command(
     from ..formats import compat
     if jdk is not None and jdk not in JDKS:
         output.fail(f"--jdk {jdk}: give one of {', '.join(JDKS)}")
-    password = passwords.resolve(storepass, prompt=f"Password of {store}: ")
-    loaded = read_store(store, password, keys=False)
+    asks = password_from is None and "#" not in str(store)  # a Secret's password comes with it
+    password = passwords.resolve(storepass, prompt=f"Password of {store}: " if asks else None)
+    loaded = read_store(store, password, keys=False, password_from=password_from)
     mismatch = compat.type_mismatch(str(store), loaded.type, declared_type)
     if mismatch and declared_type:  # the file name's own mismatch was said as the store was read
         output.warn(f"{store}: {mismatch}")

@@ -6,16 +6,19 @@ from typing import Annotated, Any
 import typer
 
 from . import output, passwords
-from .options import Debug, Format, Json, PasswordMap, ReportFormat, ReportOutput, StorePass
+from .options import Debug, Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
+from .stores import secret_sources
 
 
 def expiry_command(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH",
-        help="Stores, PEM or DER files, and folders (searched recursively).")],
+        help="Stores, PEM or DER files, folders (searched recursively), and Kubernetes Secrets as kubectl get "
+             "-o json|yaml prints them (a file, or - for stdin).")],
     within: Annotated[int, typer.Option(min=0, help="Fail (exit 1) when a certificate expires within DAYS.",
                                         metavar="DAYS")] = 30,
     storepass: StorePass = None,
     password_map: PasswordMap = None,
+    password_from: PasswordFrom = None,
     json: Json = False,
     report_format: ReportFormat = Format.table,
     report_output: ReportOutput = None,
@@ -31,6 +34,7 @@ def expiry_command(
     \b
         jkstool expiry /etc/myapp/tls --within 21 --storepass env:STOREPASS
         jkstool expiry /etc/tls --format prometheus --output /var/lib/node_exporter/jkstool.prom
+        jkstool expiry secrets.json --password-from payments-pass/password
     """
     from .. import api
     from ..fleet.expiry import days_left
@@ -38,7 +42,8 @@ def expiry_command(
     json = json or report_format == Format.json
     password = passwords.resolve(storepass)
     with output.Progress("scanning files", quiet=json or report_format != Format.table) as progress:
-        result = api.expiry(paths, password=password, progress=progress,
+        files, secrets = secret_sources(paths, password, password_from)
+        result = api.expiry(files, password=password, progress=progress, secrets=secrets,
                             passwords=passwords.load_map(password_map) if password_map else None)
     by_print: dict[str, dict[str, Any]] = {}  # one row per certificate, with every place that holds it
     for item in result.found:

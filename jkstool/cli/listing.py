@@ -8,13 +8,15 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, StorePass, Verbose, Wide
+from .options import Debug, Json, PasswordFrom, StorePass, Verbose, Wide
 from .stores import read_store
 
 
 def list_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS, PKCS12 or PEM.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS, PKCS12 or PEM; in a "
+                                          "Kubernetes Secret, SOURCE#SECRET/KEY (SOURCE a file, or - for stdin).")],
     storepass: StorePass = None,
+    password_from: PasswordFrom = None,
     verbose: Verbose = False,
     wide: Wide = False,
     json: Json = False,
@@ -26,12 +28,13 @@ def list_command(
 
     \b
         jkstool list server.keystore.jks --storepass env:STOREPASS
+        jkstool list secret.json#payments-tls/keystore.p12 --password-from payments-pass/password
     """
     from ..pki import inventory
     password = passwords.resolve(storepass)
-    if password is None and sys.stdin.isatty():
+    if password is None and sys.stdin.isatty() and password_from is None and "#" not in str(store):
         password = _ask(store)
-    loaded = read_store(store, password, keys=False)
+    loaded = read_store(store, password, keys=False, password_from=password_from)
     if loaded.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
     if not (json or verbose):

@@ -99,6 +99,10 @@ PasswordMap = Annotated[Path | None, typer.Option(
     help="Passwords for many stores: lines 'GLOB SOURCE' (SOURCE env:NAME, file:PATH or pass:TEXT), the first "
          "GLOB that matches a store's path giving its password, before its layout's storepass file and "
          "--storepass.")]
+PasswordFrom = Annotated[str | None, typer.Option(
+    "--password-from", metavar="SECRET/KEY",
+    help="Kubernetes input: the key of a Secret in it that holds the stores' password (default: the "
+         "passwordSecretRef of a cert-manager Certificate given too, else --storepass).")]
 ReportOutput = Annotated[Path | None, typer.Option(
     "--output", metavar="FILE", help="Write the report to FILE, replaced atomically, instead of stdout.")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show more detail.")]

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Format, Json, PasswordMap, ReportFormat, ReportOutput, StorePass
+from .options import Debug, Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
 
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 
@@ -31,13 +31,19 @@ def _pass_option(role):
 def verify_pair_command(
     folder: Annotated[Path | None, typer.Argument(metavar="DIR",
         help="A layout folder holding server.keystore, server.truststore, client.keystore and "
-             "client.truststore (.jks or .p12).", show_default=False)] = None,
+             "client.truststore (.jks or .p12); or Kubernetes Secrets as kubectl get -o json|yaml prints "
+             "them (a file, or - for stdin).", show_default=False)] = None,
     server_keystore: Annotated[Path | None, _store_option("server-keystore")] = None,
     server_truststore: Annotated[Path | None, _store_option("server-truststore")] = None,
     client_keystore: Annotated[Path | None, _store_option("client-keystore")] = None,
     client_truststore: Annotated[Path | None, _store_option("client-truststore")] = None,
     storepass: StorePass = None,
     password_map: PasswordMap = None,
+    password_from: PasswordFrom = None,
+    server_secret: Annotated[str | None, typer.Option(
+        metavar="NAME", help="Kubernetes input: the server's Secret (default: the one named *-server).")] = None,
+    client_secret: Annotated[str | None, typer.Option(
+        metavar="NAME", help="Kubernetes input: the client's Secret (default: the one named *-client).")] = None,
     server_keystore_pass: Annotated[str | None, _pass_option("server-keystore")] = None,
     server_truststore_pass: Annotated[str | None, _pass_option("server-truststore")] = None,
     client_keystore_pass: Annotated[str | None, _pass_option("client-keystore")] = None,
@@ -95,6 +101,12 @@ def verify_pair_command(
         _all_pairs(folder, passwords.resolve(storepass), check, json, report_format, report_output, lookup)
     from ..layout.manifest import find_stores
     when = _date(at)
+    if folder is not None and (str(folder) == "-" or folder.is_file()):
+        report = _from_secrets(folder, passwords.resolve(storepass), password_from, server_secret, client_secret,
+                               partial(api.verify_secrets, hostname=hostname, at=when, warn_days=warn_days,
+                                       crls=crl or [], jdk=jdk, java_security=java_security,
+                                       first_break=first_break))
+        _finish(report, folder, json, report_format, report_output, first_break, machine)
     given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
              "client-keystore": client_keystore, "client-truststore": client_truststore}
     paths = _paths(folder, given, find_stores)
@@ -121,8 +133,25 @@ def verify_pair_command(
         from ..mtls import handshake as engines
         outcome = engines.run(report.stores, secrets, hostname, handshake_engine.value if handshake_engine else None)
         report.findings.append(engines.outcome_finding(outcome, paths["server-keystore"]))
+    _finish(report, folder or paths["server-keystore"], json, report_format, report_output, first_break, machine)
+
+
+def _from_secrets(source: Path, password, password_from, server: str | None, client: str | None, check):
+    """verify-pair on the stores of two Kubernetes Secrets."""
+    from ..fleet import secrets
+    from .stores import secret_sources
+    _, found = secret_sources([source], password, password_from)
+    report = check(secrets.pair(found, server, client, "stdin" if str(source) == "-" else str(source)))
+    for store in report.stores.values():
+        for message in store.loaded.warnings:
+            output.warn(f"{store.path}: {message}")
+    return report
+
+
+def _finish(report, name, json: bool, report_format, report_output, first_break: bool, machine: bool):
+    """The report in the format asked, and the exit code: 0 when the pair passes, else 1."""
     if machine:
-        row = {**_pair_row(Path(), None, report), "pair": str(folder or paths["server-keystore"])}
+        row = {**_pair_row(Path(), None, report), "pair": str(name)}
         _machine_report(report_format, [row], report_output)
     else:
         _render(report, json, first_break)

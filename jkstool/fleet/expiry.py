@@ -8,16 +8,20 @@ copies): they hold the certificates a renewal replaced. A store of a layout
 opens with the layout's storepass file when it has one.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import files, formats, limits
 from ..errors import JkstoolError
 from ..formats import certfile
 from ..layout.manifest import BACKUPS, MANIFEST, STOREPASS_FILE, layout_folder
 from ..pki import certs
+
+if TYPE_CHECKING:
+    from .secrets import SecretFile
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,18 @@ def _backup(relative: Path, top: Path) -> bool:
 Lookup = Callable[[Path], "str | None"]
 
 
-def scan(paths: list[Path], password: str | None, progress=None, lookup: Lookup | None = None) -> Scan:
-    """Read every certificate under `paths`; `progress(files_done)` is called as it goes. `lookup` gives
-    a store's own password (a password map), before its layout's and `password`."""
+def scan(paths: list[Path], password: str | None, progress=None, lookup: Lookup | None = None,
+         secrets: "Sequence[SecretFile]" = ()) -> Scan:
+    """Read every certificate under `paths` and in `secrets` (stores read from Kubernetes Secrets);
+    `progress(files_done)` is called as it goes. `lookup` gives a store's own password (a password map),
+    before its layout's and `password`."""
     result = Scan([], [])
+    for item in secrets:
+        result.files += 1
+        try:
+            result.found += certificates_in(item.name, item.data, item.password)
+        except JkstoolError as e:
+            result.errors.append((item.name, e.what))
     for path, named in candidates(paths):
         result.files += 1
         if progress:
@@ -103,14 +115,17 @@ def _unknown(error: JkstoolError) -> bool:
 
 
 def _certificates(path: Path, password: str | None) -> list[Expiring]:
-    data = files.read_bytes(path)
+    return certificates_in(str(path), files.read_bytes(path), password)
+
+
+def certificates_in(name: str, data: bytes, password: str | None) -> list[Expiring]:
+    """The certificates of a store, PEM or DER file given as bytes, each placed at `name`."""
     try:
         formats.detect(data)
     except JkstoolError:  # not a store: a DER certificate or a PKCS#7 bundle, perhaps
-        return [Expiring(str(path), None, "certificate", c) for c in certfile.parse_certificates(data)]
+        return [Expiring(name, None, "certificate", c) for c in certfile.parse_certificates(data)]
     loaded = formats.load(data, password, keys=False)
-    return [Expiring(str(path), entry.alias, entry.kind, cert)
-            for entry in loaded.store for cert in entry.certificates]
+    return [Expiring(name, entry.alias, entry.kind, cert) for entry in loaded.store for cert in entry.certificates]
 
 
 def days_left(moment: datetime, now: datetime | None = None) -> int:

@@ -1,0 +1,153 @@
+"""Stores held in Kubernetes Secrets, read from what `kubectl get secret -o json|yaml` prints.
+
+jkstool never talks to a cluster: a Secret, a List of them, or several YAML
+documents come in as bytes (a file, or stdin). Stores are the keys cert-manager
+writes (keystore.jks, truststore.jks, keystore.p12, truststore.p12), certificates
+its PEM keys (tls.crt, ca.crt). A store's password comes from `password_from`
+(SECRET/KEY of any Secret in the input), else from the cert-manager Certificate
+in the input whose secretName is the Secret (its keystores' passwordSecretRef),
+else from the password given. Each store is named SOURCE#SECRET/KEY, the name
+that `list` and `compat` take to pick one.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from ..errors import JkstoolError
+
+STORE_KEYS = ("keystore.jks", "truststore.jks", "keystore.p12", "truststore.p12")
+PEM_KEYS = ("tls.crt", "ca.crt")
+
+
+@dataclass(frozen=True)
+class SecretFile:
+    name: str
+    """SOURCE#SECRET/KEY."""
+    secret: str
+    key: str
+    data: bytes
+    password: str | None
+
+
+def is_document(data: bytes) -> bool:
+    """Whether bytes look like Kubernetes objects (JSON or YAML naming a kind and an apiVersion)."""
+    head = data[:65536]
+    return b"apiVersion" in head and b"kind" in head and (b"Secret" in head or b"List" in head)
+
+
+def documents(data: bytes, source: str) -> list[dict]:
+    """The Secrets and cert-manager Certificates in a JSON or YAML input, Lists unfolded."""
+    try:
+        text = data.decode("utf-8")
+        if text.lstrip().startswith("{"):
+            loaded = [json.loads(text)]
+        else:
+            import yaml  # only for YAML input
+            loaded = list(yaml.safe_load_all(text))
+    except (UnicodeError, ValueError) as e:
+        raise JkstoolError(f"not JSON or YAML Kubernetes objects ({str(e).splitlines()[0]})",
+                           "give what kubectl get secret -o json (or -o yaml) prints", path=source) from None
+    except Exception as e:  # yaml.YAMLError, kept out of the import path
+        raise JkstoolError(f"not YAML Kubernetes objects ({str(e).splitlines()[0]})",
+                           "give what kubectl get secret -o yaml prints", path=source) from None
+    found: list = []
+    for item in loaded:
+        found += item.get("items") or [] if isinstance(item, dict) and item.get("kind", "").endswith("List") \
+            else [item]
+    objects = [o for o in found if isinstance(o, dict) and o.get("kind") in ("Secret", "Certificate")]
+    if not any(o["kind"] == "Secret" for o in objects):
+        raise JkstoolError("no Kubernetes Secret in it", "give what kubectl get secret -o json prints",
+                           path=source)
+    return objects
+
+
+def secret_files(objects: list[dict], source: str, given: str | None,
+                 password_from: str | None = None) -> list[SecretFile]:
+    """Every store and PEM certificate file in the Secrets, with its password."""
+    secrets = {_name(o): _data(o, source) for o in objects if o["kind"] == "Secret"}
+    certificates = [o for o in objects if o["kind"] == "Certificate"]
+    found = []
+    for name, data in secrets.items():
+        for key in sorted(data):
+            if key in STORE_KEYS:
+                password = _password(name, key, secrets, certificates, source, given, password_from)
+            elif key in PEM_KEYS:
+                password = None
+            else:
+                continue
+            found.append(SecretFile(f"{source}#{name}/{key}", name, key, data[key], password))
+    return found
+
+
+def pick(files: list[SecretFile], reference: str, source: str) -> SecretFile:
+    """The file SECRET/KEY of an input."""
+    secret, _, key = reference.partition("/")
+    for item in files:
+        if item.secret == secret and item.key == key:
+            return item
+    names = ", ".join(f"{f.secret}/{f.key}" for f in files) or "none"
+    raise JkstoolError(f"no store {reference} in it (it holds: {names})", "name one as SOURCE#SECRET/KEY",
+                       path=source)
+
+
+def _name(obj: dict) -> str:
+    metadata = obj.get("metadata") or {}
+    return str(metadata.get("name", "?"))
+
+
+def _data(secret: dict, source: str) -> dict[str, bytes]:
+    """A Secret's keys, base64 `data` decoded, `stringData` as UTF-8 (what kubectl apply would store)."""
+    decoded = {}
+    for key, value in (secret.get("data") or {}).items():
+        try:
+            decoded[key] = base64.b64decode(str(value), validate=True)
+        except (binascii.Error, ValueError):
+            raise JkstoolError(f"the Secret {_name(secret)}'s key {key} is not base64", path=source) from None
+    for key, value in (secret.get("stringData") or {}).items():
+        decoded[key] = str(value).encode("utf-8")
+    return decoded
+
+
+def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes]], certificates: list[dict], source: str,
+              given: str | None, password_from: str | None) -> str | None:
+    reference = password_from
+    if reference is None:
+        kind = "jks" if key.endswith(".jks") else "pkcs12"
+        for certificate in certificates:
+            spec = certificate.get("spec") or {}
+            store = (spec.get("keystores") or {}).get(kind) or {}
+            if spec.get("secretName") == secret and store.get("passwordSecretRef"):
+                ref = store["passwordSecretRef"]
+                reference = f"{ref.get('name')}/{ref.get('key', 'password')}"
+            elif spec.get("secretName") == secret and "password" in store:
+                return str(store["password"])  # cert-manager's literal password field
+    if reference is None:
+        return given
+    name, _, field = reference.partition("/")
+    if name not in secrets or field not in secrets[name]:
+        raise JkstoolError(f"the password {reference} is not in it (no Secret {name} with the key {field})",
+                           "give the Secret that holds it too, e.g. kubectl get secret A B -o json", path=source)
+    return secrets[name][field].decode("utf-8").rstrip("\n")
+
+
+def pair(files: list[SecretFile], server: str | None, client: str | None, source: str) -> dict[str, SecretFile]:
+    """The four stores of a pair, by role, from a server Secret and a client Secret (by default the ones
+    whose names end in -server and -client, as jkstool k8s-secret names them); PKCS12 where a Secret
+    holds both forms."""
+    chosen = {}
+    for side, name in (("server", server), ("client", client)):
+        if name is None:
+            names = sorted({f.secret for f in files if f.secret.endswith(f"-{side}")})
+            if len(names) != 1:
+                raise JkstoolError(f"no single Secret named *-{side} in it ({len(names)} found)",
+                                   f"name it with --{side}-secret", path=source)
+            name = names[0]
+        for kind in ("keystore", "truststore"):
+            found = {f.key: f for f in files if f.secret == name and f.key.startswith(f"{kind}.")}
+            if not found:
+                raise JkstoolError(f"the Secret {name} holds no {kind} (key {kind}.p12 or {kind}.jks)",
+                                   f"give the {side}'s Secret with --{side}-secret", path=source)
+            chosen[f"{side}-{kind}"] = found.get(f"{kind}.p12") or found[f"{kind}.jks"]  # cert-manager writes both
+    return chosen
