@@ -76,10 +76,11 @@ def kdf_pkcs12(digest: str, password: str, salt: bytes, iterations: int,
     block = _fill(salt, v) + _fill(pw, v)
     d = bytes([purpose]) * v
     out = b""
+    new = getattr(hashlib, digest, None) or (lambda data: hashlib.new(digest, data))  # direct: 3x faster a call
     while len(out) < size:
-        a = hashlib.new(digest, d + block).digest()
+        a = new(d + block).digest()
         for _ in range(iterations - 1):
-            a = hashlib.new(digest, a).digest()
+            a = new(a).digest()
         out += a
         b = int.from_bytes((a * (v // u + 1))[:v], "big") + 1
         chunks = [int.from_bytes(block[i:i + v], "big") for i in range(0, len(block), v)]
