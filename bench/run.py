@@ -2,6 +2,7 @@
 """jkstool against keytool, side by side: medians of alternating runs, and their ratios.
 
     python bench/run.py            # 5 runs of each command (BENCH_RUNS=N for more)
+    BENCH_FLEET=0 python bench/run.py   # without the fleet part (1,000 layouts: several minutes)
 
 It builds its own inputs in a temporary folder (the JDK's cacerts is read where the JDK keeps
 it; 1,000- and 10,000-certificate bundles and a layout are generated), runs each jkstool
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+FLEET = int(os.environ.get("BENCH_FLEET", "1000"))
+KEYTOOL_SAMPLE = 40  # stores keytool lists one by one; the loop over a whole fleet is this per store
 PASSWORD = "changeit"
 HERE = Path(__file__).resolve().parent
 
@@ -141,6 +144,7 @@ def run(work: Path) -> None:
         small, large = times[command, 1_000], times[command, 10_000]
         growth.append((command, small, large, large / small))
     starts = {flag: measure(["jkstool", flag])[0] for flag in ("--version", "--help")}
+    fleet_rows = fleet(work, kt) if FLEET else []
 
     print("| command | jkstool | keytool | ratio | target |\n| --- | ---: | ---: | ---: | --- |")
     for name, a, b, ratio, target in rows:
@@ -151,10 +155,42 @@ def run(work: Path) -> None:
     for command, small, large, ratio in growth:
         verdict = "met" if ratio <= 12 else "MISSED"
         print(f"| {command} | {small:.3f} s | {large:.3f} s | {ratio:.1f}× | ≤ 12× {verdict} |")
+    if fleet_rows:
+        print(f"\n| fleet, {FLEET:,} layouts ({4 * FLEET:,} stores) | jkstool | one keytool -list -v a store | ratio "
+              "| target | 100 layouts | growth (≤ 12×) |\n| --- | ---: | ---: | ---: | --- | ---: | ---: |")
+        for name, big, loop, small in fleet_rows:
+            verdict = "met" if big / loop <= 0.02 else "MISSED"
+            print(f"| {name} | {big:.1f} s | {loop:.0f} s | {big / loop:.3f}× | ≤ 0.02× {verdict} | {small:.2f} s "
+                  f"| {big / small:.1f}× |")
+        print(f"\n(the keytool loop is timed on {KEYTOOL_SAMPLE} stores and multiplied out: a JVM per store "
+              "costs the same for every store; fleet commands run once each)")
     print("\n| start-up | jkstool |\n| --- | ---: |")
     for flag, seconds in starts.items():
         print(f"| `jkstool {flag}` | {seconds:.3f} s |")
     print("\n" + "\n".join(f"- {line}" for line in machine()))
+
+
+def fleet(work: Path, kt: list[str]) -> list[tuple[str, float, float, float]]:
+    """expiry and verify-pair --all over 100 and FLEET copies of a layout, against one keytool -list -v a store."""
+    source = work / "fleet-source"
+    subprocess.run(["jkstool", "init-pair", source], capture_output=True, check=True)
+    roots = {}
+    for count in (100, FLEET):
+        root = roots[count] = work / f"fleet-{count}"
+        for n in range(count):
+            shutil.copytree(source, root / f"service-{n:04d}")
+    stores = sorted(roots[100].rglob("*.p12"))[:KEYTOOL_SAMPLE]
+    start = time.perf_counter()
+    for store in stores:
+        subprocess.run([*kt[:2], "-v", *kt[2:], str(store)], stdout=subprocess.DEVNULL, check=True)
+    loop = (time.perf_counter() - start) / len(stores) * 4 * FLEET
+    rows = []
+    for name, command in (("expiry ROOT", ["jkstool", "expiry", "--within", "0"]),
+                          ("verify-pair ROOT --all", ["jkstool", "verify-pair", "--all"])):
+        small, big = (timed([*command[:2], roots[count], *command[2:]]) for count in (100, FLEET))
+        rows.append((name, big, loop, small))
+        print(f"  fleet {name}: {big:.1f} s for {FLEET} layouts", file=sys.stderr)
+    return rows
 
 
 if __name__ == "__main__":

@@ -401,7 +401,7 @@ def test_secret_sources_give_the_findings_files_give(tmp_path, secrets_pair):
     assert same(from_secrets) == same(from_files)
 
 
-@pytest.mark.parametrize("shape", ["json-secret", "json-list", "yaml-documents", "stdin"])
+@pytest.mark.parametrize("shape", ["json-secret", "json-list", "yaml-list", "yaml-documents", "stdin"])
 def test_expiry_and_list_read_secrets_in_each_shape_kubectl_prints(tmp_path, secrets_pair, shape):
     import yaml
     folder, items = secrets_pair
@@ -412,9 +412,11 @@ def test_expiry_and_list_read_secrets_in_each_shape_kubectl_prints(tmp_path, sec
         text, password_from = json.dumps(server), "app-server/password"
     elif shape == "yaml-documents":
         text, password_from = yaml.safe_dump_all(items), "app-keystore-password/password"
+    elif shape == "yaml-list":  # kubectl get secret A B -o yaml
+        text, password_from = yaml.safe_dump(_as_list(*items)), "app-keystore-password/password"
     else:
         text, password_from = json.dumps(_as_list(*items)), "app-keystore-password/password"
-    source = tmp_path / ("secrets.yaml" if shape == "yaml-documents" else "secrets.json")
+    source = tmp_path / ("secrets.yaml" if shape.startswith("yaml") else "secrets.json")
     source.write_text(text)
     argument, stdin = (("-", text) if shape == "stdin" else (str(source), None))
     scanned = CliRunner().invoke(app, ["expiry", argument, "--password-from", password_from, "--json"], input=stdin)
@@ -442,3 +444,20 @@ def test_a_secret_input_problem_is_one_line(tmp_path, secrets_pair):
     wrong = run("list", f"{source}#app-server/tls.key", env=ENV)
     assert wrong.exit_code == 2 and "no store app-server/tls.key in it" in wrong.stderr
     assert len(wrong.stderr.strip().splitlines()) == 1
+
+
+def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_path, monkeypatch):
+    """From PARALLEL_FROM pairs on, pairs are checked in worker processes: same rows, same order, and the
+    password map (which does not pickle) reaches the workers."""
+    from jkstool.fleet import pairs
+    root, _ = fleet
+    password_map = tmp_path / "passwords"
+    password_map.write_text("*/expired/* env:P\n")
+    password_map.chmod(0o600)
+    env = {**ENV, "P": PASSWORD}
+    in_turn = run("verify-pair", root, "--all", "--json", "--password-map", password_map, env=env)
+    monkeypatch.setattr(pairs, "PARALLEL_FROM", 2)
+    on_cores = run("verify-pair", root, "--all", "--json", "--password-map", password_map, env=env)
+    assert on_cores.exit_code == in_turn.exit_code == 2
+    assert json.loads(on_cores.stdout) == json.loads(in_turn.stdout)
+    assert [p["pair"] for p in json.loads(on_cores.stdout)["pairs"]] == ["expired", "good", "unreadable"]

@@ -36,6 +36,10 @@ class Password(str):
         made.source = source
         return made
 
+    def __reduce__(self):
+        """Pickled whole (a fleet is checked in worker processes)."""
+        return Password, (str(self), self.source)
+
 
 def from_option(value: str, option: str) -> Password:
     """The password an option's value names."""

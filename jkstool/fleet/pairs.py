@@ -44,21 +44,51 @@ def find_pairs(root: Path) -> list[Path]:
     return found
 
 
+# Pairs are independent and their cost is key derivation (PBKDF2, the PKCS12 MAC), so a fleet is
+# checked on every core; a few pairs are not worth starting processes for.
+PARALLEL_FROM = 16
+
+
 def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
               progress: Callable[[int], None] | None = None, lookup: Lookup | None = None) -> list[PairResult]:
     """`check(folder, passwords=...)` on each pair under `root` (api.verify_pair with the caller's options),
-    each store with its own password (store_password)."""
-    results = []
-    for done, folder in enumerate(find_pairs(root), 1):
-        try:
-            stores = find_stores(folder)
-            secrets = {role: store_password(path, password, lookup) for role, path in stores.items()}
-            results.append(PairResult(folder, check(folder, password=password, passwords=secrets)))
-        except JkstoolError as e:
-            results.append(PairResult(folder, error=str(e.at(path=folder))))
-        if progress:
-            progress(done)
-    return results
+    each store with its own password (store_password); in path order, on every core for a fleet."""
+    jobs = [(check, folder, password, lookup) for folder in find_pairs(root)]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        results = []
+        for done, job in enumerate(jobs, 1):
+            results.append(_check_one(job))
+            if progress:
+                progress(done)
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_share, initargs=(lookup,)) as pool:
+        found = []
+        for done, result in enumerate(pool.map(_check_one, [job[:3] + (None,) for job in jobs], chunksize=8), 1):
+            found.append(result)
+            if progress:
+                progress(done)
+    return found
+
+
+_LOOKUP: list = [None]  # a worker's password map: a closure does not pickle, so each worker gets it once
+
+
+def _share(lookup: Lookup | None) -> None:
+    _LOOKUP[0] = lookup
+
+
+def _check_one(job: tuple) -> PairResult:
+    check, folder, password, lookup = job
+    try:
+        stores = find_stores(folder)
+        secrets = {role: store_password(path, password, lookup or _LOOKUP[0]) for role, path in stores.items()}
+        return PairResult(folder, check(folder, password=password, passwords=secrets))
+    except JkstoolError as e:
+        return PairResult(folder, error=str(e.at(path=folder)))
 
 
 def soonest(results: list[PairResult]) -> datetime | None:

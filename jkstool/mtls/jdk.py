@@ -18,6 +18,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import JkstoolError
@@ -162,7 +163,7 @@ class Jdk:
     """Where the rules come from: a java.security file, or a release's defaults."""
     properties: dict[str, str]
     home: Path | None = None
-    _jdk_cas: set[bytes] | None = field(default=None, repr=False)
+    _jdk_cas: frozenset[bytes] | None = field(default=None, repr=False)
 
     @property
     def certpath(self) -> list[Entry]:
@@ -192,15 +193,33 @@ class Jdk:
         return f"JDK {self.version} ({self.source})"
 
 
-def _jdk_cas(home: Path | None) -> set[bytes]:
-    if home is None or not (home / "lib" / "security" / "cacerts").is_file():
-        return set()
+def _jdk_cas(home: Path | None) -> frozenset[bytes]:
+    cacerts = home / "lib" / "security" / "cacerts" if home else None
+    if cacerts is None or not cacerts.is_file():
+        return frozenset()
+    return _read_jdk_cas(*_version_of(cacerts))
+
+
+def _version_of(path: Path) -> tuple[str, int, int]:
+    """A file's path and the stat fields that change with its content: the key of the caches below, which
+    spare a fleet of pairs (verify-pair --all) reading the same JDK files for each."""
+    stat = path.stat()
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+@lru_cache(maxsize=8)
+def _read_jdk_cas(path: str, mtime_ns: int, size: int) -> frozenset[bytes]:
     from .. import formats
     try:
-        store = formats.read_store(home / "lib" / "security" / "cacerts", None, keys=False).store
+        store = formats.read_store(path, None, keys=False).store
     except JkstoolError:
-        return set()
-    return {e.cert for e in store.trusted_entries() if " [jdk" in e.alias}
+        return frozenset()
+    return frozenset(e.cert for e in store.trusted_entries() if " [jdk" in e.alias)
+
+
+@lru_cache(maxsize=8)
+def _read_properties(path: str, mtime_ns: int, size: int) -> dict[str, str]:
+    return read_properties(Path(path))
 
 
 def find(spec: str | None = None, java_security: Path | None = None) -> Jdk:
@@ -238,7 +257,7 @@ def _from_home(home: Path) -> Jdk:
     if not conf.is_file():
         raise JkstoolError("no conf/security/java.security in this folder: it is not a JDK",
                            "give the JDK's folder (JAVA_HOME), or a release: --jdk 17", path=str(home))
-    return Jdk(_version(home), str(conf.resolve()), read_properties(conf), home)
+    return Jdk(_version(home), str(conf.resolve()), dict(_read_properties(*_version_of(conf))), home)
 
 
 def _version(home: Path) -> int:
