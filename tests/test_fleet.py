@@ -461,3 +461,22 @@ def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_p
     assert on_cores.exit_code == in_turn.exit_code == 2
     assert json.loads(on_cores.stdout) == json.loads(in_turn.stdout)
     assert [p["pair"] for p in json.loads(on_cores.stdout)["pairs"]] == ["expired", "good", "unreadable"]
+
+
+@pytest.mark.parametrize("document", [
+    {"apiVersion": "v1", "kind": "Secret", "metadata": [1], "data": "x"},
+    {"apiVersion": "v1", "kind": "List", "items": {"a": 1}},
+    {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a"}, "data": {"keystore.p12": "!!!"}},
+    {"apiVersion": "v1", "kind": "List", "items": [
+        {"kind": "Secret", "metadata": {"name": "a"}, "data": {"keystore.p12": "AAAA"}},
+        {"kind": "Certificate", "spec": {"secretName": "a", "keystores": {"pkcs12": {"passwordSecretRef": "x"}}}}]},
+    "apiVersion: v1\nkind: Secret\n  - : [\n",
+], ids=["metadata-not-a-mapping", "items-not-a-list", "data-not-base64", "ref-not-a-mapping", "yaml-broken"])
+def test_a_hostile_secret_document_is_one_clear_line(tmp_path, document):
+    source = tmp_path / ("s.yaml" if isinstance(document, str) else "s.json")
+    source.write_text(document if isinstance(document, str) else json.dumps(document))
+    for command in (["expiry", source], ["verify-pair", source], ["list", f"{source}#a/keystore.p12"]):
+        result = run(*command, env=ENV)
+        assert result.exit_code == 2, (command, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(source) in lines[0] and "Traceback" not in result.output, lines

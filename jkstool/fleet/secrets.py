@@ -41,22 +41,15 @@ def documents(data: bytes, source: str) -> list[dict]:
     """The Secrets and cert-manager Certificates in a JSON or YAML input, Lists unfolded."""
     try:
         text = data.decode("utf-8")
-        if text.lstrip().startswith("{"):
-            loaded = [json.loads(text)]
-        else:
-            import yaml  # only for YAML input
-            loaded = list(yaml.safe_load_all(text))
+        loaded = [json.loads(text)] if text.lstrip().startswith("{") else _yaml(text)
     except (UnicodeError, ValueError) as e:
-        raise JkstoolError(f"not JSON or YAML Kubernetes objects ({str(e).splitlines()[0]})",
+        raise JkstoolError(f"not JSON or YAML Kubernetes objects ({(str(e).splitlines() or ['?'])[0]})",
                            "give what kubectl get secret -o json (or -o yaml) prints", path=source) from None
-    except Exception as e:  # yaml.YAMLError, kept out of the import path
-        raise JkstoolError(f"not YAML Kubernetes objects ({str(e).splitlines()[0]})",
-                           "give what kubectl get secret -o yaml prints", path=source) from None
     found: list = []
-    for item in loaded:
-        found += item.get("items") or [] if isinstance(item, dict) and item.get("kind", "").endswith("List") \
-            else [item]
-    objects = [o for o in found if isinstance(o, dict) and o.get("kind") in ("Secret", "Certificate")]
+    for item in map(_dict, loaded):
+        items = item.get("items")
+        found += items if str(item.get("kind", "")).endswith("List") and isinstance(items, list) else [item]
+    objects = [o for o in map(_dict, found) if o.get("kind") in ("Secret", "Certificate")]
     if not any(o["kind"] == "Secret" for o in objects):
         raise JkstoolError("no Kubernetes Secret in it", "give what kubectl get secret -o json prints",
                            path=source)
@@ -78,6 +71,9 @@ def secret_files(objects: list[dict], source: str, given: str | None,
             else:
                 continue
             found.append(SecretFile(f"{source}#{name}/{key}", name, key, data[key], password))
+    if not found:  # given by name: a gate must not pass over what it could not check
+        raise JkstoolError(f"no store or certificate in its Secrets (keys {', '.join(STORE_KEYS + PEM_KEYS)})",
+                           "give the Secrets that hold the stores", path=source)
     return found
 
 
@@ -92,20 +88,32 @@ def pick(files: list[SecretFile], reference: str, source: str) -> SecretFile:
                        path=source)
 
 
+def _yaml(text: str) -> list:
+    import yaml  # only for YAML input
+    try:
+        return list(yaml.safe_load_all(text))
+    except yaml.YAMLError as e:
+        raise ValueError(str(e)) from None
+
+
+def _dict(value: object) -> dict:
+    """Input from outside: a mapping where one is expected, else nothing (never an AttributeError)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _name(obj: dict) -> str:
-    metadata = obj.get("metadata") or {}
-    return str(metadata.get("name", "?"))
+    return str(_dict(obj.get("metadata")).get("name", "?"))
 
 
 def _data(secret: dict, source: str) -> dict[str, bytes]:
     """A Secret's keys, base64 `data` decoded, `stringData` as UTF-8 (what kubectl apply would store)."""
     decoded = {}
-    for key, value in (secret.get("data") or {}).items():
+    for key, value in _dict(secret.get("data")).items():
         try:
             decoded[key] = base64.b64decode(str(value), validate=True)
         except (binascii.Error, ValueError):
             raise JkstoolError(f"the Secret {_name(secret)}'s key {key} is not base64", path=source) from None
-    for key, value in (secret.get("stringData") or {}).items():
+    for key, value in _dict(secret.get("stringData")).items():
         decoded[key] = str(value).encode("utf-8")
     return decoded
 
@@ -116,10 +124,10 @@ def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes]], certi
     if reference is None:
         kind = "jks" if key.endswith(".jks") else "pkcs12"
         for certificate in certificates:
-            spec = certificate.get("spec") or {}
-            store = (spec.get("keystores") or {}).get(kind) or {}
+            spec = _dict(certificate.get("spec"))
+            store = _dict(_dict(spec.get("keystores")).get(kind))
             if spec.get("secretName") == secret and store.get("passwordSecretRef"):
-                ref = store["passwordSecretRef"]
+                ref = _dict(store["passwordSecretRef"])
                 reference = f"{ref.get('name')}/{ref.get('key', 'password')}"
             elif spec.get("secretName") == secret and "password" in store:
                 return str(store["password"])  # cert-manager's literal password field
