@@ -308,6 +308,24 @@ def test_k8s_secret_refuses_a_name_kubernetes_would_refuse(tmp_path):
     assert not (tmp_path / "other").exists()  # refused before any work
 
 
+def test_k8s_secret_never_prints_keys_on_a_terminal(tmp_path):
+    """Piped, the Secrets go to kubectl; on a terminal they would sit in its scrollback: refused."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    folder = tmp_path / "tls"
+    assert run("init-pair", folder, env=ENV).exit_code == 0
+    command = [sys.executable, "-m", "jkstool", "k8s-secret", str(folder), "--name", "x"]
+    piped = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **ENV})
+    assert piped.returncode == 0 and json.loads(piped.stdout)["kind"] == "List"
+    leader, follower = pty.openpty()
+    shown = subprocess.run(command, stdout=follower, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
+    os.close(follower)
+    os.close(leader)
+    assert shown.returncode == 2 and "give --output FILE" in shown.stderr
+
+
 # -- many passwords -------------------------------------------------------------------
 
 def test_a_password_map_opens_stores_of_many_passwords(tmp_path):

@@ -1,5 +1,6 @@
 """Commands on an init-pair layout: renew, add-client, rollover-ca, restore."""
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -287,6 +288,7 @@ def k8s_secret_command(
 ):
     """Kubernetes Secrets for a layout, as cert-manager names its keystores: one per side with its stores,
     tls.crt, tls.key and ca.crt, and the store password in a Secret of its own. The CA key is never in them.
+    They go to --output FILE (0600) or a pipe, never to a terminal.
 
     \b
     Example:
@@ -299,11 +301,14 @@ def k8s_secret_command(
 
 
 def write_k8s_secrets(layout, password: str, name: str, namespace: str | None, path: Path | None) -> None:
-    """The Secrets' List as JSON (which kubectl apply -f reads), on stdout or into a 0600 file."""
+    """The Secrets' List as JSON (which kubectl apply -f reads), into a pipe or a 0600 file."""
     import json
 
     from .. import files
     from ..layout import k8s
+    if path is None and sys.stdout.isatty():  # keys and the password, never onto a screen or its scrollback
+        output.fail("the Secrets hold private keys and the store password: give --output FILE (0600), or pipe "
+                    "them: jkstool k8s-secret DIR | kubectl apply -f -")
     text = json.dumps(k8s.secrets(layout, password, name, namespace), indent=2)
     if path is None:
         typer.echo(text)

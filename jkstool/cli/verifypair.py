@@ -94,19 +94,22 @@ def verify_pair_command(
     first_break = first_break or report_format == Format.prometheus
     lookup = passwords.load_map(password_map) if password_map else None
     if all_pairs:
-        if folder is None or any((server_keystore, server_truststore, client_keystore, client_truststore)):
-            output.fail("--all checks the pairs under a folder: give DIR, and no store options")
+        if folder is None or handshake or handshake_engine or any(
+                (server_keystore, server_truststore, client_keystore, client_truststore)):
+            output.fail("--all checks the pairs under a folder: give DIR, and no store options or --handshake")
         check = partial(api.verify_pair, hostname=hostname, at=_date(at), warn_days=warn_days, crls=crl or [],
                         jdk=jdk, java_security=java_security, first_break=True)
-        _all_pairs(folder, passwords.resolve(storepass), check, json, report_format, report_output, lookup)
+        return _all_pairs(folder, passwords.resolve(storepass), check, json, report_format, report_output, lookup)
     from ..layout.manifest import find_stores
     when = _date(at)
     if folder is not None and (str(folder) == "-" or folder.is_file()):
+        if handshake or handshake_engine:
+            output.fail("--handshake needs the stores as files: run it on a layout folder or --server-keystore ...")
         report = _from_secrets(folder, passwords.resolve(storepass), password_from, server_secret, client_secret,
                                partial(api.verify_secrets, hostname=hostname, at=when, warn_days=warn_days,
                                        crls=crl or [], jdk=jdk, java_security=java_security,
                                        first_break=first_break))
-        _finish(report, folder, json, report_format, report_output, first_break, machine)
+        return _finish(report, folder, json, report_format, report_output, first_break, machine)
     given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
              "client-keystore": client_keystore, "client-truststore": client_truststore}
     paths = _paths(folder, given, find_stores)
@@ -133,7 +136,8 @@ def verify_pair_command(
         from ..mtls import handshake as engines
         outcome = engines.run(report.stores, secrets, hostname, handshake_engine.value if handshake_engine else None)
         report.findings.append(engines.outcome_finding(outcome, paths["server-keystore"]))
-    _finish(report, folder or paths["server-keystore"], json, report_format, report_output, first_break, machine)
+    return _finish(report, folder or paths["server-keystore"], json, report_format, report_output, first_break,
+                   machine)
 
 
 def _from_secrets(source: Path, password, password_from, server: str | None, client: str | None, check):
