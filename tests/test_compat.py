@@ -348,6 +348,25 @@ def test_compat_fix_makes_the_store_load_where_it_did_not(stores, tmp_path, java
     assert all(kind != "unreadable" for kind, _, _ in java_inventory(out)[str(out)].values())
 
 
+def test_compat_fix_for_keys_in_the_clear_keeps_the_key(stores, tmp_path, java_inventory):
+    """openssl -keypbe NONE: Java skips the KeyBag; the fix compat prints takes the key out with OpenSSL
+    first, and Java then finds the key, usable."""
+    import subprocess
+    path = stores["openssl-clear"]
+    loaded = formats.read_store(path, PASSWORD, keys=False)
+    verdict = next(v for v in compat.judge(loaded, str(path)) if v.runtime == "Java 17")
+    assert not verdict.loads and "openssl pkcs12" in verdict.fix
+    out = tmp_path / "fixed.p12"
+    command = verdict.fix.replace("-nodes", f"-nodes -passin pass:{PASSWORD}").replace("OUT.p12", str(out))
+    command = command.replace("--profile java9", "--profile java9 --dest-storepass env:P")
+    done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True,
+                          env={**__import__("os").environ, "P": PASSWORD})
+    assert done.returncode == 0, done.stderr
+    seen = java_inventory(out)[str(out)]
+    assert [detail for kind, _, detail in seen.values() if kind == "private-key"] == ["key-ok"]
+    assert not (tmp_path / "key.pem").exists()
+
+
 def test_compat_command_exits_1_for_a_jdk_that_cannot_load_it(stores):
     modern = str(stores["jkstool-modern"])
     assert run("compat", modern, "--storepass", PASSWORD, "--jdk", "17").exit_code == 1
@@ -396,6 +415,12 @@ def test_type_mismatch_is_said_as_java_behaves(tmp_path, ca, keytool):
 
     declared = run("compat", path, "--declared-type", "JCEKS", "--storepass", "env:P", env={"P": PASSWORD})
     assert declared.exit_code == 0 and "though declared JCEKS: Java fails" in declared.stderr
+    refused = run("compat", path, "--declared-type", "JCEKS", "--jdk", "17", "--storepass", "env:P", "--json",
+                  env={"P": PASSWORD})
+    assert refused.exit_code == 1  # as keytool 17 refuses it below
+    assert run("compat", path, "--declared-type", "JKS", "--jdk", "17", "--storepass", "env:P",
+               env={"P": PASSWORD}).exit_code == 0  # keystore.type.compat, as keytool reads it above
+    assert run("compat", path, "--declared-type", "foo", "--storepass", "env:P", env={"P": PASSWORD}).exit_code == 2
     as_jceks = keytool("-list", "-storetype", "JCEKS", "-keystore", path, check=False)
     assert as_jceks.returncode != 0 and "Invalid keystore format" in as_jceks.stdout + as_jceks.stderr
 

@@ -220,10 +220,12 @@ def test_prometheus_pairs_and_their_first_breaks(fleet, tmp_path):
     result = run("verify-pair", root, "--all", "--format", "prometheus", "--output", out, env=ENV)
     assert result.exit_code == 2 and result.stdout == ""
     metrics = _metrics(out.read_text())
-    assert {labels["pair"]: value for labels, value in metrics["jkstool_pair_ok"]} == {"good": 1, "expired": 0}
+    assert {labels["pair"]: value for labels, value in metrics["jkstool_pair_ok"]} == \
+        {"good": 1, "expired": 0, "unreadable": 0}  # a pair not read is not ok: the alert on 0 catches it
     breaks = {labels["pair"]: value for labels, value in metrics["jkstool_pair_first_break_timestamp_seconds"]}
     assert breaks["good"] == (ends(made["client"]) + datetime.timedelta(seconds=1)).timestamp()
-    assert [labels["filepath"] for labels, _ in metrics["jkstool_store_read_errors_total"]] == ["unreadable"]
+    assert [labels["filepath"] for labels, _ in metrics["jkstool_store_read_errors_total"]] == \
+        [str(root / "unreadable" / "client.truststore.p12")]
     assert sorted(p.name for p in out.parent.iterdir()) == ["jkstool.prom"]  # replaced, nothing left beside it
 
 
@@ -498,3 +500,37 @@ def test_a_hostile_secret_document_is_one_clear_line(tmp_path, document):
         assert result.exit_code == 2, (command, result.output)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and str(source) in lines[0] and "Traceback" not in result.output, lines
+
+
+
+def test_a_gate_never_passes_what_it_could_not_read(tmp_path, fleet):
+    """No pairs under the root, a single pair that cannot be read in a machine format, --output where it
+    has no meaning: exit 2, and the textfile report says the pair is not ok rather than keeping the last."""
+    root, _ = fleet
+    for missing in (tmp_path / "no-such-folder", tmp_path / "empty"):
+        (tmp_path / "empty").mkdir(exist_ok=True)
+        result = run("verify-pair", missing, "--all", "--format", "prometheus", env=ENV)
+        assert result.exit_code == 2 and "error: " in result.stderr and result.stdout == ""
+    report = tmp_path / "pair.prom"
+    report.write_text('jkstool_pair_ok{pair="x"} 1\n')
+    single = run("verify-pair", root / "unreadable", "--format", "prometheus", "--output", report, env=ENV)
+    assert single.exit_code == 2 and "client.truststore.p12" in single.stderr
+    metrics = _metrics(report.read_text())
+    assert [value for _, value in metrics["jkstool_pair_ok"]] == [0]
+    assert metrics["jkstool_store_read_errors_total"][0][0]["filepath"].endswith("client.truststore.p12")
+    for command in (["verify-pair", root / "good"], ["expiry", root / "good"]):
+        wrong = run(*command, "--output", tmp_path / "x.txt", env=ENV)
+        assert wrong.exit_code == 2 and "--output writes the --format prometheus or junit report" in wrong.stderr
+
+
+def test_a_password_map_matches_a_relative_root_with_absolute_patterns(tmp_path, monkeypatch):
+    root = tmp_path / "fleet"
+    make_pair(root / "a")
+    for store in (root / "a").iterdir():
+        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": "a-secret"}).exit_code == 0
+    password_map = tmp_path / "passwords"
+    password_map.write_text(f"{root}/a/*  env:A\n")
+    password_map.chmod(0o600)
+    monkeypatch.chdir(tmp_path)
+    result = run("verify-pair", "fleet", "--all", "--password-map", password_map, env={"A": "a-secret"})
+    assert result.exit_code == 0, result.output

@@ -19,7 +19,7 @@ PACKAGE = ROOT / "jkstool"
 # Lowest first: a module may import from its own layer and the layers before it.
 LAYERS = [
     {"errors"}, {"limits", "model", "der"}, {"files"}, {"pki"}, {"formats"}, {"mtls"}, {"net", "layout"}, {"fleet"},
-    {"api"}, {"cli"},
+    {"doctor"}, {"api"}, {"cli"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 

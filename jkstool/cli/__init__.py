@@ -23,6 +23,7 @@ COMMANDS = {
     "list": ("listing", "list_command"),
     "convert": ("convert", "convert_command"),
     "compat": ("compat", "compat_command"),
+    "doctor": ("doctor", "doctor_command"),
     "expiry": ("expiry", "expiry_command"),
     "probe": ("network", "probe_command"),
     "serve": ("network", "serve_command"),

@@ -40,13 +40,15 @@ def compat_command(
     from ..formats import compat
     if jdk is not None and jdk not in JDKS:
         output.fail(f"--jdk {jdk}: give one of {', '.join(JDKS)}")
+    if declared_type is not None and declared_type.upper() not in ("JKS", "PKCS12", "JCEKS"):
+        output.fail(f"--declared-type {declared_type}: give JKS, PKCS12 or JCEKS, as the application declares it")
     asks = password_from is None and "#" not in str(store)  # a Secret's password comes with it
     password = passwords.resolve(storepass, prompt=f"Password of {store}: " if asks else None)
     loaded = read_store(store, password, keys=False, password_from=password_from)
     mismatch = compat.type_mismatch(str(store), loaded.type, declared_type)
     if mismatch and declared_type:  # the file name's own mismatch was said as the store was read
         output.warn(f"{store}: {mismatch}")
-    verdicts = compat.judge(loaded, str(store))
+    verdicts = compat.judge(loaded, str(store), declared_type)
     protection = loaded.protection
     if json:
         output.print_json({

@@ -40,6 +40,8 @@ def expiry_command(
     from ..fleet.expiry import days_left
     from ..pki.certs import facts, sha256
     json = json or report_format == Format.json
+    if report_output is not None and report_format not in (Format.prometheus, Format.junit):
+        output.fail("--output writes the --format prometheus or junit report; the table and JSON go to stdout")
     password = passwords.resolve(storepass)
     with output.Progress("scanning files", quiet=json or report_format != Format.table) as progress:
         files, secrets = secret_sources(paths, password, password_from)

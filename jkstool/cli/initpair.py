@@ -99,6 +99,9 @@ def init_pair_command(
         output.info(f"the files replaced are kept in {layout.backups[0].parent} (jkstool restore puts them back)")
     if layout.password_file:
         output.info(f"generated a store password: it is in {layout.password_file} (mode 0600)")
+    if profile is not None and profile.value == "modern":
+        output.warn("the stores are PKCS12 with PBMAC1 integrity (--profile modern): JDK 26+ and OpenSSL 3.4+ "
+                    "load them, Java 8 to 25 do not (jkstool compat STORE)")
     if k8s_secret is not None:
         from .layoutcmds import write_k8s_secrets
         secret = password if password is not None else passwords.resolve(None, layout=out_dir)
@@ -141,10 +144,10 @@ def _summary(layout, written: dict[str, Path], password: str | None) -> list[lis
 def _next_steps(layout) -> None:
     stores = {role: path.name for role, path in layout.stores().items()}
     password = f" --storepass file:{layout.password_file}" if layout.password_file else ""
-    output.info(
-        "next steps:\n"
-        f"  server: deploy {stores['server-keystore']} and {stores['server-truststore']} "
-        "(require client certificates)\n"
-        f"  client: deploy {stores['client-keystore']} and {stores['client-truststore']}\n"
-        f"  keep {layout.folder / 'ca'} private: it signs new certificates\n"
-        f"  look inside: jkstool list {layout.store_path('server-keystore')}{password}")
+    for line in ("next steps:",
+                 f"  server: deploy {stores['server-keystore']} and {stores['server-truststore']} "
+                 "(require client certificates)",
+                 f"  client: deploy {stores['client-keystore']} and {stores['client-truststore']}",
+                 f"  keep {layout.folder / 'ca'} private: it signs new certificates",
+                 f"  look inside: jkstool list {layout.store_path('server-keystore')}{password}"):
+        output.info(line)  # a line each: a message's own newlines are escaped, as untrusted text's are

@@ -115,8 +115,9 @@ def require(password: str | None, what: str, option: str = "--storepass",
 
 def load_map(path: Path) -> Callable[[Path], str | None]:
     """--password-map FILE: lines `GLOB  SOURCE` (SOURCE env:NAME, file:PATH or pass:TEXT; # starts a
-    comment). The lookup gives the password of the first line whose GLOB matches a store's path (fnmatch:
-    `*` crosses folders), else None. Every source is resolved now: a bad line fails before any work."""
+    comment). The lookup gives the password of the first line whose GLOB matches a store's path, as given
+    or made absolute (fnmatch: `*` crosses folders), else None. Every source is resolved now: a bad line
+    fails before any work."""
     from fnmatch import fnmatchcase
 
     from .. import files
@@ -137,5 +138,6 @@ def load_map(path: Path) -> Callable[[Path], str | None]:
         rules.append((fields[0], str(secret)))
 
     def lookup(store: Path) -> str | None:
-        return next((secret for pattern, secret in rules if fnmatchcase(str(store), pattern)), None)
+        names = (str(store), os.path.abspath(store))  # a relative root matches absolute patterns too
+        return next((secret for pattern, secret in rules if any(fnmatchcase(n, pattern) for n in names)), None)
     return lookup

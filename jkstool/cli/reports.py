@@ -29,8 +29,10 @@ def emit(text: str, path: Path | None) -> None:
 # -- Prometheus ------------------------------------------------------------------
 
 def _label(value: object) -> str:
-    text = output.printable(str(value)).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-    return f'"{text}"'
+    """A label value in the exposition format's escaping (backslash, quote, newline); other control
+    characters, which could move a terminal's cursor, become U+FFFD."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + "".join("\ufffd" if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 else c for c in text) + '"'
 
 
 def _series(name: str, labels: dict, value: float) -> str:
@@ -62,7 +64,7 @@ def _cn(name: str) -> str | None:
     """The CN of an RFC 4514 name as jkstool prints it (first CN=, up to an unescaped comma)."""
     import re
     found = re.search(r"(?:^|,)CN=((?:\\.|[^,\\])*)", name or "")
-    return found.group(1) if found else None
+    return re.sub(r"\\(.)", r"\1", found.group(1)) if found else None  # RFC 4514's escapes undone
 
 
 def certificate_metrics(metrics: Exposition, places: list[dict], now: datetime) -> None:
@@ -89,9 +91,7 @@ def read_error_metrics(metrics: Exposition, errors: list[tuple[str, str]]) -> No
 
 
 def pair_metrics(metrics: Exposition, rows: list[dict]) -> None:
-    for row in rows:
-        if row["verdict"] == "unreadable":
-            continue
+    for row in rows:  # a pair not read is not ok either: the pair_ok == 0 alert catches it
         labels = {"pair": row["pair"]}
         metrics.add("jkstool_pair_ok", "gauge", "1 when the pair completes a mutual-TLS handshake, as JSSE "
                     "decides it.", labels, 1 if row["verdict"] == "ok" else 0)

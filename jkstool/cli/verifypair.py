@@ -89,8 +89,11 @@ def verify_pair_command(
         jkstool verify-pair /etc/tls --all --format junit --output pairs.xml
     """
     from .. import api
+    from ..errors import JkstoolError
     json = json or report_format == Format.json
     machine = report_format in (Format.prometheus, Format.junit)
+    if report_output is not None and not machine:
+        output.fail("--output writes the --format prometheus or junit report; the table and JSON go to stdout")
     first_break = first_break or report_format == Format.prometheus
     lookup = passwords.load_map(password_map) if password_map else None
     if all_pairs:
@@ -105,30 +108,40 @@ def verify_pair_command(
     if folder is not None and (str(folder) == "-" or folder.is_file()):
         if handshake or handshake_engine:
             output.fail("--handshake needs the stores as files: run it on a layout folder or --server-keystore ...")
-        report = _from_secrets(folder, passwords.resolve(storepass), password_from, server_secret, client_secret,
-                               partial(api.verify_secrets, hostname=hostname, at=when, warn_days=warn_days,
-                                       crls=crl or [], jdk=jdk, java_security=java_security,
-                                       first_break=first_break))
+        try:
+            report = _from_secrets(folder, passwords.resolve(storepass), password_from, server_secret,
+                                   client_secret, partial(api.verify_secrets, hostname=hostname, at=when,
+                                                          warn_days=warn_days, crls=crl or [], jdk=jdk,
+                                                          java_security=java_security, first_break=first_break))
+        except JkstoolError as e:
+            if not machine:
+                raise
+            return _unreadable(folder, e, report_format, report_output)
         return _finish(report, folder, json, report_format, report_output, first_break, machine)
-    given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
-             "client-keystore": client_keystore, "client-truststore": client_truststore}
-    paths = _paths(folder, given, find_stores)
-    own = {"server-keystore": server_keystore_pass, "server-truststore": server_truststore_pass,
-           "client-keystore": client_keystore_pass, "client-truststore": client_truststore_pass}
-    shared = passwords.resolve(storepass, layout=folder)
-    secrets = {}
-    for role in ROLES:
-        option = own[role]
-        mapped = lookup(paths[role]) if lookup else None
-        password = passwords.from_option(option, f"--{role}-pass") if option else mapped if mapped is not None \
-            else shared
-        pem = _is_pem(paths[role])  # a PEM store needs no password
-        if password is None and not pem:
-            password = shared = passwords.resolve(None, prompt="Password of the stores: ")
-        secrets[role] = password if pem else passwords.require(password, str(paths[role]))
-    crls = [*(crl or []), *(api.layout_crls(folder) if folder is not None else [])]
-    report = api.verify_pair(paths, passwords=secrets, hostname=hostname, at=when, warn_days=warn_days,
-                             crls=crls, jdk=jdk, java_security=java_security, first_break=first_break)
+    try:  # in the machine formats, a pair not read is reported too
+        given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
+                 "client-keystore": client_keystore, "client-truststore": client_truststore}
+        paths = _paths(folder, given, find_stores)
+        own = {"server-keystore": server_keystore_pass, "server-truststore": server_truststore_pass,
+               "client-keystore": client_keystore_pass, "client-truststore": client_truststore_pass}
+        shared = passwords.resolve(storepass, layout=folder)
+        secrets = {}
+        for role in ROLES:
+            option = own[role]
+            mapped = lookup(paths[role]) if lookup else None
+            password = passwords.from_option(option, f"--{role}-pass") if option else mapped if mapped is not None \
+                else shared
+            pem = _is_pem(paths[role])  # a PEM store needs no password
+            if password is None and not pem:
+                password = shared = passwords.resolve(None, prompt="Password of the stores: ")
+            secrets[role] = password if pem else passwords.require(password, str(paths[role]))
+        crls = [*(crl or []), *(api.layout_crls(folder) if folder is not None else [])]
+        report = api.verify_pair(paths, passwords=secrets, hostname=hostname, at=when, warn_days=warn_days,
+                                 crls=crls, jdk=jdk, java_security=java_security, first_break=first_break)
+    except JkstoolError as e:
+        if not machine:
+            raise
+        return _unreadable(folder or server_keystore or Path("."), e, report_format, report_output)
     for role in ROLES:
         for message in report.stores[role].loaded.warnings:
             output.warn(f"{paths[role]}: {message}")
@@ -138,6 +151,15 @@ def verify_pair_command(
         report.findings.append(engines.outcome_finding(outcome, paths["server-keystore"]))
     return _finish(report, folder or paths["server-keystore"], json, report_format, report_output, first_break,
                    machine)
+
+
+def _unreadable(name, error, report_format, path):
+    """A pair that cannot be read, in the machine formats too (a textfile collector must not keep serving
+    the last good value): the error on stderr, the report written, exit 2."""
+    row = _pair_row(Path(), None, None, error.what, error.path or str(name))
+    _machine_report(report_format, [{**row, "pair": str(name)}], path)
+    output.line(f"error: {error}", err=True)
+    raise typer.Exit(2)
 
 
 def _from_secrets(source: Path, password, password_from, server: str | None, client: str | None, check):
@@ -167,7 +189,7 @@ def _all_pairs(root: Path, password, check, json: bool, report_format, path, loo
     from ..fleet import pairs
     with output.Progress("checking pairs", quiet=json or report_format != Format.table) as progress:
         results = pairs.check_all(root, password, check, progress, lookup)
-    rows = [_pair_row(root, r.folder, r.report, r.error) for r in results]
+    rows = [_pair_row(root, r.folder, r.report, r.error, r.error_path) for r in results]
     if report_format in (Format.prometheus, Format.junit):
         _machine_report(report_format, rows, path)
     elif json:
@@ -194,7 +216,7 @@ def _machine_report(report_format, rows: list[dict], path) -> None:
     if report_format == Format.prometheus:
         metrics = reports.Exposition()
         reports.pair_metrics(metrics, rows)
-        reports.read_error_metrics(metrics, [(r["pair"], r["error"]) for r in rows if r["error"]])
+        reports.read_error_metrics(metrics, [(r["error_path"], r["error_reason"]) for r in rows if r["error"]])
         reports.emit(metrics.text(), path)
         return
     cases = []
@@ -206,16 +228,17 @@ def _machine_report(report_format, rows: list[dict], path) -> None:
     reports.emit(reports.junit("jkstool verify-pair", cases), path)
 
 
-def _pair_row(root: Path, folder: Path | None, report, error: str | None = None) -> dict:
+def _pair_row(root: Path, folder: Path | None, report, error: str | None = None,
+              error_path: str | None = None) -> dict:
     name = "." if folder is None or folder == root else str(folder.relative_to(root))
     if report is None:
         return {"pair": name, "verdict": "unreadable", "errors": None, "warnings": None, "first_break": None,
-                "findings": [], "error": error}
+                "findings": [], "error": f"{error_path}: {error}", "error_path": error_path, "error_reason": error}
     return {"pair": name, "verdict": "ok" if report.ok else "FAIL",
             "errors": sum(f.severity == "error" for f in report.findings),
             "warnings": sum(f.severity == "warning" for f in report.findings),
             "first_break": break_json(report.first_break), "findings": [f.__dict__ for f in report.findings],
-            "error": None}
+            "error": None, "error_path": None, "error_reason": None}
 
 
 def _or_dash(value) -> object:

@@ -30,6 +30,8 @@ class PairResult:
     report: "Report | None" = None
     error: str | None = None
     """Why the pair could not be checked (then there is no report)."""
+    error_path: str | None = None
+    """The file that could not be read."""
 
 
 def find_pairs(root: Path) -> list[Path]:
@@ -53,7 +55,13 @@ def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
               progress: Callable[[int], None] | None = None, lookup: Lookup | None = None) -> list[PairResult]:
     """`check(folder, passwords=...)` on each pair under `root` (api.verify_pair with the caller's options),
     each store with its own password (store_password); in path order, on every core for a fleet."""
+    if not root.is_dir():
+        raise JkstoolError("no such folder" if not root.exists() else "not a folder", "give the folder that holds "
+                           "the pairs", path=str(root))
     jobs = [(check, folder, password, lookup) for folder in find_pairs(root)]
+    if not jobs:  # a gate must not pass over what it could not find
+        raise JkstoolError("no pair under it (no layout.json, no server.keystore.p12 or .jks)",
+                           "give the folder that holds the pairs", path=str(root))
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
         results = []
@@ -88,7 +96,7 @@ def _check_one(job: tuple) -> PairResult:
         secrets = {role: store_password(path, password, lookup or _LOOKUP[0]) for role, path in stores.items()}
         return PairResult(folder, check(folder, password=password, passwords=secrets))
     except JkstoolError as e:
-        return PairResult(folder, error=str(e.at(path=folder)))
+        return PairResult(folder, error=e.what, error_path=e.path or str(folder))
 
 
 def soonest(results: list[PairResult]) -> datetime | None:

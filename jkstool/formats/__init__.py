@@ -61,19 +61,21 @@ def _looks_like_pkcs12(data: bytes) -> bool:
 
 
 def load(data: bytes, password: str | None, key_password: str | None = None, *,
-         keys: bool = True, strict: bool = True) -> Loaded:
+         keys: bool = True, strict: bool = True, one_key_password: bool = False) -> Loaded:
     """Read any store; `password=None` reads what is readable without one.
 
     Keys are decrypted with `key_password`, then with the store password (in
-    Java, a key's password defaults to the store's); with `keys=False` they
-    are left encrypted (and the entries carry `key=None`), which is all that
-    listing needs. With `strict=False`, a key that does not open is left
-    encrypted and its alias listed in `Loaded.locked` (what JSSE calls "Cannot
-    recover key").
+    Java, a key's password defaults to the store's); with `one_key_password`,
+    with `key_password` alone, as Java's key manager recovers every key with one
+    password. With `keys=False` they are left encrypted (and the entries carry
+    `key=None`), which is all that listing needs. With `strict=False`, a key that
+    does not open is left encrypted and its alias listed in `Loaded.locked` (what
+    JSSE calls "Cannot recover key").
     """
     from . import _pbe
     kind = detect(data)
-    candidates = () if not keys else tuple(dict.fromkeys(p for p in (key_password, password) if p is not None))
+    tried = (key_password,) if one_key_password else (key_password, password)
+    candidates = () if not keys else tuple(dict.fromkeys(p for p in tried if p is not None))
     opener = KeyOpener(candidates, password, strict)
     with _pbe.work_budget(limits.max_kdf_iterations()):
         loaded: Loaded = _module(kind).load(data, password, opener)

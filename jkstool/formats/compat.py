@@ -36,8 +36,6 @@ class Runtime:
     """Java's KeyStore: it keeps secret keys, and sees only certificates that are a key's chain or carry
     Java's trusted-certificate attribute (jkstool reads a store as Java does)."""
     source: str
-    profile: str
-    """The write profile to convert to for it."""
 
 
 _JAVA = frozenset({"JKS", "JCEKS", "PKCS12"})
@@ -50,29 +48,27 @@ _JAVA_KEYS = "; Java's PKCS12KeyStore reads shrouded keys only (a KeyBag in the 
 RUNTIMES = [
     Runtime("Java 8 before 8u301", _JAVA, _OLD, _OLD | _CLEAR, frozenset({"hmac-sha1"}), True,
             "PBES2 and HMAC-SHA256 in PKCS12 came with JDK-8153005, password-less stores with JDK-8076190 "
-            "(JDK 12, backported to 11.0.12 and 8u301)" + _JAVA_KEYS, "legacy"),
-    Runtime("Java 8u301+", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (8u301)",
-            "java9"),
-    Runtime("Java 11", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (11.0.12)",
-            "java9"),
-    Runtime("Java 17", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", "java9"),
-    Runtime("Java 21", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", "java9"),
-    Runtime("Java 25", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", "java9"),
+            "(JDK 12, backported to 11.0.12 and 8u301)" + _JAVA_KEYS),
+    Runtime("Java 8u301+", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (8u301)"),
+    Runtime("Java 11", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (11.0.12)"),
+    Runtime("Java 17", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)"),
+    Runtime("Java 21", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)"),
+    Runtime("Java 25", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)"),
     Runtime("Java 26", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None, "pbmac1"}, True,
-            "PBMAC1 integrity: JDK-8370042 (JDK 26)", "modern"),
+            "PBMAC1 integrity: JDK-8370042 (JDK 26)"),
     Runtime("OpenSSL 1.1.1", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None}, False,
-            "OpenSSL 1.1.1 reads RC2 and 3DES natively", "java9"),
+            "OpenSSL 1.1.1 reads RC2 and 3DES natively"),
     Runtime("OpenSSL 3.0-3.3", frozenset({"PKCS12"}), (_ALL | _CLEAR) - _RC2, (_ALL | _CLEAR) - _RC2,
-            _HMACS | {None}, False, "RC2 moved to the legacy provider in OpenSSL 3.0 (migration guide)", "java9"),
+            _HMACS | {None}, False, "RC2 moved to the legacy provider in OpenSSL 3.0 (migration guide)"),
     Runtime("OpenSSL 3.0-3.3 -legacy", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None}, False,
-            "the legacy provider loaded (openssl pkcs12 -legacy)", "java9"),
+            "the legacy provider loaded (openssl pkcs12 -legacy)"),
     Runtime("OpenSSL 3.4+", frozenset({"PKCS12"}), (_ALL | _CLEAR) - _RC2, (_ALL | _CLEAR) - _RC2,
             _HMACS | {None, "pbmac1"}, False,
-            "PBMAC1 since OpenSSL 3.4 (CHANGES.md); RC2 still needs the legacy provider", "modern"),
+            "PBMAC1 since OpenSSL 3.4 (CHANGES.md); RC2 still needs the legacy provider"),
     Runtime("Go x/crypto/pkcs12", frozenset({"PKCS12"}), _GO, _GO | _CLEAR, frozenset({"hmac-sha1"}), False,
-            "golang.org/x/crypto/pkcs12: 3DES, RC2-40 and an SHA-1 MAC only (frozen package)", "legacy"),
+            "golang.org/x/crypto/pkcs12: 3DES, RC2-40 and an SHA-1 MAC only (frozen package)"),
     Runtime("Python cryptography", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None, "pbmac1"},
-            False, "load_pkcs12, on the OpenSSL 3.4+ of its wheels, legacy provider included", "java9"),
+            False, "load_pkcs12, on the OpenSSL 3.4+ of its wheels, legacy provider included"),
 ]
 
 
@@ -86,12 +82,13 @@ class Verdict:
     """The conversion that makes the store load there (empty when it loads)."""
 
 
-def judge(loaded: Loaded, path: str) -> list[Verdict]:
-    """Each runtime's verdict on a store as read."""
-    return [_judge(runtime, loaded, path) for runtime in RUNTIMES]
+def judge(loaded: Loaded, path: str, declared: str | None = None) -> list[Verdict]:
+    """Each runtime's verdict on a store as read; with `declared`, as an application declaring that store
+    type (KeyStore.getInstance) opens it."""
+    return [_judge(runtime, loaded, path, declared) for runtime in RUNTIMES]
 
 
-def _judge(runtime: Runtime, loaded: Loaded, path: str) -> Verdict:
+def _judge(runtime: Runtime, loaded: Loaded, path: str, declared: str | None) -> Verdict:
     protection = loaded.protection
     reasons = []
     if loaded.type not in runtime.types:
@@ -105,9 +102,12 @@ def _judge(runtime: Runtime, loaded: Loaded, path: str) -> Verdict:
             if unknown:
                 reasons.append(f"{what} " + ", ".join("in the clear" if u == "none" else f"encrypted with {u}"
                                                      for u in unknown))
-    # Certificates Java does not see (no trusted attribute, no key): jkstool, reading as Java does,
-    # cannot convert them, so the fix takes them out with OpenSSL first.
-    unseen = bool(protection and protection.certificates and not loaded.store and "none" not in protection.keys)
+    if runtime.java and declared and not _opens_as(declared.upper(), loaded.type, runtime.name):
+        reasons.append(f"declared {declared.upper()}, it fails with 'Invalid keystore format'")
+    # What Java does not see (keys in a KeyBag; certificates with no trusted attribute and no key):
+    # jkstool reads as Java does and cannot convert it, so the fix takes it out with OpenSSL first.
+    clear_keys = bool(protection and "none" in protection.keys)
+    unseen = bool(protection and protection.certificates and not loaded.store and not clear_keys)
     if runtime.java and unseen:
         reasons.append("it finds no entry: the certificates carry no Java trusted-certificate attribute "
                        "(openssl pkcs12 -export -nokeys writes them so)")
@@ -115,25 +115,37 @@ def _judge(runtime: Runtime, loaded: Loaded, path: str) -> Verdict:
     if not reasons:
         note = "" if runtime.java or not secret else "loads, but a secret key is of use to Java only"
         return Verdict(runtime.name, True, note, "")
-    profile, path = _fitting_profile(runtime, loaded), shlex.quote(path)
+    return Verdict(runtime.name, False, "; ".join(reasons),
+                   _fix(_fitting_profile(runtime, loaded), shlex.quote(path), clear_keys, unseen))
+
+
+def _opens_as(declared: str, actual: str, runtime: str) -> bool:
+    """keystore.type.compat (JDK-8062552): a JKS KeyStore reads PKCS12 files (8u60+), a PKCS12 one JKS (9+)."""
+    return declared == actual or (declared, actual) == ("JKS", "PKCS12") or \
+        ((declared, actual) == ("PKCS12", "JKS") and not runtime.startswith("Java 8"))
+
+
+def _fix(profile: str | None, path: str, clear_keys: bool, unseen: bool) -> str:
     if profile is None:
-        fix = "no profile of jkstool fits it"
-    elif unseen:
-        fix = f"openssl pkcs12 -in {path} -nokeys -out cas.pem && jkstool import-ca OUT.p12 cas.pem --profile {profile}"
-    else:
-        fix = f"jkstool convert {path} OUT.p12 --profile {profile}"
-    return Verdict(runtime.name, False, "; ".join(reasons), fix)
+        return "no profile of jkstool fits it"
+    if clear_keys:
+        return (f"(umask 077; openssl pkcs12 -in {path} -nodes -out key.pem) && jkstool convert key.pem OUT.p12 "
+                f"--profile {profile} && rm key.pem")
+    if unseen:
+        return (f"openssl pkcs12 -in {path} -nokeys -out cas.pem && jkstool import-ca OUT.p12 cas.pem "
+                f"--profile {profile}")
+    return f"jkstool convert {path} OUT.p12 --profile {profile}"
 
 
 def _fitting_profile(runtime: Runtime, loaded: Loaded) -> str | None:
-    """The write profile to convert to for this runtime (none-truststore for a truststore it reads so)."""
+    """The write profile to convert to for this runtime: the first of java9 (the most widely read), legacy,
+    modern that it reads (none-truststore for a truststore that only it fits)."""
     from .pkcs12 import PROFILES
     keys = any(e.kind != "trusted-cert" for e in loaded.store)
-    for name in (runtime.profile, "java9", "legacy", "modern", "none-truststore"):
-        shape = PROFILES[name]
+    for name in ("java9", "legacy", "modern", "none-truststore"):
         if name == "none-truststore" and keys:
             continue
-        if _reads(runtime, shape):
+        if _reads(runtime, PROFILES[name]):
             return name
     return None
 

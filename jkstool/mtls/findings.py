@@ -183,6 +183,58 @@ _TABLE = [
          "", ""),
     Rule("handshake-failed", ERROR, "with `--handshake`: the real handshake failed; the message carries what "
          "each side saw", "", "see the other findings and [troubleshooting](troubleshooting.md)"),
+    # doctor: the stores as the application's configuration loads them.
+    Rule("config-no-keystore", ERROR,
+         "doctor: the configuration names no keystore, so that side has no certificate to present",
+         "server: No available authentication scheme; client: sends no certificate",
+         "configure the keystore (Spring Boot `server.ssl.key-store`, Tomcat `certificateKeystoreFile`, "
+         "`-Djavax.net.ssl.keyStore`, Kafka `ssl.keystore.location`)"),
+    Rule("config-unresolved", ERROR,
+         "doctor: a setting uses a placeholder (`${VAR}`) that neither the environment, `--env FILE` nor the "
+         "configuration sets",
+         "",
+         "set the variable where the service starts (its unit's Environment=, the env file)"),
+    Rule("config-store-missing", ERROR,
+         "doctor: the store the configuration names cannot be read: no such file, not a store, or damaged",
+         "java.io.FileNotFoundException / Invalid keystore format",
+         "point the setting at the store, or deploy it"),
+    Rule("config-type-mismatch", ERROR,
+         "doctor: the declared store type differs from the file's, beyond what keystore.type.compat lets JKS and "
+         "PKCS12 do",
+         "java.io.IOException: Invalid keystore format",
+         "declare the file's type, or convert the file (`jkstool convert`)"),
+    Rule("config-password-wrong", ERROR,
+         "doctor: the store does not open with the password configured (or the runtime's default when none is)",
+         "Keystore was tampered with, or password was incorrect / keystore password was incorrect",
+         "configure the store's password"),
+    Rule("config-key-password", ERROR,
+         "doctor: a key does not open with the one password the key manager uses (the key password, else the store "
+         "password)",
+         "UnrecoverableKeyException: Cannot recover key / Get Key failed",
+         "configure the key password, or give every key the store's password (`jkstool passwd --alias A "
+         "--new-keypass`)"),
+    Rule("config-alias-missing", ERROR,
+         "doctor: the key alias configured is not a key entry of the keystore",
+         "Alias name [...] does not identify a key entry",
+         "configure an alias the keystore holds (`jkstool list`)"),
+    Rule("config-default-truststore", WARNING,
+         "doctor: no truststore is configured, so the JDK's cacerts decides: public CAs, not a private CA",
+         "PKIX path building failed: ... unable to find valid certification path to requested target",
+         "configure the truststore that holds the peer's CA"),
+    Rule("config-client-auth", WARNING,
+         "doctor: a server that does not require client certificates (client-auth want or none): clients get in "
+         "without one",
+         "",
+         'require them: Spring Boot `server.ssl.client-auth: need`, Tomcat `certificateVerification="required"`, '
+         "Kafka `ssl.client.auth=required`"),
+    Rule("config-inline-password", WARNING,
+         "doctor: a store password is written in a configuration file that every local user can read",
+         "",
+         "take it from the environment (`${STOREPASS}`), or `chmod 640` the file"),
+    Rule("config-unreadable-by-user", ERROR,
+         "doctor: with `--user`: the store is not readable by the user the service runs as",
+         "java.io.FileNotFoundException: ... (Permission denied)",
+         "`chown` or `chmod` the store (and its folders) for that user"),
 ]
 RULES = {rule.code: rule for rule in _TABLE}
 CODES = tuple(RULES)

@@ -1,0 +1,86 @@
+"""`jkstool doctor`: check the stores as the application's own configuration loads them."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import output, passwords
+from .options import Debug, Json, Side, StorePass
+
+
+def doctor_command(
+    sources: Annotated[list[Path], typer.Argument(
+        metavar="SOURCE", help="Spring Boot application.properties/yml, Tomcat server.xml, a file of JVM flags "
+                               "(-Djavax.net.ssl.*), Kafka client or broker properties.")],
+    env_file: Annotated[Path | None, typer.Option(
+        "--env", metavar="FILE",
+        help="Variables the service starts with: a dotenv file or a systemd EnvironmentFile.")] = None,
+    profile: Annotated[list[str] | None, typer.Option(
+        "--profile", metavar="NAME", help="Spring Boot: an active profile (repeatable): application-NAME.* "
+                                          "overlays the files, as Spring orders them.")] = None,
+    classpath: Annotated[Path | None, typer.Option(
+        metavar="DIR", help="Spring Boot: where classpath: locations are (default: the configuration's folder).")
+    ] = None,
+    peer: Annotated[Path | None, typer.Option(
+        metavar="DIR", help="The peer's layout: the pair is checked as verify-pair checks it, this side as "
+                            "configured.")] = None,
+    peer_storepass: Annotated[str | None, typer.Option(
+        metavar="PASSWORD", help="Password of the peer's stores (default: its storepass file, --storepass).")] = None,
+    side: Annotated[Side | None, typer.Option(
+        help="JVM flags: the side the JVM plays (default: client).")] = None,
+    user: Annotated[str | None, typer.Option(
+        metavar="NAME", help="The user the service runs as: its stores must be readable by it.")] = None,
+    jdk: Annotated[str | None, typer.Option(
+        "--jdk", metavar="PATH|17|21|25", help="Whose rules decide (as verify-pair's --jdk).")] = None,
+    storepass: StorePass = None,
+    json: Json = False,
+    debug: Debug = False,
+):
+    """Open the stores as the application is configured to open them — the file its configuration names,
+    the type it declares, the passwords and alias it gives, cacerts when no truststore is set — and check
+    the pair against a peer with verify-pair's checks. Every finding names the file and line it comes from.
+
+    Exit 0 when no error is found, 1 when one is, 2 when a configuration cannot be read.
+
+    \b
+    Example:
+
+    \b
+        jkstool doctor src/main/resources/application.yml --profile prod --env /etc/myapp/env --peer ./partner
+        jkstool doctor /etc/tomcat10/server.xml --user tomcat
+    """
+    from ..doctor import config, diagnose
+    from ..doctor import sources as readers
+    from ..layout.manifest import find_stores
+    from ..mtls import jdk as jdks
+    env = config.environment(env_file)
+    endpoints = []
+    for source in sources:
+        found = readers.read(source, env, profile or [], classpath)
+        if side is not None:
+            for endpoint in found:
+                if endpoint.name.startswith("JVM"):
+                    endpoint.side = side.value
+        endpoints += found
+    peer_stores = peer_password = None
+    if peer is not None:
+        peer_stores = find_stores(peer)
+        secret = passwords.resolve(peer_storepass or storepass, option="--peer-storepass", layout=peer)
+        peer_password = passwords.require(secret, str(peer), "--peer-storepass")
+    target = jdks.find(jdk)
+    results = [diagnose.diagnose(e, peer_stores, peer_password, user, target) for e in endpoints]
+    if json:
+        output.print_json({"ok": all(r.ok for r in results), "rules": target.describe(), "endpoints": [
+            {"name": r.endpoint.name, "side": r.endpoint.side, "source": r.endpoint.source, "ok": r.ok,
+             "findings": [f.__dict__ for f in r.findings]} for r in results]})
+    else:
+        from .verifypair import print_findings
+        for result in results:
+            errors = sum(f.severity == "error" for f in result.findings)
+            output.block(f"{'OK' if result.ok else 'FAIL'}: {result.endpoint.name} "
+                         f"({output.count(errors, 'error')}, "
+                         f"{output.count(len(result.findings) - errors, 'other finding')})")
+            print_findings(result.findings)
+            typer.echo("")
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)

@@ -1,0 +1,227 @@
+"""Each endpoint's stores opened as its application opens them, then verify-pair's checks against a peer.
+
+What the application does, from the JDK's code: KeyStore.getInstance(declared type) reads a file
+of another type only where keystore.type.compat allows it (JKS and PKCS12 read each other);
+the SunX509 key manager recovers every key with one password (the key password, else the store
+password) and fails to start when one does not open; with no truststore configured the JDK's
+cacerts decides; a server that does not require client certificates lets clients in without one.
+"""
+
+import grp
+import os
+import pwd
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import files, formats
+from ..errors import JkstoolError, PasswordError
+from ..model import Loaded, PrivateKeyEntry, Store
+from ..mtls import jdk as jdks
+from ..mtls.checks import StoreInput, verify
+from ..mtls.findings import ERROR, Finding, finding
+from .config import Endpoint, Setting, StoreConfig
+
+_COMPATIBLE = {"JKS", "PKCS12"}  # keystore.type.compat: each reads the other (JDK 9+; JKS reads PKCS12 since 8u60)
+
+
+@dataclass
+class Diagnosis:
+    endpoint: Endpoint
+    findings: list[Finding] = field(default_factory=list)
+    stores: dict[str, StoreInput] = field(default_factory=dict)
+    """The stores as opened: keystore and truststore (by our role names)."""
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+
+def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: str | None,
+             user: str | None = None, jdk: jdks.Jdk | None = None) -> Diagnosis:
+    """Open the endpoint's stores as its application would and, with a peer layout's stores, check the pair."""
+    jdk = jdk or jdks.find()
+    result = Diagnosis(endpoint)
+    add = result.findings.append
+    keystore = _open(endpoint, "keystore", endpoint.keystore, add, user)
+    truststore = _open(endpoint, "truststore", endpoint.truststore, add, user)
+    if truststore is None and endpoint.truststore.location is None:
+        truststore = _cacerts(endpoint, jdk, add)
+    _client_auth(endpoint, add)
+    if keystore is not None:
+        keystore = _keys(endpoint, keystore, add)
+    if keystore is not None:
+        result.stores["keystore"] = keystore
+    if truststore is not None:
+        result.stores["truststore"] = truststore
+    if peer is not None and keystore is not None and truststore is not None and result.ok:
+        _pair(endpoint, keystore, truststore, peer, peer_password, jdk, add)
+    return result
+
+
+def _where(setting: Setting | None, endpoint: Endpoint) -> str:
+    return setting.where if setting is not None else endpoint.source
+
+
+def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | None) -> StoreInput | None:
+    """A store opened as KeyStore.getInstance(declared type).load(file, password) opens it."""
+    location = config.location
+    if location is None:
+        if role == "keystore":
+            add(finding("config-no-keystore", endpoint.source, None,
+                        f"{endpoint.name}: no keystore is configured, so it has no certificate to present"))
+        return None
+    for setting in (location, config.type, config.password, config.key_password, config.alias):
+        if setting is not None and setting.unresolved:
+            add(finding("config-unresolved", setting.where, None,
+                        f"{endpoint.name}: the {role} setting uses ${{{setting.unresolved[0]}}}, which nothing sets: "
+                        "the application fails to start (or starts with the placeholder as the value)"))
+            return None
+    path = Path(location.value)
+    if config.password is not None and config.password.inline:
+        _inline_password(endpoint, config.password, add)
+    try:
+        data = files.read_bytes(path)
+    except JkstoolError as e:
+        add(finding("config-store-missing", location.where, None,
+                    f"{endpoint.name}: the {role} {path} cannot be read ({e.what})"))
+        return None
+    if user is not None:
+        _readable_by(user, path, endpoint, role, location, add)
+    declared = (config.type.value if config.type else endpoint.defaults.get(f"{role}-type", "PKCS12")).upper()
+    try:
+        actual = formats.detect(data)
+    except JkstoolError as e:
+        add(finding("config-store-missing", location.where, None, f"{endpoint.name}: {path} is not a store ({e.what})"))
+        return None
+    if declared != actual and not {declared, actual} <= _COMPATIBLE:
+        add(finding("config-type-mismatch", _where(config.type, endpoint), None,
+                    f"{endpoint.name}: the {role} {path} is {actual}, declared {declared}: Java fails with "
+                    "'Invalid keystore format' (only JKS and PKCS12 read each other)",
+                    f"declare its type as {actual}, or convert it: jkstool convert {path} OUT --store-type "
+                    f"{declared.lower()}"))
+        return None
+    password = config.password.value if config.password else endpoint.defaults.get(f"{role}-password")
+    try:
+        loaded = formats.load(data, password, strict=False)
+    except PasswordError:
+        add(finding("config-password-wrong", _where(config.password, endpoint), None,
+                    f"{endpoint.name}: the {role} {path} does not open with the password configured"
+                    + ("" if config.password else " (none is: the runtime's default is used)")))
+        return None
+    except JkstoolError as e:
+        add(finding("config-store-missing", location.where, None, f"{endpoint.name}: {path}: {e.what}"))
+        return None
+    if role == "truststore" and password is None and actual == "PKCS12" and not loaded.store:
+        add(finding("config-password-wrong", endpoint.source, None,
+                    f"{endpoint.name}: no truststore password is set, and the certificates of {path} are "
+                    "encrypted: Java finds no trust anchor in it", "set the truststore password"))
+        return None
+    return StoreInput(f"{endpoint.side}-{role}", str(path), loaded)
+
+
+def _keys(endpoint: Endpoint, keystore: StoreInput, add) -> StoreInput | None:
+    """The key entry the application presents: the alias configured, else the key manager's choice
+    (verify-pair makes it); every key must open with the key password (else the store password)."""
+    config = endpoint.keystore
+    store = keystore.loaded.store
+    alias = config.alias.value if config.alias else None
+    if config.alias is not None and alias is not None:
+        entry = store[alias] if alias in store else None
+        if not isinstance(entry, PrivateKeyEntry):
+            add(finding("config-alias-missing", config.alias.where, alias,
+                        f"{endpoint.name}: {keystore.path} has no key entry '{alias}'"
+                        + (f" (its key entries: {', '.join(e.alias for e in store.key_entries())})"
+                           if store.key_entries() else "")))
+            return None
+    key_password = (config.key_password or config.password)
+    password = key_password.value if key_password else endpoint.defaults.get("keystore-password")
+    store_password = config.password.value if config.password else endpoint.defaults.get("keystore-password")
+    loaded = formats.load(files.read_bytes(keystore.path), store_password, password, strict=False,
+                          one_key_password=True)
+    locked = [a for a in loaded.locked if alias is None or a.lower() == alias.lower()]
+    if locked or password is None:
+        add(finding("config-key-password", _where(key_password, endpoint), locked[0] if locked else alias,
+                    f"{endpoint.name}: the key{'s' if len(locked) > 1 else ''} of {keystore.path} "
+                    f"{'do' if len(locked) > 1 else 'does'} not open with the "
+                    f"{'key' if config.key_password else 'store'} password: the key manager fails to start "
+                    "('Cannot recover key')", "set the key password, or give every key the store's password "
+                    "(jkstool passwd STORE --alias ALIAS --new-keypass ...)"))
+        return None
+    if alias is not None:  # the key manager is asked for that alias alone
+        loaded = Loaded(loaded.type, Store([loaded.store[alias]]), loaded.verified, loaded.warnings,
+                        protection=loaded.protection)
+    return StoreInput(keystore.role, keystore.path, loaded)
+
+
+def _cacerts(endpoint: Endpoint, jdk: jdks.Jdk, add) -> StoreInput | None:
+    """No truststore configured: the JDK's cacerts decides (jssecacerts first, as the JDK looks)."""
+    home = jdk.home
+    for name in ("jssecacerts", "cacerts"):
+        path = home / "lib" / "security" / name if home else None
+        if path is not None and path.is_file():
+            add(finding("config-default-truststore", endpoint.source, None,
+                        f"{endpoint.name}: no truststore is configured, so the JDK's {path} decides: it trusts "
+                        "public CAs, not a private CA"))
+            return StoreInput(f"{endpoint.side}-truststore", str(path),
+                              formats.load(files.read_bytes(path), None, strict=False))
+    return None
+
+
+def _client_auth(endpoint: Endpoint, add) -> None:
+    if endpoint.side != "server":
+        return
+    mode = endpoint.client_auth.value.lower() if endpoint.client_auth else "none"
+    if mode != "need":
+        add(finding("config-client-auth", _where(endpoint.client_auth, endpoint), None,
+                    f"{endpoint.name}: client authentication is '{mode}', so clients get in without a "
+                    "certificate" + (" (a truststore is configured: it is asked of nobody)"
+                                     if endpoint.truststore.location and mode == "none" else "")))
+
+
+def _inline_password(endpoint: Endpoint, setting: Setting, add) -> None:
+    """A password written in a file that other users can read."""
+    source = Path(setting.where.rsplit(":", 1)[0])
+    try:
+        mode = files.mode(source)
+    except OSError:
+        return
+    if mode & 0o004:
+        add(finding("config-inline-password", setting.where, None,
+                    f"{endpoint.name}: a store password is written in {source}, which every local user can read "
+                    f"(mode {mode:04o})"))
+
+
+def _readable_by(user: str, path: Path, endpoint: Endpoint, role: str, location: Setting, add) -> None:
+    """Whether `user` can read `path` by its mode bits (root aside), from the passwd and group databases."""
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        raise JkstoolError(f"--user {user}: no such user", "give the user the service runs as") from None
+    groups = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    info = path.stat()
+    mode = info.st_mode
+    readable = account.pw_uid == 0 or (info.st_uid == account.pw_uid and mode & stat.S_IRUSR) or \
+        (info.st_gid in groups and mode & stat.S_IRGRP) or mode & stat.S_IROTH
+    folders_ok = all(os.stat(folder).st_mode & (stat.S_IXOTH | stat.S_IXGRP | stat.S_IXUSR)
+                     for folder in path.resolve().parents)
+    if not readable or not folders_ok:
+        add(finding("config-unreadable-by-user", location.where, None,
+                    f"{endpoint.name}: the {role} {path} is not readable by {user} (owner uid {info.st_uid}, gid "
+                    f"{info.st_gid}, mode {stat.S_IMODE(mode):04o}): the service fails to start"))
+
+
+def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer: dict[str, Path],
+          peer_password: str | None, jdk: jdks.Jdk, add) -> None:
+    """verify-pair's checks with the peer layout's stores on the other side."""
+    other = "client" if endpoint.side == "server" else "server"
+    inputs = {f"{endpoint.side}-keystore": keystore, f"{endpoint.side}-truststore": truststore}
+    for kind in ("keystore", "truststore"):
+        path = peer[f"{other}-{kind}"]
+        inputs[f"{other}-{kind}"] = StoreInput(f"{other}-{kind}", str(path),
+                                               formats.read_store(path, peer_password, strict=False))
+    report = verify(inputs, jdk=jdk)
+    for found in report.findings:
+        if found.code == "jks-format" and found.store == truststore.path and truststore.path.endswith("cacerts"):
+            continue  # the JDK's own cacerts: not the user's to convert
+        add(found)

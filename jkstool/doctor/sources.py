@@ -1,0 +1,307 @@
+"""Configurations read into endpoints: Spring Boot, Tomcat's server.xml, JVM flags, Kafka properties.
+
+Each reader keeps the file and line of every value, and the defaults of its runtime for what is
+left out (Tomcat's keystore type JKS and password "changeit", Kafka's JKS, the JVM's default
+store type and cacerts), since those decide what really gets loaded.
+"""
+
+import re
+from pathlib import Path
+
+from .. import files
+from ..errors import JkstoolError
+from .config import Endpoint, Resolver, Setting
+
+
+def kind_of(path: Path, text: str) -> str:
+    """spring, tomcat, jvm or kafka, from the file's name and content."""
+    name = path.name.lower()
+    if name.endswith(".xml") or "<Connector" in text:
+        return "tomcat"
+    if name.startswith("application") and name.endswith((".properties", ".yml", ".yaml")):
+        return "spring"
+    if "ssl.keystore.location" in text or "ssl.truststore.location" in text or "security.protocol" in text:
+        return "kafka"
+    if "-Djavax.net.ssl." in text:
+        return "jvm"
+    if "server.ssl." in text or "spring.ssl.bundle" in text:
+        return "spring"
+    raise JkstoolError("not a configuration doctor reads (Spring Boot, Tomcat server.xml, JVM flags, Kafka)",
+                       "give application.properties/yml, server.xml, a file of -D flags or Kafka properties",
+                       path=str(path))
+
+
+def read(path: Path, env: dict[str, str], profiles: list[str], classpath: Path | None) -> list[Endpoint]:
+    text = _text(path)
+    kind = kind_of(path, text)
+    if kind == "tomcat":
+        return tomcat(path, text, env)
+    if kind == "spring":
+        return spring(path, env, profiles, classpath)
+    if kind == "kafka":
+        return [kafka(path, text, env)]
+    return [jvm(path, text, env)]
+
+
+def _text(path: Path) -> str:
+    return files.read_bytes(path, 16 * 1024 * 1024, "a configuration file").decode("utf-8", "replace")
+
+
+# -- properties files (Spring, Kafka) --------------------------------------------------
+
+def properties(text: str) -> dict[str, tuple[str, int]]:
+    """java.util.Properties: key=value, key: value or key value; # and ! comments; backslash continuations.
+    Returns key -> (value, line)."""
+    found: dict[str, tuple[str, int]] = {}
+    lines = text.splitlines()
+    number = 0
+    while number < len(lines):
+        start, line = number + 1, lines[number].lstrip()
+        while line.endswith("\\") and not line.endswith("\\\\") and number + 1 < len(lines):
+            number += 1
+            line = line[:-1] + lines[number].lstrip()
+        number += 1
+        if not line or line[0] in "#!":
+            continue
+        match = re.match(r"((?:\\.|[^=:\s])+)\s*[=:\s]\s*(.*)", line)
+        key, value = (match.group(1), match.group(2)) if match else (line, "")
+        found[key.replace("\\", "")] = (value.strip(), start)
+    return found
+
+
+def _yaml_properties(text: str) -> dict[str, tuple[str, int]]:
+    """A YAML file's scalars as dotted keys, each with its line (Spring flattens YAML so)."""
+    import yaml
+    try:
+        nodes = list(yaml.compose_all(text))
+    except yaml.YAMLError as e:
+        raise ValueError(str(e).splitlines()[0]) from None
+    found: dict[str, tuple[str, int]] = {}
+
+    def walk(node, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(value, f"{prefix}.{key.value}" if prefix else str(key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            found[prefix] = (",".join(str(getattr(item, "value", "")) for item in node.value), node.start_mark.line + 1)
+        elif isinstance(node, yaml.ScalarNode):
+            found[prefix] = (str(node.value), node.start_mark.line + 1)
+    for node in nodes:
+        walk(node, "")
+    return found
+
+
+# -- Spring Boot -----------------------------------------------------------------------
+
+_SPRING = {  # canonical (lower case, no - or _) -> our field
+    "server.ssl.keystore": ("keystore", "location"), "server.ssl.keystoretype": ("keystore", "type"),
+    "server.ssl.keystorepassword": ("keystore", "password"), "server.ssl.keypassword": ("keystore", "key_password"),
+    "server.ssl.keyalias": ("keystore", "alias"), "server.ssl.truststore": ("truststore", "location"),
+    "server.ssl.truststoretype": ("truststore", "type"), "server.ssl.truststorepassword": ("truststore", "password"),
+}
+
+
+def _canonical(key: str) -> str:
+    return key.lower().replace("-", "").replace("_", "")
+
+
+def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path | None) -> list[Endpoint]:
+    """application.properties/yml with its profile overlays (application-NAME.*, as Spring orders them),
+    the classic server.ssl.* properties or an SSL bundle; environment variables override by relaxed
+    binding (SERVER_SSL_KEYSTOREPASSWORD), as they do in Spring."""
+    merged = _spring_file(path)
+    active = profiles or [p.strip() for p in merged.get("spring.profiles.active", ("", 0))[0].split(",") if p.strip()]
+    for profile in active:
+        for suffix in (".properties", ".yml", ".yaml"):
+            overlay = path.parent / f"application-{profile}{suffix}"
+            if overlay.is_file():
+                merged.update(_spring_file(overlay))
+    values = {key: value for key, (value, _) in merged.items()}
+    resolver = Resolver(env, values)
+    relaxed = {_canonical(k): k for k in merged}
+
+    def get(key: str) -> Setting | None:
+        variable = re.sub(r"[.\-]", lambda m: "_" if m.group(0) == "." else "", key).upper()
+        if variable in env:  # relaxed binding: the environment wins over the files
+            return Setting(env[variable], f"environment {variable}")
+        found = relaxed.get(_canonical(key))
+        if found is None:
+            return None
+        value, where = merged[found]
+        return resolver.setting(value, where)
+    endpoint = Endpoint(f"Spring Boot server ({path.name})", "server", str(path),
+                        defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
+    bundle = get("server.ssl.bundle")
+    if bundle is not None:
+        _spring_bundle(endpoint, bundle.value, get)
+    else:
+        for key, (role, attribute) in _SPRING.items():
+            setattr(getattr(endpoint, role), attribute, get(key))
+    endpoint.client_auth = get("server.ssl.client-auth")
+    for config in (endpoint.keystore, endpoint.truststore):
+        if config.location is not None:
+            config.location = _spring_location(config.location, classpath or path.parent)
+    return [endpoint]
+
+
+def _spring_bundle(endpoint: Endpoint, name: str, get) -> None:
+    """spring.ssl.bundle.jks.NAME.{keystore,truststore}.{location,password,type}, key.alias, key.password."""
+    prefix = f"spring.ssl.bundle.jks.{name}"
+    for store in ("keystore", "truststore"):
+        config = getattr(endpoint, store)
+        config.location, config.password, config.type = (get(f"{prefix}.{store}.{attribute}")
+                                                          for attribute in ("location", "password", "type"))
+    endpoint.keystore.alias = get(f"{prefix}.key.alias")
+    endpoint.keystore.key_password = get(f"{prefix}.key.password")
+    endpoint.name += f", bundle {name}"
+
+
+def _spring_file(path: Path) -> dict[str, tuple[str, str]]:
+    text = _text(path)
+    try:
+        found = _yaml_properties(text) if path.suffix in (".yml", ".yaml") else properties(text)
+    except ValueError as e:
+        raise JkstoolError(f"not valid YAML ({e})", "fix the file", path=str(path)) from None
+    return {key: (value, f"{path}:{line}") for key, (value, line) in found.items()}
+
+
+def _spring_location(setting: Setting, classpath: Path) -> Setting:
+    """classpath: against --classpath (default: the configuration's folder), file: as a path."""
+    value = setting.value
+    if value.startswith("classpath:"):
+        value = str(classpath / value.removeprefix("classpath:").lstrip("/"))
+    elif value.startswith("file:"):
+        value = value.removeprefix("file:")
+    return Setting(value, setting.where, setting.unresolved, setting.inline)
+
+
+# -- Kafka -----------------------------------------------------------------------------
+
+def kafka(path: Path, text: str, env: dict[str, str]) -> Endpoint:
+    """A Kafka client's or broker's ssl.* properties (a broker: one with ssl.client.auth or listeners).
+    Kafka's store types default to JKS."""
+    found = properties(text)
+    resolver = Resolver(env)
+
+    def get(key: str) -> Setting | None:
+        if key not in found:
+            return None
+        value, line = found[key]
+        return resolver.setting(value, f"{path}:{line}")
+    side = "server" if "ssl.client.auth" in found or "listeners" in found else "client"
+    endpoint = Endpoint(f"Kafka {'broker' if side == 'server' else 'client'} ({path.name})", side, str(path),
+                        defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
+    for store in ("keystore", "truststore"):
+        config = getattr(endpoint, store)
+        config.location, config.type, config.password = (get(f"ssl.{store}.{attribute}")
+                                                          for attribute in ("location", "type", "password"))
+    endpoint.keystore.key_password = get("ssl.key.password")
+    auth = get("ssl.client.auth")
+    if auth is not None:
+        mapped = {"required": "need", "requested": "want"}.get(auth.value, auth.value)
+        endpoint.client_auth = Setting(mapped, auth.where, auth.unresolved, auth.inline)
+    return endpoint
+
+
+# -- JVM flags -------------------------------------------------------------------------
+
+_JVM = {"keyStore": ("keystore", "location"), "keyStoreType": ("keystore", "type"),
+        "keyStorePassword": ("keystore", "password"), "trustStore": ("truststore", "location"),
+        "trustStoreType": ("truststore", "type"), "trustStorePassword": ("truststore", "password")}
+
+
+def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> Endpoint:
+    """-Djavax.net.ssl.* flags anywhere in a file (JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, a systemd unit's
+    Environment=, a java @argfile); shell references ($VAR, ${VAR}) are filled from the environment.
+    The JVM's key manager uses the keystore password for the keys too."""
+    endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path),
+                        defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
+    resolver = Resolver(env)
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        for name, value in re.findall(r"-Djavax\.net\.ssl\.(\w+)=(\"[^\"]*\"|'[^']*'|[^\s\"']*)", line):
+            if name in _JVM:
+                value = value.strip("\"'")
+                value = re.sub(r"\$([A-Za-z_]\w*)", r"${\1}", value) if "${" not in value else value
+                store, attribute = _JVM[name]
+                setattr(getattr(endpoint, store), attribute, resolver.setting(value, f"{path}:{number}"))
+    return endpoint
+
+
+# -- Tomcat ----------------------------------------------------------------------------
+
+def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | None = None) -> list[Endpoint]:
+    """Each TLS <Connector> of a server.xml (or a fragment of one): SSLHostConfig and Certificate, or the
+    connector's old attributes. ${...} is filled from the environment (Tomcat's EnvironmentPropertySource)
+    and ${catalina.base}; relative files are under catalina.base. Tomcat's defaults: keystore type JKS,
+    password "changeit", certificateVerification none."""
+    base = catalina_base or (path.parent.parent if path.parent.name == "conf" else path.parent)
+    resolver = Resolver({**env, "catalina.base": str(base), "catalina.home": str(base)})
+    endpoints = []
+    for connector in _elements(text, path):
+        if connector["name"] != "Connector" or connector["attrs"].get("SSLEnabled", "").lower() != "true":
+            continue
+        host = next((c for c in connector["children"] if c["name"] == "SSLHostConfig"), None)
+        certificate = next((c for c in (host or {"children": []})["children"] if c["name"] == "Certificate"), None)
+
+        def get(element, attribute: str) -> Setting | None:
+            if element is None or attribute not in element["attrs"]:
+                return None
+            return resolver.setting(element["attrs"][attribute], f"{path}:{element['line']}")
+        old = connector
+        endpoint = Endpoint(f"Tomcat Connector port {connector['attrs'].get('port', '?')}", "server", str(path),
+                            defaults={"keystore-type": "JKS", "truststore-type": "JKS",
+                                      "keystore-password": "changeit"})
+        keystore, truststore = endpoint.keystore, endpoint.truststore
+        keystore.location = get(certificate, "certificateKeystoreFile") or get(old, "keystoreFile")
+        keystore.type = get(certificate, "certificateKeystoreType") or get(old, "keystoreType")
+        keystore.password = get(certificate, "certificateKeystorePassword") or get(old, "keystorePass")
+        keystore.alias = get(certificate, "certificateKeyAlias") or get(old, "keyAlias")
+        keystore.key_password = get(certificate, "certificateKeyPassword") or get(old, "keyPass")
+        truststore.location = get(host, "truststoreFile") or get(old, "truststoreFile")
+        truststore.type = get(host, "truststoreType") or get(old, "truststoreType")
+        truststore.password = get(host, "truststorePassword") or get(old, "truststorePass")
+        verification = get(host, "certificateVerification") or get(old, "clientAuth")
+        if verification is not None:
+            mapped = {"required": "need", "true": "need", "optional": "want", "false": "none"}.get(
+                verification.value.lower(), verification.value.lower())
+            endpoint.client_auth = Setting(mapped, verification.where, verification.unresolved, verification.inline)
+        for store in (keystore, truststore):
+            if store.location is not None and not Path(store.location.value).is_absolute():
+                store.location = Setting(str(base / store.location.value), store.location.where,
+                                         store.location.unresolved, store.location.inline)
+        endpoints.append(endpoint)
+    if not endpoints:
+        raise JkstoolError("no <Connector SSLEnabled=\"true\"> in it", "give the server.xml of the TLS connector",
+                           path=str(path))
+    return endpoints
+
+
+def _elements(text: str, path: Path) -> list[dict]:
+    """The elements of an XML document or fragment as trees of {name, attrs, line, children}."""
+    from xml.parsers import expat
+    parser = expat.ParserCreate()
+    root: dict = {"name": "", "attrs": {}, "line": 0, "children": []}
+    stack = [root]
+
+    def start(name, attrs):
+        element = {"name": name, "attrs": attrs, "line": parser.CurrentLineNumber, "children": []}
+        stack[-1]["children"].append(element)
+        stack.append(element)
+
+    def end(name):
+        stack.pop()
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    body = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        parser.Parse(f"<fragment>{body}</fragment>", True)
+    except expat.ExpatError as e:
+        raise JkstoolError(f"not well-formed XML ({expat.ErrorString(e.code)}, line {e.lineno})", "fix the file",
+                           path=str(path)) from None
+    found, todo = [], list(root["children"])
+    while todo:
+        element = todo.pop(0)
+        found.append(element)
+        todo.extend(element["children"])
+    return found
