@@ -78,6 +78,9 @@ def scan(paths: list[Path], password: str | None, progress=None, lookup: Lookup 
     result = Scan([], [])
     for item in secrets:
         result.files += 1
+        if item.error:
+            result.errors.append((item.name, item.error))
+            continue
         try:
             result.found += certificates_in(item.name, item.data, item.password)
         except JkstoolError as e:

@@ -29,6 +29,8 @@ class SecretFile:
     key: str
     data: bytes
     password: str | None
+    error: str | None = None
+    """Why the key's value cannot be used (not base64): reported for this file alone."""
 
 
 def is_document(data: bytes) -> bool:
@@ -59,18 +61,21 @@ def documents(data: bytes, source: str) -> list[dict]:
 def secret_files(objects: list[dict], source: str, given: str | None,
                  password_from: str | None = None) -> list[SecretFile]:
     """Every store and PEM certificate file in the Secrets, with its password."""
-    secrets = {_name(o): _data(o, source) for o in objects if o["kind"] == "Secret"}
+    secrets = {_name(o): _data(o) for o in objects if o["kind"] == "Secret"}
     certificates = [o for o in objects if o["kind"] == "Certificate"]
     found = []
     for name, data in secrets.items():
         for key in sorted(data):
-            if key in STORE_KEYS:
-                password = _password(name, key, secrets, certificates, source, given, password_from)
-            elif key in PEM_KEYS:
-                password = None
-            else:
+            if key not in STORE_KEYS + PEM_KEYS:
                 continue
-            found.append(SecretFile(f"{source}#{name}/{key}", name, key, data[key], password))
+            value = data[key]
+            if value is None:
+                found.append(SecretFile(f"{source}#{name}/{key}", name, key, b"", None,
+                                        f"the Secret {name}'s key {key} is not base64"))
+                continue
+            password = _password(name, key, secrets, certificates, source, given, password_from) \
+                if key in STORE_KEYS else None
+            found.append(SecretFile(f"{source}#{name}/{key}", name, key, value, password))
     if not found:  # given by name: a gate must not pass over what it could not check
         raise JkstoolError(f"no store or certificate in its Secrets (keys {', '.join(STORE_KEYS + PEM_KEYS)})",
                            "give the Secrets that hold the stores", path=source)
@@ -82,6 +87,8 @@ def pick(files: list[SecretFile], reference: str, source: str) -> SecretFile:
     secret, _, key = reference.partition("/")
     for item in files:
         if item.secret == secret and item.key == key:
+            if item.error:
+                raise JkstoolError(item.error, "give the value base64-encoded, as kubectl prints it", path=source)
             return item
     names = ", ".join(f"{f.secret}/{f.key}" for f in files) or "none"
     raise JkstoolError(f"no store {reference} in it (it holds: {names})", "name one as SOURCE#SECRET/KEY",
@@ -105,20 +112,22 @@ def _name(obj: dict) -> str:
     return str(_dict(obj.get("metadata")).get("name", "?"))
 
 
-def _data(secret: dict, source: str) -> dict[str, bytes]:
-    """A Secret's keys, base64 `data` decoded, `stringData` as UTF-8 (what kubectl apply would store)."""
-    decoded = {}
+def _data(secret: dict) -> dict[str, bytes | None]:
+    """A Secret's keys, base64 `data` decoded (None: not base64), `stringData` as UTF-8 (what kubectl apply
+    would store)."""
+    decoded: dict[str, bytes | None] = {}
     for key, value in _dict(secret.get("data")).items():
         try:
             decoded[key] = base64.b64decode(str(value), validate=True)
         except (binascii.Error, ValueError):
-            raise JkstoolError(f"the Secret {_name(secret)}'s key {key} is not base64", path=source) from None
+            decoded[key] = None
     for key, value in _dict(secret.get("stringData")).items():
         decoded[key] = str(value).encode("utf-8")
     return decoded
 
 
-def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes]], certificates: list[dict], source: str,
+def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes | None]], certificates: list[dict],
+              source: str,
               given: str | None, password_from: str | None) -> str | None:
     reference = password_from
     if reference is None:
@@ -134,10 +143,10 @@ def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes]], certi
     if reference is None:
         return given
     name, _, field = reference.partition("/")
-    if name not in secrets or field not in secrets[name]:
+    if name not in secrets or secrets[name].get(field) is None:
         raise JkstoolError(f"the password {reference} is not in it (no Secret {name} with the key {field})",
                            "give the Secret that holds it too, e.g. kubectl get secret A B -o json", path=source)
-    return secrets[name][field].decode("utf-8").rstrip("\n")
+    return (secrets[name][field] or b"").decode("utf-8").rstrip("\n")
 
 
 def pair(files: list[SecretFile], server: str | None, client: str | None, source: str) -> dict[str, SecretFile]:
@@ -157,5 +166,7 @@ def pair(files: list[SecretFile], server: str | None, client: str | None, source
             if not found:
                 raise JkstoolError(f"the Secret {name} holds no {kind} (key {kind}.p12 or {kind}.jks)",
                                    f"give the {side}'s Secret with --{side}-secret", path=source)
-            chosen[f"{side}-{kind}"] = found.get(f"{kind}.p12") or found[f"{kind}.jks"]  # cert-manager writes both
+            chosen[f"{side}-{kind}"] = item = found.get(f"{kind}.p12") or found[f"{kind}.jks"]  # cert-manager: both
+            if item.error:
+                raise JkstoolError(item.error, "give the value base64-encoded, as kubectl prints it", path=source)
     return chosen
