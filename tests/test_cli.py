@@ -313,7 +313,7 @@ def test_python_m_and_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
     from jkstool.cli import COMMANDS
     commands = list(COMMANDS)
-    assert len(commands) == 26
+    assert len(commands) == 27
     for command in commands:
         assert "Example:" in run(command, "--help").stdout, command
     assert "Example:" in run("--help").stdout

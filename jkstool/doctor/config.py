@@ -48,6 +48,8 @@ class Endpoint:
     truststore: StoreConfig = field(default_factory=StoreConfig)
     client_auth: Setting | None = None
     """need, want or none (a server's)."""
+    client_auth_configured: bool = True
+    """False where the configuration cannot say (JVM flags: the application's code asks or not)."""
     defaults: dict[str, str] = field(default_factory=dict)
     """What the runtime uses for a setting left out: keystore-type, truststore-type, keystore-password..."""
 

@@ -169,7 +169,7 @@ def _cacerts(endpoint: Endpoint, jdk: jdks.Jdk, add) -> StoreInput | None:
 
 
 def _client_auth(endpoint: Endpoint, add) -> None:
-    if endpoint.side != "server":
+    if endpoint.side != "server" or not endpoint.client_auth_configured:
         return
     mode = endpoint.client_auth.value.lower() if endpoint.client_auth else "none"
     if mode != "need":

@@ -214,7 +214,7 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
     """-Djavax.net.ssl.* flags anywhere in a file (JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, a systemd unit's
     Environment=, a java @argfile); shell references ($VAR, ${VAR}) are filled from the environment.
     The JVM's key manager uses the keystore password for the keys too."""
-    endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path),
+    endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path), client_auth_configured=False,
                         defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
     resolver = Resolver(env)
     for number, line in enumerate(text.splitlines(), 1):

@@ -1,0 +1,183 @@
+"""doctor: the stores as the application's configuration loads them, judged by the real runtime.
+
+Each misconfiguration is written into a real configuration; doctor's verdict must be the one a real
+JSSE client (the JVM flags), a real Tomcat 10 (server.xml) or a real JSSE handshake on the stores a
+Spring Boot or Kafka configuration resolves to gives.
+"""
+
+import json
+import re
+import subprocess
+
+import pytest
+from helpers import PASSWORD, run, shell_command
+from servers import Tomcat, free_port, wait_for_port
+
+ENV = {"JKSTOOL_STOREPASS": PASSWORD}
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    """Two pairs of different CAs: `tls` (the one configured) and `other`."""
+    root = tmp_path_factory.mktemp("doctor")
+    for name in ("tls", "other"):
+        assert run("init-pair", root / name, env=ENV).exit_code == 0
+    return root / "tls", root / "other"
+
+
+def doctor(*args, env=ENV):
+    result = run("doctor", *args, "--json", env=env)
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads(result.stdout)
+    return result.exit_code, [(f["code"], f["severity"]) for e in report["endpoints"] for f in e["findings"]]
+
+
+def codes(findings, severity=None):
+    return {code for code, level in findings if severity is None or level == severity}
+
+
+# -- the snippets jkstool writes read back clean ------------------------------------------
+
+@pytest.mark.parametrize("kind,name,side", [("spring-boot", "application.yml", "server"),
+                                            ("tomcat", "server.xml", "server"),
+                                            ("jvm", "flags.txt", "client"), ("jvm", "server-flags.txt", "server")])
+def test_a_snippet_fed_back_reports_nothing(layouts, tmp_path, kind, name, side):
+    tls, _ = layouts
+    config = tmp_path / name
+    config.write_text(run("snippet", kind, tls, "--side", side, env=ENV).stdout)
+    config.chmod(0o600)
+    extra = ["--side", side] if kind == "jvm" else []
+    assert doctor(config, "--peer", tls, *extra) == (0, [])
+
+
+# -- JVM flags, judged by a JSSE client ---------------------------------------------------
+
+def _client_flags(tls, change=lambda line: line):
+    text = run("snippet", "jvm", tls, "--side", "client", env=ENV).stdout
+    return [change(line) for line in text.splitlines()]
+
+
+CLIENT_CASES = {
+    "as-written": lambda line: line,
+    "no-truststore": lambda line: "" if "trustStore" in line else line,
+    "truststore-declared-jceks": lambda line: line.replace("trustStoreType=PKCS12", "trustStoreType=JCEKS"),
+    "keystore-password-wrong": lambda line: line.replace("keyStorePassword=${JKSTOOL_STOREPASS}",
+                                                         "keyStorePassword=wrong-one"),
+    "keystore-declared-jks": lambda line: line.replace("keyStoreType=PKCS12", "keyStoreType=JKS"),
+}
+
+
+@pytest.fixture(scope="module")
+def served(layouts):
+    """jkstool serve on the `tls` pair's server side: a mutual-TLS endpoint."""
+    tls, _ = layouts
+    port = free_port()
+    process = subprocess.Popen(["jkstool", "serve", "--keystore", tls / "server.keystore.p12", "--truststore",
+                                tls / "server.truststore.p12", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**__import__("os").environ, **ENV})
+    wait_for_port(port)
+    yield port
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.mark.parametrize("case", CLIENT_CASES)
+def test_jvm_flags_as_a_jsse_client_takes_them(layouts, served, tmp_path, default_client, case):
+    tls, _ = layouts
+    lines = _client_flags(tls, CLIENT_CASES[case])
+    config = tmp_path / "flags.txt"
+    config.write_text("\n".join(lines) + "\n")
+    code, findings = doctor(config, "--peer", tls)
+    flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in lines if line and not line.startswith("#")]
+    ok, reply = default_client("localhost", served, flags)
+    assert (code == 0) == ok, (case, findings, reply)
+    expected = {"as-written": set(), "keystore-declared-jks": set(), "no-truststore": {"server-untrusted"},
+                "truststore-declared-jceks": {"config-type-mismatch"},
+                "keystore-password-wrong": {"config-password-wrong"}}[case]
+    assert codes(findings, "error") == expected
+
+
+# -- Tomcat's server.xml, judged by Tomcat 10 ---------------------------------------------
+
+def test_tomcat_lets_in_what_doctor_says_it_lets_in(layouts, tmp_path, tomcat_home, curl):
+    """certificateVerification="optional": doctor warns that clients get in without a certificate, and Tomcat
+    serves a client that sends none; a client of the configured CA is served too."""
+    tls, _ = layouts
+    port = free_port()
+    connector = run("snippet", "tomcat", tls, "--port", str(port), env=ENV).stdout
+    connector = connector.replace('certificateVerification="required"', 'certificateVerification="optional"')
+    config = tmp_path / "server.xml"
+    config.write_text(connector)
+    config.chmod(0o600)
+    code, findings = doctor(config, "--peer", tls)
+    assert code == 0 and codes(findings) == {"config-client-auth"}
+    with Tomcat(tomcat_home, tmp_path / "catalina", connector, port, ENV):
+        command = shell_command(run("snippet", "curl", tls, "--port", str(port), env=ENV).stdout)
+        with_cert = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert with_cert.returncode == 0 and "hello from tomcat" in with_cert.stdout, with_cert.stderr
+        without = subprocess.run(re.sub(r"--cert \S+ --key \S+ ", "", command), shell=True, capture_output=True,
+                                 text=True, timeout=30)
+        assert without.returncode == 0 and "hello from tomcat" in without.stdout
+
+
+# -- Spring Boot and Kafka, the stores they resolve to in a JSSE handshake ----------------
+
+def test_spring_profiles_and_env_file_resolve_as_spring_does(layouts, tmp_path, handshake):
+    """A prod profile overlay points the truststore at another CA's: doctor, and a JSSE handshake on the
+    stores the properties resolve to, both fail with it and pass without it."""
+    tls, other = layouts
+    (tmp_path / "application.properties").write_text(
+        f"server.ssl.key-store=file:{tls}/server.keystore.p12\n"
+        "server.ssl.key-store-type=PKCS12\n"
+        "server.ssl.key-store-password=${STOREPASS}\n"
+        f"server.ssl.trust-store=file:{tls}/server.truststore.p12\n"
+        "server.ssl.trust-store-password=${STOREPASS}\n"
+        "server.ssl.trust-store-type=${TRUST_TYPE:PKCS12}\n"
+        "server.ssl.client-auth=need\n")
+    (tmp_path / "application-prod.yml").write_text(
+        f"server:\n  ssl:\n    trust-store: file:{other}/server.truststore.p12\n")
+    env_file = tmp_path / "myapp.env"
+    env_file.write_text(f"# the service's EnvironmentFile\nSTOREPASS='{PASSWORD}'\n")
+    config = tmp_path / "application.properties"
+    for profile, truststore in (([], tls), (["--profile", "prod"], other)):
+        code, findings = doctor(config, "--env", env_file, "--peer", tls, "--peer-storepass", "env:PEER", *profile,
+                                env={"PEER": PASSWORD})
+        ok, seen = handshake(tls / "server.keystore.p12", truststore / "server.truststore.p12",
+                             tls / "client.keystore.p12", tls / "client.truststore.p12")
+        assert (code == 0) == ok, (profile, findings, seen)
+    assert codes(findings, "error") == {"client-cert-not-sent"}  # the server names another CA: JSSE sends none
+    unset = doctor(config, "--peer", tls, "--peer-storepass", "env:PEER", env={"PEER": PASSWORD})
+    assert unset[0] == 1 and codes(unset[1]) >= {"config-unresolved"}
+
+
+def test_kafka_properties_with_kafkas_defaults(layouts, tmp_path, handshake):
+    """A Kafka client: the store types default to JKS (a PKCS12 file still loads, keystore.type.compat),
+    and the key password is ssl.key.password."""
+    tls, _ = layouts
+    config = tmp_path / "client.properties"
+    lines = ["security.protocol=SSL", f"ssl.keystore.location={tls}/client.keystore.p12",
+             f"ssl.keystore.password={PASSWORD}", f"ssl.truststore.location={tls}/client.truststore.p12",
+             f"ssl.truststore.password={PASSWORD}"]
+    config.write_text("\n".join(lines) + "\n")
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls) == (0, [])
+    ok, seen = handshake(tls / "server.keystore.p12", tls / "server.truststore.p12", tls / "client.keystore.p12",
+                         tls / "client.truststore.p12")
+    assert ok, seen
+    config.write_text("\n".join([*lines, "ssl.key.password=not-the-key-password"]) + "\n")
+    config.chmod(0o644)
+    code, findings = doctor(config, "--peer", tls)
+    assert code == 1 and codes(findings, "error") == {"config-key-password"}
+    assert "config-inline-password" in codes(findings, "warning")  # a password in a file all can read
+
+
+def test_a_configuration_doctor_cannot_read_is_one_line(tmp_path):
+    config = tmp_path / "server.xml"
+    config.write_text("<Connector port='8443' SSLEnabled='true'>")
+    result = run("doctor", config)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and str(config) in result.stderr
+    unknown = tmp_path / "notes.txt"
+    unknown.write_text("hello\n")
+    result = run("doctor", unknown)
+    assert result.exit_code == 2 and "not a configuration doctor reads" in result.stderr
