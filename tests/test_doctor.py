@@ -8,6 +8,7 @@ Spring Boot or Kafka configuration resolves to gives.
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from helpers import PASSWORD, run, shell_command
@@ -64,6 +65,7 @@ CLIENT_CASES = {
     "keystore-password-wrong": lambda line: line.replace("keyStorePassword=${JKSTOOL_STOREPASS}",
                                                          "keyStorePassword=wrong-one"),
     "keystore-declared-jks": lambda line: line.replace("keyStoreType=PKCS12", "keyStoreType=JKS"),
+    "tls-1.1-only": lambda line: line + "\n-Djdk.tls.client.protocols=TLSv1.1" if "keyStore=" in line else line,
 }
 
 
@@ -85,7 +87,7 @@ def served(layouts):
 @pytest.mark.parametrize("case", CLIENT_CASES)
 def test_jvm_flags_as_a_jsse_client_takes_them(layouts, served, tmp_path, default_client, case):
     tls, _ = layouts
-    lines = _client_flags(tls, CLIENT_CASES[case])
+    lines = "\n".join(_client_flags(tls, CLIENT_CASES[case])).splitlines()
     config = tmp_path / "flags.txt"
     config.write_text("\n".join(lines) + "\n")
     code, findings = doctor(config, "--peer", tls)
@@ -94,7 +96,7 @@ def test_jvm_flags_as_a_jsse_client_takes_them(layouts, served, tmp_path, defaul
     assert (code == 0) == ok, (case, findings, reply)
     expected = {"as-written": set(), "keystore-declared-jks": set(), "no-truststore": {"server-untrusted"},
                 "truststore-declared-jceks": {"config-type-mismatch"},
-                "keystore-password-wrong": {"config-password-wrong"}}[case]
+                "keystore-password-wrong": {"config-password-wrong"}, "tls-1.1-only": {"config-protocols"}}[case]
     assert codes(findings, "error") == expected
 
 
@@ -181,3 +183,91 @@ def test_a_configuration_doctor_cannot_read_is_one_line(tmp_path):
     unknown.write_text("hello\n")
     result = run("doctor", unknown)
     assert result.exit_code == 2 and "not a configuration doctor reads" in result.stderr
+
+
+def test_user_is_judged_as_the_system_judges_it(layouts, tmp_path):
+    """--user: doctor's verdict on whether the service's user reads each store is the one `runuser -u USER --
+    test -r FILE` gives (the stores are root's, 0600; a copy opened to the group nogroup is readable)."""
+    import os
+    import shutil
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    import tempfile
+    tls, _ = layouts
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # under a folder every user may enter (pytest's is 0700)
+    folder.chmod(0o755)
+    for name in ("server.keystore.p12", "server.truststore.p12"):
+        shutil.copy(tls / name, folder / name)
+        (folder / name).chmod(0o600)
+    os.chown(folder / "server.truststore.p12", 0, 65534)
+    (folder / "server.truststore.p12").chmod(0o640)
+    config = tmp_path / "application.properties"
+    config.write_text(f"server.ssl.key-store={folder}/server.keystore.p12\nserver.ssl.key-store-password=${{P}}\n"
+                      f"server.ssl.trust-store={folder}/server.truststore.p12\nserver.ssl.trust-store-password=${{P}}\n"
+                      "server.ssl.key-store-type=PKCS12\nserver.ssl.trust-store-type=PKCS12\nserver.ssl.client-auth=need\n")
+    try:
+        result = run("doctor", config, "--user", "nobody", "--json", env={"P": PASSWORD})
+        judged = [subprocess.run(["runuser", "-u", "nobody", "--", "test", "-r", folder / name]).returncode == 0
+                  for name in ("server.keystore.p12", "server.truststore.p12")]
+    finally:
+        shutil.rmtree(folder)
+    flagged = {f["store"] for e in json.loads(result.stdout)["endpoints"] for f in e["findings"]
+               if f["code"] == "config-unreadable-by-user"}
+    for readable, line in zip(judged, (1, 3), strict=True):
+        assert (f"{config}:{line}" in flagged) == (not readable), (line, flagged)
+    assert judged == [False, True]  # both branches were asked
+
+
+def test_a_jks_bundle_with_reload_on_update(layouts, tmp_path):
+    tls, _ = layouts
+    config = tmp_path / "application.yml"
+    config.write_text(f"""spring:
+  ssl:
+    bundle:
+      jks:
+        mtls:
+          reload-on-update: true
+          key:
+            alias: server
+          keystore:
+            location: file:{tls}/server.keystore.p12
+            password: ${{P}}
+            type: PKCS12
+          truststore:
+            location: file:{tls}/server.truststore.p12
+            password: ${{P}}
+            type: PKCS12
+server:
+  ssl:
+    bundle: mtls
+    client-auth: need
+""")
+    code, findings = doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})
+    assert code == 0 and findings == [("config-reload-on-update", "info")]
+    config.write_text(config.read_text().replace("alias: server", "alias: nosuch"))
+    code, findings = doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})
+    assert code == 1 and codes(findings, "error") == {"config-alias-missing"}
+
+
+def test_tomcat_old_connector_attributes_and_catalina_base(layouts, tmp_path):
+    """Tomcat's pre-8.5 attributes, a keystore under ${catalina.base}, and Tomcat's defaults: keystoreType
+    JKS (a PKCS12 file loads all the same) and the password changeit."""
+    import shutil
+    tls, _ = layouts
+    base = tmp_path / "catalina"
+    (base / "conf").mkdir(parents=True)
+    shutil.copy(tls / "server.keystore.p12", base / "conf" / "server.p12")
+    config = base / "conf" / "server.xml"
+    config.write_text(f"""<Server port="-1"><Service name="Catalina">
+  <Connector port="8443" SSLEnabled="true" scheme="https" secure="true" clientAuth="true"
+             keystoreFile="${{catalina.base}}/conf/server.p12" keystorePass="${{P}}"
+             truststoreFile="{tls}/server.truststore.p12" truststorePass="${{P}}" truststoreType="PKCS12"/>
+</Service></Server>""")
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD}) == (0, [])
+    written = config.read_text()
+    config.write_text(written.replace(' keystorePass="${P}"', ""))  # Tomcat's default, changeit, is its password
+    assert doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD}) == (0, [])
+    config.write_text(written.replace('keystorePass="${P}"', 'keystorePass="another"'))
+    code, findings = doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})
+    assert code == 1 and codes(findings, "error") == {"config-password-wrong"}

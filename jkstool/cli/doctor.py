@@ -57,12 +57,7 @@ def doctor_command(
     env = config.environment(env_file)
     endpoints = []
     for source in sources:
-        found = readers.read(source, env, profile or [], classpath)
-        if side is not None:
-            for endpoint in found:
-                if endpoint.name.startswith("JVM"):
-                    endpoint.side = side.value
-        endpoints += found
+        endpoints += readers.read(source, env, profile or [], classpath, side.value if side else "client")
     peer_stores = peer_password = None
     if peer is not None:
         peer_stores = find_stores(peer)

@@ -50,6 +50,10 @@ class Endpoint:
     """need, want or none (a server's)."""
     client_auth_configured: bool = True
     """False where the configuration cannot say (JVM flags: the application's code asks or not)."""
+    protocols: Setting | None = None
+    """The TLS versions enabled, comma-separated (None: the JDK's defaults)."""
+    reload_on_update: Setting | None = None
+    """A Spring Boot SSL bundle reloaded when its files change."""
     defaults: dict[str, str] = field(default_factory=dict)
     """What the runtime uses for a setting left out: keystore-type, truststore-type, keystore-password..."""
 

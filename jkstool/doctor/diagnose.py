@@ -48,6 +48,11 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
     if truststore is None and endpoint.truststore.location is None:
         truststore = _cacerts(endpoint, jdk, add)
     _client_auth(endpoint, add)
+    _protocols(endpoint, jdk, add)
+    if endpoint.reload_on_update is not None and endpoint.reload_on_update.value.lower() == "true":
+        add(finding("config-reload-on-update", endpoint.reload_on_update.where, None,
+                    f"{endpoint.name}: the bundle is reloaded when its files change: Spring reloads on the first "
+                    "change it sees, so a store copied over in place can be read half-written"))
     if keystore is not None:
         keystore = _keys(endpoint, keystore, add)
     if keystore is not None:
@@ -179,6 +184,26 @@ def _client_auth(endpoint: Endpoint, add) -> None:
                                      if endpoint.truststore.location and mode == "none" else "")))
 
 
+_TLS = ("TLSv1.3", "TLSv1.2")  # what a JSSE peer of today enables
+
+
+def _protocols(endpoint: Endpoint, jdk: jdks.Jdk, add) -> None:
+    """The TLS versions configured, less those jdk.tls.disabledAlgorithms takes away, must meet a peer's."""
+    if endpoint.protocols is None:
+        return
+    # Tomcat writes "+TLSv1.2+TLSv1.3" or "TLSv1.2,TLSv1.3"; "all" means every version the JDK has.
+    named = [p.strip().lstrip("+") for p in endpoint.protocols.value.replace("+", ",+").split(",") if p.strip()]
+    if any(p.lower() == "all" for p in named):
+        return
+    disabled = {entry.algorithm for entry in jdk.tls if not entry.conditions}
+    usable = [p for p in named if p in _TLS and p not in disabled]
+    if not usable:
+        add(finding("config-protocols", endpoint.protocols.where, None,
+                    f"{endpoint.name}: the protocols enabled ({', '.join(named) or 'none'}) leave no TLS version a "
+                    f"peer of {jdk.describe()} speaks (TLSv1.2, TLSv1.3; older ones are in "
+                    "jdk.tls.disabledAlgorithms): the handshake fails with 'No appropriate protocol'"))
+
+
 def _inline_password(endpoint: Endpoint, setting: Setting, add) -> None:
     """A password written in a file that other users can read."""
     source = Path(setting.where.rsplit(":", 1)[0])
@@ -193,22 +218,32 @@ def _inline_password(endpoint: Endpoint, setting: Setting, add) -> None:
 
 
 def _readable_by(user: str, path: Path, endpoint: Endpoint, role: str, location: Setting, add) -> None:
-    """Whether `user` can read `path` by its mode bits (root aside), from the passwd and group databases."""
+    """Whether `user` can read `path`, every folder above it searchable, by the mode bits (root aside), from
+    the passwd and group databases."""
     try:
         account = pwd.getpwnam(user)
     except KeyError:
         raise JkstoolError(f"--user {user}: no such user", "give the user the service runs as") from None
     groups = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
-    info = path.stat()
-    mode = info.st_mode
-    readable = account.pw_uid == 0 or (info.st_uid == account.pw_uid and mode & stat.S_IRUSR) or \
-        (info.st_gid in groups and mode & stat.S_IRGRP) or mode & stat.S_IROTH
-    folders_ok = all(os.stat(folder).st_mode & (stat.S_IXOTH | stat.S_IXGRP | stat.S_IXUSR)
-                     for folder in path.resolve().parents)
-    if not readable or not folders_ok:
+
+    def may(info: os.stat_result, owner: int, group: int, other: int) -> bool:
+        if account.pw_uid == 0:
+            return True
+        if info.st_uid == account.pw_uid:
+            return bool(info.st_mode & owner)
+        if info.st_gid in groups:
+            return bool(info.st_mode & group)
+        return bool(info.st_mode & other)
+    resolved = path.resolve()
+    blocked = next((folder for folder in reversed(resolved.parents)
+                    if not may(folder.stat(), stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)), None)
+    info = resolved.stat()
+    if blocked is not None or not may(info, stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH):
+        why = f"the folder {blocked} is closed to it" if blocked else \
+            f"owner uid {info.st_uid}, gid {info.st_gid}, mode {stat.S_IMODE(info.st_mode):04o}"
         add(finding("config-unreadable-by-user", location.where, None,
-                    f"{endpoint.name}: the {role} {path} is not readable by {user} (owner uid {info.st_uid}, gid "
-                    f"{info.st_gid}, mode {stat.S_IMODE(mode):04o}): the service fails to start"))
+                    f"{endpoint.name}: the {role} {path} is not readable by {user} ({why}): the service fails "
+                    "to start"))
 
 
 def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer: dict[str, Path],

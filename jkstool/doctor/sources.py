@@ -31,7 +31,10 @@ def kind_of(path: Path, text: str) -> str:
                        path=str(path))
 
 
-def read(path: Path, env: dict[str, str], profiles: list[str], classpath: Path | None) -> list[Endpoint]:
+def read(path: Path, env: dict[str, str], profiles: list[str], classpath: Path | None,
+         jvm_side: str = "client") -> list[Endpoint]:
+    """The endpoints a configuration file sets up; JVM flags configure the side `jvm_side` (the flags
+    cannot say whether the application is a client or a server)."""
     text = _text(path)
     kind = kind_of(path, text)
     if kind == "tomcat":
@@ -40,7 +43,7 @@ def read(path: Path, env: dict[str, str], profiles: list[str], classpath: Path |
         return spring(path, env, profiles, classpath)
     if kind == "kafka":
         return [kafka(path, text, env)]
-    return [jvm(path, text, env)]
+    return [jvm(path, text, env, jvm_side)]
 
 
 def _text(path: Path) -> str:
@@ -138,6 +141,7 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
         for key, (role, attribute) in _SPRING.items():
             setattr(getattr(endpoint, role), attribute, get(key))
     endpoint.client_auth = get("server.ssl.client-auth")
+    endpoint.protocols = get("server.ssl.enabled-protocols")
     for config in (endpoint.keystore, endpoint.truststore):
         if config.location is not None:
             config.location = _spring_location(config.location, classpath or path.parent)
@@ -153,6 +157,7 @@ def _spring_bundle(endpoint: Endpoint, name: str, get) -> None:
                                                           for attribute in ("location", "password", "type"))
     endpoint.keystore.alias = get(f"{prefix}.key.alias")
     endpoint.keystore.key_password = get(f"{prefix}.key.password")
+    endpoint.reload_on_update = get(f"{prefix}.reload-on-update")
     endpoint.name += f", bundle {name}"
 
 
@@ -196,6 +201,7 @@ def kafka(path: Path, text: str, env: dict[str, str]) -> Endpoint:
         config.location, config.type, config.password = (get(f"ssl.{store}.{attribute}")
                                                           for attribute in ("location", "type", "password"))
     endpoint.keystore.key_password = get("ssl.key.password")
+    endpoint.protocols = get("ssl.enabled.protocols")
     auth = get("ssl.client.auth")
     if auth is not None:
         mapped = {"required": "need", "requested": "want"}.get(auth.value, auth.value)
@@ -205,6 +211,7 @@ def kafka(path: Path, text: str, env: dict[str, str]) -> Endpoint:
 
 # -- JVM flags -------------------------------------------------------------------------
 
+_FLAG = re.compile(r"-D(javax\.net\.ssl\.\w+|jdk\.tls\.\w+\.protocols)=(\"[^\"]*\"|'[^']*'|[^\s\"']*)")
 _JVM = {"keyStore": ("keystore", "location"), "keyStoreType": ("keystore", "type"),
         "keyStorePassword": ("keystore", "password"), "trustStore": ("truststore", "location"),
         "trustStoreType": ("truststore", "type"), "trustStorePassword": ("truststore", "password")}
@@ -212,20 +219,24 @@ _JVM = {"keyStore": ("keystore", "location"), "keyStoreType": ("keystore", "type
 
 def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> Endpoint:
     """-Djavax.net.ssl.* flags anywhere in a file (JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, a systemd unit's
-    Environment=, a java @argfile); shell references ($VAR, ${VAR}) are filled from the environment.
-    The JVM's key manager uses the keystore password for the keys too."""
+    Environment=, a java @argfile), and -Djdk.tls.client.protocols (or server); shell references ($VAR,
+    ${VAR}) are filled from the environment. The JVM's key manager uses the keystore password for the keys
+    too."""
     endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path), client_auth_configured=False,
                         defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
     resolver = Resolver(env)
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):
             continue
-        for name, value in re.findall(r"-Djavax\.net\.ssl\.(\w+)=(\"[^\"]*\"|'[^']*'|[^\s\"']*)", line):
-            if name in _JVM:
-                value = value.strip("\"'")
-                value = re.sub(r"\$([A-Za-z_]\w*)", r"${\1}", value) if "${" not in value else value
-                store, attribute = _JVM[name]
-                setattr(getattr(endpoint, store), attribute, resolver.setting(value, f"{path}:{number}"))
+        for name, value in _FLAG.findall(line):
+            value = value.strip("\"'")
+            value = re.sub(r"\$([A-Za-z_]\w*)", r"${\1}", value) if "${" not in value else value
+            setting = resolver.setting(value, f"{path}:{number}")
+            if name == f"jdk.tls.{side}.protocols":
+                endpoint.protocols = setting
+            elif name.removeprefix("javax.net.ssl.") in _JVM:
+                store, attribute = _JVM[name.removeprefix("javax.net.ssl.")]
+                setattr(getattr(endpoint, store), attribute, setting)
     return endpoint
 
 
@@ -262,6 +273,7 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         truststore.location = get(host, "truststoreFile") or get(old, "truststoreFile")
         truststore.type = get(host, "truststoreType") or get(old, "truststoreType")
         truststore.password = get(host, "truststorePassword") or get(old, "truststorePass")
+        endpoint.protocols = get(host, "protocols") or get(old, "sslEnabledProtocols")
         verification = get(host, "certificateVerification") or get(old, "clientAuth")
         if verification is not None:
             mapped = {"required": "need", "true": "need", "optional": "want", "false": "none"}.get(

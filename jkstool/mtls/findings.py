@@ -231,6 +231,17 @@ _TABLE = [
          "doctor: a store password is written in a configuration file that every local user can read",
          "",
          "take it from the environment (`${STOREPASS}`), or `chmod 640` the file"),
+    Rule("config-protocols", ERROR,
+         "doctor: the TLS versions configured leave none a JSSE peer speaks (TLSv1.2, TLSv1.3), once "
+         "jdk.tls.disabledAlgorithms has taken the old ones away",
+         "javax.net.ssl.SSLHandshakeException: No appropriate protocol (protocol is disabled or cipher suites are "
+         "inappropriate)",
+         "enable TLSv1.2 and TLSv1.3 (Spring Boot `server.ssl.enabled-protocols`, Tomcat `protocols`, Kafka "
+         "`ssl.enabled.protocols`)"),
+    Rule("config-reload-on-update", INFO,
+         "doctor: a Spring Boot SSL bundle with reload-on-update: Spring reloads it on the first change it sees",
+         "",
+         "replace its files by an atomic rename (jkstool writes so; `cp` over the file does not)"),
     Rule("config-unreadable-by-user", ERROR,
          "doctor: with `--user`: the store is not readable by the user the service runs as",
          "java.io.FileNotFoundException: ... (Permission denied)",
