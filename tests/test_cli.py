@@ -438,3 +438,21 @@ def test_shell_completion_offers_commands_and_choices():
     assert complete("jkstool ren") == ["rename", "renew"]
     assert complete("jkstool rollover-ca tls --side ") == ["server", "client", "both"]
     assert sorted(complete("jkstool init-pair tls --store-type ")) == ["jks", "pkcs12"]
+
+
+def test_list_shows_a_pem_key_that_matches_none_of_its_certificates(tmp_path):
+    """A key and another key's certificate in one PEM file: listed (the key without a certificate), never a
+    crash."""
+    from helpers import MiniCA
+
+    from jkstool.model import Store, TrustedCertEntry
+    entries = [MiniCA("A").key_entry("a"), MiniCA("B").key_entry("b")]
+    pem = tmp_path / "mixed.pem"
+    chain = formats.dump(Store([TrustedCertEntry("leaf", entries[0].chain[0])]), "pem", None)
+    key = formats.dump(Store([entries[1]]), "pem", None, encrypt_keys=False).split(b"-----BEGIN CERTIFICATE")[0]
+    pem.write_bytes(chain + key)
+    pem.chmod(0o600)
+    for args in ([], ["--json"], ["-v"]):
+        result = run("list", pem, *args)
+        assert result.exit_code == 0, result.output
+    assert "no certificate" in run("list", pem).stdout

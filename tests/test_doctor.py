@@ -271,3 +271,40 @@ def test_tomcat_old_connector_attributes_and_catalina_base(layouts, tmp_path):
     config.write_text(written.replace('keystorePass="${P}"', 'keystorePass="another"'))
     code, findings = doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})
     assert code == 1 and codes(findings, "error") == {"config-password-wrong"}
+
+
+def test_a_pem_bundle_reads_as_its_stores(layouts, tmp_path):
+    """spring.ssl.bundle.pem: the certificate chain and the key in files of their own, the truststore a PEM
+    of CA certificates; doctor judges them as it judges the stores they came from, and a key of another
+    certificate is found."""
+    tls, other = layouts
+    pem = tmp_path / "pem"
+    pem.mkdir()
+    for name, store in (("server", tls / "server.keystore.p12"), ("other", other / "server.keystore.p12")):
+        assert run("export", store, "--chain", pem / f"{name}-chain.pem", "--key", pem / f"{name}-key.pem",
+                   "--no-encrypt-key", env=ENV).exit_code == 0
+    assert run("convert", tls / "server.truststore.p12", pem / "ca.pem", env=ENV).exit_code == 0
+    config = tmp_path / "application.properties"
+
+    def write(key: str) -> None:
+        config.write_text("server.ssl.bundle=web\nserver.ssl.client-auth=need\n"
+                          f"spring.ssl.bundle.pem.web.keystore.certificate=file:{pem}/server-chain.pem\n"
+                          f"spring.ssl.bundle.pem.web.keystore.private-key=file:{pem}/{key}\n"
+                          f"spring.ssl.bundle.pem.web.truststore.certificate=file:{pem}/ca.pem\n")
+        config.chmod(0o600)
+    write("server-key.pem")
+    assert doctor(config, "--peer", tls) == doctor_of_stores(tls) == (0, [])
+    write("other-key.pem")
+    code, found = doctor(config, "--peer", tls)
+    assert code == 1 and "key-cert-mismatch" in codes(found, "error")
+
+
+def doctor_of_stores(tls):
+    """The same side configured with the PKCS12 stores themselves."""
+    import tempfile
+    config = Path(tempfile.mkdtemp()) / "application.properties"
+    config.write_text(f"server.ssl.key-store={tls}/server.keystore.p12\nserver.ssl.key-store-password=${{P}}\n"
+                      "server.ssl.key-store-type=PKCS12\nserver.ssl.trust-store-type=PKCS12\n"
+                      f"server.ssl.trust-store={tls}/server.truststore.p12\nserver.ssl.trust-store-password=${{P}}\n"
+                      "server.ssl.client-auth=need\n")
+    return doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})

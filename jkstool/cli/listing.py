@@ -93,9 +93,11 @@ def _table(store: Path, loaded, wide: bool) -> None:
         for done, entry in enumerate(loaded.store, 1):
             progress(done)
             row = [entry.alias, entry.kind if wide else KINDS[entry.kind]]
-            if not entry.certificates:
-                size = len(entry.key) * 8 if getattr(entry, "key", None) is not None else None
-                rows.append([*row, "", *([""] if wide else []), "", "", _key_text(entry.algorithm, size), ""])
+            if not entry.certificates:  # a secret key, or a private key that came without its certificate
+                secret = entry.kind == "secret-key"
+                size = len(entry.key) * 8 if secret and entry.key is not None else None
+                rows.append([*row, "", *([""] if wide else []), "", "",
+                             _key_text(entry.algorithm, size) if secret else "no certificate", ""])
                 continue
             leaf = facts(entry.certificates[0])
             if leaf.parse_warning or len(entry.certificates) > 1:

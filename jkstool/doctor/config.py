@@ -33,6 +33,8 @@ class StoreConfig:
     password: Setting | None = None
     key_password: Setting | None = None
     alias: Setting | None = None
+    key_file: Setting | None = None
+    """A PEM bundle's private key, in a file of its own (the certificates are `location`)."""
 
 
 @dataclass

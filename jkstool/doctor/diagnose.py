@@ -76,7 +76,7 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
             add(finding("config-no-keystore", endpoint.source, None,
                         f"{endpoint.name}: no keystore is configured, so it has no certificate to present"))
         return None
-    for setting in (location, config.type, config.password, config.key_password, config.alias):
+    for setting in (location, config.type, config.password, config.key_password, config.alias, config.key_file):
         if setting is not None and setting.unresolved:
             add(finding("config-unresolved", setting.where, None,
                         f"{endpoint.name}: the {role} setting uses ${{{setting.unresolved[0]}}}, which nothing sets: "
@@ -87,9 +87,11 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
         _inline_password(endpoint, config.password, add)
     try:
         data = files.read_bytes(path)
+        if config.key_file is not None:  # a PEM bundle: the key in a file of its own
+            data += b"\n" + files.read_bytes(config.key_file.value)
     except JkstoolError as e:
         add(finding("config-store-missing", location.where, None,
-                    f"{endpoint.name}: the {role} {path} cannot be read ({e.what})"))
+                    f"{endpoint.name}: the {role} {e.path or path} cannot be read ({e.what})"))
         return None
     if user is not None:
         _readable_by(user, path, endpoint, role, location, add)
@@ -117,12 +119,26 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
     except JkstoolError as e:
         add(finding("config-store-missing", location.where, None, f"{endpoint.name}: {path}: {e.what}"))
         return None
+    if config.key_file is not None:
+        loaded = _as_spring_pem(loaded, config)
     if role == "truststore" and password is None and actual == "PKCS12" and not loaded.store:
         add(finding("config-password-wrong", endpoint.source, None,
                     f"{endpoint.name}: no truststore password is set, and the certificates of {path} are "
                     "encrypted: Java finds no trust anchor in it", "set the truststore password"))
         return None
-    return StoreInput(f"{endpoint.side}-{role}", str(path), loaded)
+    return StoreInput(f"{endpoint.side}-{role}", str(path), loaded, data)
+
+
+def _as_spring_pem(loaded: Loaded, config: StoreConfig) -> Loaded:
+    """A PEM bundle as Spring's PemSslStore makes its KeyStore: the key with the certificate file's chain, in
+    file order, whether they belong together or not (the checks then say so)."""
+    keys = loaded.store.key_entries()
+    chain = tuple(cert for entry in loaded.store for cert in entry.certificates)
+    if len(keys) != 1:
+        return loaded
+    alias = config.alias.value if config.alias else "ssl"
+    entry = PrivateKeyEntry(alias, keys[0].key, chain or keys[0].chain, keys[0].created)
+    return Loaded(loaded.type, Store([entry]), loaded.verified, loaded.warnings, protection=loaded.protection)
 
 
 def _keys(endpoint: Endpoint, keystore: StoreInput, add) -> StoreInput | None:
@@ -142,10 +158,13 @@ def _keys(endpoint: Endpoint, keystore: StoreInput, add) -> StoreInput | None:
     key_password = (config.key_password or config.password)
     password = key_password.value if key_password else endpoint.defaults.get("keystore-password")
     store_password = config.password.value if config.password else endpoint.defaults.get("keystore-password")
-    loaded = formats.load(files.read_bytes(keystore.path), store_password, password, strict=False,
-                          one_key_password=True)
-    locked = [a for a in loaded.locked if alias is None or a.lower() == alias.lower()]
-    if locked or password is None:
+    loaded = formats.load(keystore.data or files.read_bytes(keystore.path), store_password, password,
+                          strict=False, one_key_password=True)
+    if config.key_file is not None:
+        loaded = _as_spring_pem(loaded, config)
+    unopened = {*loaded.locked, *(e.alias for e in loaded.store.key_entries() if e.key is None)}
+    locked = sorted(a for a in unopened if alias is None or a.lower() == alias.lower())
+    if locked:
         add(finding("config-key-password", _where(key_password, endpoint), locked[0] if locked else alias,
                     f"{endpoint.name}: the key{'s' if len(locked) > 1 else ''} of {keystore.path} "
                     f"{'do' if len(locked) > 1 else 'does'} not open with the "

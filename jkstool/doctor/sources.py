@@ -136,29 +136,39 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
                         defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
     bundle = get("server.ssl.bundle")
     if bundle is not None:
-        _spring_bundle(endpoint, bundle.value, get)
+        _spring_bundle(endpoint, bundle.value, get, relaxed)
     else:
         for key, (role, attribute) in _SPRING.items():
             setattr(getattr(endpoint, role), attribute, get(key))
     endpoint.client_auth = get("server.ssl.client-auth")
     endpoint.protocols = get("server.ssl.enabled-protocols")
     for config in (endpoint.keystore, endpoint.truststore):
-        if config.location is not None:
-            config.location = _spring_location(config.location, classpath or path.parent)
+        for attribute in ("location", "key_file"):
+            if getattr(config, attribute) is not None:
+                setattr(config, attribute, _spring_location(getattr(config, attribute), classpath or path.parent))
     return [endpoint]
 
 
-def _spring_bundle(endpoint: Endpoint, name: str, get) -> None:
-    """spring.ssl.bundle.jks.NAME.{keystore,truststore}.{location,password,type}, key.alias, key.password."""
-    prefix = f"spring.ssl.bundle.jks.{name}"
+def _spring_bundle(endpoint: Endpoint, name: str, get, relaxed: dict[str, str]) -> None:
+    """spring.ssl.bundle.jks.NAME.{keystore,truststore}.{location,password,type}, or .pem.NAME's
+    keystore.{certificate,private-key,private-key-password} and truststore.certificate; key.alias,
+    key.password, reload-on-update."""
+    pem = any(key.startswith(_canonical(f"spring.ssl.bundle.pem.{name}.")) for key in relaxed)
+    prefix = f"spring.ssl.bundle.{'pem' if pem else 'jks'}.{name}"
     for store in ("keystore", "truststore"):
         config = getattr(endpoint, store)
-        config.location, config.password, config.type = (get(f"{prefix}.{store}.{attribute}")
-                                                          for attribute in ("location", "password", "type"))
+        if pem:
+            config.location = get(f"{prefix}.{store}.certificate")
+            config.type = Setting("PEM", f"{prefix} (a PEM bundle)")
+            config.key_file = get(f"{prefix}.{store}.private-key") if store == "keystore" else None
+            config.password = get(f"{prefix}.{store}.private-key-password")
+        else:
+            config.location, config.password, config.type = (get(f"{prefix}.{store}.{attribute}")
+                                                              for attribute in ("location", "password", "type"))
     endpoint.keystore.alias = get(f"{prefix}.key.alias")
-    endpoint.keystore.key_password = get(f"{prefix}.key.password")
+    endpoint.keystore.key_password = get(f"{prefix}.key.password") or endpoint.keystore.password
     endpoint.reload_on_update = get(f"{prefix}.reload-on-update")
-    endpoint.name += f", bundle {name}"
+    endpoint.name += f", {'PEM' if pem else 'JKS'} bundle {name}"
 
 
 def _spring_file(path: Path) -> dict[str, tuple[str, str]]:

@@ -46,6 +46,8 @@ class StoreInput:
     role: str  # server-keystore, server-truststore, client-keystore, client-truststore
     path: str
     loaded: Loaded
+    data: bytes = b""
+    """The bytes read, where the store was not one file alone (doctor: a PEM bundle's key file)."""
 
     @property
     def anchors(self) -> list[TrustedCertEntry]:
@@ -184,6 +186,8 @@ class _Checks:
         from ..formats import compat
         runtime = f"Java {self.jdk.version}"
         for store in stores:
+            if store.loaded.type == "PEM":  # loaded by what reads PEM (a Spring PEM bundle, nginx), not a KeyStore
+                continue
             verdict = next((v for v in compat.judge(store.loaded, store.path) if v.runtime == runtime), None)
             if verdict is not None and not verdict.loads:
                 self.add("store-unreadable", store, None,
