@@ -308,3 +308,35 @@ def doctor_of_stores(tls):
                       f"server.ssl.trust-store={tls}/server.truststore.p12\nserver.ssl.trust-store-password=${{P}}\n"
                       "server.ssl.client-auth=need\n")
     return doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})
+
+
+@pytest.mark.parametrize("peer", ["tls", "other"])
+def test_peer_truststore_alone_judged_by_a_handshake(layouts, tmp_path, handshake, peer):
+    """--peer-truststore: the server's chain, as configured, against the partner's truststore only; a JSSE
+    handshake with that truststore on the client side agrees."""
+    tls, other = layouts
+    truststore = {"tls": tls, "other": other}[peer] / "client.truststore.p12"
+    config = tmp_path / "application.yml"
+    config.write_text(run("snippet", "spring-boot", tls, "--side", "server", env=ENV).stdout)
+    config.chmod(0o600)
+    code, findings = doctor(config, "--peer-truststore", truststore)
+    ok, seen = handshake(tls / "server.keystore.p12", tls / "server.truststore.p12", tls / "client.keystore.p12",
+                         truststore)
+    assert (code == 0) == ok, (findings, seen)
+    assert codes(findings, "error") == (set() if ok else {"server-untrusted"})
+
+
+@pytest.mark.parametrize("keystore_of", ["tls", "other"])
+def test_peer_url_tries_the_client_as_configured(layouts, served, tmp_path, default_client, keystore_of):
+    """--peer-url: a client's JVM flags tried against the live server; a JSSE client with the same flags
+    agrees."""
+    tls, other = layouts
+    owner = {"tls": tls, "other": other}[keystore_of]
+    lines = _client_flags(tls, lambda line: line.replace(f"{tls}/client.keystore.p12", f"{owner}/client.keystore.p12"))
+    config = tmp_path / "flags.txt"
+    config.write_text("\n".join(lines) + "\n")
+    code, findings = doctor(config, "--peer-url", f"localhost:{served}")
+    flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in lines if line and not line.startswith("#")]
+    ok, reply = default_client("localhost", served, flags)
+    assert (code == 0) == ok, (findings, reply)
+    assert codes(findings, "error") == (set() if ok else {"config-peer-probe"})

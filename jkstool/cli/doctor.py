@@ -7,6 +7,7 @@ import typer
 
 from . import output, passwords
 from .options import Debug, Json, Side, StorePass
+from .stores import read_store
 
 
 def doctor_command(
@@ -25,6 +26,11 @@ def doctor_command(
     peer: Annotated[Path | None, typer.Option(
         metavar="DIR", help="The peer's layout: the pair is checked as verify-pair checks it, this side as "
                             "configured.")] = None,
+    peer_truststore: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="The peer's truststore alone: this side's chain is checked against it.")] = None,
+    peer_url: Annotated[str | None, typer.Option(
+        metavar="HOST:PORT", help="A live server: a client's stores, as configured, are tried against it "
+                                  "(as jkstool probe tries them).")] = None,
     peer_storepass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of the peer's stores (default: its storepass file, --storepass).")] = None,
     side: Annotated[Side | None, typer.Option(
@@ -58,13 +64,25 @@ def doctor_command(
     endpoints = []
     for source in sources:
         endpoints += readers.read(source, env, profile or [], classpath, side.value if side else "client")
-    peer_stores = peer_password = None
+    peer_stores = peer_password = trust = url = None
     if peer is not None:
         peer_stores = find_stores(peer)
         secret = passwords.resolve(peer_storepass or storepass, option="--peer-storepass", layout=peer)
         peer_password = passwords.require(secret, str(peer), "--peer-storepass")
+    if peer_truststore is not None:
+        from ..mtls.checks import StoreInput
+        secret = passwords.resolve(peer_storepass or storepass, option="--peer-storepass")
+        trust = StoreInput("peer-truststore", str(peer_truststore), read_store(peer_truststore, secret, keys=False))
+    if peer_url is not None:
+        host, _, port = peer_url.rpartition(":")
+        if not host or not port.isdigit():
+            output.fail(f"--peer-url {peer_url}: give HOST:PORT")
+        if any(e.side != "client" for e in endpoints):
+            output.fail("--peer-url tries a client's stores against a server: give a client's configuration "
+                        "(JVM flags --side client, Kafka client properties)")
+        url = (host.strip("[]"), int(port))
     target = jdks.find(jdk)
-    results = [diagnose.diagnose(e, peer_stores, peer_password, user, target) for e in endpoints]
+    results = [diagnose.diagnose(e, peer_stores, peer_password, user, target, trust, url) for e in endpoints]
     if json:
         output.print_json({"ok": all(r.ok for r in results), "rules": target.describe(), "endpoints": [
             {"name": r.endpoint.name, "side": r.endpoint.side, "source": r.endpoint.source, "ok": r.ok,

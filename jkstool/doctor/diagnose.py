@@ -20,6 +20,7 @@ from ..model import Loaded, PrivateKeyEntry, Store
 from ..mtls import jdk as jdks
 from ..mtls.checks import StoreInput, verify
 from ..mtls.findings import ERROR, Finding, finding
+from ..pki import certs
 from .config import Endpoint, Setting, StoreConfig
 
 _COMPATIBLE = {"JKS", "PKCS12"}  # keystore.type.compat: each reads the other (JDK 9+; JKS reads PKCS12 since 8u60)
@@ -38,8 +39,10 @@ class Diagnosis:
 
 
 def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: str | None,
-             user: str | None = None, jdk: jdks.Jdk | None = None) -> Diagnosis:
-    """Open the endpoint's stores as its application would and, with a peer layout's stores, check the pair."""
+             user: str | None = None, jdk: jdks.Jdk | None = None, peer_truststore: StoreInput | None = None,
+             peer_url: tuple[str, int] | None = None) -> Diagnosis:
+    """Open the endpoint's stores as its application would and check them against the peer: its layout's
+    stores (the whole pair), its truststore alone (this side's chain), or a live server (a probe)."""
     jdk = jdk or jdks.find()
     result = Diagnosis(endpoint)
     add = result.findings.append
@@ -59,8 +62,14 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
         result.stores["keystore"] = keystore
     if truststore is not None:
         result.stores["truststore"] = truststore
-    if peer is not None and keystore is not None and truststore is not None and result.ok:
+    if keystore is None or truststore is None or not result.ok:
+        return result
+    if peer is not None:
         _pair(endpoint, keystore, truststore, peer, peer_password, jdk, add)
+    if peer_truststore is not None:
+        _trusted_by(endpoint, keystore, peer_truststore, jdk, add)
+    if peer_url is not None:
+        _probe(endpoint, keystore, truststore, peer_url, add)
     return result
 
 
@@ -263,6 +272,37 @@ def _readable_by(user: str, path: Path, endpoint: Endpoint, role: str, location:
         add(finding("config-unreadable-by-user", location.where, None,
                     f"{endpoint.name}: the {role} {path} is not readable by {user} ({why}): the service fails "
                     "to start"))
+
+
+def _presented(keystore: StoreInput) -> PrivateKeyEntry | None:
+    """The key entry presented: the one left when an alias is configured, else the first (the key manager's
+    finer choice between several is verify-pair's, with the whole pair)."""
+    keys = keystore.loaded.store.key_entries()
+    return keys[0] if keys else None
+
+
+def _trusted_by(endpoint: Endpoint, keystore: StoreInput, peer_truststore: StoreInput, jdk: jdks.Jdk, add) -> None:
+    """This side's chain against the peer's truststore alone, as the peer's trust manager checks it."""
+    from ..mtls.checks import trust_path
+    entry = _presented(keystore)
+    if entry is None:
+        return
+    variant = "tls server" if endpoint.side == "server" else "tls client"
+    path = trust_path(list(entry.chain), peer_truststore.anchors, variant, jdk)
+    if not path.ok:
+        broken = certs.subject_of(certs.load(path.broken_at)) if path.broken_at else "its first certificate"
+        add(finding(f"{endpoint.side}-untrusted", peer_truststore.path, entry.alias,
+                    f"{endpoint.name}: the chain of '{entry.alias}' ({keystore.path}) does not lead to a certificate "
+                    f"in {peer_truststore.path}: it breaks at {broken}"))
+
+
+def _probe(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, url: tuple[str, int], add) -> None:
+    """A client's stores against the live server: a handshake and a request (probe's checks)."""
+    from ..net.probe import probe
+    host, port = url
+    result = probe(host, port, host, 10.0, _presented(keystore), truststore.anchors)
+    for problem in result.problems(keystore_given=True, truststore_given=True):
+        add(finding("config-peer-probe", f"{host}:{port}", None, f"{endpoint.name}: {problem}"))
 
 
 def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer: dict[str, Path],

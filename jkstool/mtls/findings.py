@@ -242,6 +242,11 @@ _TABLE = [
          "doctor: a Spring Boot SSL bundle with reload-on-update: Spring reloads it on the first change it sees",
          "",
          "replace its files by an atomic rename (jkstool writes so; `cp` over the file does not)"),
+    Rule("config-peer-probe", ERROR,
+         "doctor `--peer-url`: a live probe of the server with the client's stores as configured found a "
+         "problem (the handshake, the trust, the server's refusal after it)",
+         "",
+         "see the message, and `jkstool probe HOST:PORT` with the same stores"),
     Rule("config-unreadable-by-user", ERROR,
          "doctor: with `--user`: the store is not readable by the user the service runs as",
          "java.io.FileNotFoundException: ... (Permission denied)",
