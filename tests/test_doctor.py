@@ -340,3 +340,27 @@ def test_peer_url_tries_the_client_as_configured(layouts, served, tmp_path, defa
     ok, reply = default_client("localhost", served, flags)
     assert (code == 0) == ok, (findings, reply)
     assert codes(findings, "error") == (set() if ok else {"config-peer-probe"})
+
+
+def test_tomcat_starts_the_connectors_doctor_passes_and_not_the_one_it_fails(layouts, tmp_path, tomcat_home):
+    """Two connectors in one server.xml, one declaring its truststore JCEKS: doctor fails that one alone, and
+    Tomcat 10 serves on the other port and never opens its port (it comes first: Tomcat initialises the
+    connectors in order, so once the second port answers the first has failed for good)."""
+    import socket
+    tls, _ = layouts
+    good, bad = free_port(), free_port()
+    first = run("snippet", "tomcat", tls, "--port", str(good), env=ENV).stdout
+    second = run("snippet", "tomcat", tls, "--port", str(bad), env=ENV).stdout.replace(
+        'truststoreType="PKCS12"', 'truststoreType="JCEKS"')
+    connectors = second + "\n" + first
+    config = tmp_path / "server.xml"
+    config.write_text(connectors)
+    config.chmod(0o600)
+    result = run("doctor", config, "--peer", tls, "--json", env=ENV)
+    verdicts = {e["name"]: {f["code"] for f in e["findings"] if f["severity"] == "error"}
+                for e in json.loads(result.stdout)["endpoints"]}
+    assert verdicts == {f"Tomcat Connector port {good}": set(),
+                        f"Tomcat Connector port {bad}": {"config-type-mismatch"}}
+    with Tomcat(tomcat_home, tmp_path / "catalina", connectors, good, ENV):
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", bad), timeout=5).close()

@@ -205,7 +205,12 @@ def _client_auth(endpoint: Endpoint, add) -> None:
     if endpoint.side != "server" or not endpoint.client_auth_configured:
         return
     mode = endpoint.client_auth.value.lower() if endpoint.client_auth else "none"
-    if mode != "need":
+    if mode == "need" and endpoint.truststore.location is None:
+        add(finding("config-client-auth", _where(endpoint.client_auth, endpoint), None,
+                    f"{endpoint.name}: client certificates are required but no truststore is configured, so the "
+                    "JDK's cacerts decides which clients get in: any holder of a public CA's certificate, and no "
+                    "client of a private CA"))
+    elif mode != "need":
         add(finding("config-client-auth", _where(endpoint.client_auth, endpoint), None,
                     f"{endpoint.name}: client authentication is '{mode}', so clients get in without a "
                     "certificate" + (" (a truststore is configured: it is asked of nobody)"

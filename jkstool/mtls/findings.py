@@ -222,11 +222,11 @@ _TABLE = [
          "PKIX path building failed: ... unable to find valid certification path to requested target",
          "configure the truststore that holds the peer's CA"),
     Rule("config-client-auth", WARNING,
-         "doctor: a server that does not require client certificates (client-auth want or none): clients get in "
-         "without one",
+         "doctor: a server that does not require client certificates (client-auth want or none), so clients get "
+         "in without one; or one that requires them with no truststore configured, so cacerts decides",
          "",
          'require them: Spring Boot `server.ssl.client-auth: need`, Tomcat `certificateVerification="required"`, '
-         "Kafka `ssl.client.auth=required`"),
+         "Kafka `ssl.client.auth=required`; and configure the truststore of the clients' CA"),
     Rule("config-inline-password", WARNING,
          "doctor: a store password is written in a configuration file that every local user can read",
          "",
