@@ -114,8 +114,8 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
         add(finding("config-type-mismatch", _where(config.type, endpoint), None,
                     f"{endpoint.name}: the {role} {path} is {actual}, declared {declared}: Java fails with "
                     "'Invalid keystore format' (only JKS and PKCS12 read each other)",
-                    f"declare its type as {actual}, or convert it: jkstool convert {path} OUT --store-type "
-                    f"{declared.lower()}"))
+                    f"declare its type as {actual}" + (f", or convert it: jkstool convert {path} OUT --store-type "
+                                                       f"{declared.lower()}" if declared in _COMPATIBLE else "")))
         return None
     password = config.password.value if config.password else endpoint.defaults.get(f"{role}-password")
     try:
