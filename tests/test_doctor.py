@@ -8,6 +8,7 @@ Spring Boot or Kafka configuration resolves to gives.
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -364,3 +365,148 @@ def test_tomcat_starts_the_connectors_doctor_passes_and_not_the_one_it_fails(lay
     with Tomcat(tomcat_home, tmp_path / "catalina", connectors, good, ENV):
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", bad), timeout=5).close()
+
+
+# -- configurations as their runtimes read them (found by a new user's trial) ------------------
+
+def _spring_server(tls, extra: str = "", password: str = "${P}") -> str:
+    return (f"server.ssl.key-store={tls}/server.keystore.p12\nserver.ssl.key-store-type=PKCS12\n"
+            f"server.ssl.key-store-password={password}\nserver.ssl.trust-store={tls}/server.truststore.p12\n"
+            f"server.ssl.trust-store-type=PKCS12\nserver.ssl.trust-store-password={password}\n"
+            f"server.ssl.client-auth=need\n{extra}")
+
+
+def test_yaml_documents_for_a_profile_count_only_when_it_is_active(layouts, tmp_path):
+    tls, _ = layouts
+    config = tmp_path / "application.yml"
+    config.write_text(run("snippet", "spring-boot", tls, "--side", "server", env=ENV).stdout
+                      + "---\nspring:\n  config:\n    activate:\n      on-profile: dev\nserver:\n  ssl:\n"
+                        "    trust-store: file:/nonexistent/dev-truststore.p12\n")
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls) == (0, [])
+    code, found = doctor(config, "--peer", tls, "--profile", "dev")
+    assert code == 1 and codes(found, "error") == {"config-store-missing"}
+    code, found = doctor(config, "--peer", tls, env={**ENV, "SPRING_PROFILES_ACTIVE": "dev"})
+    assert code == 1 and codes(found, "error") == {"config-store-missing"}
+
+
+def test_placeholders_in_placeholders_and_properties_escapes(layouts, tmp_path):
+    """Spring resolves ${app.dir} inside a default and a property holding a placeholder; Java's Properties
+    reads \\\\ and \\\\uXXXX escapes. The store opens with what they resolve to."""
+    tls, _ = layouts
+    config = tmp_path / "application.properties"
+    config.write_text(f"app.tls.password=${{TLS_PW}}\napp.tls.dir={tls}\n"
+                      "server.ssl.key-store=${app.tls.dir}/server.keystore.p12\nserver.ssl.key-store-type=PKCS12\n"
+                      "server.ssl.key-store-password=${app.tls.password}\n"
+                      "server.ssl.trust-store=${TRUST:${app.tls.dir}/server.truststore.p12}\n"
+                      "server.ssl.trust-store-type=PKC\\u005312\nserver.ssl.trust-store-password=ch\\ange\\it\n"
+                      "server.ssl.client-auth=need\n")
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls, env={**ENV, "TLS_PW": PASSWORD}) == (0, [])
+    code, found = doctor(config, "--peer", tls)
+    assert code == 1 and codes(found, "error") == {"config-unresolved"}
+
+
+def test_kafka_expands_env_provider_references_only(layouts, tmp_path):
+    tls, _ = layouts
+    config = tmp_path / "client.properties"
+    body = (f"ssl.keystore.location={tls}/client.keystore.p12\nssl.keystore.password=PASSWORD\n"
+            f"ssl.truststore.location={tls}/client.truststore.p12\nssl.truststore.password=PASSWORD\n")
+    config.write_text("config.providers=env\n" + body.replace("PASSWORD", "${env:STOREPASS}"))
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls, env={**ENV, "STOREPASS": PASSWORD}) == (0, [])
+    config.write_text(body.replace("PASSWORD", "${STOREPASS}"))  # Kafka leaves it as it is
+    code, found = doctor(config, "--peer", tls, env={**ENV, "STOREPASS": PASSWORD})
+    assert code == 1 and codes(found, "error") == {"config-password-wrong"}
+
+
+def test_systemd_environment_lines_are_not_expanded(layouts, tmp_path):
+    tls, _ = layouts
+    unit = tmp_path / "batch.service"
+    unit.write_text(f'[Service]\nEnvironment="JAVA_TOOL_OPTIONS=-Djavax.net.ssl.trustStore={tls}/client.truststore.p12 '
+                    '-Djavax.net.ssl.trustStorePassword=${JKSTOOL_STOREPASS}"\nExecStart=/usr/bin/java -jar app.jar\n')
+    result = run("doctor", unit, "--json", env=ENV)
+    messages = [f["message"] for e in json.loads(result.stdout)["endpoints"] for f in e["findings"]
+                if f["code"] == "config-unresolved"]
+    assert result.exit_code == 1 and "systemd does not expand" in messages[0]
+
+
+def test_tomcat_xml_as_tomcat_reads_it(layouts, tmp_path):
+    """A BOM and a DOCTYPE, a relative path from inside conf/, the +/- protocols syntax, and lines that are
+    the attributes' own."""
+    import os
+    tls, _ = layouts
+    conf = tmp_path / "base" / "conf"
+    conf.mkdir(parents=True)
+    snippet = run("snippet", "tomcat", tls, env=ENV).stdout.replace(
+        "<SSLHostConfig ", '<SSLHostConfig protocols="all-TLSv1-TLSv1.1"\n                 ')
+    config = conf / "server.xml"
+    config.write_text('\ufeff<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE Server>\n' + snippet)
+    config.chmod(0o600)
+    os.chdir(conf)
+    try:
+        assert doctor("server.xml", "--peer", tls) == (0, [])
+        config.write_text(config.read_text().replace("all-TLSv1-TLSv1.1", "+TLSv1.1-TLSv1.2"))
+        result = run("doctor", "server.xml", "--peer", tls, "--json", env=ENV)
+    finally:
+        os.chdir(tmp_path)
+    (finding,) = [f for e in json.loads(result.stdout)["endpoints"] for f in e["findings"]]
+    line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if "protocols=" in text)
+    assert finding["code"] == "config-protocols" and finding["store"] == f"server.xml:{line}"
+
+
+def test_a_yaml_alias_bomb_is_refused_within_bounds(tmp_path):
+    import resource
+    def bomb(name: str, opening: str, closing: str, item: str) -> Path:
+        levels = [f"a0: &a0 {opening}" + ",".join(item.format(k=k, v='"x"') for k in range(10)) + closing]
+        levels += [f"a{n}: &a{n} {opening}" + ",".join(item.format(k=k, v=f"*a{n - 1}") for k in range(10))
+                   + closing for n in range(1, 9)]
+        path = tmp_path / name
+        path.write_text("\n".join(levels) + "\nserver:\n  ssl:\n    enabled-protocols: *a8\n")
+        return path
+    mappings = bomb("application.yml", "{", "}", "k{k}: {v}")  # walked, 10^9 values: the budget stops it
+    sequences = bomb("application-seq.yml", "[", "]", "{v}")  # a list is one value: nothing to expand
+    deep = tmp_path / "application-deep.yml"
+    deep.write_text("a: " + "[" * 2000 + "]" * 2000 + "\n")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+    for config, code in ((mappings, 2), (sequences, 1), (deep, 2)):
+        result = subprocess.run([sys.executable, "-m", "jkstool", "doctor", config], capture_output=True, text=True,
+                                timeout=60, preexec_fn=limit)
+        assert result.returncode == code and "unexpected" not in result.stderr, result.stderr
+        if code == 2:
+            assert str(config) in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_env_files_overlays_bundles_and_kafka_listeners(layouts, tmp_path):
+    tls, _ = layouts
+    env_file = tmp_path / "app.env"
+    env_file.write_text(f'P={PASSWORD} # the store password\nQ="{PASSWORD}" # quoted\n')
+    config = tmp_path / "application.properties"
+    config.write_text(_spring_server(tls, password="${P}").replace("trust-store-password=${P}",
+                                                                     "trust-store-password=${Q}"))
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls, "--peer-storepass", "env:PEER", "--env", env_file,
+                  env={"PEER": PASSWORD}) == (0, [])
+    env_file.write_text("P=1\nnot a line\n")
+    bad = run("doctor", config, "--env", env_file)
+    assert bad.exit_code == 2 and "line 2 is not KEY=VALUE" in bad.stderr
+    # application-prod.properties wins over application-prod.yml, as in Spring
+    (tmp_path / "application-prod.yml").write_text("server:\n  ssl:\n    client-auth: none\n")
+    (tmp_path / "application-prod.properties").write_text("server.ssl.client-auth=need\n")
+    assert doctor(config, "--peer", tls, "--profile", "prod", env={**ENV, "P": PASSWORD, "Q": PASSWORD}) == (0, [])
+    config.write_text(_spring_server(tls) + "server.ssl.bundle=webb\n")
+    code, found = doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})
+    assert code == 1 and found == [("config-no-keystore", "error")]  # Spring fails to start: no such bundle
+    kafka = tmp_path / "server.properties"
+    kafka.write_text("listeners=SSL://:9093\nlistener.name.ssl.ssl.client.auth=REQUIRED\n"
+                     f"listener.name.ssl.ssl.keystore.location={tls}/server.keystore.p12\n"
+                     f"listener.name.ssl.ssl.keystore.password={PASSWORD}\n"
+                     f"listener.name.ssl.ssl.truststore.location={tls}/server.truststore.p12\n"
+                     f"listener.name.ssl.ssl.truststore.password={PASSWORD}\n")
+    kafka.chmod(0o600)
+    result = run("doctor", kafka, "--peer", tls, "--json", env=ENV)
+    (endpoint,) = json.loads(result.stdout)["endpoints"]
+    assert result.exit_code == 0 and endpoint["name"] == "Kafka broker (server.properties, listener ssl)"
+    assert endpoint["findings"] == []

@@ -491,7 +491,9 @@ def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_p
         {"kind": "Secret", "metadata": {"name": "a"}, "data": {"keystore.p12": "AAAA"}},
         {"kind": "Certificate", "spec": {"secretName": "a", "keystores": {"pkcs12": {"passwordSecretRef": "x"}}}}]},
     "apiVersion: v1\nkind: Secret\n  - : [\n",
-], ids=["metadata-not-a-mapping", "items-not-a-list", "data-not-base64", "ref-not-a-mapping", "yaml-broken"])
+    "apiVersion: v1\nkind: Secret\ndata: " + "[" * 3000 + "]" * 3000 + "\n",
+], ids=["metadata-not-a-mapping", "items-not-a-list", "data-not-base64", "ref-not-a-mapping", "yaml-broken",
+        "yaml-nested-deep"])
 def test_a_hostile_secret_document_is_one_clear_line(tmp_path, document):
     source = tmp_path / ("s.yaml" if isinstance(document, str) else "s.json")
     source.write_text(document if isinstance(document, str) else json.dumps(document))

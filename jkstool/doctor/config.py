@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 
 from ..errors import JkstoolError
 
-_PLACEHOLDER = re.compile(r"\$\{([^}:]+)(?::-?([^}]*))?\}")
+# Innermost placeholders first, so that a default may hold one: ${TRUST:${app.tls.dir}/trust.p12}.
+_SYNTAX = {
+    "spring": re.compile(r"\$\{([^${}:]+)(?::([^${}]*))?\}"),
+    "shell": re.compile(r"\$\{([^${}:]+)(?::-?([^${}]*))?\}"),  # Tomcat's ${name:-default} too
+    "kafka": re.compile(r"\$\{env:([^${}:]+)\}"),  # Kafka's EnvVarConfigProvider: nothing else is expanded
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,8 @@ class Setting:
     """FILE:LINE, or where else the value came from (an environment variable, a default)."""
     unresolved: tuple[str, ...] = ()
     """Placeholders nothing filled."""
+    why: str = "which nothing sets"
+    """Why they stay unfilled."""
     inline: bool = False
     """Written in the configuration file itself (not from a placeholder or the environment)."""
 
@@ -56,49 +63,60 @@ class Endpoint:
     """The TLS versions enabled, comma-separated (None: the JDK's defaults)."""
     reload_on_update: Setting | None = None
     """A Spring Boot SSL bundle reloaded when its files change."""
+    missing_bundle: Setting | None = None
+    """A Spring Boot server.ssl.bundle naming a bundle that no spring.ssl.bundle.* defines."""
     defaults: dict[str, str] = field(default_factory=dict)
     """What the runtime uses for a setting left out: keystore-type, truststore-type, keystore-password..."""
 
 
 class Resolver:
-    """Placeholders filled from `env` (variables), then `properties` (other settings of the same file)."""
+    """Placeholders filled from `env` (variables), then `properties` (other settings of the same file), in the
+    placeholder syntax of the application: spring, shell (Tomcat, JVM flags) or kafka."""
 
-    def __init__(self, env: dict[str, str], properties: dict[str, str] | None = None):
-        self.env, self.properties = env, properties or {}
+    def __init__(self, env: dict[str, str], properties: dict[str, str] | None = None, syntax: str = "spring"):
+        self.env, self.properties, self.pattern = env, properties or {}, _SYNTAX[syntax]
 
     def setting(self, raw: str, where: str) -> Setting:
-        missing = []
+        value = raw
+        for _ in range(16):  # a value may hold placeholders whose values hold more; a cycle stops here
+            filled = self.pattern.sub(self._fill, value)
+            if filled == value:
+                break
+            value = filled
+        missing = tuple(dict.fromkeys(m.group(1).strip() for m in self.pattern.finditer(value)))
+        return Setting(value, where, missing, inline=not self.pattern.search(raw))
 
-        def fill(match: re.Match) -> str:
-            name, default = match.group(1).strip(), match.group(2)
-            name = name.removeprefix("env:")  # Kafka's EnvVarConfigProvider
-            for source in (self.env, self.properties):
-                if name in source:
-                    return str(source[name])
-            if default is not None:
-                return str(default)
-            missing.append(name)
-            return str(match.group(0))
-        value = _PLACEHOLDER.sub(fill, raw)
-        return Setting(value, where, tuple(missing), inline=not _PLACEHOLDER.search(raw))
+    def _fill(self, match: re.Match) -> str:
+        name = match.group(1).strip()
+        for source in (self.env, self.properties):
+            if name in source:
+                return str(source[name])
+        default = match.group(2) if (match.lastindex or 0) >= 2 else None
+        return str(default) if default is not None else str(match.group(0))
+
+
+def literal(raw: str, where: str, why: str) -> Setting:
+    """A value no one expands (a systemd Environment= line): a placeholder in it stays as it is."""
+    missing = tuple(m.group(1) for m in _SYNTAX["shell"].finditer(raw))
+    return Setting(raw, where, missing, why=why) if missing else Setting(raw, where, inline=True)
 
 
 def read_env_file(path) -> dict[str, str]:
-    """KEY=VALUE lines, as systemd's EnvironmentFile and dotenv files write them ('export ', quotes, #)."""
+    """KEY=VALUE lines, as systemd's EnvironmentFile and dotenv files write them: 'export ', quotes, # lines
+    and # comments after a value."""
     from .. import files, limits
     values = {}
     text = files.read_bytes(path, limits.PASSWORD_FILE_BYTES * 64, "an env file").decode("utf-8", "replace")
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.removeprefix("export ").partition("=")
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key.strip()):
-            raise JkstoolError(f"{path}: a line that is not KEY=VALUE", "write one KEY=VALUE a line")
+            raise JkstoolError(f"line {number} is not KEY=VALUE", "write one KEY=VALUE a line", path=str(path))
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
+        quoted = re.fullmatch(r"""(['"])(.*?)\1(\s+#.*)?""", value)
+        values[key.strip()] = quoted.group(2) if quoted else re.sub(r"\s+#.*$", "", value)
     return values
 
 

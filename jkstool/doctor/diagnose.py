@@ -10,6 +10,7 @@ cacerts decides; a server that does not require client certificates lets clients
 import grp
 import os
 import pwd
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,12 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
     jdk = jdk or jdks.find()
     result = Diagnosis(endpoint)
     add = result.findings.append
+    if endpoint.missing_bundle is not None:
+        add(finding("config-no-keystore", endpoint.missing_bundle.where, None,
+                    f"{endpoint.name}: server.ssl.bundle names '{endpoint.missing_bundle.value}', which no "
+                    "spring.ssl.bundle.jks.* or .pem.* defines: Spring fails to start ('SSL bundle name ... cannot "
+                    "be found')", "name a bundle the configuration defines"))
+        return result
     keystore = _open(endpoint, "keystore", endpoint.keystore, add, user)
     truststore = _open(endpoint, "truststore", endpoint.truststore, add, user)
     if truststore is None and endpoint.truststore.location is None:
@@ -73,8 +80,9 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
     return result
 
 
-def _where(setting: Setting | None, endpoint: Endpoint) -> str:
-    return setting.where if setting is not None else endpoint.source
+def _where(setting: Setting | None, endpoint: Endpoint, near: Setting | None = None) -> str:
+    """Where a setting is written; for one left out, the line of the store it belongs to."""
+    return setting.where if setting is not None else near.where if near is not None else endpoint.source
 
 
 def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | None) -> StoreInput | None:
@@ -88,9 +96,15 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
     for setting in (location, config.type, config.password, config.key_password, config.alias, config.key_file):
         if setting is not None and setting.unresolved:
             add(finding("config-unresolved", setting.where, None,
-                        f"{endpoint.name}: the {role} setting uses ${{{setting.unresolved[0]}}}, which nothing sets: "
+                        f"{endpoint.name}: the {role} setting uses ${{{setting.unresolved[0]}}}, {setting.why}: "
                         "the application fails to start (or starts with the placeholder as the value)"))
             return None
+    secrets = {s.value for s in (config.password, config.key_password) if s is not None and s.value}
+    if not location.value.strip() or location.value in secrets:  # never print a password as a path
+        add(finding("config-store-missing", location.where, None,
+                    f"{endpoint.name}: the {role} setting is "
+                    + ("empty" if not location.value.strip() else "the same as its password setting: swapped?")))
+        return None
     path = Path(location.value)
     if config.password is not None and config.password.inline:
         _inline_password(endpoint, config.password, add)
@@ -104,6 +118,8 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
         return None
     if user is not None:
         _readable_by(user, path, endpoint, role, location, add)
+        if config.key_file is not None:
+            _readable_by(user, Path(config.key_file.value), endpoint, f"{role}'s key", config.key_file, add)
     declared = (config.type.value if config.type else endpoint.defaults.get(f"{role}-type", "PKCS12")).upper()
     try:
         actual = formats.detect(data)
@@ -111,7 +127,7 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
         add(finding("config-store-missing", location.where, None, f"{endpoint.name}: {path} is not a store ({e.what})"))
         return None
     if declared != actual and not {declared, actual} <= _COMPATIBLE:
-        add(finding("config-type-mismatch", _where(config.type, endpoint), None,
+        add(finding("config-type-mismatch", _where(config.type, endpoint, location), None,
                     f"{endpoint.name}: the {role} {path} is {actual}, declared {declared}: Java fails with "
                     "'Invalid keystore format' (only JKS and PKCS12 read each other)",
                     f"declare its type as {actual}" + (f", or convert it: jkstool convert {path} OUT --store-type "
@@ -121,7 +137,7 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
     try:
         loaded = formats.load(data, password, strict=False)
     except PasswordError:
-        add(finding("config-password-wrong", _where(config.password, endpoint), None,
+        add(finding("config-password-wrong", _where(config.password, endpoint, location), None,
                     f"{endpoint.name}: the {role} {path} does not open with the password configured"
                     + ("" if config.password else " (none is: the runtime's default is used)")))
         return None
@@ -174,7 +190,8 @@ def _keys(endpoint: Endpoint, keystore: StoreInput, add) -> StoreInput | None:
     unopened = {*loaded.locked, *(e.alias for e in loaded.store.key_entries() if e.key is None)}
     locked = sorted(a for a in unopened if alias is None or a.lower() == alias.lower())
     if locked:
-        add(finding("config-key-password", _where(key_password, endpoint), locked[0] if locked else alias,
+        add(finding("config-key-password", _where(key_password, endpoint, config.location),
+                    locked[0] if locked else alias,
                     f"{endpoint.name}: the key{'s' if len(locked) > 1 else ''} of {keystore.path} "
                     f"{'do' if len(locked) > 1 else 'does'} not open with the "
                     f"{'key' if config.key_password else 'store'} password: the key manager fails to start "
@@ -224,10 +241,7 @@ def _protocols(endpoint: Endpoint, jdk: jdks.Jdk, add) -> None:
     """The TLS versions configured, less those jdk.tls.disabledAlgorithms takes away, must meet a peer's."""
     if endpoint.protocols is None:
         return
-    # Tomcat writes "+TLSv1.2+TLSv1.3" or "TLSv1.2,TLSv1.3"; "all" means every version the JDK has.
-    named = [p.strip().lstrip("+") for p in endpoint.protocols.value.replace("+", ",+").split(",") if p.strip()]
-    if any(p.lower() == "all" for p in named):
-        return
+    named = re.findall(r"[^\s,]+", endpoint.protocols.value)  # Tomcat's +/- syntax is read into such a list
     disabled = {entry.algorithm for entry in jdk.tls if not entry.conditions}
     usable = [p for p in named if p in _TLS and p not in disabled]
     if not usable:

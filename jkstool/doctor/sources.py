@@ -6,11 +6,12 @@ store type and cacerts), since those decide what really gets loaded.
 """
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from .. import files
 from ..errors import JkstoolError
-from .config import Endpoint, Resolver, Setting
+from .config import Endpoint, Resolver, Setting, literal
 
 
 def kind_of(path: Path, text: str) -> str:
@@ -42,7 +43,7 @@ def read(path: Path, env: dict[str, str], profiles: list[str], classpath: Path |
     if kind == "spring":
         return spring(path, env, profiles, classpath)
     if kind == "kafka":
-        return [kafka(path, text, env)]
+        return kafka(path, text, env)
     return [jvm(path, text, env, jvm_side)]
 
 
@@ -68,30 +69,63 @@ def properties(text: str) -> dict[str, tuple[str, int]]:
             continue
         match = re.match(r"((?:\\.|[^=:\s])+)\s*[=:\s]\s*(.*)", line)
         key, value = (match.group(1), match.group(2)) if match else (line, "")
-        found[key.replace("\\", "")] = (value.strip(), start)
+        found[_unescape(key)] = (_unescape(value.strip()), start)
     return found
 
 
-def _yaml_properties(text: str) -> dict[str, tuple[str, int]]:
-    """A YAML file's scalars as dotted keys, each with its line (Spring flattens YAML so)."""
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _unescape(text: str) -> str:
+    """java.util.Properties' escapes: \\t \\n \\r \\f, \\uXXXX, and a backslash before any other character."""
+    def one(match: re.Match) -> str:
+        code = match.group(1)
+        if code.startswith("u") and len(code) == 5:
+            return chr(int(code[1:], 16))
+        return str(_ESCAPES.get(code[0], code[0]))
+    return re.sub(r"\\(u[0-9A-Fa-f]{4}|.)", one, text)
+
+
+_YAML_NODES, _YAML_DEPTH = 100_000, 64  # a configuration is far smaller; an alias bomb is not
+
+
+def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | None]]:
+    """Each YAML document's scalars as dotted keys with their lines (Spring flattens YAML so), and the
+    profile it is for (spring.config.activate.on-profile, or the old spring.profiles), if any. Aliases
+    are followed within a budget of nodes and depth: an alias bomb is refused, not expanded."""
     import yaml
     try:
         nodes = list(yaml.compose_all(text))
     except yaml.YAMLError as e:
-        raise ValueError(str(e).splitlines()[0]) from None
-    found: dict[str, tuple[str, int]] = {}
+        mark = getattr(e, "problem_mark", None)
+        raise ValueError(f"{getattr(e, 'problem', None) or e}" + (f", line {mark.line + 1}" if mark else "")) \
+            from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    budget = [_YAML_NODES]
 
-    def walk(node, prefix: str) -> None:
+    def walk(node, prefix: str, depth: int, found: dict) -> None:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > _YAML_DEPTH:
+            raise ValueError("too many values or too deeply nested (an alias bomb?)")
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                walk(value, f"{prefix}.{key.value}" if prefix else str(key.value))
+                walk(value, f"{prefix}.{key.value}" if prefix else str(key.value), depth + 1, found)
         elif isinstance(node, yaml.SequenceNode):
-            found[prefix] = (",".join(str(getattr(item, "value", "")) for item in node.value), node.start_mark.line + 1)
+            items = []
+            for item in node.value:
+                budget[0] -= 1
+                items.append(str(getattr(item, "value", "")) if isinstance(item, yaml.ScalarNode) else "")
+            found[prefix] = (",".join(items), node.start_mark.line + 1)
         elif isinstance(node, yaml.ScalarNode):
             found[prefix] = (str(node.value), node.start_mark.line + 1)
+    documents = []
     for node in nodes:
-        walk(node, "")
-    return found
+        found: dict[str, tuple[str, int]] = {}
+        walk(node, "", 0, found)
+        profile = found.pop("spring.config.activate.on-profile", None) or found.pop("spring.profiles", None)
+        documents.append((found, profile[0] if profile else None))
+    return documents
 
 
 # -- Spring Boot -----------------------------------------------------------------------
@@ -111,14 +145,18 @@ def _canonical(key: str) -> str:
 def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path | None) -> list[Endpoint]:
     """application.properties/yml with its profile overlays (application-NAME.*, as Spring orders them),
     the classic server.ssl.* properties or an SSL bundle; environment variables override by relaxed
-    binding (SERVER_SSL_KEYSTOREPASSWORD), as they do in Spring."""
-    merged = _spring_file(path)
-    active = profiles or [p.strip() for p in merged.get("spring.profiles.active", ("", 0))[0].split(",") if p.strip()]
+    binding (SERVER_SSL_KEYSTOREPASSWORD), as they do in Spring. The profiles: --profile, else
+    SPRING_PROFILES_ACTIVE, else spring.profiles.active."""
+    base = _spring_file(path, [])
+    named = profiles or [p for p in env.get("SPRING_PROFILES_ACTIVE", "").split(",") if p.strip()] or \
+        base.get("spring.profiles.active", ("", ""))[0].split(",")
+    active = [p.strip() for p in named if p.strip()]
+    merged = _spring_file(path, active)
     for profile in active:
-        for suffix in (".properties", ".yml", ".yaml"):
+        for suffix in (".yaml", ".yml", ".properties"):  # .properties wins over .yml, as in Spring
             overlay = path.parent / f"application-{profile}{suffix}"
             if overlay.is_file():
-                merged.update(_spring_file(overlay))
+                merged.update(_spring_file(overlay, active))
     values = {key: value for key, (value, _) in merged.items()}
     resolver = Resolver(env, values)
     relaxed = {_canonical(k): k for k in merged}
@@ -132,11 +170,11 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
             return None
         value, where = merged[found]
         return resolver.setting(value, where)
-    endpoint = Endpoint(f"Spring Boot server ({path.name})", "server", str(path),
-                        defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
+    name = f"Spring Boot server ({path.name}" + (f", profiles {','.join(active)})" if active else ")")
+    endpoint = Endpoint(name, "server", str(path), defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
     bundle = get("server.ssl.bundle")
     if bundle is not None:
-        _spring_bundle(endpoint, bundle.value, get, relaxed)
+        _spring_bundle(endpoint, bundle, get, relaxed)
     else:
         for key, (role, attribute) in _SPRING.items():
             setattr(getattr(endpoint, role), attribute, get(key))
@@ -149,11 +187,14 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
     return [endpoint]
 
 
-def _spring_bundle(endpoint: Endpoint, name: str, get, relaxed: dict[str, str]) -> None:
+def _spring_bundle(endpoint: Endpoint, bundle: Setting, get, relaxed: dict[str, str]) -> None:
     """spring.ssl.bundle.jks.NAME.{keystore,truststore}.{location,password,type}, or .pem.NAME's
     keystore.{certificate,private-key,private-key-password} and truststore.certificate; key.alias,
-    key.password, reload-on-update."""
+    key.password, reload-on-update. A name no bundle has is what Spring refuses to start with."""
+    name = bundle.value
     pem = any(key.startswith(_canonical(f"spring.ssl.bundle.pem.{name}.")) for key in relaxed)
+    if not pem and not any(key.startswith(_canonical(f"spring.ssl.bundle.jks.{name}.")) for key in relaxed):
+        endpoint.missing_bundle = bundle
     prefix = f"spring.ssl.bundle.{'pem' if pem else 'jks'}.{name}"
     for store in ("keystore", "truststore"):
         config = getattr(endpoint, store)
@@ -171,13 +212,21 @@ def _spring_bundle(endpoint: Endpoint, name: str, get, relaxed: dict[str, str]) 
     endpoint.name += f", {'PEM' if pem else 'JKS'} bundle {name}"
 
 
-def _spring_file(path: Path) -> dict[str, tuple[str, str]]:
+def _spring_file(path: Path, active: list[str]) -> dict[str, tuple[str, str]]:
+    """A Spring configuration file's values with their FILE:LINE; of a YAML file, the documents for no
+    profile and then those for an active one."""
     text = _text(path)
+    if path.suffix not in (".yml", ".yaml"):
+        return {key: (value, f"{path}:{line}") for key, (value, line) in properties(text).items()}
     try:
-        found = _yaml_properties(text) if path.suffix in (".yml", ".yaml") else properties(text)
+        documents = _yaml_documents(text)
     except ValueError as e:
         raise JkstoolError(f"not valid YAML ({e})", "fix the file", path=str(path)) from None
-    return {key: (value, f"{path}:{line}") for key, (value, line) in found.items()}
+    merged: dict[str, tuple[str, str]] = {}
+    for found, profile in sorted(documents, key=lambda d: d[1] is not None):  # stable: file order kept
+        if profile is None or any(p.strip() in active for p in profile.split(",")):
+            merged.update({key: (value, f"{path}:{line}") for key, (value, line) in found.items()})
+    return merged
 
 
 def _spring_location(setting: Setting, classpath: Path) -> Setting:
@@ -187,25 +236,32 @@ def _spring_location(setting: Setting, classpath: Path) -> Setting:
         value = str(classpath / value.removeprefix("classpath:").lstrip("/"))
     elif value.startswith("file:"):
         value = value.removeprefix("file:")
-    return Setting(value, setting.where, setting.unresolved, setting.inline)
+    return replace(setting, value=value)
 
 
 # -- Kafka -----------------------------------------------------------------------------
 
-def kafka(path: Path, text: str, env: dict[str, str]) -> Endpoint:
-    """A Kafka client's or broker's ssl.* properties (a broker: one with ssl.client.auth or listeners).
-    Kafka's store types default to JKS."""
+def kafka(path: Path, text: str, env: dict[str, str]) -> list[Endpoint]:
+    """A Kafka client's or broker's ssl.* properties (a broker: one with ssl.client.auth or listeners); a
+    broker's listener.name.NAME.ssl.* settings make an endpoint per listener, over the plain ones. Kafka
+    expands ${env:NAME} only (its EnvVarConfigProvider), and its store types default to JKS."""
     found = properties(text)
-    resolver = Resolver(env)
+    resolver = Resolver(env, syntax="kafka")
+    listeners = sorted({m.group(1) for key in found if (m := re.match(r"listener\.name\.([^.]+)\.ssl\.", key))})
+    side = "server" if listeners or "ssl.client.auth" in found or "listeners" in found else "client"
+    return [_kafka_endpoint(path, found, resolver, side, listener) for listener in listeners or [None]]
 
+
+def _kafka_endpoint(path: Path, found: dict, resolver: Resolver, side: str, listener: str | None) -> Endpoint:
     def get(key: str) -> Setting | None:
-        if key not in found:
-            return None
-        value, line = found[key]
-        return resolver.setting(value, f"{path}:{line}")
-    side = "server" if "ssl.client.auth" in found or "listeners" in found else "client"
-    endpoint = Endpoint(f"Kafka {'broker' if side == 'server' else 'client'} ({path.name})", side, str(path),
-                        defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
+        for name in ([f"listener.name.{listener}.{key}"] if listener else []) + [key]:
+            if name in found:
+                value, line = found[name]
+                return resolver.setting(value, f"{path}:{line}")
+        return None
+    role = "broker" if side == "server" else "client"
+    endpoint = Endpoint(f"Kafka {role} ({path.name}{f', listener {listener}' if listener else ''})", side,
+                        str(path), defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
     for store in ("keystore", "truststore"):
         config = getattr(endpoint, store)
         config.location, config.type, config.password = (get(f"ssl.{store}.{attribute}")
@@ -214,8 +270,8 @@ def kafka(path: Path, text: str, env: dict[str, str]) -> Endpoint:
     endpoint.protocols = get("ssl.enabled.protocols")
     auth = get("ssl.client.auth")
     if auth is not None:
-        mapped = {"required": "need", "requested": "want"}.get(auth.value, auth.value)
-        endpoint.client_auth = Setting(mapped, auth.where, auth.unresolved, auth.inline)
+        mapped = {"required": "need", "requested": "want"}.get(auth.value.lower(), auth.value.lower())
+        endpoint.client_auth = replace(auth, value=mapped)
     return endpoint
 
 
@@ -234,14 +290,16 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
     too."""
     endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path), client_auth_configured=False,
                         defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
-    resolver = Resolver(env)
+    resolver = Resolver(env, syntax="shell")
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):
             continue
+        unit = line.lstrip().startswith("Environment")  # systemd expands no variable in Environment=
         for name, value in _FLAG.findall(line):
             value = value.strip("\"'")
             value = re.sub(r"\$([A-Za-z_]\w*)", r"${\1}", value) if "${" not in value else value
-            setting = resolver.setting(value, f"{path}:{number}")
+            setting = literal(value, f"{path}:{number}", "which systemd does not expand in Environment=") \
+                if unit else resolver.setting(value, f"{path}:{number}")
             if name == f"jdk.tls.{side}.protocols":
                 endpoint.protocols = setting
             elif name.removeprefix("javax.net.ssl.") in _JVM:
@@ -257,8 +315,10 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
     connector's old attributes. ${...} is filled from the environment (Tomcat's EnvironmentPropertySource)
     and ${catalina.base}; relative files are under catalina.base. Tomcat's defaults: keystore type JKS,
     password "changeit", certificateVerification none."""
-    base = catalina_base or (path.parent.parent if path.parent.name == "conf" else path.parent)
-    resolver = Resolver({**env, "catalina.base": str(base), "catalina.home": str(base)})
+    folder = path.resolve().parent
+    base = catalina_base or (folder.parent if folder.name == "conf" else folder)
+    resolver = Resolver({**env, "catalina.base": str(base), "catalina.home": str(base)}, syntax="shell")
+    lines = text.splitlines()
     endpoints = []
     for connector in _elements(text, path):
         if connector["name"] != "Connector" or connector["attrs"].get("SSLEnabled", "").lower() != "true":
@@ -269,7 +329,7 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         def get(element, attribute: str) -> Setting | None:
             if element is None or attribute not in element["attrs"]:
                 return None
-            return resolver.setting(element["attrs"][attribute], f"{path}:{element['line']}")
+            return resolver.setting(element["attrs"][attribute], f"{path}:{_attribute_line(lines, element, attribute)}")
         old = connector
         endpoint = Endpoint(f"Tomcat Connector port {connector['attrs'].get('port', '?')}", "server", str(path),
                             defaults={"keystore-type": "JKS", "truststore-type": "JKS",
@@ -283,21 +343,47 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         truststore.location = get(host, "truststoreFile") or get(old, "truststoreFile")
         truststore.type = get(host, "truststoreType") or get(old, "truststoreType")
         truststore.password = get(host, "truststorePassword") or get(old, "truststorePass")
-        endpoint.protocols = get(host, "protocols") or get(old, "sslEnabledProtocols")
+        protocols = get(host, "protocols") or get(old, "sslEnabledProtocols")
+        endpoint.protocols = replace(protocols, value=",".join(tomcat_protocols(protocols.value))) \
+            if protocols else None
         verification = get(host, "certificateVerification") or get(old, "clientAuth")
         if verification is not None:
             mapped = {"required": "need", "true": "need", "optional": "want", "false": "none"}.get(
                 verification.value.lower(), verification.value.lower())
-            endpoint.client_auth = Setting(mapped, verification.where, verification.unresolved, verification.inline)
+            endpoint.client_auth = replace(verification, value=mapped)
         for store in (keystore, truststore):
             if store.location is not None and not Path(store.location.value).is_absolute():
-                store.location = Setting(str(base / store.location.value), store.location.where,
-                                         store.location.unresolved, store.location.inline)
+                store.location = replace(store.location, value=str(base / store.location.value))
         endpoints.append(endpoint)
     if not endpoints:
         raise JkstoolError("no <Connector SSLEnabled=\"true\"> in it", "give the server.xml of the TLS connector",
                            path=str(path))
     return endpoints
+
+
+_ALL = ["SSLv2Hello", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+
+
+def tomcat_protocols(value: str) -> list[str]:
+    """Tomcat's protocols attribute: names separated by commas or spaces, or a +/- list from "all" (or from
+    nothing): "all-TLSv1-TLSv1.1", "+TLSv1.2+TLSv1.3", "TLSv1.2,TLSv1.3"."""
+    chosen: list[str] = []
+    for token in re.findall(r"[+-]?[A-Za-z0-9.]+", value):
+        sign, name = (token[0], token[1:]) if token[0] in "+-" else ("", token)
+        names = _ALL if name.lower() == "all" else [name]
+        if sign == "-":
+            chosen = [p for p in chosen if p not in names]
+        else:
+            chosen += [p for p in names if p not in chosen]
+    return chosen
+
+
+def _attribute_line(lines: list[str], element: dict, attribute: str) -> int:
+    """The line of an attribute in its element's start tag (expat gives the tag's first line)."""
+    for number in range(element["line"], min(len(lines), element["line"] + 50) + 1):
+        if re.search(rf"(?:^|\s){re.escape(attribute)}\s*=", lines[number - 1]):
+            return number
+    return int(element["line"])
 
 
 def _elements(text: str, path: Path) -> list[dict]:
@@ -315,7 +401,10 @@ def _elements(text: str, path: Path) -> list[dict]:
     def end(name):
         stack.pop()
     parser.StartElementHandler, parser.EndElementHandler = start, end
-    body = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    # The declaration and a DOCTYPE go (Tomcat's server.xml needs neither; an internal subset's entities are
+    # not expanded): what is left is parsed as a fragment, so that a snippet of a <Connector> reads too.
+    body = re.sub(r"^\ufeff?\s*<\?xml[^>]*\?>", "", text.lstrip("\ufeff"))
+    body = re.sub(r"<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", lambda m: "\n" * m.group(0).count("\n"), body, flags=re.S)
     try:
         parser.Parse(f"<fragment>{body}</fragment>", True)
     except expat.ExpatError as e:

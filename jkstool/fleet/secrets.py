@@ -101,6 +101,8 @@ def _yaml(text: str) -> list:
         return list(yaml.safe_load_all(text))
     except yaml.YAMLError as e:
         raise ValueError(str(e)) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _dict(value: object) -> dict:
