@@ -68,6 +68,13 @@ CLIENT_CASES = {
     "keystore-declared-jks": lambda line: line.replace("keyStoreType=PKCS12", "keyStoreType=JKS"),
     "tls-1.1-only": lambda line: line + "\n-Djdk.tls.client.protocols=TLSv1.1" if "keyStore=" in line else line,
 }
+# TLS 1.2 suites against the layout's EC server key: only ECDSA ones can work, and not a disabled one.
+for name, suite in (("suite-rsa", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+                    ("suite-ecdsa", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+                    ("suite-3des", "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA"), ("suite-tls13", "TLS_AES_128_GCM_SHA256")):
+    protocols = "" if name == "suite-tls13" else "\n-Djdk.tls.client.protocols=TLSv1.2"
+    CLIENT_CASES[name] = (lambda extra: lambda line: line + extra if "keyStore=" in line else line)(
+        f"\n-Djdk.tls.client.cipherSuites={suite}{protocols}")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +104,9 @@ def test_jvm_flags_as_a_jsse_client_takes_them(layouts, served, tmp_path, defaul
     assert (code == 0) == ok, (case, findings, reply)
     expected = {"as-written": set(), "keystore-declared-jks": set(), "no-truststore": {"server-untrusted"},
                 "truststore-declared-jceks": {"config-type-mismatch"},
-                "keystore-password-wrong": {"config-password-wrong"}, "tls-1.1-only": {"config-protocols"}}[case]
+                "keystore-password-wrong": {"config-password-wrong"}, "tls-1.1-only": {"config-protocols"},
+                "suite-rsa": {"config-ciphers"}, "suite-ecdsa": set(), "suite-3des": {"config-ciphers"},
+                "suite-tls13": set()}[case]
     assert codes(findings, "error") == expected
 
 

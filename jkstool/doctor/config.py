@@ -61,6 +61,8 @@ class Endpoint:
     """False where the configuration cannot say (JVM flags: the application's code asks or not)."""
     protocols: Setting | None = None
     """The TLS versions enabled, comma-separated (None: the JDK's defaults)."""
+    ciphers: Setting | None = None
+    """The cipher suites enabled, comma-separated (None: the JDK's defaults)."""
     reload_on_update: Setting | None = None
     """A Spring Boot SSL bundle reloaded when its files change."""
     missing_bundle: Setting | None = None

@@ -13,12 +13,14 @@ import pwd
 import re
 import stat
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 from .. import files, formats
 from ..errors import JkstoolError, PasswordError
 from ..model import Loaded, PrivateKeyEntry, Store
 from ..mtls import jdk as jdks
+from ..mtls import pkix
 from ..mtls.checks import StoreInput, verify
 from ..mtls.findings import ERROR, Finding, finding
 from ..pki import certs
@@ -69,6 +71,8 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
         result.stores["keystore"] = keystore
     if truststore is not None:
         result.stores["truststore"] = truststore
+    if keystore is not None:
+        _ciphers(endpoint, jdk, _server_key(endpoint, keystore, peer, peer_password), add)
     if keystore is None or truststore is None or not result.ok:
         return result
     if peer is not None:
@@ -249,6 +253,55 @@ def _protocols(endpoint: Endpoint, jdk: jdks.Jdk, add) -> None:
                     f"{endpoint.name}: the protocols enabled ({', '.join(named) or 'none'}) leave no TLS version a "
                     f"peer of {jdk.describe()} speaks (TLSv1.2, TLSv1.3; older ones are in "
                     "jdk.tls.disabledAlgorithms): the handshake fails with 'No appropriate protocol'"))
+
+
+_TLS13_SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
+_AUTH = {"EC": "ECDSA", "Ed25519": "ECDSA", "Ed448": "ECDSA", "RSA": "RSA", "RSASSA-PSS": "RSA"}
+
+
+def _server_key(endpoint: Endpoint, keystore: StoreInput, peer: dict[str, Path] | None,
+                peer_password: str | None) -> str | None:
+    """The key algorithm of the server's certificate, which TLS 1.2 suites must match (ECDSA or RSA)."""
+    if endpoint.side == "server":
+        entry = _presented(keystore)
+    elif peer is not None:
+        try:
+            entry = _presented(StoreInput("server-keystore", str(peer["server-keystore"]),
+                                          formats.read_store(peer["server-keystore"], peer_password, keys=False)))
+        except JkstoolError:
+            return None
+    else:
+        return None
+    return pkix.key_facts(certs.load(entry.chain[0]))[0] if entry and entry.chain else None
+
+
+def _ciphers(endpoint: Endpoint, jdk: jdks.Jdk, key: str | None, add) -> None:
+    """The suites configured, less those jdk.tls.disabledAlgorithms takes away (and, for TLS 1.2, those
+    whose authentication is not the server key's), must leave one; OpenSSL-style strings (Tomcat's
+    HIGH:!aNULL) are OpenSSL's to expand and are left alone."""
+    if endpoint.ciphers is None:
+        return
+    named = re.findall(r"[^\s,]+", endpoint.ciphers.value)
+    if not named or not all(n.startswith(("TLS_", "SSL_")) for n in named):
+        return
+    protocols = re.findall(r"[^\s,]+", endpoint.protocols.value) if endpoint.protocols else ["TLSv1.3", "TLSv1.2"]
+    disabled = [entry.algorithm for entry in jdk.tls if not entry.conditions]
+
+    def usable(suite: str) -> bool:
+        if suite in _TLS13_SUITES:
+            return "TLSv1.3" in protocols
+        match = re.fullmatch(r"TLS_(ECDHE|DHE)_(ECDSA|RSA)_WITH_(\w+)", suite)
+        if "TLSv1.2" not in protocols or match is None:
+            return False  # static RSA, ECDH, anonymous, export: none is enabled by a JDK of today
+        if key is not None and _AUTH.get(key) != match.group(2):
+            return False
+        return not any(fnmatch(suite, d) if "*" in d else f"_{d}_" in f"_{suite}_" for d in disabled)
+    if not any(usable(suite) for suite in named):
+        add(finding("config-ciphers", endpoint.ciphers.where, None,
+                    f"{endpoint.name}: none of the cipher suites configured ({', '.join(named)}) is one "
+                    f"{jdk.describe()} enables with TLS {'/'.join(p.removeprefix('TLSv') for p in protocols)}"
+                    + (f" and a server key of {key}" if key else "")
+                    + ": the handshake fails with 'no cipher suites in common'"))
 
 
 def _inline_password(endpoint: Endpoint, setting: Setting, add) -> None:

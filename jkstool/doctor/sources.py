@@ -180,6 +180,7 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
             setattr(getattr(endpoint, role), attribute, get(key))
     endpoint.client_auth = get("server.ssl.client-auth")
     endpoint.protocols = get("server.ssl.enabled-protocols")
+    endpoint.ciphers = get("server.ssl.ciphers")
     for config in (endpoint.keystore, endpoint.truststore):
         for attribute in ("location", "key_file"):
             if getattr(config, attribute) is not None:
@@ -268,6 +269,7 @@ def _kafka_endpoint(path: Path, found: dict, resolver: Resolver, side: str, list
                                                           for attribute in ("location", "type", "password"))
     endpoint.keystore.key_password = get("ssl.key.password")
     endpoint.protocols = get("ssl.enabled.protocols")
+    endpoint.ciphers = get("ssl.cipher.suites")
     auth = get("ssl.client.auth")
     if auth is not None:
         mapped = {"required": "need", "requested": "want"}.get(auth.value.lower(), auth.value.lower())
@@ -277,7 +279,7 @@ def _kafka_endpoint(path: Path, found: dict, resolver: Resolver, side: str, list
 
 # -- JVM flags -------------------------------------------------------------------------
 
-_FLAG = re.compile(r"-D(javax\.net\.ssl\.\w+|jdk\.tls\.\w+\.protocols)=(\"[^\"]*\"|'[^']*'|[^\s\"']*)")
+_FLAG = re.compile(r"-D(javax\.net\.ssl\.\w+|jdk\.tls\.\w+\.(?:protocols|cipherSuites))=(\"[^\"]*\"|'[^']*'|[^\s\"']*)")
 _JVM = {"keyStore": ("keystore", "location"), "keyStoreType": ("keystore", "type"),
         "keyStorePassword": ("keystore", "password"), "trustStore": ("truststore", "location"),
         "trustStoreType": ("truststore", "type"), "trustStorePassword": ("truststore", "password")}
@@ -302,6 +304,8 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
                 if unit else resolver.setting(value, f"{path}:{number}")
             if name == f"jdk.tls.{side}.protocols":
                 endpoint.protocols = setting
+            elif name == f"jdk.tls.{side}.cipherSuites":
+                endpoint.ciphers = setting
             elif name.removeprefix("javax.net.ssl.") in _JVM:
                 store, attribute = _JVM[name.removeprefix("javax.net.ssl.")]
                 setattr(getattr(endpoint, store), attribute, setting)
@@ -346,6 +350,7 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         protocols = get(host, "protocols") or get(old, "sslEnabledProtocols")
         endpoint.protocols = replace(protocols, value=",".join(tomcat_protocols(protocols.value))) \
             if protocols else None
+        endpoint.ciphers = get(host, "ciphers") or get(old, "ciphers")
         verification = get(host, "certificateVerification") or get(old, "clientAuth")
         if verification is not None:
             mapped = {"required": "need", "true": "need", "optional": "want", "false": "none"}.get(

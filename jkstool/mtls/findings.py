@@ -238,6 +238,12 @@ _TABLE = [
          "inappropriate)",
          "enable TLSv1.2 and TLSv1.3 (Spring Boot `server.ssl.enabled-protocols`, Tomcat `protocols`, Kafka "
          "`ssl.enabled.protocols`)"),
+    Rule("config-ciphers", ERROR,
+         "doctor: none of the cipher suites configured is one the target JDK enables with the TLS versions "
+         "configured (and, for TLS 1.2, with the server key's algorithm)",
+         "javax.net.ssl.SSLHandshakeException: no cipher suites in common / No appropriate protocol",
+         "add TLS_AES_128_GCM_SHA256 (TLS 1.3) and an ECDHE suite of the server key's kind (ECDSA or RSA), or "
+         "leave the suites to the JDK"),
     Rule("config-reload-on-update", INFO,
          "doctor: a Spring Boot SSL bundle with reload-on-update: Spring reloads it on the first change it sees",
          "",
