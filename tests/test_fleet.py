@@ -475,9 +475,10 @@ def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_p
     password_map.write_text("*/expired/* env:P\n")
     password_map.chmod(0o600)
     env = {**ENV, "P": PASSWORD}
-    in_turn = run("verify-pair", root, "--all", "--json", "--password-map", password_map, env=env)
+    today = datetime.date.today().isoformat()  # one clock for both runs: a failing pair breaks "now"
+    in_turn = run("verify-pair", root, "--all", "--json", "--password-map", password_map, "--at", today, env=env)
     monkeypatch.setattr(pairs, "PARALLEL_FROM", 2)
-    on_cores = run("verify-pair", root, "--all", "--json", "--password-map", password_map, env=env)
+    on_cores = run("verify-pair", root, "--all", "--json", "--password-map", password_map, "--at", today, env=env)
     assert on_cores.exit_code == in_turn.exit_code == 2
     assert json.loads(on_cores.stdout) == json.loads(in_turn.stdout)
     assert [p["pair"] for p in json.loads(on_cores.stdout)["pairs"]] == ["expired", "good", "unreadable"]
