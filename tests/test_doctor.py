@@ -519,3 +519,41 @@ def test_env_files_overlays_bundles_and_kafka_listeners(layouts, tmp_path):
     (endpoint,) = json.loads(result.stdout)["endpoints"]
     assert result.exit_code == 0 and endpoint["name"] == "Kafka broker (server.properties, listener ssl)"
     assert endpoint["findings"] == []
+
+
+def test_a_keystore_path_left_on_last_years_file(layouts, served, tmp_path, default_client):
+    """The flags still name last year's client keystore, whose certificate has expired: doctor says so, and
+    the server refuses the JSSE client that loads it."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from jkstool import formats
+    from jkstool.model import PrivateKeyEntry, Store
+    tls, _ = layouts
+    ca_cert = x509.load_pem_x509_certificate((tls / "ca" / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((tls / "ca" / "ca-key.pem").read_bytes(), PASSWORD.encode())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client")]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=400)).not_valid_after(now - datetime.timedelta(days=35))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    old = tmp_path / "client-2025.p12"
+    pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    formats.write_store(old, Store([PrivateKeyEntry("client", pkcs8, (
+        cert.public_bytes(serialization.Encoding.DER), ca_cert.public_bytes(serialization.Encoding.DER)))]),
+        "pkcs12", PASSWORD)
+    lines = _client_flags(tls, lambda line: line.replace(f"{tls}/client.keystore.p12", str(old)))
+    config = tmp_path / "flags.txt"
+    config.write_text("\n".join(lines) + "\n")
+    code, findings = doctor(config, "--peer", tls)
+    flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in lines if line and not line.startswith("#")]
+    ok, reply = default_client("localhost", served, flags)
+    assert code == 1 and not ok, reply
+    assert codes(findings, "error") == {"cert-expired"}
