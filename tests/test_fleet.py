@@ -47,6 +47,12 @@ def make_pair(folder, *, root=(0, 3650), sub=(0, 1000), server=(0, 400), client=
     return made
 
 
+def repassword(folder, password: str) -> None:
+    """Give every store of a pair another password (as a team's other pair has)."""
+    for store in folder.iterdir():
+        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": password}).exit_code == 0
+
+
 def _paths(folder):
     return [folder / f"{name}.p12" for name in ROLES]
 
@@ -157,8 +163,7 @@ def test_all_reports_a_pair_it_cannot_read_and_checks_the_rest(tmp_path):
     root = tmp_path / "fleet"
     make_pair(root / "good")
     make_pair(root / "other-password")
-    for store in (root / "other-password").iterdir():
-        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": "another-secret"}).exit_code == 0
+    repassword(root / "other-password", "another-secret")
     result = run("verify-pair", root, "--all", env=ENV)
     assert result.exit_code == 2
     assert "good" in result.stdout and "unreadable" in result.stdout
@@ -334,8 +339,7 @@ def test_a_password_map_opens_stores_of_many_passwords(tmp_path):
     root = tmp_path / "fleet"
     make_pair(root / "a")
     make_pair(root / "b")
-    for store in (root / "b").iterdir():
-        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": "b-secret"}).exit_code == 0
+    repassword(root / "b", "b-secret")
     secret_file = tmp_path / "b.pass"
     secret_file.write_text("b-secret\n")
     password_map = tmp_path / "passwords"
@@ -543,8 +547,7 @@ def test_a_gate_never_passes_what_it_could_not_read(tmp_path, fleet):
 def test_a_password_map_matches_a_relative_root_with_absolute_patterns(tmp_path, monkeypatch):
     root = tmp_path / "fleet"
     make_pair(root / "a")
-    for store in (root / "a").iterdir():
-        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": "a-secret"}).exit_code == 0
+    repassword(root / "a", "a-secret")
     password_map = tmp_path / "passwords"
     password_map.write_text(f"{root}/a/*  env:A\n")
     password_map.chmod(0o600)
