@@ -554,3 +554,15 @@ def test_a_password_map_matches_a_relative_root_with_absolute_patterns(tmp_path,
     monkeypatch.chdir(tmp_path)
     result = run("verify-pair", "fleet", "--all", "--password-map", password_map, env={"A": "a-secret"})
     assert result.exit_code == 0, result.output
+
+
+def test_list_and_compat_take_the_password_map_too(tmp_path):
+    make_pair(tmp_path / "a")
+    repassword(tmp_path / "a", "a-secret")
+    password_map = tmp_path / "passwords"
+    password_map.write_text("*/a/*  env:A\n")
+    password_map.chmod(0o600)
+    store = tmp_path / "a" / "server.keystore.p12"
+    for command in ("list", "compat"):
+        assert run(command, store, "--password-map", password_map, env={"A": "a-secret"}).exit_code == 0
+        assert run(command, store, env={"JKSTOOL_STOREPASS": PASSWORD}).exit_code == 2

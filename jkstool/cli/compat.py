@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, PasswordFrom, StorePass
+from .options import Debug, Json, PasswordFrom, PasswordMap, StorePass
 from .stores import read_store
 
 JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17": "Java 17", "21": "Java 21",
@@ -23,6 +23,7 @@ def compat_command(
         metavar="TYPE", help="The type the application declares (javax.net.ssl.trustStoreType...), when it is "
                              "not the file name's.")] = None,
     storepass: StorePass = None,
+    password_map: PasswordMap = None,
     password_from: PasswordFrom = None,
     json: Json = False,
     debug: Debug = False,
@@ -42,8 +43,10 @@ def compat_command(
         output.fail(f"--jdk {jdk}: give one of {', '.join(JDKS)}")
     if declared_type is not None and declared_type.upper() not in ("JKS", "PKCS12", "JCEKS"):
         output.fail(f"--declared-type {declared_type}: give JKS, PKCS12 or JCEKS, as the application declares it")
-    asks = password_from is None and "#" not in str(store)  # a Secret's password comes with it
-    password = passwords.resolve(storepass, prompt=f"Password of {store}: " if asks else None)
+    mapped = passwords.from_map(password_map, store)  # the map first, as in expiry and verify-pair
+    asks = password_from is None and "#" not in str(store) and mapped is None  # a Secret's comes with it
+    password = mapped if mapped is not None else passwords.resolve(storepass, prompt=f"Password of {store}: "
+                                                                    if asks else None)
     loaded = read_store(store, password, keys=False, password_from=password_from)
     mismatch = compat.type_mismatch(str(store), loaded.type, declared_type)
     if mismatch and declared_type:  # the file name's own mismatch was said as the store was read

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, PasswordFrom, StorePass, Verbose, Wide
+from .options import Debug, Json, PasswordFrom, PasswordMap, StorePass, Verbose, Wide
 from .stores import read_store
 
 
@@ -16,6 +16,7 @@ def list_command(
     store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS, PKCS12 or PEM; in a "
                                           "Kubernetes Secret, SOURCE#SECRET/KEY (SOURCE a file, or - for stdin).")],
     storepass: StorePass = None,
+    password_map: PasswordMap = None,
     password_from: PasswordFrom = None,
     verbose: Verbose = False,
     wide: Wide = False,
@@ -31,7 +32,8 @@ def list_command(
         jkstool list secret.json#payments-tls/keystore.p12 --password-from payments-pass/password
     """
     from ..pki import inventory
-    password = passwords.resolve(storepass)
+    password = passwords.from_map(password_map, store)  # the map first, as in expiry and verify-pair
+    password = password if password is not None else passwords.resolve(storepass)
     if password is None and sys.stdin.isatty() and password_from is None and "#" not in str(store):
         password = _ask(store)
     loaded = read_store(store, password, keys=False, password_from=password_from)

@@ -141,3 +141,8 @@ def load_map(path: Path) -> Callable[[Path], str | None]:
         names = (str(store), os.path.abspath(store))  # a relative root matches absolute patterns too
         return next((secret for pattern, secret in rules if any(fnmatchcase(n, pattern) for n in names)), None)
     return lookup
+
+
+def from_map(password_map: Path | None, store: Path) -> str | None:
+    """The password --password-map gives `store`, if a map is given and a line matches it."""
+    return load_map(password_map)(store) if password_map is not None else None
