@@ -191,3 +191,16 @@ def test_handshake_checks_the_hostname(tmp_path, pki, monkeypatch):
     assert codes == {"hostname-mismatch", "handshake-failed"}
     (failed,) = [f for f in bad["findings"] if f["code"] == "handshake-failed"]
     assert "No subject alternative DNS name matching db.example.test found" in failed["message"]
+
+
+def test_a_chain_ending_at_an_untrusted_root_is_named_as_such(tmp_path):
+    """The break at a self-signed root: said as a root the truststore lacks, not as its own missing issuer,
+    and no advice to add it to the chain it already ends."""
+    env = {"JKSTOOL_STOREPASS": "changeit"}
+    for name in ("a", "b"):
+        assert run("init-pair", tmp_path / name, env=env).exit_code == 0
+    (tmp_path / "a" / "client.truststore.p12").write_bytes((tmp_path / "b" / "client.truststore.p12").read_bytes())
+    result = run("verify-pair", tmp_path / "a", "--json", env=env)
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "server-untrusted"]
+    assert "it is a root (self-signed) that the truststore does not hold" in finding["message"]
+    assert "add it to the chain" not in finding["fix"]

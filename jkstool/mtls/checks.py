@@ -303,12 +303,14 @@ class _Checks:
         else:
             java = f"PKIX path validation failed: ... {problem.java}"
         if problem.code == "untrusted":
-            issuer = certs.issuer_of(certs.load(problem.cert))
+            broken = certs.load(problem.cert)
+            issuer = certs.issuer_of(broken)
+            fix = f"trust the {side}'s CA: jkstool import-ca {truststore.path} <CA>.pem"
+            if broken.issuer != broken.subject:  # a root has no issuer to add to the chain
+                fix += f"; or, if {issuer} is an intermediate CA, add it to the chain in {keystore.path}"
             self.add(f"{side}-untrusted", truststore, None,
                      f"the {side}'s chain does not lead to a certificate the {peer} trusts: it breaks at "
-                     f"{_subject(problem.cert)}: {problem.what}; the {peer} fails with '{java}'",
-                     f"trust the {side}'s CA: jkstool import-ca {truststore.path} <CA>.pem; or, if {issuer} is an "
-                     f"intermediate CA, add it to the chain in {keystore.path}")
+                     f"{_subject(problem.cert)}: {problem.what}; the {peer} fails with '{java}'", fix)
             return
         if problem.code in ("chain-too-long", "cert-unparseable"):  # refused before any path is validated
             java = problem.java

@@ -294,6 +294,9 @@ def _missing_issuer(path: list[bytes], sent: list[bytes], context: _Context) -> 
         cert = certs.load(current)
         following = [s for s in sent if s != current and certs.load(s).subject == cert.issuer and s not in path]
         if not following:
+            if cert.issuer == cert.subject:  # a root: nothing above it to send, and not trusted here
+                return Problem("untrusted", current, "it is a root (self-signed) that the truststore does not hold",
+                               "unable to find valid certification path to requested target")
             aki = certs.authority_key_id(cert)
             return Problem("untrusted", current, f"its issuer {certs.issuer_of(cert)}"
                            f"{f' (key id {aki.hex()})' if aki else ''} is neither sent by the peer nor trusted",
