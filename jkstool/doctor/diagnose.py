@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import files, formats
 from ..errors import JkstoolError, PasswordError
+from ..formats import compat
 from ..model import Loaded, PrivateKeyEntry, Store
 from ..mtls import jdk as jdks
 from ..mtls import pkix
@@ -26,7 +27,7 @@ from ..mtls.findings import ERROR, Finding, finding
 from ..pki import certs
 from .config import Endpoint, Setting, StoreConfig
 
-_COMPATIBLE = {"JKS", "PKCS12"}  # keystore.type.compat: each reads the other (JDK 9+; JKS reads PKCS12 since 8u60)
+_WRITABLE = {"JKS", "PKCS12"}  # the declared types jkstool can convert a store to
 
 
 @dataclass
@@ -55,8 +56,8 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
                     "spring.ssl.bundle.jks.* or .pem.* defines: Spring fails to start ('SSL bundle name ... cannot "
                     "be found')", "name a bundle the configuration defines"))
         return result
-    keystore = _open(endpoint, "keystore", endpoint.keystore, add, user)
-    truststore = _open(endpoint, "truststore", endpoint.truststore, add, user)
+    keystore = _open(endpoint, "keystore", endpoint.keystore, add, user, jdk)
+    truststore = _open(endpoint, "truststore", endpoint.truststore, add, user, jdk)
     if truststore is None and endpoint.truststore.location is None:
         truststore = _cacerts(endpoint, jdk, add)
     _client_auth(endpoint, add)
@@ -89,8 +90,10 @@ def _where(setting: Setting | None, endpoint: Endpoint, near: Setting | None = N
     return setting.where if setting is not None else near.where if near is not None else endpoint.source
 
 
-def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | None) -> StoreInput | None:
-    """A store opened as KeyStore.getInstance(declared type).load(file, password) opens it."""
+def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | None,
+          jdk: jdks.Jdk) -> StoreInput | None:
+    """A store opened as KeyStore.getInstance(declared type).load(file, password) opens it: its keys stay
+    encrypted here (the key manager's one password opens them in _keys)."""
     location = config.location
     if location is None:
         if role == "keystore":
@@ -130,16 +133,16 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | N
     except JkstoolError as e:
         add(finding("config-store-missing", location.where, None, f"{endpoint.name}: {path} is not a store ({e.what})"))
         return None
-    if declared != actual and not {declared, actual} <= _COMPATIBLE:
+    if not compat.opens_as(declared, actual, jdk.version):
         add(finding("config-type-mismatch", _where(config.type, endpoint, location), None,
                     f"{endpoint.name}: the {role} {path} is {actual}, declared {declared}: Java fails with "
                     "'Invalid keystore format' (only JKS and PKCS12 read each other)",
                     f"declare its type as {actual}" + (f", or convert it: jkstool convert {path} OUT --store-type "
-                                                       f"{declared.lower()}" if declared in _COMPATIBLE else "")))
+                                                       f"{declared.lower()}" if declared in _WRITABLE else "")))
         return None
     password = config.password.value if config.password else endpoint.defaults.get(f"{role}-password")
     try:
-        loaded = formats.load(data, password, strict=False)
+        loaded = formats.load(data, password, keys=False, strict=False)
     except PasswordError:
         add(finding("config-password-wrong", _where(config.password, endpoint, location), None,
                     f"{endpoint.name}: the {role} {path} does not open with the password configured"

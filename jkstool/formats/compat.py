@@ -102,7 +102,8 @@ def _judge(runtime: Runtime, loaded: Loaded, path: str, declared: str | None) ->
             if unknown:
                 reasons.append(f"{what} " + ", ".join("in the clear" if u == "none" else f"encrypted with {u}"
                                                      for u in unknown))
-    if runtime.java and declared and not _opens_as(declared.upper(), loaded.type, runtime.name):
+    release = 8 if runtime.name.startswith("Java 8") else 9
+    if runtime.java and declared and not opens_as(declared.upper(), loaded.type, release):
         reasons.append(f"declared {declared.upper()}, it fails with 'Invalid keystore format'")
     # What Java does not see (keys in a KeyBag; certificates with no trusted attribute and no key):
     # jkstool reads as Java does and cannot convert it, so the fix takes it out with OpenSSL first.
@@ -119,10 +120,11 @@ def _judge(runtime: Runtime, loaded: Loaded, path: str, declared: str | None) ->
                    _fix(_fitting_profile(runtime, loaded), shlex.quote(path), clear_keys, unseen))
 
 
-def _opens_as(declared: str, actual: str, runtime: str) -> bool:
-    """keystore.type.compat (JDK-8062552): a JKS KeyStore reads PKCS12 files (8u60+), a PKCS12 one JKS (9+)."""
+def opens_as(declared: str, actual: str, release: int) -> bool:
+    """Whether Java `release`'s KeyStore.getInstance(declared) loads a file of type `actual`: by
+    keystore.type.compat (JDK-8062552), a JKS KeyStore reads PKCS12 files (8u60+), a PKCS12 one JKS (9+)."""
     return declared == actual or (declared, actual) == ("JKS", "PKCS12") or \
-        ((declared, actual) == ("PKCS12", "JKS") and not runtime.startswith("Java 8"))
+        ((declared, actual) == ("PKCS12", "JKS") and release >= 9)
 
 
 def _fix(profile: str | None, path: str, clear_keys: bool, unseen: bool) -> str:
