@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import files, formats
 from .errors import JkstoolError, file_exists
-from .layout.manifest import MANIFEST, STORE_ROLES, Layout, backups_for, find_stores, lock_path
+from .layout.manifest import MANIFEST, STORE_ROLES, Layout, backups_for, find_stores, generated_password, lock_path
 from .model import Loaded, Store
 
 if TYPE_CHECKING:  # the modules behind them import cryptography: each function imports what it needs
@@ -168,7 +168,7 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
     from .mtls.checks import StoreInput
     paths = _store_paths(stores)
     if not isinstance(stores, Mapping):
-        password = _layout_password(Path(stores)) if password is None else password
+        password = generated_password(Path(stores)) if password is None else password
         crls = [*crls, *layout_crls(Path(stores))]
     inputs = {}
     for role in STORE_ROLES:
@@ -225,15 +225,6 @@ def _store_paths(stores: StrPath | Mapping[str, StrPath]) -> dict[str, Path]:
             raise JkstoolError(f"no {missing[0].replace('-', ' ')} given", f"give a layout folder, or --{missing[0]}")
         return {role: Path(stores[role]) for role in STORE_ROLES}
     return find_stores(Path(stores))
-
-
-def _layout_password(folder: Path) -> str | None:
-    """The password init-pair generated for a layout folder, when it wrote one."""
-    path = folder / "storepass"
-    if not path.is_file():
-        return None
-    lines = files.read_bytes(path).decode("utf-8", "replace").splitlines()
-    return lines[0] if lines else ""
 
 
 def read_crl(path: StrPath) -> "tuple[str, x509.CertificateRevocationList]":

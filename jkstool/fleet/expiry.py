@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import files, formats, limits
+from .. import files, formats
 from ..errors import JkstoolError
 from ..formats import certfile
-from ..layout.manifest import BACKUPS, MANIFEST, STOREPASS_FILE, layout_folder
+from ..layout.manifest import BACKUPS, MANIFEST, generated_password, layout_folder
 from ..pki import certs
 
 if TYPE_CHECKING:
@@ -104,11 +104,8 @@ def store_password(path: Path, given: str | None, lookup: Lookup | None = None) 
     if mapped is not None:
         return mapped
     folder = layout_folder(path)
-    secret = folder / STOREPASS_FILE if folder else None
-    if secret is None or not secret.is_file():
-        return given
-    lines = files.read_bytes(secret, limits.PASSWORD_FILE_BYTES).decode("utf-8", "replace").splitlines()
-    return lines[0] if lines else given
+    generated = generated_password(folder) if folder else None
+    return given if generated is None else generated
 
 
 def _unknown(error: JkstoolError) -> bool:

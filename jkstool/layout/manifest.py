@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import files
+from .. import files, limits
 from ..errors import JkstoolError
 
 if TYPE_CHECKING:
@@ -283,6 +283,16 @@ class Layout:
 
 
 BACKUPS = "backups"
+
+
+def generated_password(folder: Path) -> str | None:
+    """The password init-pair generated into a layout folder's storepass file: its first line ("" when the
+    file is empty), None when there is no such file."""
+    path = folder / STOREPASS_FILE
+    if not path.is_file():
+        return None
+    lines = files.read_bytes(path, limits.PASSWORD_FILE_BYTES).decode("utf-8", "replace").splitlines()
+    return lines[0] if lines else ""
 
 
 def layout_folder(path: Path) -> Path | None:
