@@ -156,8 +156,7 @@ def verify_pair_command(
 def _unreadable(name, error, report_format, path):
     """A pair that cannot be read, in the machine formats too (a textfile collector must not keep serving
     the last good value): the error on stderr, the report written, exit 2."""
-    row = _pair_row(Path(), None, None, error.what, error.path or str(name))
-    _machine_report(report_format, [{**row, "pair": str(name)}], path)
+    _machine_report(report_format, [_pair_row(str(name), None, error.what, error.path or str(name))], path)
     output.line(f"error: {error}", err=True)
     raise typer.Exit(2)
 
@@ -177,8 +176,7 @@ def _from_secrets(source: Path, password, password_from, server: str | None, cli
 def _finish(report, name, json: bool, report_format, report_output, first_break: bool, machine: bool):
     """The report in the format asked, and the exit code: 0 when the pair passes, else 1."""
     if machine:
-        row = {**_pair_row(Path(), None, report), "pair": str(name)}
-        _machine_report(report_format, [row], report_output)
+        _machine_report(report_format, [_pair_row(str(name), report)], report_output)
     else:
         _render(report, json, first_break)
     raise typer.Exit(0 if report.ok else 1)
@@ -189,7 +187,7 @@ def _all_pairs(root: Path, password, check, json: bool, report_format, path, loo
     from ..fleet import pairs
     with output.Progress("checking pairs", quiet=json or report_format != Format.table) as progress:
         results = pairs.check_all(root, password, check, progress, lookup)
-    rows = [_pair_row(root, r.folder, r.report, r.error, r.error_path) for r in results]
+    rows = [_pair_row(str(r.folder.relative_to(root)), r.report, r.error, r.error_path) for r in results]
     if report_format in (Format.prometheus, Format.junit):
         _machine_report(report_format, rows, path)
     elif json:
@@ -228,9 +226,8 @@ def _machine_report(report_format, rows: list[dict], path) -> None:
     reports.emit(reports.junit("jkstool verify-pair", cases), path)
 
 
-def _pair_row(root: Path, folder: Path | None, report, error: str | None = None,
-              error_path: str | None = None) -> dict:
-    name = "." if folder is None or folder == root else str(folder.relative_to(root))
+def _pair_row(name: str, report, error: str | None = None, error_path: str | None = None) -> dict:
+    """A pair's row for the machine formats, --json and the --all table: its report, or why there is none."""
     if report is None:
         return {"pair": name, "verdict": "unreadable", "errors": None, "warnings": None, "first_break": None,
                 "findings": [], "error": f"{error_path}: {error}", "error_path": error_path, "error_reason": error}
