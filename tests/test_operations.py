@@ -235,28 +235,60 @@ def test_serve_answers_a_good_client_while_idle_connections_wait(layout, served,
 
 
 @pytest.fixture(scope="module")
-def jsse_server(java_classes, tmp_path_factory):
-    """A plain JSSE server (tests/java/JsseServer.java) on a layout's server stores: the reference."""
+def jsse_layout(tmp_path_factory):
     folder = tmp_path_factory.mktemp("jsse") / "tls"
     assert run("init-pair", folder, "--separate-cas", "--store-type", "jks", env=ENV).exit_code == 0
-    java, classes = java_classes
+    return folder
+
+
+def start_jsse_server(java, classes, folder):
+    """A plain JSSE server (tests/java/JsseServer.java) on a layout's server stores: the reference."""
     server = subprocess.Popen([java, "-cp", classes, "JsseServer", folder / "server.keystore.jks",
                                folder / "server.truststore.jks"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True)
     server.stdin.write(PASSWORD + "\n")
     server.stdin.close()
-    yield int(server.stdout.readline()), folder
+    return server, int(server.stdout.readline())
+
+
+@pytest.fixture(scope="module")
+def jsse_server(java_classes, jsse_layout):
+    """The JDK on the machine's JSSE server: (port, its layout)."""
+    server, port = start_jsse_server(*java_classes, jsse_layout)
+    yield port, jsse_layout
     server.kill()
     server.wait()
 
 
+@pytest.fixture(scope="module")
+def jsse_25_server(java_classes, java_25, jsse_layout):
+    server, port = start_jsse_server(java_25, java_classes[1], jsse_layout)
+    yield port
+    server.kill()
+    server.wait()
+
+
+ALERTS = {40: "handshake_failure", 42: "bad_certificate", 116: "certificate_required"}
+
+
 @pytest.mark.parametrize("version", ["-tls1_3", "-tls1_2"])
-def test_serve_sends_jsses_alert_for_a_missing_client_certificate(served, jsse_server, version):
+def test_serve_sends_jsses_alert_for_a_missing_client_certificate(served, jsse_25_server, version):
+    """serve's contract is today's JSSE: the alert JDK 25's server sends, asked of it in this run."""
     port, stop = served
-    expected = alert(s_client(jsse_server[0], version))
-    assert expected in (116, 40)  # certificate_required (TLS 1.3), handshake_failure (TLS 1.2)
-    assert alert(s_client(port, version)) == expected
+    assert alert(s_client(port, version)) == alert(s_client(jsse_25_server, version))
     assert stop(1)[-1].endswith("rejected: no client certificate (peer did not return a certificate)")
+
+
+@pytest.mark.parametrize("version", ["-tls1_3", "-tls1_2"])
+def test_serve_docs_name_the_machines_jdk_where_its_alert_differs(served, jsse_server, java_release, version):
+    """An older update sends another alert for a missing certificate (17.0.15: bad_certificate): where the
+    JDK on the machine differs from serve, docs/commands.md names that release and its alert."""
+    port, stop = served
+    theirs, ours = alert(s_client(jsse_server[0], version)), alert(s_client(port, version))
+    stop(1)
+    if theirs != ours:
+        said = re.sub(r"\s+", " ", (Path(__file__).parents[1] / "docs" / "commands.md").read_text())
+        assert f"JDK {java_release} sends `{ALERTS[theirs]}`" in said, (java_release, theirs, ours)
 
 
 def test_serve_ends_an_untrusted_client_with_an_alert_it_can_read(served, jsse_server, client_pem, tmp_path):

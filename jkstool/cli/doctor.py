@@ -38,7 +38,7 @@ def doctor_command(
     user: Annotated[str | None, typer.Option(
         metavar="NAME", help="The user the service runs as: its stores must be readable by it.")] = None,
     jdk: Annotated[str | None, typer.Option(
-        "--jdk", metavar="PATH|17|21|25", help="Whose rules decide (as verify-pair's --jdk).")] = None,
+        "--jdk", metavar="PATH|RELEASE", help="Whose rules decide (as verify-pair's --jdk).")] = None,
     storepass: StorePass = None,
     json: Json = False,
     debug: Debug = False,

@@ -56,9 +56,9 @@ def verify_pair_command(
     crl: Annotated[list[Path] | None, typer.Option(
         "--crl", help="A CRL to check the certificates against (repeatable).")] = None,
     jdk: Annotated[str | None, typer.Option(
-        "--jdk", metavar="PATH|17|21|25",
-        help="Whose rules decide: a JDK folder, or a release's defaults (default: the JDK on this machine, "
-             "JAVA_HOME then PATH, else 17).")] = None,
+        "--jdk", metavar="PATH|RELEASE",
+        help="Whose rules decide: a JDK folder, or a release's defaults (17, 17.0.15, 21, 25; default: the JDK "
+             "on this machine, JAVA_HOME then PATH, else 17).")] = None,
     java_security: Annotated[Path | None, typer.Option(
         help="A java.security override, as -Djava.security.properties=FILE gives the application.")] = None,
     handshake: Annotated[bool, typer.Option(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import JkstoolError
+from . import jdk as jdks
 from .findings import Finding, finding
 
 ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
@@ -35,20 +36,11 @@ class Outcome:
     detail: str  # protocol and cipher, or what each side saw
 
 
-def java_home() -> Path | None:
-    """The JDK or JRE to use: JAVA_HOME, else the java on PATH."""
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return Path(home)
-    found = shutil.which("java")
-    return Path(os.path.realpath(found)).parent.parent if found else None
-
-
 def run(stores: dict, passwords: dict[str, str | None], hostname: str | None,
         engine: str | None) -> Outcome:
     """Handshake between the four stores (verify.StoreInput by role) with `engine`
     ("java", "openssl"), or with Java when one is found and OpenSSL otherwise."""
-    home = java_home()
+    home = jdks.home_on_machine()
     if engine == "java" and home is None:
         raise JkstoolError("no Java found for --handshake-engine java",
                            "set JAVA_HOME, or put java on the PATH")
@@ -94,7 +86,7 @@ def _ensure(folder: Path) -> Path:
 def _java(home: Path, stores, passwords, hostname) -> Outcome:
     command = [*_compiled(home), *(str(stores[r].path) for r in ROLES), *([hostname] if hostname else [])]
     secrets_in = "".join(f"{passwords.get(r) or ''}\n" for r in ROLES)
-    version = _java_version(home)
+    version = ".".join(map(str, jdks.release_of(home)))
     try:
         result = subprocess.run(command, input=secrets_in, capture_output=True, text=True, timeout=90)
     except subprocess.TimeoutExpired:
@@ -103,15 +95,6 @@ def _java(home: Path, stores, passwords, hostname) -> Outcome:
     if result.returncode == 0 and line.startswith("OK"):
         return Outcome(True, f"JSSE (java {version})", line[3:])
     return Outcome(False, f"JSSE (java {version})", line.removeprefix("FAILED "))
-
-
-def _java_version(home: Path) -> str:
-    release = home / "release"
-    if release.exists():
-        for line in release.read_text(errors="replace").splitlines():
-            if line.startswith("JAVA_VERSION="):
-                return line.split("=", 1)[1].strip('"')
-    return "unknown version"
 
 
 # -- OpenSSL (Python's ssl) --------------------------------------------------------------------

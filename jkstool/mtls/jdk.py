@@ -3,7 +3,7 @@
 A verdict depends on the JDK that will run the handshake. With a JDK at
 hand, its own `conf/security/java.security` is read (and a file given with
 `-Djava.security.properties`, as `--java-security`); with a release number,
-that release's defaults come from `DEFAULTS` below, each with its source.
+that release's defaults come from `RELEASES` below, each with its source.
 
 Constraint syntax and semantics follow sun.security.util.DisabledAlgorithmConstraints:
 an entry is `Algorithm [keySize OP N] [& jdkCA] [& denyAfter DATE] [& usage U...]`,
@@ -23,18 +23,38 @@ from pathlib import Path
 
 from ..errors import JkstoolError
 
-# Default java.security values, by release. Sources: conf/security/java.security of OpenJDK 17.0.21
-# (Debian openjdk-17 17.0.21.1) and 25.0.3 (Temurin), and src/java.base/share/conf/security/java.security of
-# openjdk/jdk21u-dev at 03ced2e3 for 21; the three agree on every property used here.
+# Default java.security values and TLS facts, by release: each one measured (the JDK's own
+# conf/security/java.security, and a JSSE handshake of tests/test_jsse_rules.py). A release between two
+# of these takes the rules of the newest one at or below it; a bare feature release (`--jdk 17`), the
+# newest of its line. Sources: Debian openjdk-17 17.0.15+6 and 17.0.19+10 (17.0.21.1 agrees with
+# 17.0.19), openjdk/jdk21u-dev at 03ced2e3 for 21, Temurin 25.0.3 for 25.
 _CERTPATH = ("MD2, MD5, SHA1 jdkCA & usage TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224, "
              "SHA1 usage SignedJAR & denyAfter 2019-01-01")
-_TLS = ("SSLv3, TLSv1, TLSv1.1, DTLSv1.0, RC4, DES, MD5withRSA, DH keySize < 1024, EC keySize < 224, 3DES_EDE_CBC, "
-        "anon, NULL, ECDH, TLS_RSA_*, rsa_pkcs1_sha1 usage HandshakeSignature, ecdsa_sha1 usage HandshakeSignature, "
-        "dsa_sha1 usage HandshakeSignature")
-DEFAULTS: dict[int, dict[str, str]] = {
-    version: {"jdk.certpath.disabledAlgorithms": _CERTPATH, "jdk.tls.disabledAlgorithms": _TLS,
-              "jdk.disabled.namedCurves": "", "ssl.KeyManagerFactory.algorithm": "SunX509"}
-    for version in (17, 21, 25)
+_TLS_BEFORE_SCOPES = ("SSLv3, TLSv1, TLSv1.1, DTLSv1.0, RC4, DES, MD5withRSA, DH keySize < 1024, EC keySize < 224, "
+                      "3DES_EDE_CBC, anon, NULL, ECDH")
+_TLS = (f"{_TLS_BEFORE_SCOPES}, TLS_RSA_*, rsa_pkcs1_sha1 usage HandshakeSignature, "
+        "ecdsa_sha1 usage HandshakeSignature, dsa_sha1 usage HandshakeSignature")
+
+
+@dataclass(frozen=True)
+class Release:
+    """What one JDK release ships: its java.security values, and whether its JSSE scopes signature schemes
+    by TLS version for certificates (JDK-8349583)."""
+
+    tls_disabled: str
+    scoped: bool
+
+    @property
+    def properties(self) -> dict[str, str]:
+        return {"jdk.certpath.disabledAlgorithms": _CERTPATH, "jdk.tls.disabledAlgorithms": self.tls_disabled,
+                "jdk.disabled.namedCurves": "", "ssl.KeyManagerFactory.algorithm": "SunX509"}
+
+
+RELEASES: dict[tuple[int, ...], Release] = {
+    (17, 0, 15): Release(_TLS_BEFORE_SCOPES, scoped=False),
+    (17, 0, 19): Release(_TLS, scoped=True),
+    (21,): Release(_TLS, scoped=True),
+    (25,): Release(_TLS, scoped=True),
 }
 DEFAULT_VERSION = 17
 
@@ -42,12 +62,17 @@ DEFAULT_VERSION = 17
 # releases in the leftmost label only (matchLeftmostWildcard; JDK 25 source).
 _LEFTMOST_WILDCARD_FROM = 21
 
-# The certificate signature algorithms a JDK offers in signature_algorithms_cert for TLS 1.3
-# (sun.security.ssl.SignatureScheme, schemes whose certificate scope includes TLS 1.3): a certificate
-# signed otherwise fails "Algorithm constraints check failed on signature algorithm" in a TLS 1.3 handshake.
+# The certificate signature algorithms a JDK offers in signature_algorithms_cert
+# (sun.security.ssl.SignatureScheme). With scopes (JDK-8349583: 17.0.19, 21, 25 measured), a TLS 1.3
+# handshake offers only the schemes whose certificate scope includes TLS 1.3; before them, every scheme
+# of any enabled protocol (TLS 1.2's SHA-224 and DSA ones too). A certificate signed otherwise fails
+# "Algorithm constraints check failed on signature algorithm" in a TLS 1.3 handshake.
 TLS13_CERT_SIGNATURES = {
     "SHA256withECDSA", "SHA384withECDSA", "SHA512withECDSA", "Ed25519", "Ed448", "RSASSA-PSS",
     "SHA256withRSA", "SHA384withRSA", "SHA512withRSA", "SHA1withECDSA", "SHA1withRSA",
+}
+TLS12_CERT_SIGNATURES = TLS13_CERT_SIGNATURES | {
+    "SHA256withDSA", "SHA224withECDSA", "SHA224withRSA", "SHA224withDSA", "SHA1withDSA", "MD5withRSA",
 }
 # The key types a TLS 1.3 peer can sign a handshake with, in the order JSSE asks its key manager
 # (X509Authentication, SignatureScheme): EC on the three named curves, EdDSA, RSA and RSASSA-PSS.
@@ -158,12 +183,19 @@ def disabling(entries: list[Entry], names: set[str], use: Use) -> Entry | None:
 class Jdk:
     """A target JDK's rules: its release and the constraint properties in force."""
 
-    version: int
+    release: tuple[int, ...]
+    """Its exact release where known (17, 0, 15), else the feature release alone (17,)."""
     source: str
     """Where the rules come from: a java.security file, or a release's defaults."""
     properties: dict[str, str]
+    scoped: bool
+    """Whether its JSSE scopes certificate signature schemes by TLS version (JDK-8349583)."""
     home: Path | None = None
     _jdk_cas: frozenset[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def version(self) -> int:
+        return self.release[0]
 
     @property
     def certpath(self) -> list[Entry]:
@@ -174,6 +206,10 @@ class Jdk:
     def tls(self) -> list[Entry]:
         return parse(self.properties.get("jdk.tls.disabledAlgorithms", ""),
                      self.properties.get("jdk.disabled.namedCurves", ""))
+
+    @property
+    def tls13_cert_signatures(self) -> set[str]:
+        return TLS13_CERT_SIGNATURES if self.scoped else TLS12_CERT_SIGNATURES
 
     @property
     def leftmost_wildcard_only(self) -> bool:
@@ -190,7 +226,7 @@ class Jdk:
         return cert_der in self._jdk_cas
 
     def describe(self) -> str:
-        return f"JDK {self.version} ({self.source})"
+        return f"JDK {'.'.join(map(str, self.release))} ({self.source})"
 
 
 def _jdk_cas(home: Path | None) -> frozenset[bytes]:
@@ -218,31 +254,41 @@ def _read_jdk_cas(path: str, mtime_ns: int, size: int) -> frozenset[bytes]:
 
 
 @lru_cache(maxsize=8)
-def _read_properties(path: str, mtime_ns: int, size: int) -> dict[str, str]:
-    return read_properties(Path(path))
+def _read_conf(path: str, mtime_ns: int, size: int) -> tuple[dict[str, str], bool]:
+    """A JDK's java.security: its properties, and whether it documents the CertificateSignature usage
+    type of jdk.tls.disabledAlgorithms, which JDK-8349583 added together with the scoping it names."""
+    return read_properties(Path(path)), "CertificateSignature" in Path(path).read_text("latin-1")
 
 
 def find(spec: str | None = None, java_security: Path | None = None) -> Jdk:
-    """The target JDK: `spec` is a JDK folder, a release (17, 21, 25) or None for the JDK on this machine
-    (JAVA_HOME, else the java on PATH), else 17's defaults. `java_security` overrides properties, as
-    -Djava.security.properties does."""
-    if spec and spec.isdigit():
-        version = int(spec)
-        if version not in DEFAULTS:
-            raise JkstoolError(f"--jdk {spec}: jkstool knows the defaults of JDK {', '.join(map(str, DEFAULTS))}",
-                               "give one of them, or the JDK's folder")
-        jdk = Jdk(version, f"JDK {version} defaults", dict(DEFAULTS[version]))
+    """The target JDK: `spec` is a JDK folder, a release (17, 17.0.15, 21, 25) or None for the JDK on this
+    machine (JAVA_HOME, else the java on PATH), else 17's defaults. `java_security` overrides properties,
+    as -Djava.security.properties does."""
+    if spec and re.fullmatch(r"\d+(\.\d+)*", spec):
+        jdk = _from_release(tuple(int(n) for n in spec.split(".")))
     else:
-        home = Path(spec) if spec else _home_on_machine()
-        jdk = _from_home(home) if home else Jdk(DEFAULT_VERSION, f"JDK {DEFAULT_VERSION} defaults: no JDK found",
-                                                dict(DEFAULTS[DEFAULT_VERSION]))
+        home = Path(spec) if spec else home_on_machine()
+        jdk = _from_home(home) if home else _from_release((DEFAULT_VERSION,), ": no JDK found")
     if java_security is not None:
         jdk.properties.update(read_properties(java_security))
         jdk.source += f" + {java_security}"
     return jdk
 
 
-def _home_on_machine() -> Path | None:
+def _from_release(release: tuple[int, ...], why: str = "") -> Jdk:
+    """A release's defaults: those of the newest measured release of its line at or below it."""
+    line = [known for known in RELEASES if known[0] == release[0] and (len(release) == 1 or known <= release)]
+    if not line:
+        features = sorted({known[0] for known in RELEASES})
+        raise JkstoolError(f"--jdk {'.'.join(map(str, release))}: jkstool knows the defaults of JDK "
+                           f"{', '.join(map(str, features))}", "give one of them, or the JDK's folder")
+    known = max(line)
+    defaults = RELEASES[known]
+    return Jdk(release, f"JDK {'.'.join(map(str, known))} defaults{why}", defaults.properties, defaults.scoped)
+
+
+def home_on_machine() -> Path | None:
+    """The JDK an application on this machine runs by default: JAVA_HOME, else the java on PATH."""
     home = os.environ.get("JAVA_HOME")
     if home and (Path(home) / "bin" / "java").exists():
         return Path(home)
@@ -257,14 +303,18 @@ def _from_home(home: Path) -> Jdk:
     if not conf.is_file():
         raise JkstoolError("no conf/security/java.security in this folder: it is not a JDK",
                            "give the JDK's folder (JAVA_HOME), or a release: --jdk 17", path=str(home))
-    return Jdk(_version(home), str(conf.resolve()), dict(_read_properties(*_version_of(conf))), home)
+    properties, scoped = _read_conf(*_version_of(conf))
+    return Jdk(release_of(home), str(conf.resolve()), dict(properties), scoped, home)
 
 
-def _version(home: Path) -> int:
+def release_of(home: Path) -> tuple[int, ...]:
+    """A JDK's exact release from its `release` file (JAVA_VERSION="17.0.15", "1.8.0_402" is 8)."""
     release = home / "release"
     text = release.read_text(errors="replace") if release.is_file() else ""
-    found = re.search(r'^JAVA_VERSION="(?:1\.)?(\d+)', text, re.M)
-    return int(found.group(1)) if found else DEFAULT_VERSION
+    found = re.search(r'^JAVA_VERSION="(?:1\.)?(\d+(?:[._]\d+)*)', text, re.M)
+    if not found:
+        return (DEFAULT_VERSION,)
+    return tuple(int(n) for n in re.split(r"[._]", found.group(1)))
 
 
 def read_properties(path: Path) -> dict[str, str]:

@@ -451,7 +451,7 @@ def _tls_signature(der: bytes, cert: x509.Certificate, context: _Context) -> Pro
         return _weak_key(der, algorithm, size, context, keyed)
     entry = jdks.disabling([e for e in context.jdk.tls if not e.conditions], jdks.decompose(name),
                            jdks.Use(context.variant))
-    if name in jdks.TLS13_CERT_SIGNATURES and entry is None:
+    if name in context.jdk.tls13_cert_signatures and entry is None:
         return None
     why = f"jdk.tls.disabledAlgorithms: {entry.text}" if entry else "TLS 1.3 has no certificate signature scheme for it"
     return Problem("weak-signature", der, f"it is signed with {name}, which a {context.jdk.describe()} TLS 1.3 "

@@ -3,7 +3,8 @@
 Like a JSSE server it names its truststore's subjects as acceptable client
 CAs, requires a client certificate, and ends a rejected handshake with an
 alert the client can read: certificate_required (TLS 1.3) or
-handshake_failure (TLS 1.2) when none came, as JSSE does; for a certificate
+handshake_failure (TLS 1.2) when none came, as JSSE does from 17.0.19 and in
+25 (17.0.15 sent bad_certificate); for a certificate
 it does not trust, OpenSSL's alert for the reason (unknown_ca,
 certificate_expired...), where JSSE sends certificate_unknown. Unlike a JSSE
 server, it says what it saw: each client's certificate subject, issuer and
