@@ -9,6 +9,7 @@ a crash.
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import JkstoolError
 
@@ -88,7 +89,7 @@ class Resolver:
         missing = tuple(dict.fromkeys(m.group(1).strip() for m in self.pattern.finditer(value)))
         return Setting(value, where, missing, inline=not self.pattern.search(raw))
 
-    def _fill(self, match: re.Match) -> str:
+    def _fill(self, match: re.Match[str]) -> str:
         name = match.group(1).strip()
         for source in (self.env, self.properties):
             if name in source:
@@ -103,7 +104,7 @@ def literal(raw: str, where: str, why: str) -> Setting:
     return Setting(raw, where, missing, why=why) if missing else Setting(raw, where, inline=True)
 
 
-def read_env_file(path) -> dict[str, str]:
+def read_env_file(path: Path | str) -> dict[str, str]:
     """KEY=VALUE lines, as systemd's EnvironmentFile and dotenv files write them: 'export ', quotes, # lines
     and # comments after a value."""
     from .. import files, limits
@@ -122,7 +123,7 @@ def read_env_file(path) -> dict[str, str]:
     return values
 
 
-def environment(env_file=None) -> dict[str, str]:
+def environment(env_file: Path | str | None = None) -> dict[str, str]:
     """The process's environment, an env file's values over it."""
     values = dict(os.environ)
     if env_file is not None:

@@ -12,6 +12,7 @@ import os
 import pwd
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -28,6 +29,8 @@ from ..pki import certs
 from .config import Endpoint, Setting, StoreConfig
 
 _WRITABLE = {"JKS", "PKCS12"}  # the declared types jkstool can convert a store to
+_Add = Callable[[Finding], None]
+"""Where a check puts what it finds (the diagnosis's list)."""
 
 
 @dataclass
@@ -90,7 +93,7 @@ def _where(setting: Setting | None, endpoint: Endpoint, near: Setting | None = N
     return setting.where if setting is not None else near.where if near is not None else endpoint.source
 
 
-def _open(endpoint: Endpoint, role: str, config: StoreConfig, add, user: str | None,
+def _open(endpoint: Endpoint, role: str, config: StoreConfig, add: _Add, user: str | None,
           jdk: jdks.Jdk) -> StoreInput | None:
     """A store opened as KeyStore.getInstance(declared type).load(file, password) opens it: its keys stay
     encrypted here (the key manager's one password opens them in _keys)."""
@@ -173,7 +176,7 @@ def _as_spring_pem(loaded: Loaded, config: StoreConfig) -> Loaded:
     return Loaded(loaded.type, Store([entry]), loaded.verified, loaded.warnings, protection=loaded.protection)
 
 
-def _keys(endpoint: Endpoint, keystore: StoreInput, add) -> StoreInput | None:
+def _keys(endpoint: Endpoint, keystore: StoreInput, add: _Add) -> StoreInput | None:
     """The key entry the application presents: the alias configured, else the key manager's choice
     (verify-pair makes it); every key must open with the key password (else the store password)."""
     config = endpoint.keystore
@@ -211,7 +214,7 @@ def _keys(endpoint: Endpoint, keystore: StoreInput, add) -> StoreInput | None:
     return StoreInput(keystore.role, keystore.path, loaded)
 
 
-def _cacerts(endpoint: Endpoint, jdk: jdks.Jdk, add) -> StoreInput | None:
+def _cacerts(endpoint: Endpoint, jdk: jdks.Jdk, add: _Add) -> StoreInput | None:
     """No truststore configured: the JDK's cacerts decides (jssecacerts first, as the JDK looks)."""
     home = jdk.home
     for name in ("jssecacerts", "cacerts"):
@@ -225,7 +228,7 @@ def _cacerts(endpoint: Endpoint, jdk: jdks.Jdk, add) -> StoreInput | None:
     return None
 
 
-def _client_auth(endpoint: Endpoint, add) -> None:
+def _client_auth(endpoint: Endpoint, add: _Add) -> None:
     if endpoint.side != "server" or not endpoint.client_auth_configured:
         return
     mode = endpoint.client_auth.value.lower() if endpoint.client_auth else "none"
@@ -244,7 +247,7 @@ def _client_auth(endpoint: Endpoint, add) -> None:
 _TLS = ("TLSv1.3", "TLSv1.2")  # what a JSSE peer of today enables
 
 
-def _protocols(endpoint: Endpoint, jdk: jdks.Jdk, add) -> None:
+def _protocols(endpoint: Endpoint, jdk: jdks.Jdk, add: _Add) -> None:
     """The TLS versions configured, less those jdk.tls.disabledAlgorithms takes away, must meet a peer's."""
     if endpoint.protocols is None:
         return
@@ -278,7 +281,7 @@ def _server_key(endpoint: Endpoint, keystore: StoreInput, peer: dict[str, Path] 
     return pkix.key_facts(certs.load(entry.chain[0]))[0] if entry and entry.chain else None
 
 
-def _ciphers(endpoint: Endpoint, jdk: jdks.Jdk, key: str | None, add) -> None:
+def _ciphers(endpoint: Endpoint, jdk: jdks.Jdk, key: str | None, add: _Add) -> None:
     """The suites configured, less those jdk.tls.disabledAlgorithms takes away (and, for TLS 1.2, those
     whose authentication is not the server key's), must leave one; OpenSSL-style strings (Tomcat's
     HIGH:!aNULL) are OpenSSL's to expand and are left alone."""
@@ -307,7 +310,7 @@ def _ciphers(endpoint: Endpoint, jdk: jdks.Jdk, key: str | None, add) -> None:
                     + ": the handshake fails with 'no cipher suites in common'"))
 
 
-def _inline_password(endpoint: Endpoint, setting: Setting, add) -> None:
+def _inline_password(endpoint: Endpoint, setting: Setting, add: _Add) -> None:
     """A password written in a file that other users can read."""
     source = Path(setting.where.rsplit(":", 1)[0])
     try:
@@ -320,7 +323,7 @@ def _inline_password(endpoint: Endpoint, setting: Setting, add) -> None:
                     f"(mode {mode:04o})"))
 
 
-def _readable_by(user: str, path: Path, endpoint: Endpoint, role: str, location: Setting, add) -> None:
+def _readable_by(user: str, path: Path, endpoint: Endpoint, role: str, location: Setting, add: _Add) -> None:
     """Whether `user` can read `path`, every folder above it searchable, by the mode bits (root aside), from
     the passwd and group databases."""
     try:
@@ -356,7 +359,8 @@ def _presented(keystore: StoreInput) -> PrivateKeyEntry | None:
     return keys[0] if keys else None
 
 
-def _trusted_by(endpoint: Endpoint, keystore: StoreInput, peer_truststore: StoreInput, jdk: jdks.Jdk, add) -> None:
+def _trusted_by(endpoint: Endpoint, keystore: StoreInput, peer_truststore: StoreInput, jdk: jdks.Jdk,
+                add: _Add) -> None:
     """This side's chain against the peer's truststore alone, as the peer's trust manager checks it."""
     from ..mtls.checks import trust_path
     entry = _presented(keystore)
@@ -371,7 +375,7 @@ def _trusted_by(endpoint: Endpoint, keystore: StoreInput, peer_truststore: Store
                     f"in {peer_truststore.path}: it breaks at {broken}"))
 
 
-def _probe(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, url: tuple[str, int], add) -> None:
+def _probe(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, url: tuple[str, int], add: _Add) -> None:
     """A client's stores against the live server: a handshake and a request (probe's checks)."""
     from ..net.probe import probe
     host, port = url
@@ -381,7 +385,7 @@ def _probe(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, url
 
 
 def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer: dict[str, Path],
-          peer_password: str | None, jdk: jdks.Jdk, add) -> None:
+          peer_password: str | None, jdk: jdks.Jdk, add: _Add) -> None:
     """verify-pair's checks with the peer layout's stores on the other side."""
     other = "client" if endpoint.side == "server" else "server"
     inputs = {f"{endpoint.side}-keystore": keystore, f"{endpoint.side}-truststore": truststore}

@@ -6,8 +6,10 @@ store type and cacerts), since those decide what really gets loaded.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 from .. import files
 from ..errors import JkstoolError
@@ -78,7 +80,7 @@ _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 
 def _unescape(text: str) -> str:
     """java.util.Properties' escapes: \\t \\n \\r \\f, \\uXXXX, and a backslash before any other character."""
-    def one(match: re.Match) -> str:
+    def one(match: re.Match[str]) -> str:
         code = match.group(1)
         if code.startswith("u") and len(code) == 5:
             return chr(int(code[1:], 16))
@@ -104,7 +106,7 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
         raise ValueError("nested too deeply") from None
     budget = [_YAML_NODES]
 
-    def walk(node, prefix: str, depth: int, found: dict) -> None:
+    def walk(node: yaml.Node, prefix: str, depth: int, found: dict[str, tuple[str, int]]) -> None:
         budget[0] -= 1
         if budget[0] < 0 or depth > _YAML_DEPTH:
             raise ValueError("too many values or too deeply nested (an alias bomb?)")
@@ -119,7 +121,7 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
             found[prefix] = (",".join(items), node.start_mark.line + 1)
         elif isinstance(node, yaml.ScalarNode):
             found[prefix] = (str(node.value), node.start_mark.line + 1)
-    documents = []
+    documents: list[tuple[dict[str, tuple[str, int]], str | None]] = []
     for node in nodes:
         found: dict[str, tuple[str, int]] = {}
         walk(node, "", 0, found)
@@ -188,7 +190,8 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
     return [endpoint]
 
 
-def _spring_bundle(endpoint: Endpoint, bundle: Setting, get, relaxed: dict[str, str]) -> None:
+def _spring_bundle(endpoint: Endpoint, bundle: Setting, get: Callable[[str], Setting | None],
+                   relaxed: dict[str, str]) -> None:
     """spring.ssl.bundle.jks.NAME.{keystore,truststore}.{location,password,type}, or .pem.NAME's
     keystore.{certificate,private-key,private-key-password} and truststore.certificate; key.alias,
     key.password, reload-on-update. A name no bundle has is what Spring refuses to start with."""
@@ -253,7 +256,8 @@ def kafka(path: Path, text: str, env: dict[str, str]) -> list[Endpoint]:
     return [_kafka_endpoint(path, found, resolver, side, listener) for listener in listeners or [None]]
 
 
-def _kafka_endpoint(path: Path, found: dict, resolver: Resolver, side: str, listener: str | None) -> Endpoint:
+def _kafka_endpoint(path: Path, found: dict[str, tuple[str, int]], resolver: Resolver, side: str,
+                    listener: str | None) -> Endpoint:
     def get(key: str) -> Setting | None:
         for name in ([f"listener.name.{listener}.{key}"] if listener else []) + [key]:
             if name in found:
@@ -314,6 +318,15 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
 
 # -- Tomcat ----------------------------------------------------------------------------
 
+class _Element(TypedDict):
+    """An XML element: its tag name, attributes, the line its start tag begins on, and its children."""
+
+    name: str
+    attrs: dict[str, str]
+    line: int
+    children: list["_Element"]
+
+
 def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | None = None) -> list[Endpoint]:
     """Each TLS <Connector> of a server.xml (or a fragment of one): SSLHostConfig and Certificate, or the
     connector's old attributes. ${...} is filled from the environment (Tomcat's EnvironmentPropertySource)
@@ -328,9 +341,9 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         if connector["name"] != "Connector" or connector["attrs"].get("SSLEnabled", "").lower() != "true":
             continue
         host = next((c for c in connector["children"] if c["name"] == "SSLHostConfig"), None)
-        certificate = next((c for c in (host or {"children": []})["children"] if c["name"] == "Certificate"), None)
+        certificate = next((c for c in host["children"] if c["name"] == "Certificate"), None) if host else None
 
-        def get(element, attribute: str) -> Setting | None:
+        def get(element: _Element | None, attribute: str) -> Setting | None:
             if element is None or attribute not in element["attrs"]:
                 return None
             return resolver.setting(element["attrs"][attribute], f"{path}:{_attribute_line(lines, element, attribute)}")
@@ -383,27 +396,27 @@ def tomcat_protocols(value: str) -> list[str]:
     return chosen
 
 
-def _attribute_line(lines: list[str], element: dict, attribute: str) -> int:
+def _attribute_line(lines: list[str], element: _Element, attribute: str) -> int:
     """The line of an attribute in its element's start tag (expat gives the tag's first line)."""
     for number in range(element["line"], min(len(lines), element["line"] + 50) + 1):
         if re.search(rf"(?:^|\s){re.escape(attribute)}\s*=", lines[number - 1]):
             return number
-    return int(element["line"])
+    return element["line"]
 
 
-def _elements(text: str, path: Path) -> list[dict]:
+def _elements(text: str, path: Path) -> list[_Element]:
     """The elements of an XML document or fragment as trees of {name, attrs, line, children}."""
     from xml.parsers import expat
     parser = expat.ParserCreate()
-    root: dict = {"name": "", "attrs": {}, "line": 0, "children": []}
+    root: _Element = {"name": "", "attrs": {}, "line": 0, "children": []}
     stack = [root]
 
-    def start(name, attrs):
-        element = {"name": name, "attrs": attrs, "line": parser.CurrentLineNumber, "children": []}
+    def start(name: str, attrs: dict[str, str]) -> None:
+        element: _Element = {"name": name, "attrs": attrs, "line": parser.CurrentLineNumber, "children": []}
         stack[-1]["children"].append(element)
         stack.append(element)
 
-    def end(name):
+    def end(name: str) -> None:
         stack.pop()
     parser.StartElementHandler, parser.EndElementHandler = start, end
     # The declaration and a DOCTYPE go (Tomcat's server.xml needs neither; an internal subset's entities are
@@ -415,7 +428,8 @@ def _elements(text: str, path: Path) -> list[dict]:
     except expat.ExpatError as e:
         raise JkstoolError(f"not well-formed XML ({expat.ErrorString(e.code)}, line {e.lineno})", "fix the file",
                            path=str(path)) from None
-    found, todo = [], list(root["children"])
+    found: list[_Element] = []
+    todo = list(root["children"])
     while todo:
         element = todo.pop(0)
         found.append(element)

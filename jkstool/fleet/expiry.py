@@ -8,7 +8,7 @@ copies): they hold the certificates a renewal replaced. A store of a layout
 opens with the layout's storepass file when it has one.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,7 +43,7 @@ class Scan:
     files: int = 0
 
 
-def candidates(paths: list[Path]):
+def candidates(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
     """(file, whether it was named explicitly) for the paths given, folders walked in order, backups
     passed over."""
     for path in paths:
@@ -70,8 +70,8 @@ def _backup(relative: Path, top: Path) -> bool:
 Lookup = Callable[[Path], "str | None"]
 
 
-def scan(paths: list[Path], password: str | None, progress=None, lookup: Lookup | None = None,
-         secrets: "Sequence[SecretFile]" = ()) -> Scan:
+def scan(paths: list[Path], password: str | None, progress: Callable[[int], None] | None = None,
+         lookup: Lookup | None = None, secrets: "Sequence[SecretFile]" = ()) -> Scan:
     """Read every certificate under `paths` and in `secrets` (stores read from Kubernetes Secrets);
     `progress(files_done)` is called as it goes. `lookup` gives a store's own password (a password map),
     before its layout's and `password`."""

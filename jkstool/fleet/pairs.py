@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 _KEYSTORES = ("server.keystore.p12", "server.keystore.jks")
 
 
+_Job = tuple[Callable[..., "Report"], Path, str | None, Lookup | None]
+"""(check, folder, password, lookup): one pair to check; jobs sent to workers carry no lookup (see _share)."""
+
+
 @dataclass
 class PairResult:
     folder: Path
@@ -82,14 +86,14 @@ def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
     return found
 
 
-_LOOKUP: list = [None]  # a worker's password map: a closure does not pickle, so each worker gets it once
+_LOOKUP: list[Lookup | None] = [None]  # a worker's password map: a closure does not pickle, so each worker gets it once
 
 
 def _share(lookup: Lookup | None) -> None:
     _LOOKUP[0] = lookup
 
 
-def _check_one(job: tuple) -> PairResult:
+def _check_one(job: _Job) -> PairResult:
     check, folder, password, lookup = job
     try:
         stores = find_stores(folder)

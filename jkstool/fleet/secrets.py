@@ -20,6 +20,9 @@ from ..errors import JkstoolError
 STORE_KEYS = ("keystore.jks", "truststore.jks", "keystore.p12", "truststore.p12")
 PEM_KEYS = ("tls.crt", "ca.crt")
 
+Object = dict[object, object]
+"""A Kubernetes object as parsed: YAML's keys need not be strings."""
+
 
 @dataclass(frozen=True)
 class SecretFile:
@@ -39,7 +42,7 @@ def is_document(data: bytes) -> bool:
     return b"apiVersion" in head and b"kind" in head and (b"Secret" in head or b"List" in head)
 
 
-def documents(data: bytes, source: str) -> list[dict]:
+def documents(data: bytes, source: str) -> list[Object]:
     """The Secrets and cert-manager Certificates in a JSON or YAML input, Lists unfolded."""
     try:
         text = data.decode("utf-8")
@@ -47,7 +50,7 @@ def documents(data: bytes, source: str) -> list[dict]:
     except (UnicodeError, ValueError) as e:
         raise JkstoolError(f"not JSON or YAML Kubernetes objects ({(str(e).splitlines() or ['?'])[0]})",
                            "give what kubectl get secret -o json (or -o yaml) prints", path=source) from None
-    found: list = []
+    found: list[object] = []
     for item in map(_dict, loaded):
         items = item.get("items")
         found += items if str(item.get("kind", "")).endswith("List") and isinstance(items, list) else [item]
@@ -58,7 +61,7 @@ def documents(data: bytes, source: str) -> list[dict]:
     return objects
 
 
-def secret_files(objects: list[dict], source: str, given: str | None,
+def secret_files(objects: list[Object], source: str, given: str | None,
                  password_from: str | None = None) -> list[SecretFile]:
     """Every store and PEM certificate file in the Secrets, with its password."""
     secrets = {_name(o): _data(o) for o in objects if o["kind"] == "Secret"}
@@ -95,7 +98,7 @@ def pick(files: list[SecretFile], reference: str, source: str) -> SecretFile:
                        path=source)
 
 
-def _yaml(text: str) -> list:
+def _yaml(text: str) -> list[object]:
     import yaml  # only for YAML input
     try:
         return list(yaml.safe_load_all(text))
@@ -105,30 +108,31 @@ def _yaml(text: str) -> list:
         raise ValueError("nested too deeply") from None
 
 
-def _dict(value: object) -> dict:
+def _dict(value: object) -> Object:
     """Input from outside: a mapping where one is expected, else nothing (never an AttributeError)."""
     return value if isinstance(value, dict) else {}
 
 
-def _name(obj: dict) -> str:
+def _name(obj: Object) -> str:
     return str(_dict(obj.get("metadata")).get("name", "?"))
 
 
-def _data(secret: dict) -> dict[str, bytes | None]:
+def _data(secret: Object) -> dict[str, bytes | None]:
     """A Secret's keys, base64 `data` decoded (None: not base64), `stringData` as UTF-8 (what kubectl apply
-    would store)."""
+    would store). A YAML key that is not a string (`1:`) becomes one, as kubectl makes it; left as it is,
+    it could not be sorted with the others."""
     decoded: dict[str, bytes | None] = {}
     for key, value in _dict(secret.get("data")).items():
         try:
-            decoded[key] = base64.b64decode(str(value), validate=True)
+            decoded[str(key)] = base64.b64decode(str(value), validate=True)
         except (binascii.Error, ValueError):
-            decoded[key] = None
+            decoded[str(key)] = None
     for key, value in _dict(secret.get("stringData")).items():
-        decoded[key] = str(value).encode("utf-8")
+        decoded[str(key)] = str(value).encode("utf-8")
     return decoded
 
 
-def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes | None]], certificates: list[dict],
+def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes | None]], certificates: list[Object],
               source: str,
               given: str | None, password_from: str | None) -> str | None:
     reference = password_from

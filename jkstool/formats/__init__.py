@@ -136,7 +136,7 @@ def _chains(chain: tuple[bytes, ...]) -> bool:
         cert.issuer == issuer.subject for cert, issuer in zip(certificates, certificates[1:], strict=False))
 
 
-def type_for_path(path, explicit: str | None = None) -> str:
+def type_for_path(path: Path | str, explicit: str | None = None) -> str:
     """The type of a file to create: `--store-type`, else its extension, else PKCS12 (keytool's default)."""
     if explicit:
         return explicit
@@ -150,7 +150,7 @@ def _module(kind: str) -> ModuleType:
     return modules[kind]
 
 
-def read_store(path, password: str | None, key_password: str | None = None, *,
+def read_store(path: Path | str, password: str | None, key_password: str | None = None, *,
                keys: bool = True, strict: bool = True) -> Loaded:
     """Load the store at `path`, whatever its format; errors name the file."""
     data = files.read_bytes(path)
@@ -169,9 +169,11 @@ def read_store(path, password: str | None, key_password: str | None = None, *,
     return loaded
 
 
-def write_store(path, store: Store, store_type: str, password: str | None, *,
-                keep_backup: bool = False, backups: files.Backups | None = None, **options) -> Path | None:
-    """Serialize `store` and replace `path` with it atomically.
+def write_store(path: Path | str, store: Store, store_type: str, password: str | None, *,
+                keep_backup: bool = False, backups: files.Backups | None = None,
+                profile: str | None = None, encrypt_keys: bool = True) -> Path | None:
+    """Serialize `store` and replace `path` with it atomically (`profile` and
+    `encrypt_keys` as for `dump`).
 
     With `keep_backup`, an existing file is first copied beside itself, or into
     `backups` (only once the new bytes exist, so a store that cannot be written
@@ -179,10 +181,10 @@ def write_store(path, store: Store, store_type: str, password: str | None, *,
     one was made.
     """
     try:
-        data = dump(store, store_type, password, **options)
+        data = dump(store, store_type, password, profile=profile, encrypt_keys=encrypt_keys)
     except JkstoolError as e:
         raise e.at(path=path) from None
-    private = (files.CLEAR if not options.get("encrypt_keys", True) else 1) if store.holds_keys() else 0
+    private = (files.CLEAR if not encrypt_keys else 1) if store.holds_keys() else 0
     if keep_backup:
         return next(iter(files.write_all([(path, data, private)], replace=True, backups=backups)), None)
     files.write_atomic(path, data, private)

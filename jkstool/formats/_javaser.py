@@ -10,7 +10,7 @@ are limited. Anything outside the grammar of plain serializable objects
 """
 
 import struct
-from typing import Any
+from typing import Any, TypeAlias
 
 from .. import limits
 
@@ -27,19 +27,20 @@ class JavaSerializationError(ValueError):
 
 
 class ClassDesc:
-    def __init__(self, name: str, flags: int, fields: list, superclass):
+    def __init__(self, name: str, flags: int, fields: list[tuple[str, str]], superclass: "ClassDesc | None"):
         self.name, self.flags, self.fields, self.superclass = name, flags, fields, superclass
 
     def hierarchy(self) -> list["ClassDesc"]:
         """This class and its superclasses, topmost first (the order of the data)."""
-        chain, desc = [], self
+        chain: list[ClassDesc] = []
+        desc: ClassDesc | None = self
         while desc is not None:
             chain.append(desc)
             desc = desc.superclass
         return chain[::-1]
 
 
-class JavaObject(dict):
+class JavaObject(dict[str, "JavaValue"]):
     """A deserialized object's fields, by name, and the names of its classes (most derived first)."""
 
     def __init__(self, classes: list[str]):
@@ -47,10 +48,16 @@ class JavaObject(dict):
         self.classes = classes
 
 
+# What a stream holds: null, a primitive, a string, a byte[] (bytes) or another array (a list),
+# an enum constant (class name, constant name), a class description or an object.
+JavaValue: TypeAlias = (
+    "None | bool | int | float | str | bytes | tuple[str, str] | ClassDesc | JavaObject | list[JavaValue]")
+
+
 class _Stream:
     def __init__(self, data: bytes, pos: int):
         self.data, self.pos, self.depth = data, pos, 0
-        self.handles: list[Any] = []
+        self.handles: list[JavaValue] = []
 
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
@@ -59,7 +66,9 @@ class _Stream:
         self.pos += n
         return out
 
-    def unpack(self, fmt: str):
+    def unpack(self, fmt: str) -> Any:
+        """One value of a struct format (struct types it Any): an int for lengths and tags, and for a
+        field's value also a float or a bool."""
         return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
 
     def utf(self, long: bool = False) -> str:
@@ -70,13 +79,13 @@ class _Stream:
         except UnicodeError:
             raise JavaSerializationError("bad string") from None
 
-    def new_handle(self, value) -> int:
+    def new_handle(self, value: JavaValue) -> int:
         if len(self.handles) >= limits.JAVA_OBJECTS:
             raise JavaSerializationError("too many objects")
         self.handles.append(value)
         return len(self.handles) - 1
 
-    def content(self):
+    def content(self) -> JavaValue:
         self.depth += 1
         if self.depth > limits.JAVA_NESTING:
             raise JavaSerializationError("nested too deeply")
@@ -85,11 +94,11 @@ class _Stream:
         finally:
             self.depth -= 1
 
-    def _content(self, tag: int):
+    def _content(self, tag: int) -> JavaValue:
         if tag == _NULL:
             return None
         if tag == _REFERENCE:
-            index = self.unpack(">i") - _BASE_HANDLE
+            index: int = self.unpack(">i") - _BASE_HANDLE
             if not 0 <= index < len(self.handles):
                 raise JavaSerializationError("bad reference")
             return self.handles[index]
@@ -176,14 +185,14 @@ class _Stream:
                 self._annotations()
         return obj
 
-    def _array(self):
+    def _array(self) -> bytes | list[JavaValue]:
         desc = self._desc()
         if desc is None or not desc.name.startswith("["):
             raise JavaSerializationError("bad array class")
         handle = self.new_handle(None)
         size = self.unpack(">i")
         component = desc.name[1]
-        value: bytes | list[Any]
+        value: bytes | list[JavaValue]
         if component == "B":
             value = self.take(size)
         elif size > limits.JAVA_ARRAY_ELEMENTS:  # only byte[] holds key material: no other array is this long
@@ -201,7 +210,7 @@ class _Stream:
         return value
 
 
-def read(data: bytes, pos: int = 0):
+def read(data: bytes, pos: int = 0) -> tuple[JavaValue, int]:
     """(the object serialized at `pos`, the position after it)."""
     if data[pos:pos + 4] != MAGIC:
         raise JavaSerializationError("not a serialized Java object")

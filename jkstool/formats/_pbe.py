@@ -10,7 +10,7 @@ on every command that reads a PKCS12 file.
 import hashlib
 import hmac
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -244,6 +244,7 @@ def decrypt(algorithm_id: bytes, data: bytes, password: str) -> bytes:
         raise PbeError("bad algorithm identifier")
     algorithm = der.to_oid(parts[0][1])
     params = parts[1][1] if len(parts) > 1 else b""
+    attempt: Callable[[str], bytes]
     if algorithm == PBES2:
         attempt = lambda pw: _decrypt_pbes2(params, pw, data)  # noqa: E731
     elif algorithm in (PBE_SHA1_3DES, PBE_SHA1_2DES, PBE_SHA1_RC2_40, PBE_SHA1_RC2_128):

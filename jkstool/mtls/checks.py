@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -323,7 +323,7 @@ class _Checks:
         """EndEntityChecker: what the leaf may be used for (TLS 1.3: digital signatures)."""
         leaf = certs.load(entry.chain[0])
         subject = certs.subject_of(leaf)
-        usages = certs.extension(leaf, ExtensionOID.EXTENDED_KEY_USAGE)
+        usages = certs.extension(leaf, x509.ExtendedKeyUsage)
         allowed = _SERVER_EKUS if side == "server" else _CLIENT_EKUS
         if usages is not None and not allowed & set(usages):
             names = ", ".join(getattr(u, "_name", u.dotted_string) for u in usages)
@@ -331,7 +331,7 @@ class _Checks:
                      f"{subject}'s extended key usage ({names}) does not allow TLS {side} authentication: the peer "
                      f"fails with 'Extended key usage does not permit use for TLS {side} authentication'",
                      f"issue it with extended key usage {side}Auth (jkstool sign --profile {side})")
-        key_usage = certs.extension(leaf, ExtensionOID.KEY_USAGE)
+        key_usage = certs.extension(leaf, x509.KeyUsage)
         if key_usage is None:
             return
         if not key_usage.digital_signature:
@@ -414,7 +414,7 @@ class _Checks:
         match = hostnames.check(leaf, hostname, self.jdk.leftmost_wildcard_only)
         kind = "IP" if hostnames.is_ip(hostname) else "DNS"
         if not match.ok:
-            names = certs.extension(leaf, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+            names = certs.extension(leaf, x509.SubjectAlternativeName)
             listed = ", ".join(certs.general_name(n) for n in names) if names is not None else "none"
             self.add("hostname-mismatch", keystore, entry.alias,
                      f"{subject} (SANs: {listed}) does not cover {hostname}: an HTTPS client fails with "

@@ -62,5 +62,5 @@ def _broken(report: Report) -> tuple[Finding, ...]:
     return tuple(f for f in report.findings if f.severity == ERROR or f.code == "crl-stale")
 
 
-def _key(finding: Finding) -> tuple:
+def _key(finding: Finding) -> tuple[str, str, str | None]:
     return finding.code, finding.store, finding.alias

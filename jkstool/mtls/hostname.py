@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from ..pki import certs
 
@@ -37,7 +37,7 @@ def is_ip(name: str) -> bool:
 def check(cert: x509.Certificate, name: str, leftmost_only: bool) -> Match:
     """Whether `cert` passes Java's HTTPS identity check for `name`."""
     name = name.rstrip(".")
-    sans = certs.extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    sans = certs.extension(cert, x509.SubjectAlternativeName)
     if is_ip(name):
         wanted = ipaddress.ip_address(name.strip("[]"))
         if sans is None:

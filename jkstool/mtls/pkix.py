@@ -184,7 +184,7 @@ def _may_anchor(anchor: x509.Certificate, issued: x509.Certificate) -> bool:
     issued certificate's authority key identifier names them."""
     if anchor.subject != issued.issuer:
         return False
-    aki = certs.extension(issued, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    aki = certs.extension(issued, x509.AuthorityKeyIdentifier)
     if aki is None:
         return True
     ski = certs.key_id(anchor)
@@ -201,12 +201,12 @@ def _anchored(verdict: Verdict, context: _Context) -> Verdict:
     if anchor.version != x509.Version.v3:
         return verdict
     subject = certs.subject_of(anchor)
-    constraints = certs.extension(anchor, ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = certs.extension(anchor, x509.BasicConstraints)
     if constraints is None or not constraints.ca:
         problem = Problem("anchor-not-ca", verdict.anchor, "it is trusted as the anchor but is not a CA certificate",
                           f'TrustAnchor with subject "{subject}" is not a CA certificate')
     else:
-        usage = certs.extension(anchor, ExtensionOID.KEY_USAGE)
+        usage = certs.extension(anchor, x509.KeyUsage)
         if usage is None or usage.key_cert_sign:
             return verdict
         problem = Problem("anchor-not-ca", verdict.anchor, "it anchors the path but its key usage lacks keyCertSign",
@@ -275,8 +275,8 @@ def _covers(anchor: x509.Certificate, cert: x509.Certificate) -> bool:
 
 def _same_vertex(a: x509.Certificate, b: x509.Certificate) -> bool:
     return a.subject == b.subject and _spki(a) == _spki(b) and \
-        certs.extension(a, ExtensionOID.SUBJECT_ALTERNATIVE_NAME) == \
-        certs.extension(b, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        certs.extension(a, x509.SubjectAlternativeName) == \
+        certs.extension(b, x509.SubjectAlternativeName)
 
 
 def _as_intermediate(der: bytes, cert: x509.Certificate, cas: int, context: _Context) -> Problem | None:
@@ -331,7 +331,7 @@ def _check_path(path: list[bytes], anchor_der: bytes, context: _Context) -> Prob
                 or _tls_signature(der, cert, context) or _critical(der, cert)
         if problem:
             return problem
-        own = certs.extension(cert, ExtensionOID.NAME_CONSTRAINTS)
+        own = certs.extension(cert, x509.NameConstraints)
         if own is not None:
             constraints.append(own)
         previous = cert
@@ -364,7 +364,7 @@ def _path_len(cert: x509.Certificate, first: bool) -> int:
     """X509Certificate.getBasicConstraints as ConstraintsChecker reads it (-1: not a CA)."""
     if cert.version != x509.Version.v3:
         return 1 << 30 if first and _self_issued(cert) else -1
-    constraints = certs.extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = certs.extension(cert, x509.BasicConstraints)
     if constraints is None or not constraints.ca:
         return -1
     return 1 << 30 if constraints.path_length is None else constraints.path_length
@@ -388,7 +388,7 @@ def _ca(der: bytes, cert: x509.Certificate, *, room_left: int | None = None, fir
 
 
 def _ca_key_usage(der: bytes, cert: x509.Certificate) -> Problem | None:
-    usage = certs.extension(cert, ExtensionOID.KEY_USAGE)
+    usage = certs.extension(cert, x509.KeyUsage)
     if usage is None or usage.key_cert_sign:
         return None
     return Problem("ca-key-usage", der, "it is a CA on the path but its key usage lacks keyCertSign",
@@ -473,7 +473,7 @@ def _names(cert: x509.Certificate) -> list[x509.GeneralName]:
     """The names name constraints apply to: the subject, every SAN, e-mail attributes when there is no SAN
     extension, and the most specific CN as an IP address or a DNS name when no SAN of that kind exists."""
     names: list[x509.GeneralName] = [x509.DirectoryName(cert.subject)] if len(cert.subject) else []
-    sans = certs.extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    sans = certs.extension(cert, x509.SubjectAlternativeName)
     names += list(sans) if sans is not None else \
         [x509.RFC822Name(str(a.value)) for a in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)]
     kinds = {type(n) for n in sans or ()}

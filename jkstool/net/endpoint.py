@@ -37,6 +37,9 @@ VISIT_SECONDS = 10
 LINGER_SECONDS = 2
 """How long a rejected client is given to read its alert before the socket closes."""
 
+Address = tuple[str, int] | tuple[str, int, int, int]
+"""A client's IPv4 or IPv6 socket address, as accept() gives it."""
+
 
 @dataclass
 class Visit:
@@ -72,7 +75,7 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
     reporting = threading.Lock()
     slots = threading.BoundedSemaphore(WORKERS)
 
-    def attend(sock: socket.socket, address) -> None:
+    def attend(sock: socket.socket, address: Address) -> None:
         try:
             visit = _visit(ctx, sock, address)
             with reporting:
@@ -87,7 +90,7 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
             pool.submit(attend, sock, address)
 
 
-def _visit(ctx: SSL.Context, sock: socket.socket, address) -> Visit:
+def _visit(ctx: SSL.Context, sock: socket.socket, address: Address) -> Visit:
     visit = Visit(f"{address[0]}:{address[1]}")
     sock.setblocking(False)
     conn = SSL.Connection(ctx, sock)
@@ -118,16 +121,16 @@ def _visit(ctx: SSL.Context, sock: socket.socket, address) -> Visit:
     return visit
 
 
-def _checker(visit: Visit):
+def _checker(visit: Visit) -> Callable[[SSL.Connection, crypto.X509, int, int, int], bool]:
     """OpenSSL's verify callback: note what the client showed, and reject at the first problem (OpenSSL
     then sends its alert for it: unknown_ca, certificate_expired, bad_certificate...)."""
-    def check(conn, cert, errno, depth, ok):
+    def check(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
         if depth == 0 and visit.subject is None:
             _describe(visit, crypto.dump_certificate(crypto.FILETYPE_ASN1, cert))
         if not ok:
             visit.problems.append(f"{tls.name_text(cert.get_subject())}: "
                                   f"{tls.VERIFY_ERRORS.get(errno, f'verification error {errno}')}")
-        return ok and not visit.problems
+        return bool(ok) and not visit.problems
     return check
 
 
@@ -174,7 +177,7 @@ def _linger(sock: socket.socket) -> None:
         pass
 
 
-def _read_line(conn, sock, deadline) -> str:
+def _read_line(conn: SSL.Connection, sock: socket.socket, deadline: float) -> str:
     data = b""
     while b"\n" not in data and len(data) < 8192:
         try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from OpenSSL import SSL, crypto
 
 from ..errors import JkstoolError
@@ -87,7 +87,7 @@ def keystore_problems(entry: PrivateKeyEntry, at: datetime | None = None) -> lis
         found.append(f"the keystore's certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
     if leaf.not_valid_before_utc > at:
         found.append(f"the keystore's certificate is valid only from {leaf.not_valid_before_utc:%Y-%m-%d}")
-    usages = certs.extension(leaf, ExtensionOID.EXTENDED_KEY_USAGE)
+    usages = certs.extension(leaf, x509.ExtendedKeyUsage)
     if usages is not None and not {ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE} \
             & set(usages):
         found.append("the keystore's certificate lacks extended key usage clientAuth: servers refuse it "
@@ -110,7 +110,8 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
     seen: dict[int, crypto.X509] = {}
     ctx = tls.context(key_entry)
 
-    def keep(conn, cert, errno, depth, ok):  # judge trust ourselves, as Java would, after the handshake
+    # judge trust ourselves, as Java would, after the handshake
+    def keep(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
         seen.setdefault(depth, cert)
         return True
     ctx.set_verify(SSL.VERIFY_PEER, keep)
@@ -143,7 +144,7 @@ _HTTP_STATUS = re.compile(rb"^HTTP/\d(?:\.\d)? (\d{3}) ?([^\r\n]*)")
 _CERTIFICATE_WORDS = re.compile(rb"certificate|ssl|tls|client cert", re.I)
 
 
-def _exchange(conn, sock, host, deadline, result) -> bool:
+def _exchange(conn: SSL.Connection, sock: socket.socket, host: str, deadline: float, result: ProbeResult) -> bool:
     """Send a request and read the answer: a rejected client certificate shows here, as an alert, a close
     without an answer, or an HTTP error about the certificate (nginx: 400 "The SSL certificate error")."""
     tls.retry(lambda: conn.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()), sock, deadline)
@@ -170,7 +171,8 @@ def _exchange(conn, sock, host, deadline, result) -> bool:
     return True
 
 
-def _judge(result: ProbeResult, name: str, key_entry, anchors, crls) -> None:
+def _judge(result: ProbeResult, name: str, key_entry: PrivateKeyEntry | None, anchors: list[TrustedCertEntry] | None,
+           crls: Sequence[tuple[str, x509.CertificateRevocationList]]) -> None:
     if result.chain:
         try:
             leaf = certs.load(result.chain[0])

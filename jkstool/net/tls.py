@@ -7,8 +7,10 @@ rejects. It is imported only by the commands that need it.
 """
 
 import select
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from OpenSSL import SSL, crypto
 
@@ -51,7 +53,10 @@ def _signing_key(entry: PrivateKeyEntry) -> PrivateKey:
         raise e.at(alias=entry.alias) from None
 
 
-def retry(call, sock, deadline: float):
+_T = TypeVar("_T")
+
+
+def retry(call: Callable[[], _T], sock: socket.socket, deadline: float) -> _T:
     """Run a pyOpenSSL call on a non-blocking socket until it completes or the deadline passes."""
     while True:
         try:

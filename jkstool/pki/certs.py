@@ -5,14 +5,16 @@ parser takes is still described as far as its DER can be read.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.x509.oid import NameOID
 
 from .. import der
 from ..errors import JkstoolError
@@ -26,7 +28,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def key_description(key) -> tuple[str, int | None]:
+def key_description(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | None]:
     """(algorithm, size in bits) of a public or private key, in Java's names."""
     if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
         return "RSA", key.key_size
@@ -77,7 +79,19 @@ class _ParsedFacts:
     a table of 10,000 certificates asks for a few of them, and RFC 4514 names and keys cost more than
     all the rest. (A plain __getattr__: functools.cached_property takes a lock on every first read.)"""
 
-    _WORK = {
+    # Declared for the type checker: __init__ sets the first two, __getattr__ the facts.
+    _data: bytes
+    _cert: x509.Certificate
+    subject: str
+    issuer: str
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    sha256: str
+    key_algorithm: str
+    key_size: int | None
+
+    _WORK: dict[str, Callable[["_ParsedFacts"], object]] = {
         "subject": lambda f: subject_of(f._cert), "issuer": lambda f: issuer_of(f._cert),
         "serial": lambda f: format(f._cert.serial_number, "x"),
         "not_before": lambda f: f._cert.not_valid_before_utc, "not_after": lambda f: f._cert.not_valid_after_utc,
@@ -89,7 +103,7 @@ class _ParsedFacts:
         self._data, self._cert = data, cert
         self.parse_warning = parse_warning(cert)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> object:
         if name not in self._WORK:
             raise AttributeError(name)
         value = self._WORK[name](self)
@@ -146,21 +160,24 @@ def _time(tag: int, value: bytes) -> datetime:
     return datetime.strptime(text, layout).replace(tzinfo=timezone.utc)
 
 
-def extension(cert: x509.Certificate, oid):
-    """The value of an extension, or None when absent or unparseable."""
+_Extension = TypeVar("_Extension", bound=x509.ExtensionType)
+
+
+def extension(cert: x509.Certificate, kind: type[_Extension]) -> _Extension | None:
+    """The value of an extension (by its cryptography class), or None when absent or unparseable."""
     try:
-        return cert.extensions.get_extension_for_oid(oid).value
+        return cert.extensions.get_extension_for_class(kind).value
     except (x509.ExtensionNotFound, ValueError):
         return None
 
 
 def key_id(cert: x509.Certificate) -> bytes | None:
-    ski = extension(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    ski = extension(cert, x509.SubjectKeyIdentifier)
     return ski.digest if ski else None
 
 
 def authority_key_id(cert: x509.Certificate) -> bytes | None:
-    aki = extension(cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    aki = extension(cert, x509.AuthorityKeyIdentifier)
     return aki.key_identifier if aki else None
 
 
@@ -230,7 +247,13 @@ def build_chain(leaf: bytes, pool: "Pool | list[bytes]") -> tuple[bytes, ...]:
 _NAME_ORDER = (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.ORGANIZATION_NAME)
 
 
-def alias_for(data: bytes, taken) -> str:
+class Aliases(Protocol):
+    """Aliases in use: a Store, or a set of lowercased aliases."""
+
+    def __contains__(self, alias: str, /) -> bool: ...
+
+
+def alias_for(data: bytes, taken: Aliases) -> str:
     """An alias for a certificate that came without one: its CN, else OU, else O.
 
     Lowercase (Java lowercases aliases), words joined by hyphens (an alias
@@ -274,13 +297,13 @@ _KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "d
                "key_agreement", "key_cert_sign", "crl_sign")
 
 
-def extension_details(data: bytes) -> dict:
+def extension_details(data: bytes) -> dict[str, object]:
     """The extensions a mutual-TLS set-up depends on, for `list -v`."""
     cert = load(data)
-    san = extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-    eku = extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
-    ku = extension(cert, ExtensionOID.KEY_USAGE)
-    bc = extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    san = extension(cert, x509.SubjectAlternativeName)
+    eku = extension(cert, x509.ExtendedKeyUsage)
+    ku = extension(cert, x509.KeyUsage)
+    bc = extension(cert, x509.BasicConstraints)
     usages = None
     if ku is not None:
         usages = [_camel(u) for u in _KEY_USAGES if getattr(ku, u)]

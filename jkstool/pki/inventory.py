@@ -18,7 +18,7 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
-def describe_certificate(data: bytes, details: bool = False) -> dict:
+def describe_certificate(data: bytes, details: bool = False) -> dict[str, object]:
     f = certs.facts(data)
     item: dict[str, object] = {
         "subject": f.subject, "issuer": f.issuer, "serial": f.serial,
@@ -32,7 +32,7 @@ def describe_certificate(data: bytes, details: bool = False) -> dict:
     return item
 
 
-def describe(loaded: Loaded, details: bool = False, progress: Callable[[int], None] | None = None) -> dict:
+def describe(loaded: Loaded, details: bool = False, progress: Callable[[int], None] | None = None) -> dict[str, object]:
     """`{"type", "entries": [...]}` for a store, chains leaf first; `progress(entries_done)` as it goes."""
     entries = []
     for done, entry in enumerate(loaded.store, 1):

@@ -276,7 +276,7 @@ def load_ca_chain(data: bytes) -> list[x509.Certificate]:
     except PARSE_ERRORS:
         raise JkstoolError("no PEM certificate in the CA certificate file",
                            "give the issuing CA's certificate, then its issuers, in PEM") from None
-    constraints = certs.extension(chain[0], x509.oid.ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = certs.extension(chain[0], x509.BasicConstraints)
     if constraints is None or not constraints.ca:
         raise JkstoolError("the CA certificate is not a CA (no basicConstraints CA:true)",
                            "give a CA certificate; Java refuses leaves signed by a non-CA")

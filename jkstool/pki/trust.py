@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from cryptography.x509.oid import ExtensionOID
+from cryptography import x509
 
 from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, Store, TrustedCertEntry
@@ -43,7 +43,7 @@ def certificates_of_store(store: Store) -> list[bytes]:
 
 
 def is_ca(data: bytes) -> bool:
-    constraints = certs.extension(certs.load(data), ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = certs.extension(certs.load(data), x509.BasicConstraints)
     return bool(constraints and constraints.ca)
 
 
@@ -87,7 +87,7 @@ def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: s
     return result
 
 
-def _refusal(data: bytes, allow_leaf: bool, allow_expired: bool, now: datetime):
+def _refusal(data: bytes, allow_leaf: bool, allow_expired: bool, now: datetime) -> tuple[str, str] | None:
     """(why, fix) when a certificate should not be trusted, else None."""
     try:
         certs.load(data)
