@@ -34,6 +34,10 @@ class PasswordError(JkstoolError):
     """The store password is wrong, or one is needed and none was given."""
 
 
+class PasswordNeeded(PasswordError):
+    """A store to create or change needs a password, and none was given."""
+
+
 class KeyPasswordError(JkstoolError):
     """A key entry does not open with the key password (Java: "Cannot recover key")."""
 
@@ -64,6 +68,6 @@ def no_such_alias(alias: str, path: object = None) -> JkstoolError:
                         path=str(path) if path else None, alias=alias)
 
 
-def file_exists(path: object, fix: str = "give --force to replace it; a backup is kept") -> JkstoolError:
+def file_exists(path: object, fix: str = "give replace=True to replace it; a backup is kept") -> JkstoolError:
     """The one wording for a destination that is already there."""
     return JkstoolError("the file already exists", fix, path=str(path))

@@ -23,9 +23,15 @@ def test_docs_api_examples_run(at_the_top):
 
 
 def test_docstring_examples_run(at_the_top):
+    import pkgutil
+
     import jkstool.api
-    result = doctest.testmod(jkstool.api, optionflags=FLAGS)
-    assert result.attempted >= 8 and result.failed == 0
+    attempted = 0
+    for found in pkgutil.iter_modules(jkstool.api.__path__, "jkstool.api."):
+        result = doctest.testmod(__import__(found.name, fromlist=["_"]), optionflags=FLAGS)
+        assert result.failed == 0, found.name
+        attempted += result.attempted
+    assert attempted >= 9
 
 
 def test_help_shows_the_public_api():

@@ -17,7 +17,7 @@ from .options import (
     StorePass,
     WriteProfile,
 )
-from .stores import read_store
+from .stores import asking_with
 
 
 def convert_command(
@@ -55,9 +55,8 @@ def convert_command(
         jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
         jkstool convert ./tls --store-type pkcs12
     """
-    from .. import api, files, formats
-    from ..errors import file_exists
-    from ..layout.manifest import MANIFEST, lock_path
+    from .. import api, formats
+    from ..layout.manifest import MANIFEST
     if (source / MANIFEST).is_file():
         return _convert_layout(source, dest, store_type, storepass, lock_timeout)
     if dest is None:
@@ -68,27 +67,24 @@ def convert_command(
         output.fail(f"--profile {chosen} applies to PKCS12 only: give --store-type pkcs12 or a .p12 name")
     if no_encrypt_key and target != "pem":
         output.fail("--no-encrypt-key applies to PEM only (give --store-type pem or a .pem name)")
-    if dest.exists() and not force:
-        raise file_exists(dest)
     password = passwords.resolve(storepass, prompt=f"Password of {source}: ")
     key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
-    loaded = read_store(source, password, key_password)
-    _check_keys_read(loaded.store, source)
-    dest_password = _dest_password(dest_storepass, password, target, loaded.store, no_encrypt_key)
     own = passwords.from_option(dest_keypass, "--dest-keypass") if dest_keypass is not None else None
-    for new in (dest_password if target != "pem" or not no_encrypt_key else None, own):
-        passwords.strong(new, allow_weak_password)
-    store, changed = loaded.store.with_key_password(None if own == dest_password else own)
-    with files.locked(lock_path(dest), lock_timeout):
-        backup = api.write_store(dest, store, dest_password, store_type=target, profile=chosen,
-                                 encrypt_keys=not no_encrypt_key, backup=True)
-    if changed:
-        keys = "the key of {} now has" if len(changed) == 1 else "the keys of {} now have"
-        output.info(f"{dest}: {keys.format(', '.join(repr(a) for a in changed))} "
+    dest_password = _dest_password(dest_storepass, password, target, no_encrypt_key)
+    with asking_with("--dest-storepass"):
+        result = api.convert_store(
+            source, dest, password=password, key_password=key_password, dest_password=dest_password,
+            dest_key_password=own, store_type=target, profile=chosen, encrypt_keys=not no_encrypt_key,
+            replace=force, allow_weak=allow_weak_password, lock_timeout=lock_timeout)
+    for message in result.warnings:
+        output.warn(f"{source}: {message}")
+    if result.rekeyed:
+        keys = "the key of {} now has" if len(result.rekeyed) == 1 else "the keys of {} now have"
+        output.info(f"{dest}: {keys.format(', '.join(repr(a) for a in result.rekeyed))} "
                     + ("the --dest-keypass password" if own and own != dest_password else "the store's password"))
-    kind = formats.WRITE_TYPES[target]
-    output.info(f"wrote {dest} ({kind}, {output.count(len(loaded.store), 'entry')} from {loaded.type} {source})"
-                + (f"; the old file is kept as {backup}" if backup else ""))
+    output.info(f"wrote {dest} ({formats.WRITE_TYPES[target]}, {output.count(result.entries, 'entry')} from "
+                f"{result.source_type} {source})" + (f"; the old file is kept as {result.backup}" if result.backup
+                                                      else ""))
 
 
 def _convert_layout(folder: Path, dest, store_type, storepass, lock_timeout: float) -> None:
@@ -104,21 +100,11 @@ def _convert_layout(folder: Path, dest, store_type, storepass, lock_timeout: flo
                 "the new names (jkstool snippet prints it)")
 
 
-def _check_keys_read(store, source) -> None:
-    from ..errors import JkstoolError
-    for entry in store:
-        if entry.kind != "trusted-cert" and entry.key is None:
-            raise JkstoolError("the key is encrypted and no password was given",
-                               "give --storepass, or --keypass", path=str(source), alias=entry.alias)
-
-
-def _dest_password(option, source_password, target, store, no_encrypt_key):
+def _dest_password(option, source_password, target, no_encrypt_key):
+    """--dest-storepass, else the source's password, else a prompt for a new one (a PEM file written with
+    unencrypted keys needs none)."""
     if option is not None:
         return passwords.from_option(option, "--dest-storepass")
-    if source_password is not None:
+    if source_password is not None or (target == "pem" and no_encrypt_key):
         return source_password
-    needs = target != "pem" or (not no_encrypt_key and store.holds_keys())
-    if not needs:
-        return None
-    password = passwords.resolve(None, option="--dest-storepass", prompt="Password of the new store: ")
-    return passwords.require(password, "the new store", option="--dest-storepass")
+    return passwords.resolve(None, option="--dest-storepass", prompt="Password of the new store: ")

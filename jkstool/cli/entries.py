@@ -1,6 +1,5 @@
 """keytool's small jobs on entries: copy, delete, rename, passwd. Each edits in place, atomically."""
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from .options import (
     StorePass,
     WriteProfile,
 )
-from .stores import editing, open_store
+from .stores import asking_with, passwords_for
 
 Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
 
@@ -45,20 +44,18 @@ def copy_command(
     \b
         jkstool copy old.jks new.p12 --alias server --dest-storepass env:NEWPASS
     """
-    from ..model import TrustedCertEntry
-    opened = open_store(source, storepass, keypass)
-    entry = opened.entry(alias)
+    from .. import api
+    option = "--dest-storepass" if dest_storepass is not None else "--storepass"
+    password, key_password = passwords_for(source, storepass, keypass)
+    dest_password = passwords.resolve(dest_storepass, option=option, prompt=f"Password of {dest}: ") \
+        if dest_storepass is not None else password
     name = dest_alias or alias
-    if not isinstance(entry, TrustedCertEntry):
-        entry = replace(entry, key_password=None)
-    with editing(dest, dest_storepass if dest_storepass is not None else storepass, create=True,
-                 store_type=store_type.value if store_type else None, lock_timeout=lock_timeout,
-                 allow_weak=allow_weak_password,
-                 option="--dest-storepass" if dest_storepass is not None else "--storepass",
-                 profile=profile.value if profile else None) as target:
-        target.claim(name)
-        target.store.add(replace(entry, alias=name))
-        target.save()
+    with asking_with(option):
+        api.copy_entry(source, dest, alias, password=password, key_password=key_password,
+                       dest_password=dest_password, dest_alias=name,
+                       store_type=store_type.value if store_type else None,
+                       profile=profile.value if profile else None, allow_weak=allow_weak_password,
+                       lock_timeout=lock_timeout)
     output.info(f"copied '{alias}' from {source} to {dest} as '{name}'")
 
 
@@ -78,10 +75,11 @@ def delete_command(
     \b
         jkstool delete server.truststore.jks --alias old-partner-ca
     """
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
-                 profile=profile.value if profile else None) as opened:
-        removed = opened.remove(alias)
-        opened.save()
+    from .. import api
+    password, key_password = passwords_for(store, storepass, keypass)
+    with asking_with():
+        removed = api.delete_entry(store, alias, password=password, key_password=key_password,
+                                   profile=profile.value if profile else None, lock_timeout=lock_timeout)
     output.info(f"deleted the {removed.kind} entry '{alias}' from {store}")
 
 
@@ -102,13 +100,11 @@ def rename_command(
     \b
         jkstool rename server.keystore.p12 --alias mykey --dest-alias server
     """
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
-                 profile=profile.value if profile else None) as opened:
-        if dest_alias.lower() != alias.lower():
-            opened.claim(dest_alias)
-        entry = opened.remove(alias)
-        opened.store.add(replace(entry, alias=dest_alias))
-        opened.save()
+    from .. import api
+    password, key_password = passwords_for(store, storepass, keypass)
+    with asking_with():
+        api.rename_entry(store, alias, dest_alias, password=password, key_password=key_password,
+                         profile=profile.value if profile else None, lock_timeout=lock_timeout)
     output.info(f"renamed '{alias}' to '{dest_alias}' in {store}")
 
 
@@ -136,28 +132,21 @@ def passwd_command(
     \b
         jkstool passwd server.keystore.p12 --storepass env:OLDPASS --new-storepass env:NEWPASS
     """
-    from ..errors import JkstoolError
+    from .. import api
     if new_storepass is None and new_keypass is None:
         output.fail("give --new-storepass, or --alias with --new-keypass")
     if (alias is None) != (new_keypass is None):
         output.fail("--alias and --new-keypass go together")
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
-                 profile=profile.value if profile else None) as opened:
-        if opened.type == "pem" and new_keypass is not None:
-            output.fail(f"{store}: a PEM file has no separate key passwords; use --new-storepass")
-        if new_storepass is not None:
-            opened.password = passwords.from_option(new_storepass, "--new-storepass")
-            passwords.strong(opened.password, allow_weak_password)
-        if alias is not None and new_keypass is not None:
-            if alias not in opened.store or opened.store[alias].kind == "trusted-cert":
-                raise JkstoolError("no key entry has this alias", path=str(store), alias=alias)
-            own = passwords.from_option(new_keypass, "--new-keypass")
-            passwords.strong(own, allow_weak_password)
-            opened.store.put(replace(opened.store[alias], key_password=None if own == opened.password else own))
-            if own != opened.password:
-                output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "
-                            "key manager will fail with 'Cannot recover key' unless the application names it")
-        opened.save()
+    password, key_password = passwords_for(store, storepass, keypass)
+    with asking_with():
+        own = api.change_password(
+            store, password=password, key_password=key_password,
+            new_password=passwords.from_option(new_storepass, "--new-storepass") if new_storepass else None,
+            alias=alias, new_key_password=passwords.from_option(new_keypass, "--new-keypass") if new_keypass else None,
+            allow_weak=allow_weak_password, profile=profile.value if profile else None, lock_timeout=lock_timeout)
+    if own:
+        output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "
+                    "key manager will fail with 'Cannot recover key' unless the application names it")
     changed = [*(["the store password"] if new_storepass else []),
                *([f"the key password of '{alias}'"] if alias and new_keypass else [])]
     output.info(f"{store}: changed {' and '.join(changed)}")

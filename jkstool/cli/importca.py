@@ -7,7 +7,7 @@ import typer
 
 from . import output, passwords
 from .options import AllowWeakPassword, Debug, DestStoreType, Json, LockTimeout, StorePass, WriteProfile
-from .stores import read_store, writable_password
+from .stores import asking_with, passwords_for, read_store
 
 
 def import_ca_command(
@@ -43,13 +43,12 @@ def import_ca_command(
     from .. import api
     sources = [(str(path), cert) for path in certificates for cert in _trusted_in(path, src_storepass)] \
         if from_store else certificates
-    password = writable_password(truststore, storepass, store_type.value if store_type else None,
-                                 allow_weak=allow_weak_password)
-    with output.Progress("importing", quiet=json) as progress:
+    password, _ = passwords_for(truststore, storepass, None)
+    with output.Progress("importing", quiet=json) as progress, asking_with():
         result = api.import_ca(truststore, sources, password=password, alias=alias, allow_leaf=allow_leaf,
                                allow_expired=allow_expired, store_type=store_type.value if store_type else None,
                                lock_timeout=lock_timeout, progress=progress,
-                               profile=profile.value if profile else None,
+                               profile=profile.value if profile else None, allow_weak=allow_weak_password,
                                skipped=lambda data, reason: output.warn(f"skipped {_subject(data)}: {reason}"))
     if json:
         output.print_json({

@@ -80,15 +80,13 @@ def init_pair_command(
         check_name(f"{k8s_secret}-keystore-password")  # before any work
     password = passwords.resolve(storepass)
     ca_password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass is not None else None
-    passwords.strong(password, allow_weak_password)
-    passwords.strong(ca_password, allow_weak_password)
     layout = api.init_pair(
         out_dir, password=password, store_type=store_type.value, key_type=key_type.value, server_cn=server_cn,
         sans=san or None, client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
         days=days, ca_days=ca_days, separate_cas=separate_cas, ca=_pair(ca_cert, ca_key),
         server_ca=_pair(server_ca_cert, server_ca_key), client_ca=_pair(client_ca_cert, client_ca_key),
         ca_password=ca_password, replace=force, lock_timeout=lock_timeout,
-        profile=profile.value if profile else None)
+        profile=profile.value if profile else None, allow_weak=allow_weak_password)
     written = layout.files()
     if json:
         output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]})

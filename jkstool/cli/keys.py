@@ -70,7 +70,6 @@ def genkey_command(
         cert = pki.self_signed(key, cn, days, san or [])
         entry = PrivateKeyEntry(alias, pki.pkcs8(key), (pki.der(cert),), datetime.now(timezone.utc))
         opened.store.add(entry)
-        opened.save()
     _report_chain(entry, json)
     output.info(f"added the key entry '{alias}' ({key_type.value}) to {store}; next: "
                 f"jkstool csr {store} --alias {alias} --out {alias}.csr")
@@ -176,7 +175,6 @@ def import_reply_command(
         except JkstoolError as e:
             raise e.at(path=reply, alias=alias) from None
         opened.store.put(installed)
-        opened.save()
     _report_chain(installed, json)
     output.info(f"installed the reply on '{alias}' in {store}")
 
@@ -233,7 +231,6 @@ def import_key_command(
         except JkstoolError as e:
             raise JkstoolError(f"{e.what} in {cert}", e.fix, path=str(key), alias=e.alias) from None
         opened.store.add(entry)
-        opened.save()
     _report_chain(entry, json)
     output.info(f"added the key entry '{alias}' to {store}")
 

@@ -178,6 +178,18 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+# The core's fixes name the API's parameters and functions; on the command line, what sets or does them
+# (the longer names first: new_password=... holds password=...).
+_OPTIONS = {"replace=True": "--force", "allow_weak=True": "--allow-weak-password", "key_password=...": "--keypass",
+            "new_password=...": "--new-storepass", "password=...": "--storepass", "convert_store": "jkstool convert"}
+
+
+def _for_the_command_line(text: str) -> str:
+    for parameter, option in _OPTIONS.items():
+        text = text.replace(parameter, option)
+    return text
+
+
 def guarded(command):
     """Turn the core's errors into one line and exit 2; tracebacks only with --debug."""
     @functools.wraps(command)
@@ -189,7 +201,7 @@ def guarded(command):
         except JkstoolError as e:
             if _State.debug:
                 traceback.print_exc()
-            fail(str(e))
+            fail(_for_the_command_line(str(e)))
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except BrokenPipeError:  # the reader of our output went away (| head): stop quietly

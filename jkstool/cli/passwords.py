@@ -5,10 +5,9 @@ environment variable (JKSTOOL_STOREPASS, JKSTOOL_KEYPASS), then a layout
 folder's `storepass` file, then a hidden prompt on a terminal. Values on the
 command line are visible to other local users, and a warning says so.
 
-Each password remembers where it came from, so that an error can say so:
-a password jkstool is to protect something new with is refused when it is
-empty or shorter than keytool's 6 characters (an empty JKSTOOL_STOREPASS is
-what a missing CI secret looks like), unless --allow-weak-password.
+Each password remembers where it came from, so that an error can say so
+(the core refuses a new password that is empty or shorter than keytool's 6
+characters, naming its source, unless --allow-weak-password).
 """
 
 import getpass
@@ -23,7 +22,6 @@ from . import output
 
 STOREPASS_ENV = "JKSTOOL_STOREPASS"
 KEYPASS_ENV = "JKSTOOL_KEYPASS"
-MIN_LENGTH = 6  # keytool: "Password is too short - must be at least 6 characters"
 
 
 class Password(str):
@@ -69,16 +67,6 @@ def _first_line(path: Path, option: str) -> Password:
         raise
     lines = text.splitlines()
     return Password(lines[0] if lines else "", f"the file {path}")
-
-
-def strong(password: str | None, allow_weak: bool) -> None:
-    """Refuse a new password that is empty or shorter than keytool takes, saying where it came from."""
-    if password is None or allow_weak or len(password) >= MIN_LENGTH:
-        return
-    source = getattr(password, "source", "the password")
-    what = "empty" if not password else f"shorter than {MIN_LENGTH} characters"
-    raise JkstoolError(f"the password from {source} is {what}: keytool refuses such a password, and a "
-                       "missing secret looks like this", "give a real password, or --allow-weak-password")
 
 
 def resolve(value: str | None, *, option: str = "--storepass", env: str = STOREPASS_ENV,

@@ -1,59 +1,15 @@
 """Opening a store to change it, and writing output files: shared by the commands that edit."""
 
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from . import output, passwords
 
 if TYPE_CHECKING:
-    from ..model import Entry, PrivateKeyEntry, Store
-
-T = TypeVar("T")
-
-
-@dataclass
-class Opened:
-    """A store read for editing: change `store`, then `save()` writes it back atomically."""
-
-    path: Path
-    store: "Store"
-    type: str  # jks, pkcs12 or pem
-    password: str | None
-    profile: str | None = None
-    """How a PKCS12 store is written back: the --profile given, else the one it was read with."""
-
-    def save(self) -> None:
-        from .. import api
-        api.write_store(self.path, self.store, self.password, store_type=self.type,
-                        profile=self.profile if self.type == "pkcs12" else None)
-
-    def claim(self, alias: str) -> None:
-        """Refuse an alias that an entry of this store already has."""
-        from ..errors import JkstoolError
-        if alias in self.store:
-            raise JkstoolError("an entry with this alias exists", "choose another alias, or delete it first",
-                               path=str(self.path), alias=alias)
-
-    def entry(self, alias: str) -> "Entry":
-        return self._stamped(self.store.entry, alias)
-
-    def key_entry(self, alias: str) -> "PrivateKeyEntry":
-        return self._stamped(self.store.key_entry, alias)
-
-    def remove(self, alias: str) -> "Entry":
-        return self._stamped(self.store.remove, alias)
-
-    def _stamped(self, method: Callable[[str], T], alias: str) -> T:
-        """`method(alias)`, its error naming this store's file."""
-        from ..errors import JkstoolError
-        try:
-            return method(alias)
-        except JkstoolError as e:
-            raise e.at(path=self.path) from None
+    from ..api import StoreEdit
 
 
 def read_store(path: Path, password: str | None, key_password: str | None = None, password_from: str | None = None,
@@ -71,57 +27,53 @@ def read_store(path: Path, password: str | None, key_password: str | None = None
         path = Path(found.name)
     else:
         loaded = api.read_store(path, password, key_password=key_password, **options)
-    for message in loaded.warnings:
-        output.warn(f"{path}: {message}")
+    _warn(path, loaded.warnings)
     return loaded
 
 
-def writable_password(path: Path, storepass: str | None, store_type: str | None = None,
-                      option: str = "--storepass", allow_weak: bool = False) -> str | None:
-    """The password of a store about to be changed (or created, as `store_type` or its extension says:
-    then not a weak one); None for PEM, which needs none. JCEKS, which jkstool cannot write, is refused."""
-    from .. import files, formats
-    password = passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
-    kind = formats.detect(files.read_bytes(path)).lower() if path.exists() else formats.type_for_path(path, store_type)
-    if kind == "jceks":
-        output.fail(f"{path}: jkstool reads JCEKS but cannot write it (convert it to PKCS12 first: "
-                    "jkstool convert)")
-    if kind == "pem":
-        return password
-    password = passwords.require(password, str(path), option)
-    if not path.exists():
-        passwords.strong(password, allow_weak)
-    return password
-
-
-def open_store(path: Path, storepass: str | None, keypass: str | None = None, *, create: bool = False,
-               store_type: str | None = None, option: str = "--storepass", allow_weak: bool = False,
-               profile: str | None = None) -> Opened:
-    """Read `path` with its keys (or start an empty store there, with `create`); a PKCS12 store keeps its
-    write profile unless `profile` names another."""
-    from .. import formats
-    from ..formats.pkcs12 import profile_of
-    from ..model import Store
-    password = writable_password(path, storepass, store_type, option, allow_weak) if (path.exists() or create) else \
-        passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
-    key_password = passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
-    if path.exists() or not create:
-        loaded = read_store(path, password, key_password)
-        kind, store, profile = loaded.type.lower(), loaded.store, profile or profile_of(loaded.protection)
-    else:
-        kind, store = formats.type_for_path(path, store_type), Store()
-    return Opened(path, store, kind, password, profile)
+def open_store(path: Path, storepass: str | None, keypass: str | None = None, *, option: str = "--storepass",
+               **options) -> "StoreEdit":
+    """api.open_store with the passwords the options (or their sources) give, its warnings said."""
+    from .. import api
+    with asking_with(option):
+        password, key_password = passwords_for(path, storepass, keypass, option)
+        edit = api.open_store(path, password, key_password=key_password, **options)
+    _warn(edit.path, edit.warnings)
+    return edit
 
 
 @contextmanager
-def editing(path: Path, storepass: str | None, keypass: str | None = None, *, lock_timeout: float = 30,
-            **options):
-    """`open_store` under an exclusive lock held until the edit is written (or abandoned): the lock of
-    the store's layout when it is in one, else the store's own."""
-    from .. import files
-    from ..layout.manifest import lock_path
-    with files.locked(lock_path(path), lock_timeout):
-        yield open_store(path, storepass, keypass, **options)
+def editing(path: Path, storepass: str | None, keypass: str | None = None, *, option: str = "--storepass",
+            **options) -> "Iterator[StoreEdit]":
+    """api.edit_store with the passwords the options (or their sources) give, its warnings said."""
+    from .. import api
+    password, key_password = passwords_for(path, storepass, keypass, option)
+    with asking_with(option), api.edit_store(path, password, key_password=key_password, **options) as edit:
+        _warn(edit.path, edit.warnings)
+        yield edit
+
+
+def passwords_for(path: Path, storepass: str | None, keypass: str | None,
+                  option: str = "--storepass") -> tuple[str | None, str | None]:
+    """The store and key passwords the options give, else their environment variables, else a prompt."""
+    password = passwords.resolve(storepass, option=option, prompt=f"Password of {path}: ")
+    return password, passwords.resolve(keypass, option="--keypass", env=passwords.KEYPASS_ENV)
+
+
+@contextmanager
+def asking_with(option: str = "--storepass") -> "Iterator[None]":
+    """A store that needs a password and got none: say which option gives it."""
+    from ..errors import PasswordNeeded
+    try:
+        yield
+    except PasswordNeeded as e:
+        raise PasswordNeeded(e.what, f"give {option} env:NAME or file:PATH, or set {passwords.STOREPASS_ENV}",
+                             e.path) from None
+
+
+def _warn(path: Path, warnings: list[str]) -> None:
+    for message in warnings:
+        output.warn(f"{path}: {message}")
 
 
 def write_files(items, force: bool) -> None:
