@@ -4,11 +4,16 @@ Each change takes the layout's lock itself: one lifecycle step at a time,
 whichever door it comes in by.
 """
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import files, passwords
 from ..errors import JkstoolError, file_exists
 from ..layout.manifest import MANIFEST, Layout
+
+if TYPE_CHECKING:
+    from ..layout import create
 
 StrPath = str | Path
 
@@ -57,6 +62,18 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     passwords.check_new(ca_password, allow_weak)
     spec.bring(ca, server_ca, client_ca, ca_password)
     generated = password is None
+    store_password = secrets.token_urlsafe(24) if password is None else password
+
+    def planned() -> "list[create.PlannedFile]":
+        return create.plan(spec, create.issue(spec), store_password, ca_password or store_password, generated)
+    return write_layout(folder, spec.planned_files(generated).values(), planned, replace, lock_timeout)
+
+
+def write_layout(folder: Path, names: "Iterable[str]", planned: "Callable[[], list[create.PlannedFile]]",
+                 replace: bool, lock_timeout: float) -> Layout:
+    """Claim `folder` under the layout's lock, refuse to replace any of `names` there unless `replace`,
+    then write what `planned()` makes as one change (a folder made here and left empty is removed)."""
+    from ..layout import create
     made = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -64,12 +81,10 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
         raise JkstoolError(f"cannot make the folder ({e.strerror})", path=str(folder)) from None
     try:
         with files.locked(folder / MANIFEST, lock_timeout):
-            existing = [name for name in spec.planned_files(generated).values() if (folder / name).exists()]
+            existing = [name for name in names if (folder / name).exists()]
             if existing and not replace:
                 raise file_exists(folder / existing[0], "give replace=True to replace the layout; backups are kept")
-            store_password = secrets.token_urlsafe(24) if password is None else password
-            planned = create.make_pair(spec, store_password, ca_password or store_password, generated)
-            backups = create.write(folder, planned, replace)
+            backups = create.write(folder, planned(), replace)
     except BaseException:
         if made:
             _remove_if_empty(folder)

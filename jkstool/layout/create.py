@@ -111,29 +111,45 @@ class PlannedFile:
     """The certificate the summary shows."""
 
 
-def make_pair(spec: PairSpec, password: str, ca_password: str, generated_password: bool) -> list[PlannedFile]:
+@dataclass
+class Issued:
+    """A pair's CAs, keys and leaves by side, in memory: what the layout's files are made from."""
+
+    cas: dict[str, pki.Issuer]
+    keys: dict[str, pki.PrivateKey] = field(repr=False)
+    leaves: dict[str, x509.Certificate]
+
+
+def issue(spec: PairSpec) -> Issued:
+    """The CAs (brought, or made as init-pair names them) and each side's key and certificate."""
+    cas = certificate_authorities(spec)
+    keys, leaves = {}, {}
+    for side, cn, sans in (("server", spec.server_cn, spec.server_sans), ("client", spec.client_cn, [])):
+        keys[side] = pki.new_key(spec.key_type)
+        leaves[side] = pki.issue(cas[side], keys[side].public_key(), cn, side, spec.days, sans)
+    return Issued(cas, keys, leaves)
+
+
+def plan(spec: PairSpec, issued: Issued, password: str, ca_password: str,
+         generated_password: bool) -> list[PlannedFile]:
     """Everything the layout's files hold, in memory, ready to be written together."""
     paths = spec.planned_files()
     planned: list[PlannedFile] = []
-    cas = _certificate_authorities(spec, paths, ca_password, planned)
-    leaves = {}
-    for side, cn, alias, sans in (("server", spec.server_cn, spec.server_alias, spec.server_sans),
-                                  ("client", spec.client_cn, spec.client_alias, [])):
-        key = pki.new_key(spec.key_type)
-        issuer = cas[side]
-        leaf = pki.issue(issuer, key.public_key(), cn, side, spec.days, sans)
-        leaves[side] = leaf
+    for prefix, ca in _made_cas(spec, issued.cas):
+        _plan_ca(planned, prefix, paths, ca, ca_password)
+    for side, alias in (("server", spec.server_alias), ("client", spec.client_alias)):
+        issuer, leaf = issued.cas[side], issued.leaves[side]
         chain = tuple(pki.der(c) for c in (leaf, *issuer.certificates))
-        store = Store([PrivateKeyEntry(alias, pki.pkcs8(key), chain)])
+        store = Store([PrivateKeyEntry(alias, pki.pkcs8(issued.keys[side]), chain)])
         planned.append(PlannedFile(f"{side}-keystore", paths[f"{side}-keystore"],
                                    _dump(spec, store, password), True, alias, leaf))
     for side, peer in (("server", "client"), ("client", "server")):
-        anchor = cas[peer].root
+        anchor = issued.cas[peer].root
         alias = _anchor_alias(spec, peer)
         store = Store([TrustedCertEntry(alias, pki.der(anchor))])
         planned.append(PlannedFile(f"{side}-truststore", paths[f"{side}-truststore"],
                                    _dump(spec, store, password), False, alias, anchor))
-    manifest = _manifest(spec, paths, cas, leaves, generated_password)
+    manifest = _manifest(spec, paths, issued.cas, issued.leaves, generated_password)
     planned.append(PlannedFile("manifest", MANIFEST, manifest.to_json(), False))
     if generated_password:
         planned.append(PlannedFile("storepass", STOREPASS_FILE, (password + "\n").encode(), files.CLEAR))
@@ -146,22 +162,26 @@ def _anchor_alias(spec: PairSpec, side: str) -> str:
     return f"{side}-ca"
 
 
-def _certificate_authorities(spec, paths, ca_password, planned) -> dict[str, pki.Issuer]:
-    """The issuer of each side's leaf; CAs made here are added to `planned`."""
+def certificate_authorities(spec: PairSpec) -> dict[str, pki.Issuer]:
+    """The issuer of each side's leaf: the CAs brought, else new ones named as init-pair names them."""
     if spec.shared_ca is not None:
         return {"server": spec.shared_ca.issuer, "client": spec.shared_ca.issuer}
     if not spec.separate:
         ca = pki.new_ca(f"jkstool CA {ca_tag()}", spec.key_type, spec.ca_days)
-        _plan_ca(planned, "ca", paths, ca, ca_password)
         return {"server": ca, "client": ca}
-    cas = {}
-    for side, brought in (("server", spec.server_ca), ("client", spec.client_ca)):
-        if brought is not None:
-            cas[side] = brought.issuer
-        else:
-            cas[side] = pki.new_ca(f"jkstool {side.title()} CA {ca_tag()}", spec.key_type, spec.ca_days)
-            _plan_ca(planned, f"{side}-ca", paths, cas[side], ca_password)
-    return cas
+    return {side: brought.issuer if brought is not None else
+            pki.new_ca(f"jkstool {side.title()} CA {ca_tag()}", spec.key_type, spec.ca_days)
+            for side, brought in (("server", spec.server_ca), ("client", spec.client_ca))}
+
+
+def _made_cas(spec: PairSpec, cas: dict[str, pki.Issuer]) -> list[tuple[str, pki.Issuer]]:
+    """The CAs made here (not brought), with the prefix of their files in ca/."""
+    if spec.shared_ca is not None:
+        return []
+    if not spec.separate:
+        return [("ca", cas["server"])]
+    return [(f"{side}-ca", cas[side]) for side, brought in (("server", spec.server_ca), ("client", spec.client_ca))
+            if brought is None]
 
 
 def _dump(spec: "PairSpec", store: Store, password: str) -> bytes:
@@ -175,7 +195,8 @@ def ca_tag() -> str:
     return secrets.token_hex(4)
 
 
-def _plan_ca(planned, role_prefix, paths, ca: pki.Issuer, ca_password) -> None:
+def _plan_ca(planned: list[PlannedFile], role_prefix: str, paths: dict[str, str], ca: pki.Issuer,
+             ca_password: str) -> None:
     planned.append(PlannedFile(f"{role_prefix}-cert", paths[f"{role_prefix}-cert"], pki.cert_pem(ca.cert),
                                False, None, ca.cert))
     planned.append(PlannedFile(f"{role_prefix}-key", paths[f"{role_prefix}-key"],
@@ -192,7 +213,7 @@ def _manifest(spec: PairSpec, paths: dict[str, str], cas: dict[str, pki.Issuer],
         return CARecord(subject=subject_of(cas[side].cert),
                         cert=brought.cert_path if brought else paths[f"{prefix}-cert"],
                         key=brought.key_path if brought else paths[f"{prefix}-key"],
-                        brought=brought is not None, trust_anchor=subject_of(cas[side].root))
+                        brought=brought is not None)
 
     def leaf_record(side: str, alias: str, sans: list[str]) -> LeafRecord:
         return LeafRecord(alias, subject_of(leaves[side]), sans, side, spec.days)
@@ -202,8 +223,6 @@ def _manifest(spec: PairSpec, paths: dict[str, str], cas: dict[str, pki.Issuer],
         files={role.replace("-", "_"): paths[role] for role in STORE_ROLES},
         server=leaf_record("server", spec.server_alias, spec.server_sans),
         client=leaf_record("client", spec.client_alias, []),
-        trust_aliases={"server_truststore": _anchor_alias(spec, "client"),
-                       "client_truststore": _anchor_alias(spec, "server")},
         cas=CAs(ca_record("server"), ca_record("client"), spec.separate),
         storepass_file=STOREPASS_FILE if generated_password else None, profile=spec.profile)
 

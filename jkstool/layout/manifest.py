@@ -12,7 +12,7 @@ current schema.
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,9 +62,14 @@ class CARecord:
     cert: str
     key: str
     brought: bool = False
-    trust_anchor: str = ""
     crl: str = ""
     """Its revocation list, once something was revoked (or the CA it replaced had one)."""
+
+
+def _ca_record(data: dict[str, Any]) -> CARecord:
+    """A CA's record, without the fields earlier releases wrote and none reads (trust_anchor)."""
+    known = {f.name for f in fields(CARecord)}
+    return CARecord(**{name: value for name, value in data.items() if name in known})
 
 
 @dataclass
@@ -122,7 +127,6 @@ class Manifest:
     """server_keystore, server_truststore, client_keystore, client_truststore -> path."""
     server: LeafRecord
     client: LeafRecord
-    trust_aliases: dict[str, str]
     cas: CAs
     storepass_file: str | None = None
     clients: list[ClientRecord] = field(default_factory=list)
@@ -159,8 +163,7 @@ class Manifest:
         return cls(
             store_type=data["store_type"], key_type=data["key_type"], files=dict(data["files"]),
             server=LeafRecord(**data["server"]), client=LeafRecord(**data["client"]),
-            trust_aliases=dict(data.get("trust_aliases", {})),
-            cas=CAs(CARecord(**data["cas"]["server"]), CARecord(**data["cas"]["client"]),
+            cas=CAs(_ca_record(data["cas"]["server"]), _ca_record(data["cas"]["client"]),
                     bool(data["cas"].get("separate"))),
             storepass_file=data.get("storepass_file"),
             clients=[ClientRecord(**c) for c in data.get("clients", [])],

@@ -149,7 +149,7 @@ def finish(layout: Layout, password: str) -> Stage:
             change.raw[layout.path(target)] = (layout.path(source).read_bytes(), private)
         for side in record.sides:
             ca = layout.ca(side)
-            ca.subject = ca.trust_anchor = record.subject
+            ca.subject = record.subject
             if record.crl:
                 ca.crl = moves[-1][1]
     layout.manifest.rollover = None
