@@ -8,9 +8,53 @@ unchanged; parsing happens only where a command needs a certificate's facts.
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import Enum
 from typing import ClassVar
 
 from .errors import JkstoolError, key_not_read, no_such_alias
+
+
+class _Name(str, Enum):
+    """A name that is also its text (in f-strings, JSON and dictionary keys alike), so that a typo is
+    an AttributeError where it is written rather than a KeyError far away."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+    def __repr__(self) -> str:
+        return repr(str(self.value))
+
+
+class Side(_Name):
+    """The two sides of mutual TLS."""
+
+    SERVER = "server"
+    CLIENT = "client"
+
+    @property
+    def peer(self) -> "Side":
+        return Side.CLIENT if self is Side.SERVER else Side.SERVER
+
+
+class Role(_Name):
+    """The four stores of a mutual-TLS pair."""
+
+    SERVER_KEYSTORE = "server-keystore"
+    SERVER_TRUSTSTORE = "server-truststore"
+    CLIENT_KEYSTORE = "client-keystore"
+    CLIENT_TRUSTSTORE = "client-truststore"
+
+    @property
+    def side(self) -> Side:
+        return Side(self.value.partition("-")[0])
+
+
+SIDES: tuple[str, ...] = tuple(Side)
+ROLES: tuple[str, ...] = tuple(Role)
+"""The sides and roles in their order, as text (what dictionaries of them are keyed by)."""
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from .api.layouts import write_layout
 from .errors import JkstoolError
 from .formats.pem import key_pem
 from .layout import create
-from .layout.manifest import EXTENSIONS, SIDES, Layout
-from .model import PrivateKeyEntry
+from .layout.manifest import EXTENSIONS, Layout
+from .model import SIDES, PrivateKeyEntry
 from .pki import issue as pki
 from .pki.certs import subject_of
 

@@ -32,5 +32,5 @@ from .stores import (
 )
 
 __all__ = ["read_store", "write_store", "open_store", "edit_store", "StoreEdit", "copy_entry", "delete_entry",
-           "rename_entry", "change_password", "convert_store", "Conversion", "import_ca", "init_pair", "verify_pair", "verify_secrets",
-           "layout_crls", "read_crl", "expiry"]
+           "rename_entry", "change_password", "convert_store", "Conversion", "import_ca", "init_pair",
+           "verify_pair", "verify_secrets", "layout_crls", "read_crl", "expiry"]

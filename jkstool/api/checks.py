@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from .. import files, formats
 from ..errors import JkstoolError
-from ..layout.manifest import MANIFEST, STORE_ROLES, Layout, find_stores, generated_password
+from ..layout.manifest import MANIFEST, Layout, find_stores, generated_password
+from ..model import ROLES
 
 if TYPE_CHECKING:  # the modules behind them import cryptography: each function imports what it needs
     from cryptography import x509
@@ -47,7 +48,7 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath], *, password: str | None
         password = generated_password(Path(stores)) if password is None else password
         crls = [*crls, *layout_crls(Path(stores))]
     inputs = {}
-    for role in STORE_ROLES:
+    for role in ROLES:
         secret = (passwords or {}).get(role, password)
         loaded = formats.read_store(paths[role], secret, strict=False)
         inputs[role] = StoreInput(role, str(paths[role]), loaded)
@@ -60,7 +61,7 @@ def verify_secrets(files: "Mapping[str, SecretFile]", *, hostname: str | None = 
     """verify_pair on stores read from Kubernetes Secrets (fleet.secrets), by role."""
     from ..mtls.checks import StoreInput
     inputs = {}
-    for role in STORE_ROLES:
+    for role in ROLES:
         item = files[role]
         try:
             loaded = formats.load(item.data, item.password, strict=False)
@@ -96,10 +97,10 @@ def layout_crls(folder: Path) -> list[Path]:
 
 def _store_paths(stores: StrPath | Mapping[str, StrPath]) -> dict[str, Path]:
     if isinstance(stores, Mapping):
-        missing = [role for role in STORE_ROLES if role not in stores]
+        missing = [role for role in ROLES if role not in stores]
         if missing:
             raise JkstoolError(f"no {missing[0].replace('-', ' ')} given", f"give a layout folder, or --{missing[0]}")
-        return {role: Path(stores[role]) for role in STORE_ROLES}
+        return {role: Path(stores[role]) for role in ROLES}
     return find_stores(Path(stores))
 
 

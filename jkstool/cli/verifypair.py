@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
+from ..model import ROLES
 from . import output, passwords
 from .options import Debug, Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
-
-ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 
 
 class Engine(str, Enum):

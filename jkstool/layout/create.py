@@ -16,12 +16,11 @@ from .. import files, formats
 from ..errors import JkstoolError
 from ..formats import certfile
 from ..formats.pem import key_pem
-from ..model import PrivateKeyEntry, Store, TrustedCertEntry
+from ..model import ROLES, PrivateKeyEntry, Store, TrustedCertEntry
 from ..pki import issue as pki
 from ..pki.certs import subject_of
 from .manifest import (
     MANIFEST,
-    STORE_ROLES,
     STOREPASS_FILE,
     CARecord,
     CAs,
@@ -88,7 +87,7 @@ class PairSpec:
 
     def planned_files(self, generated_password: bool = False) -> dict[str, str]:
         """role -> path relative to the layout folder, for everything init-pair writes."""
-        paths = {role: store_name(role, self.store_type) for role in STORE_ROLES}
+        paths = {role: store_name(role, self.store_type) for role in ROLES}
         if self.shared_ca is None and not self.separate:
             paths.update({"ca-cert": "ca/ca.pem", "ca-key": "ca/ca-key.pem"})
         for side, brought in (("server", self.server_ca), ("client", self.client_ca)):
@@ -220,7 +219,7 @@ def _manifest(spec: PairSpec, paths: dict[str, str], cas: dict[str, pki.Issuer],
 
     return Manifest(
         store_type=spec.store_type, key_type=spec.key_type,
-        files={role.replace("-", "_"): paths[role] for role in STORE_ROLES},
+        files={role.replace("-", "_"): paths[role] for role in ROLES},
         server=leaf_record("server", spec.server_alias, spec.server_sans),
         client=leaf_record("client", spec.client_alias, []),
         cas=CAs(ca_record("server"), ca_record("client"), spec.separate),

@@ -15,8 +15,8 @@ import re
 from .. import formats
 from ..errors import JkstoolError
 from ..formats import pem
-from ..model import PrivateKeyEntry
-from .manifest import STORE_ROLES, Layout
+from ..model import ROLES, PrivateKeyEntry
+from .manifest import Layout
 
 _DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 PASSWORD_KEY = "password"
@@ -44,7 +44,7 @@ def secrets(layout: Layout, password: str, name: str, namespace: str | None = No
 def _secret(layout: Layout, password: str, name: str, side: str, namespace: str | None) -> dict:
     ext = "jks" if layout.store_type == "jks" else "p12"
     data: dict[str, bytes] = {}
-    for role in STORE_ROLES:
+    for role in ROLES:
         if role.startswith(side):
             data[f"{role.split('-')[1]}.{ext}"] = layout.store_path(role).read_bytes()
     keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store

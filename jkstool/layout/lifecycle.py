@@ -17,7 +17,7 @@ from cryptography import x509
 
 from .. import files, formats
 from ..errors import JkstoolError, file_exists
-from ..model import PrivateKeyEntry, Store, TrustedCertEntry
+from ..model import ROLES, PrivateKeyEntry, Store, TrustedCertEntry
 from ..mtls import checks
 from ..pki import certs
 from ..pki import crl as crls
@@ -27,7 +27,6 @@ from .manifest import (
     BACKUPS,
     EXTENSIONS,
     MANIFEST,
-    STORE_ROLES,
     CARecord,
     ClientRecord,
     Layout,
@@ -71,7 +70,7 @@ class Change:
     def check(self, **options) -> checks.Report:
         """verify-pair's checks on the layout as it will be, read back from the bytes to be written."""
         inputs = {}
-        for role in STORE_ROLES:
+        for role in ROLES:
             path = self.layout.store_path(role)
             data = (self.layout.dump(self.stores[path], self.password)
                     if path in self.stores else files.read_bytes(path))
@@ -322,7 +321,7 @@ def convert(layout: Layout, password: str, store_type: str) -> Written:
         raise JkstoolError(f"the layout's stores are {store_type} already", path=str(layout.folder))
     change = Change(layout, password)
     ext = EXTENSIONS[store_type]
-    old = [layout.store_path(role) for role in STORE_ROLES] + [
+    old = [layout.store_path(role) for role in ROLES] + [
         layout.path(name) for c in layout.manifest.clients for name in (c.keystore, c.truststore)]
     renamed = {path: path.with_suffix(f".{ext}") for path in old}
     for path, target in renamed.items():  # new paths: written in the layout's new type

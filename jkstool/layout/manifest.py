@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import files, limits
 from ..errors import JkstoolError
+from ..model import ROLES
 
 if TYPE_CHECKING:
     from ..model import Store
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 SCHEMA = 3
 MANIFEST = "layout.json"
 STOREPASS_FILE = "storepass"
-STORE_ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
-SIDES = ("server", "client")
 EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
 JAVA_TYPES = {"jks": "JKS", "pkcs12": "PKCS12"}
 
@@ -240,7 +239,7 @@ class Layout:
 
     def stores(self) -> dict[str, Path]:
         """role -> path of the four stores."""
-        return {role: self.store_path(role) for role in STORE_ROLES}
+        return {role: self.store_path(role) for role in ROLES}
 
     def system_properties(self, side: str, password: str) -> dict[str, str]:
         """The `javax.net.ssl.*` properties that make a JVM's default SSLContext use `side`'s stores."""
@@ -324,7 +323,7 @@ def find_stores(folder: Path, skip: Iterable[str] = ()) -> dict[str, Path]:
     if (folder / MANIFEST).is_file():
         return Layout.open(folder).stores()
     paths = {}
-    for role in (r for r in STORE_ROLES if r not in skip):
+    for role in (r for r in ROLES if r not in skip):
         side, kind = role.split("-")
         found = [folder / f"{side}.{kind}.{ext}" for ext in ("jks", "p12")
                  if (folder / f"{side}.{kind}.{ext}").exists()]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from ..errors import JkstoolError
-from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
+from ..model import SIDES, Loaded, PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
 from . import hostname as hostnames
 from . import jdk as jdks
@@ -30,7 +30,6 @@ from . import keychoice, pkix
 from .findings import ERROR, Finding, finding
 
 CRL_NEAR = timedelta(days=3)
-SIDES = ("server", "client")
 _PEER = {"server": "client", "client": "server"}
 _EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
 _SERVER_EKUS = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,

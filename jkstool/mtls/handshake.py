@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import JkstoolError
+from ..model import ROLES
 from . import jdk as jdks
 from .findings import Finding, finding
 
-ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 _SOURCE = Path(__file__).with_name("java") / "JkstoolHandshake.java"
 
 
