@@ -21,13 +21,20 @@ import stat
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from enum import IntEnum
 from pathlib import Path
 
 from . import limits
 from .errors import JkstoolError, file_exists
 
-CLEAR = 2
-"""The `private` of a file holding a key or a password in the clear (True, 1: keys, encrypted)."""
+
+class Secrecy(IntEnum):
+    """What a file holds, which decides its mode: nothing secret; keys, encrypted (a new file is 0600); a key
+    or password in the clear (never wider than 0600, whatever the file it replaces was)."""
+
+    PUBLIC = 0
+    KEYS = 1
+    CLEAR = 2
 
 
 def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file") -> bytes:
@@ -91,10 +98,9 @@ def mode(path: Path | str) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def write_atomic(path: Path | str, data: bytes, private: int) -> None:
+def write_atomic(path: Path | str, data: bytes, private: Secrecy) -> None:
     """Replace `path` with `data`: the old file survives any failure untouched, and the new one takes its
-    owner, group, mode and ACL. `private`: it holds keys (a new file is 0600); CLEAR: a key or password in
-    the clear (never wider than 0600, whatever the old file was)."""
+    owner, group, mode and ACL, within what `private` allows."""
     path = Path(path)
     folder = path.parent
     try:
@@ -104,7 +110,7 @@ def write_atomic(path: Path | str, data: bytes, private: int) -> None:
     except OSError as e:
         raise JkstoolError(f"cannot write the file ({e.strerror})", path=str(path)) from None
     mode = stat.S_IMODE(old.st_mode) if old else (0o600 if private else 0o666 & ~_umask())
-    if private == CLEAR:
+    if private == Secrecy.CLEAR:
         mode &= 0o600
     _remove_stale_temps(path)
     temp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
@@ -252,7 +258,7 @@ class Backups:
         """Record the files this run created (relative to `base`) beside its backups."""
         if self.created and self.folder is not None:
             names = "".join(f"{p.resolve().relative_to(self.base)}\n" for p in self.created)
-            write_atomic(self.folder / self.CREATED, names.encode(), 0)
+            write_atomic(self.folder / self.CREATED, names.encode(), Secrecy.PUBLIC)
 
 
 def _new_folder(root: Path) -> Path:
@@ -282,7 +288,7 @@ def _private_folder(folder: Path) -> None:
                                path=str(folder)) from None
 
 
-def write_all(items: Iterable[tuple[Path | str, bytes, int]], replace: bool = False,
+def write_all(items: Iterable[tuple[Path | str, bytes, Secrecy]], replace: bool = False,
               backups: Backups | None = None) -> list[Path]:
     """Write several files as one change: all of them land, or none does.
 
@@ -337,7 +343,7 @@ def write_all(items: Iterable[tuple[Path | str, bytes, int]], replace: bool = Fa
     return list(kept.values())
 
 
-def _holds(path: Path, data: bytes, private: int) -> bool:
+def _holds(path: Path, data: bytes, private: Secrecy) -> bool:
     """Whether `path` already holds `data`, with a mode fit for it (so rewriting it would change nothing)."""
     try:
         info = os.lstat(path)
@@ -345,7 +351,7 @@ def _holds(path: Path, data: bytes, private: int) -> bool:
         return False
     if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
         return False
-    if private == CLEAR and stat.S_IMODE(info.st_mode) & 0o177:
+    if private == Secrecy.CLEAR and stat.S_IMODE(info.st_mode) & 0o177:
         return False
     return read_bytes(path) == data
 

@@ -29,10 +29,11 @@ Out = Annotated[Path | None, typer.Option("--out", help="Write to this file inst
 
 
 def _emit(text: bytes, out: Path | None, force: bool) -> None:
+    from .. import files
     if out is None:
         typer.echo(text.decode(), nl=False)
     else:
-        write_files([(out, text, False)], force)
+        write_files([(out, text, files.Secrecy.PUBLIC)], force)
         output.info(f"wrote {out}")
 
 
@@ -272,18 +273,18 @@ def export_command(
     if not (cert or chain or key):
         typer.echo(chain_pem.decode(), nl=False)
         return
-    items: list[tuple[Path, bytes, int]] = []
+    items: list[tuple[Path, bytes, files.Secrecy]] = []
     if cert:
-        items.append((cert, pki.cert_pem(certs.load(entry.certificates[0])), False))
+        items.append((cert, pki.cert_pem(certs.load(entry.certificates[0])), files.Secrecy.PUBLIC))
     if chain:
-        items.append((chain, chain_pem, False))
+        items.append((chain, chain_pem, files.Secrecy.PUBLIC))
     if key:
         if entry.kind != "private-key":
             raise JkstoolError("a trusted certificate has no key", alias=entry.alias, path=str(store))
         if not no_encrypt_key and opened.password is None:
             output.fail("an encrypted key needs a password: give --storepass, or --no-encrypt-key")
         items.append((key, key_pem(entry.pkcs8(), None if no_encrypt_key else opened.password).encode(),
-                      files.CLEAR if no_encrypt_key else 1))
+                      files.Secrecy.CLEAR if no_encrypt_key else files.Secrecy.KEYS))
     write_files(items, force)
     output.info("wrote " + ", ".join(str(p) for p, _, _ in items)
                 + ("" if not key or no_encrypt_key else f" (the key is encrypted with {store}'s password)"))

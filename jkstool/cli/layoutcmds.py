@@ -313,5 +313,5 @@ def write_k8s_secrets(layout, password: str, name: str, namespace: str | None, p
     if path is None:
         typer.echo(text)
         return
-    files.write_atomic(path, (text + "\n").encode(), files.CLEAR)
+    files.write_atomic(path, (text + "\n").encode(), files.Secrecy.CLEAR)
     output.info(f"wrote {path}: kubectl apply -f {path}")

@@ -23,7 +23,7 @@ def emit(text: str, path: Path | None) -> None:
         typer.echo(text, nl=False)
         return
     from .. import files
-    files.write_atomic(path, text.encode("utf-8"), 0)
+    files.write_atomic(path, text.encode("utf-8"), files.Secrecy.PUBLIC)
 
 
 # -- Prometheus ------------------------------------------------------------------

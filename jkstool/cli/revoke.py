@@ -93,7 +93,7 @@ def _standalone(revoked, ca_cert, ca_key, crl, ca_keypass, crl_days, lock_timeou
             data, added, already = crls.revoke(issuer, existing, revoked, crl_days)
         except JkstoolError as e:
             raise e.at(path=crl) from None
-        files.write_atomic(crl, data, 0)
+        files.write_atomic(crl, data, files.Secrecy.PUBLIC)
     return Revocation(crl, added, already)
 
 

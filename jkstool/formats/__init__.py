@@ -184,7 +184,8 @@ def write_store(path: Path | str, store: Store, store_type: str, password: str |
         data = dump(store, store_type, password, profile=profile, encrypt_keys=encrypt_keys)
     except JkstoolError as e:
         raise e.at(path=path) from None
-    private = (files.CLEAR if not encrypt_keys else 1) if store.holds_keys() else 0
+    private = (files.Secrecy.KEYS if encrypt_keys else files.Secrecy.CLEAR) if store.holds_keys() else \
+        files.Secrecy.PUBLIC
     if keep_backup:
         return next(iter(files.write_all([(path, data, private)], replace=True, backups=backups)), None)
     files.write_atomic(path, data, private)

@@ -104,7 +104,7 @@ class PlannedFile:
     role: str
     path: str
     data: bytes = field(repr=False)
-    private: int
+    private: files.Secrecy
     alias: str | None = None
     cert: x509.Certificate | None = None
     """The certificate the summary shows."""
@@ -141,17 +141,18 @@ def plan(spec: PairSpec, issued: Issued, password: str, ca_password: str,
         chain = tuple(pki.der(c) for c in (leaf, *issuer.certificates))
         store = Store([PrivateKeyEntry(alias, pki.pkcs8(issued.keys[side]), chain)])
         planned.append(PlannedFile(f"{side}-keystore", paths[f"{side}-keystore"],
-                                   _dump(spec, store, password), True, alias, leaf))
+                                   _dump(spec, store, password), files.Secrecy.KEYS, alias, leaf))
     for side, peer in (("server", "client"), ("client", "server")):
         anchor = issued.cas[peer].root
         alias = _anchor_alias(spec, peer)
         store = Store([TrustedCertEntry(alias, pki.der(anchor))])
         planned.append(PlannedFile(f"{side}-truststore", paths[f"{side}-truststore"],
-                                   _dump(spec, store, password), False, alias, anchor))
+                                   _dump(spec, store, password), files.Secrecy.PUBLIC, alias, anchor))
     manifest = _manifest(spec, paths, issued.cas, issued.leaves, generated_password)
-    planned.append(PlannedFile("manifest", MANIFEST, manifest.to_json(), False))
+    planned.append(PlannedFile("manifest", MANIFEST, manifest.to_json(), files.Secrecy.PUBLIC))
     if generated_password:
-        planned.append(PlannedFile("storepass", STOREPASS_FILE, (password + "\n").encode(), files.CLEAR))
+        planned.append(PlannedFile("storepass", STOREPASS_FILE, (password + "\n").encode(),
+                                   files.Secrecy.CLEAR))
     return planned
 
 
@@ -197,9 +198,9 @@ def ca_tag() -> str:
 def _plan_ca(planned: list[PlannedFile], role_prefix: str, paths: dict[str, str], ca: pki.Issuer,
              ca_password: str) -> None:
     planned.append(PlannedFile(f"{role_prefix}-cert", paths[f"{role_prefix}-cert"], pki.cert_pem(ca.cert),
-                               False, None, ca.cert))
+                               files.Secrecy.PUBLIC, None, ca.cert))
     planned.append(PlannedFile(f"{role_prefix}-key", paths[f"{role_prefix}-key"],
-                               key_pem(pki.pkcs8(ca.key), ca_password).encode(), True))
+                               key_pem(pki.pkcs8(ca.key), ca_password).encode(), files.Secrecy.KEYS))
 
 
 def _manifest(spec: PairSpec, paths: dict[str, str], cas: dict[str, pki.Issuer],

@@ -19,7 +19,7 @@ PEM_FOLDER = "pem"
 CRL_BUNDLE = "ca/crls.pem"
 """Every CRL of the layout's CAs in one PEM file: what Tomcat, nginx and httpd are configured to load."""
 
-Item = tuple[Path, bytes, int]
+Item = tuple[Path, bytes, files.Secrecy]
 
 
 def pem_files(layout: Layout, side: str, keystore: Store, truststore: Store) -> dict[str, Item]:
@@ -29,9 +29,9 @@ def pem_files(layout: Layout, side: str, keystore: Store, truststore: Store) -> 
     folder = (layout.folder / PEM_FOLDER).resolve()
     chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
     anchors = pki.cert_pem(*(certs.load(e.cert) for e in truststore.trusted_entries()))
-    return {"chain": (folder / f"{side}-chain.pem", chain, False),
-            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.pkcs8()).encode(), files.CLEAR),
-            "cas": (folder / f"{side}-trusted-cas.pem", anchors, False)}
+    return {"chain": (folder / f"{side}-chain.pem", chain, files.Secrecy.PUBLIC),
+            "key": (folder / f"{side}-key.pem", armor("PRIVATE KEY", entry.pkcs8()).encode(), files.Secrecy.CLEAR),
+            "cas": (folder / f"{side}-trusted-cas.pem", anchors, files.Secrecy.PUBLIC)}
 
 
 def crl_paths(layout: Layout) -> list[Path]:
@@ -43,9 +43,9 @@ def crl_paths(layout: Layout) -> list[Path]:
     return [layout.path(name) for name in dict.fromkeys(names) if name]
 
 
-def crl_bundle(layout: Layout, pending: dict[Path, tuple[bytes, int]]) -> Item | None:
+def crl_bundle(layout: Layout, pending: dict[Path, tuple[bytes, files.Secrecy]]) -> Item | None:
     """The CRL bundle as it follows from the layout's CRLs (those about to be written in `pending`, else
     on disk); None when the layout has none."""
     parts = [pending[p][0] if p in pending else files.read_bytes(p) for p in crl_paths(layout)
              if p in pending or p.exists()]
-    return (layout.path(CRL_BUNDLE), b"".join(parts), 0) if parts else None
+    return (layout.path(CRL_BUNDLE), b"".join(parts), files.Secrecy.PUBLIC) if parts else None

@@ -52,7 +52,7 @@ class Change:
     layout: Layout
     password: str
     stores: dict[Path, Store] = field(default_factory=dict)
-    raw: dict[Path, tuple[bytes, int]] = field(default_factory=dict)
+    raw: dict[Path, tuple[bytes, files.Secrecy]] = field(default_factory=dict)
     read: dict[Path, list] = field(default_factory=dict)
     """The entries of each store as read, so that a store the change leaves as it was is not rewritten."""
 
@@ -94,9 +94,10 @@ class Change:
     def write(self, backups: files.Backups | None = None) -> Written:
         """Write every file that changes, derived files and layout.json included, as one change."""
         self.derive()
-        items: list[tuple[Path, bytes, int]] = [
+        items: list[tuple[Path, bytes, files.Secrecy]] = [
             (path, self.layout.dump(self.stores[path], self.password),
-             self.stores[path].holds_keys()) for path in self.changed()]
+             files.Secrecy.KEYS if self.stores[path].holds_keys() else files.Secrecy.PUBLIC)
+            for path in self.changed()]
         items += [(path, data, private) for path, (data, private) in self.raw.items()]
         backups = backups or backups_of(self.layout)
         kept = files.write_all(items, replace=True, backups=backups)
@@ -176,14 +177,14 @@ def _request_instead(layout: Layout, side: str, entry: PrivateKeyEntry, key: pki
     sans = layout.manifest.leaf(side).sans
     request = layout.folder / f"{side}.csr"
     csr = pki.request(key, x509.Name.from_rfc4514_string(subject), sans)
-    items = [(request, csr.public_bytes(Encoding.PEM), False)]
+    items = [(request, csr.public_bytes(Encoding.PEM), files.Secrecy.PUBLIC)]
     pending = None
     if not keep_key:
         pending = layout.folder / f"{side}.keystore.next.{EXTENSIONS[layout.store_type]}"
         placeholder = pki.self_signed(key, subject, 30, sans)
         store = Store([PrivateKeyEntry(entry.alias, pki.pkcs8(key), (pki.der(placeholder),),
                                        datetime.now(timezone.utc))])
-        items.append((pending, layout.dump(store, password), True))
+        items.append((pending, layout.dump(store, password), files.Secrecy.KEYS))
     files.write_all(items, replace=True, backups=backups_of(layout))
     return Request(entry.chain[0], request, pending)
 
@@ -273,7 +274,7 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
             data, added, already = crls.revoke(issuer, existing, by_ca.get(name, []), days)
         except JkstoolError as e:
             raise e.at(path=path) from None
-        change.raw[path] = (data, 0)
+        change.raw[path] = (data, files.Secrecy.PUBLIC)
         record.crl = crl_name
         if name in by_ca:
             results.append(Revocation(path, added, already))
@@ -342,6 +343,11 @@ def convert(layout: Layout, password: str, store_type: str) -> Written:
     return written
 
 
+def _secrecy_of(path: Path) -> files.Secrecy:
+    """A backed-up file is restored as private as it was kept."""
+    return files.Secrecy.KEYS if files.mode(path) & 0o077 == 0 else files.Secrecy.PUBLIC
+
+
 def restore(folder: Path, stamp: str | None) -> tuple[Path, Written]:
     """Put back the files of a backup (the newest, or the one of `stamp`), the current ones backed up
     first; files the backed-up run created are taken away (into the new backup)."""
@@ -352,7 +358,7 @@ def restore(folder: Path, stamp: str | None) -> tuple[Path, Written]:
         raise JkstoolError(f"no backup {stamp}" if stamp else "no backups", "see the folders in backups/: "
                            + (", ".join(p.name for p in runs[-5:]) or "none"), path=str(root))
     created_list = chosen / files.Backups.CREATED
-    items = [(folder / path.relative_to(chosen), files.read_bytes(path), int(path.stat().st_mode & 0o077 == 0))
+    items = [(folder / path.relative_to(chosen), files.read_bytes(path), _secrecy_of(path))
              for path in sorted(chosen.rglob("*")) if path.is_file() and path != created_list]
     backups = files.Backups(root, folder)
     kept = files.write_all(items, replace=True, backups=backups)

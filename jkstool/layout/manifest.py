@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import files, limits
 from ..errors import JkstoolError
+from ..files import Secrecy
 from ..model import ROLES
 
 if TYPE_CHECKING:
@@ -279,9 +280,9 @@ class Layout:
             found += [self.path(c.truststore) for c in self.manifest.clients]
         return found
 
-    def manifest_item(self) -> tuple[Path, bytes, bool]:
-        """layout.json as a file to write: (path, bytes, private)."""
-        return self.folder / MANIFEST, self.manifest.to_json(), False
+    def manifest_item(self) -> tuple[Path, bytes, Secrecy]:
+        """layout.json as a file to write: (path, bytes, secrecy)."""
+        return self.folder / MANIFEST, self.manifest.to_json(), Secrecy.PUBLIC
 
 
 BACKUPS = "backups"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import files
 from ..errors import JkstoolError
+from ..files import Secrecy
 from ..formats import certfile
 from ..formats.pem import key_pem
 from ..model import TrustedCertEntry
@@ -92,10 +93,11 @@ def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: s
                          layout.manifest.key_type, ca_days)
         files = {kind: f"ca/{prefix}-next{suffix}" for kind, suffix in
                  (("cert", ".pem"), ("key", "-key.pem"), ("crl", ".crl"))}
-        change.raw[layout.path(files["cert"])] = (pki.cert_pem(new.cert), False)
-        change.raw[layout.path(files["key"])] = (key_pem(pki.pkcs8(new.key), ca_password or password).encode(), True)
+        change.raw[layout.path(files["cert"])] = (pki.cert_pem(new.cert), Secrecy.PUBLIC)
+        change.raw[layout.path(files["key"])] = (key_pem(pki.pkcs8(new.key), ca_password or password).encode(),
+                                                 Secrecy.KEYS)
         if record.crl:  # servers that check revocation must find a CRL for the new CA from the start
-            change.raw[layout.path(files["crl"])] = (crls.revoke(new, None, [], 30)[0], 0)
+            change.raw[layout.path(files["crl"])] = (crls.revoke(new, None, [], 30)[0], Secrecy.PUBLIC)
         rollover.cas[prefix] = RolloverCA(group, files["cert"], files["key"], certs.subject_of(new.cert),
                                           certs.sha256(pki.der(old.root)), files["crl"] if record.crl else "")
         anchor = pki.der(new.cert)
@@ -142,9 +144,9 @@ def finish(layout: Layout, password: str) -> Stage:
                 for entry in [e for e in store.trusted_entries() if certs.sha256(e.cert) == record.old_anchor]:
                     store.remove(entry.alias)
         old = layout.ca(record.sides[0])
-        moves = [(record.cert, old.cert, False), (record.key, old.key, True)]
+        moves = [(record.cert, old.cert, Secrecy.PUBLIC), (record.key, old.key, Secrecy.KEYS)]
         if record.crl:
-            moves.append((record.crl, old.crl or str(Path(old.cert).with_suffix(".crl")), False))
+            moves.append((record.crl, old.crl or str(Path(old.cert).with_suffix(".crl")), Secrecy.PUBLIC))
         for source, target, private in moves:
             change.raw[layout.path(target)] = (layout.path(source).read_bytes(), private)
         for side in record.sides:

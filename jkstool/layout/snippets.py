@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import formats
 from ..errors import JkstoolError
+from ..files import Secrecy
 from . import derived
 from .manifest import JAVA_TYPES, Layout
 
@@ -166,7 +167,7 @@ PEM_FORMATS = {"nginx": nginx, "apache": apache, "curl": curl}
 
 
 def snippet(layout: Layout, fmt: str, side: str, port: int,
-            password: str | None) -> tuple[str, list[tuple[Path, bytes, int]]]:
+            password: str | None) -> tuple[str, list[tuple[Path, bytes, Secrecy]]]:
     """(the configuration text, the PEM files it needs as write_all items); the PEM formats need the
     stores' password, and are recorded in the manifest so that later changes refresh their files."""
     if fmt in JAVA_FORMATS:
