@@ -206,7 +206,6 @@ class Store:
         return f"Store({list(self._entries.values())!r})"
 
 
-@dataclass
 @dataclass(frozen=True)
 class Protection:
     """How a PKCS12 file protects itself, as read: what `compat` judges runtimes by.

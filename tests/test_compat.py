@@ -378,7 +378,15 @@ def test_compat_command_exits_1_for_a_jdk_that_cannot_load_it(stores):
 
 
 def test_docs_show_the_compatibility_matrix_of_the_code():
-    assert compat.matrix() in (Path(__file__).resolve().parent.parent / "docs" / "formats.md").read_text()
+    """docs/formats.md's matrix: each write profile against each runtime, as compat.RUNTIMES says."""
+    from jkstool.formats.pkcs12 import PROFILES
+    lines = ["| runtime | " + " | ".join(f"`{n}`" for n in PROFILES) + " | JKS | source |",
+             "| --- | " + " | ".join("---" for _ in PROFILES) + " | --- | --- |"]
+    for runtime in compat.RUNTIMES:
+        cells = ["yes" if compat.reads(runtime, profile) else "no" for profile in PROFILES.values()]
+        lines.append(f"| {runtime.name} | " + " | ".join(cells)
+                     + f" | {'yes' if 'JKS' in runtime.types else 'no'} | {runtime.source} |")
+    assert "\n".join(lines) + "\n" in (Path(__file__).resolve().parent.parent / "docs" / "formats.md").read_text()
 
 
 # -- verify-pair on the target JDK -----------------------------------------------

@@ -62,8 +62,26 @@ class _Commands(TyperGroup):
         command = getattr(importlib.import_module(f".{module}", __name__), function)
         single = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                              context_settings=CONTEXT)
-        single.command(cmd_name)(output.guarded(command))
+        single.command(cmd_name)(output.guarded(_with_debug(command)))
         return typer.main.get_command(single)
+
+
+def _with_debug(command):
+    """`command` taking --debug too (a traceback when something fails): every command has it, and none
+    uses it, so it is added here rather than declared in each."""
+    import functools
+    import inspect
+
+    from .options import Debug
+
+    @functools.wraps(command)
+    def run(*args, debug: bool = False, **kwargs):
+        return command(*args, **kwargs)
+    signature = inspect.signature(command)
+    debug = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Debug)
+    run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), debug])  # type: ignore[attr-defined]
+    run.__annotations__ = {**command.__annotations__, "debug": Debug}
+    return run
 
 
 def _version(value: bool) -> None:

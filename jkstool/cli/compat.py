@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, PasswordFrom, PasswordMap, StorePass
+from .options import Json, PasswordFrom, PasswordMap, StorePass
 from .stores import read_store
 
 JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17": "Java 17", "21": "Java 21",
@@ -26,7 +26,6 @@ def compat_command(
     password_map: PasswordMap = None,
     password_from: PasswordFrom = None,
     json: Json = False,
-    debug: Debug = False,
 ):
     """Which runtimes can load a store as it is — Java 8 to 26, OpenSSL 1.1.1 to 3.4+, Go, Python's
     cryptography — judged by its real algorithms, and for each that cannot, the conversion that fixes it.

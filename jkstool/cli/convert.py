@@ -8,7 +8,6 @@ import typer
 from . import output, passwords
 from .options import (
     AllowWeakPassword,
-    Debug,
     DestStorePass,
     DestStoreType,
     Force,
@@ -40,7 +39,6 @@ def convert_command(
     allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
     lock_timeout: LockTimeout = 30,
-    debug: Debug = False,
 ):
     """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives.
 

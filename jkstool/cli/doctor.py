@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, Side, StorePass
+from .options import Json, Side, StorePass
 from .stores import read_store
 
 
@@ -41,7 +41,6 @@ def doctor_command(
         "--jdk", metavar="PATH|RELEASE", help="Whose rules decide (as verify-pair's --jdk).")] = None,
     storepass: StorePass = None,
     json: Json = False,
-    debug: Debug = False,
 ):
     """Open the stores as the application is configured to open them — the file its configuration names,
     the type it declares, the passwords and alias it gives, cacerts when no truststore is set — and check

@@ -8,7 +8,6 @@ import typer
 from . import output, passwords
 from .options import (
     AllowWeakPassword,
-    Debug,
     DestStorePass,
     DestStoreType,
     KeyPass,
@@ -33,7 +32,6 @@ def copy_command(
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-    debug: Debug = False,
 ):
     """Copy one entry into another store (keytool -importkeystore -srcalias).
 
@@ -66,7 +64,6 @@ def delete_command(
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-    debug: Debug = False,
 ):
     """Delete one entry (keytool -delete).
 
@@ -91,7 +88,6 @@ def rename_command(
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-    debug: Debug = False,
 ):
     """Give an entry another alias (keytool -changealias).
 
@@ -120,7 +116,6 @@ def passwd_command(
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-    debug: Debug = False,
 ):
     """Change the store password, and the key passwords that equalled it; or one key's password.
 

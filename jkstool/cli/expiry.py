@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from . import output, passwords
-from .options import Debug, Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
+from .options import Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
 from .stores import secret_sources
 
 
@@ -22,7 +22,6 @@ def expiry_command(
     json: Json = False,
     report_format: ReportFormat = Format.table,
     report_output: ReportOutput = None,
-    debug: Debug = False,
 ):
     """Every certificate, soonest to expire first; exit 1 when one expires within --within days.
 

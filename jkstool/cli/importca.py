@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import AllowWeakPassword, Debug, DestStoreType, Json, LockTimeout, StorePass, WriteProfile
+from .options import AllowWeakPassword, DestStoreType, Json, LockTimeout, StorePass, WriteProfile
 from .stores import asking_with, passwords_for, read_store
 
 
@@ -31,7 +31,6 @@ def import_ca_command(
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
     json: Json = False,
-    debug: Debug = False,
 ):
     """Add CA certificates to a truststore; ones already there are reported, not added again.
 

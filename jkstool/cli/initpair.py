@@ -8,7 +8,6 @@ import typer
 from . import output, passwords
 from .options import (
     AllowWeakPassword,
-    Debug,
     Force,
     Json,
     KeyType,
@@ -61,7 +60,6 @@ def init_pair_command(
     force: Force = False,
     lock_timeout: LockTimeout = 30,
     json: Json = False,
-    debug: Debug = False,
 ):
     """Make the four stores of a mutual-TLS pair, their CA(s) in ca/, and layout.json.
 

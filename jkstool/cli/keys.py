@@ -9,7 +9,6 @@ import typer
 from . import output, passwords
 from .options import (
     AllowWeakPassword,
-    Debug,
     DestStoreType,
     Force,
     Json,
@@ -50,7 +49,6 @@ def genkey_command(
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-    debug: Debug = False,
 ):
     """Add a new key with a self-signed placeholder certificate (keytool -genkeypair).
 
@@ -84,7 +82,6 @@ def csr_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     force: Force = False,
-    debug: Debug = False,
 ):
     """Write a PKCS#10 request signed by the entry's key, with its subject and SANs (keytool -certreq).
 
@@ -114,7 +111,6 @@ def sign_command(
     san: San = None,
     out: Out = None,
     force: Force = False,
-    debug: Debug = False,
 ):
     """Sign a request as a CA (keytool -gencert); prints the certificate followed by the CA chain.
 
@@ -150,7 +146,6 @@ def import_reply_command(
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-    debug: Debug = False,
 ):
     """Install a CA's reply on an existing key entry (keytool -importcert of a reply).
 
@@ -204,7 +199,6 @@ def import_key_command(
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-    debug: Debug = False,
 ):
     """Make a key entry from a PEM key and its certificate (what keytool cannot do).
 
@@ -250,7 +244,6 @@ def export_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     force: Force = False,
-    debug: Debug = False,
 ):
     """Write an entry's certificate, chain and key as PEM, for nginx, Apache, curl, Go or Python.
 

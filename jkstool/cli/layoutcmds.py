@@ -8,7 +8,7 @@ import typer
 
 from . import output, passwords
 from .keys import issuer_from
-from .options import Debug, Json, LockTimeout, Side, Sides, StorePass
+from .options import Json, LockTimeout, Side, Sides, StorePass
 
 Folder = Annotated[Path, typer.Argument(metavar="DIR",
     file_okay=False, help="The layout folder (with its layout.json).")]
@@ -70,7 +70,6 @@ def renew_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-    debug: Debug = False,
 ):
     """Replace a side's certificate before it expires, in one step.
 
@@ -134,7 +133,6 @@ def add_client_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-    debug: Debug = False,
 ):
     """Issue one more client (a new partner) from the layout's client CA.
 
@@ -180,7 +178,6 @@ def rollover_ca_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-    debug: Debug = False,
 ):
     """Replace a CA without downtime, in three stages; deploy everything after each before the next.
 
@@ -251,7 +248,6 @@ def restore_command(
                                              help="The backup to restore (a folder name in DIR/backups/).")] = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-    debug: Debug = False,
 ):
     """Put back the files a layout command replaced: the newest backup, or the one --from names.
 
@@ -284,7 +280,6 @@ def k8s_secret_command(
     report_output: Annotated[Path | None, typer.Option(
         "--output", metavar="FILE", help="Write the manifests to FILE (0600) instead of stdout.")] = None,
     storepass: StorePass = None,
-    debug: Debug = False,
 ):
     """Kubernetes Secrets for a layout, as cert-manager names its keystores: one per side with its stores,
     tls.crt, tls.key and ca.crt, and the store password in a Secret of its own. The CA key is never in them.

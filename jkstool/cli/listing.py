@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, PasswordFrom, PasswordMap, StorePass, Verbose, Wide
+from .options import Json, PasswordFrom, PasswordMap, StorePass, Verbose, Wide
 from .stores import read_store
 
 
@@ -21,7 +21,6 @@ def list_command(
     verbose: Verbose = False,
     wide: Wide = False,
     json: Json = False,
-    debug: Debug = False,
 ):
     """List a store's entries: alias, kind, subject, issuer, expiry, key, SHA-256.
 

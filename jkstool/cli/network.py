@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Json, StorePass
+from .options import Json, StorePass
 from .stores import read_store
 
 
@@ -61,7 +61,6 @@ def probe_command(
     crl: Annotated[list[Path] | None, typer.Option(
         "--crl", help="A CRL to check the server's certificate against (repeatable).")] = None,
     json: Json = False,
-    debug: Debug = False,
 ):
     """What a live server presents and asks for: openssl s_client, from Java stores.
 
@@ -142,7 +141,6 @@ def serve_command(
     keystore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --keystore.")] = None,
     truststore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --truststore.")] = None,
     json: Json = False,
-    debug: Debug = False,
 ):
     """A mutual-TLS test endpoint from the server's stores, for partners to try their client set-up.
 

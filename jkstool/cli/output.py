@@ -76,11 +76,6 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{n} {noun}s"
 
 
-def shorten(text: str, size: int) -> str:
-    """`text` cut to `size` characters, ending in … when cut."""
-    return text if len(text) <= size else text[:size - 1] + "…"
-
-
 def info(message: str) -> None:
     line(message, err=True)
 

@@ -7,7 +7,7 @@ import typer
 
 from . import output, passwords
 from .keys import issuer_from
-from .options import Debug, Json, LockTimeout, StorePass
+from .options import Json, LockTimeout, StorePass
 
 
 def revoke_command(
@@ -26,7 +26,6 @@ def revoke_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-    debug: Debug = False,
 ):
     """Revoke certificates: add them to a CRL signed by their CA (CRL number incremented).
 

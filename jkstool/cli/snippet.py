@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Debug, Force, LockTimeout, StorePass
+from .options import Force, LockTimeout, StorePass
 
 
 class Format(str, Enum):
@@ -28,7 +28,6 @@ def snippet_command(
     storepass: StorePass = None,
     force: Force = False,
     lock_timeout: LockTimeout = 30,
-    debug: Debug = False,
 ):
     """Print configuration for a layout, with its real paths and store types; never a password.
 

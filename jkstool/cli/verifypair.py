@@ -10,7 +10,7 @@ import typer
 
 from ..model import ROLES
 from . import output, passwords
-from .options import Debug, Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
+from .options import Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
 
 
 class Engine(str, Enum):
@@ -73,7 +73,6 @@ def verify_pair_command(
     json: Json = False,
     report_format: ReportFormat = Format.table,
     report_output: ReportOutput = None,
-    debug: Debug = False,
 ):
     """Check that a server and a client will complete a mutual-TLS handshake, as JSSE would.
 

@@ -147,12 +147,13 @@ def _fitting_profile(runtime: Runtime, loaded: Loaded) -> str | None:
     for name in ("java9", "legacy", "modern", "none-truststore"):
         if name == "none-truststore" and keys:
             continue
-        if _reads(runtime, PROFILES[name]):
+        if reads(runtime, PROFILES[name]):
             return name
     return None
 
 
-def _reads(runtime: Runtime, shape: "Profile") -> bool:
+def reads(runtime: Runtime, shape: "Profile") -> bool:
+    """Whether `runtime` loads a PKCS12 file written with the write profile `shape`."""
     return (shape.keys in runtime.keys and shape.certificates in runtime.certificates
             and shape.integrity in runtime.integrity)
 
@@ -174,18 +175,3 @@ def type_mismatch(path: str, actual: str, declared: str | None = None) -> str | 
         return (f"{said}: {since} reads it anyway (keystore.type.compat, on by default); older Java and a "
                 "JDK with keystore.type.compat=false fail with 'Invalid keystore format'")
     return f"{said}: Java fails with 'Invalid keystore format' (only JKS and PKCS12 read each other)"
-
-
-def matrix() -> str:
-    """docs/formats.md's compatibility matrix: each write profile against each runtime, from RUNTIMES."""
-    from .pkcs12 import PROFILES
-    names = list(PROFILES)
-    lines = ["| runtime | " + " | ".join(f"`{n}`" for n in names) + " | JKS | source |",
-             "| --- | " + " | ".join("---" for _ in names) + " | --- | --- |"]
-    for runtime in RUNTIMES:
-        cells = []
-        for name in names:
-            cells.append("yes" if _reads(runtime, PROFILES[name]) else "no")
-        lines.append(f"| {runtime.name} | " + " | ".join(cells)
-                     + f" | {'yes' if 'JKS' in runtime.types else 'no'} | {runtime.source} |")
-    return "\n".join(lines) + "\n"

@@ -259,7 +259,6 @@ _TABLE = [
          "`chown` or `chmod` the store (and its folders) for that user"),
 ]
 RULES = {rule.code: rule for rule in _TABLE}
-CODES = tuple(RULES)
 
 
 def finding(code: str, store: str, alias: str | None, message: str, fix: str | None = None) -> Finding:

@@ -67,8 +67,6 @@ class Verdict:
     anchor: bytes | None = None
     pinned: bool = False
     problem: Problem | None = None
-    ignored: int = 0
-    """Certificates the peer sent after the one that ended its path (unused)."""
     built: bool = False
     """Whether the path was built (Java then reports one generic message for every failure)."""
 
@@ -132,7 +130,7 @@ def validate(chain: Sequence[bytes], trusted: Sequence[bytes], variant: str, jdk
             "chain-too-long", chain[0], f"the chain has {len(chain)} certificates, JDK {jdk.version} takes {limit}",
             f"The certificate chain length ({len(chain)}) exceeds the maximum allowed length ({limit})"))
     if chain[0] in context.trusted:
-        return Verdict(True, [chain[0]], chain[0], pinned=True, ignored=len(chain) - 1)
+        return Verdict(True, [chain[0]], chain[0], pinned=True)
     try:
         loaded = [certs.load(c) for c in chain]
     except JkstoolError as e:  # CertificateMessage: the whole message is refused, before any trust check
@@ -145,9 +143,7 @@ def validate(chain: Sequence[bytes], trusted: Sequence[bytes], variant: str, jdk
         if loaded[i].subject != loaded[i - 1].issuer:
             return _build(chain, context)
         if chain[i] in context.trusted or (loaded[i].subject, _spki(loaded[i])) in trusted_keys:
-            verdict = _validate(list(chain[:i]), context)
-            verdict.ignored = len(chain) - i
-            return verdict
+            return _validate(list(chain[:i]), context)
     if any(certs.load(t).subject == loaded[-1].issuer for t in context.trusted):
         return _validate(list(chain), context)
     return _build(chain, context)
