@@ -11,9 +11,26 @@ names the file and says what to do), never prints and never exits. A fix
 names the parameter that applies it (`replace=True`); the command line says
 its option instead.
 
+Two submodules load only when imported, since they bring cryptography: `jkstool.api.certificates`
+(a certificate's facts as commands show them) and `jkstool.api.outputs` (files other than stores).
+
 May import: every package of the core (the command layer imports this).
 """
 
+from ..errors import JkstoolError, KeyPasswordError, PasswordError, PasswordNeeded
+from ..layout.manifest import Layout
+from ..model import (
+    ROLES,
+    SIDES,
+    Entry,
+    Loaded,
+    PrivateKeyEntry,
+    Role,
+    SecretKeyEntry,
+    Side,
+    Store,
+    TrustedCertEntry,
+)
 from .checks import expiry, layout_crls, read_crl, verify_pair, verify_secrets
 from .layouts import init_pair
 from .stores import (
@@ -31,6 +48,8 @@ from .stores import (
     write_store,
 )
 
-__all__ = ["read_store", "write_store", "open_store", "edit_store", "StoreEdit", "copy_entry", "delete_entry",
+__all__ = ["JkstoolError", "PasswordError", "PasswordNeeded", "KeyPasswordError", "Layout", "Store", "Entry",
+           "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded", "Role", "Side", "ROLES", "SIDES",
+           "read_store", "write_store", "open_store", "edit_store", "StoreEdit", "copy_entry", "delete_entry",
            "rename_entry", "change_password", "convert_store", "Conversion", "import_ca", "init_pair",
            "verify_pair", "verify_secrets", "layout_crls", "read_crl", "expiry"]
