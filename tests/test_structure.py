@@ -128,3 +128,24 @@ def test_importing_jkstool_loads_no_heavy_module():
            "('cryptography', 'jks', 'OpenSSL', 'tabulate', 'typer', 'click')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_users_mypy_sees_the_types(tmp_path):
+    """The wheel carries py.typed (PEP 561): installed in an environment, mypy types jkstool's API there,
+    where it would see Any without it."""
+    import shutil
+    import zipfile
+    source = tmp_path / "source"  # a copy: a build/ folder left in the tree would lend its old files
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "tests"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "wheel", source],
+                   check=True, capture_output=True)
+    (wheel,) = (tmp_path / "wheel").glob("jkstool-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", tmp_path / "env"], check=True)
+    python = tmp_path / "env" / "bin" / "python"
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    zipfile.ZipFile(wheel).extractall(site)
+    (tmp_path / "user.py").write_text("import jkstool\nreveal_type(jkstool.verify_pair('x').ok)\n")
+    result = subprocess.run([sys.executable, "-m", "mypy", "--python-executable", python, "--follow-imports=silent",
+                             tmp_path / "user.py"], capture_output=True, text=True, cwd=tmp_path)
+    assert 'Revealed type is "bool"' in result.stdout, result.stdout + result.stderr
