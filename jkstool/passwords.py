@@ -1,15 +1,97 @@
-"""The rules a password must meet before jkstool protects something with it, whichever door it came in by.
+"""Passwords: where they come from (env:NAME, file:PATH, pass:TEXT, a password map) and the rules one must
+meet before jkstool protects something with it, whichever door it came in by.
 
 A password jkstool is to protect something new with is refused when it is
 empty or shorter than keytool's 6 characters: an empty password is what a
-missing CI secret looks like, and keytool refuses short ones. A password may
-say where it came from (a `source` attribute, as the command line's do), and
-the error then says so, never the password itself.
+missing CI secret looks like, and keytool refuses short ones. A `Password`
+says where it came from, and an error then says so, never the password itself.
 """
 
+import os
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from . import limits
 from .errors import JkstoolError, PasswordNeeded
 
 MIN_LENGTH = 6  # keytool: "Password is too short - must be at least 6 characters"
+SOURCES = ("env:", "file:", "pass:")
+
+
+class Password(str):
+    """A password, and where it came from (said in errors; never the password itself)."""
+
+    source: str
+
+    def __new__(cls, value: str, source: str) -> "Password":
+        made = super().__new__(cls, value)
+        made.source = source
+        return made
+
+    def __reduce__(self) -> tuple[type["Password"], tuple[str, str]]:
+        """Pickled whole (a fleet is checked in worker processes)."""
+        return Password, (str(self), self.source)
+
+
+def from_source(text: str, where: str) -> Password:
+    """The password `text` names: env:NAME (an environment variable), file:PATH (the file's first line) or
+    pass:TEXT (itself); `where` says whose it is in errors (an option, a line of a password map)."""
+    if text.startswith("env:"):
+        name = text[4:]
+        if name not in os.environ:
+            raise JkstoolError(f"{where} names the environment variable {name}, which is not set",
+                               f"export {name}, or pass the password another way")
+        return Password(os.environ[name], f"{where} env:{name}")
+    if text.startswith("file:"):
+        return first_line(Path(text[5:]), where)
+    return Password(text.removeprefix("pass:"), where)
+
+
+def first_line(path: Path, where: str) -> Password:
+    """A password file's first line (a file the store's owner wrote: read bounded, UTF-8)."""
+    from . import files
+    try:
+        text = files.read_bytes(path, limits.PASSWORD_FILE_BYTES, "a password file").decode("utf-8")
+    except UnicodeError as e:
+        raise JkstoolError(f"the password file for {where} cannot be read ({e})", path=str(path)) from None
+    except JkstoolError as e:
+        if e.what == "no such file":
+            raise JkstoolError(f"the password file for {where} does not exist", "check the path",
+                               path=str(path)) from None
+        raise
+    lines = text.splitlines()
+    return Password(lines[0] if lines else "", f"the file {path}")
+
+
+class PasswordMap:
+    """Many stores, many passwords: a file of lines `GLOB  SOURCE` (SOURCE as `from_source` takes it; #
+    starts a comment). A store's password is that of the first line whose GLOB matches its path, as given
+    or made absolute (fnmatch: `*` crosses folders). Every source is resolved when the map is read: a bad
+    line fails before any work."""
+
+    def __init__(self, path: Path) -> None:
+        from . import files
+        data = files.read_bytes(path, limits.PASSWORD_FILE_BYTES * 64, "a password map")
+        self.warnings = [f"the password map holds passwords and other users can read it: chmod 600 {path}"] \
+            if files.mode(path) & 0o077 and b"pass:" in data else []
+        self._rules: list[tuple[str, str]] = []
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+            fields = line.split("#", 1)[0].split()
+            if not fields:
+                continue
+            where = f"{path}, line {number}"
+            if len(fields) != 2 or not fields[1].startswith(SOURCES):
+                raise JkstoolError(f"{where}: expected GLOB and SOURCE (env:NAME, file:PATH or pass:TEXT)",
+                                   "write one store pattern and its password source a line")
+            self._rules.append((fields[0], str(from_source(fields[1], where))))
+
+    def __call__(self, store: Path) -> str | None:
+        names = (str(store), os.path.abspath(store))  # a relative root matches absolute patterns too
+        return next((secret for pattern, secret in self._rules if any(fnmatchcase(n, pattern) for n in names)),
+                    None)
+
+    def __repr__(self) -> str:
+        return f"PasswordMap({len(self._rules)} lines)"
 
 
 def check_new(password: str | None, allow_weak: bool = False) -> None:

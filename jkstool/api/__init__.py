@@ -31,6 +31,7 @@ from ..model import (
     Store,
     TrustedCertEntry,
 )
+from ..passwords import Password, PasswordMap, first_line, from_source
 from .checks import expiry, layout_crls, read_crl, verify_pair, verify_secrets
 from .layouts import init_pair
 from .stores import (
@@ -48,7 +49,8 @@ from .stores import (
     write_store,
 )
 
-__all__ = ["JkstoolError", "PasswordError", "PasswordNeeded", "KeyPasswordError", "Layout", "Store", "Entry",
+__all__ = ["JkstoolError", "PasswordError", "PasswordNeeded", "KeyPasswordError", "Password", "PasswordMap",
+           "from_source", "first_line", "Layout", "Store", "Entry",
            "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded", "Role", "Side", "ROLES", "SIDES",
            "read_store", "write_store", "open_store", "edit_store", "StoreEdit", "copy_entry", "delete_entry",
            "rename_entry", "change_password", "convert_store", "Conversion", "import_ca", "init_pair",

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import typer
 
-from ..errors import JkstoolError
+from .. import JkstoolError
 
 
 class _State:

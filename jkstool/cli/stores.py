@@ -16,14 +16,11 @@ def read_store(path: Path, password: str | None, key_password: str | None = None
                **options):
     """api.read_store, saying on stderr what the reader noticed (an unprotected key file...); a store in a
     Kubernetes Secret is named SOURCE#SECRET/KEY."""
-    from .. import api, formats
-    from ..errors import JkstoolError
+    from .. import api
+    from ..api import secrets
     found = secret_store(path, password, password_from)
     if found is not None:
-        try:
-            loaded = formats.load(found.data, found.password, key_password, **options)
-        except JkstoolError as e:
-            raise e.at(path=found.name) from None
+        loaded = secrets.load_secret(found, key_password=key_password, **options)
         path = Path(found.name)
     else:
         loaded = api.read_store(path, password, key_password=key_password, **options)
@@ -63,7 +60,7 @@ def passwords_for(path: Path, storepass: str | None, keypass: str | None,
 @contextmanager
 def asking_with(option: str = "--storepass") -> "Iterator[None]":
     """A store that needs a password and got none: say which option gives it."""
-    from ..errors import PasswordNeeded
+    from ..api import PasswordNeeded
     try:
         yield
     except PasswordNeeded as e:
@@ -77,51 +74,20 @@ def _warn(path: Path, warnings: list[str]) -> None:
 
 
 def write_files(items, force: bool) -> None:
-    """Write output files together (path, bytes, private); existing ones only with --force,
-    after a backup."""
-    from .. import files
-    from ..layout.manifest import backups_for
-    items = list(items)
-    for kept in files.write_all(items, replace=force, backups=backups_for(Path(items[0][0])) if items else None):
+    """Write output files together (path, bytes, secrecy); existing ones only with --force, after a backup."""
+    from ..api import outputs
+    for kept in outputs.write_files(items, replace=force):
         output.info(f"kept the replaced file as {kept}")
 
 
 def secret_sources(paths: list[Path], password: str | None, password_from: str | None):
-    """Split PATH arguments: Kubernetes objects (- for stdin, or a .json/.yaml/.yml file holding a Secret)
-    give the stores in their Secrets; the rest stay paths. Returns (paths, secret files)."""
-    from ..fleet import secrets
-    kept, found = [], []
-    for path in paths:
-        if str(path) != "-" and (path.suffix.lower() not in (".json", ".yaml", ".yml") or not path.is_file()):
-            kept.append(path)
-            continue
-        data = _source_bytes(path)
-        if str(path) != "-" and not secrets.is_document(data):
-            kept.append(path)
-            continue
-        source = "stdin" if str(path) == "-" else str(path)
-        found += secrets.secret_files(secrets.documents(data, source), source, password, password_from)
-    return kept, found
+    """Split PATH arguments into store paths and the stores of Kubernetes Secrets (- for stdin)."""
+    from ..api import secrets
+    return secrets.split_secrets(paths, password=password, password_from=password_from, stdin=sys.stdin.buffer)
 
 
 def secret_store(reference: Path, password: str | None, password_from: str | None):
-    """SOURCE#SECRET/KEY: the store KEY of the Secret SECRET in SOURCE (a file, or - for stdin); None when
-    `reference` names a file that exists."""
-    from ..fleet import secrets
-    text = str(reference)
-    if "#" not in text or reference.exists():
-        return None
-    source, _, pick = text.partition("#")
-    data = _source_bytes(Path(source))
-    name = "stdin" if source == "-" else source
-    return secrets.pick(secrets.secret_files(secrets.documents(data, name), name, password, password_from), pick, name)
-
-
-def _source_bytes(path: Path) -> bytes:
-    from .. import files, limits
-    if str(path) == "-":
-        data = sys.stdin.buffer.read(limits.max_file_bytes() + 1)
-        if len(data) > limits.max_file_bytes():
-            output.fail(f"stdin: more than {limits.max_file_bytes()} bytes (raise JKSTOOL_MAX_FILE_MB)")
-        return data
-    return files.read_bytes(path)
+    """SOURCE#SECRET/KEY: the store KEY of the Secret SECRET in SOURCE (- for stdin); None for a file."""
+    from ..api import secrets
+    return secrets.secret_store(reference, password=password, password_from=password_from,
+                                stdin=sys.stdin.buffer)
