@@ -18,7 +18,7 @@ PACKAGE = ROOT / "jkstool"
 
 # Lowest first: a module may import from its own layer and the layers before it.
 LAYERS = [
-    {"errors"}, {"limits", "model", "der", "passwords"}, {"files"}, {"pki"}, {"formats"}, {"mtls"}, {"net", "layout"},
+    {"errors"}, {"limits", "model", "der"}, {"files", "passwords"}, {"pki"}, {"formats"}, {"mtls"}, {"net", "layout"},
     {"fleet"}, {"doctor"}, {"api"}, {"testing"}, {"cli"}, {"pytest_plugin"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
