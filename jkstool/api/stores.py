@@ -137,9 +137,6 @@ def open_store(path: StrPath, password: str | None = None, *, key_password: str 
         if kind != "pem":
             passwords.check_new(passwords.require(password, str(path)), allow_weak)
         return StoreEdit(path, Store(), kind, password, profile)
-    if path.exists() and formats.detect(files.read_bytes(path)) == "JCEKS":
-        raise JkstoolError("jkstool reads JCEKS but cannot write it", "convert it to PKCS12 first: convert_store",
-                           path=str(path))
     loaded = read_store(path, password, key_password=key_password)
     kind = loaded.type.lower()
     if kind != "pem":
@@ -165,10 +162,18 @@ def edit_store(path: StrPath, password: str | None = None, *, key_password: str 
     ['ca', 'client', 'edkey', 'server']
     """
     with files.locked(lock_path(Path(path)), lock_timeout):
+        _refuse_jceks(Path(path))
         edit = open_store(path, password, key_password=key_password, create=create, store_type=store_type,
                           profile=profile, allow_weak=allow_weak)
         yield edit
         edit.save()
+
+
+def _refuse_jceks(path: Path) -> None:
+    """Before a store to change is read: jkstool cannot write what it would change."""
+    if path.exists() and formats.detect(files.read_bytes(path)) == "JCEKS":
+        raise JkstoolError("jkstool reads JCEKS but cannot write it", "convert it to PKCS12 first: convert_store",
+                           path=str(path))
 
 
 def copy_entry(source: StrPath, dest: StrPath, alias: str, *, password: str | None = None,
@@ -322,6 +327,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
             sources.append(str(item))
     path = Path(truststore)
     with files.locked(lock_path(path), lock_timeout):
+        _refuse_jceks(path)
         edit = open_store(path, password, create=True, store_type=store_type, profile=profile,
                           allow_weak=allow_weak)
         result = trust.add_certificates(edit.store, candidates, alias, allow_leaf, allow_expired, progress=progress)

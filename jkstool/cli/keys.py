@@ -2,10 +2,12 @@
 the PEM ones keytool cannot do)."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..api import PrivateKeyEntry
+from ..api.keys import create_request, export_entry, generate_key, import_key, install_reply, load_ca, sign_request
 from . import output, passwords
 from .options import (
     AllowWeakPassword,
@@ -19,7 +21,10 @@ from .options import (
     StorePass,
     WriteProfile,
 )
-from .stores import editing, open_store, read_store, write_files
+from .stores import asking_with, passwords_for, write_files
+
+if TYPE_CHECKING:
+    from ..api.keys import Issuer
 
 Alias = Annotated[str, typer.Option("--alias", help="The key entry.")]
 San = Annotated[list[str] | None, typer.Option(
@@ -27,12 +32,17 @@ San = Annotated[list[str] | None, typer.Option(
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
 
 
+# What the API's errors name that output does not yet say as these commands' options.
+def _warn(path: Path, message: str) -> None:
+    output.warn(f"{path}: {message}")
+
+
 def _emit(text: bytes, out: Path | None, force: bool) -> None:
-    from .. import files
+    from ..api.outputs import Secrecy
     if out is None:
         typer.echo(text.decode(), nl=False)
     else:
-        write_files([(out, text, files.Secrecy.PUBLIC)], force)
+        write_files([(out, text, Secrecy.PUBLIC)], force)
         output.info(f"wrote {out}")
 
 
@@ -49,7 +59,7 @@ def genkey_command(
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-):
+) -> None:
     """Add a new key with a self-signed placeholder certificate (keytool -genkeypair).
 
     Example:
@@ -57,18 +67,13 @@ def genkey_command(
     \b
         jkstool genkey server.keystore.p12 --alias server --cn api.example.com --san DNS:api.example.com
     """
-    from datetime import datetime, timezone
-
-    from ..model import PrivateKeyEntry
-    from ..pki import issue as pki
-    with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
-                 lock_timeout=lock_timeout, allow_weak=allow_weak_password,
-                 profile=profile.value if profile else None) as opened:
-        opened.claim(alias)
-        key = pki.new_key(key_type.value)
-        cert = pki.self_signed(key, cn, days, san or [])
-        entry = PrivateKeyEntry(alias, pki.pkcs8(key), (pki.der(cert),), datetime.now(timezone.utc))
-        opened.store.add(entry)
+    password, key_password = passwords_for(store, storepass, None)
+    with asking_with():
+        entry = generate_key(store, alias, cn, sans=san or [], key_type=key_type.value, days=days,
+                             password=password, key_password=key_password,
+                             store_type=store_type.value if store_type else None,
+                             profile=profile.value if profile else None, allow_weak=allow_weak_password,
+                             lock_timeout=lock_timeout, warn=_warn)
     _report_chain(entry, json)
     output.info(f"added the key entry '{alias}' ({key_type.value}) to {store}; next: "
                 f"jkstool csr {store} --alias {alias} --out {alias}.csr")
@@ -82,7 +87,7 @@ def csr_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     force: Force = False,
-):
+) -> None:
     """Write a PKCS#10 request signed by the entry's key, with its subject and SANs (keytool -certreq).
 
     Example:
@@ -90,15 +95,11 @@ def csr_command(
     \b
         jkstool csr server.keystore.p12 --alias server --out server.csr
     """
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from ..pki import certs
-    from ..pki import issue as pki
-    opened = open_store(store, storepass, keypass)
-    entry = opened.key_entry(alias)
-    leaf = certs.load(entry.chain[0])
-    request = pki.request(pki.load_pkcs8(entry.pkcs8()), leaf.subject, san or pki.sans_of(leaf))
-    _emit(request.public_bytes(Encoding.PEM), out, force)
+    password, key_password = passwords_for(store, storepass, keypass)
+    with asking_with():
+        request = create_request(store, alias, sans=san, password=password, key_password=key_password,
+                                 warn=_warn)
+    _emit(request, out, force)
 
 
 def sign_command(
@@ -111,7 +112,7 @@ def sign_command(
     san: San = None,
     out: Out = None,
     force: Force = False,
-):
+) -> None:
     """Sign a request as a CA (keytool -gencert); prints the certificate followed by the CA chain.
 
     Example:
@@ -119,19 +120,14 @@ def sign_command(
     \b
         jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server --out server.pem
     """
-    from ..formats import certfile
-    from ..pki import issue as pki
     issuer = issuer_from(ca_cert, ca_key, ca_keypass)
-    csr = certfile.read_request(request)
-    cert = pki.sign_request(issuer, csr, profile.value, days, san)
-    _emit(pki.cert_pem(cert, *issuer.certificates), out, force)
+    _emit(sign_request(request, issuer, profile.value, days=days, sans=san), out, force)
 
 
-def issuer_from(ca_cert: Path, ca_key: Path, ca_keypass: str | None):
+def issuer_from(ca_cert: Path, ca_key: Path, ca_keypass: str | None) -> "Issuer":
     """The CA of --ca-cert, --ca-key and --ca-keypass."""
-    from ..formats import certfile
     password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
-    return certfile.read_issuer(ca_cert, ca_key, password)
+    return load_ca(ca_cert, ca_key, password=password)
 
 
 def import_reply_command(
@@ -146,7 +142,7 @@ def import_reply_command(
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-):
+) -> None:
     """Install a CA's reply on an existing key entry (keytool -importcert of a reply).
 
     The reply must carry the entry's public key; the chain is completed from the reply, the --ca
@@ -157,27 +153,18 @@ def import_reply_command(
     \b
         jkstool import-reply server.keystore.p12 server-reply.pem --alias server --ca intermediate.pem
     """
-    from ..errors import JkstoolError
-    from ..formats import certfile
-    from ..pki import chains
-    with editing(store, storepass, keypass, lock_timeout=lock_timeout,
-                 profile=profile.value if profile else None) as opened:
-        entry = opened.key_entry(alias)
-        reply_certs = certfile.read_certificates(reply)
-        pool = [cert for path in ca or [] for cert in certfile.read_certificates(path)]
-        pool += [e.cert for e in opened.store.trusted_entries()]
-        try:
-            installed = chains.install_reply(entry, reply_certs, pool)
-        except JkstoolError as e:
-            raise e.at(path=reply, alias=alias) from None
-        opened.store.put(installed)
+    password, key_password = passwords_for(store, storepass, keypass)
+    with asking_with():
+        installed = install_reply(store, alias, reply, ca_certificates=ca or [], password=password,
+                                  key_password=key_password, profile=profile.value if profile else None,
+                                  lock_timeout=lock_timeout, warn=_warn)
     _report_chain(installed, json)
     output.info(f"installed the reply on '{alias}' in {store}")
 
 
-def _report_chain(entry, json: bool) -> None:
-    from ..pki import inventory
-    chain = [inventory.describe_certificate(c) for c in entry.chain]
+def _report_chain(entry: PrivateKeyEntry, json: bool) -> None:
+    from ..api.certificates import describe_certificate
+    chain = [describe_certificate(c) for c in entry.chain]
     if json:
         output.print_json({"alias": entry.alias, "certificates": chain})
     else:
@@ -199,7 +186,7 @@ def import_key_command(
     json: Json = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-):
+) -> None:
     """Make a key entry from a PEM key and its certificate (what keytool cannot do).
 
     Example:
@@ -207,25 +194,13 @@ def import_key_command(
     \b
         jkstool import-key server.keystore.p12 --alias server --key server.key --cert fullchain.pem
     """
-    from ..errors import JkstoolError
-    from ..formats import certfile
-    from ..pki import chains
-    with editing(store, storepass, create=True, store_type=store_type.value if store_type else None,
-                 lock_timeout=lock_timeout, allow_weak=allow_weak_password,
-                 profile=profile.value if profile else None) as opened:
-        opened.claim(alias)
-        password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
-        loaded = read_store(key, password)
-        keys = loaded.store.key_entries()
-        if len(keys) != 1 or keys[0].key is None:
-            reason = "is encrypted: give --src-keypass" if keys and keys[0].key is None else \
-                "must hold exactly one private key"
-            raise JkstoolError(f"the key file {reason}", path=str(key))
-        try:
-            entry = chains.key_entry(alias, keys[0].key, certfile.read_certificates(cert))
-        except JkstoolError as e:
-            raise JkstoolError(f"{e.what} in {cert}", e.fix, path=str(key), alias=e.alias) from None
-        opened.store.add(entry)
+    password, key_password = passwords_for(store, storepass, None)
+    key_file_password = passwords.from_option(src_keypass, "--src-keypass") if src_keypass else None
+    with asking_with():
+        entry = import_key(store, alias, key, cert, key_file_password=key_file_password, password=password,
+                           key_password=key_password, store_type=store_type.value if store_type else None,
+                           profile=profile.value if profile else None, allow_weak=allow_weak_password,
+                           lock_timeout=lock_timeout, warn=_warn)
     _report_chain(entry, json)
     output.info(f"added the key entry '{alias}' to {store}")
 
@@ -244,7 +219,7 @@ def export_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     force: Force = False,
-):
+) -> None:
     """Write an entry's certificate, chain and key as PEM, for nginx, Apache, curl, Go or Python.
 
     Without --cert, --chain or --key, the chain goes to stdout. The key is encrypted with the store
@@ -255,39 +230,14 @@ def export_command(
     \b
         jkstool export server.keystore.p12 --chain server-chain.pem --key server-key.pem --no-encrypt-key
     """
-    from .. import files
-    from ..errors import JkstoolError
-    from ..formats.pem import key_pem
-    from ..pki import certs
-    from ..pki import issue as pki
-    opened = open_store(store, storepass, keypass)
-    entry = _exported_entry(opened, alias)
-    chain_pem = pki.cert_pem(*(certs.load(c) for c in entry.certificates))
+    password, key_password = passwords_for(store, storepass, keypass)
+    with asking_with():
+        exported = export_entry(store, alias=alias, password=password, key_password=key_password,
+                                with_key=key is not None, encrypt_key=not no_encrypt_key, warn=_warn)
     if not (cert or chain or key):
-        typer.echo(chain_pem.decode(), nl=False)
+        typer.echo(exported.chain.decode(), nl=False)
         return
-    items: list[tuple[Path, bytes, files.Secrecy]] = []
-    if cert:
-        items.append((cert, pki.cert_pem(certs.load(entry.certificates[0])), files.Secrecy.PUBLIC))
-    if chain:
-        items.append((chain, chain_pem, files.Secrecy.PUBLIC))
-    if key:
-        if entry.kind != "private-key":
-            raise JkstoolError("a trusted certificate has no key", alias=entry.alias, path=str(store))
-        if not no_encrypt_key and opened.password is None:
-            output.fail("an encrypted key needs a password: give --storepass, or --no-encrypt-key")
-        items.append((key, key_pem(entry.pkcs8(), None if no_encrypt_key else opened.password).encode(),
-                      files.Secrecy.CLEAR if no_encrypt_key else files.Secrecy.KEYS))
+    items = exported.files(cert=cert, chain=chain, key=key)
     write_files(items, force)
     output.info("wrote " + ", ".join(str(p) for p, _, _ in items)
                 + ("" if not key or no_encrypt_key else f" (the key is encrypted with {store}'s password)"))
-
-
-def _exported_entry(opened, alias):
-    from ..errors import JkstoolError
-    if alias is not None:
-        return opened.entry(alias)
-    keys = opened.store.key_entries()
-    if len(keys) != 1:
-        raise JkstoolError(f"the store has {len(keys)} key entries", "name one with --alias", path=str(opened.path))
-    return keys[0]

@@ -176,7 +176,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 # The core's fixes name the API's parameters and functions; on the command line, what sets or does them
 # (the longer names first: new_password=... holds password=...).
 _OPTIONS = {"replace=True": "--force", "allow_weak=True": "--allow-weak-password", "key_password=...": "--keypass",
-            "new_password=...": "--new-storepass", "password=...": "--storepass", "convert_store": "jkstool convert"}
+            "key_file_password=...": "--src-keypass", "new_password=...": "--new-storepass",
+            "password=...": "--storepass", "encrypt_key=False": "--no-encrypt-key", "alias=...": "--alias",
+            "convert_store": "jkstool convert"}
 
 
 def _for_the_command_line(text: str) -> str:

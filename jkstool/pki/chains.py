@@ -1,17 +1,18 @@
-"""Attaching certificate chains to keys: a CA's reply, or a PEM key and its certificates.
+"""Key entries and their chains: a new key, its request, a CA's reply, or a PEM key and its certificates.
 
 The certificate must carry the key's own public key: installing a reply for
 another key would leave a store Java cannot use ("the key does not match").
 """
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from cryptography.hazmat.primitives.serialization import load_der_private_key
+from cryptography.hazmat.primitives.serialization import Encoding, load_der_private_key
 
 from ..errors import JkstoolError
 from ..model import PrivateKeyEntry
-from . import certs
+from . import certs, issue
 
 
 def _leaf_for(public_der: bytes, candidates: list[bytes]) -> bytes | None:
@@ -54,3 +55,24 @@ def key_entry(alias: str, pkcs8: bytes, certificates: list[bytes]) -> PrivateKey
         raise JkstoolError("the key does not belong to any of the certificates",
                            "give the certificate issued for this key, or this certificate's key", alias=alias)
     return PrivateKeyEntry(alias, pkcs8, certs.build_chain(leaf, certificates), datetime.now(timezone.utc))
+
+
+def new_key_entry(alias: str, cn: str, key_type: str, days: int, sans: Sequence[str] = ()) -> PrivateKeyEntry:
+    """A fresh key of `key_type` (one of issue.KEY_TYPES) with a self-signed placeholder certificate for `cn`
+    and `sans`, valid `days`, as keytool -genkeypair makes."""
+    key = issue.new_key(key_type)
+    cert = issue.self_signed(key, cn, days, sans)
+    return PrivateKeyEntry(alias, issue.pkcs8(key), (issue.der(cert),), datetime.now(timezone.utc))
+
+
+def request_pem(entry: PrivateKeyEntry, sans: Sequence[str] = ()) -> bytes:
+    """A PKCS#10 request (PEM) signed by the entry's key, for its certificate's subject, and its SANs unless
+    `sans` names others (keytool -certreq)."""
+    leaf = certs.load(entry.chain[0])
+    request = issue.request(issue.load_pkcs8(entry.pkcs8()), leaf.subject, sans or issue.sans_of(leaf))
+    return request.public_bytes(Encoding.PEM)
+
+
+def chain_pem(certificates: Sequence[bytes]) -> bytes:
+    """Certificates (DER) as one PEM text, in their order."""
+    return issue.cert_pem(*(certs.load(c) for c in certificates))

@@ -249,7 +249,13 @@ def sign_request(issuer: Issuer, csr: x509.CertificateSigningRequest, profile: s
                  sans: list[str] | None = None) -> x509.Certificate:
     """The CA side of a request (keytool -gencert): the profile, not the request, decides the
     extensions; the SANs come from the request unless `sans` replaces them."""
-    if not csr.is_signature_valid:
+    if profile not in PROFILES:
+        raise JkstoolError(f"unknown profile {profile!r}", f"use one of {', '.join(PROFILES)}")
+    try:
+        valid = csr.is_signature_valid
+    except ValueError:  # a public key cryptography cannot load ("Invalid key")
+        valid = False
+    if not valid:
         raise JkstoolError("the request's signature does not verify: it is damaged or forged",
                            "ask for the request again")
     return issue(issuer, csr.public_key(), csr.subject, profile, days,
