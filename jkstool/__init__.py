@@ -12,6 +12,11 @@ The Python API (docs/api.md has an example for each):
 - `import_ca(truststore, certificates, password=...)` trusts CAs idempotently
   (an `ImportResult`); `expiry(paths)` lists every certificate, soonest to
   expire first.
+- `edit_store(path, password)` changes a store under its lock, written back
+  atomically; `copy_entry`, `delete_entry`, `rename_entry`, `change_password`
+  and `convert_store` are keytool's jobs on it. `jkstool.api` has the rest:
+  key entries (`jkstool.api.keys`), a layout's life, and the checks.
+- `jkstool.testing.Pair()` is a mutual-TLS pair in memory for test suites.
 - Every problem with the input raises `JkstoolError`, whose text names the
   file and the fix.
 
@@ -26,7 +31,11 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "read_store": "api", "write_store": "api", "init_pair": "api", "verify_pair": "api",
-    "import_ca": "api", "expiry": "api",
+    "import_ca": "api", "expiry": "api", "edit_store": "api", "open_store": "api", "StoreEdit": "api",
+    "copy_entry": "api", "delete_entry": "api", "rename_entry": "api", "change_password": "api",
+    "convert_store": "api", "Conversion": "api",
+    "Password": "passwords", "PasswordMap": "passwords", "from_source": "passwords",
+    "Role": "model", "Side": "model",
     "Store": "model", "PrivateKeyEntry": "model", "TrustedCertEntry": "model", "SecretKeyEntry": "model",
     "Loaded": "model",
     "Layout": "layout.manifest", "Report": "mtls.checks", "Finding": "mtls.findings",
@@ -34,17 +43,36 @@ _PUBLIC = {
 }
 __all__ = [
     "read_store", "write_store", "init_pair", "verify_pair", "import_ca", "expiry",
+    "edit_store", "open_store", "StoreEdit", "copy_entry", "delete_entry", "rename_entry", "change_password",
+    "convert_store", "Conversion", "Password", "PasswordMap", "from_source", "Role", "Side",
     "Store", "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded",
     "Layout", "Report", "Finding", "ImportResult", "JkstoolError", "__version__",
 ]
 
 if TYPE_CHECKING:
-    from .api import expiry, import_ca, init_pair, read_store, verify_pair, write_store
+    from .api import (
+        Conversion,
+        StoreEdit,
+        change_password,
+        convert_store,
+        copy_entry,
+        delete_entry,
+        edit_store,
+        expiry,
+        import_ca,
+        init_pair,
+        open_store,
+        read_store,
+        rename_entry,
+        verify_pair,
+        write_store,
+    )
     from .errors import JkstoolError
     from .layout.manifest import Layout
-    from .model import Loaded, PrivateKeyEntry, SecretKeyEntry, Store, TrustedCertEntry
+    from .model import Loaded, PrivateKeyEntry, Role, SecretKeyEntry, Side, Store, TrustedCertEntry
     from .mtls.checks import Report
     from .mtls.findings import Finding
+    from .passwords import Password, PasswordMap, from_source
     from .pki.trust import ImportResult
 
 
