@@ -46,6 +46,7 @@ from .stores import (
     open_store,
     read_store,
     rename_entry,
+    store_type_for,
     write_store,
 )
 
@@ -53,5 +54,5 @@ __all__ = ["JkstoolError", "PasswordError", "PasswordNeeded", "KeyPasswordError"
            "from_source", "first_line", "Layout", "Store", "Entry",
            "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded", "Role", "Side", "ROLES", "SIDES",
            "read_store", "write_store", "open_store", "edit_store", "StoreEdit", "copy_entry", "delete_entry",
-           "rename_entry", "change_password", "convert_store", "Conversion", "import_ca", "init_pair",
+           "rename_entry", "change_password", "convert_store", "Conversion", "store_type_for", "import_ca", "init_pair",
            "verify_pair", "verify_secrets", "layout_crls", "read_crl", "expiry"]

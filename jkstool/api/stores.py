@@ -246,12 +246,20 @@ def change_password(store: StrPath, *, password: str | None = None, key_password
         return own
 
 
+def store_type_for(path: StrPath, store_type: str | None = None) -> str:
+    """The type a store written at `path` gets: `store_type` (jks, pkcs12, pem), else the extension's
+    (.jks JKS, .pem PEM), else pkcs12, Java's default."""
+    return formats.type_for_path(path, store_type)
+
+
 @dataclass
 class Conversion:
     """What `convert_store` wrote."""
 
     source_type: str
     """The type the source was read as: JKS, JCEKS, PKCS12 or PEM."""
+    dest_type: str
+    """The type written, as named in output: JKS, PKCS12 or PEM."""
     entries: int
     rekeyed: list[str]
     """The aliases whose key now has another password (the store's, or `dest_key_password`)."""
@@ -289,7 +297,8 @@ def convert_store(source: StrPath, dest: StrPath, *, password: str | None = None
     with files.locked(lock_path(dest), lock_timeout):
         backup = write_store(dest, store, dest_password, store_type=kind, profile=profile,
                              encrypt_keys=encrypt_keys, backup=True, allow_weak=allow_weak)
-    return Conversion(loaded.type, len(loaded.store), rekeyed, backup, list(loaded.warnings))
+    return Conversion(loaded.type, formats.WRITE_TYPES[kind], len(loaded.store), rekeyed, backup,
+                      list(loaded.warnings))
 
 
 def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, bytes]], *, password: str | None,

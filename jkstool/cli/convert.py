@@ -14,6 +14,7 @@ from .options import (
     KeyPass,
     LockTimeout,
     StorePass,
+    StoreType,
     WriteProfile,
 )
 from .stores import asking_with
@@ -53,13 +54,13 @@ def convert_command(
         jkstool convert server.keystore.jks server.keystore.p12 --storepass env:STOREPASS
         jkstool convert ./tls --store-type pkcs12
     """
-    from .. import api, formats
-    from ..layout.manifest import MANIFEST
-    if (source / MANIFEST).is_file():
+    from .. import api
+    from ..api.layouts import is_layout
+    if is_layout(source):
         return _convert_layout(source, dest, store_type, storepass, lock_timeout)
     if dest is None:
         output.fail(f"{source}: give the file to write (DEST), or a layout folder to convert as a whole")
-    target = formats.type_for_path(dest, store_type.value if store_type else None)
+    target = api.store_type_for(dest, store_type.value if store_type else None)
     chosen = "legacy" if legacy else profile.value if profile else None
     if chosen and target != "pkcs12":
         output.fail(f"--profile {chosen} applies to PKCS12 only: give --store-type pkcs12 or a .p12 name")
@@ -80,19 +81,20 @@ def convert_command(
         keys = "the key of {} now has" if len(result.rekeyed) == 1 else "the keys of {} now have"
         output.info(f"{dest}: {keys.format(', '.join(repr(a) for a in result.rekeyed))} "
                     + ("the --dest-keypass password" if own and own != dest_password else "the store's password"))
-    output.info(f"wrote {dest} ({formats.WRITE_TYPES[target]}, {output.count(result.entries, 'entry')} from "
+    output.info(f"wrote {dest} ({result.dest_type}, {output.count(result.entries, 'entry')} from "
                 f"{result.source_type} {source})" + (f"; the old file is kept as {result.backup}" if result.backup
                                                       else ""))
 
 
-def _convert_layout(folder: Path, dest, store_type, storepass, lock_timeout: float) -> None:
-    from .layoutcmds import layout_lock, open_layout, written
+def _convert_layout(folder: Path, dest: Path | None, store_type: StoreType | None, storepass: str | None,
+                    lock_timeout: float) -> None:
+    from ..api.layouts import convert_layout
+    from .layoutcmds import layout_password, written
     if dest is not None or store_type is None or store_type.value not in ("jks", "pkcs12"):
         output.fail(f"{folder} is a layout: give only --store-type pkcs12 or jks (its stores are converted in place)")
-    from ..layout import lifecycle
-    with layout_lock(folder, lock_timeout):
-        layout, password = open_layout(folder, storepass)
-        result = lifecycle.convert(layout, password, store_type.value)
+    secret = layout_password(folder, storepass)
+    with asking_with():
+        result = convert_layout(folder, store_type.value, password=secret, lock_timeout=lock_timeout)
     written(result)
     output.info(f"the layout's stores are now {store_type.value}: deploy them, and point the configuration at "
                 "the new names (jkstool snippet prints it)")

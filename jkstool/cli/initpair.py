@@ -1,7 +1,7 @@
 """`jkstool init-pair`: the four stores of a mutual-TLS pair, in one command."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,9 +16,13 @@ from .options import (
     StorePass,
     WriteProfile,
 )
+from .stores import asking_with
+
+if TYPE_CHECKING:
+    from ..api import Layout
 
 
-def _pem(help_text):
+def _pem(help_text: str) -> Any:
     return typer.Option(help=help_text, metavar="PEM")
 
 
@@ -60,7 +64,7 @@ def init_pair_command(
     force: Force = False,
     lock_timeout: LockTimeout = 30,
     json: Json = False,
-):
+) -> None:
     """Make the four stores of a mutual-TLS pair, their CA(s) in ca/, and layout.json.
 
     Without --storepass or JKSTOOL_STOREPASS, a strong random password is written to
@@ -72,10 +76,10 @@ def init_pair_command(
         jkstool init-pair ./tls --server-cn api.example.com --separate-cas
     """
     from .. import api
+    from ..api.layouts import check_k8s_name, k8s_secrets
     _check_pairs(ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key)
     if k8s_secret is not None:
-        from ..layout.k8s import check_name
-        check_name(f"{k8s_secret}-keystore-password")  # before any work
+        check_k8s_name(k8s_secret)  # before any work
     password = passwords.resolve(storepass)
     ca_password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass is not None else None
     layout = api.init_pair(
@@ -89,7 +93,7 @@ def init_pair_command(
     if json:
         output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]})
     else:
-        output.print_table(_summary(layout, written, password),
+        output.print_table(_summary(layout, password),
                            ["file", "role", "alias", "subject", "issuer", "expires"], flexible=(3, 4))
     if layout.backups:
         output.info(f"the files replaced are kept in {layout.backups[0].parent} (jkstool restore puts them back)")
@@ -100,9 +104,9 @@ def init_pair_command(
                     "load them, Java 8 to 25 do not (jkstool compat STORE)")
     if k8s_secret is not None:
         from .layoutcmds import write_k8s_secrets
-        secret = password if password is not None else passwords.resolve(None, layout=out_dir)
-        write_k8s_secrets(layout, passwords.require(secret, str(out_dir)), k8s_secret, None,
-                          out_dir / f"{k8s_secret}.k8s.json")
+        with asking_with():
+            document = k8s_secrets(out_dir, name=k8s_secret, password=password)
+        write_k8s_secrets(document, out_dir / f"{k8s_secret}.k8s.json")
     _next_steps(layout)
 
 
@@ -118,26 +122,19 @@ def _check_pairs(*paths: Path | None) -> None:
             output.fail(f"{options[n]} and {options[n + 1]} go together: give both, or neither")
 
 
-def _summary(layout, written: dict[str, Path], password: str | None) -> list[list[str]]:
+def _summary(layout: "Layout", password: str | None) -> list[list[str]]:
     """A row per file: the certificate each store or CA file holds."""
-    from .. import api
-    from ..formats import certfile
-    from ..pki import certs
+    from ..api import certificates
+    from ..api.layouts import layout_files
     rows = []
-    secret = password if password is not None else passwords.resolve(None, layout=layout.folder)
-    for role, path in written.items():
-        alias, cert = "", None
-        if role in layout.stores():
-            entry = next(iter(api.read_store(path, secret, keys=False).store))
-            alias, cert = entry.alias, certs.load(entry.certificates[0])
-        elif role.endswith("-cert"):
-            cert = certs.load(certfile.read_certificates(path)[0])
-        rows.append([str(path), role, alias, certs.subject_of(cert) if cert else "",
-                     certs.issuer_of(cert) if cert else "", f"{cert.not_valid_after_utc:%Y-%m-%d}" if cert else ""])
+    for item in layout_files(layout, password=password):
+        cert = certificates.facts(item.certificate) if item.certificate else None
+        rows.append([str(item.path), item.role, item.alias, cert.subject if cert else "", cert.issuer if cert else "",
+                     f"{cert.not_after:%Y-%m-%d}" if cert else ""])
     return rows
 
 
-def _next_steps(layout) -> None:
+def _next_steps(layout: "Layout") -> None:
     stores = {role: path.name for role, path in layout.stores().items()}
     password = f" --storepass file:{layout.password_file}" if layout.password_file else ""
     for line in ("next steps:",

@@ -1,14 +1,17 @@
-"""Commands on an init-pair layout: renew, add-client, rollover-ca, restore."""
+"""Commands on an init-pair layout: renew, add-client, rollover-ca, restore, k8s-secret."""
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import output, passwords
-from .keys import issuer_from
 from .options import Json, LockTimeout, Side, Sides, StorePass
+from .stores import asking_with
+
+if TYPE_CHECKING:
+    from ..api.layouts import Renewal, Request, Stage, Written
 
 Folder = Annotated[Path, typer.Argument(metavar="DIR",
     file_okay=False, help="The layout folder (with its layout.json).")]
@@ -16,25 +19,21 @@ CaKeypass = Annotated[str | None, typer.Option(
     metavar="PASSWORD", help="Password of the CA key (default: the store password).")]
 
 
-def open_layout(folder: Path, storepass):
-    from ..layout.manifest import Layout
-    layout = Layout.open(folder)
-    password = passwords.resolve(storepass, layout=folder, prompt=f"Password of the stores in {folder}: ")
-    return layout, passwords.require(password, f"the layout {folder}")
+def layout_password(folder: Path, storepass: str | None) -> str | None:
+    """The password of a layout's stores from --storepass, JKSTOOL_STOREPASS, its storepass file or a prompt;
+    None for a folder without a layout.json, which the API then refuses for what it is."""
+    from ..api.layouts import is_layout
+    if not is_layout(folder):
+        return None
+    return passwords.resolve(storepass, layout=folder, prompt=f"Password of the stores in {folder}: ")
 
 
-def layout_lock(folder: Path, timeout: float):
-    """The layout's lock: one lifecycle step at a time."""
-    from .. import files
-    from ..layout.manifest import MANIFEST
-    return files.locked(folder / MANIFEST, timeout)
-
-
-def _ca_password(ca_keypass):
+def ca_password(ca_keypass: str | None) -> str | None:
+    """--ca-keypass (default: the store password, which the API then uses)."""
     return passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
 
 
-def written(result, json: bool = False) -> None:
+def written(result: "Written", json: bool = False) -> None:
     """Say what a change wrote and what to deploy or reload (stderr), and where its backups are."""
     if json:
         return
@@ -50,9 +49,9 @@ def written(result, json: bool = False) -> None:
         output.info(f"the files replaced are kept in {result.folder} (jkstool restore puts them back)")
 
 
-def _findings(report) -> None:
+def _findings(result: "Renewal | Stage") -> None:
     from .verifypair import print_findings
-    print_findings([f for f in report.findings if f.severity != "info"])
+    print_findings([f for f in result.report.findings if f.severity != "info"])
 
 
 def renew_command(
@@ -70,7 +69,7 @@ def renew_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-):
+) -> None:
     """Replace a side's certificate before it expires, in one step.
 
     Issues a new certificate from the layout's CA with the same subject, SANs and profile (or the --cn and
@@ -83,45 +82,40 @@ def renew_command(
     \b
         jkstool renew ./tls --side server --san DNS:api.example.com --days 90
     """
-    from ..layout import lifecycle
-    from ..pki.certs import facts
+    from ..api.layouts import Request, renew
     if (ca_cert is None) != (ca_key is None):
         output.fail("--ca-cert and --ca-key go together: give both, or neither")
-    issuer = issuer_from(ca_cert, ca_key, ca_keypass) if ca_cert and ca_key else None
-    with layout_lock(folder, lock_timeout):
-        layout, password = open_layout(folder, storepass)
-        renewal = lifecycle.renew(layout, side.value, password, _ca_password(ca_keypass), keep_key, days, issuer,
-                                  cn, san or None)
-    if isinstance(renewal, lifecycle.Request):
-        _request_steps(layout, side.value, renewal)
+    secret, ca_secret = layout_password(folder, storepass), ca_password(ca_keypass)
+    with asking_with():
+        renewal = renew(folder, side.value, password=secret, ca_password=ca_secret, keep_key=keep_key, days=days,
+                        ca=(ca_cert, ca_key) if ca_cert and ca_key else None, cn=cn, sans=san or None,
+                        lock_timeout=lock_timeout)
+    if isinstance(renewal, Request):
+        _request_steps(renewal)
         return
-    old, new = facts(renewal.old), facts(renewal.new)
-    data: dict[str, Any] = {"side": side.value, "ok": renewal.report.ok,
-            "old": {"serial": old.serial, "not_after": old.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")},
-            "new": {"serial": new.serial, "not_after": new.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")},
-            "files": [str(p) for p in renewal.written.files], "backups": [str(p) for p in renewal.written.backups]}
+    data = renewal.to_dict()
     if json:
         output.print_json(data)
     else:
-        output.print_table([["old", old.serial, data["old"]["not_after"]],
-                            ["new", new.serial, data["new"]["not_after"]]], ["", "serial", "not after"])
+        output.print_table([[name, data[name]["serial"], data[name]["not_after"]] for name in ("old", "new")],
+                           ["", "serial", "not after"])
     if not renewal.report.ok:
-        _findings(renewal.report)
+        _findings(renewal)
         output.info("the renewed layout would not pass verify-pair: nothing was changed")
         raise typer.Exit(1)
     written(renewal.written, json)
 
 
-def _request_steps(layout, side: str, request) -> None:
+def _request_steps(request: "Request") -> None:
     """What to do with a request written because the CA's key is not at hand."""
-    alias, keystore = layout.manifest.leaf(side).alias, layout.store_path(f"{side}-keystore")
-    steps = [f"no key for {side}'s CA at {layout.ca(side).key}: wrote the request {request.request}",
+    side = request.side
+    steps = [f"no key for {side}'s CA at {request.ca_key}: wrote the request {request.request}",
              "  1. have the CA sign it (jkstool sign, or your CA's portal)"]
     if request.pending:
-        steps += [f"  2. jkstool import-reply {request.pending} REPLY --alias {alias}",
-                  f"  3. jkstool convert {request.pending} {keystore} --force"]
+        steps += [f"  2. jkstool import-reply {request.pending} REPLY --alias {request.alias}",
+                  f"  3. jkstool convert {request.pending} {request.keystore} --force"]
     else:
-        steps += [f"  2. jkstool import-reply {keystore} REPLY --alias {alias}"]
+        steps += [f"  2. jkstool import-reply {request.keystore} REPLY --alias {request.alias}"]
     for step in steps:
         output.info(step)
 
@@ -133,7 +127,7 @@ def add_client_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-):
+) -> None:
     """Issue one more client (a new partner) from the layout's client CA.
 
     Writes client-NAME.keystore and client-NAME.truststore beside the layout's stores, and changes the
@@ -144,23 +138,19 @@ def add_client_command(
     \b
         jkstool add-client ./tls --cn partner-b
     """
-    from ..layout import lifecycle
-    from ..pki.certs import facts
-    with layout_lock(folder, lock_timeout):
-        layout, password = open_layout(folder, storepass)
-        client = lifecycle.add_client(layout, cn, password, _ca_password(ca_keypass))
-    leaf = facts(client.leaf)
+    from ..api import certificates
+    from ..api.layouts import add_client
+    secret, ca_secret = layout_password(folder, storepass), ca_password(ca_keypass)
+    with asking_with():
+        client = add_client(folder, cn, password=secret, ca_password=ca_secret, lock_timeout=lock_timeout)
+    leaf = certificates.facts(client.leaf)
     if json:
-        output.print_json({"files": [{"path": str(client.keystore), "role": "client-keystore"},
-                                     {"path": str(client.truststore), "role": "client-truststore"}],
-                           "server_truststore_changed": client.server_trust_added,
-                           "written": [str(p) for p in client.written.files]})
+        output.print_json(client.to_dict())
     else:
         output.print_table([[str(client.keystore), "client-keystore", client.alias, leaf.subject, leaf.issuer],
                             [str(client.truststore), "client-truststore", "", "", ""]],
                            ["file", "role", "alias", "subject", "issuer"], flexible=(3, 4))
-    server_truststore = layout.store_path("server-truststore")
-    output.info(f"the server truststore ({server_truststore}) " + (
+    output.info(f"the server truststore ({client.server_truststore}) " + (
         f"now trusts {leaf.issuer}: deploy it to the server" if client.server_trust_added else
         f"already trusts {leaf.issuer}: the server needs no change"))
     written(client.written, json)
@@ -178,7 +168,7 @@ def rollover_ca_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-):
+) -> None:
     """Replace a CA without downtime, in three stages; deploy everything after each before the next.
 
     1. (no flag) trust: a new CA, trusted beside the old one; no certificate changes.
@@ -193,29 +183,24 @@ def rollover_ca_command(
         jkstool rollover-ca ./tls --reissue  # deploy the keystores, then:
         jkstool rollover-ca ./tls --finish   # deploy the truststores
     """
-    from ..layout import rollover
+    from ..api.layouts import rollover_ca, rollover_status
     if sum((reissue, finish, status)) > 1:
         output.fail("choose one of --reissue, --finish and --status")
     if side is not None and (reissue or finish or status):
         output.fail("--side chooses the CA to replace when a rollover starts: leave it out here")
-    with layout_lock(folder, lock_timeout):
-        layout, password = open_layout(folder, storepass) if not status else (_layout(folder), "")
-        if status:
-            _status(folder, rollover.status(layout), json)
-            return
-        if finish:
-            stage = rollover.finish(layout, password)
-        elif reissue:
-            stage = rollover.reissue(layout, password, _ca_password(ca_keypass), keep_key)
-        else:
-            sides = None if side is None else (["server", "client"] if side is Sides.both else [side.value])
-            stage = rollover.trust(layout, sides, password, _ca_password(ca_keypass))
+    if status:
+        _status(folder, rollover_status(folder, lock_timeout=lock_timeout), json)
+        return
+    secret = layout_password(folder, storepass)
+    ca_secret = None if finish else ca_password(ca_keypass)
+    sides = None if side is None else (["server", "client"] if side is Sides.both else [side.value])
+    with asking_with():
+        stage = rollover_ca(folder, "finish" if finish else "reissue" if reissue else "trust", sides=sides,
+                            password=secret, ca_password=ca_secret, keep_key=keep_key, lock_timeout=lock_timeout)
     if json:
-        output.print_json({"ok": stage.report.ok, "stage": stage.name, **rollover.status(layout),
-                           "files": [str(p) for p in stage.written.files],
-                           "backups": [str(p) for p in stage.written.backups]})
+        output.print_json(stage.to_dict())
     if not stage.report.ok:
-        _findings(stage.report)
+        _findings(stage)
         output.info("the layout would not pass verify-pair after this stage: nothing was changed")
         raise typer.Exit(1)
     written(stage.written, json)
@@ -226,12 +211,7 @@ def rollover_ca_command(
                  "finish": "stage 3 done: the old CA is no longer trusted. Deploy the truststores."}[stage.name])
 
 
-def _layout(folder: Path):
-    from ..layout.manifest import Layout
-    return Layout.open(folder)
-
-
-def _status(folder: Path, state: dict, json: bool) -> None:
+def _status(folder: Path, state: dict[str, Any], json: bool) -> None:
     if json:
         output.print_json(state)
         return
@@ -248,7 +228,7 @@ def restore_command(
                                              help="The backup to restore (a folder name in DIR/backups/).")] = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-):
+) -> None:
     """Put back the files a layout command replaced: the newest backup, or the one --from names.
 
     The current files are backed up first (so a restore can be undone the same way), and files the
@@ -259,13 +239,10 @@ def restore_command(
     \b
         jkstool restore ./tls --from 20261127T101500Z
     """
-    from ..layout import lifecycle
-    with layout_lock(folder, lock_timeout):
-        _layout(folder)
-        chosen, result = lifecycle.restore(folder, when)
+    from ..api.layouts import restore
+    chosen, result = restore(folder, when=when, lock_timeout=lock_timeout)
     if json:
-        output.print_json({"restored": chosen.name, "files": [str(p) for p in result.files],
-                           "backups": [str(p) for p in result.backups]})
+        output.print_json({"restored": chosen.name, **result.to_dict()})
         return
     output.info(f"restored the backup {chosen.name}")
     written(result)
@@ -280,7 +257,7 @@ def k8s_secret_command(
     report_output: Annotated[Path | None, typer.Option(
         "--output", metavar="FILE", help="Write the manifests to FILE (0600) instead of stdout.")] = None,
     storepass: StorePass = None,
-):
+) -> None:
     """Kubernetes Secrets for a layout, as cert-manager names its keystores: one per side with its stores,
     tls.crt, tls.key and ca.crt, and the store password in a Secret of its own. The CA key is never in them.
     They go to --output FILE (0600) or a pipe, never to a terminal.
@@ -291,22 +268,24 @@ def k8s_secret_command(
     \b
         jkstool k8s-secret ./tls --name payments --namespace prod --output secrets.json
     """
-    layout, password = open_layout(folder, storepass)
-    write_k8s_secrets(layout, password, name or folder.resolve().name.lower(), namespace, report_output)
+    from ..api.layouts import k8s_secrets
+    secret = layout_password(folder, storepass)
+    with asking_with():
+        document = k8s_secrets(folder, name=name, namespace=namespace, password=secret)
+    write_k8s_secrets(document, report_output)
 
 
-def write_k8s_secrets(layout, password: str, name: str, namespace: str | None, path: Path | None) -> None:
+def write_k8s_secrets(document: dict[str, Any], path: Path | None) -> None:
     """The Secrets' List as JSON (which kubectl apply -f reads), into a pipe or a 0600 file."""
     import json
 
-    from .. import files
-    from ..layout import k8s
+    from ..api import outputs
     if path is None and sys.stdout.isatty():  # keys and the password, never onto a screen or its scrollback
         output.fail("the Secrets hold private keys and the store password: give --output FILE (0600), or pipe "
                     "them: jkstool k8s-secret DIR | kubectl apply -f -")
-    text = json.dumps(k8s.secrets(layout, password, name, namespace), indent=2)
+    text = json.dumps(document, indent=2)
     if path is None:
         typer.echo(text)
         return
-    files.write_atomic(path, (text + "\n").encode(), files.Secrecy.CLEAR)
+    outputs.write_file(path, (text + "\n").encode(), outputs.Secrecy.CLEAR)
     output.info(f"wrote {path}: kubectl apply -f {path}")

@@ -1,13 +1,16 @@
 """`jkstool revoke`: add certificates to a CA's revocation list."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import output, passwords
-from .keys import issuer_from
+from . import output
 from .options import Json, LockTimeout, StorePass
+from .stores import asking_with
+
+if TYPE_CHECKING:
+    from ..api.layouts import Revocation, Revocations
 
 
 def revoke_command(
@@ -26,7 +29,7 @@ def revoke_command(
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
-):
+) -> None:
     """Revoke certificates: add them to a CRL signed by their CA (CRL number incremented).
 
     With a layout folder, the layout's CA that issued each certificate signs, and the CRLs live in
@@ -41,69 +44,36 @@ def revoke_command(
         jkstool revoke ./tls --alias partner-b
         jkstool revoke old-partner.pem --ca-cert ca.pem --ca-key ca-key.pem --crl partner-ca.crl
     """
-    from ..formats import certfile
-    from ..layout.manifest import MANIFEST
-    if targets and (targets[0] / MANIFEST).is_file():
+    from ..api.layouts import is_layout, revoke, revoke_with
+    from .layoutcmds import ca_password, layout_password
+    result: Revocation | Revocations
+    if targets and is_layout(targets[0]):
         folder, certificates = targets[0], targets[1:]
         if ca_cert or ca_key or crl:
             output.fail(f"{folder} is a layout: its CAs and CRLs are used; leave out --ca-cert, --ca-key and --crl")
         if not certificates and not alias:
             output.fail("name what to revoke: certificate files, or --alias ALIAS")
-        revoked = [cert for path in certificates for cert in certfile.read_certificates(path)]
-        results, files = _in_layout(folder, alias or [], revoked, ca_keypass, storepass, crl_days, lock_timeout)
+        secret = layout_password(folder, storepass)
+        with asking_with():
+            result = revoke(folder, certificates=certificates, aliases=alias or [], password=secret,
+                            ca_password=ca_password(ca_keypass), crl_days=crl_days, lock_timeout=lock_timeout)
+        crls = result.crls
     else:
         if alias:
             output.fail("--alias needs a layout folder first: jkstool revoke DIR --alias ALIAS")
         if not (ca_cert and ca_key and crl):
             output.fail("give a layout folder first, or --ca-cert, --ca-key and --crl")
-        revoked = [cert for path in targets for cert in certfile.read_certificates(path)]
-        results, files = [_standalone(revoked, ca_cert, ca_key, crl, ca_keypass, crl_days, lock_timeout)], [crl]
-    _report(results, json)
-    for path in files:
+        result = revoke_with((ca_cert, ca_key), crl, targets, ca_password=ca_password(ca_keypass),
+                             crl_days=crl_days, lock_timeout=lock_timeout)
+        crls = [crl]
+    _report(result.to_dict(), json)
+    for path in crls:
         output.info(f"wrote {path}, valid for {crl_days} days; servers enforce it only when configured to load it")
 
 
-def _in_layout(folder, aliases, revoked, ca_keypass, storepass, crl_days, lock_timeout):
-    from ..layout import lifecycle
-    from .layoutcmds import layout_lock, open_layout
-    with layout_lock(folder, lock_timeout):
-        layout, password = open_layout(folder, storepass)
-        revoked = revoked + [lifecycle.leaf_of(layout, password, a) for a in aliases]
-        ca_password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
-        results, written = lifecycle.revoke(layout, password, ca_password, revoked, crl_days)
-    return results, [p for p in written.files if p.name.endswith((".crl", ".pem")) and p.parent.name == "ca"]
-
-
-def _standalone(revoked, ca_cert, ca_key, crl, ca_keypass, crl_days, lock_timeout):
-    from .. import files
-    from ..errors import JkstoolError
-    from ..layout.lifecycle import Revocation
-    from ..layout.manifest import lock_path
-    from ..pki import crl as crls
-    issuer = issuer_from(ca_cert, ca_key, ca_keypass)
-    with files.locked(lock_path(crl), lock_timeout):  # two revocations at once must both land
-        existing = None
-        if crl.exists():
-            try:
-                existing = crls.load(files.read_bytes(crl))
-            except JkstoolError as e:
-                raise e.at(path=crl) from None
-        try:
-            data, added, already = crls.revoke(issuer, existing, revoked, crl_days)
-        except JkstoolError as e:
-            raise e.at(path=crl) from None
-        files.write_atomic(crl, data, files.Secrecy.PUBLIC)
-    return Revocation(crl, added, already)
-
-
-def _report(results, json: bool) -> None:
-    from ..pki import certs
-    items = [(r.crl, c, "revoked") for r in results for c in r.added]
-    items += [(r.crl, c, "already revoked") for r in results for c in r.already]
+def _report(data: dict[str, Any], json: bool) -> None:
     if json:
-        output.print_json({"crl": str(results[0].crl) if len(results) == 1 else None, "revoked": [
-            {"subject": certs.subject_of(certs.load(c)), "serial": format(certs.load(c).serial_number, "x"),
-             "status": s, "crl": str(crl)} for crl, c, s in items]})
+        output.print_json(data)
     else:
-        output.print_table([[s, certs.subject_of(certs.load(c)), format(certs.load(c).serial_number, "x"), str(crl)]
-                            for crl, c, s in items], ["status", "subject", "serial", "crl"], flexible=(1, 3))
+        output.print_table([[item["status"], item["subject"], item["serial"], item["crl"]] for item in data["revoked"]],
+                           ["status", "subject", "serial", "crl"], flexible=(1, 3))

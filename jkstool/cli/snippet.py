@@ -8,6 +8,7 @@ import typer
 
 from . import output, passwords
 from .options import Force, LockTimeout, StorePass
+from .stores import asking_with
 
 
 class Format(str, Enum):
@@ -28,7 +29,7 @@ def snippet_command(
     storepass: StorePass = None,
     force: Force = False,
     lock_timeout: LockTimeout = 30,
-):
+) -> None:
     """Print configuration for a layout, with its real paths and store types; never a password.
 
     nginx, apache and curl need PEM files: they are written to DIR/pem/ (the key unencrypted, mode 0600).
@@ -38,29 +39,19 @@ def snippet_command(
     \b
         jkstool snippet spring-boot ./tls --side server
     """
-    from .. import files
-    from ..errors import file_exists
-    from ..layout import snippets
-    from ..layout.manifest import MANIFEST, Layout, backups_for
-    side = side or snippets.DEFAULT_SIDE.get(fmt.value, "server")
-    if side not in ("server", "client"):
+    from ..api.layouts import PEM_SNIPPETS, SERVER_SNIPPETS, snippet
+    side = side or None  # the format's own (client for curl, else server)
+    if side is not None and side not in ("server", "client"):
         output.fail(f"--side {side!r}: choose server or client")
-    if fmt.value in ("tomcat", "nginx", "apache") and side != "server":
+    if fmt.value in SERVER_SNIPPETS and side not in (None, "server"):
         output.fail(f"{fmt.value} runs the server side: leave out --side, or give --side server")
     password = None
-    if fmt.value in snippets.PEM_FORMATS:
-        password = passwords.require(passwords.resolve(storepass, layout=folder, prompt="Password of the stores: "),
-                                     f"the layout {folder}")
-    with files.locked(folder / MANIFEST, lock_timeout):  # its PEM files are the layout's
-        layout = Layout.open(folder)
-        exported = side in layout.manifest.exports
-        text, pem = snippets.snippet(layout, fmt.value, side, port, password)
-        fresh = [path for path, data, _ in pem[:-1] if not (path.exists() and files.read_bytes(path) == data)]
-        if fresh and not (exported or force) and fresh[0].exists():  # files it exported before are its own
-            raise file_exists(fresh[0])
-        if pem:
-            files.write_all(pem, replace=True, backups=backups_for(folder / MANIFEST))
-    if pem:
-        output.info(f"wrote {', '.join(map(str, fresh))}" if fresh else
-                    f"the PEM files are up to date: {', '.join(str(p) for p, _, _ in pem[:-1])}")
-    typer.echo(text, nl=False)
+    if fmt.value in PEM_SNIPPETS:
+        password = passwords.resolve(storepass, layout=folder, prompt="Password of the stores: ")
+    with asking_with():
+        made = snippet(folder, fmt.value, side=side, port=port, password=password, replace=force,
+                       lock_timeout=lock_timeout)
+    if made.pem_files:
+        output.info(f"wrote {', '.join(map(str, made.written))}" if made.written else
+                    f"the PEM files are up to date: {', '.join(map(str, made.pem_files))}")
+    typer.echo(made.text, nl=False)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 
@@ -43,6 +44,10 @@ class Written:
     backups: list[Path] = field(default_factory=list)
     folder: Path | None = None
     """The folder holding the backups (DIR/backups/<time>)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """{"files": [...], "backups": [...]}, as the commands report them in JSON."""
+        return {"files": [str(p) for p in self.files], "backups": [str(p) for p in self.backups]}
 
 
 @dataclass
@@ -124,23 +129,43 @@ def new_or_kept_key(key_type: str, keep: bytes | None) -> pki.PrivateKey:
 
 # -- renewal -------------------------------------------------------------------------------
 
+def _moment(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass
 class Renewal:
     """A certificate renewed from the layout's CA (written only when `report` passes)."""
 
+    side: str
     old: bytes
     new: bytes
     report: checks.Report
     written: Written = field(default_factory=Written)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `jkstool renew --json` prints: the side, the verdict, the old and new certificate, the files."""
+        old, new = certs.facts(self.old), certs.facts(self.new)
+        return {"side": self.side, "ok": self.report.ok,
+                "old": {"serial": old.serial, "not_after": _moment(old.not_after)},
+                "new": {"serial": new.serial, "not_after": _moment(new.not_after)}, **self.written.to_dict()}
 
 
 @dataclass
 class Request:
     """No CA key at hand: a request for the CA, and (for a new key) the keystore that waits for its reply."""
 
+    side: str
     old: bytes
     request: Path
+    alias: str
+    """The key entry the CA's reply goes to."""
+    keystore: Path
+    """The layout's keystore of the side: where the reply ends up."""
+    ca_key: str
+    """The CA key file the layout names (relative to the folder unless brought), which was not there."""
     pending: Path | None = None
+    """With a new key: the keystore holding it, which takes the reply before it replaces `keystore`."""
 
 
 def renew(layout: Layout, side: str, password: str, ca_password: str | None, keep_key: bool,
@@ -164,7 +189,7 @@ def renew(layout: Layout, side: str, password: str, ca_password: str | None, kee
     chain = issue_leaf(issuer, key, x509.Name.from_rfc4514_string(subject), side, record.days, record.sans)
     store.put(replace(entry, key=pki.pkcs8(key), chain=chain, created=datetime.now(timezone.utc)))
     report = change.check()
-    renewal = Renewal(entry.chain[0], chain[0], report)
+    renewal = Renewal(side, entry.chain[0], chain[0], report)
     if report.ok:
         renewal.written = change.write()
     return renewal
@@ -186,7 +211,8 @@ def _request_instead(layout: Layout, side: str, entry: PrivateKeyEntry, key: pki
                                        datetime.now(timezone.utc))])
         items.append((pending, layout.dump(store, password), files.Secrecy.KEYS))
     files.write_all(items, replace=True, backups=backups_of(layout))
-    return Request(entry.chain[0], request, pending)
+    return Request(side, entry.chain[0], request, layout.manifest.leaf(side).alias,
+                   layout.store_path(f"{side}-keystore"), layout.ca(side).key, pending)
 
 
 # -- more clients ------------------------------------------------------------------------------
@@ -196,12 +222,22 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 @dataclass
 class NewClient:
+    """A client added to the layout: its two stores, and whether the server's truststore changed."""
+
     keystore: Path
     truststore: Path
     alias: str
     leaf: bytes
     server_trust_added: bool
     written: Written
+    server_truststore: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `jkstool add-client --json` prints."""
+        return {"files": [{"path": str(self.keystore), "role": "client-keystore"},
+                          {"path": str(self.truststore), "role": "client-truststore"}],
+                "server_truststore_changed": self.server_trust_added,
+                "written": [str(p) for p in self.written.files]}
 
 
 def add_client(layout: Layout, cn: str, password: str, ca_password: str | None) -> NewClient:
@@ -236,20 +272,56 @@ def add_client(layout: Layout, cn: str, password: str, ca_password: str | None) 
     if not report.ok:
         raise JkstoolError("the layout would not pass verify-pair after adding the client",
                            "run jkstool verify-pair on it and fix what it reports", path=str(layout.folder))
-    return NewClient(keystore, truststore, name, chain[0], added, change.write())
+    return NewClient(keystore, truststore, name, chain[0], added, change.write(),
+                     layout.store_path("server-truststore"))
 
 
 # -- revocation --------------------------------------------------------------------------------
 
 @dataclass
 class Revocation:
+    """One CRL extended: the certificates put on it, and those that were on it already."""
+
     crl: Path
     added: list[bytes]
     already: list[bytes]
 
+    def to_dict(self) -> dict[str, Any]:
+        """What `jkstool revoke --json` prints for one CRL."""
+        return {"crl": str(self.crl), "revoked": _revoked([self])}
+
+
+@dataclass
+class Revocations:
+    """A revocation in a layout: one `Revocation` per CRL that took certificates, and what was written."""
+
+    results: list[Revocation]
+    written: Written
+
+    @property
+    def crls(self) -> list[Path]:
+        """The CRL files written (those of ca/, the CRL bundle included)."""
+        return [p for p in self.written.files if p.name.endswith((".crl", ".pem")) and p.parent.name == "ca"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `jkstool revoke DIR --json` prints ("crl" is None when several CRLs took certificates)."""
+        return {"crl": str(self.results[0].crl) if len(self.results) == 1 else None,
+                "revoked": _revoked(self.results)}
+
+
+def _revoked(results: list[Revocation]) -> list[dict[str, str]]:
+    items = [(r.crl, c, "revoked") for r in results for c in r.added]
+    items += [(r.crl, c, "already revoked") for r in results for c in r.already]
+    found = []
+    for crl, data, status in items:
+        cert = certs.load(data)
+        found.append({"subject": certs.subject_of(cert), "serial": format(cert.serial_number, "x"),
+                      "status": status, "crl": str(crl)})
+    return found
+
 
 def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list[bytes],
-           days: int) -> tuple[list[Revocation], Written]:
+           days: int) -> Revocations:
     """Revoke certificates in the CRL of the layout's CA that issued each (one CRL per CA, in ca/). The
     first revocation starts a CRL for every CA of the layout, so that servers loading the CRL bundle
     find one for each issuer they trust."""
@@ -278,7 +350,7 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
         record.crl = crl_name
         if name in by_ca:
             results.append(Revocation(path, added, already))
-    return results, change.write()
+    return Revocations(results, change.write())
 
 
 def _signers(layout: Layout, ca_password: str) -> dict[str, tuple[pki.Issuer, str, CARecord | RolloverCA]]:

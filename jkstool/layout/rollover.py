@@ -9,9 +9,10 @@ at *trust* no leaf changes, at *reissue* every truststore trusts both CAs, and
 at *finish* every leaf is from the new CA. A stage refuses to run out of order.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .. import files
 from ..errors import JkstoolError
@@ -37,9 +38,16 @@ class Stage:
     name: str
     report: checks.Report
     written: Written
+    status: dict[str, Any] = field(default_factory=dict)
+    """Where the rollover stands after this stage (`status`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `jkstool rollover-ca --json` prints: the verdict, the stage, where the rollover stands, the
+        files written and their backups."""
+        return {"ok": self.report.ok, "stage": self.name, **self.status, **self.written.to_dict()}
 
 
-def status(layout: Layout) -> dict:
+def status(layout: Layout) -> dict[str, Any]:
     """Where a rollover stands: its stage, the next one, the CAs it replaces."""
     rollover = layout.manifest.rollover
     if rollover is None:
@@ -165,7 +173,7 @@ def finish(layout: Layout, password: str) -> Stage:
 
 def _done(name: str, change: Change, kept: files.Backups | None = None) -> Stage:
     report = change.check()
-    return Stage(name, report, change.write(kept) if report.ok else Written())
+    return Stage(name, report, change.write(kept) if report.ok else Written(), status(change.layout))
 
 
 def _sans(record: LeafRecord | ClientRecord) -> list[str]:
