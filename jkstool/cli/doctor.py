@@ -41,7 +41,7 @@ def doctor_command(
         "--jdk", metavar="PATH|RELEASE", help="Whose rules decide (as verify-pair's --jdk).")] = None,
     storepass: StorePass = None,
     json: Json = False,
-):
+) -> None:
     """Open the stores as the application is configured to open them — the file its configuration names,
     the type it declares, the passwords and alias it gives, cacerts when no truststore is set — and check
     the pair against a peer with verify-pair's checks. Every finding names the file and line it comes from.
@@ -55,44 +55,27 @@ def doctor_command(
         jkstool doctor src/main/resources/application.yml --profile prod --env /etc/myapp/env --peer ./partner
         jkstool doctor /etc/tomcat10/server.xml --user tomcat
     """
-    from ..doctor import config, diagnose
-    from ..doctor import sources as readers
-    from ..layout.manifest import find_stores
-    from ..mtls import jdk as jdks
-    env = config.environment(env_file)
-    endpoints = []
-    for source in sources:
-        endpoints += readers.read(source, env, profile or [], classpath, side.value if side else "client")
-    peer_stores = peer_password = trust = url = None
-    if peer is not None:
-        peer_stores = find_stores(peer)
-        secret = passwords.resolve(peer_storepass or storepass, option="--peer-storepass", layout=peer)
-        peer_password = passwords.require(secret, str(peer), "--peer-storepass")
+    from ..api.checks import doctor
+
+    def peer_password(folder: Path) -> str:
+        secret = passwords.resolve(peer_storepass or storepass, option="--peer-storepass", layout=folder)
+        return passwords.require(secret, str(folder), "--peer-storepass")
+    trust = None
     if peer_truststore is not None:
-        from ..mtls.checks import StoreInput
         secret = passwords.resolve(peer_storepass or storepass, option="--peer-storepass")
-        trust = StoreInput("peer-truststore", str(peer_truststore), read_store(peer_truststore, secret, keys=False))
-    if peer_url is not None:
-        host, _, port = peer_url.rpartition(":")
-        if not host or not port.isdigit():
-            output.fail(f"--peer-url {peer_url}: give HOST:PORT")
-        if any(e.side != "client" for e in endpoints):
-            output.fail("--peer-url tries a client's stores against a server: give a client's configuration "
-                        "(JVM flags --side client, Kafka client properties)")
-        url = (host.strip("[]"), int(port))
-    target = jdks.find(jdk)
-    results = [diagnose.diagnose(e, peer_stores, peer_password, user, target, trust, url) for e in endpoints]
+        trust = (str(peer_truststore), read_store(peer_truststore, secret, keys=False))
+    checkup = doctor(sources, env_file=env_file, profiles=profile or [], classpath=classpath,
+                     side=side.value if side else "client", peer=peer, peer_password=peer_password,
+                     peer_truststore=trust, peer_url=peer_url, user=user, jdk=jdk)
     if json:
-        output.print_json({"ok": all(r.ok for r in results), "rules": target.describe(), "endpoints": [
-            {"name": r.endpoint.name, "side": r.endpoint.side, "source": r.endpoint.source, "ok": r.ok,
-             "findings": [f.__dict__ for f in r.findings]} for r in results]})
+        output.print_json(checkup.to_dict())
     else:
         from .verifypair import print_findings
-        for result in results:
+        for result in checkup.diagnoses:
             errors = sum(f.severity == "error" for f in result.findings)
             output.block(f"{'OK' if result.ok else 'FAIL'}: {result.endpoint.name} "
                          f"({output.count(errors, 'error')}, "
                          f"{output.count(len(result.findings) - errors, 'other finding')})")
             print_findings(result.findings)
             typer.echo("")
-    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+    raise typer.Exit(0 if checkup.ok else 1)

@@ -1,13 +1,16 @@
 """`jkstool expiry`: the pre-deploy gate on certificate expiry."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import output, passwords
 from .options import Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
 from .stores import secret_sources
+
+if TYPE_CHECKING:
+    from ..api.checks import Scan
 
 
 def expiry_command(
@@ -22,7 +25,7 @@ def expiry_command(
     json: Json = False,
     report_format: ReportFormat = Format.table,
     report_output: ReportOutput = None,
-):
+) -> None:
     """Every certificate, soonest to expire first; exit 1 when one expires within --within days.
 
     Exit 0 when none does, 1 when one does (or already has), 2 when a store cannot be read (the
@@ -36,8 +39,6 @@ def expiry_command(
         jkstool expiry secrets.json --password-from payments-pass/password
     """
     from .. import api
-    from ..fleet.expiry import days_left
-    from ..pki.certs import facts, sha256
     json = json or report_format == Format.json
     if report_output is not None and report_format not in (Format.prometheus, Format.junit):
         output.fail("--output writes the --format prometheus or junit report; the table and JSON go to stdout")
@@ -46,23 +47,14 @@ def expiry_command(
         files, secrets = secret_sources(paths, password, password_from)
         result = api.expiry(files, password=password, progress=progress, secrets=secrets,
                             passwords=passwords.load_map(password_map) if password_map else None)
-    by_print: dict[str, dict[str, Any]] = {}  # one row per certificate, with every place that holds it
-    for item in result.found:
-        fingerprint = sha256(item.cert)
-        row = by_print.setdefault(fingerprint, {
-            "path": item.path, "alias": item.alias, "kind": item.kind, "subject": facts(item.cert).subject,
-            "not_after": item.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), "days_left": days_left(item.not_after),
-            "sha256": fingerprint, "locations": []})
-        row["locations"].append({"path": item.path, "alias": item.alias})
-    rows = list(by_print.values())
-    due = [r for r in rows if r["days_left"] < within]
+    rows = result.certificates  # one row per certificate, with every place that holds it
+    due = result.due(within)
     if report_format in (Format.prometheus, Format.junit):
         _report(report_format, result, within, report_output)
     elif json:
-        output.print_json({"within_days": within, "certificates": rows,
-                           "errors": [{"path": p, "error": e} for p, e in result.errors]})
+        output.print_json(result.to_dict(within))
     elif rows:
-        output.print_table([[r["days_left"], r["not_after"][:10], r["subject"], _places(r["locations"])]
+        output.print_table([[r.days_left, f"{r.not_after:%Y-%m-%d}", r.subject, _places(r.locations)]
                             for r in rows], ["days left", "not after", "subject", "where (file: alias)"],
                            flexible=(2, 3))
     for path, error in result.errors:
@@ -73,21 +65,21 @@ def expiry_command(
     raise typer.Exit(2 if result.errors else 1 if due else 0)
 
 
-def _places(locations: list[dict]) -> str:
-    first = locations[0]
-    text = f"{first['path']}: {first['alias']}" if first["alias"] else first["path"]
+def _places(locations: tuple[tuple[str, str | None], ...]) -> str:
+    path, alias = locations[0]
+    text = f"{path}: {alias}" if alias else path
     return text + (f" (+{len(locations) - 1} more)" if len(locations) > 1 else "")
 
 
-def _report(report_format, result, within: int, path) -> None:
+def _report(report_format: Format, result: "Scan", within: int, path: Path | None) -> None:
     """The Prometheus exposition (a series per certificate and place) or a JUnit suite (a case per
     certificate and place, failing when it expires within --within days; a store not read is an error)."""
     from datetime import datetime, timedelta, timezone
 
-    from ..pki.certs import facts
+    from ..api.certificates import facts
     from . import reports
     now = datetime.now(timezone.utc)
-    places = []
+    places: list[dict[str, Any]] = []
     for item in result.found:
         f = facts(item.cert)
         places.append({"path": item.path, "alias": item.alias, "subject": f.subject, "issuer": f.issuer,

@@ -10,6 +10,7 @@ JUnit: the XML CI systems show, one testcase per certificate or per pair, a fail
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import typer
@@ -22,8 +23,8 @@ def emit(text: str, path: Path | None) -> None:
     if path is None:
         typer.echo(text, nl=False)
         return
-    from .. import files
-    files.write_atomic(path, text.encode("utf-8"), files.Secrecy.PUBLIC)
+    from ..api import outputs
+    outputs.write_file(path, text.encode("utf-8"), outputs.Secrecy.PUBLIC)
 
 
 # -- Prometheus ------------------------------------------------------------------
@@ -35,7 +36,7 @@ def _label(value: object) -> str:
     return '"' + "".join("\ufffd" if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 else c for c in text) + '"'
 
 
-def _series(name: str, labels: dict, value: float) -> str:
+def _series(name: str, labels: dict[str, Any], value: float) -> str:
     inner = ",".join(f"{key}={_label(v)}" for key, v in labels.items() if v is not None)
     number = str(int(value)) if float(value).is_integer() else repr(float(value))  # exact: timestamps
     return f"{name}{{{inner}}} {number}" if inner else f"{name} {number}"
@@ -45,9 +46,9 @@ class Exposition:
     """Metric families, each written once with its HELP and TYPE, its series below."""
 
     def __init__(self) -> None:
-        self.families: dict[str, tuple[str, str, dict[tuple, str]]] = {}
+        self.families: dict[str, tuple[str, str, dict[tuple[tuple[str, str], ...], str]]] = {}
 
-    def add(self, name: str, kind: str, help_text: str, labels: dict, value: float) -> None:
+    def add(self, name: str, kind: str, help_text: str, labels: dict[str, Any], value: float) -> None:
         """A series; one whose labels repeat one already added is left out (Prometheus refuses duplicates)."""
         series = self.families.setdefault(name, (kind, help_text, {}))[2]
         key = tuple(sorted((k, str(v)) for k, v in labels.items() if v is not None))
@@ -67,7 +68,7 @@ def _cn(name: str) -> str | None:
     return re.sub(r"\\(.)", r"\1", found.group(1)) if found else None  # RFC 4514's escapes undone
 
 
-def certificate_metrics(metrics: Exposition, places: list[dict], now: datetime) -> None:
+def certificate_metrics(metrics: Exposition, places: list[dict[str, Any]], now: datetime) -> None:
     """x509-certificate-exporter's three series per certificate and place (file, alias)."""
     for place in places:
         labels = {"filepath": place["path"], "alias": place.get("alias"), "subject_CN": _cn(place["subject"]),
@@ -90,7 +91,7 @@ def read_error_metrics(metrics: Exposition, errors: list[tuple[str, str]]) -> No
                     {"filepath": path, "reason": reason}, count)
 
 
-def pair_metrics(metrics: Exposition, rows: list[dict]) -> None:
+def pair_metrics(metrics: Exposition, rows: list[dict[str, Any]]) -> None:
     for row in rows:  # a pair not read is not ok either: the pair_ok == 0 alert catches it
         labels = {"pair": row["pair"]}
         metrics.add("jkstool_pair_ok", "gauge", "1 when the pair completes a mutual-TLS handshake, as JSSE "

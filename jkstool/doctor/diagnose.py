@@ -44,6 +44,28 @@ class Diagnosis:
     def ok(self) -> bool:
         return not any(f.severity == ERROR for f in self.findings)
 
+    def to_dict(self) -> dict[str, object]:
+        """The endpoint's verdict as doctor --json prints it."""
+        return {"name": self.endpoint.name, "side": self.endpoint.side, "source": self.endpoint.source,
+                "ok": self.ok, "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass
+class Checkup:
+    """doctor's verdict: each endpoint the configurations set up, judged by one JDK's rules."""
+
+    diagnoses: list[Diagnosis]
+    rules: str
+    """Whose rules decided: the target JDK and where its settings came from."""
+
+    @property
+    def ok(self) -> bool:
+        return all(d.ok for d in self.diagnoses)
+
+    def to_dict(self) -> dict[str, object]:
+        """As doctor --json prints it."""
+        return {"ok": self.ok, "rules": self.rules, "endpoints": [d.to_dict() for d in self.diagnoses]}
+
 
 def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: str | None,
              user: str | None = None, jdk: jdks.Jdk | None = None, peer_truststore: StoreInput | None = None,

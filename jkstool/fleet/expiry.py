@@ -11,6 +11,7 @@ opens with the layout's storepass file when it has one.
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,11 +37,59 @@ class Expiring:
         return certs.facts(self.cert).not_after  # read from the DER also where no parser takes the certificate
 
 
+@dataclass(frozen=True)
+class ExpiringCertificate:
+    """One certificate, however many stores hold it: where it was found first, and every place."""
+
+    path: str
+    alias: str | None
+    kind: str
+    subject: str
+    not_after: datetime
+    days_left: int
+    """Whole days from the scan to its notAfter (negative once it has expired)."""
+    sha256: str
+    locations: tuple[tuple[str, str | None], ...]
+    """(path, alias) of each place that holds it, the first one first."""
+
+    def to_dict(self) -> dict[str, object]:
+        """The certificate's row as expiry --json prints it."""
+        return {"path": self.path, "alias": self.alias, "kind": self.kind, "subject": self.subject,
+                "not_after": self.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), "days_left": self.days_left,
+                "sha256": self.sha256, "locations": [{"path": path, "alias": alias} for path, alias in self.locations]}
+
+
 @dataclass
 class Scan:
     found: list[Expiring]
+    """Every place a certificate was found (a certificate in three stores: three), soonest to expire first."""
     errors: list[tuple[str, str]]  # (path, what went wrong)
     files: int = 0
+
+    @cached_property
+    def certificates(self) -> list[ExpiringCertificate]:
+        """One row per certificate (by its SHA-256 fingerprint) with every place that holds it, soonest to
+        expire first: what expiry shows (computed on first read, its days left counted from then)."""
+        now = datetime.now(timezone.utc)
+        places: dict[str, list[Expiring]] = {}
+        for item in self.found:
+            places.setdefault(certs.sha256(item.cert), []).append(item)
+        rows = []
+        for fingerprint, items in places.items():
+            first, facts = items[0], certs.facts(items[0].cert)
+            rows.append(ExpiringCertificate(first.path, first.alias, first.kind, facts.subject, facts.not_after,
+                                            days_left(facts.not_after, now), fingerprint,
+                                            tuple((item.path, item.alias) for item in items)))
+        return rows
+
+    def due(self, within: int) -> list[ExpiringCertificate]:
+        """The certificates that expire within `within` days (or have expired): what fails the gate."""
+        return [c for c in self.certificates if c.days_left < within]
+
+    def to_dict(self, within: int) -> dict[str, object]:
+        """As expiry --json prints it, for the gate of `within` days."""
+        return {"within_days": within, "certificates": [c.to_dict() for c in self.certificates],
+                "errors": [{"path": path, "error": error} for path, error in self.errors]}
 
 
 def candidates(paths: list[Path]) -> Iterator[tuple[Path, bool]]:

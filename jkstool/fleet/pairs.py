@@ -16,26 +16,83 @@ from typing import TYPE_CHECKING
 
 from ..errors import JkstoolError
 from ..layout.manifest import BACKUPS, MANIFEST, find_stores
-from .expiry import Lookup, store_password
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # both import cryptography, which the results below do not need
     from ..mtls.checks import Report
+    from .expiry import Lookup
 
 _KEYSTORES = ("server.keystore.p12", "server.keystore.jks")
 
 
-_Job = tuple[Callable[..., "Report"], Path, str | None, Lookup | None]
+_Job = tuple[Callable[..., "Report"], Path, "str | None", "Lookup | None"]
 """(check, folder, password, lookup): one pair to check; jobs sent to workers carry no lookup (see _share)."""
 
 
 @dataclass
 class PairResult:
+    """A pair checked: its report, or why there is none."""
+
     folder: Path
     report: "Report | None" = None
     error: str | None = None
     """Why the pair could not be checked (then there is no report)."""
     error_path: str | None = None
     """The file that could not be read."""
+    name: str | None = None
+    """How reports name the pair (default: its folder; under a root, the folder relative to it)."""
+
+    @classmethod
+    def failed(cls, folder: Path, error: JkstoolError) -> "PairResult":
+        """A pair that could not be read: the error's file (else the folder) and what went wrong."""
+        return cls(folder, error=error.what, error_path=error.path or str(folder))
+
+    @property
+    def verdict(self) -> str:
+        """ok, FAIL, or unreadable."""
+        return "unreadable" if self.report is None else "ok" if self.report.ok else "FAIL"
+
+    def to_dict(self) -> dict[str, object]:
+        """The pair's row as --all --json prints it (and the Prometheus and JUnit reports read it)."""
+        name = self.name if self.name is not None else str(self.folder)
+        if self.report is None:
+            return {"pair": name, "verdict": self.verdict, "errors": None, "warnings": None, "first_break": None,
+                    "findings": [], "error": f"{self.error_path}: {self.error}", "error_path": self.error_path,
+                    "error_reason": self.error}
+        found = self.report.first_break
+        return {"pair": name, "verdict": self.verdict, "errors": self.report.error_count,
+                "warnings": self.report.warning_count, "first_break": found.to_dict() if found else None,
+                "findings": [f.to_dict() for f in self.report.findings], "error": None, "error_path": None,
+                "error_reason": None}
+
+
+@dataclass
+class Fleet:
+    """Every pair under a root, checked (`verify-pair ROOT --all`)."""
+
+    root: Path
+    pairs: list[PairResult]
+
+    @property
+    def failing(self) -> list[PairResult]:
+        return [p for p in self.pairs if p.report is not None and not p.report.ok]
+
+    @property
+    def unreadable(self) -> list[PairResult]:
+        return [p for p in self.pairs if p.report is None]
+
+    @property
+    def ok(self) -> bool:
+        """Every pair was read and passes."""
+        return not self.failing and not self.unreadable
+
+    @property
+    def soonest(self) -> datetime | None:
+        """The earliest first break among the pairs."""
+        return soonest(self.pairs)
+
+    def to_dict(self) -> dict[str, object]:
+        """As verify-pair --all --json prints it: a row per pair."""
+        return {"pairs": [p.to_dict() for p in self.pairs]}
 
 
 def find_pairs(root: Path) -> list[Path]:
@@ -56,13 +113,13 @@ PARALLEL_FROM = 16
 
 
 def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
-              progress: Callable[[int], None] | None = None, lookup: Lookup | None = None) -> list[PairResult]:
+              progress: Callable[[int], None] | None = None, lookup: "Lookup | None" = None) -> list[PairResult]:
     """`check(folder, passwords=...)` on each pair under `root` (api.verify_pair with the caller's options),
     each store with its own password (store_password); in path order, on every core for a fleet."""
     if not root.is_dir():
         raise JkstoolError("no such folder" if not root.exists() else "not a folder", "give the folder that holds "
                            "the pairs", path=str(root))
-    jobs = [(check, folder, password, lookup) for folder in find_pairs(root)]
+    jobs: list[_Job] = [(check, folder, password, lookup) for folder in find_pairs(root)]
     if not jobs:  # a gate must not pass over what it could not find
         raise JkstoolError("no pair under it (no layout.json, no server.keystore.p12 or .jks)",
                            "give the folder that holds the pairs", path=str(root))
@@ -73,34 +130,43 @@ def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
             results.append(_check_one(job))
             if progress:
                 progress(done)
-        return results
+        return _named(results, root)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_share, initargs=(lookup,)) as pool:
         found = []
-        for done, result in enumerate(pool.map(_check_one, [job[:3] + (None,) for job in jobs], chunksize=8), 1):
+        for done, result in enumerate(pool.map(_check_one, [(*job[:3], None) for job in jobs], chunksize=8), 1):
             found.append(result)
             if progress:
                 progress(done)
-    return found
+    return _named(found, root)
 
 
-_LOOKUP: list[Lookup | None] = [None]  # a worker's password map: a closure does not pickle, so each worker gets it once
+def _named(results: list[PairResult], root: Path) -> list[PairResult]:
+    """Each pair named by its folder relative to the root, as the rows show it."""
+    for result in results:
+        result.name = str(result.folder.relative_to(root))
+    return results
 
 
-def _share(lookup: Lookup | None) -> None:
+# A worker's password map: a closure does not pickle, so each worker gets it once.
+_LOOKUP: "list[Lookup | None]" = [None]
+
+
+def _share(lookup: "Lookup | None") -> None:
     _LOOKUP[0] = lookup
 
 
 def _check_one(job: _Job) -> PairResult:
+    from .expiry import store_password
     check, folder, password, lookup = job
     try:
         stores = find_stores(folder)
         secrets = {role: store_password(path, password, lookup or _LOOKUP[0]) for role, path in stores.items()}
         return PairResult(folder, check(folder, password=password, passwords=secrets))
     except JkstoolError as e:
-        return PairResult(folder, error=e.what, error_path=e.path or str(folder))
+        return PairResult.failed(folder, e)
 
 
 def soonest(results: list[PairResult]) -> datetime | None:

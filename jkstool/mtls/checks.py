@@ -27,7 +27,7 @@ from ..pki import certs
 from . import hostname as hostnames
 from . import jdk as jdks
 from . import keychoice, pkix
-from .findings import ERROR, Finding, finding
+from .findings import ERROR, WARNING, Finding, finding
 
 CRL_NEAR = timedelta(days=3)
 _PEER = {"server": "client", "client": "server"}
@@ -80,6 +80,9 @@ class Ending:
     what: str
     where: str
 
+    def to_dict(self) -> dict[str, str]:
+        return {"what": self.what, "where": self.where, "at": iso(self.at)}
+
 
 @dataclass(frozen=True)
 class Break:
@@ -89,6 +92,11 @@ class Break:
     """What ended just before it."""
     findings: tuple[Finding, ...]
     """The errors found at that moment that were not there before."""
+
+    def to_dict(self) -> dict[str, object]:
+        """As --json prints it: when, what ended, and the findings it brings."""
+        return {"at": iso(self.at), "ended": [e.to_dict() for e in self.endings],
+                "findings": [f.to_dict() for f in self.findings]}
 
 
 @dataclass
@@ -103,10 +111,45 @@ class Report:
     """Whose rules decided: the target JDK and where its settings came from."""
     first_break: Break | None = None
     """When asked for: the first moment the pair fails if nothing is done (firstbreak)."""
+    first_break_asked: bool = False
+    """Whether the first break was looked for (None in `first_break` then means: none is known)."""
 
     @property
     def ok(self) -> bool:
         return not any(f.severity == ERROR for f in self.findings)
+
+    @property
+    def error_count(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
+
+    def trust(self) -> dict[str, dict[str, object]]:
+        """Each side's chain against the other side's truststore: trusted or not, the alias presented,
+        pinned, the anchor's subject or where the path broke."""
+        found: dict[str, dict[str, object]] = {}
+        for side in ("server", "client"):
+            path = self.paths.get(side)
+            found[side] = {
+                "to": f"{_PEER[side]}-truststore", "ok": bool(path and path.ok), "presented": self.presented.get(side),
+                "pinned": bool(path and path.pinned),
+                "anchor": certs.subject_of(certs.load(path.anchor.cert)) if path and path.anchor else None,
+                "broken_at": certs.subject_of(certs.load(path.broken_at)) if path and path.broken_at else None}
+        return found
+
+    def to_dict(self) -> dict[str, object]:
+        """The report as verify-pair --json prints it; `first_break` only when it was looked for."""
+        return {"ok": self.ok, "rules": self.rules, "trust": self.trust(),
+                "findings": [f.to_dict() for f in self.findings],
+                **({"first_break": self.first_break.to_dict() if self.first_break else None}
+                   if self.first_break_asked else {})}
+
+
+def iso(moment: datetime) -> str:
+    """A moment as reports write it: UTC, to the second (2027-06-30T12:00:00Z)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _subject(data: bytes) -> str:

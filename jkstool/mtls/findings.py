@@ -30,6 +30,11 @@ class Finding:
     message: str
     fix: str
 
+    def to_dict(self) -> dict[str, str | None]:
+        """The finding as --json prints it: its six fields, by name."""
+        return {"severity": self.severity, "code": self.code, "store": self.store, "alias": self.alias,
+                "message": self.message, "fix": self.fix}
+
 
 _TABLE = [
     # The key entries and what the key manager presents.
