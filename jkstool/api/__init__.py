@@ -17,6 +17,8 @@ Two submodules load only when imported, since they bring cryptography: `jkstool.
 May import: every package of the core (the command layer imports this).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ..errors import JkstoolError, KeyPasswordError, PasswordError, PasswordNeeded
 from ..layout.manifest import Layout
 from ..model import (
@@ -32,8 +34,43 @@ from ..model import (
     TrustedCertEntry,
 )
 from ..passwords import Password, PasswordMap, first_line, from_source
-from .checks import expiry, layout_crls, read_crl, verify_pair, verify_secrets
-from .layouts import init_pair
+from .checks import (
+    Fleet,
+    PairResult,
+    PasswordChooser,
+    doctor,
+    expiry,
+    layout_crls,
+    pair_stores,
+    read_crl,
+    run_handshake,
+    verify_fleet,
+    verify_pair,
+    verify_secrets,
+)
+from .inspect import DECLARED_TYPES, JDKS, CompatReport, Inventory, Listed, compat, days_left, inventory, trusted_in
+from .keys import Export, create_request, export_entry, generate_key, import_key, install_reply, load_ca, sign_request
+from .layouts import (
+    PEM_SNIPPETS,
+    SERVER_SNIPPETS,
+    LayoutFile,
+    Snippet,
+    add_client,
+    check_k8s_name,
+    convert_layout,
+    init_pair,
+    is_layout,
+    k8s_secrets,
+    layout_files,
+    renew,
+    restore,
+    revoke,
+    revoke_with,
+    rollover_ca,
+    rollover_status,
+    snippet,
+)
+from .network import Listening, ProbeResult, ServerCertificate, Visit, probe, serve
 from .stores import (
     Conversion,
     StoreEdit,
@@ -50,9 +87,51 @@ from .stores import (
     write_store,
 )
 
-__all__ = ["JkstoolError", "PasswordError", "PasswordNeeded", "KeyPasswordError", "Password", "PasswordMap",
-           "from_source", "first_line", "Layout", "Store", "Entry",
-           "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded", "Role", "Side", "ROLES", "SIDES",
-           "read_store", "write_store", "open_store", "edit_store", "StoreEdit", "copy_entry", "delete_entry",
-           "rename_entry", "change_password", "convert_store", "Conversion", "store_type_for", "import_ca", "init_pair",
-           "verify_pair", "verify_secrets", "layout_crls", "read_crl", "expiry"]
+if TYPE_CHECKING:
+    from ..doctor.diagnose import Checkup, Diagnosis
+    from ..fleet.expiry import ExpiringCertificate, Scan
+    from ..layout.lifecycle import NewClient, Renewal, Request, Revocation, Revocations, Written
+    from ..layout.rollover import Stage
+    from ..mtls.checks import Break, Report
+    from ..mtls.findings import Finding
+    from ..pki.trust import ImportResult
+
+# The result types whose modules bring cryptography: loaded when first asked for.
+_RESULTS = {"Report": "mtls.checks", "Break": "mtls.checks", "Finding": "mtls.findings", "Scan": "fleet.expiry",
+            "ExpiringCertificate": "fleet.expiry", "Checkup": "doctor.diagnose", "Diagnosis": "doctor.diagnose",
+            "ImportResult": "pki.trust", "Renewal": "layout.lifecycle", "Request": "layout.lifecycle",
+            "NewClient": "layout.lifecycle", "Revocation": "layout.lifecycle", "Revocations": "layout.lifecycle",
+            "Written": "layout.lifecycle", "Stage": "layout.rollover"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _RESULTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+    return getattr(import_module(f"jkstool.{_RESULTS[name]}"), name)
+
+
+__all__ = [
+    # errors, the model, passwords
+    "JkstoolError", "PasswordError", "PasswordNeeded", "KeyPasswordError", "Password", "PasswordMap", "from_source",
+    "first_line", "Layout", "Store", "Entry", "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded",
+    "Role", "Side", "ROLES", "SIDES",
+    # stores
+    "read_store", "write_store", "open_store", "edit_store", "StoreEdit", "copy_entry", "delete_entry",
+    "rename_entry", "change_password", "convert_store", "Conversion", "store_type_for", "import_ca", "ImportResult",
+    # key entries
+    "generate_key", "create_request", "load_ca", "sign_request", "install_reply", "import_key", "export_entry",
+    "Export",
+    # layouts
+    "init_pair", "renew", "add_client", "rollover_status", "rollover_ca", "restore", "revoke", "revoke_with",
+    "convert_layout", "k8s_secrets", "check_k8s_name", "snippet", "Snippet", "layout_files", "LayoutFile",
+    "is_layout", "PEM_SNIPPETS", "SERVER_SNIPPETS", "Renewal", "Request", "NewClient", "Revocation", "Revocations",
+    "Written", "Stage",
+    # looking at stores and servers
+    "inventory", "Inventory", "Listed", "days_left", "compat", "CompatReport", "JDKS", "DECLARED_TYPES",
+    "trusted_in", "probe", "ProbeResult", "ServerCertificate", "serve", "Listening", "Visit",
+    # checks
+    "pair_stores", "verify_pair", "verify_secrets", "verify_fleet", "run_handshake", "layout_crls", "read_crl",
+    "expiry", "doctor", "PasswordChooser", "PairResult", "Fleet", "Report", "Finding", "Break", "Scan",
+    "ExpiringCertificate", "Checkup", "Diagnosis",
+]

@@ -9,9 +9,6 @@ from . import output, passwords
 from .options import Json, PasswordFrom, PasswordMap, StorePass
 from .stores import read_store
 
-JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17": "Java 17", "21": "Java 21",
-        "25": "Java 25", "26": "Java 26"}
-
 
 def compat_command(
     store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS or PKCS12; in a Kubernetes "
@@ -26,7 +23,7 @@ def compat_command(
     password_map: PasswordMap = None,
     password_from: PasswordFrom = None,
     json: Json = False,
-):
+) -> None:
     """Which runtimes can load a store as it is — Java 8 to 26, OpenSSL 1.1.1 to 3.4+, Go, Python's
     cryptography — judged by its real algorithms, and for each that cannot, the conversion that fixes it.
 
@@ -37,43 +34,33 @@ def compat_command(
         jkstool compat server.keystore.p12 --storepass env:STOREPASS
         jkstool compat truststore.p12 --jdk 8
     """
-    from ..formats import compat
+    from ..api.inspect import DECLARED_TYPES, JDKS, compat
     if jdk is not None and jdk not in JDKS:
         output.fail(f"--jdk {jdk}: give one of {', '.join(JDKS)}")
-    if declared_type is not None and declared_type.upper() not in ("JKS", "PKCS12", "JCEKS"):
+    if declared_type is not None and declared_type.upper() not in DECLARED_TYPES:
         output.fail(f"--declared-type {declared_type}: give JKS, PKCS12 or JCEKS, as the application declares it")
     mapped = passwords.from_map(password_map, store)  # the map first, as in expiry and verify-pair
     asks = password_from is None and "#" not in str(store) and mapped is None  # a Secret's comes with it
     password = mapped if mapped is not None else passwords.resolve(storepass, prompt=f"Password of {store}: "
                                                                     if asks else None)
     loaded = read_store(store, password, keys=False, password_from=password_from)
-    mismatch = compat.type_mismatch(str(store), loaded.type, declared_type)
-    if mismatch and declared_type:  # the file name's own mismatch was said as the store was read
-        output.warn(f"{store}: {mismatch}")
-    verdicts = compat.judge(loaded, str(store), declared_type)
-    protection = loaded.protection
+    report = compat(loaded, declared_type=declared_type, jdk=jdk, name=str(store))
+    if report.type_mismatch and declared_type:  # the file name's own mismatch was said as the store was read
+        output.warn(f"{store}: {report.type_mismatch}")
+    protection = report.protection
     if json:
-        output.print_json({
-            "type": loaded.type, "integrity": protection.integrity if protection else None,
-            "keys": sorted(protection.keys) if protection else [],
-            "certificates": sorted(protection.certificates) if protection else [], "type_mismatch": mismatch,
-            "runtimes": [{"runtime": v.runtime, "loads": v.loads, "why": v.why, "fix": v.fix} for v in verdicts]})
+        output.print_json(report.to_dict())
     else:
         if protection:
             output.info(f"{store}: PKCS12, integrity {protection.integrity or 'none'}, keys "
                         f"{', '.join(sorted(protection.keys)) or '-'}, certificates "
                         f"{', '.join(sorted(protection.certificates)) or '-'}")
-        output.print_table([[v.runtime, "yes" if v.loads else "no", v.why or ""] for v in verdicts],
+        output.print_table([[v.runtime, "yes" if v.loads else "no", v.why or ""] for v in report.verdicts],
                            ["runtime", "loads", "why not"], flexible=(2,))
         output.info("judged from the store's algorithms by the table of docs/formats.md (no runtime was run)")
-        fixes: dict[str, list[str]] = {}
-        for v in verdicts:
-            if v.fix:
-                fixes.setdefault(v.fix, []).append(v.runtime)
-        for fix, runtimes in fixes.items():
+        for fix, runtimes in report.fixes().items():
             typer.echo("")
             output.block(f"for {', '.join(runtimes)}:")
             typer.echo(f"  {output.printable(fix)}")  # one line, never wrapped: it is pasted into a shell
     if jdk is not None:
-        verdict = next(v for v in verdicts if v.runtime == JDKS[jdk])
-        raise typer.Exit(0 if verdict.loads else 1)
+        raise typer.Exit(0 if report.ok else 1)

@@ -31,7 +31,7 @@ def import_ca_command(
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
     json: Json = False,
-):
+) -> None:
     """Add CA certificates to a truststore; ones already there are reported, not added again.
 
     Example:
@@ -50,11 +50,7 @@ def import_ca_command(
                                profile=profile.value if profile else None, allow_weak=allow_weak_password,
                                skipped=lambda data, reason: output.warn(f"skipped {_subject(data)}: {reason}"))
     if json:
-        output.print_json({
-            "added": [_item(e.alias, e.cert) for e in result.added],
-            "present": [_item(e.alias, e.cert) for e in result.present],
-            "skipped": [{"subject": _subject(d), "sha256": _sha256(d), "reason": r}
-                        for d, r in result.skipped]})
+        output.print_json(result.to_dict())
     else:
         rows = ([["added", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.added]
                 + [["already trusted", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.present]
@@ -66,21 +62,17 @@ def import_ca_command(
 
 
 def _subject(data: bytes) -> str:
-    from ..pki.certs import load, subject_of
+    from ..api.certificates import load, subject_of
     return subject_of(load(data))
 
 
 def _sha256(data: bytes) -> str:
-    from ..pki.certs import sha256
+    from ..api.certificates import sha256
     return sha256(data)
-
-
-def _item(alias: str, data: bytes) -> dict:
-    return {"alias": alias, "subject": _subject(data), "sha256": _sha256(data)}
 
 
 def _trusted_in(path: Path, src_storepass: str | None) -> list[bytes]:
     """The trusted certificates of a store given with --from-store, and the tops of its chains."""
-    from ..pki import trust
+    from ..api.inspect import trusted_in
     password = passwords.from_option(src_storepass, "--src-storepass") if src_storepass else None
-    return trust.certificates_of_store(read_store(path, password, keys=False).store)
+    return trusted_in(read_store(path, password, keys=False))

@@ -3,13 +3,16 @@
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import output, passwords
 from .options import Json, PasswordFrom, PasswordMap, StorePass, Verbose, Wide
 from .stores import read_store
+
+if TYPE_CHECKING:
+    from ..api.inspect import Inventory, Listed
 
 
 def list_command(
@@ -21,7 +24,7 @@ def list_command(
     verbose: Verbose = False,
     wide: Wide = False,
     json: Json = False,
-):
+) -> None:
     """List a store's entries: alias, kind, subject, issuer, expiry, key, SHA-256.
 
     Example:
@@ -30,20 +33,21 @@ def list_command(
         jkstool list server.keystore.jks --storepass env:STOREPASS
         jkstool list secret.json#payments-tls/keystore.p12 --password-from payments-pass/password
     """
-    from ..pki import inventory
+    from ..api.inspect import inventory
     password = passwords.from_map(password_map, store)  # the map first, as in expiry and verify-pair
     password = password if password is not None else passwords.resolve(storepass)
     if password is None and sys.stdin.isatty() and password_from is None and "#" not in str(store):
         password = _ask(store)
-    loaded = read_store(store, password, keys=False, password_from=password_from)
-    if loaded.verified is False:
+    found = inventory(read_store(store, password, keys=False, password_from=password_from), details=verbose)
+    if found.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
     if not (json or verbose):
-        _table(store, loaded, wide)
+        _table(store, found, wide)
         return
-    _warn_unusual(store, loaded)
-    with output.Progress("reading", len(loaded.store), quiet=json) as progress:
-        data = inventory.describe(loaded, details=verbose, progress=progress)
+    for item in found:
+        _warn_entry(store, item)
+    with output.Progress("reading", len(found), quiet=json) as progress:
+        data = found.to_dict(progress)
     if json:
         output.print_json(data)
     else:
@@ -51,30 +55,21 @@ def list_command(
             output.line(text)
 
 
-def _warn_unusual(store: Path, loaded) -> None:
+def _warn_entry(store: Path, item: "Listed") -> None:
     """A warning for each certificate read leniently or not parsed at all."""
-    for entry in loaded.store:
-        _warn_entry(store, entry)
+    for message in item.warnings():
+        output.warn(f"{store}: {message}")
 
 
-def _warn_entry(store: Path, entry, leaf=None) -> None:
-    from ..pki import certs
-    for number, cert in enumerate(entry.certificates, 1):
-        warning = (leaf if number == 1 and leaf is not None else certs.facts(cert)).parse_warning
-        if warning:
-            output.warn(f"{store}: alias '{entry.alias}': certificate {number}: {warning}")
-
-
-def _ask(store: Path):
+def _ask(store: Path) -> str | None:
     """keytool's prompt, where Enter skips the integrity check: offered only for a store that can be read
     without a password (not a PKCS12 whose certificates are encrypted)."""
     from .. import api
-    from ..errors import JkstoolError, PasswordError
     try:
         api.read_store(store, None, keys=False)
-    except PasswordError:
+    except api.PasswordError:
         return passwords.resolve(None, prompt=f"Password of {store}: ")
-    except JkstoolError:
+    except api.JkstoolError:
         return None  # unreadable in any case: the real read says why
     return passwords.resolve(None, prompt=f"Password of {store} (Enter to skip the integrity check): ",
                              optional=True)
@@ -83,31 +78,28 @@ def _ask(store: Path):
 KINDS = {"private-key": "key", "trusted-cert": "trusted", "secret-key": "secret"}
 
 
-def _table(store: Path, loaded, wide: bool) -> None:
+def _table(store: Path, found: "Inventory", wide: bool) -> None:
     """One row per entry: the leaf's subject, expiry, key and fingerprint, cut to fit (whole with --wide,
     which adds the issuer). Only what the row shows is worked out: this is the 10,000-certificate path."""
-    from ..pki.certs import facts
-    from ..pki.inventory import iso
+    from ..api.certificates import iso
     now = datetime.now(timezone.utc)
     rows = []
-    with output.Progress("reading", len(loaded.store)) as progress:
-        for done, entry in enumerate(loaded.store, 1):
+    with output.Progress("reading", len(found)) as progress:
+        for done, item in enumerate(found, 1):
             progress(done)
-            row = [entry.alias, entry.kind if wide else KINDS[entry.kind]]
-            if not entry.certificates:  # a secret key, or a private key that came without its certificate
-                secret = entry.kind == "secret-key"
-                size = len(entry.key) * 8 if secret and entry.key is not None else None
+            row = [item.alias, item.kind if wide else KINDS[item.kind]]
+            leaf = item.leaf
+            if leaf is None:  # a secret key, or a private key that came without its certificate
                 rows.append([*row, "", *([""] if wide else []), "", "",
-                             _key_text(entry.algorithm, size) if secret else "no certificate", ""])
+                             _key_text(item.key_algorithm, item.key_size) if item.kind == "secret-key"
+                             else "no certificate", ""])
                 continue
-            leaf = facts(entry.certificates[0])
-            if leaf.parse_warning or len(entry.certificates) > 1:
-                _warn_entry(store, entry, leaf)
-            expiry = iso(leaf.not_after) if wide else leaf.not_after.date().isoformat()
+            _warn_entry(store, item)
+            expiry = (iso(leaf.not_after) or "") if wide else leaf.not_after.date().isoformat()
             rows.append([*row, leaf.subject, *([leaf.issuer] if wide else []), expiry,
-                         str((leaf.not_after - now).days), _key_text(leaf.key_algorithm, leaf.key_size),
+                         str(item.days_left(now)), _key_text(leaf.key_algorithm, leaf.key_size),
                          leaf.sha256 if wide else leaf.sha256[:16] + "…"])
-    output.info(f"{loaded.type} store, {output.count(len(rows), 'entry')}")
+    output.info(f"{found.type} store, {output.count(len(rows), 'entry')}")
     if rows:
         output.print_table(rows, ["alias", "kind", "subject", *(["issuer"] if wide else []), "not after", "days",
                                   "key", "sha256"], wide=wide, flexible=(0, 2, 3) if wide else (0, 2))
@@ -119,7 +111,7 @@ def _key_text(algorithm: str | None, size: int | None) -> str:
     return f"{algorithm} {size}" if size and algorithm not in ("Ed25519", "Ed448") else algorithm
 
 
-def _key(item: dict) -> str:
+def _key(item: dict[str, Any]) -> str:
     return _key_text(item.get("key_algorithm"), item.get("key_size"))
 
 
@@ -132,7 +124,7 @@ _DETAIL_LABELS = [
 ]
 
 
-def _details(data: dict) -> list[str]:
+def _details(data: dict[str, Any]) -> list[str]:
     lines = [f"Store type: {data['type']}", f"Entries: {len(data['entries'])}"]
     for entry in data["entries"]:
         lines += ["", f"Alias: {entry['alias']}", f"Kind: {entry['kind']}",
@@ -150,7 +142,7 @@ def _details(data: dict) -> list[str]:
     return lines
 
 
-def _detail(value) -> str:
+def _detail(value: object) -> str:
     if value is None:
         return "(none)"
     if isinstance(value, list):

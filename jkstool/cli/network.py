@@ -2,34 +2,31 @@
 
 import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import output, passwords
 from .options import Json, StorePass
-from .stores import read_store
+
+if TYPE_CHECKING:
+    from ..api.network import Listening, Visit
 
 
-def _stores(keystore, truststore, storepass, keystore_pass, truststore_pass):
-    """The key entry and trust anchors from the stores given (either may be absent)."""
-    from ..errors import JkstoolError
-    shared = passwords.resolve(storepass, prompt="Password of the stores: ") \
-        if (keystore or truststore) else None
-    key_entry = anchors = None
-    if keystore:
-        password = passwords.from_option(keystore_pass, "--keystore-pass") if keystore_pass else shared
-        store = read_store(keystore, password).store
-        keys = store.key_entries()
-        if not keys:
-            raise JkstoolError("the keystore holds no key entry", path=str(keystore))
-        key_entry = keys[0]
-    if truststore:
-        password = passwords.from_option(truststore_pass, "--truststore-pass") if truststore_pass else shared
-        anchors = [e for e in read_store(truststore, password, keys=False).store if e.kind == "trusted-cert"]
-    return key_entry, anchors
+def _passwords(storepass: str | None, keystore_pass: str | None, truststore_pass: str | None, keystore: bool = True,
+               truststore: bool = True) -> dict[str, str | None]:
+    """The passwords of the stores given: one for both (asked once), or each its own."""
+    shared = passwords.resolve(storepass, prompt="Password of the stores: ") if keystore or truststore else None
+    return {"password": shared,
+            "keystore_password": passwords.from_option(keystore_pass, "--keystore-pass")
+            if keystore and keystore_pass else None,
+            "truststore_password": passwords.from_option(truststore_pass, "--truststore-pass")
+            if truststore and truststore_pass else None}
+
+
+def _noticed(path: Path, message: str) -> None:
+    output.warn(f"{path}: {message}")
 
 
 def _layout_storepass(folder: Path) -> str | None:
@@ -61,7 +58,7 @@ def probe_command(
     crl: Annotated[list[Path] | None, typer.Option(
         "--crl", help="A CRL to check the server's certificate against (repeatable).")] = None,
     json: Json = False,
-):
+) -> None:
     """What a live server presents and asks for: openssl s_client, from Java stores.
 
     Shows the server's chain, whether it leads to the truststore and matches the name, whether the
@@ -77,32 +74,19 @@ def probe_command(
     \b
         jkstool probe api.example.com:443 --truststore client.truststore.p12 --keystore client.keystore.p12
     """
-    from .. import api
-    from ..net import probe
-    from ..pki.certs import facts as facts_of
+    from ..api.network import probe
     host, port = _target(target)
-    key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
-    own = probe.keystore_problems(key_entry) if key_entry else []
-    result = probe.probe(host, port, servername, timeout, key_entry, anchors, [api.read_crl(p) for p in crl or []])
-    problems = own + result.problems(keystore is not None, truststore is not None)
-    chain = [{"subject": f.subject, "issuer": f.issuer, "serial": f.serial, "sha256": f.sha256,
-              "not_after": f.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")} for f in map(facts_of, result.chain)]
-    if expect_sha256 and (not chain or chain[0]["sha256"] != expect_sha256.replace(":", "").lower()):
-        problems.append(f"the server presents {chain[0]['sha256'] if chain else 'no certificate'}, not the "
-                        f"certificate expected (--expect-sha256 {expect_sha256})")
-    path = result.trust
-    trust = None if path is None else (
-        f"yes, via {facts_of(path.anchor.cert).subject}" if path.anchor
-        else f"no: broken at {facts_of(path.broken_at).subject}" if path.broken_at else "no")
+    result = probe(host, port, servername=servername, timeout=timeout, keystore=keystore, truststore=truststore,
+                   crls=crl or [], expect_sha256=expect_sha256, noticed=_noticed,
+                   **_passwords(storepass, keystore_pass, truststore_pass, keystore is not None,
+                                truststore is not None))
+    problems = result.problems
+    chain = [c.to_dict() for c in result.chain]
+    trust = None if result.trusted is None else (
+        f"yes, via {result.anchor}" if result.anchor is not None
+        else f"no: broken at {result.broken_at}" if result.broken_at is not None else "no")
     if json:
-        output.print_json({
-            "ok": not problems, "host": host, "port": port, "connected": result.connected,
-            "protocol": result.protocol, "cipher": result.cipher, "chain": chain,
-            "trusted": None if result.trust is None else result.trust.ok, "name_matches": result.name_matches,
-            "client_cert_requested": result.requested, "acceptable_cas": result.acceptable,
-            "keystore_matches": result.keystore_acceptable, "handshake_ok": result.handshake_ok,
-            "rejected": result.rejected, "revoked": result.revoked,
-            "problems": problems})
+        output.print_json(result.to_dict())
     else:
         if chain:
             output.print_table([[n, c["subject"], c["issuer"], c["not_after"]] for n, c in enumerate(chain, 1)],
@@ -141,7 +125,7 @@ def serve_command(
     keystore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --keystore.")] = None,
     truststore_pass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --truststore.")] = None,
     json: Json = False,
-):
+) -> None:
     """A mutual-TLS test endpoint from the server's stores, for partners to try their client set-up.
 
     Requires a client certificate, naming the truststore's subjects as acceptable CAs (as a JSSE server
@@ -156,41 +140,30 @@ def serve_command(
         jkstool serve ./tls --port 8443
         jkstool serve --keystore server.keystore.p12 --truststore server.truststore.p12 --crl client-ca.crl
     """
-    from .. import api
-    from ..layout.manifest import find_stores
-    from ..net import endpoint
-    crls = list(crl or [])
+    from ..api.network import serve
     if folder is not None:
         if keystore or truststore:
             output.fail(f"{folder}: give a layout folder, or --keystore and --truststore, not both")
-        stores = find_stores(folder)
-        keystore, truststore = stores["server-keystore"], stores["server-truststore"]
-        crls += api.layout_crls(folder)
         storepass = storepass or _layout_storepass(folder)
-    if keystore is None or truststore is None:
+    elif keystore is None or truststore is None:
         output.fail("give a layout folder, or --keystore and --truststore")
-    key_entry, anchors = _stores(keystore, truststore, storepass, keystore_pass, truststore_pass)
-    revocations = [api.read_crl(p) for p in crls]
-    accepted = [a.alias for a in anchors]
 
-    def ready(bound):
-        output.info(f"listening on {host}:{bound}; accepting client certificates from: "
-                    + (", ".join(accepted) or "nobody (the truststore is empty)"))
+    def ready(listening: "Listening") -> None:
+        output.info(f"listening on {host}:{listening.port}; accepting client certificates from: "
+                    + (", ".join(listening.accepted) or "nobody (the truststore is empty)"))
 
-    def report(visit):
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def report(visit: "Visit") -> None:
         if json:
-            output.print_json({"time": when, "client": visit.address, "subject": visit.subject,
-                               "issuer": visit.issuer, "accepted": visit.accepted, "reason": visit.reason})
+            output.print_json(visit.to_dict())
         else:
             result = "accepted" if visit.accepted else f"rejected: {visit.reason}"
-            output.line(f"{when} {visit.address} subject={visit.subject or '-'} issuer={visit.issuer or '-'} "
-                       f"{result}")
+            output.line(f"{visit.time} {visit.address} subject={visit.subject or '-'} "
+                        f"issuer={visit.issuer or '-'} {result}")
         sys.stdout.flush()
 
     try:
-        endpoint.serve(host, port, key_entry, anchors, once, report, ready, revocations)
+        serve(folder, keystore=keystore, truststore=truststore, crls=crl or [], host=host, port=port, once=once,
+              report=report, ready=ready, noticed=_noticed,
+              **_passwords(storepass, keystore_pass, truststore_pass))
     except KeyboardInterrupt:
         output.info("stopped")
-    except OSError as e:
-        output.fail(f"cannot listen on {host}:{port}: {e.strerror or e}")

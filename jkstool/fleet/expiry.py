@@ -20,6 +20,7 @@ from ..errors import JkstoolError
 from ..formats import certfile
 from ..layout.manifest import BACKUPS, MANIFEST, generated_password, layout_folder
 from ..pki import certs
+from ..pki.inventory import days_left
 
 if TYPE_CHECKING:
     from .secrets import SecretFile
@@ -175,7 +176,3 @@ def certificates_in(name: str, data: bytes, password: str | None) -> list[Expiri
         return [Expiring(name, None, "certificate", c) for c in certfile.parse_certificates(data)]
     loaded = formats.load(data, password, keys=False)
     return [Expiring(name, entry.alias, entry.kind, cert) for entry in loaded.store for cert in entry.certificates]
-
-
-def days_left(moment: datetime, now: datetime | None = None) -> int:
-    return (moment - (now or datetime.now(timezone.utc))).days

@@ -7,10 +7,11 @@ keeps the two equal). The answer for a runtime on this machine can be checked by
 """
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..model import Loaded
+from ..errors import JkstoolError
+from ..model import Loaded, Protection
 
 if TYPE_CHECKING:
     from .pkcs12 import Profile
@@ -80,6 +81,78 @@ class Verdict:
     """What stops it (empty when it loads); a secret key it cannot use is said here too."""
     fix: str
     """The conversion that makes the store load there (empty when it loads)."""
+
+
+JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17": "Java 17", "21": "Java 21",
+        "25": "Java 25", "26": "Java 26"}
+"""The Java releases a pre-deploy check names (`compat --jdk`), and the runtime each is judged as."""
+DECLARED_TYPES = ("JKS", "PKCS12", "JCEKS")
+"""The store types an application declares (javax.net.ssl.trustStoreType...) that Java knows."""
+
+
+@dataclass
+class CompatReport:
+    """Which runtimes load a store as it is (`jkstool compat`): one verdict a runtime, in RUNTIMES' order."""
+
+    type: str
+    """JKS, JCEKS, PKCS12 or PEM."""
+    protection: Protection | None
+    """A PKCS12 store's integrity check and encryption schemes, as read."""
+    type_mismatch: str | None
+    """What Java does with a store declared (or named) as another type than its bytes are."""
+    verdicts: list[Verdict]
+    jdk: str | None = None
+    """The Java release `ok` answers for (a key of JDKS)."""
+    warnings: list[str] = field(default_factory=list)
+    """What the reader noticed."""
+
+    def verdict(self, runtime: str) -> Verdict:
+        """The verdict of a runtime, by its name ("Java 17", "OpenSSL 3.4+"...) or its Java release ("17")."""
+        name = JDKS.get(runtime, runtime)
+        found = next((v for v in self.verdicts if v.runtime == name), None)
+        if found is None:
+            raise JkstoolError(f"no runtime is named {runtime!r}",
+                               "give a Java release (" + ", ".join(JDKS) + ") or a runtime of the report")
+        return found
+
+    @property
+    def ok(self) -> bool:
+        """Whether the Java release `jdk` loads the store (True when none was named)."""
+        return self.jdk is None or self.verdict(self.jdk).loads
+
+    def fixes(self) -> dict[str, list[str]]:
+        """Each conversion that makes the store load somewhere, and the runtimes it serves, in order."""
+        found: dict[str, list[str]] = {}
+        for v in self.verdicts:
+            if v.fix:
+                found.setdefault(v.fix, []).append(v.runtime)
+        return found
+
+    def to_dict(self) -> dict[str, object]:
+        """`compat --json`: type, integrity, keys, certificates, type_mismatch, and each runtime's verdict."""
+        protection = self.protection
+        return {
+            "type": self.type, "integrity": protection.integrity if protection else None,
+            "keys": sorted(protection.keys) if protection else [],
+            "certificates": sorted(protection.certificates) if protection else [], "type_mismatch": self.type_mismatch,
+            "runtimes": [{"runtime": v.runtime, "loads": v.loads, "why": v.why, "fix": v.fix} for v in self.verdicts]}
+
+
+def validate(declared: str | None = None, jdk: str | None = None) -> None:
+    """Refuse a declared type Java does not know, or a Java release RUNTIMES does not judge."""
+    if jdk is not None and jdk not in JDKS:
+        raise JkstoolError(f"no Java release {jdk!r} is judged", f"give one of {', '.join(JDKS)}")
+    if declared is not None and declared.upper() not in DECLARED_TYPES:
+        raise JkstoolError(f"the declared type {declared} is not a Java store type",
+                           "give JKS, PKCS12 or JCEKS, as the application declares it")
+
+
+def report(loaded: Loaded, path: str, declared: str | None = None, jdk: str | None = None) -> CompatReport:
+    """`judge`'s verdicts on a store read from `path` (which the fixes name), and what its declared type (else
+    its name) means to Java; `jdk`, a key of JDKS, is the release `ok` answers for."""
+    validate(declared, jdk)
+    return CompatReport(loaded.type, loaded.protection, type_mismatch(path, loaded.type, declared),
+                        judge(loaded, path, declared), jdk, list(loaded.warnings))
 
 
 def judge(loaded: Loaded, path: str, declared: str | None = None) -> list[Verdict]:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from cryptography import x509
 from OpenSSL import SSL, crypto
@@ -29,6 +29,7 @@ from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
 from . import tls
+from .visit import Visit
 
 WORKERS = 32
 """Clients served at once; the next ones wait in the listen queue."""
@@ -41,23 +42,11 @@ Address = tuple[str, int] | tuple[str, int, int, int]
 """A client's IPv4 or IPv6 socket address, as accept() gives it."""
 
 
-@dataclass
-class Visit:
-    """What one client showed."""
-
-    address: str
-    subject: str | None = None
-    issuer: str | None = None
-    accepted: bool = False
-    reason: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-
 def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[TrustedCertEntry], once: bool,
           report: Callable[[Visit], None], ready: Callable[[int], None],
           crls: Sequence[tuple[str, x509.CertificateRevocationList]] = ()) -> None:
-    """Accept clients until interrupted (or one, with `once`); `report(visit)` for each, one at a time,
-    `ready(port)` once listening. With `crls`, a client certificate they revoke is refused."""
+    """Accept clients until interrupted (or one, with `once`); `report(visit)` for each, one at a time (its
+    `at` set then), `ready(port)` once listening. With `crls`, a client certificate they revoke is refused."""
     ctx = tls.context(key_entry, anchors)
     store = ctx.get_cert_store()
     if crls and store is not None:
@@ -70,7 +59,7 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
     if once:
         with listener:
             sock, address = listener.accept()
-            report(_visit(ctx, sock, address))
+            _report(report, _visit(ctx, sock, address))
         return
     reporting = threading.Lock()
     slots = threading.BoundedSemaphore(WORKERS)
@@ -79,7 +68,7 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
         try:
             visit = _visit(ctx, sock, address)
             with reporting:
-                report(visit)
+                _report(report, visit)
         finally:
             slots.release()
 
@@ -88,6 +77,11 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
             slots.acquire()
             sock, address = listener.accept()
             pool.submit(attend, sock, address)
+
+
+def _report(report: Callable[[Visit], None], visit: Visit) -> None:
+    visit.at = datetime.now(timezone.utc)
+    report(visit)
 
 
 def _visit(ctx: SSL.Context, sock: socket.socket, address: Address) -> Visit:

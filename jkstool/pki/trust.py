@@ -24,11 +24,27 @@ class ImportResult:
     present: list[TrustedCertEntry] = field(default_factory=list)
     skipped: list[tuple[bytes, str]] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, list[dict[str, str]]]:
+        """`import-ca --json`: the certificates added, already present and skipped (with the reason)."""
+        return {"added": [_item(e.alias, e.cert) for e in self.added],
+                "present": [_item(e.alias, e.cert) for e in self.present],
+                "skipped": [{"subject": subject(data), "sha256": certs.sha256(data), "reason": reason}
+                            for data, reason in self.skipped]}
+
     def check_something_imported(self) -> None:
         """A bundle of which nothing could be trusted is an error (after its reasons are shown)."""
         if not self.added and not self.present:
             raise JkstoolError("nothing to import: every certificate was skipped",
                                "see the reasons above; --allow-expired and --allow-leaf override them")
+
+
+def subject(data: bytes) -> str:
+    """A certificate's subject, as import-ca shows it."""
+    return certs.subject_of(certs.load(data))
+
+
+def _item(alias: str, data: bytes) -> dict[str, str]:
+    return {"alias": alias, "subject": subject(data), "sha256": certs.sha256(data)}
 
 
 def certificates_of_store(store: Store) -> list[bytes]:

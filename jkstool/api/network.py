@@ -1,0 +1,231 @@
+"""Mutual TLS on the wire: what a live server presents and asks for (`probe`: openssl s_client, from Java
+stores), and a test endpoint from a server's stores (`serve`), for partners to try their client set-up on.
+
+Both read their stores when called (a store in a Kubernetes Secret, named
+SOURCE#SECRET/KEY, too); what reading one noticed (a key file others can
+read, a name that says another type) goes to `noticed(path, message)` as it
+is read. pyOpenSSL loads only when they run.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import JkstoolError
+from ..layout.manifest import find_stores, generated_password
+from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
+from ..net.visit import Visit
+from .checks import layout_crls, read_crl
+from .stores import read_store
+
+__all__ = ["probe", "ProbeResult", "ServerCertificate", "serve", "Listening", "Visit"]
+
+StrPath = str | Path
+Noticed = Callable[[Path, str], None]
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    """One certificate of the chain a server presented (one no parser takes, as far as its DER tells)."""
+
+    subject: str
+    issuer: str
+    serial: str
+    sha256: str
+    not_after: datetime
+
+    def to_dict(self) -> dict[str, str]:
+        return {"subject": self.subject, "issuer": self.issuer, "serial": self.serial, "sha256": self.sha256,
+                "not_after": self.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+@dataclass
+class ProbeResult:
+    """What a live server presented and asked for, and whether the client was accepted (`probe`)."""
+
+    host: str
+    port: int
+    connected: bool
+    error: str | None
+    """Why the connection or the handshake failed."""
+    protocol: str | None
+    cipher: str | None
+    chain: list[ServerCertificate]
+    """The server's chain, leaf first."""
+    trusted: bool | None
+    """Whether the chain leads to the truststore (None: no truststore given)."""
+    anchor: str | None
+    """The subject of the truststore's certificate the chain leads to."""
+    broken_at: str | None
+    """The subject of the certificate where the chain stops leading to the truststore."""
+    name_matches: bool | None
+    """Whether the server's certificate names the host dialled (or `servername`) in its SANs."""
+    requested: bool
+    """Whether the server asked for a client certificate."""
+    acceptable: list[str]
+    """The CA names the server accepts client certificates from (what Java's key manager matches)."""
+    keystore_acceptable: bool | None
+    """Whether the keystore's chain has a certificate issued by one of them (None: not asked, or no keystore)."""
+    handshake_ok: bool
+    """Whether the server accepted the client: the handshake completed and a request was answered."""
+    rejected: str | None
+    """What the server said when it refused the client after the handshake."""
+    revoked: str | None
+    """The CRL that lists the server's certificate, when one does."""
+    problems: list[str]
+    """Why this is not a working mutual-TLS connection; empty when it is."""
+    warnings: list[str] = field(default_factory=list)
+    """What reading the stores noticed, each `PATH: message`."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        """`probe --json`."""
+        return {
+            "ok": self.ok, "host": self.host, "port": self.port, "connected": self.connected,
+            "protocol": self.protocol, "cipher": self.cipher, "chain": [c.to_dict() for c in self.chain],
+            "trusted": self.trusted, "name_matches": self.name_matches,
+            "client_cert_requested": self.requested, "acceptable_cas": self.acceptable,
+            "keystore_matches": self.keystore_acceptable, "handshake_ok": self.handshake_ok,
+            "rejected": self.rejected, "revoked": self.revoked, "problems": self.problems}
+
+
+def probe(host: str, port: int, *, servername: str | None = None, timeout: float = 10,
+          keystore: StrPath | None = None, truststore: StrPath | None = None, password: str | None = None,
+          keystore_password: str | None = None, truststore_password: str | None = None,
+          crls: Iterable[StrPath] = (), expect_sha256: str | None = None,
+          noticed: Noticed | None = None) -> ProbeResult:
+    """Connect to a live server as a Java client of these stores would, and say what it saw.
+
+    The server's chain is checked against `truststore` (as Java's PKIX does)
+    and `crls`, its certificate against the name dialled (`servername`, sent
+    as SNI, else `host`). `keystore`'s first key entry is presented when the
+    server asks for a client certificate; its own certificate is checked
+    first (dates, clientAuth). A request is sent after the handshake, so a
+    server that refuses the client then (an alert, a close, nginx's HTTP 400)
+    is caught. With `expect_sha256`, a server presenting another certificate is
+    a problem (a deploy check). `password` opens both stores, unless
+    `keystore_password` or `truststore_password` is given. A server that cannot
+    be reached is a result (`connected` False), not an error.
+
+    >>> import socket
+    >>> with socket.socket() as unused:
+    ...     unused.bind(("127.0.0.1", 0))
+    ...     port = unused.getsockname()[1]
+    >>> result = probe("127.0.0.1", port, timeout=2)
+    >>> result.connected, result.ok, result.problems[0].startswith("cannot connect to 127.0.0.1:")
+    (False, False, True)
+    """
+    from ..net import probe as wire
+    from ..pki import certs
+    warnings: list[str] = []
+
+    def said(path: Path, message: str) -> None:
+        warnings.append(f"{path}: {message}")
+        if noticed:
+            noticed(path, message)
+    key_entry = _key_entry(keystore, _either(keystore_password, password), said) if keystore else None
+    anchors = _anchors(truststore, _either(truststore_password, password), said) if truststore else None
+    own = wire.keystore_problems(key_entry) if key_entry else []
+    result = wire.probe(host, port, servername, timeout, key_entry, anchors, [read_crl(p) for p in crls])
+    problems = own + result.problems(keystore is not None, truststore is not None)
+    chain = [ServerCertificate(f.subject, f.issuer, f.serial, f.sha256, f.not_after)
+             for f in map(certs.facts, result.chain)]
+    if expect_sha256 and (not chain or chain[0].sha256 != expect_sha256.replace(":", "").lower()):
+        problems.append(f"the server presents {chain[0].sha256 if chain else 'no certificate'}, not the "
+                        f"certificate expected (--expect-sha256 {expect_sha256})")
+    path = result.trust
+    return ProbeResult(
+        host, port, result.connected, result.error, result.protocol, result.cipher, chain,
+        None if path is None else path.ok,
+        certs.facts(path.anchor.cert).subject if path is not None and path.anchor else None,
+        certs.facts(path.broken_at).subject if path is not None and path.broken_at else None,
+        result.name_matches, result.requested, result.acceptable, result.keystore_acceptable, result.handshake_ok,
+        result.rejected, result.revoked, problems, warnings)
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What `serve` tells `ready` once it listens."""
+
+    host: str
+    port: int
+    """The port it listens on (a free one, when 0 was asked)."""
+    accepted: list[str]
+    """The aliases of the truststore's certificates: the CAs whose clients it accepts."""
+
+
+def serve(folder: StrPath | None = None, *, keystore: StrPath | None = None, truststore: StrPath | None = None,
+          password: str | None = None, keystore_password: str | None = None,
+          truststore_password: str | None = None, crls: Iterable[StrPath] = (), host: str = "127.0.0.1",
+          port: int = 8443, once: bool = False, report: Callable[[Visit], None],
+          ready: Callable[[Listening], None] | None = None, noticed: Noticed | None = None) -> None:
+    """A mutual-TLS test endpoint from a server's stores, until interrupted (or one client, with `once`).
+
+    The stores are a layout folder's server side (its layout.json's, else the
+    conventional names), whose CRLs it also refuses clients by, or `keystore`
+    and `truststore`. Like a JSSE server it requires a client certificate,
+    naming the truststore's subjects as acceptable CAs; unlike one it says
+    what it saw: `report(visit)` for each client, one at a time (`visit.subject`,
+    `issuer`, `accepted`, `reason`, `to_dict()`). `ready(listening)` is called
+    once it listens. `password` opens both stores (for a layout, its
+    `storepass` file when not given), unless `keystore_password` or
+    `truststore_password` is given. A port it cannot listen on is a
+    JkstoolError.
+    """
+    from ..net import endpoint
+    if folder is not None:
+        folder = Path(folder)
+        if keystore or truststore:
+            raise JkstoolError("give a layout folder, or a keystore and a truststore, not both", path=str(folder))
+        stores = find_stores(folder)
+        keystore, truststore = stores["server-keystore"], stores["server-truststore"]
+        crls = [*crls, *layout_crls(folder)]
+        password = generated_password(folder) if password is None else password
+    if keystore is None or truststore is None:
+        raise JkstoolError("nothing to serve", "give a layout folder, or a keystore and a truststore")
+    said = noticed or (lambda path, message: None)
+    key_entry = _key_entry(keystore, _either(keystore_password, password), said)
+    anchors = _anchors(truststore, _either(truststore_password, password), said)
+    revocations = [read_crl(p) for p in crls]
+    accepted = [a.alias for a in anchors]
+
+    def listening(bound: int) -> None:
+        if ready:
+            ready(Listening(host, bound, accepted))
+    try:
+        endpoint.serve(host, port, key_entry, anchors, once, report, listening, revocations)
+    except OSError as e:
+        raise JkstoolError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def _either(own: str | None, shared: str | None) -> str | None:
+    return own if own is not None else shared
+
+
+def _read(path: StrPath, password: str | None, keys: bool, noticed: Noticed) -> Loaded:
+    """A store, or the store of a Kubernetes Secret named SOURCE#SECRET/KEY, its warnings noticed."""
+    from . import secrets
+    found = secrets.secret_store(path, password=password)
+    if found is not None:
+        loaded, name = secrets.load_secret(found, keys=keys), Path(found.name)
+    else:
+        loaded, name = read_store(path, password, keys=keys), Path(path)
+    for message in loaded.warnings:
+        noticed(name, message)
+    return loaded
+
+
+def _key_entry(path: StrPath, password: str | None, noticed: Noticed) -> PrivateKeyEntry:
+    """The first key entry of a keystore: the one a JSSE key manager would present."""
+    keys = _read(path, password, True, noticed).store.key_entries()
+    if not keys:
+        raise JkstoolError("the keystore holds no key entry", path=str(path))
+    return keys[0]
+
+
+def _anchors(path: StrPath, password: str | None, noticed: Noticed) -> list[TrustedCertEntry]:
+    return [e for e in _read(path, password, False, noticed).store if isinstance(e, TrustedCertEntry)]
