@@ -74,6 +74,19 @@ def test_imports_go_one_way():
     assert not wrong, "\n".join(wrong)
 
 
+def test_the_command_layer_enters_the_core_by_one_door():
+    """cli/ parses, calls the public API and renders: it imports jkstool (its lazy names) and jkstool.api
+    (and the API's own modules), never the core's packages behind them."""
+    wrong = []
+    for name, path in modules().items():
+        if layer(name) != "cli":
+            continue
+        for target in imported(name, path):
+            if layer(target) not in (None, "cli", "api"):
+                wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_no_import_cycle():
     graph = {name: {t for t in imported(name, path) if t in modules() and t != name}
              for name, path in modules().items()}
