@@ -6,6 +6,7 @@ typer, prints or exits.
 """
 
 import ast
+import functools
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ LAYERS = [
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 
 
+@functools.cache
 def modules() -> dict[str, Path]:
     return {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
             for path in sorted(PACKAGE.rglob("*.py"))}
