@@ -7,7 +7,8 @@ starts in a few tens of milliseconds.
 """
 
 import importlib
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -52,10 +53,10 @@ class _Commands(TyperGroup):
     """typer's group, listing the jkstool commands and building each (and importing its module) only
     when it is used: a call pays for its own command, not for all of them."""
 
-    def list_commands(self, ctx) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx, cmd_name: str):
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return None
         module, function = COMMANDS[cmd_name]
@@ -66,7 +67,7 @@ class _Commands(TyperGroup):
         return typer.main.get_command(single)
 
 
-def _with_debug(command):
+def _with_debug(command: Callable[..., Any]) -> Callable[..., Any]:
     """`command` taking --debug too (a traceback when something fails): every command has it, and none
     uses it, so it is added here rather than declared in each."""
     import functools
@@ -75,11 +76,11 @@ def _with_debug(command):
     from .options import Debug
 
     @functools.wraps(command)
-    def run(*args, debug: bool = False, **kwargs):
+    def run(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
         return command(*args, **kwargs)
     signature = inspect.signature(command)
-    debug = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Debug)
-    run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), debug])  # type: ignore[attr-defined]
+    option = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Debug)
+    run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), option])  # type: ignore[attr-defined]
     run.__annotations__ = {**command.__annotations__, "debug": Debug}
     return run
 

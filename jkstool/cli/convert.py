@@ -40,7 +40,7 @@ def convert_command(
     allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
     lock_timeout: LockTimeout = 30,
-):
+) -> None:
     """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives.
 
     Keys get the new store's password (as keytool gives PKCS12 keys and JSSE expects), unless
@@ -100,7 +100,7 @@ def _convert_layout(folder: Path, dest: Path | None, store_type: StoreType | Non
                 "the new names (jkstool snippet prints it)")
 
 
-def _dest_password(option, source_password, target, no_encrypt_key):
+def _dest_password(option: str | None, source_password: str | None, target: str, no_encrypt_key: bool) -> str | None:
     """--dest-storepass, else the source's password, else a prompt for a new one (a PEM file written with
     unencrypted keys needs none)."""
     if option is not None:

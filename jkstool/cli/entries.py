@@ -32,7 +32,7 @@ def copy_command(
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-):
+) -> None:
     """Copy one entry into another store (keytool -importkeystore -srcalias).
 
     A copied key is protected with DEST's password there, as JSSE expects.
@@ -64,7 +64,7 @@ def delete_command(
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-):
+) -> None:
     """Delete one entry (keytool -delete).
 
     Example:
@@ -88,7 +88,7 @@ def rename_command(
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-):
+) -> None:
     """Give an entry another alias (keytool -changealias).
 
     Example:
@@ -116,7 +116,7 @@ def passwd_command(
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
-):
+) -> None:
     """Change the store password, and the key passwords that equalled it; or one key's password.
 
     JSSE's default key manager opens keys with the store password, so keep them equal unless the

@@ -10,7 +10,8 @@ import os
 import re
 import sys
 import traceback
-from typing import NoReturn
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn
 
 import typer
 
@@ -108,24 +109,25 @@ class Progress:
     def __enter__(self) -> "Progress":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.on:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
 
 
-def print_json(data) -> None:
+def print_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def print_table(rows, headers, wide: bool = False, flexible: tuple[int, ...] | None = None) -> None:
+def print_table(rows: Iterable[Iterable[object]], headers: Sequence[object], wide: bool = False,
+                flexible: tuple[int, ...] | None = None) -> None:
     """A table on stdout that fits the width: the `flexible` columns (all by default) cut with …, the widest
     first; `wide`: whole, however wide."""
-    rows = [[c if c.isprintable() else printable(c) for c in map(str, row)] for row in rows]  # the check is C-fast
-    headers = [str(h) for h in headers]
+    cells = [[c if c.isprintable() else printable(c) for c in map(str, row)] for row in rows]  # the check is C-fast
+    names = [str(h) for h in headers]
     if not wide:
-        rows = _fit(rows, headers, width(), flexible)
-    typer.echo(_tabulate(rows, headers, len(headers) if flexible is None else max(flexible) + 1))
+        cells = _fit(cells, names, width(), flexible)
+    typer.echo(_tabulate(cells, names, len(names) if flexible is None else max(flexible) + 1))
 
 
 def _tabulate(rows: list[list[str]], headers: list[str], fixed: int) -> str:
@@ -187,10 +189,10 @@ def _for_the_command_line(text: str) -> str:
     return text
 
 
-def guarded(command):
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the core's errors into one line and exit 2; tracebacks only with --debug."""
     @functools.wraps(command)
-    def run(*args, **kwargs):
+    def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except typer.Exit:

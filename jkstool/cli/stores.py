@@ -1,19 +1,21 @@
 """Opening a store to change it, and writing output files: shared by the commands that edit."""
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import output, passwords
 
 if TYPE_CHECKING:
-    from ..api import StoreEdit
+    from ..api import Loaded, StoreEdit
+    from ..api.outputs import Secrecy
+    from ..api.secrets import SecretFile
 
 
 def read_store(path: Path, password: str | None, key_password: str | None = None, password_from: str | None = None,
-               **options):
+               **options: bool) -> "Loaded":
     """api.read_store, saying on stderr what the reader noticed (an unprotected key file...); a store in a
     Kubernetes Secret is named SOURCE#SECRET/KEY."""
     from .. import api
@@ -29,7 +31,7 @@ def read_store(path: Path, password: str | None, key_password: str | None = None
 
 
 def open_store(path: Path, storepass: str | None, keypass: str | None = None, *, option: str = "--storepass",
-               **options) -> "StoreEdit":
+               **options: Any) -> "StoreEdit":
     """api.open_store with the passwords the options (or their sources) give, its warnings said."""
     from .. import api
     with asking_with(option):
@@ -41,7 +43,7 @@ def open_store(path: Path, storepass: str | None, keypass: str | None = None, *,
 
 @contextmanager
 def editing(path: Path, storepass: str | None, keypass: str | None = None, *, option: str = "--storepass",
-            **options) -> "Iterator[StoreEdit]":
+            **options: Any) -> "Iterator[StoreEdit]":
     """api.edit_store with the passwords the options (or their sources) give, its warnings said."""
     from .. import api
     password, key_password = passwords_for(path, storepass, keypass, option)
@@ -73,20 +75,21 @@ def _warn(path: Path, warnings: list[str]) -> None:
         output.warn(f"{path}: {message}")
 
 
-def write_files(items, force: bool) -> None:
+def write_files(items: "Iterable[tuple[Path, bytes, Secrecy]]", force: bool) -> None:
     """Write output files together (path, bytes, secrecy); existing ones only with --force, after a backup."""
     from ..api import outputs
     for kept in outputs.write_files(items, replace=force):
         output.info(f"kept the replaced file as {kept}")
 
 
-def secret_sources(paths: list[Path], password: str | None, password_from: str | None):
+def secret_sources(paths: list[Path], password: str | None,
+                   password_from: str | None) -> "tuple[list[Path], list[SecretFile]]":
     """Split PATH arguments into store paths and the stores of Kubernetes Secrets (- for stdin)."""
     from ..api import secrets
     return secrets.split_secrets(paths, password=password, password_from=password_from, stdin=sys.stdin.buffer)
 
 
-def secret_store(reference: Path, password: str | None, password_from: str | None):
+def secret_store(reference: Path, password: str | None, password_from: str | None) -> "SecretFile | None":
     """SOURCE#SECRET/KEY: the store KEY of the Secret SECRET in SOURCE (- for stdin); None for a file."""
     from ..api import secrets
     return secrets.secret_store(reference, password=password, password_from=password_from,

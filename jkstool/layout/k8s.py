@@ -11,6 +11,7 @@ never goes into any of them. `kubectl apply -f` takes the List written.
 
 import base64
 import re
+from typing import Any
 
 from .. import formats
 from ..errors import JkstoolError
@@ -30,7 +31,7 @@ def check_name(name: str, what: str = "the Secret name") -> str:
     return name
 
 
-def secrets(layout: Layout, password: str, name: str, namespace: str | None = None) -> dict:
+def secrets(layout: Layout, password: str, name: str, namespace: str | None = None) -> dict[str, Any]:
     """The List of the three Secrets for `layout`, whose stores open with `password`."""
     check_name(f"{name}-keystore-password")
     if namespace is not None:
@@ -41,7 +42,7 @@ def secrets(layout: Layout, password: str, name: str, namespace: str | None = No
     return {"apiVersion": "v1", "kind": "List", "items": items}
 
 
-def _secret(layout: Layout, password: str, name: str, side: str, namespace: str | None) -> dict:
+def _secret(layout: Layout, password: str, name: str, side: str, namespace: str | None) -> dict[str, Any]:
     ext = "jks" if layout.store_type == "jks" else "p12"
     data: dict[str, bytes] = {}
     for role in ROLES:
@@ -55,7 +56,7 @@ def _secret(layout: Layout, password: str, name: str, side: str, namespace: str 
     return _manifest(f"{name}-{side}", namespace, side, data)
 
 
-def _manifest(name: str, namespace: str | None, component: str, data: dict[str, bytes]) -> dict:
+def _manifest(name: str, namespace: str | None, component: str, data: dict[str, bytes]) -> dict[str, Any]:
     metadata = {"name": name, "labels": {"app.kubernetes.io/managed-by": "jkstool",
                                          "app.kubernetes.io/component": component}}
     if namespace is not None:

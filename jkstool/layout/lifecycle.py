@@ -18,7 +18,7 @@ from cryptography import x509
 
 from .. import files, formats
 from ..errors import JkstoolError, file_exists
-from ..model import ROLES, PrivateKeyEntry, Store, TrustedCertEntry
+from ..model import ROLES, Entry, PrivateKeyEntry, Store, TrustedCertEntry
 from ..mtls import checks
 from ..pki import certs
 from ..pki import crl as crls
@@ -58,7 +58,7 @@ class Change:
     password: str
     stores: dict[Path, Store] = field(default_factory=dict)
     raw: dict[Path, tuple[bytes, files.Secrecy]] = field(default_factory=dict)
-    read: dict[Path, list] = field(default_factory=dict)
+    read: dict[Path, list[Entry]] = field(default_factory=dict)
     """The entries of each store as read, so that a store the change leaves as it was is not rewritten."""
 
     def store(self, path: Path) -> Store:
@@ -72,7 +72,7 @@ class Change:
         """The stores this change alters."""
         return [path for path, store in self.stores.items() if list(store) != self.read.get(path)]
 
-    def check(self, **options) -> checks.Report:
+    def check(self, **options: Any) -> checks.Report:
         """verify-pair's checks on the layout as it will be, read back from the bytes to be written."""
         inputs = {}
         for role in ROLES:

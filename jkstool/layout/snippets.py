@@ -12,6 +12,7 @@ from .. import formats
 from ..errors import JkstoolError
 from ..files import Secrecy
 from . import derived
+from .derived import Item
 from .manifest import JAVA_TYPES, Layout
 
 PASSWORD_VARIABLE = "JKSTOOL_STOREPASS"
@@ -110,7 +111,7 @@ def jvm(layout: Layout, side: str, port: int) -> str:
 """ + "".join(f"-D{name}={value}\n" for name, value in properties.items())
 
 
-def nginx(layout: Layout, side: str, port: int, pem: dict) -> str:
+def nginx(layout: Layout, side: str, port: int, pem: dict[str, Item]) -> str:
     server_name = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
     crls = _crls(layout)
     revocation = f"\n    ssl_crl                 {crls};" if crls else ""
@@ -133,7 +134,7 @@ server {{
 """
 
 
-def apache(layout: Layout, side: str, port: int, pem: dict) -> str:
+def apache(layout: Layout, side: str, port: int, pem: dict[str, Item]) -> str:
     crls = _crls(layout)
     revocation = f"\n    SSLCARevocationFile     {crls}\n    SSLCARevocationCheck    chain" if crls else ""
     return f"""# Apache httpd (mod_ssl): the server side of {layout.folder.resolve()}.
@@ -151,7 +152,7 @@ Listen {port}
 """
 
 
-def curl(layout: Layout, side: str, port: int, pem: dict) -> str:
+def curl(layout: Layout, side: str, port: int, pem: dict[str, Item]) -> str:
     host = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
     return f"""# curl as the client of {layout.folder.resolve()}. The key is unencrypted, mode 0600
 # (curl's --pass would put a password on the command line, where ps shows it).

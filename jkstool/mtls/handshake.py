@@ -18,13 +18,18 @@ import ssl
 import subprocess
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import JkstoolError
 from ..model import ROLES
 from . import jdk as jdks
 from .findings import Finding, finding
+
+if TYPE_CHECKING:
+    from .checks import StoreInput
 
 _SOURCE = Path(__file__).with_name("java") / "JkstoolHandshake.java"
 
@@ -36,7 +41,7 @@ class Outcome:
     detail: str  # protocol and cipher, or what each side saw
 
 
-def run(stores: dict, passwords: dict[str, str | None], hostname: str | None,
+def run(stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None], hostname: str | None,
         engine: str | None) -> Outcome:
     """Handshake between the four stores (verify.StoreInput by role) with `engine`
     ("java", "openssl"), or with Java when one is found and OpenSSL otherwise."""
@@ -83,7 +88,8 @@ def _ensure(folder: Path) -> Path:
     return folder
 
 
-def _java(home: Path, stores, passwords, hostname) -> Outcome:
+def _java(home: Path, stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None],
+          hostname: str | None) -> Outcome:
     command = [*_compiled(home), *(str(stores[r].path) for r in ROLES), *([hostname] if hostname else [])]
     secrets_in = "".join(f"{passwords.get(r) or ''}\n" for r in ROLES)
     version = ".".join(map(str, jdks.release_of(home)))
@@ -99,7 +105,7 @@ def _java(home: Path, stores, passwords, hostname) -> Outcome:
 
 # -- OpenSSL (Python's ssl) --------------------------------------------------------------------
 
-def _openssl(stores, hostname) -> Outcome:
+def _openssl(stores: "Mapping[str, StoreInput]", hostname: str | None) -> Outcome:
     """The same handshake with Python's ssl: stores become PEM files in a private temp folder,
     keys encrypted with a one-time password."""
     import secrets
@@ -128,18 +134,18 @@ def _openssl(stores, hostname) -> Outcome:
         return _exchange(server, client, hostname, engine)
 
 
-def _context(protocol, keystore: Path, truststore: Path, password: str) -> ssl.SSLContext:
+def _context(protocol: ssl._SSLMethod, keystore: Path, truststore: Path, password: str) -> ssl.SSLContext:
     context = ssl.SSLContext(protocol)
     context.load_cert_chain(keystore, password=password)
     context.load_verify_locations(truststore)
     return context
 
 
-def _exchange(server: ssl.SSLContext, client: ssl.SSLContext, hostname, engine) -> Outcome:
+def _exchange(server: ssl.SSLContext, client: ssl.SSLContext, hostname: str | None, engine: str) -> Outcome:
     listener = socket.create_server(("127.0.0.1", 0))
-    seen = {}
+    seen: dict[str, str] = {}
 
-    def serve():
+    def serve() -> None:
         try:
             connection, _ = listener.accept()
             connection.settimeout(10)
