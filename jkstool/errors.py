@@ -49,12 +49,12 @@ def damaged(kind: str) -> JkstoolError:
 
 def wrong_password() -> PasswordError:
     return PasswordError("wrong password, or the store is damaged: its integrity check failed",
-                         "check --storepass or JKSTOOL_STOREPASS")
+                         "check password=...")
 
 
 def wrong_key_password(alias: str | None = None) -> KeyPasswordError:
     return KeyPasswordError("the key does not open with the key password",
-                            "give the key's own password with --keypass", alias=alias)
+                            "give the key's own password with key_password=...", alias=alias)
 
 
 def key_not_read(alias: str) -> JkstoolError:

@@ -380,7 +380,7 @@ def locked(path: Path | str, timeout: float) -> Iterator[None]:
         os.close(fd)
         if time.monotonic() >= deadline:
             raise JkstoolError(f"another process is changing the file: no lock within {timeout:g} s",
-                               "wait for it to finish, or give a longer --lock-timeout", path=str(path))
+                               "wait for it to finish, or give a longer lock_timeout=...", path=str(path))
     try:
         yield
     finally:

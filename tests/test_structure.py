@@ -165,3 +165,75 @@ def test_a_users_mypy_sees_the_types(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mypy", "--python-executable", python, "--follow-imports=silent",
                              tmp_path / "user.py"], capture_output=True, text=True, cwd=tmp_path)
     assert 'Revealed type is "bool"' in result.stdout, result.stdout + result.stderr
+
+
+# The core's texts that may name a command-line option: what the API returns as a report (not an error), which
+# the commands print as it is, and other programs' options.
+OPTIONS_ALLOWED = {
+    "jkstool/mtls/findings.py": ({"--at", "--warn-days", "--crl", "--hostname", "--san", "--handshake", "--env",
+                                  "--peer-url", "--user"}, "the rules' descriptions and fixes, documented for the CLI"),
+    "jkstool/mtls/checks.py": ({"--san"}, "a finding's fix, in a verify-pair report"),
+    "jkstool/net/probe.py": ({"--keystore"}, "a problem in a probe result"),
+    "jkstool/api/network.py": ({"--expect-sha256"}, "a problem in a probe result"),
+    "jkstool/layout/snippets.py": ({"--cert", "--key"}, "curl's own options, in the curl snippet"),
+}
+
+
+def cli_options() -> set[str]:
+    """Every --option of every command, as the command line declares it."""
+    import typer
+
+    from jkstool.cli import COMMANDS, app
+    group = typer.main.get_command(app)
+    context = group.context_class(group)
+    return {option for name in COMMANDS for param in group.get_command(context, name).params
+            for option in [*param.opts, *param.secondary_opts] if option.startswith("--")}
+
+
+def string_texts(tree: ast.AST):
+    """(line, text) of each string literal but docstrings (and an attribute's string after it); an f-string
+    whole, `{}` for each field."""
+    bare = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    parts = {id(value) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for value in node.values}
+    for node in ast.walk(tree):
+        if id(node) in bare or id(node) in parts:
+            continue
+        if isinstance(node, ast.JoinedStr):
+            yield node.lineno, "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.lineno, node.value
+
+
+def test_the_core_names_parameters_not_command_line_options():
+    """A core error names the API parameter that fixes it (replace=True); the command line shows its option
+    (cli/output.py's _OPTIONS). A jkstool command line (`jkstool sign --profile server`) names a command."""
+    from jkstool.cli import COMMANDS
+    options = cli_options()
+    assert {"--force", "--storepass", "--server-keystore"} <= options
+    command_line = re.compile(rf"jkstool (?:{'|'.join(map(re.escape, COMMANDS))})\b[^();`]*$")
+    found, used = [], set()
+    for name, path in modules().items():
+        if layer(name) == "cli":
+            continue
+        where = str(path.relative_to(ROOT))
+        allowed = OPTIONS_ALLOWED.get(where, (set(), ""))[0]
+        for line, text in string_texts(ast.parse(path.read_text())):
+            for match in re.finditer(r"--(?:[a-z][a-z0-9-]*|\{\})", text):
+                option = match[0]
+                if option in allowed:
+                    used.add((where, option))
+                elif option == "--{}" or option in options and not command_line.search(text[:match.start()]):
+                    found.append(f"{where}:{line}: {option} in {text!r}")
+    assert not found, "\n".join(found)
+    stale = {(where, option) for where, (allowed, _) in OPTIONS_ALLOWED.items() for option in allowed} - used
+    assert not stale, f"allowed, but no longer there: {sorted(stale)}"
+
+
+def test_the_command_lines_options_replace_whole_parameters():
+    """_OPTIONS is applied in order: an entry must come before any entry that holds it (password=... would
+    turn ca_password=... into ca_--storepass), and no option it writes may hold a later entry."""
+    from jkstool.cli.output import _OPTIONS
+    entries = list(_OPTIONS)
+    for i, entry in enumerate(entries):
+        for later in entries[i + 1:]:
+            assert entry not in later and later not in _OPTIONS[entry], (entry, later)

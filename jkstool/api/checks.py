@@ -50,14 +50,14 @@ def pair_stores(folder: StrPath | None = None, stores: Mapping[str, StrPath | No
     >>> sorted(pair_stores(stores={"server-keystore": "a.p12"}))
     Traceback (most recent call last):
     ...
-    jkstool.errors.JkstoolError: no server truststore given (give a layout folder, or --server-truststore)
+    jkstool.errors.JkstoolError: no server truststore given (give a layout folder, or stores={'server-truststore': ...})
     """
     given = {role: Path(path) for role, path in (stores or {}).items() if path is not None}
     if all(role in given for role in ROLES):
         return {role: given[role] for role in ROLES}
     if folder is None:
         role = next(r for r in ROLES if r not in given)
-        raise JkstoolError(f"no {role.replace('-', ' ')} given", f"give a layout folder, or --{role}")
+        raise JkstoolError(f"no {role.replace('-', ' ')} given", f"give a layout folder, or stores={{{role!r}: ...}}")
     found = find_stores(Path(folder), skip=[role for role in ROLES if role in given])
     return {role: given.get(role) or found[role] for role in ROLES}
 
@@ -276,10 +276,10 @@ def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profi
     if peer_url is not None:
         host, _, port = peer_url.rpartition(":")
         if not host or not port.isdigit():
-            raise JkstoolError(f"--peer-url {peer_url}: give HOST:PORT")
+            raise JkstoolError(f"peer_url=... {peer_url}: give HOST:PORT")
         if any(e.side != "client" for e in endpoints):
-            raise JkstoolError("--peer-url tries a client's stores against a server: give a client's configuration "
-                               "(JVM flags --side client, Kafka client properties)")
+            raise JkstoolError("peer_url=... tries a client's stores against a server: give a client's configuration "
+                               "(JVM flags side='client', Kafka client properties)")
         url = (host.strip("[]"), int(port))
     target = jdks.find(jdk)
     return diagnose.Checkup([diagnose.diagnose(e, peer_stores, peer_secret, user, target, trust, url)

@@ -80,7 +80,7 @@ def load_ca(cert_file: StrPath, key_file: StrPath, *, password: str | None = Non
     key (encrypted with `password`, or not): what `sign_request` signs as. Refused when the certificate is
     not a CA's or the key is not its own."""
     from ..formats import certfile
-    return certfile.read_issuer(cert_file, key_file, password)
+    return certfile.read_issuer(cert_file, key_file, password, "load_ca(password=...)")
 
 
 def sign_request(request: StrPath, ca: "Issuer", profile: str, *, days: int = 397,

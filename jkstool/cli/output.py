@@ -175,15 +175,45 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-# The core's fixes name the API's parameters and functions; on the command line, what sets or does them
-# (the longer names first: new_password=... holds password=...).
-_OPTIONS = {"replace=True": "--force", "allow_weak=True": "--allow-weak-password", "key_password=...": "--keypass",
-            "key_file_password=...": "--src-keypass", "new_password=...": "--new-storepass",
-            "password=...": "--storepass", "encrypt_key=False": "--no-encrypt-key", "alias=...": "--alias",
-            "convert_store": "jkstool convert"}
+# The core's texts name the API's parameters and functions; on the command line, what sets or does them. Applied
+# in order to the whole line: an entry comes before any entry it contains (ca_password=... before password=...,
+# server_ca=... before ca=...). Each is a token no prose holds (name=..., name=True, name='value', a call).
+_STORES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
+_OPTIONS = {
+    # passwords
+    "(check password=...)": "(check --storepass or JKSTOOL_STOREPASS)",
+    "(give password=...)": "(give --storepass, or set JKSTOOL_STOREPASS)",
+    "load_ca(password=...)": "--ca-keypass", "ca_password=...": "--ca-keypass",
+    "key_password=...": "--keypass", "key_file_password=...": "--src-keypass",
+    "new_password=...": "--new-storepass", "dest_password=...": "--dest-storepass", "password=...": "--storepass",
+    "allow_weak=True": "--allow-weak-password",
+    # writing stores and files
+    "replace=True": "--force", "lock_timeout=...": "--lock-timeout", "store_type='pkcs12'": "--store-type pkcs12",
+    "profile='java9' or 'modern'": "--profile java9 or modern", "profile=...": "--profile",
+    "encrypt_key=False": "--no-encrypt-key", "encrypt_keys=False": "--no-encrypt-key",
+    # entries, certificates and CAs
+    "alias=...": "--alias", "allow_expired=True": "--allow-expired", "allow_leaf=True": "--allow-leaf",
+    "see the reasons given to skipped=...": "see the reasons above", "trusted_in(...)": "--from-store",
+    "ca_certificates=...": "--ca", "sans=...": "--san", "crl=...": "--crl",
+    # layouts
+    "separate_cas=True": "--separate-cas", "server_ca=...": "--server-ca-cert", "client_ca=...": "--client-ca-cert",
+    "ca=...": "--ca-cert", "cn=...": "--cn", "sides=...": "--side",
+    "revoke_with(ca, crl, certificates)": "jkstool revoke CERT --ca-cert --ca-key --crl",
+    "rollover_ca(folder, 'trust')": "jkstool rollover-ca DIR",
+    "rollover_ca(folder, 'reissue')": "jkstool rollover-ca DIR --reissue",
+    "rollover_ca(folder, 'finish')": "jkstool rollover-ca DIR --finish",
+    # checks
+    **{f"stores={{{role!r}: ...}}": f"--{role}" for role in _STORES},
+    "server=...": "--server-secret", "client=...": "--client-secret", "engine='java'": "--handshake-engine java",
+    "jdk='17'": "--jdk 17", "jdk=...": "--jdk", "peer_url=...": "--peer-url", "side='client'": "--side client",
+    "user=...": "--user",
+    # functions
+    "convert_store": "jkstool convert",
+}
 
 
-def _for_the_command_line(text: str) -> str:
+def for_the_command_line(text: str) -> str:
+    """A core error's text as the command line says it: its options where the core names parameters."""
     for parameter, option in _OPTIONS.items():
         text = text.replace(parameter, option)
     return text
@@ -200,7 +230,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         except JkstoolError as e:
             if _State.debug:
                 traceback.print_exc()
-            fail(_for_the_command_line(str(e)))
+            fail(for_the_command_line(str(e)))
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except BrokenPipeError:  # the reader of our output went away (| head): stop quietly

@@ -167,8 +167,8 @@ def _unreadable(name: Path, error: "JkstoolError", report_format: Format, path: 
     """A pair that cannot be read, in the machine formats too (a textfile collector must not keep serving
     the last good value): the error on stderr, the report written, exit 2."""
     from ..api.checks import PairResult
-    _machine_report(report_format, [PairResult.failed(name, error).to_dict()], path)
-    output.line(f"error: {error}", err=True)
+    _machine_report(report_format, [_as_said(PairResult.failed(name, error).to_dict())], path)
+    output.line(f"error: {output.for_the_command_line(str(error))}", err=True)
     raise typer.Exit(2)
 
 
@@ -203,22 +203,32 @@ def _all_pairs(root: Path, password: str | None, lookup: Callable[[Path], str | 
     from ..api.checks import verify_fleet
     with output.Progress("checking pairs", quiet=json or report_format != Format.table) as progress:
         fleet = verify_fleet(root, password=password, passwords=lookup, progress=progress, **checks)
-    rows = [pair.to_dict() for pair in fleet.pairs]
+    rows = [_as_said(pair.to_dict()) for pair in fleet.pairs]
     if report_format in (Format.prometheus, Format.junit):
         _machine_report(report_format, rows, path)
     elif json:
-        output.print_json(fleet.to_dict())
+        output.print_json({**fleet.to_dict(), "pairs": rows})
     elif rows:
         output.print_table([[r["pair"], r["verdict"], _or_dash(r["errors"]), _or_dash(r["warnings"]), _break_cell(r)]
                             for r in rows],
                            ["pair", "verdict", "errors", "warnings", "first break"], flexible=(0, 4))
-    for pair in fleet.unreadable:
-        output.line(f"error: {pair.to_dict()['error']}", err=True)
+    for row in rows:
+        if row["error"]:
+            output.line(f"error: {row['error']}", err=True)
     soonest = fleet.soonest
     output.info(f"{output.count(len(rows), 'pair')}: {len(fleet.failing)} failing"
                 + (f", {len(fleet.unreadable)} unreadable" if fleet.unreadable else "")
                 + (f"; the first break is {_iso(soonest)}" if soonest else ""))
     raise typer.Exit(2 if fleet.unreadable else 1 if fleet.failing else 0)
+
+
+def _as_said(row: dict[str, Any]) -> dict[str, Any]:
+    """A pair's row with its read error as the command line says it (its options, where the core names the
+    API's parameters: jdk=... is --jdk)."""
+    if not row["error"]:
+        return row
+    return {**row, "error": output.for_the_command_line(row["error"]),
+            "error_reason": output.for_the_command_line(row["error_reason"])}
 
 
 def _machine_report(report_format: Format, rows: list[dict[str, Any]], path: Path | None) -> None:

@@ -351,7 +351,7 @@ def _readable_by(user: str, path: Path, endpoint: Endpoint, role: str, location:
     try:
         account = pwd.getpwnam(user)
     except KeyError:
-        raise JkstoolError(f"--user {user}: no such user", "give the user the service runs as") from None
+        raise JkstoolError(f"user=... {user}: no such user", "give the user the service runs as") from None
     groups = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
 
     def may(info: os.stat_result, owner: int, group: int, other: int) -> bool:

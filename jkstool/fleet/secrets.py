@@ -165,13 +165,13 @@ def pair(files: list[SecretFile], server: str | None, client: str | None, source
             names = sorted({f.secret for f in files if f.secret.endswith(f"-{side}")})
             if len(names) != 1:
                 raise JkstoolError(f"no single Secret named *-{side} in it ({len(names)} found)",
-                                   f"name it with --{side}-secret", path=source)
+                                   f"name it with {side}=...", path=source)
             name = names[0]
         for kind in ("keystore", "truststore"):
             found = {f.key: f for f in files if f.secret == name and f.key.startswith(f"{kind}.")}
             if not found:
                 raise JkstoolError(f"the Secret {name} holds no {kind} (key {kind}.p12 or {kind}.jks)",
-                                   f"give the {side}'s Secret with --{side}-secret", path=source)
+                                   f"give the {side}'s Secret with {side}=...", path=source)
             chosen[f"{side}-{kind}"] = item = found.get(f"{kind}.p12") or found[f"{kind}.jks"]  # cert-manager: both
             if item.error:
                 raise JkstoolError(item.error, "give the value base64-encoded, as kubectl prints it", path=source)

@@ -88,8 +88,8 @@ def dump(store: Store, store_type: str, password: str | None, *, profile: str | 
     """Write `store` as jks, pkcs12 (with a write profile, keytool 17's by default) or pem; what Java's
     KeyStore would refuse to take is refused here."""
     if profile is not None and store_type != "pkcs12":
-        raise JkstoolError(f"--profile {profile} is for PKCS12 stores, not {WRITE_TYPES[store_type]}",
-                           "leave out --profile, or write a .p12 store")
+        raise JkstoolError(f"profile=... {profile} is for PKCS12 stores, not {WRITE_TYPES[store_type]}",
+                           "leave out profile=..., or write a .p12 store")
     refuse_what_java_refuses(store, store_type, password)
     if store_type == "pem":
         from . import pem
@@ -99,7 +99,7 @@ def dump(store: Store, store_type: str, password: str | None, *, profile: str | 
         return pkcs12.dump(store, password or "", profile)
     if password is None:
         raise JkstoolError(f"a {WRITE_TYPES[store_type]} store needs a password",
-                           "give --storepass or set JKSTOOL_STOREPASS")
+                           "give password=...")
     if store_type == "pkcs12":
         from . import pkcs12
         return pkcs12.dump(store, password, profile or "java9")

@@ -46,7 +46,7 @@ def parse_certificates(data: bytes) -> list[bytes]:
         kind = None
     if kind in ("JKS", "JCEKS", "PKCS12"):
         raise JkstoolError(f"this is a {kind} store, not a certificate file",
-                           "give --from-store to import its trusted certificates")
+                           "give trusted_in(...) to import its trusted certificates")
     raise JkstoolError("neither a PEM bundle, a DER certificate nor a PKCS#7 bundle",
                        "give certificates in PEM, DER or PKCS#7")
 
@@ -59,14 +59,16 @@ def read_certificates(path: Path | str) -> list[bytes]:
         raise e.at(path=path) from None
 
 
-def read_issuer(cert_path: Path | str, key_path: Path | str, password: str | None) -> issue.Issuer:
-    """A CA that signs: its certificate file (the CA first, then its issuers, PEM) and its key (PEM)."""
+def read_issuer(cert_path: Path | str, key_path: Path | str, password: str | None,
+                given_as: str = "ca_password=...") -> issue.Issuer:
+    """A CA that signs: its certificate file (the CA first, then its issuers, PEM) and its key (PEM), opened
+    with `password` (`given_as`: the API parameter that gives it, as errors name it)."""
     try:
         chain = issue.load_ca_chain(files.read_bytes(cert_path))
     except JkstoolError as e:
         raise e.at(path=cert_path) from None
     try:
-        key = issue.load_private_key(files.read_bytes(key_path), password)
+        key = issue.load_private_key(files.read_bytes(key_path), password, given_as)
     except JkstoolError as e:
         raise e.at(path=key_path) from None
     if not certs.public_key_matches(key, issue.der(chain[0])):

@@ -41,7 +41,7 @@ def dump(store: Store, password: str) -> bytes:
             parts += [struct.pack(">I", TRUSTED_CERT), header, _cert_blob(entry.cert)]
         else:
             raise JkstoolError("a JKS store cannot hold a secret key",
-                               "write PKCS12 instead: --store-type pkcs12", alias=entry.alias)
+                               "write PKCS12 instead: store_type='pkcs12'", alias=entry.alias)
     body = b"".join(parts)
     return body + keyed_digest(password, body)
 

@@ -313,7 +313,7 @@ def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes
     for entry in store:
         if isinstance(entry, SecretKeyEntry):
             raise JkstoolError("a PEM file cannot hold a secret key",
-                               "write PKCS12 instead: --store-type pkcs12", alias=entry.alias)
+                               "write PKCS12 instead: store_type='pkcs12'", alias=entry.alias)
         if isinstance(entry, TrustedCertEntry):
             parts.append(_cert_text(entry.cert, _attributes(entry.alias, trusted=True)))
             continue
@@ -323,7 +323,7 @@ def dump(store: Store, password: str | None, encrypt_keys: bool = True) -> bytes
         secret = entry.key_password or password
         if encrypt_keys and secret is None:
             raise JkstoolError("an encrypted PEM key needs a password",
-                               "give --dest-storepass, or --no-encrypt-key", alias=entry.alias)
+                               "give dest_password=..., or encrypt_keys=False", alias=entry.alias)
         key_text = key_pem(entry.key, secret if encrypt_keys else None)
         parts.append("\n".join([*header, "Key Attributes: <No Attributes>"]) + "\n" + key_text)
         parts += [_cert_text(cert, header) for cert in entry.chain]

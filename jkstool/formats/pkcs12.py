@@ -62,7 +62,7 @@ _MAX_NESTING = 8
 
 PASSWORD_NEEDED = PasswordError(
     "the PKCS12 store's certificates are encrypted: a password is needed to read them",
-    "give --storepass, or set JKSTOOL_STOREPASS")
+    "give password=...")
 
 
 # -- reading -------------------------------------------------------------------
@@ -414,7 +414,7 @@ def dump(store: Store, password: str, profile: str = "java9") -> bytes:
     shape = PROFILES[profile]
     if shape.integrity is None and store.holds_keys():
         raise JkstoolError(f"the {profile} profile writes certificates only (no password protects the file), "
-                           "and the store holds keys", "write keys with --profile java9 or modern")
+                           "and the store holds keys", "write keys with profile='java9' or 'modern'")
     ids = key_ids(store)
     key_bags, cert_bags = [], []
     for entry in store:

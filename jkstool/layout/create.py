@@ -75,11 +75,11 @@ class PairSpec:
               password: str | None) -> None:
         """Bring CAs, each (certificate file, key file): one for both sides, or one per side."""
         if ca and self.separate_cas:
-            raise JkstoolError("--separate-cas makes two CAs, --ca-cert brings one for both sides: choose one "
-                               "(bring two with --server-ca-cert and --client-ca-cert)")
+            raise JkstoolError("separate_cas=True makes two CAs, ca=... brings one for both sides: choose one "
+                               "(bring two with server_ca=... and client_ca=...)")
         if ca and (server_ca or client_ca):
-            raise JkstoolError("--ca-cert brings one CA for both sides: do not combine it with "
-                               "--server-ca-cert or --client-ca-cert")
+            raise JkstoolError("ca=... brings one CA for both sides: do not combine it with "
+                               "server_ca=... or client_ca=...")
         self.shared_ca, self.server_ca, self.client_ca = (
             None if paths is None else BroughtCA(certfile.read_issuer(*paths, password),
                                                   os.path.abspath(paths[0]), os.path.abspath(paths[1]))

@@ -245,17 +245,17 @@ def add_client(layout: Layout, cn: str, password: str, ca_password: str | None) 
     truststore changes only when it does not trust that CA yet."""
     name = cn.lower()
     if not _NAME.match(name):
-        raise JkstoolError(f"--cn {cn!r} cannot name a file", "use letters, digits, '.', '_' and '-'")
+        raise JkstoolError(f"cn=... {cn!r} cannot name a file", "use letters, digits, '.', '_' and '-'")
     ext = EXTENSIONS[layout.store_type]
     keystore, truststore = (layout.folder / f"client-{name}.keystore.{ext}",
                             layout.folder / f"client-{name}.truststore.{ext}")
     for path in (keystore, truststore):
         if path.exists():
-            raise file_exists(path, "choose another --cn, or delete the old client's files")
+            raise file_exists(path, "choose another cn=..., or delete the old client's files")
     issuer = layout.issuer("client", ca_password or password)
     if issuer is None:
         raise JkstoolError("the client CA's key is not at hand, so no client certificate can be issued",
-                           "give --ca-cert and --ca-key", path=layout.ca("client").key)
+                           "run this where ca/ is", path=layout.ca("client").key)
     change = Change(layout, password)
     key = pki.new_key(layout.manifest.key_type)
     days = layout.manifest.client.days
@@ -333,7 +333,7 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
         name = next((n for n, (issuer, _, _) in signers.items() if certs.issued_by(cert, issuer.cert)), None)
         if name is None:
             raise JkstoolError(f"{certs.subject_of(cert)} is not issued by a CA of this layout",
-                               "revoke it with its own CA: jkstool revoke CERT --ca-cert --ca-key --crl",
+                               "revoke it with its own CA: revoke_with(ca, crl, certificates)",
                                path=str(layout.folder))
         by_ca.setdefault(name, []).append(data)
     results = []

@@ -331,6 +331,7 @@ def find_stores(folder: Path, skip: Iterable[str] = ()) -> dict[str, Path]:
         if len(found) != 1:
             names = (f"both {side}.{kind}.jks and {side}.{kind}.p12" if found
                      else f"neither {side}.{kind}.jks nor {side}.{kind}.p12")
-            raise JkstoolError(f"the folder holds {names}", f"name the store with --{role}", path=str(folder))
+            raise JkstoolError(f"the folder holds {names}", f"name the store with stores={{{role!r}: ...}}",
+                               path=str(folder))
         paths[role] = found[0]
     return paths

@@ -61,10 +61,9 @@ def _expect(layout: Layout, stage: str) -> Rollover:
     rollover = layout.manifest.rollover
     due = "trust" if rollover is None else NEXT[rollover.stage]
     if stage != due:
-        commands = {"trust": "jkstool rollover-ca DIR", "reissue": "jkstool rollover-ca DIR --reissue",
-                    "finish": "jkstool rollover-ca DIR --finish"}
         raise JkstoolError(f"the rollover's next stage is {due}, not {stage}",
-                           f"run {commands[due]}; the stages are {', '.join(STAGES)}", path=str(layout.folder))
+                           f"run rollover_ca(folder, {due!r}); the stages are {', '.join(STAGES)}",
+                           path=str(layout.folder))
     assert rollover is not None or stage == "trust"
     return rollover  # type: ignore[return-value]
 
@@ -73,8 +72,8 @@ def _groups(layout: Layout, sides: list[str] | None) -> dict[str, list[str]]:
     """CA file prefix -> the sides it issues for: the one CA of the layout, or one per side."""
     if not layout.manifest.cas.separate:
         if sides is not None and set(sides) != {"server", "client"}:
-            raise JkstoolError("the layout has one CA for both sides, so --side has nothing to choose",
-                               "leave out --side: it is for layouts made with --separate-cas",
+            raise JkstoolError("the layout has one CA for both sides, so sides=... has nothing to choose",
+                               "leave out sides=...: it is for layouts made with separate_cas=True",
                                path=str(layout.folder))
         return {"ca": ["server", "client"]}
     return {f"{side}-ca": [side] for side in (sides or ["server", "client"])}

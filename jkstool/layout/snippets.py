@@ -175,7 +175,7 @@ def snippet(layout: Layout, fmt: str, side: str, port: int,
         return JAVA_FORMATS[fmt](layout, side, port), []
     if password is None:
         raise JkstoolError(f"the {fmt} snippet needs the stores' password, to export PEM files",
-                           "give --storepass", path=str(layout.folder))
+                           "give password=...", path=str(layout.folder))
     keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
     truststore = formats.read_store(layout.store_path(f"{side}-truststore"), password).store
     pem = derived.pem_files(layout, side, keystore, truststore)

@@ -47,7 +47,7 @@ def run(stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None],
     ("java", "openssl"), or with Java when one is found and OpenSSL otherwise."""
     home = jdks.home_on_machine()
     if engine == "java" and home is None:
-        raise JkstoolError("no Java found for --handshake-engine java",
+        raise JkstoolError("no Java found for engine='java'",
                            "set JAVA_HOME, or put java on the PATH")
     if engine != "openssl" and home is not None:
         return _java(home, stores, passwords, hostname)

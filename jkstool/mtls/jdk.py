@@ -280,7 +280,7 @@ def _from_release(release: tuple[int, ...], why: str = "") -> Jdk:
     line = [known for known in RELEASES if known[0] == release[0] and (len(release) == 1 or known <= release)]
     if not line:
         features = sorted({known[0] for known in RELEASES})
-        raise JkstoolError(f"--jdk {'.'.join(map(str, release))}: jkstool knows the defaults of JDK "
+        raise JkstoolError(f"jdk=... {'.'.join(map(str, release))}: jkstool knows the defaults of JDK "
                            f"{', '.join(map(str, features))}", "give one of them, or the JDK's folder")
     known = max(line)
     defaults = RELEASES[known]
@@ -302,7 +302,7 @@ def _from_home(home: Path) -> Jdk:
         conf = home / "lib" / "security" / "java.security"  # JDK 8
     if not conf.is_file():
         raise JkstoolError("no conf/security/java.security in this folder: it is not a JDK",
-                           "give the JDK's folder (JAVA_HOME), or a release: --jdk 17", path=str(home))
+                           "give the JDK's folder (JAVA_HOME), or a release: jdk='17'", path=str(home))
     properties, scoped = _read_conf(*_version_of(conf))
     return Jdk(release_of(home), str(conf.resolve()), dict(properties), scoped, home)
 

@@ -337,5 +337,5 @@ def complete_chain(leaf: bytes, pool: list[bytes]) -> tuple[bytes, ...]:
         raise JkstoolError(
             f"cannot complete the chain: the issuer of {subject_of(top)}, {issuer_of(top)}"
             f"{f' (key id {aki.hex()})' if aki else ''}, is in none of the certificates given",
-            "give the issuing CA's certificates with --ca, or trust them in the store")
+            "give the issuing CA's certificates with ca_certificates=..., or trust them in the store")
     return chain

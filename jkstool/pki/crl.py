@@ -39,7 +39,7 @@ def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None
     Returns (the CRL in PEM, the certificates newly revoked, those already on the list)."""
     issuer_key = issue.issuer_public_key(issuer.cert)
     if existing is not None and not existing.is_signature_valid(issuer_key):
-        raise JkstoolError("the existing CRL is not signed by this CA", "give this CA's CRL, or a new --crl file")
+        raise JkstoolError("the existing CRL is not signed by this CA", "give this CA's CRL, or a new crl=... file")
     now = datetime.datetime.now(datetime.timezone.utc)
     listed = {r.serial_number: r for r in existing} if existing is not None else {}
     added, already = [], []

@@ -65,19 +65,20 @@ def parse_san(text: str) -> x509.GeneralName:
     kind, _, value = text.partition(":")
     kind = kind.strip().lower()
     if not value:
-        raise JkstoolError(f"--san {text!r} has no value", "write it as DNS:name, IP:address, URI:uri or email:address")
+        raise JkstoolError(f"sans=... {text!r} has no value",
+                           "write it as DNS:name, IP:address, URI:uri or email:address")
     if kind == "dns":
         return x509.DNSName(value)
     if kind == "ip":
         try:
             return x509.IPAddress(ipaddress.ip_address(value))
         except ValueError:
-            raise JkstoolError(f"--san {text!r} is not an IP address") from None
+            raise JkstoolError(f"sans=... {text!r} is not an IP address") from None
     if kind == "uri":
         return x509.UniformResourceIdentifier(value)
     if kind == "email":
         return x509.RFC822Name(value)
-    raise JkstoolError(f"--san {text!r} has an unknown type",
+    raise JkstoolError(f"sans=... {text!r} has an unknown type",
                        "write it as DNS:name, IP:address, URI:uri or email:address")
 
 
@@ -289,15 +290,15 @@ def load_ca_chain(data: bytes) -> list[x509.Certificate]:
     return chain
 
 
-def load_private_key(data: bytes, password: str | None) -> PrivateKey:
-    """A CA's PEM private key, encrypted or not."""
+def load_private_key(data: bytes, password: str | None, given_as: str = "ca_password=...") -> PrivateKey:
+    """A CA's PEM private key, encrypted or not; `given_as` is how the caller's API takes its password."""
     try:
         key = serialization.load_pem_private_key(data, password.encode() if password else None)
     except TypeError:
-        raise JkstoolError("the CA key is encrypted", "give its password with --ca-keypass") from None
+        raise JkstoolError("the CA key is encrypted", f"give its password with {given_as}") from None
     except ValueError:
-        raise JkstoolError("the CA key cannot be read: wrong --ca-keypass, or not a PEM private key",
-                           "check --ca-keypass and the file") from None
+        raise JkstoolError(f"the CA key cannot be read: wrong {given_as}, or not a PEM private key",
+                           f"check {given_as} and the file") from None
     return signing_key(key)
 
 

@@ -35,7 +35,8 @@ class ImportResult:
         """A bundle of which nothing could be trusted is an error (after its reasons are shown)."""
         if not self.added and not self.present:
             raise JkstoolError("nothing to import: every certificate was skipped",
-                               "see the reasons above; --allow-expired and --allow-leaf override them")
+                               "see the reasons given to skipped=...; allow_expired=True and allow_leaf=True "
+                               "override them")
 
 
 def subject(data: bytes) -> str:
@@ -71,8 +72,8 @@ def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: s
     now = now or datetime.now(timezone.utc)
     single = len({data for _, data in candidates}) == 1
     if alias is not None and not single:
-        raise JkstoolError("--alias names one certificate, but there are several",
-                           "leave --alias out: aliases come from each certificate's subject")
+        raise JkstoolError("alias=... names one certificate, but there are several",
+                           "leave alias=... out: aliases come from each certificate's subject")
     trusted = {certs.sha256(e.cert): e for e in store if isinstance(e, TrustedCertEntry)}
     taken = {e.alias.lower() for e in store}
     result, seen = ImportResult(), set()
@@ -94,7 +95,7 @@ def add_certificates(store: Store, candidates: list[tuple[str, bytes]], alias: s
             continue
         name = alias or certs.alias_for(data, taken)
         if name.lower() in taken:
-            raise JkstoolError("another entry already has this alias", "choose another --alias",
+            raise JkstoolError("another entry already has this alias", "choose another alias=...",
                                alias=name)
         entry = TrustedCertEntry(name, data, now)
         store.add(entry)
@@ -111,8 +112,8 @@ def _refusal(data: bytes, allow_leaf: bool, allow_expired: bool, now: datetime) 
         return e.what.removeprefix("a certificate "), "ask its issuer for the certificate again"
     if not allow_leaf and not is_ca(data):
         return ("is not a CA (no basicConstraints CA:true)",
-                "trust the CA that issued it, or give --allow-leaf to pin this very certificate")
+                "trust the CA that issued it, or give allow_leaf=True to pin this very certificate")
     not_after = certs.load(data).not_valid_after_utc
     if not allow_expired and not_after < now:
-        return (f"expired on {not_after:%Y-%m-%d}", "give --allow-expired to trust it anyway")
+        return (f"expired on {not_after:%Y-%m-%d}", "give allow_expired=True to trust it anyway")
     return None
