@@ -34,7 +34,8 @@ _PUBLIC = {
     "import_ca": "api", "expiry": "api", "edit_store": "api", "open_store": "api", "StoreEdit": "api",
     "copy_entry": "api", "delete_entry": "api", "rename_entry": "api", "change_password": "api",
     "convert_store": "api", "Conversion": "api",
-    "Password": "passwords", "PasswordMap": "passwords", "from_source": "passwords",
+    "Password": "passwords", "PasswordMap": "passwords", "from_source": "passwords", "first_line": "passwords",
+    "PasswordNeeded": "errors",
     "Role": "model", "Side": "model",
     "Store": "model", "PrivateKeyEntry": "model", "TrustedCertEntry": "model", "SecretKeyEntry": "model",
     "Loaded": "model",
@@ -44,7 +45,8 @@ _PUBLIC = {
 __all__ = [
     "read_store", "write_store", "init_pair", "verify_pair", "import_ca", "expiry",
     "edit_store", "open_store", "StoreEdit", "copy_entry", "delete_entry", "rename_entry", "change_password",
-    "convert_store", "Conversion", "Password", "PasswordMap", "from_source", "Role", "Side",
+    "convert_store", "Conversion", "Password", "PasswordMap", "from_source", "first_line", "PasswordNeeded", "Role",
+    "Side",
     "Store", "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded",
     "Layout", "Report", "Finding", "ImportResult", "JkstoolError", "__version__",
 ]
@@ -67,12 +69,12 @@ if TYPE_CHECKING:
         verify_pair,
         write_store,
     )
-    from .errors import JkstoolError
+    from .errors import JkstoolError, PasswordNeeded
     from .layout.manifest import Layout
     from .model import Loaded, PrivateKeyEntry, Role, SecretKeyEntry, Side, Store, TrustedCertEntry
     from .mtls.checks import Report
     from .mtls.findings import Finding
-    from .passwords import Password, PasswordMap, from_source
+    from .passwords import Password, PasswordMap, first_line, from_source
     from .pki.trust import ImportResult
 
 

@@ -89,10 +89,10 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath | None] | None = None, *,
     ...
     jkstool.errors.JkstoolError: fixtures/no-such-layout: the folder holds neither ...
     """
-    from ..mtls.checks import StoreInput
     if stores is not None and not isinstance(stores, Mapping):
         folder, stores = stores, None
     paths = pair_stores(folder, stores)
+    from ..mtls.checks import StoreInput  # after the paths: a folder that holds no pair fails at once
     if folder is not None and password is None and not callable(passwords):
         password = generated_password(Path(folder))
     chosen = {role: _password(role, paths[role], passwords, password) for role in ROLES}

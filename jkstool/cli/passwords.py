@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..api import JkstoolError, Password, PasswordNeeded, first_line, from_source
+from .. import JkstoolError, Password, PasswordNeeded, first_line, from_source
 from . import output
 
 STOREPASS_ENV = "JKSTOOL_STOREPASS"
