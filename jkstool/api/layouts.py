@@ -105,7 +105,7 @@ def write_layout(folder: Path, names: "Iterable[str]", planned: "Callable[[], li
     except OSError as e:
         raise JkstoolError(f"cannot make the folder ({e.strerror})", path=str(folder)) from None
     try:
-        with files.locked(folder / MANIFEST, lock_timeout):
+        with _locked(folder, lock_timeout):
             existing = [name for name in names if (folder / name).exists()]
             if existing and not replace:
                 raise file_exists(folder / existing[0], "give replace=True to replace the layout; backups are kept")

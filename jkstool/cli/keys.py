@@ -2,7 +2,7 @@
 the PEM ones keytool cannot do)."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -22,9 +22,6 @@ from .options import (
     WriteProfile,
 )
 from .stores import asking_with, passwords_for, write_files
-
-if TYPE_CHECKING:
-    from ..api.keys import Issuer
 
 Alias = Annotated[str, typer.Option("--alias", help="The key entry.")]
 San = Annotated[list[str] | None, typer.Option(
@@ -120,14 +117,8 @@ def sign_command(
     \b
         jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server --out server.pem
     """
-    issuer = issuer_from(ca_cert, ca_key, ca_keypass)
+    issuer = load_ca(ca_cert, ca_key, password=passwords.ca_keypass(ca_keypass))
     _emit(sign_request(request, issuer, profile.value, days=days, sans=san), out, force)
-
-
-def issuer_from(ca_cert: Path, ca_key: Path, ca_keypass: str | None) -> "Issuer":
-    """The CA of --ca-cert, --ca-key and --ca-keypass."""
-    password = passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
-    return load_ca(ca_cert, ca_key, password=password)
 
 
 def import_reply_command(

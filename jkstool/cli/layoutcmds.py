@@ -28,11 +28,6 @@ def layout_password(folder: Path, storepass: str | None) -> str | None:
     return passwords.resolve(storepass, layout=folder, prompt=f"Password of the stores in {folder}: ")
 
 
-def ca_password(ca_keypass: str | None) -> str | None:
-    """--ca-keypass (default: the store password, which the API then uses)."""
-    return passwords.from_option(ca_keypass, "--ca-keypass") if ca_keypass else None
-
-
 def written(result: "Written", json: bool = False) -> None:
     """Say what a change wrote and what to deploy or reload (stderr), and where its backups are."""
     if json:
@@ -85,7 +80,7 @@ def renew_command(
     from ..api.layouts import Request, renew
     if (ca_cert is None) != (ca_key is None):
         output.fail("--ca-cert and --ca-key go together: give both, or neither")
-    secret, ca_secret = layout_password(folder, storepass), ca_password(ca_keypass)
+    secret, ca_secret = layout_password(folder, storepass), passwords.ca_keypass(ca_keypass)
     with asking_with():
         renewal = renew(folder, side.value, password=secret, ca_password=ca_secret, keep_key=keep_key, days=days,
                         ca=(ca_cert, ca_key) if ca_cert and ca_key else None, cn=cn, sans=san or None,
@@ -140,7 +135,7 @@ def add_client_command(
     """
     from ..api import certificates
     from ..api.layouts import add_client
-    secret, ca_secret = layout_password(folder, storepass), ca_password(ca_keypass)
+    secret, ca_secret = layout_password(folder, storepass), passwords.ca_keypass(ca_keypass)
     with asking_with():
         client = add_client(folder, cn, password=secret, ca_password=ca_secret, lock_timeout=lock_timeout)
     leaf = certificates.facts(client.leaf)
@@ -192,7 +187,7 @@ def rollover_ca_command(
         _status(folder, rollover_status(folder, lock_timeout=lock_timeout), json)
         return
     secret = layout_password(folder, storepass)
-    ca_secret = None if finish else ca_password(ca_keypass)
+    ca_secret = None if finish else passwords.ca_keypass(ca_keypass)
     sides = None if side is None else (["server", "client"] if side is Sides.both else [side.value])
     with asking_with():
         stage = rollover_ca(folder, "finish" if finish else "reissue" if reissue else "trust", sides=sides,

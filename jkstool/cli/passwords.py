@@ -32,6 +32,11 @@ def from_option(value: str, option: str) -> Password:
     return from_source(value, option)
 
 
+def ca_keypass(value: str | None) -> Password | None:
+    """--ca-keypass, when given (else None: the API then opens the CA key with the store password)."""
+    return from_option(value, "--ca-keypass") if value else None
+
+
 def resolve(value: str | None, *, option: str = "--storepass", env: str = STOREPASS_ENV,
             layout: Path | None = None, prompt: str | None = None,
             optional: bool = False) -> str | None:

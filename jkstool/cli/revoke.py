@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import output
+from . import output, passwords
 from .options import Json, LockTimeout, StorePass
 from .stores import asking_with
 
@@ -45,7 +45,7 @@ def revoke_command(
         jkstool revoke old-partner.pem --ca-cert ca.pem --ca-key ca-key.pem --crl partner-ca.crl
     """
     from ..api.layouts import is_layout, revoke, revoke_with
-    from .layoutcmds import ca_password, layout_password
+    from .layoutcmds import layout_password
     result: Revocation | Revocations
     if targets and is_layout(targets[0]):
         folder, certificates = targets[0], targets[1:]
@@ -56,14 +56,14 @@ def revoke_command(
         secret = layout_password(folder, storepass)
         with asking_with():
             result = revoke(folder, certificates=certificates, aliases=alias or [], password=secret,
-                            ca_password=ca_password(ca_keypass), crl_days=crl_days, lock_timeout=lock_timeout)
+                            ca_password=passwords.ca_keypass(ca_keypass), crl_days=crl_days, lock_timeout=lock_timeout)
         crls = result.crls
     else:
         if alias:
             output.fail("--alias needs a layout folder first: jkstool revoke DIR --alias ALIAS")
         if not (ca_cert and ca_key and crl):
             output.fail("give a layout folder first, or --ca-cert, --ca-key and --crl")
-        result = revoke_with((ca_cert, ca_key), crl, targets, ca_password=ca_password(ca_keypass),
+        result = revoke_with((ca_cert, ca_key), crl, targets, ca_password=passwords.ca_keypass(ca_keypass),
                              crl_days=crl_days, lock_timeout=lock_timeout)
         crls = [crl]
     _report(result.to_dict(), json)
