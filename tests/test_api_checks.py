@@ -241,6 +241,11 @@ def test_doctor_checkup_is_what_doctor_json_prints(layouts, tmp_path, monkeypatc
     trusted = checks.doctor([flags], peer_truststore=api.Layout.open(tls).stores()["server-truststore"],
                             peer_truststore_password=PASSWORD)
     assert trusted.ok and trusted.diagnoses[0].endpoint.side == "client"
+    with pytest.raises(api.JkstoolError, match=r"give peer=\.\.\. a folder holding the peer's four stores"):
+        checks.doctor([flags], peer=tmp_path, peer_password=PASSWORD)
+    result = run("doctor", flags, "--peer", tmp_path, env=ENV)
+    assert result.exit_code == 2 and "(give --peer a folder holding the peer's four stores, or --peer-truststore" \
+        in result.stderr
 
 
 def test_doctor_peer_url_takes_a_clients_configuration(layouts, tmp_path):

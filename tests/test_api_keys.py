@@ -198,6 +198,8 @@ def test_import_key_makes_a_key_entry_of_an_openssl_key(tmp_path, pem_key, opens
     with pytest.raises(JkstoolError, match=r"the key file is encrypted: give key_file_password=\.\.\.") as e:
         import_key(tmp_path / "enc.p12", "client", encrypted, chain, password=PASSWORD)
     assert e.value.path == str(encrypted) and not (tmp_path / "enc.p12").exists()
+    with pytest.raises(JkstoolError, match=r"\(check key_file_password=\.\.\.\)"):
+        import_key(tmp_path / "enc.p12", "client", encrypted, chain, key_file_password="wrong", password=PASSWORD)
     import_key(tmp_path / "enc.p12", "client", encrypted, chain, key_file_password="key-secret", password=PASSWORD)
     assert keytool_inventory(tmp_path / "enc.p12")["client"][1] == prints
 

@@ -7,6 +7,7 @@ keeps, how certificates are counted) are applied here, once.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -267,7 +268,11 @@ def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profi
     trust: StoreInput | None = None
     url: tuple[str, int] | None = None
     if peer is not None:
-        peer_stores = find_stores(Path(peer))
+        try:
+            peer_stores = find_stores(Path(peer))
+        except JkstoolError as e:
+            raise replace(e, fix="give peer=... a folder holding the peer's four stores, or peer_truststore=... "
+                                 "alone") from None
         peer_secret = peer_password(Path(peer)) if callable(peer_password) else peer_password
     if peer_truststore is not None:
         name, loaded = peer_truststore if isinstance(peer_truststore, tuple) else (

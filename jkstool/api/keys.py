@@ -12,11 +12,11 @@ type) goes to `warn(path, message)`, as it is noticed, when one is given.
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import JkstoolError
+from ..errors import JkstoolError, KeyPasswordError, PasswordError
 from ..files import Secrecy
 from ..model import PrivateKeyEntry
 from .stores import StoreEdit, edit_store, open_store, read_store
@@ -142,7 +142,10 @@ def import_key(store: StrPath, alias: str, key_file: StrPath, cert_file: StrPath
     with _editing(store, password, warn, key_password=key_password, create=True, store_type=store_type,
                   profile=profile, allow_weak=allow_weak, lock_timeout=lock_timeout) as edit:
         edit.claim(alias)
-        loaded = read_store(key_file, key_file_password)
+        try:
+            loaded = read_store(key_file, key_file_password)
+        except (PasswordError, KeyPasswordError) as e:  # the key file's own password, not the store's
+            raise replace(e, fix="check key_file_password=...") from None
         _tell(warn, Path(key_file), loaded.warnings)
         keys = loaded.store.key_entries()
         if len(keys) != 1 or keys[0].key is None:

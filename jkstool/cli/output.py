@@ -206,7 +206,7 @@ _OPTIONS = {
     **{f"stores={{{role!r}: ...}}": f"--{role}" for role in _STORES},
     "server=...": "--server-secret", "client=...": "--client-secret", "engine='java'": "--handshake-engine java",
     "jdk='17'": "--jdk 17", "jdk=...": "--jdk", "peer_url=...": "--peer-url", "side='client'": "--side client",
-    "user=...": "--user",
+    "user=...": "--user", "peer=...": "--peer", "peer_truststore=...": "--peer-truststore",
     # functions
     "convert_store": "jkstool convert",
 }

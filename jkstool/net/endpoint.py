@@ -53,7 +53,8 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
         for _, crl in crls:
             store.add_crl(crl)
         store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
-    ctx.set_client_ca_list([crypto.X509.from_cryptography(certs.load(a.cert)).get_subject() for a in anchors])
+    for anchor in anchors:  # the CA names the server advertises, in the truststore's order
+        ctx.add_client_ca(certs.load(anchor.cert))
     listener = socket.create_server((host, port), backlog=128)
     ready(listener.getsockname()[1])
     if once:
@@ -119,10 +120,11 @@ def _checker(visit: Visit) -> Callable[[SSL.Connection, crypto.X509, int, int, i
     """OpenSSL's verify callback: note what the client showed, and reject at the first problem (OpenSSL
     then sends its alert for it: unknown_ca, certificate_expired, bad_certificate...)."""
     def check(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
+        der = crypto.dump_certificate(crypto.FILETYPE_ASN1, cert)
         if depth == 0 and visit.subject is None:
-            _describe(visit, crypto.dump_certificate(crypto.FILETYPE_ASN1, cert))
+            _describe(visit, der)
         if not ok:
-            visit.problems.append(f"{tls.name_text(cert.get_subject())}: "
+            visit.problems.append(f"{certs.facts(der).subject}: "
                                   f"{tls.VERIFY_ERRORS.get(errno, f'verification error {errno}')}")
         return bool(ok) and not visit.problems
     return check
