@@ -2,13 +2,13 @@
 a new partner, a CA rolled over in stages (every mix of old and new stores tried between stages), a
 client revoked (refused by verify-pair and by Tomcat 10 loading the CRL), converted to JKS and back;
 the expiry gate passing throughout. Then the servers configured once by the snippets (nginx, Apache
-httpd, Tomcat) following the layout through its renewal and rollover."""
+httpd, Tomcat) following the layout through its renewal and rollover. Each is played through the Python
+API; the tests named test_cli_* check only what the command line adds: its options, exit codes and messages."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,14 +17,17 @@ from conftest import layout_stores
 from helpers import PASSWORD, run, shell_command
 from servers import Apache, Nginx, Tomcat, free_port, served_serial
 
-from jkstool import formats
+from jkstool import JkstoolError, api, formats
+from jkstool.api import outputs
 from jkstool.pki import certs
 
-ENV = {"JKSTOOL_STOREPASS": PASSWORD}
+ENV = {"JKSTOOL_STOREPASS": PASSWORD}  # for Tomcat's configuration, and the tests of the command line (test_cli_*)
 SIDES = ("server", "client")
+STAGES = ("trust", "reissue", "finish")
 
 
 def ok(result, code=0):
+    """A command's result, once its exit code is `code` (the tests of the command line)."""
     assert result.exit_code == code, result.stderr
     return result
 
@@ -56,10 +59,25 @@ def mixes_work(handshake, before: dict, after: dict) -> None:
 def healthy(layout: Path, handshake) -> None:
     """verify-pair passes, a JSSE handshake works, and the expiry gate passes (nothing expires in 10 days;
     backups are not read)."""
-    ok(run("verify-pair", layout, env=ENV))
+    report = api.verify_pair(layout, password=PASSWORD)
+    assert report.ok, [(f.code, f.message) for f in report.findings if f.severity == "error"]
     done, seen = handshake(layout)
     assert done, seen
-    ok(run("expiry", layout, "--within", "10", env=ENV))
+    scan = api.expiry([layout], password=PASSWORD)
+    assert not scan.errors and not scan.due(10), (scan.errors, scan.due(10))
+    assert not any("backups" in Path(item.path).parts for item in scan.found)
+
+
+def passed(result):
+    """A layout change's result, once the layout it wrote passes verify-pair."""
+    assert result.report.ok, [(f.code, f.message) for f in result.report.findings if f.severity == "error"]
+    return result
+
+
+def export_pem(store: Path, chain: Path, key: Path) -> None:
+    """A keystore's one key entry as PEM files: the chain, and the key unencrypted."""
+    export = api.export_entry(store, password=PASSWORD, with_key=True, encrypt_key=False)
+    outputs.write_files(export.files(chain=chain, key=key))
 
 
 def leaf(store: Path, alias: str) -> bytes:
@@ -68,12 +86,13 @@ def leaf(store: Path, alias: str) -> bytes:
 
 def test_a_layout_lives_its_whole_life(tmp_path, handshake, tomcat_home, curl):
     layout = tmp_path / "tls"
-    ok(run("init-pair", layout, env=ENV))
+    api.init_pair(layout, password=PASSWORD)
     healthy(layout, handshake)
 
     # renewal with a shorter validity: remembered, and the gate still passes
     for side in SIDES:
-        ok(run("renew", layout, "--side", side, "--days", "20", env=ENV))
+        renewal = passed(api.renew(layout, side, password=PASSWORD, days=20))
+        assert renewal.side == side and renewal.old != renewal.new
     assert manifest(layout)["server"]["days"] == manifest(layout)["client"]["days"] == 20
     assert not list(layout.glob("*.bak-*")) and len(list((layout / "backups").iterdir())) == 2
     healthy(layout, handshake)
@@ -81,20 +100,22 @@ def test_a_layout_lives_its_whole_life(tmp_path, handshake, tomcat_home, curl):
     # a new partner: only its own files and layout.json are written
     truststore = layout / "server.truststore.p12"
     before = truststore.read_bytes()
-    added = json.loads(ok(run("add-client", layout, "--cn", "partner-b", "--json", env=ENV)).stdout)
-    assert truststore.read_bytes() == before and not added["server_truststore_changed"]
-    assert sorted(Path(p).name for p in added["written"]) == [
+    added = api.add_client(layout, "partner-b", password=PASSWORD)
+    assert truststore.read_bytes() == before and not added.server_trust_added
+    assert sorted(p.name for p in added.written.files) == [
         "client-partner-b.keystore.p12", "client-partner-b.truststore.p12", "layout.json"]
     partner = [layout / "client-partner-b.keystore.p12", layout / "client-partner-b.truststore.p12"]
+    assert [added.keystore, added.truststore] == partner
     done, seen = handshake(*layout_stores(layout)[:2], *partner)
     assert done, seen
 
     # the CA rolled over in three stages; every mix of neighbouring stages works
     previous = snapshot(layout, tmp_path / "stage-0")
-    for n, (stage, flag) in enumerate((("trust", []), ("reissue", ["--reissue"]), ("finish", ["--finish"])), 1):
-        ok(run("rollover-ca", layout, *flag, env=ENV))
-        status = json.loads(ok(run("rollover-ca", layout, "--status", "--json", env=ENV)).stdout)
-        assert status["stage"] == (None if stage == "finish" else stage)
+    for n, stage in enumerate(("trust", "reissue", "finish"), 1):
+        done = passed(api.rollover_ca(layout, stage, password=PASSWORD))
+        status = api.rollover_status(layout)
+        assert status["stage"] == (None if stage == "finish" else stage) and done.name == stage
+        assert done.status == status
         current = snapshot(layout, tmp_path / f"stage-{n}")
         mixes_work(handshake, previous, current)
         healthy(layout, handshake)
@@ -109,15 +130,16 @@ def test_a_layout_lives_its_whole_life(tmp_path, handshake, tomcat_home, curl):
     assert days in (19, 20)  # reissued with the validity renew set, not init-pair's
 
     # revoke the client: verify-pair (using the layout's CRLs unasked) and Tomcat loading them refuse it
-    ok(run("revoke", layout, "--alias", "client", env=ENV))
-    report = json.loads(ok(run("verify-pair", layout, "--json", env=ENV), 1).stdout)
-    assert "cert-revoked" in {f["code"] for f in report["findings"]}
+    revoked = api.revoke(layout, aliases=["client"], password=PASSWORD)
+    assert [item["subject"] for item in revoked.to_dict()["revoked"]] == ["CN=client"]
+    report = api.verify_pair(layout, password=PASSWORD)
+    assert not report.ok and "cert-revoked" in {f.code for f in report.findings if f.severity == "error"}
     pems = {}
     for name, store in (("client", layout / "client.keystore.p12"), ("partner", partner[0])):
         pems[name] = (tmp_path / f"{name}-chain.pem", tmp_path / f"{name}-key.pem")
-        ok(run("export", store, "--chain", pems[name][0], "--key", pems[name][1], "--no-encrypt-key", env=ENV))
+        export_pem(store, *pems[name])
     port = free_port()
-    connector = ok(run("snippet", "tomcat", layout, "--port", str(port), env=ENV)).stdout
+    connector = api.snippet(layout, "tomcat", port=port).text
     assert "certificateRevocationListFile" in connector
     with Tomcat(tomcat_home, tmp_path / "catalina", connector, port, ENV):
         answers = {name: subprocess.run(
@@ -126,31 +148,30 @@ def test_a_layout_lives_its_whole_life(tmp_path, handshake, tomcat_home, curl):
             for name, (chain, key) in pems.items()}
     assert "hello from tomcat" in answers["partner"].stdout, answers["partner"].stderr
     assert answers["client"].returncode != 0 and "hello" not in answers["client"].stdout
-    ok(run("renew", layout, "--side", "client", env=ENV))  # a new certificate, not on the CRL
+    passed(api.renew(layout, "client", password=PASSWORD))  # a new certificate, not on the CRL
     healthy(layout, handshake)
 
     # converted to JKS and back, the layout keeps working, snippets naming the new files
-    ok(run("snippet", "curl", layout, env=ENV))  # client PEM files, which follow the conversion
+    assert api.snippet(layout, "curl", password=PASSWORD).written  # client PEM files, which follow the conversion
     for store_type, ext in (("jks", "jks"), ("pkcs12", "p12")):
-        ok(run("convert", layout, "--store-type", store_type, env=ENV))
+        api.convert_layout(layout, store_type, password=PASSWORD)
         assert manifest(layout)["store_type"] == store_type
         assert sorted(p.name for p in layout.glob("*.keystore.*")) == [
             f"client-partner-b.keystore.{ext}", f"client.keystore.{ext}", f"server.keystore.{ext}"]
         healthy(layout, handshake)
-        assert f"server.keystore.{ext}" in ok(run("snippet", "tomcat", layout, env=ENV)).stdout
-        assert "up to date" in ok(run("snippet", "curl", layout, env=ENV)).stderr
+        assert f"server.keystore.{ext}" in api.snippet(layout, "tomcat").text
+        curl_files = api.snippet(layout, "curl", password=PASSWORD)
+        assert curl_files.pem_files and curl_files.written == []  # up to date
 
 
 def test_a_separate_cas_layout_rolls_only_its_client_ca(tmp_path, handshake):
     layout = tmp_path / "tls"
-    ok(run("init-pair", layout, "--separate-cas", env=ENV))
+    api.init_pair(layout, password=PASSWORD, separate_cas=True)
     server_keystore, _, _, client_truststore = layout_stores(layout)
     untouched = {p: p.read_bytes() for p in (server_keystore, client_truststore)}
     previous = snapshot(layout, tmp_path / "stage-0")
-    ok(run("rollover-ca", layout, "--side", "client", env=ENV))
-    for n, flag in enumerate(([], ["--reissue"], ["--finish"]), 1):
-        if flag:
-            ok(run("rollover-ca", layout, *flag, env=ENV))
+    for n, stage in enumerate(("trust", "reissue", "finish"), 1):
+        passed(api.rollover_ca(layout, stage, sides=["client"] if stage == "trust" else None, password=PASSWORD))
         current = snapshot(layout, tmp_path / f"stage-{n}")
         mixes_work(handshake, previous, current)
         healthy(layout, handshake)
@@ -162,7 +183,24 @@ def test_a_separate_cas_layout_rolls_only_its_client_ca(tmp_path, handshake):
 
 def test_stages_refuse_to_run_out_of_order_and_change_nothing(tmp_path):
     layout = tmp_path / "tls"
-    ok(run("init-pair", layout, env=ENV))
+    api.init_pair(layout, password=PASSWORD)
+    files = lambda: {p: p.read_bytes() for p in layout.rglob("*") if p.is_file()}  # noqa: E731
+    before = files()
+    for stage, sides, due in (("reissue", None, "trust"), ("finish", None, "trust"), ("trust", ["client"], None)):
+        with pytest.raises(JkstoolError) as refused:
+            api.rollover_ca(layout, stage, sides=sides, password=PASSWORD)
+        assert due is None or f"next stage is {due}" in str(refused.value)
+    assert files() == before
+    passed(api.rollover_ca(layout, "trust", password=PASSWORD))
+    with pytest.raises(JkstoolError, match="next stage is reissue, not finish"):
+        api.rollover_ca(layout, "finish", password=PASSWORD)
+
+
+def test_cli_rollover_refusals_exit_2_on_one_line(tmp_path):
+    """The command line: the stage options (--reissue, --finish, --side), and a refusal as exit 2 with its
+    reason on one line of stderr."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
     files = lambda: {p: p.read_bytes() for p in layout.rglob("*") if p.is_file()}  # noqa: E731
     before = files()
     for flag, due in ((["--reissue"], "trust"), (["--finish"], "trust"), (["--side", "client"], None)):
@@ -170,18 +208,21 @@ def test_stages_refuse_to_run_out_of_order_and_change_nothing(tmp_path):
         assert result.stderr.count("\n") == 1 and (due is None or f"next stage is {due}" in result.stderr)
     assert files() == before
     ok(run("rollover-ca", layout, env=ENV))
+    assert json.loads(ok(run("rollover-ca", layout, "--status", "--json", env=ENV)).stdout)["next"] == "reissue"
     assert "next stage is reissue, not finish" in ok(run("rollover-ca", layout, "--finish", env=ENV), 2).stderr
 
 
 def test_backups_are_out_of_the_way_and_restore_undoes_a_step(tmp_path, handshake):
     layout = tmp_path / "tls"
-    ok(run("init-pair", layout, env=ENV))
+    api.init_pair(layout, password=PASSWORD)
     original = {p.relative_to(layout): p.read_bytes() for p in layout.rglob("*") if p.is_file()}
-    ok(run("rollover-ca", layout, env=ENV))
+    stage = passed(api.rollover_ca(layout, "trust", password=PASSWORD))
     (folder,) = (layout / "backups").iterdir()
+    assert stage.written.folder == folder
     assert (folder.stat().st_mode & 0o777) == 0o700
     assert "ca/ca-next.pem" in (folder / "created.txt").read_text()
-    ok(run("restore", layout, env=ENV))
+    chosen, _ = api.restore(layout)
+    assert chosen == folder
     now = {p.relative_to(layout): p.read_bytes() for p in layout.rglob("*")
            if p.is_file() and "backups" not in p.relative_to(layout).parts}
     assert now == original  # the new CA's files, which the rollover created, are gone too
@@ -190,13 +231,12 @@ def test_backups_are_out_of_the_way_and_restore_undoes_a_step(tmp_path, handshak
 
 def test_renew_takes_new_names_as_the_hostname_finding_advises(tmp_path):
     layout = tmp_path / "tls"
-    ok(run("init-pair", layout, env=ENV))
-    finding = json.loads(ok(run("verify-pair", layout, "--hostname", "api.example.test", "--json", env=ENV),
-                            1).stdout)
-    assert any(f["code"] == "hostname-mismatch" and "--san" in f["fix"] for f in finding["findings"])
-    ok(run("renew", layout, "--side", "server", "--cn", "api.example.test", "--san", "DNS:api.example.test",
-           env=ENV))
-    ok(run("verify-pair", layout, "--hostname", "api.example.test", env=ENV))
+    api.init_pair(layout, password=PASSWORD)
+    finding = api.verify_pair(layout, password=PASSWORD, hostname="api.example.test")
+    assert not finding.ok
+    assert any(f.code == "hostname-mismatch" and "--san" in f.fix for f in finding.findings)
+    passed(api.renew(layout, "server", password=PASSWORD, cn="api.example.test", sans=["DNS:api.example.test"]))
+    assert api.verify_pair(layout, password=PASSWORD, hostname="api.example.test").ok
     assert manifest(layout)["server"]["sans"] == ["DNS:api.example.test"]
 
 
@@ -204,61 +244,77 @@ def test_servers_configured_once_follow_the_layout(tmp_path, nginx, tomcat_home,
     """nginx, Apache httpd and Tomcat, configured once from the snippets, serve the layout's current server
     certificate after each renewal and rollover stage (restarted, as a deployment would)."""
     layout = tmp_path / "tls"
-    ok(run("init-pair", layout, env=ENV))
+    api.init_pair(layout, password=PASSWORD)
     ports = {name: free_port() for name in ("nginx", "apache", "tomcat")}
-    configs = {name: ok(run("snippet", name, layout, "--port", str(port), env=ENV)).stdout
-               for name, port in ports.items()}
-    again = ok(run("snippet", "nginx", layout, "--port", str(ports["nginx"]), env=ENV))
-    assert "up to date" in again.stderr  # a rerun on an unchanged layout changes nothing
-    curl_command = shell_command(ok(run("snippet", "curl", layout, "--port", "0", env=ENV)).stdout).split()
-    steps = [["renew", layout, "--side", "server"], ["rollover-ca", layout], ["rollover-ca", layout, "--reissue"],
-             ["rollover-ca", layout, "--finish"]]
-    for step in steps:
-        result = ok(run(*step, env=ENV))
-        if step[0] == "renew" or "--reissue" in step:  # a new server certificate: named, to reload nginx and httpd
-            assert "pem/server-chain.pem: reload" in result.stderr, result.stderr
+    configs = {name: api.snippet(layout, name, port=port, password=PASSWORD).text for name, port in ports.items()}
+    again = api.snippet(layout, "nginx", port=ports["nginx"], password=PASSWORD)
+    assert again.pem_files and again.written == []  # a rerun on an unchanged layout changes nothing
+    curl_command = shell_command(api.snippet(layout, "curl", port=0, password=PASSWORD).text).split()
+    steps = [lambda: api.renew(layout, "server", password=PASSWORD), *(
+        lambda stage=stage: api.rollover_ca(layout, stage, password=PASSWORD) for stage in STAGES)]
+    for step, name in zip(steps, ("renew", *STAGES), strict=True):
+        result = passed(step())
+        if name in ("renew", "reissue"):  # a new server certificate: named, to reload nginx and httpd
+            assert layout / "pem" / "server-chain.pem" in result.written.files, result.written.files
         expected = format(certs.load(leaf(layout / "server.keystore.p12", "server")).serial_number, "x")
-        servers = [Nginx(nginx, tmp_path / f"nginx-{id(step)}", configs["nginx"], ports["nginx"]),
-                   Apache("/usr/sbin/apache2", tmp_path / f"apache-{id(step)}", configs["apache"], ports["apache"]),
-                   Tomcat(tomcat_home, tmp_path / f"tomcat-{id(step)}", configs["tomcat"], ports["tomcat"], ENV)]
+        servers = [Nginx(nginx, tmp_path / f"nginx-{name}", configs["nginx"], ports["nginx"]),
+                   Apache("/usr/sbin/apache2", tmp_path / f"apache-{name}", configs["apache"], ports["apache"]),
+                   Tomcat(tomcat_home, tmp_path / f"tomcat-{name}", configs["tomcat"], ports["tomcat"], ENV)]
         for server in servers:
             with server:
-                assert served_serial(server.port) == expected, (step, type(server).__name__)
+                assert served_serial(server.port) == expected, (name, type(server).__name__)
                 command = [*curl_command[:-1], "--fail", f"https://localhost:{server.port}/"]
                 reply = subprocess.run(command, capture_output=True, text=True, timeout=30)
-                assert reply.returncode == 0, (step, type(server).__name__, reply.stderr)
+                assert reply.returncode == 0, (name, type(server).__name__, reply.stderr)
+
+
+def key_of_its_own(tmp_path: Path) -> Path:
+    """A JKS keystore (the server keystore of a new layout) whose key has a password other than the store's."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
+    source = tmp_path / "own-key-password.jks"
+    api.convert_store(layout / "server.keystore.p12", source, password=PASSWORD)
+    assert api.change_password(source, password=PASSWORD, alias="server", new_key_password="key-of-its-own")
+    return source
 
 
 @pytest.mark.parametrize("store_type", ["jks", "pkcs12"])
 def test_convert_gives_keys_the_new_store_password(tmp_path, java_inventory, store_type):
-    """JSSE's key manager opens every key with the store password: after convert --dest-storepass, a key
+    """JSSE's key manager opens every key with the store password: converted with a new store password, a key
     that had a password of its own opens with the new store password (Java's KeyStore.getKey decides)."""
-    layout = tmp_path / "tls"
-    ok(run("init-pair", layout, env=ENV))
-    source = tmp_path / "own-key-password.jks"
-    ok(run("convert", layout / "server.keystore.p12", source, env=ENV))
-    ok(run("passwd", source, "--alias", "server", "--new-keypass", "env:KP", env={**ENV, "KP": "key-of-its-own"}))
+    source = key_of_its_own(tmp_path)
     dest = tmp_path / f"out.{'jks' if store_type == 'jks' else 'p12'}"
-    result = ok(run("convert", source, dest, "--keypass", "env:KP", "--dest-storepass", "env:NEW",
-                    env={**ENV, "KP": "key-of-its-own", "NEW": "another-secret"}))
-    assert f"{dest}: the key of 'server' now has the store's password" in result.stderr
+    done = api.convert_store(source, dest, password=PASSWORD, key_password="key-of-its-own",
+                             dest_password="another-secret")
+    assert done.rekeyed == ["server"] and done.entries == 1
     inventory = java_inventory(dest, password="another-secret")
     assert "server" in inventory[str(dest)]
 
 
+def test_cli_convert_says_which_keys_took_the_new_store_password(tmp_path):
+    """The command line: --keypass and --dest-storepass from the environment, and on stderr, which keys now
+    have the new store's password."""
+    source = key_of_its_own(tmp_path)
+    dest = tmp_path / "out.p12"
+    result = ok(run("convert", source, dest, "--keypass", "env:KP", "--dest-storepass", "env:NEW",
+                    env={**ENV, "KP": "key-of-its-own", "NEW": "another-secret"}))
+    assert f"{dest}: the key of 'server' now has the store's password" in result.stderr
+    assert formats.read_store(dest, "another-secret").store.key_entry("server").key_password is None
+
+
 def test_a_rollover_starts_a_crl_for_the_new_ca_and_serve_refuses_the_revoked(tmp_path):
     """Servers that check revocation need a CRL for every CA they trust: a rollover starts one for the
-    new CA when the old one has one, and keeps both until --finish; serve DIR loads them."""
+    new CA when the old one has one, and keeps both until finish; serve on the layout loads them."""
     layout = tmp_path / "tls"
-    ok(run("init-pair", layout, "--separate-cas", env=ENV))
-    ok(run("add-client", layout, "--cn", "gone", env=ENV))
-    ok(run("revoke", layout, "--alias", "gone", env=ENV))
+    api.init_pair(layout, password=PASSWORD, separate_cas=True)
+    api.add_client(layout, "gone", password=PASSWORD)
+    api.revoke(layout, aliases=["gone"], password=PASSWORD)
     assert sorted(p.name for p in (layout / "ca").glob("*.crl")) == ["client-ca.crl", "server-ca.crl"]
-    ok(run("rollover-ca", layout, "--side", "client", env=ENV))
+    passed(api.rollover_ca(layout, "trust", sides=["client"], password=PASSWORD))
     assert (layout / "ca" / "client-ca-next.crl").is_file()
     assert (layout / "ca" / "crls.pem").read_text().count("BEGIN X509 CRL") == 3
-    for flag in ("--reissue", "--finish"):
-        ok(run("rollover-ca", layout, flag, env=ENV))
+    for stage in ("reissue", "finish"):
+        passed(api.rollover_ca(layout, stage, password=PASSWORD))
     assert not (layout / "ca" / "client-ca-next.crl").exists()
     assert (layout / "ca" / "crls.pem").read_text().count("BEGIN X509 CRL") == 2
     new_ca = (layout / "ca" / "client-ca.pem").read_bytes()
@@ -266,36 +322,56 @@ def test_a_rollover_starts_a_crl_for_the_new_ca_and_serve_refuses_the_revoked(tm
                           "-CAfile", layout / "ca" / "client-ca.pem"], capture_output=True, text=True)
     assert "verify OK" in crl.stdout + crl.stderr and new_ca  # the new CA's CRL took the old one's name
 
-    ok(run("revoke", layout, "--alias", "client", env=ENV))
+    api.revoke(layout, aliases=["client"], password=PASSWORD)
     chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    ok(run("export", layout / "client.keystore.p12", "--chain", chain, "--key", key, "--no-encrypt-key", env=ENV))
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "jkstool", "serve", layout, "--port", str(port), "--once"],
-                              env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_port_quietly(port)
-        subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-cert", chain, "-key", key,
-                        "-quiet"], input="hello\n", capture_output=True, text=True, timeout=30)
-        out, _ = server.communicate(timeout=30)
-    finally:
-        server.kill()
-    assert "rejected: CN=client: certificate revoked" in out, out
+    export_pem(layout / "client.keystore.p12", chain, key)
+    listening, visits, failed = [], [], []
 
-
-def wait_for_port_quietly(port: int) -> None:
-    """Wait for a port without connecting to it (serve --once would take the probe for its one client)."""
-    import time
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        sockets = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
-        if any(s[1].endswith(f":{port:04X}") and s[3] == "0A" for s in sockets):  # 0A: LISTEN
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {port}")
+    def serve():
+        try:
+            api.serve(layout, password=PASSWORD, port=0, once=True, report=visits.append,
+                      ready=lambda where: listening.append(where.port))
+        except BaseException as e:  # said by the test, not lost in the thread
+            failed.append(e)
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    while not listening and server.is_alive():
+        server.join(0.05)
+    assert listening, failed
+    subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{listening[0]}", "-cert", chain, "-key", key,
+                    "-quiet"], input="hello\n", capture_output=True, text=True, timeout=30)
+    server.join(30)
+    assert not server.is_alive() and not failed, failed
+    (visit,) = visits
+    assert (visit.subject, visit.accepted, visit.reason) == ("CN=client", False, "CN=client: certificate revoked")
 
 
 def test_expiry_opens_a_layouts_stores_with_its_storepass_file(tmp_path):
+    layout = api.init_pair(tmp_path / "tls")  # a generated password, in tls/storepass
+    assert (layout.folder / "storepass").is_file()
+    scan = api.expiry([tmp_path])
+    assert not scan.errors and len(scan.certificates) == 3
+    assert not scan.to_dict(30)["errors"] and len(scan.to_dict(30)["certificates"]) == 3
+
+
+def test_cli_layout_commands_exit_codes_and_what_they_say(tmp_path):
+    """The command line on a layout: exit codes 0 and 1, the JSON on stdout, and on stderr what to reload and
+    whether PEM files were written; the stores opened with the layout's storepass file, no password given."""
     layout = tmp_path / "tls"
     ok(run("init-pair", layout, env={}))  # a generated password, in tls/storepass
+    ok(run("expiry", tmp_path, "--within", "10", env={}))
     data = json.loads(ok(run("expiry", tmp_path, "--json", env={})).stdout)
     assert not data["errors"] and len(data["certificates"]) == 3
+    first = ok(run("snippet", "nginx", layout, env={}))
+    assert "ssl_verify_client" in first.stdout and "wrote " in first.stderr
+    assert "up to date" in ok(run("snippet", "nginx", layout, env={})).stderr
+    renewed = ok(run("renew", layout, "--side", "server", env={}))
+    assert "pem/server-chain.pem: reload" in renewed.stderr, renewed.stderr
+    added = json.loads(ok(run("add-client", layout, "--cn", "partner-b", "--json", env={})).stdout)
+    assert not added["server_truststore_changed"] and sorted(Path(p).name for p in added["written"]) == [
+        "client-partner-b.keystore.p12", "client-partner-b.truststore.p12", "layout.json"]
+    status = json.loads(ok(run("rollover-ca", layout, "--status", "--json", env={})).stdout)
+    assert status["stage"] is None and status["next"] == "trust"
+    ok(run("revoke", layout, "--alias", "client", env={}))
+    report = json.loads(ok(run("verify-pair", layout, "--json", env={}), 1).stdout)
+    assert "cert-revoked" in {f["code"] for f in report["findings"]}

@@ -1,6 +1,7 @@
 """The certificate lifecycle against OpenSSL, keytool and JSSE: requests, replies, PEM keys, exports and
 the small keytool jobs. (A layout's own life — renewal, clients, rollover, revocation — is in
-test_layout_life.py.)"""
+test_layout_life.py.) Each is played through the Python API; the tests named test_cli_* check only what the
+command line adds: its options, exit codes and messages."""
 
 import hashlib
 import socket
@@ -11,11 +12,27 @@ import time
 import pytest
 from helpers import PASSWORD, run
 
-from jkstool import formats
+from jkstool import JkstoolError, formats
+from jkstool.api import (
+    change_password,
+    copy_entry,
+    create_request,
+    delete_entry,
+    export_entry,
+    generate_key,
+    import_ca,
+    import_key,
+    init_pair,
+    install_reply,
+    load_ca,
+    outputs,
+    rename_entry,
+    sign_request,
+)
 from jkstool.formats import certfile
 from jkstool.pki import certs
 
-ENV = {"JKSTOOL_STOREPASS": PASSWORD}
+ENV = {"JKSTOOL_STOREPASS": PASSWORD}  # for the tests of the command line (named test_cli_*)
 
 
 def digest(path):
@@ -50,22 +67,27 @@ KEY_RECIPES = {
 }
 
 
+def openssl_key_and_cert(tmp_path, openssl, openssl_ca, name, eku, recipe="ec-sec1"):
+    """A key made by OpenSSL (as `recipe` says) and its certificate from the OpenSSL CA."""
+    command, keypass = KEY_RECIPES[recipe]
+    key = tmp_path / f"{name}.key"
+    openssl(*[part.format(key=key) for part in command])
+    csr = tmp_path / f"{name}.csr"
+    openssl("req", "-new", "-key", key, "-subj", f"/CN={name}", "-out", csr,
+            *(["-passin", f"pass:{keypass}"] if keypass else []))
+    return key, openssl_ca(csr, tmp_path / f"{name}.pem", eku)
+
+
 @pytest.mark.parametrize("recipe", KEY_RECIPES)
 def test_openssl_keys_become_key_entries_that_jsse_uses(tmp_path, openssl, openssl_ca, recipe, handshake):
-    command, keypass = KEY_RECIPES[recipe]
+    keypass = KEY_RECIPES[recipe][1]
     for side, eku in (("server", "serverAuth"), ("client", "clientAuth")):
-        key = tmp_path / f"{side}.key"
-        openssl(*[part.format(key=key) for part in command])
-        csr = tmp_path / f"{side}.csr"
-        openssl("req", "-new", "-key", key, "-subj", f"/CN={side}", "-out", csr,
-                *(["-passin", f"pass:{keypass}"] if keypass else []))
-        cert = openssl_ca(csr, tmp_path / f"{side}.pem", eku)
-        args = ["import-key", tmp_path / f"{side}.keystore.p12", "--alias", side, "--key", key, "--cert", cert]
-        if keypass:
-            args += ["--src-keypass", "env:KEYPASS"]
-        result = run(*args, env={**ENV, "KEYPASS": keypass or ""})
-        assert result.exit_code == 0, result.stderr
-        assert run("import-ca", tmp_path / f"{side}.truststore.p12", openssl_ca.cert, env=ENV).exit_code == 0
+        key, cert = openssl_key_and_cert(tmp_path, openssl, openssl_ca, side, eku, recipe)
+        entry = import_key(tmp_path / f"{side}.keystore.p12", side, key, cert, key_file_password=keypass,
+                           password=PASSWORD)
+        assert entry.alias == side and entry.chain[0] == certfile.read_certificates(cert)[0]
+        trusted = import_ca(tmp_path / f"{side}.truststore.p12", [openssl_ca.cert], password=PASSWORD)
+        assert len(trusted.added) == 1
     ok, seen = handshake(tmp_path, store_type="pkcs12")
     assert ok, seen
 
@@ -75,18 +97,32 @@ def test_import_key_refuses_a_certificate_for_another_key(tmp_path, openssl, ope
         openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", tmp_path / f"{name}.key")
     openssl("req", "-new", "-key", tmp_path / "b.key", "-subj", "/CN=b", "-out", tmp_path / "b.csr")
     cert = openssl_ca(tmp_path / "b.csr", tmp_path / "b.pem", "clientAuth")
-    result = run("import-key", tmp_path / "k.p12", "--alias", "a", "--key", tmp_path / "a.key", "--cert", cert,
-                 env=ENV)
-    assert result.exit_code == 2 and "does not belong to any of the certificates" in result.stderr
+    with pytest.raises(JkstoolError, match="does not belong to any of the certificates"):
+        import_key(tmp_path / "k.p12", "a", tmp_path / "a.key", cert, password=PASSWORD)
+    assert not (tmp_path / "k.p12").exists()
+
+
+def test_cli_import_key_reads_its_password_options_and_exits_2_on_a_refusal(tmp_path, openssl, openssl_ca):
+    """The command line: --src-keypass and --storepass from the environment, exit 0, and a refusal as exit 2
+    with its reason on stderr (what is refused and why: test_import_key_refuses_a_certificate_for_another_key)."""
+    key, cert = openssl_key_and_cert(tmp_path, openssl, openssl_ca, "client", "clientAuth", "encrypted-pkcs8")
+    store = tmp_path / "client.keystore.p12"
+    result = run("import-key", store, "--alias", "client", "--key", key, "--cert", cert, "--src-keypass",
+                 "env:KEYPASS", env={**ENV, "KEYPASS": "key-secret"})
+    assert result.exit_code == 0, result.stderr
+    assert [e.alias for e in formats.read_store(store, PASSWORD).store] == ["client"]
+    other, _ = openssl_key_and_cert(tmp_path, openssl, openssl_ca, "other", "clientAuth")
+    refused = run("import-key", tmp_path / "k.p12", "--alias", "a", "--key", other, "--cert", cert, env=ENV)
+    assert refused.exit_code == 2 and "does not belong to any of the certificates" in refused.stderr
     assert not (tmp_path / "k.p12").exists()
 
 
 def test_csr_sign_reply_round_trip_with_openssl(tmp_path, openssl, openssl_ca, keytool_inventory):
     store = tmp_path / "server.p12"
-    assert run("genkey", store, "--alias", "server", "--cn", "api.example.test", "--san", "DNS:api.example.test",
-               "--san", "IP:10.1.2.3", env=ENV).exit_code == 0
+    generate_key(store, "server", "api.example.test", sans=["DNS:api.example.test", "IP:10.1.2.3"],
+                 password=PASSWORD)
     csr = tmp_path / "server.csr"
-    assert run("csr", store, "--alias", "server", "--out", csr, env=ENV).exit_code == 0
+    csr.write_bytes(create_request(store, "server", password=PASSWORD))
     text = openssl("req", "-in", csr, "-verify", "-noout", "-text")
     assert b"verify OK" in text.stderr + text.stdout
     assert b"DNS:api.example.test, IP Address:10.1.2.3" in text.stdout
@@ -95,32 +131,30 @@ def test_csr_sign_reply_round_trip_with_openssl(tmp_path, openssl, openssl_ca, k
     other = tmp_path / "other.pem"
     openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
             "-keyout", tmp_path / "other.key", "-out", other, "-subj", "/CN=other", "-days", "1")
-    refused = run("import-reply", store, other, "--alias", "server", "--ca", openssl_ca.cert, env=ENV)
-    assert refused.exit_code == 2 and "the reply is for another key" in refused.stderr
+    with pytest.raises(JkstoolError, match="the reply is for another key"):
+        install_reply(store, "server", other, ca_certificates=[openssl_ca.cert], password=PASSWORD)
     assert digest(store) == before
-    incomplete = run("import-reply", store, reply, "--alias", "server", env=ENV)
-    assert incomplete.exit_code == 2 and "cannot complete the chain" in incomplete.stderr
+    with pytest.raises(JkstoolError, match="cannot complete the chain"):
+        install_reply(store, "server", reply, password=PASSWORD)
     assert digest(store) == before
-    done = run("import-reply", store, reply, "--alias", "server", "--ca", openssl_ca.cert, env=ENV)
-    assert done.exit_code == 0, done.stderr
+    installed = install_reply(store, "server", reply, ca_certificates=[openssl_ca.cert], password=PASSWORD)
     (kind, chain), = keytool_inventory(store).values()
     assert kind == "PrivateKeyEntry"
     assert chain == (certs.sha256(certfile.parse_certificates(reply.read_bytes())[0]),
                      certs.sha256(certfile.parse_certificates(openssl_ca.cert.read_bytes())[0]))
+    assert tuple(certs.sha256(cert) for cert in installed.chain) == chain
 
 
 @pytest.mark.parametrize("profile,purpose", [("server", "sslserver"), ("client", "sslclient")])
 def test_sign_output_verifies_with_openssl(tmp_path, openssl, profile, purpose):
     layout = tmp_path / "tls"
-    assert run("init-pair", layout, env=ENV).exit_code == 0
+    init_pair(layout, password=PASSWORD)
     openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
             "-keyout", tmp_path / "x.key", "-subj", "/CN=x.example.test", "-out", tmp_path / "x.csr",
             "-addext", "subjectAltName=DNS:x.example.test")
     out = tmp_path / "x.pem"
-    result = run("sign", tmp_path / "x.csr", "--ca-cert", layout / "ca" / "ca.pem", "--ca-key",
-                 layout / "ca" / "ca-key.pem", "--ca-keypass", "env:JKSTOOL_STOREPASS", "--profile", profile,
-                 "--out", out, env=ENV)
-    assert result.exit_code == 0, result.stderr
+    ca = load_ca(layout / "ca" / "ca.pem", layout / "ca" / "ca-key.pem", password=PASSWORD)
+    out.write_bytes(sign_request(tmp_path / "x.csr", ca, profile))
     assert out.read_text().count("BEGIN CERTIFICATE") == 2  # the certificate, then the CA chain
     verified = openssl("verify", "-purpose", purpose, "-CAfile", layout / "ca" / "ca.pem", out)
     assert b": OK" in verified.stdout
@@ -137,11 +171,11 @@ def _free_port():
 
 def test_exported_pem_completes_an_openssl_mutual_handshake(tmp_path, openssl):
     layout = tmp_path / "tls"
-    assert run("init-pair", layout, env=ENV).exit_code == 0
+    init_pair(layout, password=PASSWORD)
     for side in ("server", "client"):
-        result = run("export", layout / f"{side}.keystore.p12", "--chain", tmp_path / f"{side}-chain.pem",
-                     "--key", tmp_path / f"{side}-key.pem", "--no-encrypt-key", env=ENV)
-        assert result.exit_code == 0, result.stderr
+        export = export_entry(layout / f"{side}.keystore.p12", password=PASSWORD, with_key=True, encrypt_key=False)
+        assert outputs.write_files(export.files(chain=tmp_path / f"{side}-chain.pem",
+                                                key=tmp_path / f"{side}-key.pem")) == []  # nothing replaced
         assert stat.S_IMODE((tmp_path / f"{side}-key.pem").stat().st_mode) == 0o600
     port = _free_port()
     server = subprocess.Popen(
@@ -169,44 +203,69 @@ def test_exported_pem_completes_an_openssl_mutual_handshake(tmp_path, openssl):
 
 def test_export_encrypts_the_key_with_the_store_password(tmp_path, openssl):
     layout = tmp_path / "tls"
-    run("init-pair", layout, env=ENV)
+    init_pair(layout, password=PASSWORD)
+    key = tmp_path / "k.pem"
+    export = export_entry(layout / "server.keystore.p12", password=PASSWORD, with_key=True)
+    outputs.write_files(export.files(key=key))
+    assert export.encrypted and b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
+    openssl("pkey", "-in", key, "-passin", f"pass:{PASSWORD}", "-noout")
+    written = key.read_bytes()
+    again = export_entry(layout / "server.keystore.p12", password=PASSWORD, with_key=True)
+    assert again.key != export.key  # encrypted anew
+    with pytest.raises(JkstoolError, match="already exists") as refused:
+        outputs.write_files(again.files(key=key))
+    assert "replace=True" in refused.value.fix and key.read_bytes() == written
+
+
+def test_cli_export_refuses_to_replace_a_file_and_names_force(tmp_path):
+    """The command line: the refusal is exit 2, and its fix names the option, --force."""
+    layout = tmp_path / "tls"
+    init_pair(layout, password=PASSWORD)
     key = tmp_path / "k.pem"
     assert run("export", layout / "server.keystore.p12", "--key", key, env=ENV).exit_code == 0
     assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
-    openssl("pkey", "-in", key, "-passin", f"pass:{PASSWORD}", "-noout")
     again = run("export", layout / "server.keystore.p12", "--key", key, env=ENV)
     assert again.exit_code == 2 and "--force" in again.stderr
 
 
 def test_copy_delete_rename_passwd_with_keytool(tmp_path, keytool, keytool_inventory, java_inventory):
     layout = tmp_path / "tls"
-    run("init-pair", layout, env=ENV)
+    init_pair(layout, password=PASSWORD)
     store = tmp_path / "mixed.p12"
-    assert run("copy", layout / "server.keystore.p12", store, "--alias", "server", env=ENV).exit_code == 0
-    assert run("copy", layout / "client.truststore.p12", store, "--alias", "ca", "--dest-alias", "the-ca",
-               env=ENV).exit_code == 0
-    again = run("copy", layout / "server.keystore.p12", store, "--alias", "server", env=ENV)
-    assert again.exit_code == 2 and "exists" in again.stderr
-    assert run("rename", store, "--alias", "server", "--dest-alias", "api", env=ENV).exit_code == 0
+    copy_entry(layout / "server.keystore.p12", store, "server", password=PASSWORD)
+    copy_entry(layout / "client.truststore.p12", store, "ca", password=PASSWORD, dest_alias="the-ca")
+    with pytest.raises(JkstoolError, match="exists"):
+        copy_entry(layout / "server.keystore.p12", store, "server", password=PASSWORD)
+    assert rename_entry(store, "server", "api", password=PASSWORD).alias == "api"
     assert sorted(keytool_inventory(store)) == ["api", "the-ca"]
-    assert run("delete", store, "--alias", "the-ca", env=ENV).exit_code == 0
+    assert delete_entry(store, "the-ca", password=PASSWORD).alias == "the-ca"
     assert sorted(keytool_inventory(store)) == ["api"]
     mode = stat.S_IMODE(store.stat().st_mode)
-    result = run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": "n3w-pass"})
-    assert result.exit_code == 0, result.stderr
+    assert change_password(store, password=PASSWORD, new_password="n3w-pass") is False
     assert java_inventory(store, password="n3w-pass")[str(store)]["api"][2] == "key-ok"
     assert stat.S_IMODE(store.stat().st_mode) == mode
     jks = tmp_path / "k.jks"
-    run("copy", store, jks, "--alias", "api", "--storepass", "env:NEW", "--dest-storepass", "env:NEW",
-        env={"NEW": "n3w-pass"})
-    result = run("passwd", jks, "--alias", "api", "--new-keypass", "env:KP", "--storepass", "env:NEW",
-                 env={"NEW": "n3w-pass", "KP": "key-only"})
-    assert result.exit_code == 0 and "Cannot recover key" in result.stderr
+    copy_entry(store, jks, "api", password="n3w-pass", dest_password="n3w-pass")
+    # True: the key's password now differs from the store's, which JSSE's key manager cannot open
+    assert change_password(jks, password="n3w-pass", alias="api", new_key_password="key-only") is True
     keytool("-keypasswd", "-keystore", jks, "-alias", "api", "-keypass", "key-only", "-new", "back-again",
             password="n3w-pass")  # keytool opens the key with its own password
     # the key keeps its own password through an edit of the store
-    result = run("passwd", jks, "--new-storepass", "env:NEWER", "--storepass", "env:NEW", "--keypass", "env:KP",
-                 env={"NEW": "n3w-pass", "NEWER": "newer-pass", "KP": "back-again"})
-    assert result.exit_code == 0, result.stderr
+    change_password(jks, password="n3w-pass", key_password="back-again", new_password="newer-pass")
     loaded = formats.read_store(jks, "newer-pass", "back-again")
     assert loaded.store["api"].key_password == "back-again"
+
+
+def test_cli_passwd_warns_that_a_key_of_its_own_password_breaks_jsse(tmp_path):
+    """The command line: --new-storepass and --new-keypass from the environment, and the warning on stderr
+    when a key gets a password other than the store's."""
+    layout = tmp_path / "tls"
+    init_pair(layout, password=PASSWORD)
+    jks = tmp_path / "k.jks"
+    copy_entry(layout / "server.keystore.p12", jks, "server", password=PASSWORD)
+    result = run("passwd", jks, "--new-storepass", "env:NEW", env={**ENV, "NEW": "n3w-pass"})
+    assert result.exit_code == 0 and "Cannot recover key" not in result.stderr, result.stderr
+    result = run("passwd", jks, "--alias", "server", "--new-keypass", "env:KP", "--storepass", "env:NEW",
+                 env={"NEW": "n3w-pass", "KP": "key-only"})
+    assert result.exit_code == 0 and "Cannot recover key" in result.stderr
+    assert formats.read_store(jks, "n3w-pass", "key-only").store["server"].key_password == "key-only"
