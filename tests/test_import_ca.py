@@ -1,4 +1,7 @@
-"""import-ca: keytool counts what was trusted; reruns change no byte; leaves and expired CAs are refused."""
+"""import-ca: keytool counts what was trusted; reruns change no byte; leaves and expired CAs are refused.
+
+The behaviour is asked of `jkstool.import_ca`; the tests named `test_cli_...` check what only the command
+adds: its options, its JSON and table, its messages and exit codes."""
 
 import datetime
 import hashlib
@@ -9,7 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from helpers import FIXTURES, PASSWORD, MiniCA, certificate, der, new_key, run
 
-from jkstool import formats
+import jkstool
+from jkstool.api import PasswordNeeded, trusted_in
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 BUNDLE = FIXTURES / "public-ca-bundle.pem"
@@ -33,30 +37,34 @@ def pem(*certs):
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
 
+def import_ca(store, *certificates, **options):
+    return jkstool.import_ca(store, certificates, password=PASSWORD, **options)
+
+
 @pytest.mark.parametrize("name", ["trust.jks", "trust.p12"])
 def test_public_bundle_keytool_counts_the_unexpired_cas(tmp_path, name, keytool):
     store = tmp_path / name
-    result = run("import-ca", store, BUNDLE, "--json", env=ENV)
-    assert result.exit_code == 0, result.stderr
-    report = json.loads(result.stdout)
+    result = import_ca(store, BUNDLE)
     expected = unexpired_cas(BUNDLE)
-    assert len(report["added"]) == expected and report["present"] == []
-    assert all(s["reason"].startswith("expired on") for s in report["skipped"])
+    assert len(result.added) == expected and result.present == []
+    assert result.skipped and all(reason.startswith("expired on") for _, reason in result.skipped)
     out = keytool("-list", "-keystore", store).stdout
     assert out.count("trustedCertEntry") == expected
     before = hashlib.sha256(store.read_bytes()).hexdigest()
-    again = run("import-ca", store, BUNDLE, "--json", env=ENV)
-    assert again.exit_code == 0 and "the file is unchanged" in again.stderr
-    assert len(json.loads(again.stdout)["present"]) == expected
+    again = import_ca(store, BUNDLE)
+    assert again.added == [] and len(again.present) == expected
+    assert {e.cert for e in again.present} == {e.cert for e in result.added}
     assert hashlib.sha256(store.read_bytes()).hexdigest() == before
 
 
-def test_json_items_and_aliases(tmp_path):
+def test_added_items_and_aliases(tmp_path):
     one, two = MiniCA("Alpha"), MiniCA("Beta")
     bundle = tmp_path / "cas.pem"
     bundle.write_bytes(pem(one.root, two.root))
-    result = run("import-ca", tmp_path / "t.jks", bundle, "--json", env=ENV)
-    added = json.loads(result.stdout)["added"]
+    result = import_ca(tmp_path / "t.jks", bundle)
+    assert [e.alias for e in result.added] == ["alpha-root-ca", "beta-root-ca"]
+    assert [e.cert for e in result.added] == [der(one.root), der(two.root)]
+    added = result.to_dict()["added"]
     assert [set(item) for item in added] == [{"alias", "subject", "sha256"}] * 2
     assert [item["alias"] for item in added] == ["alpha-root-ca", "beta-root-ca"]
     assert added[0]["sha256"] == hashlib.sha256(der(one.root)).hexdigest()
@@ -79,8 +87,7 @@ def test_aliases_fall_back_to_ou_then_o_and_collisions_get_a_fingerprint(tmp_pat
              ca_named((NameOID.ORGANIZATION_NAME, "Only Org"), (NameOID.COUNTRY_NAME, "DE"))]
     bundle = tmp_path / "b.pem"
     bundle.write_bytes(pem(*certs))
-    aliases = [i["alias"] for i in json.loads(run("import-ca", tmp_path / "t.jks", bundle, "--json",
-                                                  env=ENV).stdout)["added"]]
+    aliases = [e.alias for e in import_ca(tmp_path / "t.jks", bundle).added]
     assert aliases[:2] == ["unit-one", "only-org"]
     assert aliases[2] == "only-org-" + hashlib.sha256(der(certs[2])).hexdigest()[:8]
 
@@ -91,11 +98,12 @@ def test_a_single_leaf_is_refused_unless_pinned(tmp_path, keytool):
     path = tmp_path / "peer.pem"
     path.write_bytes(pem(leaf))
     store = tmp_path / "t.jks"
-    result = run("import-ca", store, path, env=ENV)
-    assert result.exit_code == 2 and "is not a CA" in result.stderr and str(path) in result.stderr
-    assert "--allow-leaf" in result.stderr and not store.exists()
-    result = run("import-ca", store, path, "--allow-leaf", "--alias", "Pinned-Peer", env=ENV)
-    assert result.exit_code == 0, result.stderr
+    with pytest.raises(jkstool.JkstoolError, match="is not a CA") as refused:
+        import_ca(store, path)
+    assert refused.value.path == str(path) and "allow_leaf=True" in refused.value.fix
+    assert not store.exists()
+    (pinned,) = import_ca(store, path, allow_leaf=True, alias="Pinned-Peer").added
+    assert pinned.alias == "Pinned-Peer" and pinned.cert == der(leaf)  # a JKS file keeps it lower-case
     assert "pinned-peer, " in keytool("-list", "-keystore", store).stdout
 
 
@@ -105,10 +113,12 @@ def test_expired_single_ca_is_refused_unless_allowed(tmp_path):
     path = tmp_path / "old.der"
     path.write_bytes(der(expired))  # a DER file
     store = tmp_path / "t.p12"
-    result = run("import-ca", store, path, env=ENV)
-    assert result.exit_code == 2 and "expired on" in result.stderr and "--allow-expired" in result.stderr
-    assert run("import-ca", store, path, "--allow-expired", env=ENV).exit_code == 0
-    assert [e.alias for e in formats.read_store(store, PASSWORD).store] == ["old-ca"]
+    with pytest.raises(jkstool.JkstoolError, match="expired on") as refused:
+        import_ca(store, path)
+    assert refused.value.path == str(path) and "allow_expired=True" in refused.value.fix
+    assert not store.exists()
+    assert [e.alias for e in import_ca(store, path, allow_expired=True).added] == ["old-ca"]
+    assert [e.alias for e in jkstool.read_store(store, PASSWORD).store] == ["old-ca"]
 
 
 def test_bundle_with_nothing_importable_is_an_error(tmp_path):
@@ -116,44 +126,108 @@ def test_bundle_with_nothing_importable_is_an_error(tmp_path):
     leaves = [certificate(new_key("ec"), f"leaf{i}", ca.sub, ca.sub_key) for i in range(2)]
     bundle = tmp_path / "leaves.pem"
     bundle.write_bytes(pem(*leaves))
-    result = run("import-ca", tmp_path / "t.jks", bundle, env=ENV)
-    assert result.exit_code == 2 and f"error: {bundle}: nothing to import" in result.stderr
-    assert result.stderr.count("warning: skipped") == 2
+    skipped = []
+    with pytest.raises(jkstool.JkstoolError, match="nothing to import") as refused:
+        import_ca(tmp_path / "t.jks", bundle, skipped=lambda data, reason: skipped.append((data, reason)))
+    assert refused.value.path == str(bundle)
+    assert [data for data, _ in skipped] == [der(leaf) for leaf in leaves]
+    assert all("is not a CA" in reason for _, reason in skipped)
+    assert not (tmp_path / "t.jks").exists()
 
 
 def test_from_store_takes_trusted_entries_and_chain_tops(tmp_path, keytool):
-    layout = tmp_path / "tls"
-    assert run("init-pair", layout, env=ENV).exit_code == 0
+    layout = jkstool.init_pair(tmp_path / "tls", password=PASSWORD)
     partner = MiniCA("Partner")
     store = tmp_path / "t.jks"
     (tmp_path / "partner.pem").write_bytes(pem(partner.root))
-    run("import-ca", store, tmp_path / "partner.pem", env=ENV)
-    result = run("import-ca", store, layout / "server.keystore.p12", "--from-store", "--src-storepass",
-                 "env:JKSTOOL_STOREPASS", "--json", env=ENV)
-    report = json.loads(result.stdout)
-    (ca,) = report["added"]
-    assert ca["subject"].startswith("CN=jkstool CA ")
-    result = run("import-ca", store, layout / "server.truststore.p12", "--from-store", "--src-storepass",
-                 "env:JKSTOOL_STOREPASS", "--json", env=ENV)
-    assert [i["alias"] for i in json.loads(result.stdout)["present"]] == [ca["alias"]]
+    import_ca(store, tmp_path / "partner.pem")
+    keystore = layout.store_path("server-keystore")
+    result = import_ca(store, *[(str(keystore), cert) for cert in trusted_in(keystore, PASSWORD)])
+    (ca,) = result.added
+    assert result.to_dict()["added"][0]["subject"].startswith("CN=jkstool CA ")
+    assert ca.cert == jkstool.read_store(keystore, PASSWORD).store.key_entry("server").chain[-1]
+    truststore = layout.store_path("server-truststore")
+    again = import_ca(store, *[(str(truststore), cert) for cert in trusted_in(truststore, PASSWORD)])
+    assert again.added == [] and [e.alias for e in again.present] == [ca.alias]
     assert keytool("-list", "-keystore", store).stdout.count("trustedCertEntry") == 2
 
 
-def test_a_store_given_without_from_store(tmp_path):
-    result = run("import-ca", tmp_path / "t.jks", FIXTURES / "jdk17-keytool.jks", env=ENV)
-    assert result.exit_code == 2 and "give --from-store" in result.stderr
+def test_a_store_given_as_a_certificate_file_is_refused(tmp_path):
+    with pytest.raises(jkstool.JkstoolError, match="this is a JKS store, not a certificate file") as refused:
+        import_ca(tmp_path / "t.jks", FIXTURES / "jdk17-keytool.jks")
+    assert "trusted_in(" in refused.value.fix and not (tmp_path / "t.jks").exists()
 
 
 def test_alias_with_several_certificates_is_refused(tmp_path):
     bundle = tmp_path / "b.pem"
     bundle.write_bytes(pem(MiniCA("A").root, MiniCA("B").root))
-    result = run("import-ca", tmp_path / "t.jks", bundle, "--alias", "x", env=ENV)
-    assert result.exit_code == 2 and "--alias names one certificate" in result.stderr
+    with pytest.raises(jkstool.JkstoolError, match=r"alias=\.\.\. names one certificate"):
+        import_ca(tmp_path / "t.jks", bundle, alias="x")
+    assert not (tmp_path / "t.jks").exists()
 
 
 def test_new_truststore_needs_a_password(tmp_path):
     path = tmp_path / "ca.pem"
     path.write_bytes(pem(MiniCA().root))
+    with pytest.raises(PasswordNeeded, match="needs a password"):
+        jkstool.import_ca(tmp_path / "t.jks", [path], password=None)
+    assert not (tmp_path / "t.jks").exists()
+    assert len(jkstool.import_ca(tmp_path / "t.pem", [path], password=None).added) == 1  # PEM needs none
+
+
+# -- the command line: options, rendering, messages and exit codes ------------------------------------
+
+def test_cli_json_is_the_result_and_a_rerun_says_the_file_is_unchanged(tmp_path):
+    bundle = tmp_path / "cas.pem"
+    bundle.write_bytes(pem(MiniCA("Alpha").root, MiniCA("Beta").root))
+    store = tmp_path / "t.jks"
+    result = run("import-ca", store, bundle, "--json", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == import_ca(tmp_path / "same.jks", bundle).to_dict()
+    assert f"{store}: added 2; 0 already trusted, 0 skipped" in result.stderr
+    before = store.read_bytes()
+    again = run("import-ca", store, bundle, env=ENV)  # the table
+    assert again.exit_code == 0 and "added nothing, the file is unchanged" in again.stderr
+    assert [line.split()[:3] for line in again.stdout.splitlines()[-2:]] == \
+        [["already", "trusted", "alpha-root-ca"], ["already", "trusted", "beta-root-ca"]]
+    assert store.read_bytes() == before
+
+
+def test_cli_refusals_name_the_option_and_exit_2(tmp_path):
+    ca = MiniCA()
+    leaf_file = tmp_path / "peer.pem"
+    leaf_file.write_bytes(pem(certificate(new_key("ec"), "peer.example.test", ca.sub, ca.sub_key)))
+    expired_file = tmp_path / "old.der"
+    expired_file.write_bytes(der(certificate(new_key("ec"), "Old CA", ca=True, days=10, start_days=-20)))
+    several = tmp_path / "b.pem"
+    several.write_bytes(pem(MiniCA("A").root, MiniCA("B").root))
+    leaves = tmp_path / "leaves.pem"
+    leaves.write_bytes(pem(*[certificate(new_key("ec"), f"leaf{i}", ca.sub, ca.sub_key) for i in range(2)]))
+    store = tmp_path / "t.jks"
+    cases = [((leaf_file,), ["is not a CA", str(leaf_file), "--allow-leaf"]),
+             ((expired_file,), ["expired on", "--allow-expired"]),
+             ((several, "--alias", "x"), ["--alias names one certificate"]),
+             ((FIXTURES / "jdk17-keytool.jks",), ["give --from-store"]),
+             ((leaves,), [f"error: {leaves}: nothing to import"])]
+    for args, said in cases:
+        result = run("import-ca", store, *args, env=ENV)
+        assert result.exit_code == 2 and all(text in result.stderr for text in said), (args, result.stderr)
+        assert "Traceback" not in result.stderr and not store.exists()
+    assert result.stderr.count("warning: skipped") == 2  # the bundle of leaves: each one said
+    assert run("import-ca", store, leaf_file, "--allow-leaf", "--alias", "Pinned-Peer", env=ENV).exit_code == 0
+    assert run("import-ca", store, expired_file, "--allow-expired", env=ENV).exit_code == 0
+    assert sorted(e.alias for e in jkstool.read_store(store, PASSWORD).store) == ["old-ca", "pinned-peer"]
+
+
+def test_cli_from_store_and_the_password_of_a_new_truststore(tmp_path):
+    layout = jkstool.init_pair(tmp_path / "tls", password=PASSWORD)
+    path = tmp_path / "ca.pem"
+    path.write_bytes(pem(MiniCA().root))
     result = run("import-ca", tmp_path / "t.jks", path)
     assert result.exit_code == 2 and "needs a password" in result.stderr
     assert run("import-ca", tmp_path / "t.pem", path).exit_code == 0  # PEM needs none
+    result = run("import-ca", tmp_path / "t.jks", layout.store_path("server-keystore"), "--from-store",
+                 "--src-storepass", "env:JKSTOOL_STOREPASS", "--json", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    (ca,) = json.loads(result.stdout)["added"]
+    assert ca["subject"] == layout.manifest.cas.server.subject
