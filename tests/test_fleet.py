@@ -3,10 +3,14 @@
 The first break is asked on pairs whose certificates end at known times. Which endings break a pair
 is the target JDK's rule, so each rule used is first shown on a real JSSE handshake: a pair whose
 intermediate has already expired fails, one whose trust anchor has already expired still passes.
+
+What a check finds is asked of the API (jkstool.api); the tests named test_cli_* are of the command line
+alone: its options, its table, its Prometheus and JUnit reports, its stderr and its exit codes.
 """
 
 import datetime
 import json
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -16,6 +20,7 @@ from helpers import FIXTURES, PASSWORD, certificate, der, new_key, pkcs8, run
 from typer.testing import CliRunner
 
 from jkstool import api, formats
+from jkstool.api.secrets import load_secret, secret_store, split_secrets
 from jkstool.cli import app
 from jkstool.model import PrivateKeyEntry, Store, TrustedCertEntry
 
@@ -50,7 +55,7 @@ def make_pair(folder, *, root=(0, 3650), sub=(0, 1000), server=(0, 400), client=
 def repassword(folder, password: str) -> None:
     """Give every store of a pair another password (as a team's other pair has)."""
     for store in folder.iterdir():
-        assert run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": password}).exit_code == 0
+        api.change_password(store, password=PASSWORD, new_password=password)
 
 
 def _paths(folder):
@@ -82,13 +87,12 @@ def test_first_break_is_the_intermediate_ending_before_the_leaf(tmp_path):
     assert found.at == ends(made["sub"]) + datetime.timedelta(seconds=1)
     assert [e.what for e in found.endings] == ["CN=Fleet Intermediate"]
     assert {f.code for f in found.findings} == {"cert-expired"}
-    before = (ends(made["sub"]) - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
-    after = (ends(made["sub"]) + datetime.timedelta(days=1)).strftime("%Y-%m-%d")
-    assert run("verify-pair", tmp_path / "tls", "--at", before, env=ENV).exit_code == 0
-    late = run("verify-pair", tmp_path / "tls", "--at", after, "--json", env=ENV)
-    assert late.exit_code == 1
-    assert any(f["code"] == "cert-expired" and "Fleet Intermediate" in f["message"]
-               for f in json.loads(late.stdout)["findings"])
+    before = ends(made["sub"]) - datetime.timedelta(days=1)
+    after = ends(made["sub"]) + datetime.timedelta(days=1)
+    assert api.verify_pair(tmp_path / "tls", password=PASSWORD, at=before).ok
+    late = api.verify_pair(tmp_path / "tls", password=PASSWORD, at=after)
+    assert not late.ok
+    assert any(f.code == "cert-expired" and "Fleet Intermediate" in f.message for f in late.findings)
 
 
 def test_an_anchor_ending_first_is_not_the_break(tmp_path):
@@ -99,41 +103,59 @@ def test_an_anchor_ending_first_is_not_the_break(tmp_path):
     assert found.at == ends(made["sub"]) + datetime.timedelta(seconds=1)
 
 
-def test_a_stale_crl_is_a_break(tmp_path):
-    made = make_pair(tmp_path / "tls")
+def stale_crl(folder):
+    """A CRL of a CA of its own, due again in 7 days: (its file in `folder`, the CRL)."""
     crl_key = new_key("ec")  # a CA of its own: staleness, not revocation, is what is asked here
     issuer = certificate(crl_key, "Fleet CRL CA", ca=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     crl = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject).last_update(now)
            .next_update(now + datetime.timedelta(days=7)).sign(crl_key, hashes.SHA256()))
-    path = tmp_path / "fleet.crl"
+    path = folder / "fleet.crl"
     path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
-    found = api.verify_pair(tmp_path / "tls", password=PASSWORD, crls=[path], first_break=True).first_break
+    return path, crl
+
+
+def test_a_stale_crl_is_a_break(tmp_path):
+    made = make_pair(tmp_path / "tls")
+    path, crl = stale_crl(tmp_path)
+    report = api.verify_pair(tmp_path / "tls", password=PASSWORD, crls=[path], first_break=True)
+    found = report.first_break
     assert found.at == crl.next_update_utc + datetime.timedelta(seconds=1) < ends(made["server"])
     assert [f.code for f in found.findings] == ["crl-stale"]
-    result = run("verify-pair", tmp_path / "tls", "--crl", path, "--first-break", env=ENV)
-    assert result.exit_code == 0 and "first break: " in result.stdout and "the CRL of CN=Fleet CRL CA" in result.stdout
+    assert report.ok and [(e.what, e.where) for e in found.endings] == [("the CRL of CN=Fleet CRL CA", str(path))]
 
 
 def test_a_failing_pair_breaks_now(tmp_path):
     make_pair(tmp_path / "tls", server=(-10, 5))
-    result = run("verify-pair", tmp_path / "tls", "--first-break", "--json", env=ENV)
-    assert result.exit_code == 1
-    broken = json.loads(result.stdout)["first_break"]
-    assert broken["ended"] == [] and broken["findings"][0]["code"] == "cert-expired"
+    report = api.verify_pair(tmp_path / "tls", password=PASSWORD, first_break=True)
+    assert not report.ok
+    broken = report.first_break
+    assert broken.endings == () and broken.findings[0].code == "cert-expired"
 
 
-@pytest.mark.parametrize("at", [None, "2027-06-01"])
+@pytest.mark.parametrize("at", [None, datetime.datetime(2027, 6, 1, tzinfo=datetime.timezone.utc)],
+                         ids=["now", "2027-06-01"])
 def test_first_break_follows_the_clock_given(tmp_path, at):
     made = make_pair(tmp_path / "tls", client=(0, 60))
-    args = ["--at", at] if at else []
-    result = run("verify-pair", tmp_path / "tls", "--first-break", "--json", *args, env=ENV)
-    broken = json.loads(result.stdout)["first_break"]
+    report = api.verify_pair(tmp_path / "tls", password=PASSWORD, at=at, first_break=True)
+    broken = report.first_break
     client_end = ends(made["client"]) + datetime.timedelta(seconds=1)
     if at is None:
-        assert broken["at"] == client_end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert broken.at == client_end
     else:  # a year on, the client's certificate has long ended: the pair is broken at the moment given
-        assert result.exit_code == 1 and broken["at"] == "2027-06-01T00:00:00Z" and broken["ended"] == []
+        assert not report.ok and broken.at == at and broken.endings == ()
+
+
+def test_cli_first_break_in_the_table_and_in_json(tmp_path):
+    """--crl and --first-break reach verify_pair, the table says the break, --at takes a date as midnight UTC,
+    and the exit code is the verdict."""
+    make_pair(tmp_path / "tls", client=(0, 60))
+    path, _ = stale_crl(tmp_path)
+    result = run("verify-pair", tmp_path / "tls", "--crl", path, "--first-break", env=ENV)
+    assert result.exit_code == 0 and "first break: " in result.stdout and "the CRL of CN=Fleet CRL CA" in result.stdout
+    late = run("verify-pair", tmp_path / "tls", "--first-break", "--json", "--at", "2027-06-01", env=ENV)
+    broken = json.loads(late.stdout)["first_break"]
+    assert late.exit_code == 1 and broken["at"] == "2027-06-01T00:00:00Z" and broken["ended"] == []
 
 
 # -- many pairs at once ----------------------------------------------------------------
@@ -142,21 +164,22 @@ def test_all_checks_every_pair_under_a_root(tmp_path):
     root = tmp_path / "fleet"
     made = make_pair(root / "partner-a", client=(0, 90))
     make_pair(root / "team" / "partner-b", server=(-10, 5))  # expired: fails
-    assert run("init-pair", root / "own").exit_code == 0  # its own generated storepass file
-    assert run("renew", root / "own", "--side", "server").exit_code == 0  # leaves a backups/ folder
-    assert (root / "own" / "backups").is_dir()
-    result = run("verify-pair", root, "--all", "--json", env=ENV)
-    assert result.exit_code == 1, result.output
-    pairs = {p["pair"]: p for p in json.loads(result.stdout)["pairs"]}
+    own = api.init_pair(root / "own").folder  # its own generated storepass file
+    api.renew(own, "server")  # leaves a backups/ folder
+    assert (own / "backups").is_dir()
+    fleet = api.verify_fleet(root, password=PASSWORD)
+    assert not fleet.ok and fleet.unreadable == []
+    pairs = {p.name: p for p in fleet.pairs}
     assert set(pairs) == {"partner-a", "team/partner-b", "own"}
-    assert pairs["partner-a"]["verdict"] == "ok" and pairs["own"]["verdict"] == "ok"
-    assert pairs["team/partner-b"]["verdict"] == "FAIL" and pairs["team/partner-b"]["first_break"]["ended"] == []
+    assert pairs["partner-a"].verdict == "ok" and pairs["own"].verdict == "ok"
+    assert fleet.failing == [pairs["team/partner-b"]]
+    assert pairs["team/partner-b"].verdict == "FAIL" and pairs["team/partner-b"].report.first_break.endings == ()
     client_end = ends(made["client"]) + datetime.timedelta(seconds=1)
-    assert pairs["partner-a"]["first_break"]["at"] == client_end.strftime("%Y-%m-%dT%H:%M:%SZ")
-    # each row is what verify-pair says of that pair alone
-    alone = json.loads(run("verify-pair", root / "partner-a", "--first-break", "--json", env=ENV).stdout)
-    assert alone["first_break"] == pairs["partner-a"]["first_break"]
-    assert alone["findings"] == pairs["partner-a"]["findings"]
+    assert pairs["partner-a"].report.first_break.at == client_end
+    # each row is what verify_pair says of that pair alone
+    alone = api.verify_pair(root / "partner-a", password=PASSWORD, first_break=True)
+    assert alone.first_break == pairs["partner-a"].report.first_break
+    assert alone.findings == pairs["partner-a"].report.findings
 
 
 def test_all_reports_a_pair_it_cannot_read_and_checks_the_rest(tmp_path):
@@ -164,13 +187,29 @@ def test_all_reports_a_pair_it_cannot_read_and_checks_the_rest(tmp_path):
     make_pair(root / "good")
     make_pair(root / "other-password")
     repassword(root / "other-password", "another-secret")
+    fleet = api.verify_fleet(root, password=PASSWORD)
+    assert [(p.name, p.verdict) for p in fleet.pairs] == [("good", "ok"), ("other-password", "unreadable")]
+    (unread,) = fleet.unreadable
+    assert not fleet.ok and fleet.failing == [] and unread.report is None
+    assert Path(unread.error_path).parent == root / "other-password" and "wrong password" in unread.error
+
+
+def test_cli_all_prints_a_row_per_pair_a_summary_and_the_worst_exit_code(tmp_path):
+    root = tmp_path / "fleet"
+    make_pair(root / "good")
+    assert run("verify-pair", root, "--all", env=ENV).exit_code == 0
+    make_pair(root / "expired", server=(-10, 5))
+    failing = run("verify-pair", root, "--all", env=ENV)
+    assert failing.exit_code == 1 and "2 pairs: 1 failing; the first break is " in failing.stderr
+    make_pair(root / "other-password")
+    repassword(root / "other-password", "another-secret")
     result = run("verify-pair", root, "--all", env=ENV)
     assert result.exit_code == 2
     assert "good" in result.stdout and "unreadable" in result.stdout
-    assert "other-password" in result.stderr and "2 pairs: 0 failing, 1 unreadable" in result.stderr
+    assert "other-password" in result.stderr and "3 pairs: 1 failing, 1 unreadable" in result.stderr
 
 
-# -- outputs for the tools around jkstool ---------------------------------------------
+# -- outputs for the tools around jkstool: the command line's reports ----------------------
 
 SCHEMA = FIXTURES / "junit" / "junit-10.xsd"
 
@@ -197,7 +236,7 @@ def fleet(tmp_path):
     return root, made
 
 
-def test_prometheus_expiry_carries_x509_certificate_exporters_names(fleet):
+def test_cli_prometheus_expiry_carries_x509_certificate_exporters_names(fleet):
     root, made = fleet
     result = run("expiry", root, "--format", "prometheus", env=ENV)
     assert result.exit_code == 2  # a store could not be read
@@ -217,7 +256,7 @@ def test_prometheus_expiry_carries_x509_certificate_exporters_names(fleet):
     assert errors[0]["filepath"] == str(root / "unreadable" / "client.truststore.p12") and errors[1] == 1
 
 
-def test_prometheus_pairs_and_their_first_breaks(fleet, tmp_path):
+def test_cli_prometheus_pairs_and_their_first_breaks(fleet, tmp_path):
     root, made = fleet
     out = tmp_path / "textfile" / "jkstool.prom"
     out.parent.mkdir()
@@ -235,7 +274,7 @@ def test_prometheus_pairs_and_their_first_breaks(fleet, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["expiry", "verify-pair"])
-def test_junit_validates_against_the_schema(fleet, command):
+def test_cli_junit_validates_against_the_schema(fleet, command):
     import xmlschema
     root, _ = fleet
     args = [command, root, "--format", "junit"] + (["--all"] if command == "verify-pair" else ["--within", "60"])
@@ -268,13 +307,9 @@ def _secret_data(secret: dict) -> dict:
     return {key: base64.b64decode(value, validate=True) for key, value in secret["data"].items()}
 
 
-def test_init_pair_writes_secrets_kubernetes_takes_and_java_reads(tmp_path, keytool_inventory):
-    import stat
-    folder = tmp_path / "tls"
-    assert run("init-pair", folder, "--k8s-secret", "payments").exit_code == 0  # a generated password
-    manifest = folder / "payments.k8s.json"
-    assert stat.S_IMODE(manifest.stat().st_mode) == 0o600
-    document = json.loads(manifest.read_text())
+def test_k8s_secrets_are_what_kubernetes_takes_and_java_reads(tmp_path, keytool_inventory):
+    folder = api.init_pair(tmp_path / "tls").folder  # a generated password
+    document = api.k8s_secrets(folder, name="payments")
     assert document["apiVersion"] == "v1" and document["kind"] == "List"
     secrets = {item["metadata"]["name"]: _secret_data(item) for item in document["items"]}
     assert set(secrets) == {"payments-server", "payments-client", "payments-keystore-password"}
@@ -301,33 +336,33 @@ def test_init_pair_writes_secrets_kubernetes_takes_and_java_reads(tmp_path, keyt
         assert [e.chain[0] for e in keys] == [der(leaf)]  # the side's own key only, never the CA's
 
 
-def test_k8s_secret_refuses_a_name_kubernetes_would_refuse(tmp_path):
+def test_cli_k8s_secrets_go_to_a_private_file_or_a_pipe_never_a_terminal(tmp_path):
+    """init-pair --k8s-secret and k8s-secret write what k8s_secrets gives: to a 0600 file or a pipe, never to a
+    terminal (where they would sit in its scrollback); a name Kubernetes would refuse is one line, before any
+    work."""
+    import os
+    import pty
+    import stat
+    import subprocess
+    import sys
     folder = tmp_path / "tls"
-    assert run("init-pair", folder, env=ENV).exit_code == 0
-    result = run("k8s-secret", folder, "--name", "Payments_Prod", env=ENV)
+    assert run("init-pair", folder, "--k8s-secret", "payments").exit_code == 0  # a generated password
+    manifest = folder / "payments.k8s.json"
+    assert stat.S_IMODE(manifest.stat().st_mode) == 0o600
+    assert json.loads(manifest.read_text()) == api.k8s_secrets(folder, name="payments")
+    result = run("k8s-secret", folder, "--name", "Payments_Prod")
     assert result.exit_code == 2 and "DNS-1123" in result.stderr and len(result.stderr.splitlines()) == 1
     out = tmp_path / "secrets.json"
-    assert run("k8s-secret", folder, "--name", "payments", "--namespace", "prod", "--output", out,
-               env=ENV).exit_code == 0
+    assert run("k8s-secret", folder, "--name", "payments", "--namespace", "prod", "--output", out).exit_code == 0
     items = json.loads(out.read_text())["items"]
     assert {i["metadata"]["namespace"] for i in items} == {"prod"}
     assert run("init-pair", tmp_path / "other", "--k8s-secret", "-bad", env=ENV).exit_code == 2
     assert not (tmp_path / "other").exists()  # refused before any work
-
-
-def test_k8s_secret_never_prints_keys_on_a_terminal(tmp_path):
-    """Piped, the Secrets go to kubectl; on a terminal they would sit in its scrollback: refused."""
-    import os
-    import pty
-    import subprocess
-    import sys
-    folder = tmp_path / "tls"
-    assert run("init-pair", folder, env=ENV).exit_code == 0
     command = [sys.executable, "-m", "jkstool", "k8s-secret", str(folder), "--name", "x"]
-    piped = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **ENV})
+    piped = subprocess.run(command, capture_output=True, text=True)
     assert piped.returncode == 0 and json.loads(piped.stdout)["kind"] == "List"
     leader, follower = pty.openpty()
-    shown = subprocess.run(command, stdout=follower, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
+    shown = subprocess.run(command, stdout=follower, stderr=subprocess.PIPE, text=True)
     os.close(follower)
     os.close(leader)
     assert shown.returncode == 2 and "give --output FILE" in shown.stderr
@@ -335,7 +370,7 @@ def test_k8s_secret_never_prints_keys_on_a_terminal(tmp_path):
 
 # -- many passwords -------------------------------------------------------------------
 
-def test_a_password_map_opens_stores_of_many_passwords(tmp_path):
+def test_a_password_map_opens_stores_of_many_passwords(tmp_path, monkeypatch):
     root = tmp_path / "fleet"
     make_pair(root / "a")
     make_pair(root / "b")
@@ -345,28 +380,42 @@ def test_a_password_map_opens_stores_of_many_passwords(tmp_path):
     password_map = tmp_path / "passwords"
     password_map.write_text(f"# the team's stores\n*/b/*.p12   file:{secret_file}\n*/a/*  env:A_PASS\n")
     password_map.chmod(0o600)
-    env = {"A_PASS": PASSWORD}
-    assert run("verify-pair", root, "--all", env=env).exit_code == 2  # without the map: nothing opens
-    checked = run("verify-pair", root, "--all", "--password-map", password_map, "--json", env=env)
-    assert checked.exit_code == 0, checked.output
-    assert [p["verdict"] for p in json.loads(checked.stdout)["pairs"]] == ["ok", "ok"]
-    scanned = run("expiry", root, "--password-map", password_map, "--json", env=env)
-    assert scanned.exit_code == 0 and json.loads(scanned.stdout)["errors"] == []
-    alone = run("verify-pair", root / "b", "--password-map", password_map, env=env)
-    assert alone.exit_code == 0, alone.output
+    monkeypatch.setenv("A_PASS", PASSWORD)
+    assert [p.verdict for p in api.verify_fleet(root).pairs] == ["unreadable", "unreadable"]  # without the map
+    lookup = api.PasswordMap(password_map)
+    checked = api.verify_fleet(root, passwords=lookup)
+    assert checked.ok and [p.verdict for p in checked.pairs] == ["ok", "ok"]
+    scanned = api.expiry([root], passwords=lookup)
+    assert scanned.errors == [] and scanned.due(30) == []
+    alone = api.verify_pair(root / "b", passwords=lambda role, path, required: lookup(path))
+    assert alone.ok, alone.findings
 
 
-def test_a_bad_password_map_line_is_named(tmp_path):
+def test_a_bad_password_map_line_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("A", "x")
     password_map = tmp_path / "passwords"
     password_map.write_text("*.p12 env:A\n*.jks changeit\n")
-    result = run("expiry", tmp_path, "--password-map", password_map, env={"A": "x"})
-    assert result.exit_code == 2
-    assert result.stderr.strip() == (f"error: {password_map}, line 2: expected GLOB and SOURCE (env:NAME, file:PATH or "
-                                     "pass:TEXT) (write one store pattern and its password source a line)")
+    with pytest.raises(api.JkstoolError) as bad:
+        api.PasswordMap(password_map)
+    assert str(bad.value) == (f"{password_map}, line 2: expected GLOB and SOURCE (env:NAME, file:PATH or "
+                              "pass:TEXT) (write one store pattern and its password source a line)")
     password_map.write_text("*.p12 pass:changeit\n")
     password_map.chmod(0o644)
-    warned = run("expiry", tmp_path, "--password-map", password_map)
-    assert "other users can read it" in warned.stderr and "changeit" not in warned.stderr
+    warnings = api.PasswordMap(password_map).warnings
+    assert any("other users can read it" in w for w in warnings) and not any("changeit" in w for w in warnings)
+
+
+def test_a_password_map_matches_a_relative_root_with_absolute_patterns(tmp_path, monkeypatch):
+    root = tmp_path / "fleet"
+    make_pair(root / "a")
+    repassword(root / "a", "a-secret")
+    password_map = tmp_path / "passwords"
+    password_map.write_text(f"{root}/a/*  env:A\n")
+    password_map.chmod(0o600)
+    monkeypatch.setenv("A", "a-secret")
+    monkeypatch.chdir(tmp_path)
+    fleet = api.verify_fleet("fleet", passwords=api.PasswordMap(password_map))
+    assert fleet.ok and [(p.name, p.verdict) for p in fleet.pairs] == [("a", "ok")]
 
 
 # -- Kubernetes Secrets in ------------------------------------------------------------
@@ -398,7 +447,7 @@ def secrets_pair(tmp_path):
     make_pair(folder)
     for side in ("server", "client"):
         for kind in ("keystore", "truststore"):
-            assert run("convert", folder / f"{side}.{kind}.p12", folder / f"{side}.{kind}.jks", env=ENV).exit_code == 0
+            api.convert_store(folder / f"{side}.{kind}.p12", folder / f"{side}.{kind}.jks", password=PASSWORD)
     items = [_kubectl_secret(f"app-{side}", {
         **{f"{kind}.{ext}": (folder / f"{side}.{kind}.{ext}").read_bytes()
            for kind in ("keystore", "truststore") for ext in ("p12", "jks")}}) for side in ("server", "client")]
@@ -413,20 +462,21 @@ def test_secret_sources_give_the_findings_files_give(tmp_path, secrets_pair):
                                             _certificate("app-client", "app-keystore-password"))))
     stores = {role: folder / f"{role.replace('-', '.')}.p12" for role in
               ("server-keystore", "server-truststore", "client-keystore", "client-truststore")}
-    from_files = json.loads(run("verify-pair", *[a for role, path in stores.items() for a in (f"--{role}", path)],
-                                "--first-break", "--json", env=ENV).stdout)
-    # the password comes from the Certificate's passwordSecretRef: no --storepass
-    result = run("verify-pair", document, "--first-break", "--json")
-    assert result.exit_code == 0, result.output
-    from_secrets = json.loads(result.stdout)
+    from_files = api.verify_pair(stores, password=PASSWORD, first_break=True)
+    # the password comes from the Certificate's passwordSecretRef: none is given
+    _, found = split_secrets([document])
+    from_secrets = api.verify_secrets(found, first_break=True)
+    assert from_secrets.ok, from_secrets.findings
 
     def same(report):
-        return report["ok"], [(f["code"], f["severity"]) for f in report["findings"]], report["first_break"]["at"]
+        return report.ok, [(f.code, f.severity) for f in report.findings], report.first_break.at
     assert same(from_secrets) == same(from_files)
 
 
 @pytest.mark.parametrize("shape", ["json-secret", "json-list", "yaml-list", "yaml-documents", "stdin"])
 def test_expiry_and_list_read_secrets_in_each_shape_kubectl_prints(tmp_path, secrets_pair, shape):
+    import io
+
     import yaml
     folder, items = secrets_pair
     server = items[0]
@@ -442,32 +492,34 @@ def test_expiry_and_list_read_secrets_in_each_shape_kubectl_prints(tmp_path, sec
         text, password_from = json.dumps(_as_list(*items)), "app-keystore-password/password"
     source = tmp_path / ("secrets.yaml" if shape.startswith("yaml") else "secrets.json")
     source.write_text(text)
-    argument, stdin = (("-", text) if shape == "stdin" else (str(source), None))
-    scanned = CliRunner().invoke(app, ["expiry", argument, "--password-from", password_from, "--json"], input=stdin)
-    assert scanned.exit_code == 0, scanned.output
-    expected = json.loads(run("expiry", folder / "server.keystore.jks", folder / "server.truststore.jks",
-                              "--json", env=ENV).stdout)
-    assert {c["sha256"] for c in json.loads(scanned.stdout)["certificates"]} >= \
-        {c["sha256"] for c in expected["certificates"]}
+    argument = Path("-") if shape == "stdin" else source
+
+    def stdin():  # what the caller hands as the standard input, for each read
+        return io.BytesIO(text.encode()) if shape == "stdin" else None
+    _, found = split_secrets([argument], password_from=password_from, stdin=stdin())
+    scanned = api.expiry([], secrets=found)
+    assert scanned.errors == [] and scanned.due(30) == []
+    expected = api.expiry([folder / "server.keystore.jks", folder / "server.truststore.jks"], password=PASSWORD)
+    assert {c.sha256 for c in scanned.certificates} >= {c.sha256 for c in expected.certificates}
     name = "stdin" if shape == "stdin" else str(source)
-    places = {loc["path"] for c in json.loads(scanned.stdout)["certificates"] for loc in c["locations"]}
+    places = {path for c in scanned.certificates for path, _ in c.locations}
     assert f"{name}#app-server/keystore.p12" in places
-    listed = CliRunner().invoke(app, ["list", "--password-from", password_from, "--json", "--",
-                                      f"{argument}#app-server/keystore.jks"], input=stdin)
-    assert listed.exit_code == 0, listed.output
-    assert json.loads(listed.stdout) == json.loads(run("list", folder / "server.keystore.jks", "--json",
-                                                       env=ENV).stdout)
+    chosen = secret_store(f"{argument}#app-server/keystore.jks", password_from=password_from, stdin=stdin())
+    listed = api.inventory(load_secret(chosen, keys=False))
+    assert listed.to_dict() == api.inventory(folder / "server.keystore.jks", password=PASSWORD).to_dict()
 
 
 def test_a_secret_input_problem_is_one_line(tmp_path, secrets_pair):
     _, items = secrets_pair
     source = tmp_path / "secrets.json"
     source.write_text(json.dumps(_as_list(*items)))
-    missing = run("list", f"{source}#app-server/keystore.p12", "--password-from", "nope/password")
-    assert missing.exit_code == 2 and "the password nope/password is not in it" in missing.stderr
-    wrong = run("list", f"{source}#app-server/tls.key", env=ENV)
-    assert wrong.exit_code == 2 and "no store app-server/tls.key in it" in wrong.stderr
-    assert len(wrong.stderr.strip().splitlines()) == 1
+    with pytest.raises(api.JkstoolError) as missing:
+        secret_store(f"{source}#app-server/keystore.p12", password_from="nope/password")
+    assert "the password nope/password is not in it" in str(missing.value)
+    with pytest.raises(api.JkstoolError) as wrong:
+        load_secret(secret_store(f"{source}#app-server/tls.key", password=PASSWORD))
+    assert "no store app-server/tls.key in it" in str(wrong.value)
+    assert "\n" not in str(missing.value) and "\n" not in str(wrong.value)
 
 
 def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_path, monkeypatch):
@@ -478,14 +530,28 @@ def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_p
     password_map = tmp_path / "passwords"
     password_map.write_text("*/expired/* env:P\n")
     password_map.chmod(0o600)
-    env = {**ENV, "P": PASSWORD}
-    today = datetime.date.today().isoformat()  # one clock for both runs: a failing pair breaks "now"
-    in_turn = run("verify-pair", root, "--all", "--json", "--password-map", password_map, "--at", today, env=env)
-    monkeypatch.setattr(pairs, "PARALLEL_FROM", 2)
-    on_cores = run("verify-pair", root, "--all", "--json", "--password-map", password_map, "--at", today, env=env)
-    assert on_cores.exit_code == in_turn.exit_code == 2
-    assert json.loads(on_cores.stdout) == json.loads(in_turn.stdout)
-    assert [p["pair"] for p in json.loads(on_cores.stdout)["pairs"]] == ["expired", "good", "unreadable"]
+    monkeypatch.setenv("P", PASSWORD)
+    lookup = api.PasswordMap(password_map)
+    today = datetime.datetime.combine(datetime.date.today(), datetime.time(), datetime.timezone.utc)  # one clock
+    in_turn = api.verify_fleet(root, password=PASSWORD, passwords=lookup, at=today)  # for both runs: a failing
+    monkeypatch.setattr(pairs, "PARALLEL_FROM", 2)  # pair breaks "now"
+    on_cores = api.verify_fleet(root, password=PASSWORD, passwords=lookup, at=today)
+    assert [p.name for p in on_cores.unreadable] == [p.name for p in in_turn.unreadable] == ["unreadable"]
+    assert on_cores.to_dict() == in_turn.to_dict()
+    assert [p.name for p in on_cores.pairs] == ["expired", "good", "unreadable"]
+
+
+def test_one_bad_value_in_a_secrets_file_spares_the_rest(tmp_path, secrets_pair):
+    """expiry reports the Secret key that is not base64 and still lists every other store's certificates."""
+    _, items = secrets_pair
+    items[1] = {**items[1], "data": {**items[1]["data"], "keystore.jks": "!!!"}}
+    source = tmp_path / "secrets.json"
+    source.write_text(json.dumps(_as_list(*items)))
+    _, found = split_secrets([source], password_from="app-keystore-password/password")
+    scan = api.expiry([], secrets=found)
+    assert [path for path, _ in scan.errors] == [f"{source}#app-client/keystore.jks"]
+    places = {path for c in scan.certificates for path, _ in c.locations}
+    assert f"{source}#app-client/keystore.p12" in places and f"{source}#app-server/keystore.jks" in places
 
 
 @pytest.mark.parametrize("document", [
@@ -499,7 +565,7 @@ def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_p
     "apiVersion: v1\nkind: Secret\ndata: " + "[" * 3000 + "]" * 3000 + "\n",
 ], ids=["metadata-not-a-mapping", "items-not-a-list", "data-not-base64", "ref-not-a-mapping", "yaml-broken",
         "yaml-nested-deep"])
-def test_a_hostile_secret_document_is_one_clear_line(tmp_path, document):
+def test_cli_a_hostile_secret_document_is_one_clear_line(tmp_path, document):
     source = tmp_path / ("s.yaml" if isinstance(document, str) else "s.json")
     source.write_text(document if isinstance(document, str) else json.dumps(document))
     for command in (["expiry", source], ["verify-pair", source], ["list", f"{source}#a/keystore.p12"]):
@@ -509,22 +575,7 @@ def test_a_hostile_secret_document_is_one_clear_line(tmp_path, document):
         assert len(lines) == 1 and str(source) in lines[0] and "Traceback" not in result.output, lines
 
 
-def test_one_bad_value_in_a_secrets_file_spares_the_rest(tmp_path, secrets_pair):
-    """expiry reports the Secret key that is not base64 and still lists every other store's certificates."""
-    _, items = secrets_pair
-    items[1] = {**items[1], "data": {**items[1]["data"], "keystore.jks": "!!!"}}
-    source = tmp_path / "secrets.json"
-    source.write_text(json.dumps(_as_list(*items)))
-    result = run("expiry", source, "--password-from", "app-keystore-password/password", "--json")
-    assert result.exit_code == 2
-    report = json.loads(result.stdout)
-    assert [e["path"] for e in report["errors"]] == [f"{source}#app-client/keystore.jks"]
-    places = {loc["path"] for c in report["certificates"] for loc in c["locations"]}
-    assert f"{source}#app-client/keystore.p12" in places and f"{source}#app-server/keystore.jks" in places
-
-
-
-def test_a_gate_never_passes_what_it_could_not_read(tmp_path, fleet):
+def test_cli_a_gate_never_passes_what_it_could_not_read(tmp_path, fleet):
     """No pairs under the root, a single pair that cannot be read in a machine format, --output where it
     has no meaning: exit 2, and the textfile report says the pair is not ok rather than keeping the last."""
     root, _ = fleet
@@ -544,25 +595,38 @@ def test_a_gate_never_passes_what_it_could_not_read(tmp_path, fleet):
         assert wrong.exit_code == 2 and "--output writes the --format prometheus or junit report" in wrong.stderr
 
 
-def test_a_password_map_matches_a_relative_root_with_absolute_patterns(tmp_path, monkeypatch):
+def test_cli_password_options_reach_every_command(tmp_path, secrets_pair):
+    """--password-map on verify-pair (one pair, --all), expiry, list and compat, its bad line and its warning on
+    stderr; --password-from with Secrets on the standard input (-)."""
     root = tmp_path / "fleet"
     make_pair(root / "a")
     repassword(root / "a", "a-secret")
     password_map = tmp_path / "passwords"
-    password_map.write_text(f"{root}/a/*  env:A\n")
-    password_map.chmod(0o600)
-    monkeypatch.chdir(tmp_path)
-    result = run("verify-pair", "fleet", "--all", "--password-map", password_map, env={"A": "a-secret"})
-    assert result.exit_code == 0, result.output
-
-
-def test_list_and_compat_take_the_password_map_too(tmp_path):
-    make_pair(tmp_path / "a")
-    repassword(tmp_path / "a", "a-secret")
-    password_map = tmp_path / "passwords"
     password_map.write_text("*/a/*  env:A\n")
     password_map.chmod(0o600)
-    store = tmp_path / "a" / "server.keystore.p12"
-    for command in ("list", "compat"):
-        assert run(command, store, "--password-map", password_map, env={"A": "a-secret"}).exit_code == 0
-        assert run(command, store, env={"JKSTOOL_STOREPASS": PASSWORD}).exit_code == 2
+    store = root / "a" / "server.keystore.p12"
+    for command in (["verify-pair", root, "--all"], ["verify-pair", root / "a"], ["expiry", root], ["list", store],
+                    ["compat", store]):
+        assert run(*command, "--password-map", password_map, env={"A": "a-secret"}).exit_code == 0, command
+        assert run(*command, env=ENV).exit_code == 2, command
+    bad = tmp_path / "bad-passwords"
+    bad.write_text("*.p12 env:A\n*.jks changeit\n")
+    result = run("expiry", root, "--password-map", bad, env={"A": "x"})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {bad}, line 2: expected GLOB and SOURCE (env:NAME, file:PATH or "
+                                     "pass:TEXT) (write one store pattern and its password source a line)")
+    bad.write_text("*.p12 pass:changeit\n")
+    bad.chmod(0o644)
+    warned = run("expiry", root, "--password-map", bad)
+    assert "other users can read it" in warned.stderr and "changeit" not in warned.stderr
+    folder, items = secrets_pair
+    text = json.dumps(_as_list(*items))
+    scanned = CliRunner().invoke(app, ["expiry", "-", "--password-from", "app-keystore-password/password", "--json"],
+                                 input=text)
+    assert scanned.exit_code == 0, scanned.output
+    places = {loc["path"] for c in json.loads(scanned.stdout)["certificates"] for loc in c["locations"]}
+    assert "stdin#app-server/keystore.p12" in places
+    listed = CliRunner().invoke(app, ["list", "--password-from", "app-keystore-password/password", "--json", "--",
+                                      "-#app-server/keystore.jks"], input=text)
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == api.inventory(folder / "server.keystore.jks", password=PASSWORD).to_dict()

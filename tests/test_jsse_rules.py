@@ -384,8 +384,10 @@ def stores(folder: Path, ext: str) -> list[Path]:
 
 
 def judge(folder: Path, case: Case, handshake, jdk: str | None = None):
+    """jkstool's model alone (--model-only: where Java is installed it would decide itself) against a
+    separate JSSE handshake on the same stores."""
     options = [*(["--hostname", case.hostname] if case.hostname else []), *(["--jdk", jdk] if jdk else [])]
-    result = run("verify-pair", folder, "--json", *options, env=ENV)
+    result = run("verify-pair", folder, "--json", "--model-only", *options, env=ENV)
     assert result.exit_code in (0, 1), result.stderr
     report = json.loads(result.stdout)
     errors = {f["code"] for f in report["findings"] if f["severity"] == "error"}
@@ -438,11 +440,14 @@ def test_a_java_security_override_decides_as_the_jvm_given_it(layouts, java_clas
     override.write_text("jdk.certpath.disabledAlgorithms=MD2, MD5, SHA1, \\\n    RSA keySize < 1024\n")
     name = "sha1-under-a-private-ca"
     folder, case = layouts(name), CASES[name]
-    result = run("verify-pair", folder, "--json", "--java-security", override, env=ENV)
+    result = run("verify-pair", folder, "--json", "--java-security", override, "--model-only", env=ENV)
     report = json.loads(result.stdout)
+    decided = json.loads(run("verify-pair", folder, "--json", "--java-security", override, env=ENV).stdout)
     java, classes = java_classes
     jsse = subprocess.run([java, f"-Djava.security.properties={override}", "-cp", classes, "MutualTls",
                            *stores(folder, case.ext)], input=PASSWORD + "\n", capture_output=True, text=True)
     assert result.exit_code == 1 and jsse.returncode == 1, jsse.stdout
     assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == {"weak-signature"}
     assert str(override) in report["rules"] and "SHA1" in jsse.stdout
+    # Java deciding runs its JVM with the same override, and refuses as the separate JVM did
+    assert not decided["ok"] and decided["java"]["engine"].startswith("JSSE") and not decided["java"]["ok"]

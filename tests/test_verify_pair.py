@@ -1,18 +1,23 @@
-"""verify-pair against layouts made with keytool alone: its verdict must agree with JSSE's.
+"""verify_pair against layouts made with keytool alone: its verdict must agree with JSSE's.
 
-Each case asserts what verify-pair says (exit code and the error codes) and what
-a real JSSE handshake does (tests/java/MutualTls.java); they must agree.
+Each case asserts what verify_pair finds (the report's verdict and error codes) and what
+a real JSSE handshake does (tests/java/MutualTls.java); they must agree. The tests named
+test_cli_* are of the command line alone: its options, its table and its exit codes.
 """
 
+import dataclasses
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from helpers import run
 from keytool_pki import PASSWORD, KeytoolPKI
 
+from jkstool import api
+
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 STORES = ("server.keystore", "server.truststore", "client.keystore", "client.truststore")
+ROLES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +42,25 @@ def build(pki, folder, server=None, client=None, server_trusts=("clientca",), cl
     return folder
 
 
+def errors(report) -> set[str]:
+    """The codes of a report's error findings."""
+    return {f.code for f in report.findings if f.severity == "error"}
+
+
 CASES = {
-    # name: (layout options, verify-pair options, error codes expected)
-    "one-ca": ({"client": {"issuer": "serverca"}, "server_trusts": ("serverca",)}, [], set()),
-    "separate-cas": ({}, [], set()),
-    "intermediate-ca-chain-in-keystore": ({"server": {"issuer": "interca"}}, [], set()),
-    "client-truststore-lacks-server-ca": ({"client_trusts": ("otherca",)}, [], {"server-untrusted"}),
-    "server-truststore-lacks-client-ca": ({"server_trusts": ("otherca",)}, [], {"client-cert-not-sent"}),
-    "expired-client-certificate": ({"client": {"start": "-30d", "validity": 10}}, [], {"cert-expired"}),
-    "server-certificate-with-client-auth-eku-only": ({"server": {"eku": "clientAuth"}}, [], {"server-eku"}),
-    "client-key-usage-without-digital-signature": ({"client": {"ku": "keyEncipherment"}}, [], {"key-usage"}),
-    "key-password-differs-from-store-password": ({"client": {"keypass": "another-pass"}}, [],
+    # name: (layout options, verify_pair options, error codes expected)
+    "one-ca": ({"client": {"issuer": "serverca"}, "server_trusts": ("serverca",)}, {}, set()),
+    "separate-cas": ({}, {}, set()),
+    "intermediate-ca-chain-in-keystore": ({"server": {"issuer": "interca"}}, {}, set()),
+    "client-truststore-lacks-server-ca": ({"client_trusts": ("otherca",)}, {}, {"server-untrusted"}),
+    "server-truststore-lacks-client-ca": ({"server_trusts": ("otherca",)}, {}, {"client-cert-not-sent"}),
+    "expired-client-certificate": ({"client": {"start": "-30d", "validity": 10}}, {}, {"cert-expired"}),
+    "server-certificate-with-client-auth-eku-only": ({"server": {"eku": "clientAuth"}}, {}, {"server-eku"}),
+    "client-key-usage-without-digital-signature": ({"client": {"ku": "keyEncipherment"}}, {}, {"key-usage"}),
+    "key-password-differs-from-store-password": ({"client": {"keypass": "another-pass"}}, {},
                                                  {"key-password-differs"}),
     "server-certificate-for-another-host": ({"server": {"san": "dns:other.example.test"}},
-                                            ["--hostname", "api.example.test"], {"hostname-mismatch"}),
+                                            {"hostname": "api.example.test"}, {"hostname-mismatch"}),
 }
 
 
@@ -58,36 +68,155 @@ CASES = {
 def test_verdict_agrees_with_jsse(tmp_path, pki, case, handshake):
     layout, options, expected = CASES[case]
     folder = build(pki, tmp_path / case, **layout)
-    result = run("verify-pair", folder, "--json", *options, env=ENV)
-    report = json.loads(result.stdout)
-    errors = {f["code"] for f in report["findings"] if f["severity"] == "error"}
-    assert errors == expected, report["findings"]
-    assert result.exit_code == (1 if expected else 0) and report["ok"] == (not expected)
-    hostname = options[1:] if options else []
+    report = api.verify_pair(folder, password=PASSWORD, model_only=True, **options)  # jkstool's rules
+    assert errors(report) == expected, report.findings
+    assert report.ok == (not expected)
+    hostname = [options["hostname"]] if "hostname" in options else []
     jsse_ok, seen = handshake(*(folder / f"{name}.jks" for name in STORES), *hostname)
     assert jsse_ok == (not expected), seen
+    decided = api.verify_pair(folder, password=PASSWORD, **options)  # the JDK's own handshake
+    assert decided.ok == jsse_ok and errors(decided) == (expected | {"java-refused"} if expected else set())
 
 
 def test_a_keystore_without_the_intermediate_breaks_the_path_even_when_the_root_is_trusted(
         tmp_path, pki, handshake):
     """keytool always completes a chain from the keystore, so the intermediate is dropped by hand."""
-    from jkstool import formats
-    from jkstool.model import PrivateKeyEntry, Store
     folder = build(pki, tmp_path / "layout", server={"issuer": "interca"})
     path = folder / "server.keystore.jks"
-    store = formats.read_store(path, PASSWORD).store
-    server = store["server"]
-    formats.write_store(path, Store([PrivateKeyEntry("server", server.key, server.chain[:1], server.created)]),
-                      "jks", PASSWORD)
-    report = json.loads(run("verify-pair", folder, "--json", env=ENV).stdout)
-    (finding,) = [f for f in report["findings"] if f["severity"] == "error"]
-    assert finding["code"] == "server-untrusted" and "CN=interca" in finding["message"]
-    assert "add it to the chain" in finding["fix"]
+    server = api.read_store(path, PASSWORD).store.key_entry("server")
+    api.write_store(path, api.Store([api.PrivateKeyEntry("server", server.key, server.chain[:1], server.created)]),
+                    PASSWORD, store_type="jks")
+    report = api.verify_pair(folder, password=PASSWORD, model_only=True)
+    (finding,) = [f for f in report.findings if f.severity == "error"]
+    assert finding.code == "server-untrusted" and "CN=interca" in finding.message
+    assert "add it to the chain" in finding.fix
     ok, seen = handshake(*(folder / f"{name}.jks" for name in STORES))
     assert not ok and "PKIX path building failed" in seen
 
 
-def test_table_output_and_messages(tmp_path, pki):
+def test_at_a_future_date_and_warn_days(tmp_path, pki):
+    folder = build(pki, tmp_path / "layout")
+    later = datetime.now(timezone.utc) + timedelta(days=400)
+    assert errors(api.verify_pair(folder, password=PASSWORD, at=later)) == {"cert-expired"}
+    soon = api.verify_pair(folder, password=PASSWORD, warn_days=400)
+    assert soon.ok and "cert-expiring" in {f.code for f in soon.findings}
+
+
+def test_findings_name_store_alias_and_fix(tmp_path, pki):
+    folder = build(pki, tmp_path / "layout", client={"keypass": "another-pass"})
+    report = api.verify_pair(folder, password=PASSWORD)
+    (finding,) = [f for f in report.findings if f.code == "key-password-differs"]
+    assert dataclasses.asdict(finding) == {"severity": "error", "code": "key-password-differs",
+                                           "store": str(folder / "client.keystore.jks"), "alias": "client",
+                                           "message": finding.message, "fix": finding.fix}
+    assert "Cannot recover key" in finding.message and "keytool -keypasswd" in finding.fix
+
+
+def test_several_keys_and_truststore_findings(tmp_path, pki):
+    folder = build(pki, tmp_path / "layout")
+    pki.key_entry(folder / "server.keystore.jks", "second", issuer="serverca", eku="serverAuth")
+    pki.key_entry(folder / "client.truststore.jks", "stray", issuer="serverca", eku="clientAuth")
+    report = api.verify_pair(folder, password=PASSWORD)
+    codes = {f.code: f.severity for f in report.findings}
+    assert codes["several-key-entries"] == "warning" and codes["truststore-has-keys"] == "warning"
+    assert codes["jks-format"] == "info" and report.ok
+
+
+def test_any_mix_of_formats_and_per_store_passwords(tmp_path, pki):
+    folder = build(pki, tmp_path / "layout")
+    p12 = tmp_path / "server.truststore.p12"
+    api.convert_store(folder / "server.truststore.jks", p12, password=PASSWORD, dest_password="other-pass")
+    stores = {role: folder / f"{role.replace('-', '.')}.jks" for role in ROLES}
+    report = api.verify_pair({**stores, "server-truststore": p12}, password=PASSWORD,
+                             passwords={"server-truststore": "other-pass"})
+    assert report.ok, report.findings
+    assert [report.stores[role].loaded.type for role in ROLES] == ["JKS", "PKCS12", "JKS", "JKS"]
+
+
+def test_the_folders_storepass_file(tmp_path):
+    folder = api.init_pair(tmp_path / "tls").folder
+    assert (folder / "storepass").is_file()
+    report = api.verify_pair(folder)  # no password given: the folder's own opens the stores
+    assert report.ok, report.findings
+
+
+def handshake_with(report, hostname=None, engine=None):
+    """A real handshake between the stores the report checked (run_handshake): its finding, the report's one
+    handshake finding."""
+    found = api.run_handshake(report, passwords=dict.fromkeys(ROLES, PASSWORD), hostname=hostname, engine=engine)
+    assert [f for f in report.findings if f.code.startswith("handshake")] == [found]
+    return found
+
+
+@pytest.mark.parametrize("engine", ["java", "openssl"])
+def test_a_real_handshake_with_each_engine(tmp_path, pki, engine, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    good = build(pki, tmp_path / "good")
+    finding = handshake_with(api.verify_pair(good, password=PASSWORD), engine=engine)
+    assert finding.code == "handshake-ok" and "TLSv1.3" in finding.message, finding
+    assert ("JSSE (java " in finding.message) == (engine == "java")
+    bad = build(pki, tmp_path / "bad", server_trusts=("otherca",))
+    finding = handshake_with(api.verify_pair(bad, password=PASSWORD), engine=engine)
+    assert finding.code == "handshake-failed" and finding.severity == "error"
+    if engine == "java":
+        assert "Empty client certificate chain" in finding.message
+    else:
+        assert "an OpenSSL cross-check, not JSSE" in finding.message
+
+
+def test_handshake_checks_the_hostname(tmp_path, pki, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = build(pki, tmp_path / "layout", server={"san": "dns:api.example.test"})
+    good = api.verify_pair(folder, password=PASSWORD, hostname="api.example.test")
+    handshake_with(good, hostname="api.example.test")
+    assert good.ok, good.findings
+    bad = api.verify_pair(folder, password=PASSWORD, hostname="db.example.test", model_only=True)
+    failed = handshake_with(bad, hostname="db.example.test")
+    assert errors(bad) == {"hostname-mismatch", "handshake-failed"} and failed.code == "handshake-failed"
+    assert "No subject alternative DNS name matching db.example.test found" in failed.message
+
+
+def test_a_chain_ending_at_an_untrusted_root_is_named_as_such(tmp_path):
+    """The break at a self-signed root: said as a root the truststore lacks, not as its own missing issuer,
+    and no advice to add it to the chain it already ends."""
+    a, b = (api.init_pair(tmp_path / name, password=PASSWORD).folder for name in ("a", "b"))
+    (a / "client.truststore.p12").write_bytes((b / "client.truststore.p12").read_bytes())
+    report = api.verify_pair(a, password=PASSWORD)
+    (finding,) = [f for f in report.findings if f.code == "server-untrusted"]
+    assert "it is a root (self-signed) that the truststore does not hold" in finding.message
+    assert "add it to the chain" not in finding.fix
+
+
+# -- the command line: its options reach verify_pair, the table, the exit codes ---------------------------
+
+def test_cli_options_reach_the_check_and_the_exit_code_is_the_verdict(tmp_path, pki, monkeypatch):
+    """The stores and their own passwords, --hostname, --warn-days, --at and the handshake options are
+    verify_pair's and run_handshake's arguments (judged above); exit 0 when the pair passes, 1 when not."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = build(pki, tmp_path / "layout", server={"san": "dns:api.example.test"})
+    p12 = tmp_path / "server.truststore.p12"
+    api.convert_store(folder / "server.truststore.jks", p12, password=PASSWORD, dest_password="other-pass")
+    stores = [option for role in ROLES for option in (
+        f"--{role}", p12 if role == "server-truststore" else folder / f"{role.replace('-', '.')}.jks")]
+    passed = run("verify-pair", *stores, "--server-truststore-pass", "env:OTHER", "--hostname", "api.example.test",
+                 "--warn-days", "400", "--handshake-engine", "openssl", "--json", env={**ENV, "OTHER": "other-pass"})
+    assert passed.exit_code == 0, passed.stdout + passed.stderr
+    report = json.loads(passed.stdout)
+    codes = {f["code"]: f for f in report["findings"]}
+    assert report["ok"] and "cert-expiring" in codes
+    assert "(Python ssl)" in codes["handshake-ok"]["message"] and "JSSE" not in codes["handshake-ok"]["message"]
+    later = (date.today() + timedelta(days=400)).isoformat()
+    failed = run("verify-pair", folder, "--at", later, "--hostname", "db.example.test", "--handshake", "--json",
+                 env=ENV)
+    assert failed.exit_code == 1, failed.stdout + failed.stderr
+    report = json.loads(failed.stdout)
+    assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == \
+        {"cert-expired", "hostname-mismatch", "handshake-failed"} and not report["ok"]
+    (handshake,) = [f for f in report["findings"] if f["code"] == "handshake-failed"]
+    assert "No subject alternative DNS name matching db.example.test found" in handshake["message"]
+
+
+def test_cli_table_output_and_messages(tmp_path, pki):
     folder = build(pki, tmp_path / "layout", server_trusts=("otherca",))
     result = run("verify-pair", folder, env=ENV)
     assert result.exit_code == 1
@@ -98,55 +227,8 @@ def test_table_output_and_messages(tmp_path, pki):
     assert "Empty client certificate chain" in result.stdout
 
 
-def test_at_a_future_date_and_warn_days(tmp_path, pki):
-    folder = build(pki, tmp_path / "layout")
-    later = (date.today() + timedelta(days=400)).isoformat()
-    report = json.loads(run("verify-pair", folder, "--json", "--at", later, env=ENV).stdout)
-    assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == {"cert-expired"}
-    soon = json.loads(run("verify-pair", folder, "--json", "--warn-days", "400", env=ENV).stdout)
-    assert soon["ok"] and "cert-expiring" in {f["code"] for f in soon["findings"]}
-
-
-def test_findings_name_store_alias_and_fix(tmp_path, pki):
-    folder = build(pki, tmp_path / "layout", client={"keypass": "another-pass"})
-    report = json.loads(run("verify-pair", folder, "--json", env=ENV).stdout)
-    (finding,) = [f for f in report["findings"] if f["code"] == "key-password-differs"]
-    assert finding == {"severity": "error", "code": "key-password-differs",
-                       "store": str(folder / "client.keystore.jks"), "alias": "client",
-                       "message": finding["message"], "fix": finding["fix"]}
-    assert "Cannot recover key" in finding["message"] and "keytool -keypasswd" in finding["fix"]
-
-
-def test_several_keys_and_truststore_findings(tmp_path, pki):
-    folder = build(pki, tmp_path / "layout")
-    pki.key_entry(folder / "server.keystore.jks", "second", issuer="serverca", eku="serverAuth")
-    pki.key_entry(folder / "client.truststore.jks", "stray", issuer="serverca", eku="clientAuth")
-    report = json.loads(run("verify-pair", folder, "--json", env=ENV).stdout)
-    codes = {f["code"]: f["severity"] for f in report["findings"]}
-    assert codes["several-key-entries"] == "warning" and codes["truststore-has-keys"] == "warning"
-    assert codes["jks-format"] == "info" and report["ok"]
-
-
-def test_any_mix_of_formats_and_per_store_passwords(tmp_path, pki):
-    folder = build(pki, tmp_path / "layout")
-    p12 = tmp_path / "server.truststore.p12"
-    assert run("convert", folder / "server.truststore.jks", p12, "--dest-storepass", "env:OTHER",
-               env={**ENV, "OTHER": "other-pass"}).exit_code == 0
-    result = run("verify-pair", "--server-keystore", folder / "server.keystore.jks", "--server-truststore", p12,
-                 "--client-keystore", folder / "client.keystore.jks",
-                 "--client-truststore", folder / "client.truststore.jks",
-                 "--server-truststore-pass", "env:OTHER", "--json", env={**ENV, "OTHER": "other-pass"})
-    assert result.exit_code == 0, result.stdout + result.stderr
-
-
-def test_the_folders_storepass_file(tmp_path):
-    assert run("init-pair", tmp_path / "tls", env={}).exit_code == 0
-    result = run("verify-pair", tmp_path / "tls", env={})
-    assert result.exit_code == 0, result.stdout + result.stderr
-
-
 @pytest.mark.parametrize("problem", ["wrong-password", "missing-store", "no-folder"])
-def test_unreadable_input_is_exit_2(tmp_path, pki, problem):
+def test_cli_unreadable_input_is_exit_2(tmp_path, pki, problem):
     folder = build(pki, tmp_path / "layout")
     env = ENV
     if problem == "wrong-password":
@@ -158,49 +240,3 @@ def test_unreadable_input_is_exit_2(tmp_path, pki, problem):
     result = run("verify-pair", folder, env=env)
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
     assert len(result.stderr.splitlines()) == 1
-
-
-@pytest.mark.parametrize("engine", ["java", "openssl"])
-def test_handshake_flag(tmp_path, pki, engine, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    good = build(pki, tmp_path / "good")
-    result = run("verify-pair", good, "--json", "--handshake-engine", engine, env=ENV)
-    report = json.loads(result.stdout)
-    (finding,) = [f for f in report["findings"] if f["code"].startswith("handshake")]
-    assert finding["code"] == "handshake-ok" and "TLSv1.3" in finding["message"], finding
-    assert ("JSSE (java " in finding["message"]) == (engine == "java")
-    bad = build(pki, tmp_path / "bad", server_trusts=("otherca",))
-    report = json.loads(run("verify-pair", bad, "--json", "--handshake-engine", engine, env=ENV).stdout)
-    (finding,) = [f for f in report["findings"] if f["code"].startswith("handshake")]
-    assert finding["code"] == "handshake-failed" and finding["severity"] == "error"
-    if engine == "java":
-        assert "Empty client certificate chain" in finding["message"]
-    else:
-        assert "an OpenSSL cross-check, not JSSE" in finding["message"]
-
-
-def test_handshake_checks_the_hostname(tmp_path, pki, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    folder = build(pki, tmp_path / "layout", server={"san": "dns:api.example.test"})
-    good = json.loads(run("verify-pair", folder, "--json", "--handshake", "--hostname", "api.example.test",
-                          env=ENV).stdout)
-    assert good["ok"], good
-    bad = json.loads(run("verify-pair", folder, "--json", "--handshake", "--hostname", "db.example.test",
-                         env=ENV).stdout)
-    codes = {f["code"] for f in bad["findings"] if f["severity"] == "error"}
-    assert codes == {"hostname-mismatch", "handshake-failed"}
-    (failed,) = [f for f in bad["findings"] if f["code"] == "handshake-failed"]
-    assert "No subject alternative DNS name matching db.example.test found" in failed["message"]
-
-
-def test_a_chain_ending_at_an_untrusted_root_is_named_as_such(tmp_path):
-    """The break at a self-signed root: said as a root the truststore lacks, not as its own missing issuer,
-    and no advice to add it to the chain it already ends."""
-    env = {"JKSTOOL_STOREPASS": "changeit"}
-    for name in ("a", "b"):
-        assert run("init-pair", tmp_path / name, env=env).exit_code == 0
-    (tmp_path / "a" / "client.truststore.p12").write_bytes((tmp_path / "b" / "client.truststore.p12").read_bytes())
-    result = run("verify-pair", tmp_path / "a", "--json", env=env)
-    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "server-untrusted"]
-    assert "it is a root (self-signed) that the truststore does not hold" in finding["message"]
-    assert "add it to the chain" not in finding["fix"]

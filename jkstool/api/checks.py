@@ -67,7 +67,7 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath | None] | None = None, *,
                 password: str | None = None, passwords: Mapping[str, str | None] | PasswordChooser | None = None,
                 hostname: str | None = None, at: datetime | None = None, warn_days: int = 30,
                 crls: Iterable[StrPath] = (), jdk: str | None = None, java_security: StrPath | None = None,
-                first_break: bool = False) -> "Report":
+                first_break: bool = False, model_only: bool = False) -> "Report":
     """Whether a server and a client will complete a mutual-TLS handshake, as JSSE decides it.
 
     `stores` is a layout folder (its layout.json's stores, else the four files
@@ -79,11 +79,15 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath | None] | None = None, *,
     gives a role its own password (a mapping), or is a function that chooses
     each store's (PasswordChooser: the command line's options, map and prompt).
     The report's findings say which certificate, which store and what to do.
-    `jdk` is whose rules decide: a JDK folder, a release (17, 21, 25), or the
-    JDK on this machine (else 17's defaults); `java_security` a properties file
-    that overrides its java.security, as -Djava.security.properties does. With
-    `first_break`, the report's `first_break` says when the pair first fails if
-    nothing is done, and what ends then.
+    `jdk` is whose rules decide: a JDK folder, a release (17, 17.0.15, 25: an
+    installed JDK of it, else its defaults), or the JDK on this machine (else
+    17's defaults); `java_security` a properties file that overrides its
+    java.security, as -Djava.security.properties does. Where that JDK is on
+    this machine, it decides: its own handshake between the stores gives the
+    verdict (`report.decided_by`, `report.java`), and the model's findings
+    explain it; `model_only` asks the model alone (no JVM). With `first_break`,
+    the report's `first_break` says when the pair first fails if nothing is
+    done, and what ends then.
 
     >>> report = verify_pair("fixtures/no-such-layout")
     Traceback (most recent call last):
@@ -101,7 +105,8 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath | None] | None = None, *,
         crls = [*crls, *layout_crls(Path(folder))]
     inputs = {role: StoreInput(role, str(paths[role]), formats.read_store(paths[role], chosen[role], strict=False))
               for role in ROLES}
-    return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break)
+    return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break,
+                   None if model_only else (paths, chosen))
 
 
 def _password(role: str, path: Path, passwords: Mapping[str, str | None] | PasswordChooser | None,
@@ -133,7 +138,7 @@ def run_handshake(report: "Report", *, passwords: Mapping[str, str | None], host
 def verify_fleet(root: StrPath, *, password: str | None = None, passwords: Callable[[Path], str | None] | None = None,
                  hostname: str | None = None, at: datetime | None = None, warn_days: int = 30,
                  crls: Iterable[StrPath] = (), jdk: str | None = None, java_security: StrPath | None = None,
-                 progress: Callable[[int], None] | None = None) -> Fleet:
+                 model_only: bool = False, progress: Callable[[int], None] | None = None) -> Fleet:
     """verify_pair on every pair under `root` (layout folders, and folders holding the four stores by name),
     each with its first break, on every core for a fleet: a `Fleet` of `PairResult`s, in path order.
 
@@ -148,7 +153,7 @@ def verify_fleet(root: StrPath, *, password: str | None = None, passwords: Calla
     """
     from ..fleet import pairs
     check = partial(verify_pair, hostname=hostname, at=at, warn_days=warn_days, crls=list(crls), jdk=jdk,
-                    java_security=java_security, first_break=True)
+                    java_security=java_security, first_break=True, model_only=model_only)
     return Fleet(Path(root), pairs.check_all(Path(root), password, check, progress, passwords))
 
 
@@ -156,11 +161,12 @@ def verify_secrets(files: "Mapping[str, SecretFile] | Sequence[SecretFile]", *, 
                    client: str | None = None, source: str | None = None, hostname: str | None = None,
                    at: datetime | None = None, warn_days: int = 30, crls: Iterable[StrPath] = (),
                    jdk: str | None = None, java_security: StrPath | None = None,
-                   first_break: bool = False) -> "Report":
+                   first_break: bool = False, model_only: bool = False) -> "Report":
     """verify_pair on stores read from Kubernetes Secrets (jkstool.fleet.secrets): the four by role, or the
     files of the Secrets, from which the server's Secret (`server`, by default the one named *-server)
     and the client's (`client`, *-client) give the pair, PKCS12 where a Secret holds both forms.
-    `source` names the input in errors (default: the one the files came from)."""
+    `source` names the input in errors (default: the one the files came from). The model decides: the
+    stores are not files a JVM is handed."""
     from ..fleet import secrets
     from ..mtls.checks import StoreInput
     if not isinstance(files, Mapping):
@@ -175,23 +181,30 @@ def verify_secrets(files: "Mapping[str, SecretFile] | Sequence[SecretFile]", *, 
         except JkstoolError as e:
             raise e.at(path=item.name) from None
         inputs[role] = StoreInput(role, item.name, loaded)
-    return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break)
+    return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break,
+                   None if model_only else "the stores come from Kubernetes Secrets, not files")
 
 
 def _verify(inputs: "dict[str, StoreInput]", hostname: str | None, at: datetime | None, warn_days: int,
-            crls: Iterable[StrPath], jdk: str | None, java_security: StrPath | None, first_break: bool) -> "Report":
+            crls: Iterable[StrPath], jdk: str | None, java_security: StrPath | None, first_break: bool,
+            java: "tuple[Mapping[str, Path], Mapping[str, str | None]] | str | None") -> "Report":
+    """The model's report, then Java's verdict where it can judge: `java` is the stores' (paths, passwords)
+    by role, or why Java cannot be handed them, or None for the model alone."""
     from ..mtls import jdk as jdks
+    from ..mtls import verdict
     from ..mtls.checks import verify
-    target = jdks.find(jdk, Path(java_security) if java_security else None)
+    security = Path(java_security) if java_security else None
+    target = jdks.find(jdk, security, installed=java is not None)
     revocations = [read_crl(p) for p in crls]
     report = verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=revocations, jdk=target)
     if first_break:
         from ..mtls import firstbreak
 
-        def verdict(moment: datetime) -> "Report":
+        def checked_at(moment: datetime) -> "Report":
             return verify(inputs, hostname=hostname, at=moment, warn_days=0, crls=revocations, jdk=target)
-        report.first_break = firstbreak.first_break(verdict, report, at, firstbreak.endings(report, revocations))
+        report.first_break = firstbreak.first_break(checked_at, report, at, firstbreak.endings(report, revocations))
         report.first_break_asked = True
+    verdict.settle(report, target, at, java, hostname, security)
     return report
 
 

@@ -63,6 +63,9 @@ def verify_pair_command(
              "on this machine, JAVA_HOME then PATH, else 17).")] = None,
     java_security: Annotated[Path | None, typer.Option(
         help="A java.security override, as -Djava.security.properties=FILE gives the application.")] = None,
+    model_only: Annotated[bool, typer.Option(
+        "--model-only", help="jkstool's rules alone, no JVM (fast). By default the target JDK, where it is on "
+                             "this machine, decides with its own handshake, and the rules explain it.")] = False,
     handshake: Annotated[bool, typer.Option(
         "--handshake", help="Also run a real handshake on 127.0.0.1 (JSSE when Java is found).")] = False,
     handshake_engine: Annotated[Engine | None, typer.Option(
@@ -84,7 +87,8 @@ def verify_pair_command(
     Example:
 
     \b
-        jkstool verify-pair ./tls --hostname api.example.com --at 2027-06-30 --handshake
+        jkstool verify-pair ./tls --hostname api.example.com
+        jkstool verify-pair ./tls --at 2027-06-30 --model-only
         jkstool verify-pair ./tls --first-break
         jkstool verify-pair /etc/tls --all --storepass env:STOREPASS
         jkstool verify-pair /etc/tls --all --format junit --output pairs.xml
@@ -102,7 +106,7 @@ def verify_pair_command(
     if all_pairs and (folder is None or handshake or handshake_engine or any(given.values())):
         output.fail("--all checks the pairs under a folder: give DIR, and no store options or --handshake")
     checks: dict[str, Any] = {"hostname": hostname, "at": _date(at), "warn_days": warn_days, "crls": crl or [],
-                              "jdk": jdk, "java_security": java_security}
+                              "jdk": jdk, "java_security": java_security, "model_only": model_only}
     if all_pairs and folder is not None:
         _all_pairs(folder, passwords.resolve(storepass), lookup, json, report_format, report_output, **checks)
     checks["first_break"] = first_break
@@ -286,7 +290,8 @@ def _render(report: "Report") -> None:
     verdict = ("OK: the server and the client will complete a mutual-TLS handshake"
                if report.ok else "FAIL: the server and the client will not complete a mutual-TLS handshake")
     output.block(f"{verdict} ({output.count(report.error_count, 'error')}, "
-                 f"{output.count(report.warning_count, 'warning')}), by the rules of {report.rules}")
+                 f"{output.count(report.warning_count, 'warning')}); decided by {report.decided_by}, explained by "
+                 f"the rules of {report.rules}")
     for side, trust in report.trust().items():
         output.block(f"{side} chain -> {trust['to']}: {_path_result(trust)}", "  ")
     if report.first_break_asked:

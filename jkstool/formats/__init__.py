@@ -130,10 +130,10 @@ def refuse_what_java_refuses(store: Store, store_type: str, password: str | None
 
 
 def _chains(chain: tuple[bytes, ...]) -> bool:
-    from ..pki.certs import load
+    from ..pki.certs import load, same_name
     certificates = [load(c) for c in chain]
     return len(set(chain)) == len(chain) and all(
-        cert.issuer == issuer.subject for cert, issuer in zip(certificates, certificates[1:], strict=False))
+        same_name(cert.issuer, issuer.subject) for cert, issuer in zip(certificates, certificates[1:], strict=False))
 
 
 def type_for_path(path: Path | str, explicit: str | None = None) -> str:

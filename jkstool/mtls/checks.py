@@ -72,6 +72,17 @@ class TrustPath:
     pinned: bool = False
 
 
+@dataclass
+class Outcome:
+    """A real handshake between the stores (handshake): Java's verdict where it ran."""
+
+    ok: bool
+    engine: str
+    """Who ran it: "JSSE (java 17.0.15)", or "OpenSSL 3.0.13 (Python ssl)"."""
+    detail: str
+    """The protocol and cipher suite, or what each side saw (Java's own words)."""
+
+
 @dataclass(frozen=True)
 class Ending:
     """Something that ends: a certificate (its subject, where it is) or a CRL."""
@@ -113,6 +124,11 @@ class Report:
     """When asked for: the first moment the pair fails if nothing is done (firstbreak)."""
     first_break_asked: bool = False
     """Whether the first break was looked for (None in `first_break` then means: none is known)."""
+    decided_by: str = "jkstool's model"
+    """Whose verdict `ok` is: the target JDK's own handshake ("JSSE (java 17.0.15)"), else jkstool's model
+    and why it decided alone (verdict)."""
+    java: "Outcome | None" = None
+    """The target JDK's handshake, where it ran."""
 
     @property
     def ok(self) -> bool:
@@ -141,10 +157,28 @@ class Report:
 
     def to_dict(self) -> dict[str, object]:
         """The report as verify-pair --json prints it; `first_break` only when it was looked for."""
-        return {"ok": self.ok, "rules": self.rules, "trust": self.trust(),
+        java = {"ok": self.java.ok, "engine": self.java.engine, "detail": self.java.detail} if self.java else None
+        return {"ok": self.ok, "rules": self.rules, "decided_by": self.decided_by, "java": java, "trust": self.trust(),
                 "findings": [f.to_dict() for f in self.findings],
                 **({"first_break": self.first_break.to_dict() if self.first_break else None}
                    if self.first_break_asked else {})}
+
+
+_NETSCAPE_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
+_NETSCAPE_SSL = {"client": 0x80, "server": 0x40}  # bits 0 and 1 of the BIT STRING
+
+
+def _netscape_allows(leaf: x509.Certificate, side: str) -> bool:
+    """EndEntityChecker.checkCertType: without the extension any use is allowed; with it, the SSL client
+    (server) bit must be set."""
+    try:
+        value = leaf.extensions.get_extension_for_oid(_NETSCAPE_CERT_TYPE).value
+    except (x509.ExtensionNotFound, ValueError):
+        return True
+    data = getattr(value, "value", b"")
+    if len(data) < 3 or data[0] != 0x03:  # not a BIT STRING: Java fails to parse it, not this check
+        return True
+    return len(data) > 3 and bool(data[3] & _NETSCAPE_SSL[side])
 
 
 def iso(moment: datetime) -> str:
@@ -373,6 +407,11 @@ class _Checks:
                      f"{subject}'s extended key usage ({names}) does not allow TLS {side} authentication: the peer "
                      f"fails with 'Extended key usage does not permit use for TLS {side} authentication'",
                      f"issue it with extended key usage {side}Auth (jkstool sign --profile {side})")
+        if not _netscape_allows(leaf, side):
+            self.add("netscape-cert-type", keystore, entry.alias,
+                     f"{subject}'s Netscape certificate type does not allow SSL {side} use: the peer fails with "
+                     f"'Netscape cert type does not permit use for SSL {side}'",
+                     f"issue it without that extension, or with the SSL {side} type (jkstool sign --profile {side})")
         key_usage = certs.extension(leaf, x509.KeyUsage)
         if key_usage is None:
             return

@@ -141,6 +141,11 @@ _TABLE = [
          "Extended key usage does not permit use for TLS server authentication", "reissue it with EKU serverAuth"),
     Rule("client-eku", ERROR, "the client certificate's extended key usage lacks clientAuth",
          "Extended key usage does not permit use for TLS client authentication", "reissue it with EKU clientAuth"),
+    Rule("netscape-cert-type", ERROR,
+         "the leaf carries a Netscape certificate type that does not allow SSL server (client) use; JSSE's "
+         "EndEntityChecker still reads that old extension",
+         "Netscape cert type does not permit use for SSL server (client)",
+         "issue it without the extension, or with the SSL server (client) type"),
     Rule("key-usage", ERROR, "a leaf's key usage lacks digitalSignature, which every TLS 1.3 handshake needs",
          "KeyUsage does not allow digital signatures", "reissue with key usage digitalSignature"),
     Rule("key-encipherment", WARNING,
@@ -182,6 +187,15 @@ _TABLE = [
          "convert it with the write profile the finding names"),
     Rule("jks-format", INFO, "stores in JKS, which only Java reads; PKCS12 is Java's default since Java 9", "",
          "`jkstool convert` when convenient"),
+    # Java's own verdict, where the target JDK is on the machine.
+    Rule("java-accepted", WARNING,
+         "the target JDK's own handshake passed where jkstool's rules expected an error: Java's verdict "
+         "stands, and the findings it did not confirm are warnings (they may be wrong)", "",
+         "nothing for Java; please report the case, with `jkstool verify-pair DIR --json`"),
+    Rule("java-refused", ERROR,
+         "the target JDK's own handshake failed; the message is Java's (what each side saw); when no other "
+         "finding explains it, jkstool's explanation is incomplete", "",
+         "see the other findings and [troubleshooting](troubleshooting.md) for Java's message"),
     # With --handshake.
     Rule("handshake-ok", INFO,
          "with `--handshake`: a real handshake succeeded (JSSE when Java was found, else an OpenSSL cross-check)",

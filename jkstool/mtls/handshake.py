@@ -10,6 +10,7 @@ JSSE. Python's server sends no list of acceptable client CAs, and under TLS
 data is exchanged after every handshake.
 """
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -19,26 +20,19 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import JkstoolError
 from ..model import ROLES
 from . import jdk as jdks
+from .checks import Outcome
 from .findings import Finding, finding
 
 if TYPE_CHECKING:
     from .checks import StoreInput
 
 _SOURCE = Path(__file__).with_name("java") / "JkstoolHandshake.java"
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    engine: str  # "JSSE (java 17.0.15)" or "OpenSSL 3.0.13 (Python ssl)"
-    detail: str  # protocol and cipher, or what each side saw
 
 
 def run(stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None], hostname: str | None,
@@ -90,17 +84,76 @@ def _ensure(folder: Path) -> Path:
 
 def _java(home: Path, stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None],
           hostname: str | None) -> Outcome:
-    command = [*_compiled(home), *(str(stores[r].path) for r in ROLES), *([hostname] if hostname else [])]
-    secrets_in = "".join(f"{passwords.get(r) or ''}\n" for r in ROLES)
+    return java(home, {r: Path(stores[r].path) for r in ROLES}, passwords, hostname)
+
+
+def java(home: Path, paths: Mapping[str, Path], passwords: Mapping[str, str | None], hostname: str | None,
+         java_security: Path | None = None) -> Outcome:
+    """JSSE's handshake between the four stores (paths by role), in the JVM of `home` that jkstool keeps
+    for it (with `java_security`, started with -Djava.security.properties=FILE): one JVM start serves
+    every pair a run checks."""
     version = ".".join(map(str, jdks.release_of(home)))
+    engine = f"JSSE (java {version})"
+    # absolute: the JVM kept for the run may have been started from another working directory
+    fields = [*(str(Path(paths[r]).absolute()) for r in ROLES), *(passwords.get(r) or "" for r in ROLES),
+              hostname or ""]
+    key = (str(home.resolve()), str(java_security.resolve()) if java_security else "")
     try:
-        result = subprocess.run(command, input=secrets_in, capture_output=True, text=True, timeout=90)
-    except subprocess.TimeoutExpired:
-        return Outcome(False, f"JSSE (java {version})", "the handshake did not finish within 90 s")
-    line = (result.stdout.strip().splitlines() or [result.stderr.strip()[:500]])[-1]
-    if result.returncode == 0 and line.startswith("OK"):
-        return Outcome(True, f"JSSE (java {version})", line[3:])
-    return Outcome(False, f"JSSE (java {version})", line.removeprefix("FAILED "))
+        line = _jvm(key, home, java_security).ask(fields)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        _JVMS.pop(key, None)
+        return Outcome(False, engine, f"client: not started | server: Java did not answer ({e})")
+    if line.startswith("OK "):
+        return Outcome(True, engine, line[3:])
+    return Outcome(False, engine, line.removeprefix("FAILED "))
+
+
+class _Jvm:
+    """JkstoolHandshake in a JVM of its own, a request a line: started once, closed when jkstool exits."""
+
+    def __init__(self, command: list[str]):
+        self.lock = threading.Lock()
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+
+    def ask(self, fields: list[str]) -> str:
+        import base64
+        request = " ".join(base64.b64encode(f.encode()).decode() for f in fields) + "\n"
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self.lock:
+            self.process.stdin.write(request)
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        if not line:
+            raise OSError(f"the JVM ended (exit code {self.process.poll()})")
+        return line.rstrip("\n")
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+_JVMS: dict[tuple[str, str], _Jvm] = {}
+
+
+def _jvm(key: tuple[str, str], home: Path, java_security: Path | None) -> _Jvm:
+    if key not in _JVMS or _JVMS[key].process.poll() is not None:
+        if not _JVMS:
+            atexit.register(_close_all)
+        command = _compiled(home)
+        if java_security is not None:
+            command[1:1] = [f"-Djava.security.properties={java_security}"]
+        _JVMS[key] = _Jvm(command)
+    return _JVMS[key]
+
+
+def _close_all() -> None:
+    while _JVMS:
+        _JVMS.popitem()[1].close()
 
 
 # -- OpenSSL (Python's ssl) --------------------------------------------------------------------

@@ -260,12 +260,16 @@ def _read_conf(path: str, mtime_ns: int, size: int) -> tuple[dict[str, str], boo
     return read_properties(Path(path)), "CertificateSignature" in Path(path).read_text("latin-1")
 
 
-def find(spec: str | None = None, java_security: Path | None = None) -> Jdk:
+def find(spec: str | None = None, java_security: Path | None = None, installed: bool = False) -> Jdk:
     """The target JDK: `spec` is a JDK folder, a release (17, 17.0.15, 21, 25) or None for the JDK on this
-    machine (JAVA_HOME, else the java on PATH), else 17's defaults. `java_security` overrides properties,
-    as -Djava.security.properties does."""
+    machine (JAVA_HOME, else the java on PATH), else 17's defaults. For a release, `installed` asks for a
+    JDK of that release on this machine first (its own java.security, its own classes to judge); else
+    the release's defaults decide. `java_security` overrides properties, as -Djava.security.properties
+    does."""
     if spec and re.fullmatch(r"\d+(\.\d+)*", spec):
-        jdk = _from_release(tuple(int(n) for n in spec.split(".")))
+        release = tuple(int(n) for n in spec.split("."))
+        home = installed_release(release) if installed else None
+        jdk = _from_home(home) if home else _from_release(release)
     else:
         home = Path(spec) if spec else home_on_machine()
         jdk = _from_home(home) if home else _from_release((DEFAULT_VERSION,), ": no JDK found")
@@ -294,6 +298,27 @@ def home_on_machine() -> Path | None:
         return Path(home)
     java = shutil.which("java")
     return Path(os.path.realpath(java)).parent.parent if java else None
+
+
+JDK_FOLDERS = ("/usr/lib/jvm", "/usr/java", "/opt/java", "/Library/Java/JavaVirtualMachines")
+"""Where packages install JDKs (Debian and Ubuntu, RPM, container images, macOS)."""
+
+
+def installed_release(release: tuple[int, ...]) -> Path | None:
+    """A JDK of `release` (17 is any 17 update, 17.0.15 that update) on this machine: the one an application
+    runs by default if it is one, else the newest installed."""
+    homes = [home_on_machine()] + sorted(
+        (h for folder in JDK_FOLDERS if Path(folder).is_dir() for h in Path(folder).iterdir()),
+        key=lambda h: release_of(_home(h)), reverse=True)
+    for home in (_home(h) for h in homes if h is not None):
+        if (home / "bin" / "java").exists() and release_of(home)[:len(release)] == release:
+            return home
+    return None
+
+
+def _home(folder: Path) -> Path:
+    """A JDK's home: the folder itself, or macOS's Contents/Home inside it."""
+    return folder / "Contents" / "Home" if (folder / "Contents" / "Home").is_dir() else folder
 
 
 def _from_home(home: Path) -> Jdk:

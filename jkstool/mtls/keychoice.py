@@ -93,7 +93,7 @@ def _accepted(issuers: Iterable[bytes] | None) -> set[bytes] | None:
 def _names_issuer(entry: PrivateKeyEntry, accepted: set[bytes] | None) -> bool:
     if accepted is None:
         return True
-    return any(certs.load(c).issuer.public_bytes() in accepted for c in entry.chain)
+    return bool(certs.name_keys(accepted) & {certs.name_key(certs.load(c).issuer) for c in entry.chain})
 
 
 def keystore_aliases(aliases: list[str], store_type: str) -> list[str]:

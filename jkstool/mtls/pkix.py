@@ -138,13 +138,13 @@ def validate(chain: Sequence[bytes], trusted: Sequence[bytes], variant: str, jdk
         side = "server" if variant == "tls server" else "client"
         return Verdict(False, list(chain), problem=Problem("cert-unparseable", bad, e.what,
                                                           f"Failed to parse {side} certificates"))
-    trusted_keys = {(certs.load(t).subject, _spki(certs.load(t))) for t in context.trusted}
+    trusted_keys = {(certs.name_key(certs.load(t).subject), _spki(certs.load(t))) for t in context.trusted}
     for i in range(1, len(chain)):
-        if loaded[i].subject != loaded[i - 1].issuer:
+        if not certs.same_name(loaded[i].subject, loaded[i - 1].issuer):
             return _build(chain, context)
-        if chain[i] in context.trusted or (loaded[i].subject, _spki(loaded[i])) in trusted_keys:
+        if chain[i] in context.trusted or (certs.name_key(loaded[i].subject), _spki(loaded[i])) in trusted_keys:
             return _validate(list(chain[:i]), context)
-    if any(certs.load(t).subject == loaded[-1].issuer for t in context.trusted):
+    if any(certs.same_name(certs.load(t).subject, loaded[-1].issuer) for t in context.trusted):
         return _validate(list(chain), context)
     return _build(chain, context)
 
@@ -178,7 +178,7 @@ def _validate(path: list[bytes], context: _Context) -> Verdict:
 def _may_anchor(anchor: x509.Certificate, issued: x509.Certificate) -> bool:
     """AdaptableX509CertSelector: the issuer's name, and its key identifier and serial when the
     issued certificate's authority key identifier names them."""
-    if anchor.subject != issued.issuer:
+    if not certs.same_name(anchor.subject, issued.issuer):
         return False
     aki = certs.extension(issued, x509.AuthorityKeyIdentifier)
     if aki is None:
@@ -246,12 +246,12 @@ def _search(path: list[bytes], cas: int, sent: list[bytes], context: _Context) -
 def _candidates(cert: x509.Certificate, path: list[bytes], cas: int, sent: list[bytes],
                 context: _Context) -> list[bytes]:
     aki = certs.authority_key_id(cert)
-    named = [t for t in context.trusted if certs.load(t).subject == cert.issuer
+    named = [t for t in context.trusted if certs.same_name(certs.load(t).subject, cert.issuer)
              and (certs.load(t).version == x509.Version.v3 or _covers(certs.load(t), cert))]
     if cas < _MAX_INTERMEDIATES:
         for candidate in sent:
             issuer = certs.load(candidate)
-            if candidate in path or issuer.subject != cert.issuer or any(
+            if candidate in path or not certs.same_name(issuer.subject, cert.issuer) or any(
                     _same_vertex(issuer, certs.load(p)) for p in path):
                 continue
             problem = _as_intermediate(candidate, issuer, cas, context)
@@ -270,7 +270,7 @@ def _covers(anchor: x509.Certificate, cert: x509.Certificate) -> bool:
 
 
 def _same_vertex(a: x509.Certificate, b: x509.Certificate) -> bool:
-    return a.subject == b.subject and _spki(a) == _spki(b) and \
+    return certs.same_name(a.subject, b.subject) and _spki(a) == _spki(b) and \
         certs.extension(a, x509.SubjectAlternativeName) == \
         certs.extension(b, x509.SubjectAlternativeName)
 
@@ -288,9 +288,10 @@ def _missing_issuer(path: list[bytes], sent: list[bytes], context: _Context) -> 
     current = path[-1]
     while True:
         cert = certs.load(current)
-        following = [s for s in sent if s != current and certs.load(s).subject == cert.issuer and s not in path]
+        following = [s for s in sent if s != current and certs.same_name(certs.load(s).subject, cert.issuer)
+                     and s not in path]
         if not following:
-            if cert.issuer == cert.subject:  # a root: nothing above it to send, and not trusted here
+            if _self_issued(cert):  # a root: nothing above it to send, and not trusted here
                 return Problem("untrusted", current, "it is a root (self-signed) that the truststore does not hold",
                                "unable to find valid certification path to requested target")
             aki = certs.authority_key_id(cert)
@@ -353,7 +354,7 @@ def _signature(der: bytes, cert: x509.Certificate, issuer: x509.Certificate) -> 
 
 
 def _self_issued(cert: x509.Certificate) -> bool:
-    return cert.subject == cert.issuer
+    return certs.same_name(cert.subject, cert.issuer)
 
 
 def _path_len(cert: x509.Certificate, first: bool) -> int:
@@ -396,10 +397,24 @@ def _critical(der: bytes, cert: x509.Certificate) -> Problem | None:
         unknown = [e.oid.dotted_string for e in cert.extensions if e.critical and e.oid not in _RECOGNISED]
     except ValueError:
         unknown = ["(unparseable)"]
-    if not unknown:
+    if unknown:
+        return Problem("critical-extension", der, f"it has critical extension(s) Java does not recognise: "
+                       f"{', '.join(unknown)}", "unrecognized critical extension(s)")
+    return _policy_qualifiers(der, cert)
+
+
+def _policy_qualifiers(der: bytes, cert: x509.Certificate) -> Problem | None:
+    """JSSE's PKIX runs PolicyChecker with rejectPolicyQualifiers on: a critical certificatePolicies
+    extension that carries qualifiers (a CPS URI, a user notice) fails the path."""
+    try:
+        policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies)
+    except (x509.ExtensionNotFound, ValueError):
         return None
-    return Problem("critical-extension", der, f"it has critical extension(s) Java does not recognise: "
-                   f"{', '.join(unknown)}", "unrecognized critical extension(s)")
+    if not policies.critical or not any(p.policy_qualifiers for p in policies.value):
+        return None
+    return Problem("critical-extension", der, "its critical certificate policies carry qualifiers (a CPS URI or "
+                   "user notice), which the PKIX validation of JSSE refuses", "critical policy qualifiers present "
+                   "in certificate")
 
 
 def _algorithms(der: bytes, cert: x509.Certificate, context: _Context, anchor_der: bytes) -> Problem | None:

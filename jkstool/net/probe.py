@@ -189,6 +189,6 @@ def _judge(result: ProbeResult, name: str, key_entry: PrivateKeyEntry | None, an
             result.trust = checks.trust_path(result.chain, anchors)
     if key_entry is not None and result.requested:
         accepted = set(result.acceptable_der)
-        result.keystore_acceptable = (not accepted) or any(
-            certs.load(c).issuer.public_bytes() in accepted for c in key_entry.chain)
+        result.keystore_acceptable = (not accepted) or bool(
+            certs.name_keys(accepted) & {certs.name_key(certs.load(c).issuer) for c in key_entry.chain})
 

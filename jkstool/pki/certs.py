@@ -5,10 +5,11 @@ parser takes is still described as far as its DER can be read.
 """
 
 import hashlib
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -181,9 +182,46 @@ def authority_key_id(cert: x509.Certificate) -> bytes | None:
     return aki.key_identifier if aki else None
 
 
+_CANONICAL_STRINGS = (12, 19)  # UTF8String, PrintableString
+
+
+def name_key(name: x509.Name) -> tuple[frozenset[tuple[str, object]], ...]:
+    """A name as Java compares names (X500Principal.equals, in path building, chain linking, issuer
+    lists): by its RFC 2253 canonical form (sun.security.x509.AVA.toRFC2253CanonicalString). A
+    UTF8String or PrintableString value counts case-folded, NFKD, its runs of spaces as one and trimmed,
+    so string type and case do not matter; any other value counts as its exact type and content."""
+    return tuple(frozenset((attribute.oid.dotted_string, _canonical(attribute)) for attribute in rdn)
+                 for rdn in name.rdns)
+
+
+def _canonical(attribute: "x509.NameAttribute[Any]") -> object:
+    tag = getattr(getattr(attribute, "_type", None), "value", None)
+    if tag not in _CANONICAL_STRINGS or not isinstance(attribute.value, str):
+        return tag, attribute.value
+    folded = " ".join(attribute.value.split()).upper().lower()
+    return unicodedata.normalize("NFKD", folded)
+
+
+def name_keys(names: Iterable[bytes]) -> set[tuple[frozenset[tuple[str, object]], ...]]:
+    """The keys of DER-encoded names (a server's list of acceptable issuers); one that does not parse is
+    passed over, as it matches no certificate's issuer."""
+    keys = set()
+    for name in names:
+        try:
+            keys.add(name_key(x509.Name.from_bytes(name)))
+        except ValueError:
+            continue
+    return keys
+
+
+def same_name(a: x509.Name, b: x509.Name) -> bool:
+    return a == b or name_key(a) == name_key(b)
+
+
 def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether `issuer` signed `cert`: its subject is `cert`'s issuer and the signature verifies."""
-    return cert.issuer == issuer.subject and verifies(cert, issuer)
+    """Whether `issuer` signed `cert`: its subject is `cert`'s issuer (as Java compares names) and the
+    signature verifies."""
+    return same_name(cert.issuer, issuer.subject) and verifies(cert, issuer)
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
@@ -195,10 +233,10 @@ class Pool:
     """Certificates indexed by subject, in file order: finding issuers costs no scan of the pool."""
 
     def __init__(self, certificates: list[bytes]):
-        self._by_subject: dict[bytes, list[bytes]] = {}
+        self._by_subject: dict[tuple[frozenset[tuple[str, object]], ...], list[bytes]] = {}
         for data in certificates:
             try:
-                subject = load(data).subject.public_bytes()
+                subject = name_key(load(data).subject)
             except JkstoolError:
                 continue  # a certificate that cannot be parsed issues nothing here
             self._by_subject.setdefault(subject, []).append(data)
@@ -208,7 +246,7 @@ class Pool:
         whose key identifier matches `cert`'s authority key identifier."""
         wanted = authority_key_id(cert)
         fallback = None
-        for data in self._by_subject.get(cert.issuer.public_bytes(), ()):
+        for data in self._by_subject.get(name_key(cert.issuer), ()):
             if wanted is None:
                 return data
             found = key_id(load(data))

@@ -72,7 +72,7 @@ def revoked_by(crls: list[x509.CertificateRevocationList], cert: x509.Certificat
     """The CRL (of those given) that lists `cert` as revoked, if any: issued under the same name
     and, when the issuer is known, signed by it."""
     for crl in crls:
-        if crl.issuer != cert.issuer:
+        if not certs.same_name(crl.issuer, cert.issuer):
             continue
         if issuer is not None and not crl.is_signature_valid(issue.issuer_public_key(issuer)):
             continue

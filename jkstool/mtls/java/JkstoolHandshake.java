@@ -1,15 +1,19 @@
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -19,95 +23,110 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * jkstool verify-pair --handshake: a real JSSE mutual-TLS handshake on 127.0.0.1.
+ * jkstool's judge: real JSSE mutual-TLS handshakes on 127.0.0.1, one per request, in one JVM.
  *
- * Arguments: SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE [HOSTNAME]
- * Standard input: the four stores' passwords, one per line, in the same order
- * (never on the command line, where other users could read them).
+ * Standard input: one request a line, nine fields separated by spaces, each Base64 (UTF-8):
+ * SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE, the four stores' passwords in
+ * the same order, and the host name the client dials ("" for none). Passwords travel on stdin, never
+ * on the command line, where other users could read them.
  *
- * Both sides use JSSE's defaults, as an application does: the default key
- * manager (keys opened with their store's password) and PKIX trust manager.
- * The server requires a client certificate. With HOSTNAME, the client checks
- * it as an HTTPS client does. A line is exchanged after the handshake, since
- * under TLS 1.3 a rejected client certificate shows only at the first read.
+ * Both sides use JSSE's defaults, as an application does: the stores loaded with
+ * KeyStore.getInstance(File, password), the default key manager (keys opened with their store's
+ * password) and PKIX trust manager. The server requires a client certificate. With a host name, the
+ * client checks it as an HTTPS client does (and sends it as SNI where it is a name). A line is exchanged
+ * after the handshake, since under TLS 1.3 a rejected client certificate shows only at the first read.
  *
- * Prints one line, "OK <protocol> <cipher suite>" (exit 0) or
- * "FAILED client: <what it saw> | server: <what it saw>" (exit 1).
+ * Answers one line a request: "OK <protocol> <cipher suite>" or
+ * "FAILED client: <what it saw> | server: <what it saw>"; exits at the end of its input.
  */
 public class JkstoolHandshake {
     public static void main(String[] args) throws Exception {
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
-        char[][] passwords = new char[4][];
-        for (int i = 0; i < 4; i++) {
-            String line = in.readLine();
-            passwords[i] = line == null ? new char[0] : line.toCharArray();
-        }
-        String hostname = args.length > 4 ? args[4] : null;
-        SSLContext server, client;
-        try {
-            server = context(args[0], passwords[0], args[1], passwords[1]);
-        } catch (Exception e) {
-            fail(describe(e), "not started");
-            return;
-        }
-        try {
-            client = context(args[2], passwords[2], args[3], passwords[3]);
-        } catch (Exception e) {
-            fail("not started", describe(e));
-            return;
-        }
-
-        SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory()
-                .createServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        listener.setNeedClientAuth(true);
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<String> serverSide = pool.submit(() -> {
-            try (SSLSocket socket = (SSLSocket) listener.accept()) {
-                socket.setSoTimeout(10000);
-                socket.startHandshake();
-                String line = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
-                new PrintWriter(socket.getOutputStream(), true).println("pong " + line);
-                return "ok";
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            String[] fields = line.split(" ", -1);
+            String[] text = new String[fields.length];
+            for (int i = 0; i < fields.length; i++) {
+                text[i] = new String(Base64.getDecoder().decode(fields[i]), StandardCharsets.UTF_8);
+            }
+            String answer;
+            try {
+                answer = handshake(text);
             } catch (Exception e) {
-                return describe(e);
+                answer = "FAILED client: " + describe(e) + " | server: " + describe(e);
             }
-        });
-
-        String clientSide;
-        String established = "";
-        try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
-             SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(
-                     plain, hostname == null ? "localhost" : hostname, listener.getLocalPort(), true)) {
-            socket.setSoTimeout(10000);
-            if (hostname != null) {
-                SSLParameters parameters = socket.getSSLParameters();
-                parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                if (hostname.matches(".*[a-zA-Z].*") && !hostname.contains(":")) {
-                    parameters.setServerNames(List.of(new SNIHostName(hostname)));
-                }
-                socket.setSSLParameters(parameters);
-            }
-            socket.startHandshake();
-            established = socket.getSession().getProtocol() + " " + socket.getSession().getCipherSuite();
-            new PrintWriter(socket.getOutputStream(), true).println("ping");
-            String answer = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
-            clientSide = "pong ping".equals(answer) ? "ok" : "the server closed the connection";
-        } catch (Exception e) {
-            clientSide = describe(e);
+            out.println(answer.replace('\n', ' '));
         }
-        String serverResult = serverSide.get(20, TimeUnit.SECONDS);
-        pool.shutdownNow();
-        listener.close();
-        if (clientSide.equals("ok") && serverResult.equals("ok")) {
-            System.out.println("OK " + established);
-            System.exit(0);
-        }
-        fail(clientSide, serverResult);
     }
 
-    static void fail(String client, String server) {
-        System.out.println("FAILED client: " + client + " | server: " + server);
-        System.exit(1);
+    static String handshake(String[] request) throws Exception {
+        String hostname = request[8].isEmpty() ? null : request[8];
+        SSLContext server, client;
+        try {
+            server = context(request[0], request[4].toCharArray(), request[1], request[5].toCharArray());
+        } catch (Exception e) {
+            return failed("not started", describe(e));
+        }
+        try {
+            client = context(request[2], request[6].toCharArray(), request[3], request[7].toCharArray());
+        } catch (Exception e) {
+            return failed(describe(e), "not started");
+        }
+
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory()
+                .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            listener.setNeedClientAuth(true);
+            Future<String> serverSide = pool.submit(() -> {
+                try (SSLSocket socket = (SSLSocket) listener.accept()) {
+                    socket.setSoTimeout(10000);
+                    socket.startHandshake();
+                    String line = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
+                    new PrintWriter(socket.getOutputStream(), true).println("pong " + line);
+                    return "ok";
+                } catch (Exception e) {
+                    return describe(e);
+                }
+            });
+            String clientSide;
+            String established = "";
+            try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+                 SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(
+                         plain, hostname == null ? "localhost" : hostname, listener.getLocalPort(), true)) {
+                socket.setSoTimeout(10000);
+                if (hostname != null) {
+                    SSLParameters parameters = socket.getSSLParameters();
+                    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                    if (hostname.matches(".*[a-zA-Z].*") && !hostname.contains(":")) {
+                        parameters.setServerNames(List.of(new SNIHostName(hostname)));
+                    }
+                    socket.setSSLParameters(parameters);
+                }
+                socket.startHandshake();
+                established = socket.getSession().getProtocol() + " " + socket.getSession().getCipherSuite();
+                new PrintWriter(socket.getOutputStream(), true).println("ping");
+                String answer = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
+                clientSide = "pong ping".equals(answer) ? "ok" : "the server closed the connection";
+            } catch (Exception e) {
+                clientSide = describe(e);
+            }
+            String serverResult;
+            try {
+                serverResult = serverSide.get(20, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                serverResult = "no answer within 20 s";
+            }
+            if (clientSide.equals("ok") && serverResult.equals("ok")) {
+                return "OK " + established;
+            }
+            return failed(clientSide, serverResult);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static String failed(String client, String server) {
+        return "FAILED client: " + client + " | server: " + server;
     }
 
     static SSLContext context(String keystore, char[] keystorePassword, String truststore,

@@ -1,0 +1,81 @@
+"""Java decides, the model explains: a pair's verdict from the target JDK's own handshake.
+
+jkstool's rules re-enact JSSE, and a re-enactment misses what nobody wrote
+down yet. So where the target JDK is on this machine, its own classes judge the
+pair (handshake.java: the stores loaded as an application loads them, the
+default key and trust managers, a real handshake); the model's findings say
+which store, which certificate and what to do. Where the two disagree, Java's
+verdict and Java's message stand, and the report says the explanation may be
+incomplete. The model alone decides when asked to, when the target JDK is not
+installed, for another moment than now (Java judges the present), and for
+stores Java cannot be handed as files.
+"""
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import handshake
+from . import jdk as jdks
+from .checks import Break, Report
+from .findings import ERROR, WARNING, finding
+
+CONFIGURED_ONLY = frozenset({"cert-revoked", "crl-stale"})
+"""Errors of a server configured beyond JSSE's defaults (a CRL loaded, as Tomcat or nginx do): the default
+handshake cannot confirm them, so they stand beside Java's verdict."""
+
+
+Handed = tuple[Mapping[str, Path], Mapping[str, str | None]]
+"""The four stores as Java is handed them: their paths and passwords, by role."""
+
+
+def settle(report: Report, target: jdks.Jdk, at: datetime | None, handed: Handed | str | None,
+           hostname: str | None, java_security: Path | None) -> None:
+    """Let the target JDK decide `report` where it can judge the `handed` stores (or the reason it cannot
+    be handed them; None: the model alone, as asked); else say why the model decided alone."""
+    why = "asked for alone, no JVM" if handed is None else handed if isinstance(handed, str) else \
+        _model_reason(target, at, handed[0])
+    if why is not None:
+        report.decided_by = f"jkstool's model ({why})"
+        return
+    assert not isinstance(handed, str) and handed is not None
+    _decide(report, target, *handed, hostname, java_security)
+
+
+def _model_reason(target: jdks.Jdk, at: datetime | None, paths: Mapping[str, Path]) -> str | None:
+    """Why the model decides alone, or None when Java can judge."""
+    from .. import files
+    from ..formats import pem
+    if target.home is None:
+        return f"no {target.describe().split(' (')[0]} on this machine"
+    if at is not None and abs((at - datetime.now(timezone.utc)).total_seconds()) > 60:
+        return "Java judges the present, and another moment was asked for"
+    if any(pem.is_pem(files.read_bytes(p)) for p in paths.values()):
+        return "Java reads no PEM file as a store"
+    return None
+
+
+def _decide(report: Report, target: jdks.Jdk, paths: Mapping[str, Path], passwords: Mapping[str, str | None],
+           hostname: str | None, java_security: Path | None) -> None:
+    """Run the pair through the target JDK's own handshake and let its verdict stand in `report`."""
+    assert target.home is not None
+    outcome = handshake.java(target.home, paths, passwords, hostname, java_security)
+    report.java = outcome
+    report.decided_by = outcome.engine
+    store = str(paths["server-keystore"])
+    explained = [f for f in report.findings if f.severity == ERROR and f.code not in CONFIGURED_ONLY]
+    if outcome.ok and explained:
+        codes = ", ".join(dict.fromkeys(f.code for f in explained))
+        report.findings = [replace(f, severity=WARNING) if f in explained else f for f in report.findings]
+        report.findings.append(finding(
+            "java-accepted", store, None,
+            f"{outcome.engine} completed the handshake ({outcome.detail}), though jkstool's rules expected "
+            f"{codes} to stop it: Java's verdict stands, and those findings may be wrong"))
+    elif not outcome.ok:
+        found = finding("java-refused", store, None, f"{outcome.engine} refused the handshake: {outcome.detail}"
+                        + ("" if explained else "; jkstool's rules found no cause, so this explanation is "
+                           "incomplete"))
+        report.findings.append(found)
+        if report.first_break_asked and (report.first_break is None or report.first_break.endings):
+            report.first_break = Break(datetime.now(timezone.utc), (), (found,))
