@@ -161,7 +161,7 @@ def test_probe_with_the_right_client_keystore(layout, openssl_server):
 def test_probe_without_a_keystore_says_what_was_asked_for(layout, openssl_server):
     result = probe_local(openssl_server, truststore=layout / "client.truststore.jks")
     assert not result.ok and result.requested and result.trusted
-    assert says(result, "asked for a client certificate and none was given"), result.problems
+    assert says(result, "asked for a client certificate and none was given (keystore=...)"), result.problems
     (ca,) = result.acceptable
     assert ca.startswith("CN=jkstool Client CA ")
 
@@ -178,7 +178,7 @@ def test_cli_probe_prints_json_or_a_table_and_exits_1_on_a_problem(layout, opens
     result = run("probe", f"127.0.0.1:{openssl_server}", "--servername", "localhost", "--json", *trust, env=ENV)
     assert result.exit_code == 1
     assert json.loads(result.stdout) == probe_local(openssl_server, truststore=trust[1]).to_dict()
-    assert "problem: the server asked for a client certificate and none was given" in result.stderr
+    assert "problem: the server asked for a client certificate and none was given (--keystore)" in result.stderr
     table = run("probe", f"127.0.0.1:{openssl_server}", "--servername", "localhost", env=ENV)
     assert re.search(r"acceptable client CAs\s+CN=jkstool Client CA", table.stdout)
     good = run("probe", f"127.0.0.1:{openssl_server}", "--servername", "localhost", *trust,
@@ -495,7 +495,7 @@ def test_probe_expect_sha256_is_a_deploy_check_against_serve(layout):
     assert server.visit.accepted  # the server took the client: the certificate it shows is the problem
     assert good.ok, good.problems
     assert good.chain[0].sha256 == live
-    assert not bad.ok and says(bad, "not the certificate expected"), bad.problems
+    assert not bad.ok and says(bad, f"not the certificate expected ({'00' * 32}: expect_sha256=...)"), bad.problems
 
 
 def test_probe_reports_the_keystores_own_expired_certificate(layout, tmp_path):

@@ -173,8 +173,6 @@ OPTIONS_ALLOWED = {
     "jkstool/mtls/findings.py": ({"--at", "--warn-days", "--crl", "--hostname", "--san", "--handshake", "--env",
                                   "--peer-url", "--user"}, "the rules' descriptions and fixes, documented for the CLI"),
     "jkstool/mtls/checks.py": ({"--san"}, "a finding's fix, in a verify-pair report"),
-    "jkstool/net/probe.py": ({"--keystore"}, "a problem in a probe result"),
-    "jkstool/api/network.py": ({"--expect-sha256"}, "a problem in a probe result"),
     "jkstool/layout/snippets.py": ({"--cert", "--key"}, "curl's own options, in the curl snippet"),
 }
 

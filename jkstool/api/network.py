@@ -136,7 +136,7 @@ def probe(host: str, port: int, *, servername: str | None = None, timeout: float
              for f in map(certs.facts, result.chain)]
     if expect_sha256 and (not chain or chain[0].sha256 != expect_sha256.replace(":", "").lower()):
         problems.append(f"the server presents {chain[0].sha256 if chain else 'no certificate'}, not the "
-                        f"certificate expected (--expect-sha256 {expect_sha256})")
+                        f"certificate expected ({expect_sha256}: expect_sha256=...)")
     path = result.trust
     return ProbeResult(
         host, port, result.connected, result.error, result.protocol, result.cipher, chain,

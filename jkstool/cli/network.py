@@ -106,7 +106,7 @@ def probe_command(
         ]
         output.print_table(facts, ["", f"{host}:{port}"], flexible=(1,))
     for problem in problems:
-        output.line(f"problem: {problem}", err=True)
+        output.line(f"problem: {output.for_the_command_line(problem)}", err=True)
     raise typer.Exit(1 if problems else 0)
 
 

@@ -62,7 +62,7 @@ class ProbeResult:
         elif not self.handshake_ok:
             found.append(f"the handshake failed: {self.error}")
         if not self.handshake_ok and self.requested and not keystore_given:
-            found.append("the server asked for a client certificate and none was given (--keystore)")
+            found.append("the server asked for a client certificate and none was given (keystore=...)")
         if truststore_given and self.trust is not None and not self.trust.ok:
             found.append("the server's chain does not lead to the truststore: Java would fail with 'PKIX path "
                          "building failed'")
