@@ -3,7 +3,9 @@
 The ground truth for Java teams is JSSE itself: when a JVM is found
 (JAVA_HOME, then PATH), a small Java program shipped with jkstool runs the
 handshake with Java's default key and trust managers. It is compiled once and
-cached; the stores' passwords go to it on stdin, never on its command line.
+cached, and one JVM serves every handshake of a run (verify-pair's verdict, a
+fleet's pairs); the stores' passwords go to it on stdin, never on its command
+line.
 Without Java, Python's ssl (OpenSSL) runs it instead: a cross-check, not
 JSSE. Python's server sends no list of acceptable client CAs, and under TLS
 1.3 a rejected client certificate shows only at the first read, so a line of
@@ -44,7 +46,7 @@ def run(stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None],
         raise JkstoolError("no Java found for engine='java'",
                            "set JAVA_HOME, or put java on the PATH")
     if engine != "openssl" and home is not None:
-        return _java(home, stores, passwords, hostname)
+        return java(home, {r: Path(stores[r].path) for r in ROLES}, passwords, hostname)
     return _openssl(stores, hostname)
 
 
@@ -82,11 +84,6 @@ def _ensure(folder: Path) -> Path:
     return folder
 
 
-def _java(home: Path, stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None],
-          hostname: str | None) -> Outcome:
-    return java(home, {r: Path(stores[r].path) for r in ROLES}, passwords, hostname)
-
-
 def java(home: Path, paths: Mapping[str, Path], passwords: Mapping[str, str | None], hostname: str | None,
          java_security: Path | None = None) -> Outcome:
     """JSSE's handshake between the four stores (paths by role), in the JVM of `home` that jkstool keeps
@@ -100,7 +97,7 @@ def java(home: Path, paths: Mapping[str, Path], passwords: Mapping[str, str | No
     key = (str(home.resolve()), str(java_security.resolve()) if java_security else "")
     try:
         line = _jvm(key, home, java_security).ask(fields)
-    except (OSError, subprocess.TimeoutExpired) as e:
+    except OSError as e:
         _JVMS.pop(key, None)
         return Outcome(False, engine, f"client: not started | server: Java did not answer ({e})")
     if line.startswith("OK "):
