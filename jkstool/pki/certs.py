@@ -75,22 +75,13 @@ class CertFacts:
     """Set when the certificate was read leniently, or could not be parsed."""
 
 
-class _ParsedFacts:
+class _ParsedFacts(CertFacts):
     """CertFacts of a parsed certificate, each worked out when first read (then kept as an attribute):
     a table of 10,000 certificates asks for a few of them, and RFC 4514 names and keys cost more than
     all the rest. (A plain __getattr__: functools.cached_property takes a lock on every first read.)"""
 
-    # Declared for the type checker: __init__ sets the first two, __getattr__ the facts.
     _data: bytes
     _cert: x509.Certificate
-    subject: str
-    issuer: str
-    serial: str
-    not_before: datetime
-    not_after: datetime
-    sha256: str
-    key_algorithm: str
-    key_size: int | None
 
     _WORK: dict[str, Callable[["_ParsedFacts"], object]] = {
         "subject": lambda f: subject_of(f._cert), "issuer": lambda f: issuer_of(f._cert),
@@ -100,24 +91,25 @@ class _ParsedFacts:
         "key_size": lambda f: f._key()[1],
     }
 
-    def __init__(self, data: bytes, cert: x509.Certificate):
-        self._data, self._cert = data, cert
-        self.parse_warning = parse_warning(cert)
+    def __init__(self, data: bytes, cert: x509.Certificate):  # the facts are not set: __getattr__ works them out
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_cert", cert)
+        object.__setattr__(self, "parse_warning", parse_warning(cert))
 
     def __getattr__(self, name: str) -> object:
         if name not in self._WORK:
             raise AttributeError(name)
         value = self._WORK[name](self)
-        setattr(self, name, value)
+        object.__setattr__(self, name, value)
         return value
 
     def _key(self) -> tuple[str, int | None]:
         if "_key_description" not in self.__dict__:
-            self._key_description = public_key_description(self._cert)
-        return self._key_description
+            object.__setattr__(self, "_key_description", public_key_description(self._cert))
+        return self.__dict__["_key_description"]  # type: ignore[no-any-return]
 
 
-def facts(data: bytes) -> "CertFacts | _ParsedFacts":
+def facts(data: bytes) -> CertFacts:
     """What `list` shows; for a certificate that cannot be parsed, what a tolerant reading finds."""
     try:
         cert = load(data)

@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING
 from ..model import Entry, Loaded, SecretKeyEntry, Store
 
 if TYPE_CHECKING:
-    from .certs import CertFacts, _ParsedFacts
-
-    Facts = CertFacts | _ParsedFacts
+    from .certs import CertFacts
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -35,7 +33,7 @@ def describe_certificate(data: bytes, details: bool = False) -> dict[str, object
     return _describe(certs.facts(data), data, details)
 
 
-def _describe(f: "Facts", data: bytes, details: bool) -> dict[str, object]:
+def _describe(f: "CertFacts", data: bytes, details: bool) -> dict[str, object]:
     item: dict[str, object] = {
         "subject": f.subject, "issuer": f.issuer, "serial": f.serial,
         "not_before": iso(f.not_before), "not_after": iso(f.not_after),
@@ -55,7 +53,7 @@ class Listed:
     each worked out when first read: a table of 10,000 certificates asks for a few of them."""
 
     entry: Entry
-    leaf: "Facts | None"
+    leaf: "CertFacts | None"
     """None when the entry has no certificate (a secret key; a PEM key that matches none)."""
 
     @property
