@@ -35,7 +35,7 @@ def settle(report: Report, target: jdks.Jdk, at: datetime | None, handed: Handed
     """Let the target JDK decide `report` where it can judge the `handed` stores (or the reason it cannot
     be handed them; None: the model alone, as asked); else say why the model decided alone."""
     why = "asked for alone, no JVM" if handed is None else handed if isinstance(handed, str) else \
-        _model_reason(target, at, handed[0])
+        _model_reason(target, at, report)
     if why is not None:
         report.decided_by = f"jkstool's model ({why})"
         return
@@ -43,21 +43,19 @@ def settle(report: Report, target: jdks.Jdk, at: datetime | None, handed: Handed
     _decide(report, target, *handed, hostname, java_security)
 
 
-def _model_reason(target: jdks.Jdk, at: datetime | None, paths: Mapping[str, Path]) -> str | None:
+def _model_reason(target: jdks.Jdk, at: datetime | None, report: Report) -> str | None:
     """Why the model decides alone, or None when Java can judge."""
-    from .. import files
-    from ..formats import pem
     if target.home is None:
         return f"no {target.describe().split(' (')[0]} on this machine"
     if at is not None and abs((at - datetime.now(timezone.utc)).total_seconds()) > 60:
         return "Java judges the present, and another moment was asked for"
-    if any(pem.is_pem(files.read_bytes(p)) for p in paths.values()):
+    if any(store.loaded.type == "PEM" for store in report.stores.values()):
         return "Java reads no PEM file as a store"
     return None
 
 
 def _decide(report: Report, target: jdks.Jdk, paths: Mapping[str, Path], passwords: Mapping[str, str | None],
-           hostname: str | None, java_security: Path | None) -> None:
+            hostname: str | None, java_security: Path | None) -> None:
     """Run the pair through the target JDK's own handshake and let its verdict stand in `report`."""
     assert target.home is not None
     outcome = handshake.java(target.home, paths, passwords, hostname, java_security)
