@@ -74,26 +74,28 @@ def choose(entries: Sequence[PrivateKeyEntry], store_type: str, issuers: Iterabl
     for key_type in TLS13_KEY_TYPES:
         for alias in order:
             entry = by_alias[alias]
-            if java_key_type(entry.chain[0]) == key_type and _names_issuer(entry, accepted):
+            if java_key_type(entry.chain[0]) == key_type and names_issuer(entry, accepted):
                 ok = key_type != "EC" or curve(entry.chain[0]) in TLS13_CURVES
                 return Choice(entry, key_type, ok, order)
     return Choice(None, None, False, order)
 
 
-def _accepted(issuers: Iterable[bytes] | None) -> set[bytes] | None:
-    """The issuer names a client matches against; None for any (a server, or a list too long to send)."""
+def _accepted(issuers: Iterable[bytes] | None) -> set[certs.NameKey] | None:
+    """The issuer names a client matches against, as Java compares names; None for any (a server, or a
+    list too long to send)."""
     if issuers is None:
         return None
     names = list(issuers)
     if not names or sum(len(n) for n in names) > _MAX_AUTHORITIES:
         return None
-    return set(names)
+    return certs.name_keys(names)
 
 
-def _names_issuer(entry: PrivateKeyEntry, accepted: set[bytes] | None) -> bool:
+def names_issuer(entry: PrivateKeyEntry, accepted: set[certs.NameKey] | None) -> bool:
+    """Whether a certificate of the entry's chain is issued by a name the server accepts (None: any)."""
     if accepted is None:
         return True
-    return bool(certs.name_keys(accepted) & {certs.name_key(certs.load(c).issuer) for c in entry.chain})
+    return any(certs.name_key(certs.load(c).issuer) in accepted for c in entry.chain)
 
 
 def keystore_aliases(aliases: list[str], store_type: str) -> list[str]:

@@ -22,7 +22,7 @@ from OpenSSL import SSL, crypto
 
 from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
-from ..mtls import checks
+from ..mtls import checks, keychoice
 from ..mtls import hostname as hostnames
 from ..pki import certs, crl
 from . import tls
@@ -188,7 +188,6 @@ def _judge(result: ProbeResult, name: str, key_entry: PrivateKeyEntry | None, an
         if anchors is not None:
             result.trust = checks.trust_path(result.chain, anchors)
     if key_entry is not None and result.requested:
-        accepted = set(result.acceptable_der)
-        result.keystore_acceptable = (not accepted) or bool(
-            certs.name_keys(accepted) & {certs.name_key(certs.load(c).issuer) for c in key_entry.chain})
+        result.keystore_acceptable = not result.acceptable_der or keychoice.names_issuer(
+            key_entry, certs.name_keys(result.acceptable_der))
 

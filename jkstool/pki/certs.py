@@ -175,9 +175,11 @@ def authority_key_id(cert: x509.Certificate) -> bytes | None:
 
 
 _CANONICAL_STRINGS = (12, 19)  # UTF8String, PrintableString
+NameKey = tuple[frozenset[tuple[str, object]], ...]
+"""A name as Java compares it (name_key)."""
 
 
-def name_key(name: x509.Name) -> tuple[frozenset[tuple[str, object]], ...]:
+def name_key(name: x509.Name) -> NameKey:
     """A name as Java compares names (X500Principal.equals, in path building, chain linking, issuer
     lists): by its RFC 2253 canonical form (sun.security.x509.AVA.toRFC2253CanonicalString). A
     UTF8String or PrintableString value counts case-folded, NFKD, its runs of spaces as one and trimmed,
@@ -194,7 +196,7 @@ def _canonical(attribute: "x509.NameAttribute[Any]") -> object:
     return unicodedata.normalize("NFKD", folded)
 
 
-def name_keys(names: Iterable[bytes]) -> set[tuple[frozenset[tuple[str, object]], ...]]:
+def name_keys(names: Iterable[bytes]) -> set[NameKey]:
     """The keys of DER-encoded names (a server's list of acceptable issuers); one that does not parse is
     passed over, as it matches no certificate's issuer."""
     keys = set()
@@ -225,7 +227,7 @@ class Pool:
     """Certificates indexed by subject, in file order: finding issuers costs no scan of the pool."""
 
     def __init__(self, certificates: list[bytes]):
-        self._by_subject: dict[tuple[frozenset[tuple[str, object]], ...], list[bytes]] = {}
+        self._by_subject: dict[NameKey, list[bytes]] = {}
         for data in certificates:
             try:
                 subject = name_key(load(data).subject)
