@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -26,15 +25,11 @@ from ..model import SIDES, Loaded, PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
 from . import hostname as hostnames
 from . import jdk as jdks
-from . import keychoice, pkix
+from . import keychoice, peer, pkix
 from .findings import ERROR, WARNING, Finding, finding
 
 CRL_NEAR = timedelta(days=3)
 _PEER = {"server": "client", "client": "server"}
-_EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
-_SERVER_EKUS = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
-                x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3"), x509.ObjectIdentifier("2.16.840.1.113730.4.1")}
-_CLIENT_EKUS = {ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
 _VARIANT = {"server": "tls server", "client": "tls client"}
 
 
@@ -164,23 +159,6 @@ class Report:
                    if self.first_break_asked else {})}
 
 
-_NETSCAPE_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
-_NETSCAPE_SSL = {"client": 0x80, "server": 0x40}  # bits 0 and 1 of the BIT STRING
-
-
-def _netscape_allows(leaf: x509.Certificate, side: str) -> bool:
-    """EndEntityChecker.checkCertType: without the extension any use is allowed; with it, the SSL client
-    (server) bit must be set."""
-    try:
-        value = leaf.extensions.get_extension_for_oid(_NETSCAPE_CERT_TYPE).value
-    except (x509.ExtensionNotFound, ValueError):
-        return True
-    data = getattr(value, "value", b"")
-    if len(data) < 3 or data[0] != 0x03:  # not a BIT STRING: Java fails to parse it, not this check
-        return True
-    return len(data) > 3 and bool(data[3] & _NETSCAPE_SSL[side])
-
-
 def iso(moment: datetime) -> str:
     """A moment as reports write it: UTC, to the second (2027-06-30T12:00:00Z)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -211,7 +189,7 @@ def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datet
         path = check.trust(side, entry, keystore, peer_truststore)
         check.report.paths[side] = path
         if side == "server" and hostname:
-            check.hostname(entry, keystore, hostname)
+            check.hostname(entry, keystore, hostname, path)
     check.crl_freshness()
     check.report.stores = dict(stores)
     check.report.rules = jdk.describe()
@@ -340,7 +318,8 @@ class _Checks:
             if not certs.issued_by(certs.load(cert), certs.load(issuer)):
                 self.add("chain-order", store, entry.alias,
                          f"certificate {position} of the chain ({_subject(cert)}) is not issued by certificate "
-                         f"{position + 1} ({_subject(issuer)}): the peer cannot follow the chain as it is sent")
+                         f"{position + 1} ({_subject(issuer)}): Java's peers build their path from it anyway, "
+                         "other TLS stacks may not follow the chain as it is sent")
                 break
         return entry
 
@@ -399,28 +378,16 @@ class _Checks:
         """EndEntityChecker: what the leaf may be used for (TLS 1.3: digital signatures)."""
         leaf = certs.load(entry.chain[0])
         subject = certs.subject_of(leaf)
-        usages = certs.extension(leaf, x509.ExtendedKeyUsage)
-        allowed = _SERVER_EKUS if side == "server" else _CLIENT_EKUS
-        if usages is not None and not allowed & set(usages):
-            names = ", ".join(getattr(u, "_name", u.dotted_string) for u in usages)
-            self.add(f"{side}-eku", keystore, entry.alias,
-                     f"{subject}'s extended key usage ({names}) does not allow TLS {side} authentication: the peer "
-                     f"fails with 'Extended key usage does not permit use for TLS {side} authentication'",
-                     f"issue it with extended key usage {side}Auth (jkstool sign --profile {side})")
-        if not _netscape_allows(leaf, side):
-            self.add("netscape-cert-type", keystore, entry.alias,
-                     f"{subject}'s Netscape certificate type does not allow SSL {side} use: the peer fails with "
-                     f"'Netscape cert type does not permit use for SSL {side}'",
-                     f"issue it without that extension, or with the SSL {side} type (jkstool sign --profile {side})")
+        fixes = {"key-usage": "issue it with key usage digitalSignature",
+                 f"{side}-eku": f"issue it with extended key usage {side}Auth",
+                 "netscape-cert-type": f"issue it without that extension, or with the SSL {side} type"}
+        for problem in peer.end_entity(entry.chain[0], _VARIANT[side]):
+            self.add(problem.code, keystore, entry.alias,
+                     f"{subject}'s {problem.what.removeprefix('its ')}: the peer fails with '{problem.java}'",
+                     f"{fixes[problem.code]} (jkstool sign --profile {side})")
         key_usage = certs.extension(leaf, x509.KeyUsage)
-        if key_usage is None:
-            return
-        if not key_usage.digital_signature:
-            self.add("key-usage", keystore, entry.alias,
-                     f"{subject}'s key usage lacks digitalSignature, which every TLS 1.3 handshake needs: the peer "
-                     "fails with 'KeyUsage does not allow digital signatures'",
-                     f"issue it with key usage digitalSignature (jkstool sign --profile {side})")
-        if side == "server" and isinstance(leaf.public_key(), rsa.RSAPublicKey) and not key_usage.key_encipherment:
+        if key_usage is not None and side == "server" and isinstance(leaf.public_key(), rsa.RSAPublicKey) \
+                and not key_usage.key_encipherment:
             self.add("key-encipherment", keystore, entry.alias,
                      f"{subject}'s key usage lacks keyEncipherment: TLS 1.2 cipher suites with RSA key exchange "
                      "(off by default) cannot use it")
@@ -489,10 +456,12 @@ class _Checks:
 
     # -- the host name ----------------------------------------------------------------------------------
 
-    def hostname(self, entry: PrivateKeyEntry, keystore: StoreInput, hostname: str) -> None:
+    def hostname(self, entry: PrivateKeyEntry, keystore: StoreInput, hostname: str, path: TrustPath) -> None:
         leaf = certs.load(entry.chain[0])
         subject = certs.subject_of(leaf)
-        match = hostnames.check(leaf, hostname, self.jdk.leftmost_wildcard_only)
+        validated = path.certificates[:-1] if path.anchor else path.certificates
+        match = hostnames.check(leaf, hostname, self.jdk.leftmost_wildcard_only, peer.names_constrained(validated),
+                                self.jdk.unreadable_sans_throw)
         kind = "IP" if hostnames.is_ip(hostname) else "DNS"
         if not match.ok:
             names = certs.extension(leaf, x509.SubjectAlternativeName)

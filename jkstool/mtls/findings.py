@@ -63,8 +63,10 @@ _TABLE = [
          "server: No available authentication scheme / No supported CertificateVerify signature algorithm for EC "
          "key; a client's key: Empty client certificate chain",
          "issue a new key and certificate: EC P-256/P-384, RSA (2048+) or Ed25519"),
-    Rule("chain-order", ERROR,
-         "a certificate of the chain is not issued by the next one: out of order, or a foreign certificate in it",
+    Rule("chain-order", WARNING,
+         "a certificate of the chain is not issued by the next one: out of order, or a foreign certificate in it. "
+         "Java builds its path from the certificates sent, in any order, and ignores the rest (the trust check "
+         "decides); other TLS stacks may not",
          "", "import the chain again, leaf first, each certificate followed by its issuer"),
     # Trust: the path from what a side sends to the other side's truststore.
     Rule("server-untrusted", ERROR,
@@ -115,6 +117,11 @@ _TABLE = [
     Rule("name-constraints", ERROR,
          "a CA on the path carries name constraints that a certificate below it violates (its subject, SANs or CN)",
          "name constraints check failed", "issue the certificate within the CA's permitted names"),
+    Rule("cert-policy", ERROR,
+         "a CA on the path requires an explicit policy (policyConstraints, inhibitAnyPolicy, inhibitPolicyMapping) "
+         "that the certificates below it do not carry, or maps a policy to or from anyPolicy",
+         "non-null policy tree required and policy tree is null",
+         "issue the certificates with a policy the CA accepts, or the CA without that constraint"),
     Rule("critical-extension", ERROR,
          "a certificate on the path has a critical extension Java does not recognise (trust anchors excepted)",
          "unrecognized critical extension(s)", "reissue it without that extension marked critical"),

@@ -216,6 +216,12 @@ class Jdk:
         return self.version >= _LEFTMOST_WILDCARD_FROM
 
     @property
+    def unreadable_sans_throw(self) -> bool:
+        """X509CertImpl.getSubjectAlternativeNames throws for an extension it could not parse (measured:
+        JDK 25 does, 17 does not; 21 is not measured and taken as 17)."""
+        return self.version >= 25
+
+    @property
     def key_manager(self) -> str:
         return self.properties.get("ssl.KeyManagerFactory.algorithm", "SunX509")
 

@@ -20,6 +20,7 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
@@ -27,8 +28,10 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from ..errors import JkstoolError
 from ..pki import certs
+from ..pki.parse import java_refuses
 from ..pki.signatures import verifies
 from . import jdk as jdks
+from . import policies
 
 _MAX_INTERMEDIATES = 5  # PKIXBuilderParameters' default maxPathLength
 _RECOGNISED = {ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.NAME_CONSTRAINTS, ExtensionOID.KEY_USAGE,
@@ -71,12 +74,17 @@ class Verdict:
     """Whether the path was built (Java then reports one generic message for every failure)."""
 
 
-def _parses(cert: bytes) -> bool:
-    try:
-        certs.load(cert)
-    except JkstoolError:
-        return False
-    return True
+def _unparseable(chain: Sequence[bytes], variant: str) -> Problem | None:
+    """The first certificate Java's CertificateFactory refuses (cryptography refusing it too, or not)."""
+    side = variant.removeprefix("tls ")
+    for der in chain:
+        try:
+            why = java_refuses(der)
+        except JkstoolError as e:
+            why = e.what
+        if why:
+            return Problem("cert-unparseable", der, why, f"Failed to parse {side} certificates")
+    return None
 
 
 def signature_name(cert: x509.Certificate) -> str:
@@ -120,24 +128,22 @@ class _Context:
 
 
 def validate(chain: Sequence[bytes], trusted: Sequence[bytes], variant: str, jdk: jdks.Jdk,
-             at: datetime) -> Verdict:
+             at: datetime, *, sent: bool = True) -> Verdict:
     """JSSE's verdict on `chain` (what a peer sends, leaf first) against `trusted` (a truststore's trusted
-    certificates and its key entries' own certificates)."""
+    certificates and its key entries' own certificates). `sent`: the chain came in a Certificate message,
+    whose length JSSE limits before any trust manager sees it."""
     context = _Context(list(dict.fromkeys(trusted)), variant, jdk, at)
     limit = 8 if variant == "tls client" and jdk.version >= 25 else 10
-    if len(chain) > limit:
+    if sent and len(chain) > limit:
         return Verdict(False, list(chain), problem=Problem(
             "chain-too-long", chain[0], f"the chain has {len(chain)} certificates, JDK {jdk.version} takes {limit}",
             f"The certificate chain length ({len(chain)}) exceeds the maximum allowed length ({limit})"))
     if chain[0] in context.trusted:
         return Verdict(True, [chain[0]], chain[0], pinned=True)
-    try:
-        loaded = [certs.load(c) for c in chain]
-    except JkstoolError as e:  # CertificateMessage: the whole message is refused, before any trust check
-        bad = next(c for c in chain if not _parses(c))
-        side = "server" if variant == "tls server" else "client"
-        return Verdict(False, list(chain), problem=Problem("cert-unparseable", bad, e.what,
-                                                          f"Failed to parse {side} certificates"))
+    unparseable = _unparseable(chain, variant)
+    if unparseable:  # CertificateMessage: the whole message is refused, before any trust check
+        return Verdict(False, list(chain), problem=unparseable)
+    loaded = [certs.load(c) for c in chain]
     trusted_keys = {(certs.name_key(certs.load(t).subject), _spki(certs.load(t))) for t in context.trusted}
     for i in range(1, len(chain)):
         if not certs.same_name(loaded[i].subject, loaded[i - 1].issuer):
@@ -254,7 +260,9 @@ def _candidates(cert: x509.Certificate, path: list[bytes], cas: int, sent: list[
             if candidate in path or not certs.same_name(issuer.subject, cert.issuer) or any(
                     _same_vertex(issuer, certs.load(p)) for p in path):
                 continue
-            problem = _as_intermediate(candidate, issuer, cas, context)
+            # ForwardBuilder.verifyCert checks the signature with each candidate's key as it goes,
+            # so a same-named CA with another key ends its branch at once.
+            problem = _signature(path[-1], cert, issuer) or _as_intermediate(candidate, issuer, cas, context)
             if problem is None:
                 named.append(candidate)
             else:
@@ -332,6 +340,10 @@ def _check_path(path: list[bytes], anchor_der: bytes, context: _Context) -> Prob
         if own is not None:
             constraints.append(own)
         previous = cert
+    refused = policies.check([certs.load(c) for c in ordered])
+    if refused:
+        return Problem("cert-policy", path[0], "the certificate policies along its path do not satisfy what a CA "
+                       f"on it requires ({refused})", refused)
     return None
 
 
@@ -393,10 +405,7 @@ def _ca_key_usage(der: bytes, cert: x509.Certificate) -> Problem | None:
 
 
 def _critical(der: bytes, cert: x509.Certificate) -> Problem | None:
-    try:
-        unknown = [e.oid.dotted_string for e in cert.extensions if e.critical and e.oid not in _RECOGNISED]
-    except ValueError:
-        unknown = ["(unparseable)"]
+    unknown = [e.oid.dotted_string for e in certs.extensions(cert) if e.critical and e.oid not in _RECOGNISED]
     if unknown:
         return Problem("critical-extension", der, f"it has critical extension(s) Java does not recognise: "
                        f"{', '.join(unknown)}", "unrecognized critical extension(s)")
@@ -406,11 +415,9 @@ def _critical(der: bytes, cert: x509.Certificate) -> Problem | None:
 def _policy_qualifiers(der: bytes, cert: x509.Certificate) -> Problem | None:
     """JSSE's PKIX runs PolicyChecker with rejectPolicyQualifiers on: a critical certificatePolicies
     extension that carries qualifiers (a CPS URI, a user notice) fails the path."""
-    try:
-        policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies)
-    except (x509.ExtensionNotFound, ValueError):
-        return None
-    if not policies.critical or not any(p.policy_qualifiers for p in policies.value):
+    policies = next((e for e in certs.extensions(cert) if isinstance(e.value, x509.CertificatePolicies)), None)
+    if policies is None or not policies.critical or \
+            not any(p.policy_qualifiers for p in cast(x509.CertificatePolicies, policies.value)):
         return None
     return Problem("critical-extension", der, "its critical certificate policies carry qualifiers (a CPS URI or "
                    "user notice), which the PKIX validation of JSSE refuses", "critical policy qualifiers present "
@@ -529,10 +536,15 @@ def _within(name: x509.GeneralName, subtree: x509.GeneralName) -> bool:
         if base.startswith("."):
             return value.endswith(base)
         return value == base or value.endswith("@" + base)
-    if isinstance(name, x509.IPAddress):
-        network = subtree.value
-        return isinstance(network, (ipaddress.IPv4Network, ipaddress.IPv6Network)) and \
-            isinstance(name.value, (ipaddress.IPv4Address, ipaddress.IPv6Address)) and name.value in network
+    if isinstance(name, x509.IPAddress) and isinstance(subtree, x509.IPAddress):
+        # IPAddressName.constrains: a SAN may hold a network too (8 or 32 bytes)
+        network, address = subtree.value, name.value
+        if not isinstance(network, (ipaddress.IPv4Network, ipaddress.IPv6Network)) or \
+                address.version != network.version:
+            return False
+        if isinstance(address, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            return address.subnet_of(network)  # type: ignore[arg-type]
+        return address in network
     if isinstance(name, x509.DirectoryName):
         prefix = list(subtree.value.rdns)
         return list(name.value.rdns)[:len(prefix)] == prefix

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from .. import der
 from ..errors import JkstoolError
 from .parse import PARSE_ERRORS as PARSE_ERRORS
+from .parse import extensions as extensions
 from .parse import load as load
 from .parse import parse_warning as parse_warning
 from .signatures import verifies
@@ -158,10 +159,7 @@ _Extension = TypeVar("_Extension", bound=x509.ExtensionType)
 
 def extension(cert: x509.Certificate, kind: type[_Extension]) -> _Extension | None:
     """The value of an extension (by its cryptography class), or None when absent or unparseable."""
-    try:
-        return cert.extensions.get_extension_for_class(kind).value
-    except (x509.ExtensionNotFound, ValueError):
-        return None
+    return next((e.value for e in extensions(cert) if isinstance(e.value, kind)), None)
 
 
 def key_id(cert: x509.Certificate) -> bytes | None:

@@ -11,8 +11,10 @@ kept for everything else (its SHA-256, its signature, the file written back).
 
 import warnings
 from functools import lru_cache
+from typing import cast
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 
 from .. import der
@@ -20,6 +22,8 @@ from ..errors import JkstoolError
 
 # What cryptography raises on malformed X.509 input: InvalidVersion is no ValueError (found by fuzzing).
 PARSE_ERRORS = (ValueError, x509.InvalidVersion)
+# What reading malformed extensions raises (TypeError: an IP name constraint whose mask is not a prefix).
+UNPARSEABLE = (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
 
 warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
                         category=CryptographyDeprecationWarning)
@@ -59,6 +63,123 @@ def parse_warning(cert: x509.Certificate) -> str | None:
 def tbs_bytes(cert: x509.Certificate) -> bytes:
     """The signed part of a certificate, as its issuer signed it (the original bytes of a repaired one)."""
     return _REPAIRED[id(cert)][1] if id(cert) in _REPAIRED else cert.tbs_certificate_bytes
+
+
+_EC_KEY = "1.2.840.10045.2.1"
+_EKU = "2.5.29.37"
+
+
+def java_refuses(data: bytes) -> str | None:
+    """Why Java's CertificateFactory refuses a certificate cryptography reads (sun.security.x509.X509CertInfo
+    and X509Key), in Java's words; None when Java reads it too."""
+    cert = load(data)
+    try:
+        list(cert.extensions)
+    except x509.DuplicateExtension:
+        return "Duplicate extensions not allowed"
+    except UNPARSEABLE:
+        pass
+    if not cert.issuer.rdns:
+        return "Empty issuer DN not allowed in X509Certificates"
+    empty = not cert.subject.rdns
+    if empty and cert.version == x509.Version.v1:
+        return "Empty subject DN not allowed in v1 certificate"
+    if _explicit_curve(data):
+        return "Only named ECParameters supported"
+    if not empty or not _has_extensions(data):
+        return None
+    names = next((e for e in extensions(cert) if isinstance(e.value, x509.SubjectAlternativeName)), None)
+    if names is None:
+        return "X.509 Certificate is incomplete: subject field is empty, and SubjectAlternativeName extension is absent"
+    if not list(cast(x509.SubjectAlternativeName, names.value)):
+        return "X.509 Certificate is incomplete: subject field is empty, and SubjectAlternativeName extension is empty"
+    if not names.critical:
+        return "X.509 Certificate is incomplete: SubjectAlternativeName extension MUST be marked critical when " \
+               "subject field is empty"
+    return None
+
+
+def _tbs_fields(data: bytes) -> list[tuple[int, bytes]]:
+    try:
+        return der.items(der.items(der.decode(data, der.SEQUENCE))[0][1])
+    except (der.DerError, ValueError, IndexError):
+        return []
+
+
+def _has_extensions(data: bytes) -> bool:
+    fields = _tbs_fields(data)
+    return bool(fields) and fields[-1][0] == der.context(3)
+
+
+def _explicit_curve(data: bytes) -> bool:
+    """An EC key whose curve is spelt out (a SEQUENCE of parameters) rather than named by an OID."""
+    fields = _tbs_fields(data)
+    at = 6 if fields and fields[0][0] == der.context(0) else 5
+    try:
+        algorithm = der.items(der.items(fields[at][1])[0][1])
+        return der.to_oid(algorithm[0][1]) == _EC_KEY and len(algorithm) > 1 and algorithm[1][0] == der.SEQUENCE
+    except (der.DerError, ValueError, IndexError):
+        return False
+
+
+def extensions(cert: x509.Certificate) -> list[x509.Extension[x509.ExtensionType]]:
+    """A certificate's extensions; when cryptography refuses the set, each read on its own and the ones it
+    cannot read left out. Java, too, reads each extension apart and sets aside one it cannot read
+    (sun.security.x509.CertificateExtensions.parseExtension), and it reads some that cryptography refuses
+    (name constraints of NULL subtrees, an IP constraint whose mask is no prefix): one malformed extension
+    hides only itself."""
+    try:
+        return list(cert.extensions)
+    except UNPARSEABLE:
+        return list(_one_by_one(cert.public_bytes(Encoding.DER)))
+
+
+def unreadable(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool:
+    """Whether the certificate carries extension `oid` in a form that cannot be read."""
+    if any(e.oid == oid for e in extensions(cert)):
+        return False
+    fields = _tbs_fields(cert.public_bytes(Encoding.DER))
+    try:
+        each = der.items(der.decode(fields[-1][1], der.SEQUENCE)) if fields[-1][0] == der.context(3) else []
+        return any(der.to_oid(der.items(content)[0][1]) == oid.dotted_string for _, content in each)
+    except (der.DerError, ValueError, IndexError):
+        return False
+
+
+@lru_cache(maxsize=256)
+def _one_by_one(data: bytes) -> tuple[x509.Extension[x509.ExtensionType], ...]:
+    fields = _tbs_fields(data)
+    if not fields or fields[-1][0] != der.context(3):
+        return ()
+    try:
+        _, algorithm, signature = der.items(der.decode(data, der.SEQUENCE))
+        head = [der.encode(*f) for f in fields[:-1]]
+        each = der.items(der.decode(fields[-1][1], der.SEQUENCE))
+    except (der.DerError, ValueError):
+        return ()
+    found = []
+    for extension in each:
+        alone = der.sequence(der.sequence(*head, der.explicit(3, der.sequence(der.encode(*extension)))),
+                             der.encode(*algorithm), der.encode(*signature))
+        try:
+            found.append(x509.load_der_x509_certificate(alone).extensions[0])
+        except (*PARSE_ERRORS, *UNPARSEABLE, IndexError):
+            empty = _empty_key_usages(extension[1])
+            if empty is not None:
+                found.append(empty)
+    return tuple(found)
+
+
+def _empty_key_usages(content: bytes) -> x509.Extension[x509.ExtensionType] | None:
+    """An extended key usage of no purposes, which cryptography refuses and Java reads (and then finds no
+    purpose it allows)."""
+    try:
+        parts = der.items(content)
+        critical = len(parts) == 3 and parts[1] == (0x01, b"\xff")
+        empty = der.to_oid(parts[0][1]) == _EKU and parts[-1][1] == der.sequence()
+    except (der.DerError, ValueError, IndexError):
+        return None
+    return x509.Extension(x509.ObjectIdentifier(_EKU), critical, x509.ExtendedKeyUsage([])) if empty else None
 
 
 def _without_null_parameters(data: bytes) -> tuple[bytes, bytes] | None:
