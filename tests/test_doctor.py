@@ -38,6 +38,12 @@ def codes(findings, severity=None):
     return {code for code, level in findings if severity is None or level == severity}
 
 
+def explained(findings):
+    """The errors the model explains a failure with; Java's own refusal (java-refused) stands beside them
+    where the pair check ran."""
+    return codes(findings, "error") - {"java-refused"}
+
+
 # -- the snippets jkstool writes read back clean ------------------------------------------
 
 @pytest.mark.parametrize("kind,name,side", [("spring-boot", "application.yml", "server"),
@@ -107,7 +113,8 @@ def test_jvm_flags_as_a_jsse_client_takes_them(layouts, served, tmp_path, defaul
                 "keystore-password-wrong": {"config-password-wrong"}, "tls-1.1-only": {"config-protocols"},
                 "suite-rsa": {"config-ciphers"}, "suite-ecdsa": set(), "suite-3des": {"config-ciphers"},
                 "suite-tls13": set()}[case]
-    assert codes(findings, "error") == expected
+    assert explained(findings) == expected
+    assert ("java-refused" in codes(findings)) == (expected == {"server-untrusted"})  # Java judged the pair
 
 
 # -- Tomcat's server.xml, judged by Tomcat 10 ---------------------------------------------
@@ -158,7 +165,7 @@ def test_spring_profiles_and_env_file_resolve_as_spring_does(layouts, tmp_path, 
         ok, seen = handshake(tls / "server.keystore.p12", truststore / "server.truststore.p12",
                              tls / "client.keystore.p12", tls / "client.truststore.p12")
         assert (code == 0) == ok, (profile, findings, seen)
-    assert codes(findings, "error") == {"client-cert-not-sent"}  # the server names another CA: JSSE sends none
+    assert codes(findings, "error") == {"client-cert-not-sent", "java-refused"}  # the server names another CA
     unset = doctor(config, "--peer", tls, "--peer-storepass", "env:PEER", env={"PEER": PASSWORD})
     assert unset[0] == 1 and codes(unset[1]) >= {"config-unresolved"}
 
@@ -556,4 +563,34 @@ def test_a_keystore_path_left_on_last_years_file(layouts, served, tmp_path, defa
     flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in lines if line and not line.startswith("#")]
     ok, reply = default_client("localhost", served, flags)
     assert code == 1 and not ok, reply
-    assert codes(findings, "error") == {"cert-expired"}
+    assert codes(findings, "error") == {"cert-expired", "java-refused"}
+
+
+def test_java_decides_the_pair_where_it_is_handed_the_stores_as_jsse_takes_them(layouts, tmp_path, monkeypatch):
+    """With the peer's stores the target JDK's own handshake decides, as verify-pair's: a rule of the model
+    Java does not confirm becomes a warning. A key picked by alias leaves the model deciding, and says why."""
+    from jkstool import api
+    from jkstool.doctor import diagnose
+    from jkstool.mtls import checks
+    tls, _ = layouts
+    config = tmp_path / "application.properties"
+    config.write_text(f"server.ssl.key-store={tls}/server.keystore.p12\nserver.ssl.key-store-password=${{PASS}}\n"
+                      f"server.ssl.trust-store={tls}/server.truststore.p12\n"
+                      "server.ssl.trust-store-password=${PASS}\nserver.ssl.client-auth=need\n")
+    monkeypatch.setenv("PASS", PASSWORD)
+    real = diagnose.verify
+
+    def wrong(*args, **kwargs):
+        report = real(*args, **kwargs)
+        report.findings.append(checks.finding("ca-not-ca", "somewhere", None, "a rule that is wrong"))
+        return report
+    monkeypatch.setattr(diagnose, "verify", wrong)
+    (judged,) = api.doctor([config], peer=tls, peer_password=PASSWORD).diagnoses
+    assert judged.ok and judged.decided_by.startswith("JSSE (java "), judged.findings
+    found = {f.code: f.severity for f in judged.findings}
+    assert found["ca-not-ca"] == "warning" and found["java-accepted"] == "warning"
+    config.write_text(config.read_text() + "server.ssl.key-alias=server\n")
+    (picked,) = api.doctor([config], peer=tls, peer_password=PASSWORD).diagnoses
+    assert picked.decided_by == ("jkstool's model (the configuration picks the key by alias, which the default key "
+                                 "manager does not)")
+    assert not picked.ok

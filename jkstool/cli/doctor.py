@@ -77,5 +77,7 @@ def doctor_command(
                          f"({output.count(errors, 'error')}, "
                          f"{output.count(len(result.findings) - errors, 'other finding')})")
             print_findings(result.findings)
+            if result.decided_by:
+                output.block(f"the pair with the peer's stores: decided by {result.decided_by}")
             typer.echo("")
     raise typer.Exit(0 if checkup.ok else 1)

@@ -22,7 +22,7 @@ from ..errors import JkstoolError, PasswordError
 from ..formats import compat
 from ..model import Loaded, PrivateKeyEntry, Store
 from ..mtls import jdk as jdks
-from ..mtls import pkix
+from ..mtls import pkix, verdict
 from ..mtls.checks import StoreInput, verify
 from ..mtls.findings import ERROR, Finding, finding
 from ..pki import certs
@@ -39,6 +39,8 @@ class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
     stores: dict[str, StoreInput] = field(default_factory=dict)
     """The stores as opened: keystore and truststore (by our role names)."""
+    decided_by: str | None = None
+    """Who judged the pair with the peer's stores (as verify-pair's report says); None without them."""
 
     @property
     def ok(self) -> bool:
@@ -47,7 +49,7 @@ class Diagnosis:
     def to_dict(self) -> dict[str, object]:
         """The endpoint's verdict as doctor --json prints it."""
         return {"name": self.endpoint.name, "side": self.endpoint.side, "source": self.endpoint.source,
-                "ok": self.ok, "findings": [f.to_dict() for f in self.findings]}
+                "ok": self.ok, "decided_by": self.decided_by, "findings": [f.to_dict() for f in self.findings]}
 
 
 @dataclass
@@ -102,7 +104,7 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
     if keystore is None or truststore is None or not result.ok:
         return result
     if peer is not None:
-        _pair(endpoint, keystore, truststore, peer, peer_password, jdk, add)
+        result.decided_by = _pair(endpoint, keystore, truststore, peer, peer_password, jdk, add)
     if peer_truststore is not None:
         _trusted_by(endpoint, keystore, peer_truststore, jdk, add)
     if peer_url is not None:
@@ -407,16 +409,42 @@ def _probe(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, url
 
 
 def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer: dict[str, Path],
-          peer_password: str | None, jdk: jdks.Jdk, add: _Add) -> None:
-    """verify-pair's checks with the peer layout's stores on the other side."""
+          peer_password: str | None, jdk: jdks.Jdk, add: _Add) -> str:
+    """verify-pair's checks with the peer layout's stores on the other side, Java deciding where it can:
+    returns who decided."""
     other = "client" if endpoint.side == "server" else "server"
     inputs = {f"{endpoint.side}-keystore": keystore, f"{endpoint.side}-truststore": truststore}
+    passwords = {f"{endpoint.side}-keystore": _password(endpoint, "keystore"),
+                 f"{endpoint.side}-truststore": _password(endpoint, "truststore")}
     for kind in ("keystore", "truststore"):
         path = peer[f"{other}-{kind}"]
         inputs[f"{other}-{kind}"] = StoreInput(f"{other}-{kind}", str(path),
                                                formats.read_store(path, peer_password, strict=False))
+        passwords[f"{other}-{kind}"] = peer_password
     report = verify(inputs, jdk=jdk)
+    beyond = _beyond_defaults(endpoint)
+    verdict.settle(report, jdk, None, beyond or ({role: Path(store.path) for role, store in inputs.items()},
+                                                 passwords), None, None)
     for found in report.findings:
         if found.code == "jks-format" and found.store == truststore.path and truststore.path.endswith("cacerts"):
             continue  # the JDK's own cacerts: not the user's to convert
         add(found)
+    return report.decided_by
+
+
+def _password(endpoint: Endpoint, role: str) -> str | None:
+    config = endpoint.keystore if role == "keystore" else endpoint.truststore
+    return config.password.value if config.password else endpoint.defaults.get(f"{role}-password")
+
+
+def _beyond_defaults(endpoint: Endpoint) -> str | None:
+    """Why Java cannot be handed the endpoint's stores as JSSE's defaults take them (one password opening
+    the store and its keys, the key manager choosing among all keys), or None when it can."""
+    config = endpoint.keystore
+    if config.key_file is not None:
+        return "the key comes from PEM files, not a store"
+    if config.alias is not None:
+        return "the configuration picks the key by alias, which the default key manager does not"
+    if config.key_password is not None and config.key_password.value != _password(endpoint, "keystore"):
+        return "the key has its own password, which the default key manager is not given"
+    return None
