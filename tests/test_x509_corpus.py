@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+import x509_cases
 from helpers import FIXTURES
 
-import x509_cases
 from jkstool.mtls import jdk as jdks
 
 SAMPLE = FIXTURES / "x509-limbo" / "sample.json.gz"
