@@ -428,7 +428,7 @@ def test_type_mismatch_is_said_as_java_behaves(tmp_path, ca, keytool):
     assert refused.returncode != 0 and "Invalid keystore format" in refused.stdout + refused.stderr
 
     declared = run("compat", path, "--declared-type", "JCEKS", "--storepass", "env:P", env={"P": PASSWORD})
-    assert declared.exit_code == 0 and "though declared JCEKS: Java fails" in declared.stderr
+    assert declared.exit_code == 0 and "though declared JCEKS: Java opening it as JCEKS" in declared.stderr
     refused = run("compat", path, "--declared-type", "JCEKS", "--jdk", "17", "--storepass", "env:P", "--json",
                   env={"P": PASSWORD})
     assert refused.exit_code == 1  # as keytool 17 refuses it below
@@ -465,3 +465,18 @@ def test_java_trusts_the_password_less_truststore_with_no_password_set(tmp_path,
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_a_jceks_store_named_jks_is_refused_as_jks_and_read_by_its_bytes(tmp_path, keytool):
+    """What the warning says, as keytool shows it: opened as the type its name says, a JCEKS store fails;
+    opened by its bytes (keytool without -storetype, KeyStore.getInstance(File)), it loads."""
+    path = tmp_path / "named.jks"
+    made = keytool("-genkeypair", "-storetype", "JCEKS", "-keystore", path, "-alias", "k", "-keyalg", "EC",
+                   "-dname", "CN=k")
+    assert made.returncode == 0, made.stderr
+    listed = run("list", path, "--storepass", "env:P", env={"P": PASSWORD})
+    assert listed.exit_code == 0 and "the store is JCEKS, though its name says JKS" in listed.stderr
+    assert "KeyStore.getInstance(File) learns the type from the bytes and loads it" in listed.stderr
+    refused = keytool("-list", "-storetype", "JKS", "-keystore", path, check=False)
+    assert refused.returncode != 0 and "Invalid keystore format" in refused.stdout + refused.stderr
+    assert keytool("-list", "-keystore", path, check=False).returncode == 0

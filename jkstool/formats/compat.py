@@ -247,4 +247,6 @@ def type_mismatch(path: str, actual: str, declared: str | None = None) -> str | 
         since = "Java 8u60+" if declared == "JKS" else "Java 9+"
         return (f"{said}: {since} reads it anyway (keystore.type.compat, on by default); older Java and a "
                 "JDK with keystore.type.compat=false fail with 'Invalid keystore format'")
-    return f"{said}: Java fails with 'Invalid keystore format' (only JKS and PKCS12 read each other)"
+    return (f"{said}: Java opening it as {declared} (KeyStore.getInstance(\"{declared}\"), a keyStoreType "
+            f"setting) fails with 'Invalid keystore format', since only JKS and PKCS12 read each other; "
+            f"KeyStore.getInstance(File) learns the type from the bytes and loads it")
