@@ -15,6 +15,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from helpers import PASSWORD, run
 
@@ -56,23 +57,30 @@ def pkcs8(key) -> bytes:
                              serialization.NoEncryption())
 
 
-def pair(folder: Path, *, client_issuer: x509.Name | None = None, client_extra=(), client_tail=(), ext="p12") -> Path:
+def pair(folder: Path, *, client_issuer: x509.Name | None = None, client_extra=(), client_tail=(), ext="p12",
+         client_curve: ec.EllipticCurve | None = None, foreign_key_id=False, server_trusts_also=0) -> Path:
     """A CA and the four stores of a pair under it; the client's leaf may name its issuer otherwise, carry
     more extensions, or be followed in its chain by other certificates (which only JKS keeps as written:
-    Java's PKCS12 keystore links a chain by issuer names)."""
+    Java's PKCS12 keystore links a chain by issuer names); its key may be on another curve, its authority
+    key identifier name another key than its CA's; the server may trust that many more CAs (long names)."""
     folder.mkdir()
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = cert(name("Test CA"), ca_key, name("Test CA"), ca_key, ca=True)
-    server_key, client_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    key_id = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca = cert(name("Test CA"), ca_key, name("Test CA"), ca_key, ca=True, extra=[(key_id, False)])
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    client_key = ec.generate_private_key(client_curve or ec.SECP256R1())
     server = cert(name("localhost"), server_key, ca.subject, ca_key, eku=ExtendedKeyUsageOID.SERVER_AUTH,
                   sans=["localhost"])
+    authority = x509.AuthorityKeyIdentifier(bytes(20) if foreign_key_id else key_id.digest, None, None)
     client = cert(name("client"), client_key, client_issuer or ca.subject, ca_key,
-                  eku=ExtendedKeyUsageOID.CLIENT_AUTH, extra=client_extra)
+                  eku=ExtendedKeyUsageOID.CLIENT_AUTH, extra=[*client_extra, (authority, False)])
+    others = [TrustedCertEntry(f"other-{i}", der(unrelated_ca(f"Unrelated CA {i} {'x' * 45}", "y" * 60)), NOW)
+              for i in range(server_trusts_also)]
     stores = {
         "server.keystore": [PrivateKeyEntry("server", pkcs8(server_key), (der(server), der(ca)), NOW)],
         "client.keystore": [PrivateKeyEntry("client", pkcs8(client_key),
                                                 (der(client), der(ca), *map(der, client_tail)), NOW)],
-        "server.truststore": [TrustedCertEntry("ca", der(ca), NOW)],
+        "server.truststore": [TrustedCertEntry("ca", der(ca), NOW), *others],
         "client.truststore": [TrustedCertEntry("ca", der(ca), NOW)],
     }
     for file, entries in stores.items():
@@ -86,9 +94,9 @@ def four(folder: Path) -> list[Path]:
                                           "client.truststore")]
 
 
-def unrelated_ca() -> x509.Certificate:
+def unrelated_ca(cn: str = "Unrelated CA", org: str = "Elsewhere") -> x509.Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
-    return cert(name("Unrelated CA", "Elsewhere"), key, name("Unrelated CA", "Elsewhere"), key, ca=True)
+    return cert(name(cn, org), key, name(cn, org), key, ca=True)
 
 
 def cps_policy() -> x509.CertificatePolicies:
@@ -98,10 +106,16 @@ def cps_policy() -> x509.CertificatePolicies:
 
 SHAPES = {
     "issuer-name-in-other-case": dict(client_issuer=name("test ca", "ACME")),
+    "issuer-name-as-printable-string": dict(client_issuer=x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acme", _type=_ASN1Type.PrintableString),
+        x509.NameAttribute(NameOID.COMMON_NAME, "Test CA", _type=_ASN1Type.PrintableString)])),
     "critical-policies-with-a-qualifier": dict(client_extra=[(cps_policy(), True)]),
     "an-unrelated-ca-after-the-chain": dict(client_tail=[unrelated_ca()], ext="jks"),
     "netscape-type-server-only": dict(client_extra=[(x509.UnrecognizedExtension(
         NETSCAPE_CERT_TYPE, bytes([0x03, 0x02, 0x06, 0x40])), False)]),  # BIT STRING: SSL server only
+    "a-client-key-on-p192": dict(client_curve=ec.SECP192R1()),
+    "an-authority-key-id-of-another-key": dict(foreign_key_id=True),
+    "server-ca-names-over-64-kb": dict(server_trusts_also=500),
 }
 
 
@@ -207,3 +221,36 @@ def test_the_command_line_says_who_decided(tmp_path):
     printed = json.loads(alone.stdout)
     assert alone.exit_code == 0 and printed["java"] is None
     assert printed["decided_by"] == "jkstool's model (asked for alone, no JVM)"
+
+
+# What the model says of a shape, in its words and, where Java refuses, in the words Java's side printed.
+EXPLAINED = {
+    "a-client-key-on-p192": ("key-type-unusable", "sends the certificate, then fails to sign",
+                             "No supported CertificateVerify signature algorithm for EC  key"),
+    "an-authority-key-id-of-another-key": ("client-untrusted", "its authority key identifier",
+                                           "Path does not chain with any of the trust anchors"),
+    "server-ca-names-over-64-kb": ("ca-names-too-long", "sends no list of acceptable issuers", None),
+}
+
+
+@pytest.mark.parametrize("shape", EXPLAINED)
+def test_the_explanation_says_what_java_met(shape, tmp_path, handshake):
+    folder = pair(tmp_path / shape, **SHAPES[shape])
+    jsse_ok, seen = handshake(*four(folder))
+    code, words, java_words = EXPLAINED[shape]
+    (found,) = [f for f in api.verify_pair(folder, password=PASSWORD, model_only=True).findings if f.code == code]
+    assert words in found.message
+    assert jsse_ok == (java_words is None), seen
+    if java_words:
+        assert java_words in seen and java_words in found.message
+
+
+def test_a_pkcs12_chain_linked_across_string_types_is_read_whole(tmp_path, java_inventory):
+    """Java's PKCS12 keystore links a key's chain by issuer name, compared as X500Principal does: a leaf
+    naming its CA in PrintableString keeps the CA (UTF8String) in its chain, and nothing is set aside."""
+    folder = pair(tmp_path / "pair", **SHAPES["issuer-name-as-printable-string"])
+    path = folder / "client.keystore.p12"
+    loaded = api.read_store(path, PASSWORD)
+    assert len(loaded.store.key_entry("client").chain) == 2 and not loaded.warnings, loaded.warnings
+    kind, prints, _ = java_inventory(path, password=PASSWORD)[str(path)]["client"]
+    assert len(prints) == 2, kind

@@ -240,3 +240,15 @@ def test_cli_unreadable_input_is_exit_2(tmp_path, pki, problem):
     result = run("verify-pair", folder, env=env)
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_key_of_another_password_stops_the_key_manager_before_any_choice(tmp_path, pki, handshake):
+    """SunX509 opens every key with the store password: a second key of another password fails the whole key
+    manager, so no entry is chosen or presented, and none is said to be."""
+    folder = build(pki, tmp_path / "layout")
+    pki.key_entry(folder / "client.keystore.jks", "spare", issuer="clientca", eku="clientAuth", keypass="another-pass")
+    report = api.verify_pair(folder, password=PASSWORD, model_only=True)
+    codes = {f.code for f in report.findings}
+    assert errors(report) == {"key-password-differs"} and "several-key-entries" not in codes, report.findings
+    ok, seen = handshake(*(folder / f"{name}.jks" for name in STORES))
+    assert not ok and "Cannot recover key" in seen, seen

@@ -269,8 +269,16 @@ class _Checks:
                      "every key of the keystore with it and fails for the whole keystore "
                      "('UnrecoverableKeyException: Cannot recover key')",
                      f"give the key the store's password: keytool -keypasswd -keystore {store.path} -alias {alias}")
+        if store.loaded.locked and self.jdk.key_manager == "SunX509":
+            return None  # the key manager is never built: no key is chosen, nothing is presented
         issuers = None if side == "server" else [certs.load(a.cert).subject.public_bytes()
                                                   for a in server_truststore.anchors]
+        if issuers and not keychoice.names_fit(issuers):
+            self.add("ca-names-too-long", server_truststore, None,
+                     f"the server truststore's CA names take {sum(map(len, issuers)):,} bytes, more than a TLS 1.3 "
+                     "certificate request carries (65,535): the server sends no list of acceptable issuers, so a "
+                     "client presents the first key its key manager finds usable, whoever issued it",
+                     "keep in the server truststore only the CAs that issue client certificates")
         choice = keychoice.choose(keys, store.loaded.type, issuers)
         if len(keys) > 1:
             self.add("several-key-entries", store, choice.entry.alias if choice.entry else None,
@@ -285,7 +293,8 @@ class _Checks:
                      f"the {side} presents '{entry.alias}', an EC key on {keychoice.curve(entry.chain[0])}, a curve "
                      "TLS 1.3 has no signature scheme for: "
                      + ("'No supported CertificateVerify signature algorithm for EC  key'" if side == "server" else
-                        "the client fails to sign, and the server sees no certificate"))
+                        "the client sends the certificate, then fails to sign the handshake ('No supported "
+                        "CertificateVerify signature algorithm for EC  key')"))
         return self._entry_checks(entry, store)
 
     def _nothing_presented(self, side: str, keys: list[PrivateKeyEntry], store: StoreInput,
@@ -360,8 +369,8 @@ class _Checks:
         if problem.code == "untrusted":
             broken = certs.load(problem.cert)
             issuer = certs.issuer_of(broken)
-            fix = f"trust the {side}'s CA: jkstool import-ca {truststore.path} <CA>.pem"
-            if broken.issuer != broken.subject:  # a root has no issuer to add to the chain
+            fix = problem.fix or f"trust the {side}'s CA: jkstool import-ca {truststore.path} <CA>.pem"
+            if not problem.fix and broken.issuer != broken.subject:  # a root has no issuer to add to the chain
                 fix += f"; or, if {issuer} is an intermediate CA, add it to the chain in {keystore.path}"
             self.add(f"{side}-untrusted", truststore, None,
                      f"the {side}'s chain does not lead to a certificate the {peer} trusts: it breaks at "

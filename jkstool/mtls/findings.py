@@ -63,6 +63,10 @@ _TABLE = [
          "server: No available authentication scheme / No supported CertificateVerify signature algorithm for EC "
          "key; a client's key: Empty client certificate chain",
          "issue a new key and certificate: EC P-256/P-384, RSA (2048+) or Ed25519"),
+    Rule("ca-names-too-long", WARNING,
+         "the server truststore's CA names exceed what a TLS 1.3 certificate request carries (65,535 bytes): JSSE "
+         "sends no list of acceptable issuers, and a client presents its first usable key, whoever issued it", "",
+         "keep in the server truststore only the CAs that issue client certificates"),
     Rule("chain-order", WARNING,
          "a certificate of the chain is not issued by the next one: out of order, or a foreign certificate in it. "
          "Java builds its path from the certificates sent, in any order, and ignores the rest (the trust check "

@@ -86,9 +86,15 @@ def _accepted(issuers: Iterable[bytes] | None) -> set[certs.NameKey] | None:
     if issuers is None:
         return None
     names = list(issuers)
-    if not names or sum(len(n) for n in names) > _MAX_AUTHORITIES:
+    if not names or not names_fit(names):
         return None
     return certs.name_keys(names)
+
+
+def names_fit(issuers: Sequence[bytes]) -> bool:
+    """Whether a server's acceptable issuers (subject DER) fit the certificate_authorities extension; beyond
+    its size JSSE leaves the list out (CertificateAuthoritiesExtension.getEncodedAuthorities)."""
+    return sum(len(n) for n in issuers) <= _MAX_AUTHORITIES
 
 
 def names_issuer(entry: PrivateKeyEntry, accepted: set[certs.NameKey] | None) -> bool:

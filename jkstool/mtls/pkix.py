@@ -60,6 +60,8 @@ class Problem:
     cert: bytes
     what: str
     java: str
+    fix: str = ""
+    """What to do, where it differs from the code's usual advice."""
 
 
 @dataclass
@@ -169,16 +171,30 @@ def _validate(path: list[bytes], context: _Context) -> Verdict:
     top = certs.load(path[-1])
     anchors = [t for t in context.trusted if _may_anchor(certs.load(t), top)]
     if not anchors:
-        return Verdict(False, path, problem=Problem(
-            "untrusted", path[-1], f"a certificate named {certs.issuer_of(top)} is trusted, but not the one that "
-            "signed it (another key identifier: a CA made again under the same name?)",
-            "Path does not chain with any of the trust anchors"))
+        return Verdict(False, path, problem=_no_anchor(path[-1], top, context))
     problem: Problem | None = None
     for anchor in anchors:
         problem = _check_path(path, anchor, context)
         if problem is None:
             return _anchored(Verdict(True, path, anchor), context)
     return Verdict(False, path, problem=problem)
+
+
+def _no_anchor(der: bytes, top: x509.Certificate, context: _Context) -> Problem:
+    """Trusted certificates bear the issuer's name, and their key identifiers rule each one out."""
+    java = "Path does not chain with any of the trust anchors"
+    named = [certs.load(t) for t in context.trusted if certs.same_name(certs.load(t).subject, top.issuer)]
+    signer = next((t for t in named if verifies(top, t)), None)
+    aki = certs.extension(top, x509.AuthorityKeyIdentifier)
+    if signer is None or aki is None or aki.key_identifier is None:
+        return Problem("untrusted", der, f"a certificate named {certs.issuer_of(top)} is trusted, but not the one "
+                       "that signed it (another key identifier: a CA made again under the same name?)", java)
+    ski = certs.key_id(signer)
+    return Problem("untrusted", der, f"its authority key identifier ({aki.key_identifier.hex(':')}) is not the "
+                   f"subject key identifier of the trusted {certs.subject_of(signer)} "
+                   f"({ski.hex(':') if ski else 'none'}), though that CA's key signed it: Java matches the "
+                   "identifiers first and finds no anchor", java,
+                   "reissue the certificate with its CA's subject key identifier as its authority key identifier")
 
 
 def _may_anchor(anchor: x509.Certificate, issued: x509.Certificate) -> bool:
