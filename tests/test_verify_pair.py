@@ -252,3 +252,16 @@ def test_a_key_of_another_password_stops_the_key_manager_before_any_choice(tmp_p
     assert errors(report) == {"key-password-differs"} and "several-key-entries" not in codes, report.findings
     ok, seen = handshake(*(folder / f"{name}.jks" for name in STORES))
     assert not ok and "Cannot recover key" in seen, seen
+
+
+def test_the_handshake_java_decided_with_is_the_one_reported(tmp_path, pki, monkeypatch):
+    """--handshake after Java decided: the same handshake is reported, not run a second time."""
+    from jkstool.mtls import handshake as engines
+    report = api.verify_pair(build(pki, tmp_path / "good"), password=PASSWORD)
+    assert report.java is not None and report.java.ok
+
+    def again(*args, **kwargs):
+        raise AssertionError("a second handshake was run")
+    monkeypatch.setattr(engines, "run", again)
+    found = handshake_with(report)
+    assert found.code == "handshake-ok" and report.java.detail in found.message

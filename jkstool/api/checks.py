@@ -127,9 +127,12 @@ def run_handshake(report: "Report", *, passwords: Mapping[str, str | None], host
     """A real mutual-TLS handshake on 127.0.0.1 between the stores a report checked, opened with
     `passwords` (by role): with JSSE when Java is found (`engine` "java" insists on it), else with
     Python's ssl ("openssl"), a cross-check. Its finding (handshake-ok or handshake-failed, with what
-    each side saw) is added to the report and returned: the real thing, beside the verdict of the rules."""
+    each side saw) is added to the report and returned: the real thing, beside the verdict of the rules.
+    Where Java decided the report, its handshake is that one, and is not run again (unless `engine` is
+    "openssl")."""
     from ..mtls import handshake as engines
-    outcome = engines.run(report.stores, dict(passwords), hostname, engine)
+    outcome = report.java if report.java is not None and engine != "openssl" else \
+        engines.run(report.stores, dict(passwords), hostname, engine)
     found = engines.outcome_finding(outcome, report.stores["server-keystore"].path)
     report.findings.append(found)
     return found
