@@ -290,6 +290,27 @@ def test_tomcat_old_connector_attributes_and_catalina_base(layouts, tmp_path):
     assert code == 1 and codes(findings, "error") == {"config-password-wrong"}
 
 
+def test_tomcat_takes_the_environment_only_where_catalina_properties_says_so(layouts, tmp_path):
+    """Tomcat's digester fills ${...} from the environment only when conf/catalina.properties sets its
+    PROPERTY_SOURCE to EnvironmentPropertySource (the line the tomcat snippet asks for); without it the
+    password stays "${...}" and Tomcat never opens its port."""
+    tls, _ = layouts
+    conf = tmp_path / "catalina" / "conf"
+    conf.mkdir(parents=True)
+    config = conf / "server.xml"
+    config.write_text(run("snippet", "tomcat", tls, env=ENV).stdout)
+    config.chmod(0o600)
+    properties = conf / "catalina.properties"
+    properties.write_text("tomcat.util.scan.StandardJarScanFilter.jarsToSkip=*.jar\n")
+    result = run("doctor", config, "--peer", tls, "--json", env=ENV)
+    found = [f for e in json.loads(result.stdout)["endpoints"] for f in e["findings"]]
+    assert result.exit_code == 1 and {f["code"] for f in found} == {"config-unresolved"}, found
+    assert all("org.apache.tomcat.util.digester.PROPERTY_SOURCE=" in f["fix"] for f in found)
+    enable = re.search(r"org\.apache\.tomcat\.util\.digester\.PROPERTY_SOURCE=\S+", config.read_text()).group(0)
+    properties.write_text(properties.read_text() + enable + "\n")
+    assert doctor(config, "--peer", tls) == (0, [])
+
+
 def test_a_pem_bundle_reads_as_its_stores(layouts, tmp_path):
     """spring.ssl.bundle.pem: the certificate chain and the key in files of their own, the truststore a PEM
     of CA certificates; doctor judges them as it judges the stores they came from, and a key of another

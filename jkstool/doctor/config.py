@@ -30,6 +30,8 @@ class Setting:
     """Placeholders nothing filled."""
     why: str = "which nothing sets"
     """Why they stay unfilled."""
+    fix: str = ""
+    """What fills them, where it is not the variable itself."""
     inline: bool = False
     """Written in the configuration file itself (not from a placeholder or the environment)."""
 
@@ -76,8 +78,10 @@ class Resolver:
     """Placeholders filled from `env` (variables), then `properties` (other settings of the same file), in the
     placeholder syntax of the application: spring, shell (Tomcat, JVM flags) or kafka."""
 
-    def __init__(self, env: dict[str, str], properties: dict[str, str] | None = None, syntax: str = "spring"):
+    def __init__(self, env: dict[str, str], properties: dict[str, str] | None = None, syntax: str = "spring",
+                 why: str = Setting.why, fix: str = ""):
         self.env, self.properties, self.pattern = env, properties or {}, _SYNTAX[syntax]
+        self.why, self.fix = why, fix
 
     def setting(self, raw: str, where: str) -> Setting:
         value = raw
@@ -87,7 +91,7 @@ class Resolver:
                 break
             value = filled
         missing = tuple(dict.fromkeys(m.group(1).strip() for m in self.pattern.finditer(value)))
-        return Setting(value, where, missing, inline=not self.pattern.search(raw))
+        return Setting(value, where, missing, self.why, self.fix, inline=not self.pattern.search(raw))
 
     def _fill(self, match: re.Match[str]) -> str:
         name = match.group(1).strip()

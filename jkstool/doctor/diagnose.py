@@ -131,7 +131,8 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add: _Add, user: s
         if setting is not None and setting.unresolved:
             add(finding("config-unresolved", setting.where, None,
                         f"{endpoint.name}: the {role} setting uses ${{{setting.unresolved[0]}}}, {setting.why}: "
-                        "the application fails to start (or starts with the placeholder as the value)"))
+                        "the application fails to start (or starts with the placeholder as the value)",
+                        setting.fix or None))
             return None
     secrets = {s.value for s in (config.password, config.key_password) if s is not None and s.value}
     if not location.value.strip() or location.value in secrets:  # never print a password as a path

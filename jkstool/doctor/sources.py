@@ -334,7 +334,7 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
     password "changeit", certificateVerification none."""
     folder = path.resolve().parent
     base = catalina_base or (folder.parent if folder.name == "conf" else folder)
-    resolver = Resolver({**env, "catalina.base": str(base), "catalina.home": str(base)}, syntax="shell")
+    resolver = _tomcat_resolver(folder / "catalina.properties", env, base)
     lines = text.splitlines()
     endpoints = []
     for connector in _elements(text, path):
@@ -377,6 +377,29 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         raise JkstoolError("no <Connector SSLEnabled=\"true\"> in it", "give the server.xml of the TLS connector",
                            path=str(path))
     return endpoints
+
+
+_PROPERTY_SOURCE = "org.apache.tomcat.util.digester.PROPERTY_SOURCE"
+_ENVIRONMENT_SOURCE = "org.apache.tomcat.util.digester.EnvironmentPropertySource"
+
+
+def _tomcat_resolver(properties: Path, env: dict[str, str], base: Path) -> Resolver:
+    """How Tomcat's digester fills ${...}: from system properties (catalina.properties' among them) and
+    catalina.base, and from the environment only when catalina.properties names EnvironmentPropertySource
+    as its PROPERTY_SOURCE. Without a catalina.properties beside server.xml, the environment is taken:
+    what the file that decides says cannot be read."""
+    known = {"catalina.base": str(base), "catalina.home": str(base)}
+    if not properties.is_file():
+        return Resolver({**env, **known}, syntax="shell")
+    from ..mtls.jdk import read_properties
+    settings = read_properties(properties)
+    if settings.get(_PROPERTY_SOURCE) == _ENVIRONMENT_SOURCE:
+        return Resolver({**env, **settings, **known}, syntax="shell")
+    return Resolver({**settings, **known}, syntax="shell",
+                    why=f"which Tomcat takes from the environment only when {properties} names the environment "
+                        "as its property source (it does not: Tomcat uses the text as it is, and a password "
+                        "fails with 'keystore password was incorrect')",
+                    fix=f"add the line {_PROPERTY_SOURCE}={_ENVIRONMENT_SOURCE} to {properties}")
 
 
 _ALL = ["SSLv2Hello", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
