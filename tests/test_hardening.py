@@ -121,8 +121,8 @@ def test_a_store_owned_by_a_service_user_stays_theirs(layout, partner_ca, keytoo
     subprocess.run(["setfacl", "-m", "g:adm:r", store], check=True)  # an ACL: adm may read it too
     acl = _acl(store)
     new = "renewed-secret"
-    if command == "passwd":
-        result = run("passwd", store, "--new-storepass", "env:NEW", env={**ENV, "NEW": new})
+    if command == "passwd":  # a layout's stores change their password together
+        result = run("passwd", layout, "--new-storepass", "env:NEW", env={**ENV, "NEW": new})
     else:
         result = run("import-ca", store, partner_ca, env=ENV)
     assert result.exit_code == 0, result.stderr

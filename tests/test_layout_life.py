@@ -375,3 +375,44 @@ def test_cli_layout_commands_exit_codes_and_what_they_say(tmp_path):
     ok(run("revoke", layout, "--alias", "client", env={}))
     report = json.loads(ok(run("verify-pair", layout, "--json", env={}), 1).stdout)
     assert "cert-revoked" in {f["code"] for f in report["findings"]}
+
+
+def test_store_commands_on_a_layouts_stores_are_changes_of_the_layout(tmp_path, handshake):
+    """import-ca, delete and passwd on a layout's stores: each backed up into DIR/backups/<time>/ (restore
+    undoes it) with the side's PEM files written again; one store's password alone is refused, the
+    layout's as a whole changes all four. A real handshake after every step."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
+    api.snippet(layout, "nginx", password=PASSWORD)  # exports the server's PEM files, as nginx is given them
+    trusted_pem = layout / "pem" / "server-trusted-cas.pem"
+    before = trusted_pem.read_bytes()
+    truststore = layout / "server.truststore.p12"
+    partner = tmp_path / "partner.pem"
+    partner.write_bytes(_partner_ca_pem())
+    api.import_ca(truststore, [partner], password=PASSWORD, alias="partner")
+    step = sorted((layout / "backups").iterdir())[-1]
+    assert (step / "server.truststore.p12").is_file() and (step / "pem" / "server-trusted-cas.pem").is_file()
+    assert trusted_pem.read_bytes() == before + partner.read_bytes()  # nginx is given the new trust too
+    healthy(layout, handshake)
+    api.delete_entry(truststore, "partner", password=PASSWORD)
+    assert trusted_pem.read_bytes() == before
+    api.restore(layout)  # undoes the delete
+    assert "partner" in api.read_store(truststore, PASSWORD).store
+    healthy(layout, handshake)
+
+    kept = {p: p.read_bytes() for p in layout_stores(layout)}
+    with pytest.raises(JkstoolError) as refused:
+        api.change_password(truststore, password=PASSWORD, new_password="another-one-1")
+    assert "share one password" in refused.value.what and {p: p.read_bytes() for p in kept} == kept
+    api.change_password(layout, password=PASSWORD, new_password="another-one-1")
+    assert all(api.read_store(p, "another-one-1").store for p in kept)
+    done, seen = handshake(layout, password="another-one-1")
+    assert done, seen
+    api.restore(layout)
+    healthy(layout, handshake)
+
+
+def _partner_ca_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from helpers import certificate, new_key
+    return certificate(new_key("ec"), "Partner CA", ca=True).public_bytes(serialization.Encoding.PEM)

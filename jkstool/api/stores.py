@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .. import files, formats, passwords
 from ..errors import JkstoolError, file_exists
-from ..layout.manifest import backups_for, lock_path
+from ..layout.manifest import backups_for, layout_of_store, lock_path
 from ..model import Entry, Loaded, PrivateKeyEntry, Store, TrustedCertEntry
 
 if TYPE_CHECKING:
@@ -93,6 +93,8 @@ class StoreEdit:
     profile: str | None = None
     """How a PKCS12 store is written back: the profile given, else the one it was read with."""
     warnings: list[str] = field(default_factory=list)
+    new_password: bool = False
+    """set_password was called."""
 
     def claim(self, alias: str) -> None:
         """Refuse an alias that an entry of this store already has."""
@@ -112,11 +114,24 @@ class StoreEdit:
     def set_password(self, password: str, allow_weak: bool = False) -> None:
         """Protect the store with a new password from now on (checked as any new one is)."""
         passwords.check_new(password, allow_weak)
-        self.password = password
+        self.password, self.new_password = password, True
 
     def save(self) -> None:
-        """Write the store back atomically (`edit_store` does, when its block ends without an error)."""
-        _write(self.path, self.store, self.type, self.password, self.profile if self.type == "pkcs12" else None)
+        """Write the store back atomically (`edit_store` does, when its block ends without an error). A store
+        of a layout is written as the layout's commands write it: backed up into its backups/<time>/ (restore
+        undoes the change), its side's PEM files written again; its password stays the layout's."""
+        layout = layout_of_store(self.path)
+        if layout is None:
+            _write(self.path, self.store, self.type, self.password, self.profile if self.type == "pkcs12" else None)
+            return
+        if self.new_password:
+            raise JkstoolError("the stores of a layout share one password", f"change it for the whole layout "
+                               f"{layout.folder}: change_password(folder, new_password=...)", path=str(self.path))
+        from ..layout.lifecycle import store_edited
+        try:
+            store_edited(layout, self.path, self.store, passwords.require(self.password, str(self.path)))
+        except JkstoolError as e:
+            raise e.at(path=self.path) from None
 
     def _stamped(self, method: Callable[[str], T], alias: str) -> T:
         """`method(alias)`, its error naming this store's file."""
@@ -176,6 +191,21 @@ def _refuse_jceks(path: Path) -> None:
                            path=str(path))
 
 
+def _new_layout_password(folder: Path, password: str | None, new_password: str | None, alias: str | None,
+                         allow_weak: bool, lock_timeout: float) -> None:
+    """change_password on a layout folder: its four stores (and storepass file) under the new password."""
+    from ..layout.lifecycle import new_password as renew_password
+    from ..layout.manifest import MANIFEST, Layout, generated_password
+    if alias is not None or new_password is None:
+        raise JkstoolError("a layout changes its store password as a whole", "give new_password=... alone, or a "
+                           "store of it to change one key's password", path=str(folder))
+    passwords.check_new(new_password, allow_weak)
+    with files.locked(folder / MANIFEST, lock_timeout):
+        layout = Layout.open(folder)
+        current = password if password is not None else generated_password(folder)
+        renew_password(layout, passwords.require(current, f"the layout {folder}"), new_password)
+
+
 def copy_entry(source: StrPath, dest: StrPath, alias: str, *, password: str | None = None,
                key_password: str | None = None, dest_password: str | None = None, dest_alias: str | None = None,
                store_type: str | None = None, profile: str | None = None, allow_weak: bool = False,
@@ -228,6 +258,9 @@ def change_password(store: StrPath, *, password: str | None = None, key_password
         raise JkstoolError("nothing to change", "give a new store password, or an alias and a new key password")
     if (alias is None) != (new_key_password is None):
         raise JkstoolError("an alias and a new key password go together", "give both, or neither")
+    if Path(store).is_dir():
+        _new_layout_password(Path(store), password, new_password, alias, allow_weak, lock_timeout)
+        return False
     with edit_store(store, password, key_password=key_password, profile=profile,
                     lock_timeout=lock_timeout) as edit:
         if edit.type == "pem" and new_key_password is not None:

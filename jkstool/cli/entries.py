@@ -105,7 +105,8 @@ def rename_command(
 
 
 def passwd_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
+    store: Annotated[Path, typer.Argument(
+        metavar="STORE|DIR", help="The store, or a layout folder (its four stores and storepass file).")],
     new_storepass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="The new store password (keys that had the old one follow it).")] = None,
     alias: Annotated[str | None, typer.Option("--alias", help="With --new-keypass: the key entry.")] = None,
@@ -120,19 +121,22 @@ def passwd_command(
     """Change the store password, and the key passwords that equalled it; or one key's password.
 
     JSSE's default key manager opens keys with the store password, so keep them equal unless the
-    application names a key password of its own.
+    application names a key password of its own. A layout's stores share one password: give the
+    layout folder to change it for all four (and its storepass file), backed up as its commands are.
 
     Example:
 
     \b
         jkstool passwd server.keystore.p12 --storepass env:OLDPASS --new-storepass env:NEWPASS
+        jkstool passwd ./tls --new-storepass env:NEWPASS
     """
     from .. import api
     if new_storepass is None and new_keypass is None:
         output.fail("give --new-storepass, or --alias with --new-keypass")
     if (alias is None) != (new_keypass is None):
         output.fail("--alias and --new-keypass go together")
-    password, key_password = passwords_for(store, storepass, keypass)
+    password, key_password = (passwords.resolve(storepass, layout=store), None) if store.is_dir() else \
+        passwords_for(store, storepass, keypass)
     with asking_with():
         own = api.change_password(
             store, password=password, key_password=key_password,

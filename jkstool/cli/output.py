@@ -180,6 +180,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 # server_ca=... before ca=...). Each is a token no prose holds (name=..., name=True, name='value', a call).
 _STORES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 _OPTIONS = {
+    "change_password(folder, new_password=...)": "jkstool passwd DIR --new-storepass ...",
     # passwords
     "(check password=...)": "(check --storepass or JKSTOOL_STOREPASS)",
     "(give password=...)": "(give --storepass, or set JKSTOOL_STOREPASS)",

@@ -28,11 +28,13 @@ from .manifest import (
     BACKUPS,
     EXTENSIONS,
     MANIFEST,
+    STOREPASS_FILE,
     CARecord,
     ClientRecord,
     Layout,
     RolloverCA,
     backups_for,
+    generated_password,
 )
 
 
@@ -114,6 +116,31 @@ def backups_of(layout: Layout) -> files.Backups:
     found = backups_for(layout.folder / MANIFEST)
     assert found is not None  # a layout's folder holds its layout.json
     return found
+
+
+def store_edited(layout: Layout, path: Path, store: Store, password: str) -> Written:
+    """A store of the layout changed by a store command (import-ca, delete, genkey...): written as a
+    lifecycle step is, into DIR/backups/<time>/ (restore undoes it), with the derived files that follow
+    from it (the side's PEM files)."""
+    change = Change(layout, password)
+    change.stores[path] = store
+    return change.write()
+
+
+def new_password(layout: Layout, password: str, new: str) -> Written:
+    """Every store of the layout under a new password (the layout's commands open them all with one), and
+    its storepass file when it has one: one change, backed up."""
+    change = Change(layout, new)
+    for path in layout.stores().values():
+        loaded = formats.read_store(path, password)
+        if loaded.locked:
+            raise JkstoolError("a key of it has a password of its own, which a new store password would not "
+                               "change", "give the key the store's password first (jkstool passwd STORE "
+                               "--alias ALIAS --new-keypass ...)", path=str(path), alias=loaded.locked[0])
+        change.stores[path] = loaded.store
+    if generated_password(layout.folder) is not None:
+        change.raw[layout.folder / STOREPASS_FILE] = (f"{new}\n".encode(), files.Secrecy.CLEAR)
+    return change.write()
 
 
 def issue_leaf(issuer: pki.Issuer, key: pki.PrivateKey, subject: x509.Name | str, side: str, days: int,

@@ -303,6 +303,16 @@ def layout_folder(path: Path) -> Path | None:
     return next((folder for folder in (path.parent, path.parent.parent) if (folder / MANIFEST).is_file()), None)
 
 
+def layout_of_store(path: Path) -> "Layout | None":
+    """The layout whose store `path` is (one of the four its layout.json names), else None."""
+    folder = layout_folder(path)
+    if folder is None:
+        return None
+    layout = Layout.open(folder)
+    resolved = path.resolve()
+    return layout if any(p.resolve() == resolved for p in layout.stores().values()) else None
+
+
 def lock_path(path: Path) -> Path:
     """The file whose lock guards changes to `path`: its layout's layout.json when it lies in a layout
     folder (every change to a layout takes that one lock), else itself."""
