@@ -6,6 +6,7 @@ httpd, Tomcat) following the layout through its renewal and rollover. Each is pl
 API; the tests named test_cli_* check only what the command line adds: its options, exit codes and messages."""
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -416,3 +417,39 @@ def _partner_ca_pem() -> bytes:
     from cryptography.hazmat.primitives import serialization
     from helpers import certificate, new_key
     return certificate(new_key("ec"), "Partner CA", ca=True).public_bytes(serialization.Encoding.PEM)
+
+
+def test_servers_listen_on_the_address_bound_and_curl_dials_it(tmp_path, nginx, curl):
+    """snippet --bind: nginx listens on that address alone (another loopback address is refused) and the curl
+    snippet dials it by the certificate's name."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
+    port = free_port()
+    config = api.snippet(layout, "nginx", port=port, bind="127.0.0.1", password=PASSWORD).text
+    command = shell_command(api.snippet(layout, "curl", port=port, bind="127.0.0.1", password=PASSWORD).text)
+    with Nginx(nginx, tmp_path / "nginx", config, port):
+        reply = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert reply.returncode == 0 and "hello" in reply.stdout, reply.stderr
+        elsewhere = subprocess.run(command.replace(":127.0.0.1 ", ":127.0.0.2 "), shell=True, capture_output=True,
+                                   text=True, timeout=30)
+        assert elsewhere.returncode == 7, elsewhere.stderr  # curl: failed to connect
+
+
+def test_the_jvm_snippet_in_an_argument_file_keeps_the_password_out_of_the_log(tmp_path, java_classes):
+    """The java launcher prints JDK_JAVA_OPTIONS to stderr, password and all; an argument file it does not."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
+    text = api.snippet(layout, "jvm", side="client").text
+    flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in text.splitlines()
+             if line and not line.startswith("#")]
+    arguments = tmp_path / "app-tls.args"
+    arguments.write_text("\n".join(flags) + "\n")
+    java = java_classes[0]
+    quiet = subprocess.run([java, f"@{arguments}", "-version"], capture_output=True, text=True)
+    assert quiet.returncode == 0 and PASSWORD not in quiet.stdout + quiet.stderr
+    taken = subprocess.run([java, f"@{arguments}", "-XshowSettings:properties", "-version"], capture_output=True,
+                           text=True)
+    assert f"javax.net.ssl.keyStore = {(layout / 'client.keystore.p12').resolve()}" in taken.stderr
+    logged = subprocess.run([java, "-version"], capture_output=True, text=True,
+                            env={**os.environ, "JDK_JAVA_OPTIONS": " ".join(flags)})
+    assert "Picked up JDK_JAVA_OPTIONS" in logged.stderr and PASSWORD in logged.stderr

@@ -8,6 +8,7 @@ with verify-pair's rules before anything is written, and the files it
 replaces are kept in `folder/backups/<time>/` (`restore` puts them back).
 """
 
+import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -414,7 +415,7 @@ class Snippet:
 
 
 def snippet(folder: StrPath, fmt: str, *, side: str | None = None, port: int = 8443, password: str | None = None,
-            replace: bool = False, lock_timeout: float = 30) -> Snippet:
+            bind: str | None = None, replace: bool = False, lock_timeout: float = 30) -> Snippet:
     """Configuration for a layout, with its real paths and store types and never a password inline: for
     spring-boot, tomcat, jvm, nginx, apache or curl, and `side` (default: client for curl, else server).
 
@@ -422,7 +423,8 @@ def snippet(folder: StrPath, fmt: str, *, side: str | None = None, port: int = 8
     `folder/pem/` (the key unencrypted, mode 0600) from the stores, which
     `password` opens, and refreshed by every later change to the layout. A
     file there that the layout did not write is replaced only with
-    `replace`.
+    `replace`. With `bind` (an IP address), a server listens on it alone and
+    curl dials it.
 
     >>> import tempfile
     >>> folder = init_pair(Path(tempfile.mkdtemp()) / "tls", password="changeit").folder
@@ -439,6 +441,12 @@ def snippet(folder: StrPath, fmt: str, *, side: str | None = None, port: int = 8
         raise JkstoolError(f"side {side!r}: choose server or client")
     if fmt in SERVER_SNIPPETS and side != "server":
         raise JkstoolError(f"{fmt} runs the server side", "give side='server'")
+    if bind is not None:
+        try:
+            ipaddress.ip_address(bind)
+        except ValueError:
+            raise JkstoolError(f"bind={bind!r} is not an IP address", "give the address to listen on, such as "
+                               "127.0.0.1 or ::1") from None
     folder = Path(folder)
     if fmt in snippets.PEM_FORMATS:
         password = passwords.require(generated_password(folder) if password is None else password,
@@ -446,7 +454,7 @@ def snippet(folder: StrPath, fmt: str, *, side: str | None = None, port: int = 8
     with _locked(folder, lock_timeout):  # its PEM files are the layout's
         layout = Layout.open(folder)
         exported = side in layout.manifest.exports
-        text, pem = snippets.snippet(layout, fmt, side, port, password)
+        text, pem = snippets.snippet(layout, fmt, side, port, password, bind)
         fresh = [path for path, data, _ in pem[:-1] if not (path.exists() and files.read_bytes(path) == data)]
         if fresh and not (exported or replace) and fresh[0].exists():  # files it exported before are its own
             raise file_exists(fresh[0])

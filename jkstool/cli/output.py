@@ -198,7 +198,7 @@ _OPTIONS = {
     "ca_certificates=...": "--ca", "sans=...": "--san", "crl=...": "--crl",
     # layouts
     "separate_cas=True": "--separate-cas", "server_ca=...": "--server-ca-cert", "client_ca=...": "--client-ca-cert",
-    "ca=...": "--ca-cert", "cn=...": "--cn", "sides=...": "--side",
+    "ca=...": "--ca-cert", "cn=...": "--cn", "sides=...": "--side", "bind=": "--bind ",
     "revoke_with(ca, crl, certificates)": "jkstool revoke CERT --ca-cert --ca-key --crl",
     "rollover_ca(folder, 'trust')": "jkstool rollover-ca DIR",
     "rollover_ca(folder, 'reissue')": "jkstool rollover-ca DIR --reissue",

@@ -26,6 +26,8 @@ def snippet_command(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="The layout folder (with its layout.json).")],
     side: Annotated[str | None, typer.Option(help="server or client (default: client for curl, else server).")] = None,
     port: Annotated[int, typer.Option(help="The port to listen on or connect to.")] = 8443,
+    bind: Annotated[str | None, typer.Option(
+        metavar="ADDRESS", help="The IP address a server listens on alone (default: all); curl dials it.")] = None,
     storepass: StorePass = None,
     force: Force = False,
     lock_timeout: LockTimeout = 30,
@@ -38,6 +40,7 @@ def snippet_command(
 
     \b
         jkstool snippet spring-boot ./tls --side server
+        jkstool snippet nginx ./tls --bind 10.0.0.5 --port 443
     """
     from ..api.layouts import PEM_SNIPPETS, SERVER_SNIPPETS, snippet
     side = side or None  # the format's own (client for curl, else server)
@@ -49,7 +52,7 @@ def snippet_command(
     if fmt.value in PEM_SNIPPETS:
         password = passwords.resolve(storepass, layout=folder, prompt="Password of the stores: ")
     with asking_with():
-        made = snippet(folder, fmt.value, side=side, port=port, password=password, replace=force,
+        made = snippet(folder, fmt.value, side=side, port=port, password=password, bind=bind, replace=force,
                        lock_timeout=lock_timeout)
     if made.pem_files:
         output.info(f"wrote {', '.join(map(str, made.written))}" if made.written else

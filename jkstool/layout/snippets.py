@@ -30,7 +30,7 @@ def _stores(layout: Layout, side: str) -> tuple[str, str, str]:
             JAVA_TYPES[layout.store_type])
 
 
-def spring_boot(layout: Layout, side: str, port: int) -> str:
+def spring_boot(layout: Layout, side: str, port: int, bind: str | None) -> str:
     keystore, truststore, kind = _stores(layout, side)
     alias = layout.manifest.leaf(side).alias
     head = (f"# Spring Boot (application.yml): the {side} side of {layout.folder.resolve()}.\n"
@@ -42,8 +42,9 @@ def spring_boot(layout: Layout, side: str, port: int) -> str:
             head += ("# Revocation: server.ssl has no CRL setting. With embedded Tomcat, set the connector's\n"
                      "# SSLHostConfig certificateRevocationListFile to " + crls + "\n"
                      "# in a WebServerFactoryCustomizer<TomcatServletWebServerFactory>.\n")
+        address = f"\n  address: {bind}" if bind else ""
         return head + f"""server:
-  port: {port}
+  port: {port}{address}
   ssl:
     enabled: true
     client-auth: need
@@ -76,7 +77,7 @@ spring:
 """
 
 
-def tomcat(layout: Layout, side: str, port: int) -> str:
+def tomcat(layout: Layout, side: str, port: int, bind: str | None) -> str:
     keystore, truststore, kind = _stores(layout, "server")
     alias = layout.manifest.server.alias
     crls = _crls(layout)
@@ -86,7 +87,7 @@ def tomcat(layout: Layout, side: str, port: int) -> str:
      add this line to conf/catalina.properties, and export {PASSWORD_VARIABLE}=... before starting:
 org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester.EnvironmentPropertySource
 -->
-<Connector port="{port}" protocol="org.apache.coyote.http11.Http11NioProtocol"
+<Connector port="{port}"{f' address="{bind}"' if bind else ""} protocol="org.apache.coyote.http11.Http11NioProtocol"
            SSLEnabled="true" maxThreads="150">
   <SSLHostConfig certificateVerification="required"
                  truststoreFile="{truststore}"
@@ -101,17 +102,19 @@ org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester.
 """
 
 
-def jvm(layout: Layout, side: str, port: int) -> str:
+def jvm(layout: Layout, side: str, port: int, bind: str | None) -> str:
     properties = layout.system_properties(side, f"${{{PASSWORD_VARIABLE}}}")
     return f"""# JVM system properties for the {side} side of {layout.folder.resolve()}, one per line.
 # ${{{PASSWORD_VARIABLE}}} is an environment reference: let the shell fill it in.
-# -D values on a command line are visible to every local user (ps). Pass them in the
-# environment instead, which only the process's own user can read, e.g.
-#   export JDK_JAVA_OPTIONS="$(grep -v '^#' this-file | envsubst | tr '\\n' ' ')"
+# -D values on a command line are visible to every local user (ps), and the java launcher
+# prints JDK_JAVA_OPTIONS to stderr ("NOTE: Picked up JDK_JAVA_OPTIONS: ..."), into the
+# service's log. Give them in an argument file only the service's user can read:
+#   (umask 077; grep -v '^#' this-file | envsubst > app-tls.args)
+#   java @app-tls.args -jar app.jar
 """ + "".join(f"-D{name}={value}\n" for name, value in properties.items())
 
 
-def nginx(layout: Layout, side: str, port: int, pem: dict[str, Item]) -> str:
+def nginx(layout: Layout, side: str, port: int, bind: str | None, pem: dict[str, Item]) -> str:
     server_name = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
     crls = _crls(layout)
     revocation = f"\n    ssl_crl                 {crls};" if crls else ""
@@ -119,7 +122,7 @@ def nginx(layout: Layout, side: str, port: int, pem: dict[str, Item]) -> str:
 # The key is unencrypted, mode 0600: nginx reads it as root at start and cannot ask for a
 # password (the alternative: an encrypted key and ssl_password_file).
 server {{
-    listen {port} ssl;
+    listen {_at(bind, port)} ssl;
     server_name {server_name};
     ssl_certificate         {pem['chain'][0]};
     ssl_certificate_key     {pem['key'][0]};
@@ -134,13 +137,13 @@ server {{
 """
 
 
-def apache(layout: Layout, side: str, port: int, pem: dict[str, Item]) -> str:
+def apache(layout: Layout, side: str, port: int, bind: str | None, pem: dict[str, Item]) -> str:
     crls = _crls(layout)
     revocation = f"\n    SSLCARevocationFile     {crls}\n    SSLCARevocationCheck    chain" if crls else ""
     return f"""# Apache httpd (mod_ssl): the server side of {layout.folder.resolve()}.
 # The key is unencrypted, mode 0600: httpd reads it as root at start (or use SSLPassPhraseDialog).
-Listen {port}
-<VirtualHost *:{port}>
+Listen {_at(bind, port)}
+<VirtualHost {_at(bind or "*", port)}>
     SSLEngine on
     SSLCertificateFile      {pem['chain'][0]}
     SSLCertificateKeyFile   {pem['key'][0]}
@@ -152,27 +155,37 @@ Listen {port}
 """
 
 
-def curl(layout: Layout, side: str, port: int, pem: dict[str, Item]) -> str:
+def curl(layout: Layout, side: str, port: int, bind: str | None, pem: dict[str, Item]) -> str:
     host = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
+    resolve = f"     --resolve {host}:{port}:{_at(bind)} \\\n" if bind else ""
+    hint = "" if bind else (f"# Where {host} does not resolve to the server, add --resolve {host}:{port}:ADDRESS\n"
+                            "# (the name must stay: it is the one the server's certificate carries).\n")
     return f"""# curl as the client of {layout.folder.resolve()}. The key is unencrypted, mode 0600
 # (curl's --pass would put a password on the command line, where ps shows it).
-curl --cert {pem['chain'][0]} \\
+{hint}curl --cert {pem['chain'][0]} \\
      --key {pem['key'][0]} \\
      --cacert {pem['cas'][0]} \\
-     https://{host}:{port}/
+{resolve}     https://{host}:{port}/
 """
+
+
+def _at(address: str | None, port: int | None = None) -> str:
+    """An address as servers and curl write it (an IPv6 one in brackets), with its port."""
+    written = f"[{address}]" if address and ":" in address else address or ""
+    return f"{written}:{port}" if written and port is not None else written or str(port)
 
 
 JAVA_FORMATS = {"spring-boot": spring_boot, "tomcat": tomcat, "jvm": jvm}
 PEM_FORMATS = {"nginx": nginx, "apache": apache, "curl": curl}
 
 
-def snippet(layout: Layout, fmt: str, side: str, port: int,
-            password: str | None) -> tuple[str, list[tuple[Path, bytes, Secrecy]]]:
+def snippet(layout: Layout, fmt: str, side: str, port: int, password: str | None,
+            bind: str | None = None) -> tuple[str, list[tuple[Path, bytes, Secrecy]]]:
     """(the configuration text, the PEM files it needs as write_all items); the PEM formats need the
-    stores' password, and are recorded in the manifest so that later changes refresh their files."""
+    stores' password, and are recorded in the manifest so that later changes refresh their files. A server
+    listens on `bind` (an IP address) alone, where given; curl dials it."""
     if fmt in JAVA_FORMATS:
-        return JAVA_FORMATS[fmt](layout, side, port), []
+        return JAVA_FORMATS[fmt](layout, side, port, bind), []
     if password is None:
         raise JkstoolError(f"the {fmt} snippet needs the stores' password, to export PEM files",
                            "give password=...", path=str(layout.folder))
@@ -181,4 +194,4 @@ def snippet(layout: Layout, fmt: str, side: str, port: int,
     pem = derived.pem_files(layout, side, keystore, truststore)
     if side not in layout.manifest.exports:
         layout.manifest.exports.append(side)
-    return PEM_FORMATS[fmt](layout, side, port, pem), [*pem.values(), layout.manifest_item()]
+    return PEM_FORMATS[fmt](layout, side, port, bind, pem), [*pem.values(), layout.manifest_item()]
