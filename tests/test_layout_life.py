@@ -453,3 +453,23 @@ def test_the_jvm_snippet_in_an_argument_file_keeps_the_password_out_of_the_log(t
     logged = subprocess.run([java, "-version"], capture_output=True, text=True,
                             env={**os.environ, "JDK_JAVA_OPTIONS": " ".join(flags)})
     assert "Picked up JDK_JAVA_OPTIONS" in logged.stderr and PASSWORD in logged.stderr
+
+
+def test_a_brought_ca_is_named_as_the_docs_name_it(tmp_path):
+    """With the company's CA: init-pair says to keep that CA's key private (there is no DIR/ca of its
+    own), and the layout's CRL for it is ca/ca.crl, as docs/lifecycle.md says."""
+    from cryptography.hazmat.primitives import serialization
+    from helpers import certificate, new_key
+    key = new_key("ec")
+    ca_cert, ca_key = tmp_path / "company-ca.pem", tmp_path / "company-ca-key.pem"
+    ca_cert.write_bytes(certificate(key, "Company CA", ca=True).public_bytes(serialization.Encoding.PEM))
+    ca_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()))
+    ca_key.chmod(0o600)
+    layout = tmp_path / "tls"
+    made = ok(run("init-pair", layout, "--ca-cert", ca_cert, "--ca-key", ca_key, env=ENV))
+    assert f"keep {ca_key} private: it signs new certificates" in made.stderr
+    assert f"keep {layout / 'ca'} private" not in made.stderr
+    api.add_client(layout, "gone", password=PASSWORD)
+    api.revoke(layout, aliases=["gone"], password=PASSWORD)
+    assert sorted(p.name for p in (layout / "ca").glob("*.crl")) == ["ca.crl"]

@@ -137,10 +137,14 @@ def _summary(layout: "Layout", password: str | None) -> list[list[str]]:
 def _next_steps(layout: "Layout") -> None:
     stores = {role: path.name for role, path in layout.stores().items()}
     password = f" --storepass file:{layout.password_file}" if layout.password_file else ""
+    cas = layout.manifest.cas
+    keys = list(dict.fromkeys(str(layout.path(c.key)) for c in ([cas.server, cas.client] if cas.separate
+                                                                 else [cas.server])))
     for line in ("next steps:",
                  f"  server: deploy {stores['server-keystore']} and {stores['server-truststore']} "
                  "(require client certificates)",
                  f"  client: deploy {stores['client-keystore']} and {stores['client-truststore']}",
-                 f"  keep {layout.folder / 'ca'} private: it signs new certificates",
+                 f"  keep {' and '.join(keys)} private: {'they sign' if len(keys) > 1 else 'it signs'} new "
+                 "certificates",
                  f"  look inside: jkstool list {layout.store_path('server-keystore')}{password}"):
         output.info(line)  # a line each: a message's own newlines are escaped, as untrusted text's are

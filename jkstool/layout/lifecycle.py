@@ -390,7 +390,7 @@ def _signers(layout: Layout, ca_password: str) -> dict[str, tuple[pki.Issuer, st
         record = cas.of(side)
         issuer = layout.issuer(side, ca_password)
         if issuer is not None:
-            name = Path(record.cert).stem if not record.brought else f"{side}-ca"
+            name = Path(record.cert).stem if not record.brought else f"{side}-ca" if cas.separate else "ca"
             found[name] = (issuer, record.crl or f"ca/{name}.crl", record)
     if layout.manifest.rollover:
         for rolling in layout.manifest.rollover.cas.values():

@@ -443,7 +443,8 @@ class _Checks:
             path = next(p for p, c in self.crls if c is crl)
             self.add("cert-revoked", store, None,
                      f"{_subject(data)} is revoked by {path}: a server that loads this CRL refuses it",
-                     "issue a new certificate (jkstool renew) and deploy it")
+                     "issue a new certificate and deploy it (a layout's server or client: jkstool renew DIR "
+                     "--side SIDE; a partner added later: jkstool add-client DIR --cn NAME)")
 
     def crl_freshness(self) -> None:
         for path, crl in self.crls:

@@ -291,11 +291,16 @@ def load_ca_chain(data: bytes) -> list[x509.Certificate]:
 
 
 def load_private_key(data: bytes, password: str | None, given_as: str = "ca_password=...") -> PrivateKey:
-    """A CA's PEM private key, encrypted or not; `given_as` is how the caller's API takes its password."""
+    """A CA's PEM private key, encrypted or not; `given_as` is how the caller's API takes its password. A key
+    in the clear is read whatever password comes with it (a layout offers its store password by default)."""
+    secret = password.encode() if password else None
     try:
-        key = serialization.load_pem_private_key(data, password.encode() if password else None)
-    except TypeError:
-        raise JkstoolError("the CA key is encrypted", f"give its password with {given_as}") from None
+        try:
+            key = serialization.load_pem_private_key(data, secret)
+        except TypeError:
+            if secret is None:
+                raise JkstoolError("the CA key is encrypted", f"give its password with {given_as}") from None
+            key = serialization.load_pem_private_key(data, None)
     except ValueError:
         raise JkstoolError(f"the CA key cannot be read: wrong {given_as}, or not a PEM private key",
                            f"check {given_as} and the file") from None
