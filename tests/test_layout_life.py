@@ -473,3 +473,51 @@ def test_a_brought_ca_is_named_as_the_docs_name_it(tmp_path):
     api.add_client(layout, "gone", password=PASSWORD)
     api.revoke(layout, aliases=["gone"], password=PASSWORD)
     assert sorted(p.name for p in (layout / "ca").glob("*.crl")) == ["ca.crl"]
+
+
+def _company_ca(folder: Path) -> tuple[Path, Path, Path]:
+    """A company's root and intermediate, made elsewhere: (the intermediate then the root, PEM; the
+    intermediate's key; the root's CRL, empty, PEM)."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from helpers import certificate, new_key
+    root_key, key = new_key("ec"), new_key("ec")
+    root = certificate(root_key, "Company Root CA", ca=True)
+    intermediate = certificate(key, "Company Issuing CA", root, root_key, ca=True)
+    chain, key_file, root_crl = folder / "company-ca.pem", folder / "company-ca-key.pem", folder / "company-root.crl"
+    chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (intermediate, root)))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_file.chmod(0o600)
+    now = datetime.now(timezone.utc)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root.subject).last_update(now)
+           .next_update(now + timedelta(days=30)).sign(root_key, hashes.SHA256()))
+    root_crl.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return chain, key_file, root_crl
+
+
+def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_does(tmp_path, nginx, curl):
+    """A layout under a brought intermediate revokes a partner: its servers, told to check CRLs, check every
+    level, so without the root's CRL nginx refuses every client. verify-pair says so (crl-missing), and
+    agrees with nginx again once the root's CRL is there."""
+    chain, key, root_crl = _company_ca(tmp_path)
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key))
+    api.add_client(layout, "gone", password=PASSWORD)
+    api.revoke(layout, aliases=["gone"], password=PASSWORD)
+    report = api.verify_pair(layout, password=PASSWORD)
+    assert {f.code for f in report.findings if f.severity == "error"} == {"crl-missing"}, report.findings
+    port = free_port()
+    config = api.snippet(layout, "nginx", port=port, password=PASSWORD).text
+    command = shell_command(api.snippet(layout, "curl", port=port, password=PASSWORD).text)
+    with Nginx(nginx, tmp_path / "nginx", config, port):
+        refused = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert "hello" not in refused.stdout, refused.stdout
+    bundle = layout / "ca" / "crls.pem"
+    bundle.write_bytes(bundle.read_bytes() + root_crl.read_bytes())  # what the server is given to load
+    assert api.verify_pair(layout, password=PASSWORD, crls=[root_crl]).ok
+    with Nginx(nginx, tmp_path / "nginx-2", config, port):
+        served = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert served.returncode == 0 and "hello" in served.stdout, served.stderr

@@ -437,8 +437,16 @@ class _Checks:
                      "a private CA, but it is weak")
 
     def revocation(self, data: bytes, issuer: bytes, store: StoreInput) -> None:
-        from ..pki.crl import revoked_by
-        crl = revoked_by([c for _, c in self.crls], certs.load(data), certs.load(issuer))
+        from ..pki.crl import covering, revoked_by
+        loaded = [c for _, c in self.crls]
+        if loaded and store.role == "client-keystore" and not covering(loaded, certs.load(data), certs.load(issuer)):
+            self.add("crl-missing", store, None,
+                     f"{_subject(data)} is on the client's path, and no CRL given is its issuer's "
+                     f"({_subject(issuer)}): a server that checks revocation with these CRLs checks every "
+                     "certificate of the path and refuses every client ('Could not determine revocation status'; "
+                     "nginx: 'unable to get certificate CRL')",
+                     f"give {_subject(issuer)}'s CRL too, where the server loads the others")
+        crl = revoked_by(loaded, certs.load(data), certs.load(issuer))
         if crl is not None:
             path = next(p for p, c in self.crls if c is crl)
             self.add("cert-revoked", store, None,

@@ -138,6 +138,11 @@ _TABLE = [
     Rule("cert-revoked", ERROR,
          "with `--crl`: a certificate on a path is listed as revoked by its CA's CRL; a server that loads the CRL "
          "refuses it", "", "issue a new certificate and deploy it"),
+    Rule("crl-missing", ERROR,
+         "with CRLs: a certificate on the client's path has no CRL of its issuer among them; a server that checks "
+         "revocation with them (Tomcat, nginx: every level of the path) refuses every client",
+         "Could not determine revocation status / unable to get certificate CRL",
+         "give the issuer's CRL too, where the server loads the others"),
     Rule("crl-stale", WARNING,
          "with `--crl`: the CRL is past its nextUpdate; a server that checks it refuses every client until a new "
          "one is published", "", "publish a new CRL (`jkstool revoke` again)"),

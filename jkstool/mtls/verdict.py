@@ -21,7 +21,7 @@ from . import jdk as jdks
 from .checks import Break, Report
 from .findings import ERROR, WARNING, finding
 
-CONFIGURED_ONLY = frozenset({"cert-revoked", "crl-stale"})
+CONFIGURED_ONLY = frozenset({"cert-revoked", "crl-stale", "crl-missing"})
 """Errors of a server configured beyond JSSE's defaults (a CRL loaded, as Tomcat or nginx do): the default
 handshake cannot confirm them, so they stand beside Java's verdict."""
 

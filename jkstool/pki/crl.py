@@ -67,15 +67,16 @@ def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None
     return crl.public_bytes(serialization.Encoding.PEM), added, already
 
 
+def covering(crls: list[x509.CertificateRevocationList], cert: x509.Certificate,
+             issuer: x509.Certificate | None) -> list[x509.CertificateRevocationList]:
+    """The CRLs (of those given) that speak for `cert`: issued under its issuer's name and, when the issuer
+    is known, signed by it."""
+    return [crl for crl in crls if certs.same_name(crl.issuer, cert.issuer)
+            and (issuer is None or crl.is_signature_valid(issue.issuer_public_key(issuer)))]
+
+
 def revoked_by(crls: list[x509.CertificateRevocationList], cert: x509.Certificate,
                issuer: x509.Certificate | None) -> x509.CertificateRevocationList | None:
-    """The CRL (of those given) that lists `cert` as revoked, if any: issued under the same name
-    and, when the issuer is known, signed by it."""
-    for crl in crls:
-        if not certs.same_name(crl.issuer, cert.issuer):
-            continue
-        if issuer is not None and not crl.is_signature_valid(issue.issuer_public_key(issuer)):
-            continue
-        if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
-            return crl
-    return None
+    """The CRL (of those given) that lists `cert` as revoked, if any."""
+    return next((crl for crl in covering(crls, cert, issuer)
+                 if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None), None)
