@@ -28,11 +28,14 @@ ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 ROLES = ("server.keystore", "server.truststore", "client.keystore", "client.truststore")
 
 
-def make_pair(folder, *, root=(0, 3650), sub=(0, 1000), server=(0, 400), client=(0, 500)):
+def make_pair(folder, *, root=(0, 3650), sub=(0, 1000), server=(0, 400), client=(0, 500), keys=None):
     """Four PKCS12 stores: the server's leaf under an intermediate, the client's under the root, each
-    certificate valid from (start days from now, for days). Returns the certificates by name."""
+    certificate valid from (start days from now, for days). Returns the certificates by name (and puts the
+    root's key in `keys`, when given)."""
     folder.mkdir(parents=True)
     root_key, sub_key, server_key, client_key = (new_key("ec") for _ in range(4))
+    if keys is not None:
+        keys["root"] = root_key
     made = {"root": certificate(root_key, "Fleet Root", ca=True, start_days=root[0], days=root[1])}
     made["sub"] = certificate(sub_key, "Fleet Intermediate", made["root"], root_key, ca=True, start_days=sub[0],
                               days=sub[1])
@@ -103,26 +106,26 @@ def test_an_anchor_ending_first_is_not_the_break(tmp_path):
     assert found.at == ends(made["sub"]) + datetime.timedelta(seconds=1)
 
 
-def stale_crl(folder):
-    """A CRL of a CA of its own, due again in 7 days: (its file in `folder`, the CRL)."""
-    crl_key = new_key("ec")  # a CA of its own: staleness, not revocation, is what is asked here
-    issuer = certificate(crl_key, "Fleet CRL CA", ca=True)
+def stale_crl(folder, made, keys):
+    """The CRL of the pair's root (the CA of the client's certificate, which a server checking revocation
+    needs), due again in 7 days: (its file in `folder`, the CRL)."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject).last_update(now)
-           .next_update(now + datetime.timedelta(days=7)).sign(crl_key, hashes.SHA256()))
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(made["root"].subject).last_update(now)
+           .next_update(now + datetime.timedelta(days=7)).sign(keys["root"], hashes.SHA256()))
     path = folder / "fleet.crl"
     path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     return path, crl
 
 
 def test_a_stale_crl_is_a_break(tmp_path):
-    made = make_pair(tmp_path / "tls")
-    path, crl = stale_crl(tmp_path)
+    keys = {}
+    made = make_pair(tmp_path / "tls", keys=keys)
+    path, crl = stale_crl(tmp_path, made, keys)
     report = api.verify_pair(tmp_path / "tls", password=PASSWORD, crls=[path], first_break=True)
     found = report.first_break
     assert found.at == crl.next_update_utc + datetime.timedelta(seconds=1) < ends(made["server"])
     assert [f.code for f in found.findings] == ["crl-stale"]
-    assert report.ok and [(e.what, e.where) for e in found.endings] == [("the CRL of CN=Fleet CRL CA", str(path))]
+    assert report.ok and [(e.what, e.where) for e in found.endings] == [("the CRL of CN=Fleet Root", str(path))]
 
 
 def test_a_failing_pair_breaks_now(tmp_path):
@@ -149,10 +152,11 @@ def test_first_break_follows_the_clock_given(tmp_path, at):
 def test_cli_first_break_in_the_table_and_in_json(tmp_path):
     """--crl and --first-break reach verify_pair, the table says the break, --at takes a date as midnight UTC,
     and the exit code is the verdict."""
-    make_pair(tmp_path / "tls", client=(0, 60))
-    path, _ = stale_crl(tmp_path)
+    keys = {}
+    made = make_pair(tmp_path / "tls", client=(0, 60), keys=keys)
+    path, _ = stale_crl(tmp_path, made, keys)
     result = run("verify-pair", tmp_path / "tls", "--crl", path, "--first-break", env=ENV)
-    assert result.exit_code == 0 and "first break: " in result.stdout and "the CRL of CN=Fleet CRL CA" in result.stdout
+    assert result.exit_code == 0 and "first break: " in result.stdout and "the CRL of CN=Fleet Root" in result.stdout
     late = run("verify-pair", tmp_path / "tls", "--first-break", "--json", "--at", "2027-06-01", env=ENV)
     broken = json.loads(late.stdout)["first_break"]
     assert late.exit_code == 1 and broken["at"] == "2027-06-01T00:00:00Z" and broken["ended"] == []
