@@ -221,6 +221,11 @@ class Protection:
     certificates: frozenset[str] = frozenset()
     iterations: int = 0
     """The highest key-derivation iteration count of the file."""
+    salt: int | None = None
+    """The shortest salt of the file, in bytes: of its MAC (an HMAC's; PBMAC1's own is not counted) and of each
+    encryption; None when it has none. Java takes none under 8 bytes."""
+    ascii_password: bool = True
+    """False when the password it was read with is not ASCII, which Java before 25 derives no key from."""
 
 
 @dataclass
@@ -238,3 +243,6 @@ class Loaded:
     """Aliases whose key did not open with the key password (read with strict=False)."""
     protection: Protection | None = None
     """For PKCS12: its integrity check and encryption schemes."""
+    stray_certificates: list[bytes] = field(default_factory=list)
+    """Certificates of a PKCS12 file that no entry holds: Java keeps none of them, yet parses each as it loads
+    the file, and one it cannot parse fails the load."""

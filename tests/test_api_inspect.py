@@ -89,6 +89,21 @@ def test_secret_keys_and_certificates_java_cannot_parse_are_listed_with_their_wa
     assert f"warning: {path}: {found['odd'].warnings()[0]}" in said
 
 
+def test_inventory_says_which_java_refuses_the_store_as_list_prints_it(tmp_path):
+    """A PBMAC1 store (the modern profile): each release list speaks for refuses it but JDK 26, which reads
+    PBMAC1; a PEM file is no Java store, and draws no refusal (keytool decides each case in test_java_refuses)."""
+    store = tmp_path / "modern.p12"
+    jkstool.convert_store(FIXTURES / "jdk17-keytool.p12", store, password=PASSWORD, profile="modern")
+    found = inventory(store, password=PASSWORD)
+    assert [jdk for jdk, _ in found.java_refuses] == ["8u301", "11", "17", "21", "25"]
+    assert {refusal.why for refusal in found.java_refuses} == {"its integrity check pbmac1 is not read"}
+    listed = run("list", store, env=ENV)
+    assert f"warning: {store}: Java 17 refuses it: its integrity check pbmac1 is not read" in listed.stderr
+    assert "Java 26" not in listed.stderr
+    assert json.loads(run("list", store, "--json", env=ENV).stdout)["java_refuses"] == found.to_dict()["java_refuses"]
+    assert inventory(FIXTURES / "public-ca-bundle.pem").java_refuses == []
+
+
 # -- compat ------------------------------------------------------------------------------------------------
 
 def test_compat_fixes_what_it_finds(tmp_path):

@@ -13,6 +13,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import openssl_salts
 import pbmac1
 import pytest
 from cryptography import x509
@@ -339,6 +340,28 @@ def test_compat_answers_as_each_runtime_on_this_machine_does(stores, real_verdic
     assert not wrong, "\n".join(wrong)
     # The matrix is not trivial here: some runtime refuses some store, and each refuses one at least.
     assert not all(real_verdicts.values())
+
+
+def test_javas_own_limits_are_javas_alone(tmp_path, openssl):
+    """Java refuses a salt under 8 bytes and, before JDK 25, a password that is not ASCII (keytool decides it in
+    test_java_refuses); OpenSSL and Python's cryptography read both stores, and compat's rows for them say so."""
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=k",
+            "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem")
+    short = tmp_path / "short-salts.p12"
+    short.write_bytes(openssl_salts.pkcs12((tmp_path / "key.pem").read_bytes(), (tmp_path / "cert.pem").read_bytes(),
+                                           PASSWORD, key_scheme="PBE-SHA1-3DES", cert_scheme="PBE-SHA1-3DES",
+                                           key_salt=4, cert_salt=4, mac_salt=4))
+    unicode = tmp_path / "unicode.p12"
+    openssl("pkcs12", "-export", "-in", tmp_path / "cert.pem", "-inkey", tmp_path / "key.pem", "-out", unicode,
+            "-passout", "pass:pässwörd", "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES")
+    for path, password in ((short, PASSWORD), (unicode, "pässwörd")):
+        verdicts = {v.runtime: v for v in compat.judge(formats.read_store(path, password, keys=False), str(path))}
+        assert not verdicts["Java 17"].loads and not verdicts["Java 25"].loads
+        read = openssl("pkcs12", "-in", path, "-passin", f"pass:{password}", "-nodes", check=False)
+        assert read.returncode == 0 and b"BEGIN PRIVATE KEY" in read.stdout, read.stderr
+        crypto_pkcs12.load_pkcs12(path.read_bytes(), password.encode())
+        for row in [*_openssl_rows(openssl), "Python cryptography"]:
+            assert verdicts[row].loads, (path.name, row, verdicts[row].why)
 
 
 def test_compat_fix_makes_the_store_load_where_it_did_not(stores, tmp_path, java_inventory):

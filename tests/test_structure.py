@@ -174,6 +174,7 @@ OPTIONS_ALLOWED = {
                                   "--peer-url", "--user"}, "the rules' descriptions and fixes, documented for the CLI"),
     "jkstool/mtls/checks.py": ({"--san"}, "a finding's fix, in a verify-pair report"),
     "jkstool/layout/snippets.py": ({"--cert", "--key"}, "curl's own options, in the curl snippet"),
+    "jkstool/formats/compat.py": ({"--dest-storepass"}, "a fix's command line, in compat's report"),
 }
 
 

@@ -9,12 +9,12 @@ already read (a `Loaded`: from a Kubernetes Secret, say).
 from pathlib import Path
 
 from ..formats import compat as judging
-from ..formats.compat import DECLARED_TYPES, JDKS, CompatReport, Verdict
+from ..formats.compat import DECLARED_TYPES, JDKS, CompatReport, Refusal, Verdict
 from ..model import Loaded
 from ..pki.inventory import Inventory, Listed, days_left
 from .stores import read_store
 
-__all__ = ["inventory", "Inventory", "Listed", "days_left", "compat", "CompatReport", "Verdict", "JDKS",
+__all__ = ["inventory", "Inventory", "Listed", "days_left", "compat", "CompatReport", "Verdict", "Refusal", "JDKS",
            "DECLARED_TYPES", "trusted_in"]
 
 StrPath = str | Path
@@ -32,15 +32,19 @@ def inventory(store: StrPath | Loaded, *, password: str | None = None, details: 
     table of 10,000 certificates costs what it shows. `to_dict()` is
     `list --json`; with `details`, each certificate's extensions too
     (`list -v`). `verified` says whether a password checked the store's
-    integrity.
+    integrity; `java_refuses`, which Java releases (8u301 on) refuse the
+    store as it is, and why (`compat`'s rules: a `Refusal` each).
 
     >>> listed = inventory("fixtures/jdk17-keytool.jks", password="changeit")
     >>> listed.type, listed.verified, [(item.alias, item.kind) for item in listed][:2]
     ('JKS', True, [('client', 'private-key'), ('ca', 'trusted-cert')])
     >>> sorted(listed.to_dict()["entries"][0]["certificates"][0])
     ['issuer', 'key_algorithm', 'key_size', 'not_after', 'not_before', 'serial', 'sha256', 'subject']
+    >>> inventory("fixtures/jdk17-keytool.p12", password="changeit").java_refuses
+    []
     """
-    return Inventory.of(_loaded(store, password), details)
+    loaded = _loaded(store, password)
+    return Inventory.of(loaded, details, judging.java_refusals(loaded))
 
 
 def compat(store: StrPath | Loaded, *, password: str | None = None, declared_type: str | None = None,

@@ -41,6 +41,7 @@ def list_command(
     found = inventory(read_store(store, password, keys=False, password_from=password_from), details=verbose)
     if found.verified is False:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
+    _warn_java(store, found)
     if not (json or verbose):
         _table(store, found, wide)
         return
@@ -53,6 +54,14 @@ def list_command(
     else:
         for text in _details(data):
             output.line(text)
+
+
+def _warn_java(store: Path, found: "Inventory") -> None:
+    """One line for each Java release that refuses the store as it is: jkstool reads more than Java does, and
+    a listing without a word would pass for Java's."""
+    from ..api.inspect import JDKS
+    for jdk, why in found.java_refuses:
+        output.warn(f"{store}: {JDKS[jdk]} refuses it: {why}")
 
 
 def _warn_entry(store: Path, item: "Listed") -> None:

@@ -215,22 +215,24 @@ _CIPHER_NAMES = {"2.16.840.1.101.3.4.1.2": "aes-128-cbc", "2.16.840.1.101.3.4.1.
                  "2.16.840.1.101.3.4.1.42": "aes-256-cbc", _DES_EDE3_CBC: "des-ede3-cbc"}
 
 
-def scheme(algorithm_id: bytes) -> tuple[str, int]:
-    """(the name docs/formats.md gives an encryption scheme, its iteration count), read without decrypting:
-    what compat judges runtimes by."""
+def scheme(algorithm_id: bytes) -> tuple[str, int, int | None]:
+    """(the name docs/formats.md gives an encryption scheme, its iteration count, its salt's length in bytes),
+    read without decrypting: what compat judges runtimes by (Java refuses a salt under 8 bytes)."""
     try:
         parts = der.items(algorithm_id)
         algorithm = der.to_oid(parts[0][1])
         if algorithm in _PKCS12_PBE_NAMES:
-            return _PKCS12_PBE_NAMES[algorithm], der.to_int(der.fields(parts[1][1], der.OCTET_STRING, der.INTEGER)[1])
+            salt, count = der.fields(parts[1][1], der.OCTET_STRING, der.INTEGER)[:2]
+            return _PKCS12_PBE_NAMES[algorithm], der.to_int(count), len(salt)
         if algorithm == PBES2:
             kdf, cipher = der.fields(parts[1][1], der.SEQUENCE, der.SEQUENCE)[:2]
-            count = der.to_int(der.items(der.fields(kdf, der.OID, der.SEQUENCE)[1])[1][1])
+            params = der.items(der.fields(kdf, der.OID, der.SEQUENCE)[1])
+            salt_size = len(params[0][1]) if params[0][0] == der.OCTET_STRING else None  # else PBKDF2's otherSource
             name = der.to_oid(der.fields(cipher, der.OID)[0])
-            return _CIPHER_NAMES.get(name, name), count
-        return KNOWN_UNSUPPORTED.get(algorithm, algorithm), 0
+            return _CIPHER_NAMES.get(name, name), der.to_int(params[1][1]), salt_size
+        return KNOWN_UNSUPPORTED.get(algorithm, algorithm), 0, None
     except (der.DerError, IndexError):
-        return "unreadable", 0
+        return "unreadable", 0, None
 
 
 def decrypt(algorithm_id: bytes, data: bytes, password: str) -> bytes:

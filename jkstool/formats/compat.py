@@ -1,15 +1,18 @@
 """Which runtimes can load a store as it is, from its real algorithms, and what to convert it to.
 
-One table, RUNTIMES, says what each runtime reads, each rule with its source; `compat` judges
-a store read by jkstool against it, and docs/formats.md's matrix is rendered from it (a test
-keeps the two equal). The answer for a runtime on this machine can be checked by running it
+One table, RUNTIMES, says what each runtime reads, each rule with its source, and _java_limits
+what else Java refuses (short salts, passwords that are not ASCII, X9.42 DH keys); `compat`
+judges a store read by jkstool against both, `list` says which Java releases refuse it
+(java_refusals), and docs/formats.md's matrix is rendered from the table (a test keeps the
+two equal). The answer for a runtime on this machine can be checked by running it
 (tests/test_compat.py does, for keytool 17 and 25, openssl 3.0 and cryptography).
 """
 
 import shlex
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+from .. import der
 from ..errors import JkstoolError
 from ..model import Loaded, Protection
 
@@ -35,8 +38,11 @@ class Runtime:
     """PKCS12 integrity checks it verifies (None: no MAC, a password-less store)."""
     java: bool
     """Java's KeyStore: it keeps secret keys, and sees only certificates that are a key's chain or carry
-    Java's trusted-certificate attribute (jkstool reads a store as Java does)."""
+    Java's trusted-certificate attribute (jkstool reads a store as Java does). Java's own limits come with it
+    (see _java_limits)."""
     source: str
+    ascii_only: frozenset[str] = frozenset()
+    """The integrity checks and encryptions it keys right only from an ASCII password."""
 
 
 _JAVA = frozenset({"JKS", "JCEKS", "PKCS12"})
@@ -45,18 +51,25 @@ _ALL = _PKCS12_PBE | _PBES2
 _CLEAR = frozenset({"none"})
 _GO = frozenset({"pbe-sha1-3des", "pbe-sha1-rc2-40"})
 _JAVA_KEYS = "; Java's PKCS12KeyStore reads shrouded keys only (a KeyBag in the clear is skipped)"
+# A password that is not ASCII: Java keys nothing with one before JDK 25 ("Password is not ASCII": its PBEKey took
+# ASCII only until JDK-8348732); JDK 25 keys PBES2 and the MAC right, and the PKCS #12 ciphers wrongly (the file
+# OpenSSL wrote fails with a bad padding). Measured with keytool 17 and 25; 26 is taken to be as 25.
+_ASCII_BEFORE_25 = _ALL | _HMACS
+_ASCII_FROM_25 = _PKCS12_PBE
 
 RUNTIMES = [
     Runtime("Java 8 before 8u301", _JAVA, _OLD, _OLD | _CLEAR, frozenset({"hmac-sha1"}), True,
             "PBES2 and HMAC-SHA256 in PKCS12 came with JDK-8153005, password-less stores with JDK-8076190 "
-            "(JDK 12, backported to 11.0.12 and 8u301)" + _JAVA_KEYS),
-    Runtime("Java 8u301+", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (8u301)"),
-    Runtime("Java 11", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (11.0.12)"),
-    Runtime("Java 17", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)"),
-    Runtime("Java 21", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)"),
-    Runtime("Java 25", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)"),
+            "(JDK 12, backported to 11.0.12 and 8u301)" + _JAVA_KEYS, _ASCII_BEFORE_25),
+    Runtime("Java 8u301+", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (8u301)",
+            _ASCII_BEFORE_25),
+    Runtime("Java 11", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005, JDK-8076190 (11.0.12)",
+            _ASCII_BEFORE_25),
+    Runtime("Java 17", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", _ASCII_BEFORE_25),
+    Runtime("Java 21", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", _ASCII_BEFORE_25),
+    Runtime("Java 25", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None}, True, "JDK-8153005 (JDK 12)", _ASCII_FROM_25),
     Runtime("Java 26", _JAVA, _ALL, _ALL | _CLEAR, _HMACS | {None, "pbmac1"}, True,
-            "PBMAC1 integrity: JDK-8370042 (JDK 26)"),
+            "PBMAC1 integrity: JDK-8370042 (JDK 26)", _ASCII_FROM_25),
     Runtime("OpenSSL 1.1.1", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None}, False,
             "OpenSSL 1.1.1 reads RC2 and 3DES natively"),
     Runtime("OpenSSL 3.0-3.3", frozenset({"PKCS12"}), (_ALL | _CLEAR) - _RC2, (_ALL | _CLEAR) - _RC2,
@@ -86,6 +99,9 @@ class Verdict:
 JDKS = {"8": "Java 8 before 8u301", "8u301": "Java 8u301+", "11": "Java 11", "17": "Java 17", "21": "Java 21",
         "25": "Java 25", "26": "Java 26"}
 """The Java releases a pre-deploy check names (`compat --jdk`), and the runtime each is judged as."""
+LISTED_JDKS = tuple(jdk for jdk in JDKS if jdk != "8")
+"""The Java releases `list` speaks for: all but Java 8 before 8u301, which reads none of today's defaults (every
+PKCS12 keytool 17 writes would draw a line; `compat --jdk 8` judges it)."""
 DECLARED_TYPES = ("JKS", "PKCS12", "JCEKS")
 """The store types an application declares (javax.net.ssl.trustStoreType...) that Java knows."""
 
@@ -155,13 +171,64 @@ def report(loaded: Loaded, path: str, declared: str | None = None, jdk: str | No
                         judge(loaded, path, declared), jdk, list(loaded.warnings))
 
 
+class Refusal(NamedTuple):
+    """A Java release that refuses a store as it is, and why (`list` says each)."""
+
+    jdk: str
+    """A key of JDKS ("17")."""
+    why: str
+
+
 def judge(loaded: Loaded, path: str, declared: str | None = None) -> list[Verdict]:
     """Each runtime's verdict on a store as read; with `declared`, as an application declaring that store
     type (KeyStore.getInstance) opens it."""
-    return [_judge(runtime, loaded, path, declared) for runtime in RUNTIMES]
+    x942 = _x942_certificates(loaded)
+    return [_judge(runtime, loaded, path, declared, x942) for runtime in RUNTIMES]
 
 
-def _judge(runtime: Runtime, loaded: Loaded, path: str, declared: str | None) -> Verdict:
+def java_refusals(loaded: Loaded) -> list[Refusal]:
+    """Each Java release of LISTED_JDKS that refuses a store as it is, and why: it fails to load it, or to decrypt
+    a key of it. Not what Java loads without seeing (a key in the clear...): the reader warns of that. None for a
+    PEM file, which is no Java store."""
+    if loaded.type not in _JAVA:
+        return []
+    x942 = _x942_certificates(loaded)
+    runtimes = {runtime.name: runtime for runtime in RUNTIMES}
+    found = []
+    for jdk in LISTED_JDKS:
+        reasons = _refusals(runtimes[JDKS[jdk]], loaded, None, x942)
+        if reasons:
+            found.append(Refusal(jdk, "; ".join(reasons)))
+    return found
+
+
+def _judge(runtime: Runtime, loaded: Loaded, path: str, declared: str | None, x942: int) -> Verdict:
+    protection = loaded.protection
+    # What Java does not see (keys in a KeyBag; certificates with no trusted attribute and no key):
+    # jkstool reads as Java does and cannot convert it, so the fix takes it out with OpenSSL first.
+    clear_keys = bool(protection and "none" in protection.keys)
+    unseen = bool(protection and protection.certificates and not loaded.store and not clear_keys)
+    reasons = _refusals(runtime, loaded, declared, x942)
+    if runtime.java:
+        reasons += [unread for unread, applies in (
+            ("keys in the clear", clear_keys),
+            ("it finds no entry: the certificates carry no Java trusted-certificate attribute (openssl pkcs12 "
+             "-export -nokeys writes them so)", unseen)) if applies]
+    secret = any(e.kind == "secret-key" for e in loaded.store)
+    if not reasons:
+        note = "" if runtime.java or not secret else "loads, but a secret key is of use to Java only"
+        return Verdict(runtime.name, True, note, "")
+    fix = _fix(_fitting_profile(runtime, loaded), shlex.quote(path), clear_keys, unseen,
+               protection is None or protection.ascii_password)
+    if runtime.java and x942:  # a conversion keeps the entries, and drops only the certificates none holds
+        fix = " && ".join([*(f"jkstool delete {shlex.quote(path)} --alias {shlex.quote(alias)}"
+                             for alias in _x942_aliases(loaded)), fix])
+    return Verdict(runtime.name, False, "; ".join(reasons), fix)
+
+
+def _refusals(runtime: Runtime, loaded: Loaded, declared: str | None, x942: int) -> list[str]:
+    """Why `runtime` fails to load the store, or to decrypt a key of it ([] when it does both); for Java, not
+    the keys in the clear it skips (which _judge adds)."""
     protection = loaded.protection
     reasons = []
     if loaded.type not in runtime.types:
@@ -169,7 +236,8 @@ def _judge(runtime: Runtime, loaded: Loaded, path: str, declared: str | None) ->
     elif protection is not None:
         if protection.integrity not in runtime.integrity:
             reasons.append(f"its integrity check {protection.integrity or '(none: no password)'} is not read")
-        for what, schemes, known in (("keys", protection.keys, runtime.keys),
+        skipped = _CLEAR if runtime.java else frozenset()
+        for what, schemes, known in (("keys", protection.keys, runtime.keys | skipped),
                                      ("certificates", protection.certificates, runtime.certificates)):
             unknown = sorted(schemes - known)
             if unknown:
@@ -178,19 +246,53 @@ def _judge(runtime: Runtime, loaded: Loaded, path: str, declared: str | None) ->
     release = 8 if runtime.name.startswith("Java 8") else 9
     if runtime.java and declared and not opens_as(declared.upper(), loaded.type, release):
         reasons.append(f"declared {declared.upper()}, it fails with 'Invalid keystore format'")
-    # What Java does not see (keys in a KeyBag; certificates with no trusted attribute and no key):
-    # jkstool reads as Java does and cannot convert it, so the fix takes it out with OpenSSL first.
-    clear_keys = bool(protection and "none" in protection.keys)
-    unseen = bool(protection and protection.certificates and not loaded.store and not clear_keys)
-    if runtime.java and unseen:
-        reasons.append("it finds no entry: the certificates carry no Java trusted-certificate attribute "
-                       "(openssl pkcs12 -export -nokeys writes them so)")
-    secret = any(e.kind == "secret-key" for e in loaded.store)
-    if not reasons:
-        note = "" if runtime.java or not secret else "loads, but a secret key is of use to Java only"
-        return Verdict(runtime.name, True, note, "")
-    return Verdict(runtime.name, False, "; ".join(reasons),
-                   _fix(_fitting_profile(runtime, loaded), shlex.quote(path), clear_keys, unseen))
+    if runtime.java and loaded.type in runtime.types:
+        reasons += _java_limits(runtime, protection, x942)
+    return reasons
+
+
+_JAVA_SALT = 8
+
+
+def _java_limits(runtime: Runtime, protection: Protection | None, x942: int) -> list[str]:
+    """What stops Java beyond the algorithms it reads, each measured with keytool 17 and 25
+    (tests/test_java_refuses.py): a salt under 8 bytes, in a MAC or an encryption, PBES1 and PBES2 alike; a
+    password that is not ASCII, for what the release keys with ASCII only; a certificate with an X9.42 DH key,
+    whose parameters Java's DH key parser reads as PKCS #3's (p, g, l), so the certificate, and the store, fail."""
+    reasons = []
+    if protection is not None and protection.salt is not None and protection.salt < _JAVA_SALT:
+        reasons.append(f"a {protection.salt}-byte salt, where Java takes {_JAVA_SALT} bytes or more ('Salt must be "
+                       "at least 8 bytes long')")
+    used = {protection.integrity, *protection.keys, *protection.certificates} if protection else set()
+    keyed = sorted(s for s in used & runtime.ascii_only if s is not None)
+    if protection is not None and not protection.ascii_password and keyed:
+        reasons.append(f"the password is not ASCII, and it derives the keys of {', '.join(keyed)} right from ASCII "
+                       "passwords only")
+    if x942:
+        reasons.append(f"{x942} certificate(s) with an X9.42 DH key, which it cannot parse ('Integer exceeds "
+                       "maximum valid value')")
+    return reasons
+
+
+_X942_DH = der.oid("1.2.840.10046.2.1")  # dhpublicnumber, as DER
+
+
+def _x942_certificates(loaded: Loaded) -> int:
+    """How many certificates of the file have an X9.42 DH key, those no entry holds too."""
+    found = {cert for entry in loaded.store for cert in entry.certificates if _x942(cert)}
+    return len(found | {cert for cert in loaded.stray_certificates if _x942(cert)})
+
+
+def _x942_aliases(loaded: Loaded) -> list[str]:
+    """The entries holding a certificate with an X9.42 DH key: Java loads the store once they are deleted."""
+    return [entry.alias for entry in loaded.store if any(_x942(cert) for cert in entry.certificates)]
+
+
+def _x942(cert: bytes) -> bool:
+    """Whether a certificate's key is X9.42 DH. The OID's bytes are sought first, and the DER read only where
+    they are: `list` judges a 10,000-certificate store at every call."""
+    from ..pki.parse import key_algorithm
+    return _X942_DH in cert and key_algorithm(cert)[:1] == [(der.OID, _X942_DH[2:])]
 
 
 def opens_as(declared: str, actual: str, release: int) -> bool:
@@ -200,16 +302,19 @@ def opens_as(declared: str, actual: str, release: int) -> bool:
         ((declared, actual) == ("PKCS12", "JKS") and release >= 9)
 
 
-def _fix(profile: str | None, path: str, clear_keys: bool, unseen: bool) -> str:
+def _fix(profile: str | None, path: str, clear_keys: bool, unseen: bool, ascii_password: bool = True) -> str:
+    """The commands that make the store load; with a password that is not ASCII, they give the new store an
+    ASCII one (jkstool writes no PKCS12 password Java 17 refuses)."""
     if profile is None:
         return "no profile of jkstool fits it"
+    new = "" if ascii_password else " --dest-storepass env:ASCII_STOREPASS"
     if clear_keys:
         return (f"(umask 077; openssl pkcs12 -in {path} -nodes -out key.pem) && jkstool convert key.pem OUT.p12 "
-                f"--profile {profile} && rm key.pem")
+                f"--profile {profile}{new} && rm key.pem")
     if unseen:
         return (f"openssl pkcs12 -in {path} -nokeys -out cas.pem && jkstool import-ca OUT.p12 cas.pem "
-                f"--profile {profile}")
-    return f"jkstool convert {path} OUT.p12 --profile {profile}"
+                f"--profile {profile}{new.replace('--dest-', '--')}")
+    return f"jkstool convert {path} OUT.p12 --profile {profile}{new}"
 
 
 def _fitting_profile(runtime: Runtime, loaded: Loaded) -> str | None:

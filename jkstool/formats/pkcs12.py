@@ -90,12 +90,19 @@ class _Bags:
         self.key_schemes: set[str] = set()
         self.cert_schemes: set[str] = set()
         self.iterations = 0
+        self.salt: int | None = None
 
     def saw(self, schemes: set[str], algorithm_id: bytes) -> None:
         """Note an encryption scheme met (compat judges runtimes by them)."""
-        name, count = pbe.scheme(algorithm_id)
+        name, count, salt = pbe.scheme(algorithm_id)
         schemes.add(name)
         self.iterations = max(self.iterations, count)
+        self.salted(salt)
+
+    def salted(self, size: int | None) -> None:
+        """Note a salt's length: the shortest is kept (Java refuses one under 8 bytes)."""
+        if size is not None and (self.salt is None or size < self.salt):
+            self.salt = size
 
     def unfriendly_name(self) -> str:
         """Java names an entry without friendlyName "1", "2"... in load order."""
@@ -123,11 +130,14 @@ def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
         for _, info in der.items(der.decode(auth_data, der.SEQUENCE)):
             _read_content_info(info, password, bags)
         integrity = _integrity(rest[0]) if rest else None
+        if integrity not in (None, "pbmac1"):  # PBMAC1's MacData salt is ignored (RFC 9579)
+            bags.salted(len(der.fields(rest[0], der.SEQUENCE, der.OCTET_STRING)[1]))
     except (der.DerError, IndexError):
         raise damaged("PKCS12") from None
-    store, warnings = _assemble(bags)
-    protection = Protection(integrity, frozenset(bags.key_schemes), frozenset(bags.cert_schemes), bags.iterations)
-    return Loaded("PKCS12", store, verified, warnings, protection=protection)
+    store, warnings, strays = _assemble(bags)
+    protection = Protection(integrity, frozenset(bags.key_schemes), frozenset(bags.cert_schemes), bags.iterations,
+                            bags.salt, password is None or password.isascii())
+    return Loaded("PKCS12", store, verified, warnings, protection=protection, stray_certificates=strays)
 
 
 def _integrity(mac_data: bytes) -> str:
@@ -312,8 +322,8 @@ def _secret_key(value: bytes, alias: str | None, key_id: bytes | None, bags: _Ba
     bags.order.append(("secret", len(bags.secrets) - 1))
 
 
-def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
-    """Entries as Java's PKCS12KeyStore.engineLoad makes them."""
+def _assemble(bags: _Bags) -> tuple[Store, list[str], list[bytes]]:
+    """Entries as Java's PKCS12KeyStore.engineLoad makes them; what it warns of; the certificates no entry holds."""
     from ..pki.certs import Pool, build_chain
     entries: dict[str, Entry] = {}
     used: set[bytes] = set()
@@ -340,9 +350,9 @@ def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
             entry = TrustedCertEntry((alias or bags.unfriendly_name()).lower(), cert)
         entries[entry.alias] = entry  # like Java's map, a repeated alias replaces
     warnings = []
-    stray = sum(1 for cert in pool if cert not in used)  # `used` is a set: linear
-    if stray:
-        warnings.append(f"{stray} certificate(s) in the file are neither trusted entries nor part "
+    strays = [cert for cert in pool if cert not in used]  # `used` is a set: linear
+    if strays:
+        warnings.append(f"{len(strays)} certificate(s) in the file are neither trusted entries nor part "
                         "of a key's chain, so Java ignores them (import them as trusted "
                         "certificates to use them)")
     if bags.plain_keys:
@@ -351,7 +361,7 @@ def _assemble(bags: _Bags) -> tuple[Store, list[str]]:
                         "with its keys encrypted")
     if bags.skipped:
         warnings.append(f"{bags.skipped} bag(s) of a kind Java does not read were skipped")
-    return Store(entries.values()), warnings
+    return Store(entries.values()), warnings, strays
 
 
 def _matching_cert(certs: list[_CertBag], alias: str | None, key_id: bytes) -> bytes | None:

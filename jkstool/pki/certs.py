@@ -6,6 +6,7 @@ parser takes is still described as far as its DER can be read.
 
 import hashlib
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,8 +14,10 @@ from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, rsa, x448, x25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 from .. import der
@@ -22,6 +25,7 @@ from ..errors import JkstoolError
 from .parse import PARSE_ERRORS as PARSE_ERRORS
 from .parse import extensions as extensions
 from .parse import load as load
+from .parse import named_curve
 from .parse import parse_warning as parse_warning
 from .signatures import verifies
 
@@ -30,8 +34,29 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def key_description(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | None]:
-    """(algorithm, size in bits) of a public or private key, in Java's names."""
+# Java reads certificates with Diffie-Hellman keys (PKCS #3's; not X9.42's, see formats/compat): all `list` asks of
+# such a key is its size, and cryptography warns of FFDH's coming removal at every one.
+warnings.filterwarnings("ignore", message="Diffie-Hellman over finite fields", category=CryptographyDeprecationWarning)
+
+# The curves Java knows (its CurveDB) that cryptography does not implement -- binary ones, old prime ones -- and the
+# size Java gives each key: the bit length of the curve's order ("409-bit EC (sect409r1) key", "232-bit EC
+# (sect233k1) key": keytool 17 and 25 alike).
+_CURVE_ORDER_BITS = {
+    **{f"1.3.132.0.{arc}": bits for arc, bits in {
+        1: 163, 2: 162, 3: 238, 4: 113, 5: 113, 6: 112, 7: 110, 8: 161, 9: 161, 15: 163, 16: 281, 17: 282, 22: 131,
+        23: 131, 24: 193, 25: 193, 26: 232, 27: 233, 28: 128, 29: 126, 30: 161, 31: 192, 32: 225, 36: 407, 37: 409,
+        38: 570, 39: 570}.items()},
+    **{f"1.2.840.10045.3.0.{arc}": bits for arc, bits in {
+        5: 191, 6: 190, 7: 189, 11: 238, 12: 237, 13: 236, 18: 353, 20: 418}.items()},
+    **{f"1.2.840.10045.3.1.{arc}": bits for arc, bits in {2: 192, 3: 192, 4: 239, 5: 239, 6: 239}.items()},
+    **{f"1.3.36.3.3.2.8.1.1.{arc}": bits for arc, bits in {1: 160, 3: 192, 5: 224, 9: 320}.items()},
+}
+
+
+def key_description(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | None] | None:
+    """(algorithm, size in bits) of a public or private key, as keytool -list -v of the JDK on the machine (17)
+    says it: "255-bit XDH key" for X25519 (JDK 25's keytool prints "X25519 key", with no size). None for a key
+    JDK 17 does not know (ML-DSA, ML-KEM), which its keytool names by the algorithm's OID."""
     if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
         return "RSA", key.key_size
     if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
@@ -40,16 +65,26 @@ def key_description(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | N
         return "Ed25519", 255
     if isinstance(key, (ed448.Ed448PublicKey, ed448.Ed448PrivateKey)):
         return "Ed448", 448
+    if isinstance(key, (x25519.X25519PublicKey, x25519.X25519PrivateKey)):
+        return "XDH", 255
+    if isinstance(key, (x448.X448PublicKey, x448.X448PrivateKey)):
+        return "XDH", 448
     if isinstance(key, (dsa.DSAPublicKey, dsa.DSAPrivateKey)):
         return "DSA", key.key_size
-    return type(key).__name__, None
+    if isinstance(key, (dh.DHPublicKey, dh.DHPrivateKey)):
+        return "DH", key.key_size
+    return None
 
 
 def public_key_description(cert: x509.Certificate) -> tuple[str, int | None]:
+    """key_description of a certificate's key; for a key cryptography cannot load, what its DER tells: an EC key
+    on a curve only Java implements, sized as Java sizes it; else, as keytool 17, the algorithm's OID."""
     try:
-        return key_description(cert.public_key())
-    except (ValueError, UnsupportedAlgorithm):  # a key type cryptography does not know
-        return cert.public_key_algorithm_oid.dotted_string, None
+        described = key_description(cert.public_key())
+    except (ValueError, UnsupportedAlgorithm):  # a key type, or an EC curve, cryptography does not know
+        bits = _CURVE_ORDER_BITS.get(named_curve(cert.public_bytes(Encoding.DER)) or "")
+        described = ("EC", bits) if bits else None
+    return described or (cert.public_key_algorithm_oid.dotted_string, None)
 
 
 def subject_of(cert: x509.Certificate) -> str:

@@ -5,7 +5,7 @@ them, so they only ever grow. This module loads cryptography only when a
 certificate is first read: the public API imports it at once.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -114,10 +114,13 @@ class Inventory:
     """What the reader noticed (a name that says another type...)."""
     details: bool = False
     """Whether `to_dict()` gives each certificate's extensions too (`list -v`)."""
+    java_refuses: Sequence[tuple[str, str]] = ()
+    """Each Java release that refuses the store as it is, and why: (jdk, why) pairs, as compat judges them
+    (api.inspect fills them in: this layer knows no runtime)."""
 
     @classmethod
-    def of(cls, loaded: Loaded, details: bool = False) -> "Inventory":
-        return cls(loaded.type, loaded.store, loaded.verified, list(loaded.warnings), details)
+    def of(cls, loaded: Loaded, details: bool = False, java_refuses: Sequence[tuple[str, str]] = ()) -> "Inventory":
+        return cls(loaded.type, loaded.store, loaded.verified, list(loaded.warnings), details, java_refuses)
 
     def __len__(self) -> int:
         return len(self.store)
@@ -129,7 +132,8 @@ class Inventory:
             yield Listed(entry, facts(chain[0]) if chain else None)
 
     def to_dict(self, progress: Callable[[int], None] | None = None) -> dict[str, object]:
-        """`{"type", "entries": [...], "warnings"}`, chains leaf first; `progress(entries_done)` as it goes."""
+        """`{"type", "entries": [...], "warnings", "java_refuses": [{"jdk", "why"}]}`, chains leaf first;
+        `progress(entries_done)` as it goes."""
         from .certs import facts
         entries = []
         for done, entry in enumerate(self.store, 1):
@@ -142,5 +146,6 @@ class Inventory:
                 item["key_algorithm"] = entry.algorithm
                 item["key_size"] = secret_key_size(entry)
             entries.append(item)
-        return {"type": self.type, "entries": entries, "warnings": list(self.warnings)}
+        return {"type": self.type, "entries": entries, "warnings": list(self.warnings),
+                "java_refuses": [{"jdk": jdk, "why": why} for jdk, why in self.java_refuses]}
 

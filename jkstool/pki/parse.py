@@ -111,14 +111,33 @@ def _has_extensions(data: bytes) -> bool:
     return bool(fields) and fields[-1][0] == der.context(3)
 
 
-def _explicit_curve(data: bytes) -> bool:
-    """An EC key whose curve is spelt out (a SEQUENCE of parameters) rather than named by an OID."""
+def key_algorithm(data: bytes) -> list[tuple[int, bytes]]:
+    """A certificate's key AlgorithmIdentifier, read from its DER: (tag, content) of its OID and parameters, as
+    Java's X509Key reads them ([] when the DER cannot be read)."""
     fields = _tbs_fields(data)
     at = 6 if fields and fields[0][0] == der.context(0) else 5
     try:
-        algorithm = der.items(der.items(fields[at][1])[0][1])
-        return der.to_oid(algorithm[0][1]) == _EC_KEY and len(algorithm) > 1 and algorithm[1][0] == der.SEQUENCE
+        return der.items(der.items(fields[at][1])[0][1])
     except (der.DerError, ValueError, IndexError):
+        return []
+
+
+def named_curve(data: bytes) -> str | None:
+    """The OID naming the curve of a certificate's EC key (None: not an EC key, or a curve spelt out)."""
+    algorithm = key_algorithm(data)
+    try:
+        named = der.to_oid(algorithm[0][1]) == _EC_KEY and len(algorithm) > 1 and algorithm[1][0] == der.OID
+        return der.to_oid(algorithm[1][1]) if named else None
+    except (der.DerError, IndexError):
+        return None
+
+
+def _explicit_curve(data: bytes) -> bool:
+    """An EC key whose curve is spelt out (a SEQUENCE of parameters) rather than named by an OID."""
+    algorithm = key_algorithm(data)
+    try:
+        return der.to_oid(algorithm[0][1]) == _EC_KEY and len(algorithm) > 1 and algorithm[1][0] == der.SEQUENCE
+    except (der.DerError, IndexError):
         return False
 
 
