@@ -186,7 +186,8 @@ def fleet(work: Path, kt: list[str]) -> list[tuple[str, float, float, float]]:
     loop = (time.perf_counter() - start) / len(stores) * 4 * FLEET
     rows = []
     for name, command in (("expiry ROOT", ["jkstool", "expiry", "--within", "0"]),
-                          ("verify-pair ROOT --all", ["jkstool", "verify-pair", "--all"])):
+                          ("verify-pair ROOT --all (Java deciding)", ["jkstool", "verify-pair", "--all"]),
+                          ("verify-pair ROOT --all --model-only", ["jkstool", "verify-pair", "--all", "--model-only"])):
         small, big = (timed([*command[:2], roots[count], *command[2:]]) for count in (100, FLEET))
         rows.append((name, big, loop, small))
         print(f"  fleet {name}: {big:.1f} s for {FLEET} layouts", file=sys.stderr)

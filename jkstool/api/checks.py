@@ -199,6 +199,7 @@ def _verify(inputs: "dict[str, StoreInput]", hostname: str | None, at: datetime 
     security = Path(java_security) if java_security else None
     target = jdks.find(jdk, security, installed=java is not None)
     revocations = [read_crl(p) for p in crls]
+    started = verdict.start(target, at, java, inputs, hostname, security)
     report = verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=revocations, jdk=target)
     if first_break:
         from ..mtls import firstbreak
@@ -207,7 +208,7 @@ def _verify(inputs: "dict[str, StoreInput]", hostname: str | None, at: datetime 
             return verify(inputs, hostname=hostname, at=moment, warn_days=0, crls=revocations, jdk=target)
         report.first_break = firstbreak.first_break(checked_at, report, at, firstbreak.endings(report, revocations))
         report.first_break_asked = True
-    verdict.settle(report, target, at, java, hostname, security)
+    verdict.settle(report, target, at, java, hostname, security, started)
     return report
 
 

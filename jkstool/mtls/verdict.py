@@ -11,14 +11,16 @@ installed, for another moment than now (Java judges the present), and for
 stores Java cannot be handed as files.
 """
 
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import handshake
 from . import jdk as jdks
-from .checks import Break, Report
+from .checks import Break, Outcome, Report, StoreInput
 from .findings import ERROR, WARNING, finding
 
 CONFIGURED_ONLY = frozenset({"cert-revoked", "crl-stale", "crl-missing"})
@@ -30,38 +32,55 @@ Handed = tuple[Mapping[str, Path], Mapping[str, str | None]]
 """The four stores as Java is handed them: their paths and passwords, by role."""
 
 
+def start(target: jdks.Jdk, at: datetime | None, handed: Handed | str | None, stores: Mapping[str, StoreInput],
+          hostname: str | None, java_security: Path | None) -> "Future[Outcome] | None":
+    """The target JDK's handshake, begun in the background while the model runs (the two take about as long,
+    and each keeps its own core busy); None where Java will not judge."""
+    if handed is None or isinstance(handed, str) or _model_reason(target, at, stores) is not None:
+        return None
+    home, (paths, passwords) = target.home, handed
+    assert home is not None
+    started: Future[Outcome] = Future()
+
+    def run() -> None:
+        try:
+            started.set_result(handshake.java(home, paths, passwords, hostname, java_security))
+        except BaseException as e:  # handed to whoever waits for it
+            started.set_exception(e)
+    threading.Thread(target=run, daemon=True).start()
+    return started
+
+
 def settle(report: Report, target: jdks.Jdk, at: datetime | None, handed: Handed | str | None,
-           hostname: str | None, java_security: Path | None) -> None:
+           hostname: str | None, java_security: Path | None, started: "Future[Outcome] | None" = None) -> None:
     """Let the target JDK decide `report` where it can judge the `handed` stores (or the reason it cannot
-    be handed them; None: the model alone, as asked); else say why the model decided alone."""
+    be handed them; None: the model alone, as asked), with the handshake `start` began if it did; else say why
+    the model decided alone."""
     why = "asked for alone, no JVM" if handed is None else handed if isinstance(handed, str) else \
-        _model_reason(target, at, report)
+        _model_reason(target, at, report.stores)
     if why is not None:
         report.decided_by = f"jkstool's model ({why})"
         return
-    assert not isinstance(handed, str) and handed is not None
-    _decide(report, target, *handed, hostname, java_security)
+    assert not isinstance(handed, str) and handed is not None and target.home is not None
+    outcome = started.result() if started else handshake.java(target.home, *handed, hostname, java_security)
+    _decide(report, outcome, str(handed[0]["server-keystore"]))
 
 
-def _model_reason(target: jdks.Jdk, at: datetime | None, report: Report) -> str | None:
+def _model_reason(target: jdks.Jdk, at: datetime | None, stores: Mapping[str, StoreInput]) -> str | None:
     """Why the model decides alone, or None when Java can judge."""
     if target.home is None:
         return f"no {target.describe().split(' (')[0]} on this machine"
     if at is not None and abs((at - datetime.now(timezone.utc)).total_seconds()) > 60:
         return "Java judges the present, and another moment was asked for"
-    if any(store.loaded.type == "PEM" for store in report.stores.values()):
+    if any(store.loaded.type == "PEM" for store in stores.values()):
         return "Java reads no PEM file as a store"
     return None
 
 
-def _decide(report: Report, target: jdks.Jdk, paths: Mapping[str, Path], passwords: Mapping[str, str | None],
-            hostname: str | None, java_security: Path | None) -> None:
-    """Run the pair through the target JDK's own handshake and let its verdict stand in `report`."""
-    assert target.home is not None
-    outcome = handshake.java(target.home, paths, passwords, hostname, java_security)
+def _decide(report: Report, outcome: Outcome, store: str) -> None:
+    """Let the verdict of the target JDK's own handshake stand in `report`."""
     report.java = outcome
     report.decided_by = outcome.engine
-    store = str(paths["server-keystore"])
     explained = [f for f in report.findings if f.severity == ERROR and f.code not in CONFIGURED_ONLY]
     if outcome.ok and explained:
         codes = ", ".join(dict.fromkeys(f.code for f in explained))
