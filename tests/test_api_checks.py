@@ -237,7 +237,7 @@ def test_doctor_checkup_is_what_doctor_json_prints(layouts, tmp_path, monkeypatc
     assert asked == [other] and not checkup.ok
     assert "server-untrusted" in {f.code for d in checkup.diagnoses for f in d.findings}
     code, printed = command_json("doctor", flags, "--peer", other)
-    assert code == 1 and printed == checkup.to_dict()
+    assert code == 1 and _same_but_javas_words(printed) == _same_but_javas_words(checkup.to_dict())
     trusted = checks.doctor([flags], peer_truststore=api.Layout.open(tls).stores()["server-truststore"],
                             peer_truststore_password=PASSWORD)
     assert trusted.ok and trusted.diagnoses[0].endpoint.side == "client"
@@ -264,3 +264,13 @@ def test_importing_the_checks_loads_no_heavy_module():
            "('cryptography', 'jks', 'OpenSSL', 'tabulate')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _same_but_javas_words(checkup: dict) -> dict:
+    """A doctor report with Java's own refusal kept but its words left out: what a peer sees as a refused
+    handshake ends (a reset, a broken pipe) differs from one handshake to the next."""
+    for endpoint in checkup["endpoints"]:
+        for found in endpoint["findings"]:
+            if found["code"] == "java-refused":
+                found["message"] = ""
+    return checkup
