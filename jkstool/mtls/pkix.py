@@ -12,8 +12,10 @@ Each certificate on the path (never the anchor, whose dates Java ignores) is
 checked as sun.security.provider.certpath's checkers do: algorithm
 constraints, CA key usage, basic constraints and pathLen, name constraints,
 validity, the signature, TLS 1.3's certificate signature schemes, and
-critical extensions Java does not recognise. The anchor, finally, must be a
-CA (version 3) with keyCertSign when it has a key usage.
+critical extensions Java does not recognise; then the path's certificate
+policies (policies.py). The anchor, finally, must be a CA (version 3) with
+keyCertSign when it has a key usage. A certificate Java's CertificateFactory
+will not read (pki.parse.java_refuses) refuses the whole chain first.
 """
 
 import ipaddress
