@@ -7,6 +7,7 @@ API; the tests named test_cli_* check only what the command line adds: its optio
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -515,9 +516,21 @@ def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_do
     with Nginx(nginx, tmp_path / "nginx", config, port):
         refused = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert "hello" not in refused.stdout, refused.stdout
-    bundle = layout / "ca" / "crls.pem"
-    bundle.write_bytes(bundle.read_bytes() + root_crl.read_bytes())  # what the server is given to load
     assert api.verify_pair(layout, password=PASSWORD, crls=[root_crl]).ok
+    api.revoke(layout, ca_crls=[root_crl], password=PASSWORD)  # the layout keeps it, and bundles it for servers
+    assert root_crl.read_bytes() in (layout / "ca" / "crls.pem").read_bytes()
+    assert api.verify_pair(layout, password=PASSWORD).ok
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    export_pem(layout / "client-gone.keystore.p12", gone / "chain.pem", gone / "key.pem")
     with Nginx(nginx, tmp_path / "nginx-2", config, port):
         served = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert served.returncode == 0 and "hello" in served.stdout, served.stderr
+        revoked = subprocess.run(re.sub(r"--cert \S+ --key \S+", f"--cert {gone}/chain.pem --key {gone}/key.pem",
+                                        command), shell=True, capture_output=True, text=True, timeout=30)
+        assert "hello" not in revoked.stdout, revoked.stdout
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(JkstoolError) as foreign:  # a CRL of no CA above the brought one
+        api.revoke(layout, ca_crls=[_company_ca(other)[2]], password=PASSWORD)
+    assert "not signed by a CA above" in foreign.value.what

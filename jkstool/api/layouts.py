@@ -293,7 +293,7 @@ def restore(folder: StrPath, *, when: str | None = None, lock_timeout: float = 3
 
 def revoke(folder: StrPath, *, certificates: "Iterable[bytes | StrPath]" = (), aliases: Iterable[str] = (),
            password: str | None = None, ca_password: str | None = None, crl_days: int = 30,
-           lock_timeout: float = 30) -> "Revocations":
+           ca_crls: Iterable[StrPath] = (), lock_timeout: float = 30) -> "Revocations":
     """Revoke certificates of a layout: each goes into the CRL of the layout's CA that issued it (in ca/,
     one per CA, all of them in ca/crls.pem for servers), which verify_pair, serve and the snippets use.
 
@@ -301,7 +301,10 @@ def revoke(folder: StrPath, *, certificates: "Iterable[bytes | StrPath]" = (), a
     entries of the layout's keystores (an added client's too). A CRL gets a
     new number and is valid for `crl_days`: revoke again before then
     (certificates on it stay on it). `ca_password` opens the CA keys
-    (default: the store password).
+    (default: the store password). `ca_crls` are CRL files of the CAs above
+    a brought CA (a company's root): servers checking revocation check every
+    level of the path, so the layout keeps them in ca/ and bundles them too
+    (given again, a newer one replaces the older).
 
     >>> import tempfile
     >>> folder = init_pair(Path(tempfile.mkdtemp()) / "tls", password="changeit").folder
@@ -312,12 +315,14 @@ def revoke(folder: StrPath, *, certificates: "Iterable[bytes | StrPath]" = (), a
     from ..layout import lifecycle
     folder = Path(folder)
     revoked, names = _certificates(certificates), list(aliases)
-    if not revoked and not names:
-        raise JkstoolError("nothing to revoke", "give certificates=..., or aliases=...", path=str(folder))
+    given = [(str(path), files.read_bytes(path, what="a CRL")) for path in ca_crls]
+    if not revoked and not names and not given:
+        raise JkstoolError("nothing to revoke", "give certificates=..., aliases=... or ca_crls=...",
+                           path=str(folder))
     with _locked(folder, lock_timeout):
         layout, secret = _opened(folder, password)
         revoked += [lifecycle.leaf_of(layout, secret, name) for name in names]
-        return lifecycle.revoke(layout, secret, ca_password, revoked, crl_days)
+        return lifecycle.revoke(layout, secret, ca_password, revoked, crl_days, given)
 
 
 def revoke_with(ca: "Issuer | CAPaths", crl: StrPath, certificates: "Iterable[bytes | StrPath]", *,

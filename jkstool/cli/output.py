@@ -195,7 +195,7 @@ _OPTIONS = {
     # entries, certificates and CAs
     "alias=...": "--alias", "allow_expired=True": "--allow-expired", "allow_leaf=True": "--allow-leaf",
     "see the reasons given to skipped=...": "see the reasons above", "trusted_in(...)": "--from-store",
-    "ca_certificates=...": "--ca", "sans=...": "--san", "crl=...": "--crl",
+    "ca_certificates=...": "--ca", "sans=...": "--san", "ca_crls=...": "--ca-crl", "crl=...": "--crl",
     # layouts
     "separate_cas=True": "--separate-cas", "server_ca=...": "--server-ca-cert", "client_ca=...": "--client-ca-cert",
     "ca=...": "--ca-cert", "cn=...": "--cn", "sides=...": "--side", "bind=": "--bind ",

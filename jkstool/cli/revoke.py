@@ -26,6 +26,9 @@ def revoke_command(
     ca_keypass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of the CA key (with a layout, default: the store password).")] = None,
     crl_days: Annotated[int, typer.Option(min=1, help="Days until the CRL's nextUpdate.")] = 30,
+    ca_crl: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE", help="With a layout under a brought CA: the CRL of a CA above it (its root's), kept "
+        "and bundled for the servers (repeatable; a newer one replaces it).")] = None,
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,
@@ -42,6 +45,7 @@ def revoke_command(
 
     \b
         jkstool revoke ./tls --alias partner-b
+        jkstool revoke ./tls --ca-crl company-root.crl
         jkstool revoke old-partner.pem --ca-cert ca.pem --ca-key ca-key.pem --crl partner-ca.crl
     """
     from ..api.layouts import is_layout, revoke, revoke_with
@@ -51,16 +55,17 @@ def revoke_command(
         folder, certificates = targets[0], targets[1:]
         if ca_cert or ca_key or crl:
             output.fail(f"{folder} is a layout: its CAs and CRLs are used; leave out --ca-cert, --ca-key and --crl")
-        if not certificates and not alias:
-            output.fail("name what to revoke: certificate files, or --alias ALIAS")
+        if not certificates and not alias and not ca_crl:
+            output.fail("name what to revoke: certificate files, or --alias ALIAS (or give --ca-crl FILE)")
         secret = layout_password(folder, storepass)
         with asking_with():
             result = revoke(folder, certificates=certificates, aliases=alias or [], password=secret,
-                            ca_password=passwords.ca_keypass(ca_keypass), crl_days=crl_days, lock_timeout=lock_timeout)
+                            ca_password=passwords.ca_keypass(ca_keypass), crl_days=crl_days, ca_crls=ca_crl or [],
+                            lock_timeout=lock_timeout)
         crls = result.crls
     else:
-        if alias:
-            output.fail("--alias needs a layout folder first: jkstool revoke DIR --alias ALIAS")
+        if alias or ca_crl:
+            output.fail("--alias and --ca-crl need a layout folder first: jkstool revoke DIR --alias ALIAS")
         if not (ca_cert and ca_key and crl):
             output.fail("give a layout folder first, or --ca-cert, --ca-key and --crl")
         result = revoke_with((ca_cert, ca_key), crl, targets, ca_password=passwords.ca_keypass(ca_keypass),

@@ -35,11 +35,12 @@ def pem_files(layout: Layout, side: str, keystore: Store, truststore: Store) -> 
 
 
 def crl_paths(layout: Layout) -> list[Path]:
-    """The CRLs of the layout's CAs, the one a rollover started included."""
+    """The CRLs of the layout's CAs, the one a rollover started included, and those of the CAs above a
+    brought CA."""
     cas = layout.manifest.cas
     records = [cas.server, cas.client] if cas.separate else [cas.server]
     names = [r.crl for r in records] + ([r.crl for r in layout.manifest.rollover.cas.values()]
-                                         if layout.manifest.rollover else [])
+                                         if layout.manifest.rollover else []) + cas.issuer_crls
     return [layout.path(name) for name in dict.fromkeys(names) if name]
 
 

@@ -9,12 +9,14 @@ rewritten.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from .. import files, formats
 from ..errors import JkstoolError, file_exists
@@ -348,11 +350,14 @@ def _revoked(results: list[Revocation]) -> list[dict[str, str]]:
 
 
 def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list[bytes],
-           days: int) -> Revocations:
+           days: int, issuer_crls: Sequence[tuple[str, bytes]] = ()) -> Revocations:
     """Revoke certificates in the CRL of the layout's CA that issued each (one CRL per CA, in ca/). The
     first revocation starts a CRL for every CA of the layout, so that servers loading the CRL bundle
-    find one for each issuer they trust."""
+    find one for each issuer they trust. `issuer_crls` ((file, bytes)) are CRLs of the CAs above a
+    brought CA, kept in ca/ (a newer one replaces the CRL of the same CA) and bundled the same way."""
     change = Change(layout, password)
+    for source, data in issuer_crls:
+        _keep_issuer_crl(layout, change, source, data)
     signers = _signers(layout, ca_password or password)
     by_ca: dict[str, list[bytes]] = {}
     for data in revoked:
@@ -378,6 +383,29 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
         if name in by_ca:
             results.append(Revocation(path, added, already))
     return Revocations(results, change.write())
+
+
+def _keep_issuer_crl(layout: Layout, change: "Change", source: str, data: bytes) -> None:
+    """A CRL of a CA above the layout's brought CA (checked to be signed by one of the chain that came with
+    it), kept as ca/issuer-<its CA's fingerprint>.crl and recorded."""
+    from ..formats import certfile
+    try:
+        crl = crls.load(data)
+    except JkstoolError as e:
+        raise e.at(path=source) from None
+    cas = layout.manifest.cas
+    above = [c for r in {cas.server.cert: cas.server, cas.client.cert: cas.client}.values() if r.brought
+             for c in certfile.read_certificates(layout.path(r.cert))[1:]]
+    signer = next((c for c in above if certs.same_name(crl.issuer, certs.load(c).subject)
+                   and crl.is_signature_valid(pki.issuer_public_key(certs.load(c)))), None)
+    if signer is None:
+        raise JkstoolError("this CRL is not signed by a CA above the layout's brought CA", "give the CRL of a CA "
+                           "of the chain brought to init-pair (its root's), or bring that chain whole",
+                           path=source)
+    name = f"ca/issuer-{certs.sha256(signer)[:12]}.crl"
+    change.raw[layout.path(name)] = (crl.public_bytes(Encoding.PEM), files.Secrecy.PUBLIC)
+    if name not in cas.issuer_crls:
+        cas.issuer_crls.append(name)
 
 
 def _signers(layout: Layout, ca_password: str) -> dict[str, tuple[pki.Issuer, str, CARecord | RolloverCA]]:

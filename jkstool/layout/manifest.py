@@ -77,6 +77,9 @@ class CAs:
     server: CARecord
     client: CARecord
     separate: bool = False
+    issuer_crls: list[str] = field(default_factory=list)
+    """The CRLs of the CAs above a brought CA (a company's root), given to the layout: servers that check
+    revocation check every level of the path, and need one for each."""
 
     def of(self, side: str) -> CARecord:
         return self.server if side == "server" else self.client
@@ -164,7 +167,7 @@ class Manifest:
             store_type=data["store_type"], key_type=data["key_type"], files=dict(data["files"]),
             server=LeafRecord(**data["server"]), client=LeafRecord(**data["client"]),
             cas=CAs(_ca_record(data["cas"]["server"]), _ca_record(data["cas"]["client"]),
-                    bool(data["cas"].get("separate"))),
+                    bool(data["cas"].get("separate")), [str(p) for p in data["cas"].get("issuer_crls", [])]),
             storepass_file=data.get("storepass_file"),
             clients=[ClientRecord(**c) for c in data.get("clients", [])],
             rollover=None if not rollover else Rollover(
