@@ -515,7 +515,7 @@ def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_do
     command = shell_command(api.snippet(layout, "curl", port=port, password=PASSWORD).text)
     with Nginx(nginx, tmp_path / "nginx", config, port):
         refused = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
-        assert "hello" not in refused.stdout, refused.stdout
+        assert "hello" not in refused.stdout and "The SSL certificate error" in refused.stdout, refused.stdout
     assert api.verify_pair(layout, password=PASSWORD, crls=[root_crl]).ok
     api.revoke(layout, ca_crls=[root_crl], password=PASSWORD)  # the layout keeps it, and bundles it for servers
     assert root_crl.read_bytes() in (layout / "ca" / "crls.pem").read_bytes()
@@ -528,9 +528,40 @@ def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_do
         assert served.returncode == 0 and "hello" in served.stdout, served.stderr
         revoked = subprocess.run(re.sub(r"--cert \S+ --key \S+", f"--cert {gone}/chain.pem --key {gone}/key.pem",
                                         command), shell=True, capture_output=True, text=True, timeout=30)
-        assert "hello" not in revoked.stdout, revoked.stdout
+        assert "hello" not in revoked.stdout and "The SSL certificate error" in revoked.stdout, revoked.stdout
     other = tmp_path / "other"
     other.mkdir()
     with pytest.raises(JkstoolError) as foreign:  # a CRL of no CA above the brought one
         api.revoke(layout, ca_crls=[_company_ca(other)[2]], password=PASSWORD)
     assert "not signed by a CA above" in foreign.value.what
+
+
+def test_doctor_and_tomcat_agree_on_the_crls_a_company_intermediate_needs(tmp_path, tomcat_home, curl):
+    """Tomcat configured by the snippet checks every level of the client's path against the CRL file it is
+    given: without the company root's CRL it refuses every client, and doctor, reading that file from
+    server.xml, says so (crl-missing); with it, Tomcat serves and doctor passes."""
+    chain, key, root_crl = _company_ca(tmp_path)
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key))
+    api.add_client(layout, "gone", password=PASSWORD)
+    api.revoke(layout, aliases=["gone"], password=PASSWORD)
+    port = free_port()
+    connector = api.snippet(layout, "tomcat", port=port).text
+    config = tmp_path / "server.xml"
+    config.write_text(connector)
+    config.chmod(0o600)
+    command = shell_command(api.snippet(layout, "curl", port=port, password=PASSWORD).text)
+
+    def doctor_errors() -> set[str]:
+        result = run("doctor", config, "--peer", layout, "--json", env=ENV)
+        return {f["code"] for e in json.loads(result.stdout)["endpoints"] for f in e["findings"]
+                if f["severity"] == "error"}
+    assert doctor_errors() == {"crl-missing"}
+    with Tomcat(tomcat_home, tmp_path / "catalina", connector, port, ENV):
+        refused = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert refused.returncode not in (0, 7) and "hello" not in refused.stdout, refused.stderr  # 7: no connection
+    api.revoke(layout, ca_crls=[root_crl], password=PASSWORD)
+    assert doctor_errors() == set()
+    with Tomcat(tomcat_home, tmp_path / "catalina-2", connector, port, ENV):
+        served = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+        assert served.returncode == 0 and "hello from tomcat" in served.stdout, served.stderr

@@ -66,6 +66,8 @@ class Endpoint:
     """The TLS versions enabled, comma-separated (None: the JDK's defaults)."""
     ciphers: Setting | None = None
     """The cipher suites enabled, comma-separated (None: the JDK's defaults)."""
+    crl: Setting | None = None
+    """The CRL file a server checks client certificates against (Tomcat's certificateRevocationListFile)."""
     reload_on_update: Setting | None = None
     """A Spring Boot SSL bundle reloaded when its files change."""
     missing_bundle: Setting | None = None

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import files, formats
 from ..errors import JkstoolError, PasswordError
@@ -27,6 +28,9 @@ from ..mtls.checks import StoreInput, verify
 from ..mtls.findings import ERROR, Finding, finding
 from ..pki import certs
 from .config import Endpoint, Setting, StoreConfig
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 _WRITABLE = {"JKS", "PKCS12"}  # the declared types jkstool can convert a store to
 _Add = Callable[[Finding], None]
@@ -422,7 +426,7 @@ def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer
         inputs[f"{other}-{kind}"] = StoreInput(f"{other}-{kind}", str(path),
                                                formats.read_store(path, peer_password, strict=False))
         passwords[f"{other}-{kind}"] = peer_password
-    report = verify(inputs, jdk=jdk)
+    report = verify(inputs, jdk=jdk, crls=_crls(endpoint))
     beyond = _beyond_defaults(endpoint)
     verdict.settle(report, jdk, None, beyond or ({role: Path(store.path) for role, store in inputs.items()},
                                                  passwords), None, None)
@@ -431,6 +435,17 @@ def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer
             continue  # the JDK's own cacerts: not the user's to convert
         add(found)
     return report.decided_by
+
+
+def _crls(endpoint: Endpoint) -> "list[tuple[str, x509.CertificateRevocationList]]":
+    """The CRLs the server is configured to check client certificates against (every one of its file)."""
+    if endpoint.crl is None or endpoint.side != "server":
+        return []
+    from ..pki import crl
+    try:
+        return [(endpoint.crl.where, c) for c in crl.load_all(files.read_bytes(endpoint.crl.value, what="a CRL"))]
+    except JkstoolError as e:
+        raise e.at(path=endpoint.crl.value) from None
 
 
 def _password(endpoint: Endpoint, role: str) -> str | None:

@@ -364,6 +364,7 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         endpoint.protocols = replace(protocols, value=",".join(tomcat_protocols(protocols.value))) \
             if protocols else None
         endpoint.ciphers = get(host, "ciphers") or get(old, "ciphers")
+        endpoint.crl = get(host, "certificateRevocationListFile") or get(old, "crlFile")
         verification = get(host, "certificateVerification") or get(old, "clientAuth")
         if verification is not None:
             mapped = {"required": "need", "true": "need", "optional": "want", "false": "none"}.get(
@@ -372,6 +373,8 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         for store in (keystore, truststore):
             if store.location is not None and not Path(store.location.value).is_absolute():
                 store.location = replace(store.location, value=str(base / store.location.value))
+        if endpoint.crl is not None and not Path(endpoint.crl.value).is_absolute():
+            endpoint.crl = replace(endpoint.crl, value=str(base / endpoint.crl.value))
         endpoints.append(endpoint)
     if not endpoints:
         raise JkstoolError("no <Connector SSLEnabled=\"true\"> in it", "give the server.xml of the TLS connector",

@@ -6,6 +6,7 @@ wherever CRLs are checked.
 """
 
 import datetime
+import re
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -21,6 +22,13 @@ def load(data: bytes) -> x509.CertificateRevocationList:
         return x509.load_der_x509_crl(data)
     except certs.PARSE_ERRORS:
         raise JkstoolError("not a certificate revocation list (CRL)", "give the CRL file, PEM or DER") from None
+
+
+def load_all(data: bytes) -> list[x509.CertificateRevocationList]:
+    """Every CRL of a file: a PEM bundle (what Tomcat's certificateRevocationListFile and nginx's ssl_crl
+    load) or one CRL, PEM or DER."""
+    blocks = re.findall(rb"-----BEGIN X509 CRL-----.+?-----END X509 CRL-----", data, re.S)
+    return [load(block) for block in blocks] if blocks else [load(data)]
 
 
 def _number(crl: x509.CertificateRevocationList | None) -> int:
