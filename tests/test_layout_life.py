@@ -565,3 +565,25 @@ def test_doctor_and_tomcat_agree_on_the_crls_a_company_intermediate_needs(tmp_pa
     with Tomcat(tomcat_home, tmp_path / "catalina-2", connector, port, ENV):
         served = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert served.returncode == 0 and "hello from tomcat" in served.stdout, served.stderr
+
+
+def test_a_client_added_later_is_renewed_by_its_name_under_a_company_ca(tmp_path, handshake):
+    """renew --side client --client CN: the added client's own keystore gets a new certificate from the
+    layout's (brought) CA, checked against the server with its own truststore, and shakes hands."""
+    chain, key, _ = _company_ca(tmp_path)
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key))
+    api.add_client(layout, "partner-b", password=PASSWORD)
+    keystore = layout / "client-partner-b.keystore.p12"
+    before = leaf(keystore, "partner-b")
+    renewal = passed(api.renew(layout, "client", added="partner-b", password=PASSWORD))
+    assert renewal.old == before != renewal.new == leaf(keystore, "partner-b")
+    assert keystore in renewal.written.files
+    done, seen = handshake(layout / "server.keystore.p12", layout / "server.truststore.p12", keystore,
+                           layout / "client-partner-b.truststore.p12")
+    assert done, seen
+    with pytest.raises(JkstoolError) as unknown:
+        api.renew(layout, "client", added="nobody", password=PASSWORD)
+    assert "partner-b" in unknown.value.what
+    result = ok(run("renew", layout, "--side", "client", "--client", "partner-b", env=ENV))
+    assert leaf(keystore, "partner-b") != renewal.new, result.stderr

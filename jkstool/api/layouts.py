@@ -176,9 +176,10 @@ def _certificates(items: "Iterable[bytes | StrPath]") -> list[bytes]:
 
 def renew(folder: StrPath, side: str, *, password: str | None = None, ca_password: str | None = None,
           keep_key: bool = False, days: int | None = None, ca: "Issuer | CAPaths | None" = None,
-          cn: str | None = None, sans: list[str] | None = None,
+          cn: str | None = None, sans: list[str] | None = None, added: str | None = None,
           lock_timeout: float = 30) -> "Renewal | Request":
-    """Replace `side`'s certificate (and key, unless `keep_key`) in one step, before it expires.
+    """Replace `side`'s certificate (and key, unless `keep_key`) in one step, before it expires; with
+    `added`, that of the client add_client added under that cn (side "client").
 
     The new certificate comes from the layout's CA (or `ca`: an Issuer, or a
     CA's certificate and key files, for a CA kept elsewhere) with the same
@@ -203,7 +204,10 @@ def renew(folder: StrPath, side: str, *, password: str | None = None, ca_passwor
     issuer = _issuer(ca, ca_password) if ca is not None else None
     with _locked(folder, lock_timeout):
         layout, secret = _opened(folder, password)
-        return lifecycle.renew(layout, side, secret, ca_password, keep_key, days, issuer, cn, sans)
+        if added is not None and (side != "client" or cn or sans):
+            raise JkstoolError("a client added later is renewed as it is", "give side='client' and added=... "
+                               "alone (no cn=... or sans=...)", path=str(folder))
+        return lifecycle.renew(layout, side, secret, ca_password, keep_key, days, issuer, cn, sans, added)
 
 
 def add_client(folder: StrPath, cn: str, *, password: str | None = None, ca_password: str | None = None,

@@ -58,6 +58,8 @@ def renew_command(
     cn: Annotated[str | None, typer.Option("--cn", help="A new subject CN (default: the current one).")] = None,
     san: Annotated[list[str] | None, typer.Option(
         help="Subject alternative names, replacing the current ones (repeatable: DNS:, IP:, URI:, email:).")] = None,
+    client: Annotated[str | None, typer.Option(
+        metavar="CN", help="With --side client: a client added later (add-client --cn CN) instead.")] = None,
     ca_cert: Annotated[Path | None, typer.Option(help="The CA, when it is not in the layout's ca/.")] = None,
     ca_key: Annotated[Path | None, typer.Option(help="The CA's key, with --ca-cert.")] = None,
     ca_keypass: CaKeypass = None,
@@ -76,6 +78,7 @@ def renew_command(
 
     \b
         jkstool renew ./tls --side server --san DNS:api.example.com --days 90
+        jkstool renew ./tls --side client --client partner-b
     """
     from ..api.layouts import Request, renew
     if (ca_cert is None) != (ca_key is None):
@@ -84,7 +87,7 @@ def renew_command(
     with asking_with():
         renewal = renew(folder, side.value, password=secret, ca_password=ca_secret, keep_key=keep_key, days=days,
                         ca=(ca_cert, ca_key) if ca_cert and ca_key else None, cn=cn, sans=san or None,
-                        lock_timeout=lock_timeout)
+                        added=client, lock_timeout=lock_timeout)
     if isinstance(renewal, Request):
         _request_steps(renewal)
         return

@@ -198,7 +198,8 @@ _OPTIONS = {
     "ca_certificates=...": "--ca", "sans=...": "--san", "ca_crls=...": "--ca-crl", "crl=...": "--crl",
     # layouts
     "separate_cas=True": "--separate-cas", "server_ca=...": "--server-ca-cert", "client_ca=...": "--client-ca-cert",
-    "ca=...": "--ca-cert", "cn=...": "--cn", "sides=...": "--side", "bind=": "--bind ",
+    "ca=...": "--ca-cert", "side='client' and added=...": "--side client and --client",
+    "added=...": "--client", "cn=...": "--cn", "sides=...": "--side", "bind=": "--bind ",
     "revoke_with(ca, crl, certificates)": "jkstool revoke CERT --ca-cert --ca-key --crl",
     "rollover_ca(folder, 'trust')": "jkstool rollover-ca DIR",
     "rollover_ca(folder, 'reissue')": "jkstool rollover-ca DIR --reissue",

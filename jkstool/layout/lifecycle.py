@@ -76,11 +76,13 @@ class Change:
         """The stores this change alters."""
         return [path for path, store in self.stores.items() if list(store) != self.read.get(path)]
 
-    def check(self, **options: Any) -> checks.Report:
-        """verify-pair's checks on the layout as it will be, read back from the bytes to be written."""
+    def check(self, client: "ClientRecord | None" = None, **options: Any) -> checks.Report:
+        """verify-pair's checks on the layout as it will be, read back from the bytes to be written (with an
+        added client's stores on the client side, when given)."""
         inputs = {}
+        own = {"client-keystore": client.keystore, "client-truststore": client.truststore} if client else {}
         for role in ROLES:
-            path = self.layout.store_path(role)
+            path = self.layout.path(own[role]) if role in own else self.layout.store_path(role)
             data = (self.layout.dump(self.stores[path], self.password)
                     if path in self.stores else files.read_bytes(path))
             loaded = formats.load(data, self.password, strict=False)
@@ -199,10 +201,12 @@ class Request:
 
 def renew(layout: Layout, side: str, password: str, ca_password: str | None, keep_key: bool,
           days: int | None, issuer: pki.Issuer | None = None, cn: str | None = None,
-          sans: list[str] | None = None) -> Renewal | Request:
-    """A new certificate (and key, unless `keep_key`) for `side`, from its CA, with the same subject, SANs
-    and profile, or the `cn` and `sans` given; `days` is remembered for later renewals and rollovers.
-    Without the CA's key: a request to send to the CA instead."""
+          sans: list[str] | None = None, added: str | None = None) -> Renewal | Request:
+    """A new certificate (and key, unless `keep_key`) for `side`, or for the client `added` later (by its
+    cn), from its CA, with the same subject, SANs and profile, or the `cn` and `sans` given; `days` is
+    remembered for later renewals and rollovers. Without the CA's key: a request to send to the CA instead."""
+    if added is not None:
+        return _renew_added(layout, _added(layout, added), password, ca_password, keep_key, days, issuer)
     record = layout.manifest.leaf(side)
     change = Change(layout, password)
     keystore = layout.store_path(f"{side}-keystore")
@@ -219,6 +223,37 @@ def renew(layout: Layout, side: str, password: str, ca_password: str | None, kee
     store.put(replace(entry, key=pki.pkcs8(key), chain=chain, created=datetime.now(timezone.utc)))
     report = change.check()
     renewal = Renewal(side, entry.chain[0], chain[0], report)
+    if report.ok:
+        renewal.written = change.write()
+    return renewal
+
+
+def _added(layout: Layout, cn: str) -> ClientRecord:
+    found = next((c for c in layout.manifest.clients if cn.lower() in (c.cn.lower(), c.alias)), None)
+    if found is None:
+        names = ", ".join(c.cn for c in layout.manifest.clients) or "none yet"
+        raise JkstoolError(f"no client {cn!r} was added to this layout (added: {names})",
+                           "give added=... the cn of a client added to the layout", path=str(layout.folder))
+    return found
+
+
+def _renew_added(layout: Layout, record: ClientRecord, password: str, ca_password: str | None, keep_key: bool,
+                 days: int | None, issuer: pki.Issuer | None) -> Renewal:
+    """renew for a client added later: its own keystore, checked against the server with its own
+    truststore."""
+    change = Change(layout, password)
+    store = change.store(layout.path(record.keystore))
+    entry = store.key_entry(record.alias)
+    record.days = days or record.days
+    key = new_or_kept_key(layout.manifest.key_type, entry.key if keep_key else None)
+    issuer = issuer or layout.issuer("client", ca_password or password)
+    if issuer is None:
+        raise JkstoolError("the client CA's key is not at hand, so no client certificate can be issued",
+                           "run this where ca/ is, or give ca=...", path=layout.ca("client").key)
+    chain = issue_leaf(issuer, key, certs.load(entry.chain[0]).subject, "client", record.days, [])
+    store.put(replace(entry, key=pki.pkcs8(key), chain=chain, created=datetime.now(timezone.utc)))
+    report = change.check(record)
+    renewal = Renewal("client", entry.chain[0], chain[0], report)
     if report.ok:
         renewal.written = change.write()
     return renewal
