@@ -476,27 +476,41 @@ def test_a_brought_ca_is_named_as_the_docs_name_it(tmp_path):
     assert sorted(p.name for p in (layout / "ca").glob("*.crl")) == ["ca.crl"]
 
 
-def _company_ca(folder: Path) -> tuple[Path, Path, Path]:
+def _company_ca(folder: Path, root=None) -> tuple[Path, Path, Path]:
     """A company's root and intermediate, made elsewhere: (the intermediate then the root, PEM; the
-    intermediate's key; the root's CRL, empty, PEM)."""
+    intermediate's key; the root's CRL, empty, PEM). `root` (certificate, key) makes another intermediate
+    under an existing root (a company's next one)."""
     from datetime import timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from helpers import certificate, new_key
-    root_key, key = new_key("ec"), new_key("ec")
-    root = certificate(root_key, "Company Root CA", ca=True)
-    intermediate = certificate(key, "Company Issuing CA", root, root_key, ca=True)
+    root_cert, root_key = root or (None, new_key("ec"))
+    root_cert = root_cert or certificate(root_key, "Company Root CA", ca=True)
+    key = new_key("ec")
+    intermediate = certificate(key, f"Company Issuing CA {folder.name}", root_cert, root_key, ca=True)
+    folder.mkdir(parents=True, exist_ok=True)
     chain, key_file, root_crl = folder / "company-ca.pem", folder / "company-ca-key.pem", folder / "company-root.crl"
-    chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (intermediate, root)))
+    chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (intermediate, root_cert)))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     key_file.chmod(0o600)
     now = datetime.now(timezone.utc)
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(root.subject).last_update(now)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root_cert.subject).last_update(now)
            .next_update(now + timedelta(days=30)).sign(root_key, hashes.SHA256()))
     root_crl.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    (folder / "root.key").write_bytes(root_key.private_bytes(serialization.Encoding.PEM,
+                                                             serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption()))
     return chain, key_file, root_crl
+
+
+def _root_of(folder: Path):
+    """The root _company_ca made in `folder`: (certificate, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    root = x509.load_pem_x509_certificates((folder / "company-ca.pem").read_bytes())[-1]
+    return root, serialization.load_pem_private_key((folder / "root.key").read_bytes(), None)
 
 
 def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_does(tmp_path, nginx, curl):
@@ -587,3 +601,34 @@ def test_a_client_added_later_is_renewed_by_its_name_under_a_company_ca(tmp_path
     assert "partner-b" in unknown.value.what
     result = ok(run("renew", layout, "--side", "client", "--client", "partner-b", env=ENV))
     assert leaf(keystore, "partner-b") != renewal.new, result.stderr
+
+
+def test_a_company_intermediate_is_rolled_over_in_stages(tmp_path, handshake):
+    """rollover-ca --ca-cert/--ca-key on a layout under a brought intermediate: the company's next
+    intermediate under the same root changes no truststore, every leaf (an added client's too) is
+    reissued from it, and finish points the layout at it; every mix of neighbouring stages shakes hands."""
+    chain, key, _ = _company_ca(tmp_path / "company")
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key))
+    api.add_client(layout, "partner-b", password=PASSWORD)
+    next_chain, next_key, _ = _company_ca(tmp_path / "company-next", root=_root_of(tmp_path / "company"))
+    before = snapshot(layout, tmp_path / "before")
+    trusted = {p: p.read_bytes() for p in layout_stores(layout)[1::2]}
+    with pytest.raises(JkstoolError):
+        api.rollover_ca(layout, "trust", password=PASSWORD)  # a brought CA's successor must be given
+    stage = passed(api.rollover_ca(layout, "trust", password=PASSWORD, ca=(next_chain, next_key)))
+    assert {p: p.read_bytes() for p in trusted} == trusted  # the root is trusted already
+    after_trust = snapshot(layout, tmp_path / "trust")
+    mixes_work(handshake, before, after_trust)
+    passed(api.rollover_ca(layout, "reissue", password=PASSWORD))
+    after_reissue = snapshot(layout, tmp_path / "reissue")
+    mixes_work(handshake, after_trust, after_reissue)
+    issued = certs.load(leaf(layout / "client-partner-b.keystore.p12", "partner-b"))
+    assert issued.issuer.rfc4514_string() == "CN=Company Issuing CA company-next"
+    passed(api.rollover_ca(layout, "finish", password=PASSWORD))
+    mixes_work(handshake, after_reissue, snapshot(layout, tmp_path / "finish"))
+    assert manifest(layout)["cas"]["server"]["cert"] == str(next_chain.resolve())
+    assert stage.status["stage"] == "trust" and api.rollover_status(layout)["stage"] is None
+    healthy(layout, handshake)
+    renewal = passed(api.renew(layout, "server", password=PASSWORD))  # from the new intermediate
+    assert certs.load(renewal.new).issuer.rfc4514_string() == "CN=Company Issuing CA company-next"

@@ -245,11 +245,16 @@ def rollover_status(folder: StrPath, *, lock_timeout: float = 30) -> dict[str, A
 
 
 def rollover_ca(folder: StrPath, stage: str, *, sides: Sequence[str] | None = None, password: str | None = None,
-                ca_password: str | None = None, keep_key: bool = False, lock_timeout: float = 30) -> "Stage":
+                ca_password: str | None = None, keep_key: bool = False, ca: CAPaths | None = None,
+                lock_timeout: float = 30) -> "Stage":
     """Replace a CA without downtime, one stage per call; deploy what each writes before the next.
 
     "trust": a new CA, trusted beside the old one (`sides` chooses the CA
-    to replace in a layout made with `separate_cas`; default: both).
+    to replace in a layout made with `separate_cas`; default: both). A CA
+    brought to init-pair is replaced by the one `ca` gives (its certificate
+    file, the CA first and then its issuers up to the root, and its key,
+    opened with `ca_password`): a next intermediate under the same root
+    changes no truststore, and at "finish" the layout uses its files.
     "reissue": the leaves reissued from the new CA, with their recorded
     validity (their keys kept with `keep_key`). "finish": the old CA leaves
     the truststores. A stage run out of order is refused; one whose layout
@@ -263,9 +268,9 @@ def rollover_ca(folder: StrPath, stage: str, *, sides: Sequence[str] | None = No
     from ..layout import rollover
     if stage not in STAGES:
         raise JkstoolError(f"no rollover stage {stage!r}", f"give one of {', '.join(STAGES)}")
-    if sides is not None and stage != "trust":
-        raise JkstoolError("sides choose the CA to replace when a rollover starts",
-                           "give sides with the stage trust only")
+    if (sides is not None or ca is not None) and stage != "trust":
+        raise JkstoolError("sides and ca choose the CA to replace, and its successor, when a rollover starts",
+                           "give them with the stage trust only")
     folder = Path(folder)
     with _locked(folder, lock_timeout):
         layout, secret = _opened(folder, password)
@@ -273,7 +278,8 @@ def rollover_ca(folder: StrPath, stage: str, *, sides: Sequence[str] | None = No
             return rollover.finish(layout, secret)
         if stage == "reissue":
             return rollover.reissue(layout, secret, ca_password, keep_key)
-        return rollover.trust(layout, None if sides is None else list(sides), secret, ca_password)
+        return rollover.trust(layout, None if sides is None else list(sides), secret, ca_password,
+                              brought=None if ca is None else (Path(ca[0]), Path(ca[1])))
 
 
 def restore(folder: StrPath, *, when: str | None = None, lock_timeout: float = 30) -> "tuple[Path, Written]":

@@ -162,6 +162,9 @@ def rollover_ca_command(
     finish: Annotated[bool, typer.Option("--finish", help="Stage 3: remove the old CA from the truststores.")] = False,
     status: Annotated[bool, typer.Option("--status", help="Say which stage the layout is in; change nothing.")] = False,
     keep_key: Annotated[bool, typer.Option("--keep-key", help="With --reissue: keep the leaves' keys.")] = False,
+    ca_cert: Annotated[Path | None, typer.Option(
+        help="A CA brought to init-pair: its successor (the CA first, then its issuers up to the root).")] = None,
+    ca_key: Annotated[Path | None, typer.Option(help="The successor's key, with --ca-cert.")] = None,
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
@@ -180,12 +183,15 @@ def rollover_ca_command(
         jkstool rollover-ca ./tls            # deploy the truststores, then:
         jkstool rollover-ca ./tls --reissue  # deploy the keystores, then:
         jkstool rollover-ca ./tls --finish   # deploy the truststores
+        jkstool rollover-ca ./tls --ca-cert next-intermediate.pem --ca-key next-intermediate-key.pem
     """
     from ..api.layouts import rollover_ca, rollover_status
     if sum((reissue, finish, status)) > 1:
         output.fail("choose one of --reissue, --finish and --status")
-    if side is not None and (reissue or finish or status):
-        output.fail("--side chooses the CA to replace when a rollover starts: leave it out here")
+    if (side is not None or ca_cert or ca_key) and (reissue or finish or status):
+        output.fail("--side, --ca-cert and --ca-key choose the CA to replace when a rollover starts: leave them out")
+    if (ca_cert is None) != (ca_key is None):
+        output.fail("--ca-cert and --ca-key go together: give both, or neither")
     if status:
         _status(folder, rollover_status(folder, lock_timeout=lock_timeout), json)
         return
@@ -194,7 +200,8 @@ def rollover_ca_command(
     sides = None if side is None else (["server", "client"] if side is Sides.both else [side.value])
     with asking_with():
         stage = rollover_ca(folder, "finish" if finish else "reissue" if reissue else "trust", sides=sides,
-                            password=secret, ca_password=ca_secret, keep_key=keep_key, lock_timeout=lock_timeout)
+                            password=secret, ca_password=ca_secret, keep_key=keep_key,
+                            ca=(ca_cert, ca_key) if ca_cert and ca_key else None, lock_timeout=lock_timeout)
     if json:
         output.print_json(stage.to_dict())
     if not stage.report.ok:

@@ -106,6 +106,9 @@ class RolloverCA:
     subject: str
     old_anchor: str
     crl: str = ""
+    brought: bool = False
+    """The new CA came from elsewhere (a company's next intermediate): at finish the layout points at its
+    files instead of taking them under the old names."""
 
 
 STAGES = ("trust", "reissue", "finish")

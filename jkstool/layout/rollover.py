@@ -80,38 +80,46 @@ def _groups(layout: Layout, sides: list[str] | None) -> dict[str, list[str]]:
 
 
 def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: str | None,
-          ca_days: int = 3650) -> Stage:
+          ca_days: int = 3650, brought: tuple[Path, Path] | None = None) -> Stage:
     """Stage 1: a new CA (per side rolled), added to every truststore that trusts the old one; a CRL for
-    it when the old one had one. No leaf changes."""
+    it when the old one had one. No leaf changes. A CA brought to init-pair is replaced by the one
+    `brought` gives (its certificate file, the CA first then its issuers, and its key): trusted where its
+    root is not trusted yet (a next intermediate under the same root changes no truststore)."""
     _expect(layout, "trust")
     change = Change(layout, password)
     now = datetime.now(timezone.utc)
     rollover = Rollover(now.strftime("%Y-%m-%dT%H:%M:%SZ"), {})
     for prefix, group in _groups(layout, sides).items():
         record = layout.ca(group[0])
-        if record.brought:
-            raise JkstoolError("this CA was brought to init-pair, not made by it",
-                               "roll it over where it lives, then import the new CA with import-ca",
-                               path=record.cert)
+        if record.brought != (brought is not None):
+            raise JkstoolError("this CA was brought to init-pair: give its successor, ca=(certificate, key)"
+                               if record.brought else "this layout made its CA: it makes the next one too",
+                               "give ca=... for a brought CA, and only for one", path=record.cert)
         old = layout.issuer(group[0], ca_password or password)
         if old is None:
             raise JkstoolError("the CA's key is not at hand", "run this where ca/ is", path=record.key)
-        new = pki.new_ca(f"jkstool {'' if prefix == 'ca' else group[0].title() + ' '}CA {ca_tag()}",
-                         layout.manifest.key_type, ca_days)
         files = {kind: f"ca/{prefix}-next{suffix}" for kind, suffix in
                  (("cert", ".pem"), ("key", "-key.pem"), ("crl", ".crl"))}
-        change.raw[layout.path(files["cert"])] = (pki.cert_pem(new.cert), Secrecy.PUBLIC)
-        change.raw[layout.path(files["key"])] = (key_pem(pki.pkcs8(new.key), ca_password or password).encode(),
-                                                 Secrecy.KEYS)
+        if brought is not None:
+            new = certfile.read_issuer(brought[0], brought[1], ca_password)
+            files.update(cert=str(brought[0].resolve()), key=str(brought[1].resolve()))
+        else:
+            new = pki.new_ca(f"jkstool {'' if prefix == 'ca' else group[0].title() + ' '}CA {ca_tag()}",
+                             layout.manifest.key_type, ca_days)
+            change.raw[layout.path(files["cert"])] = (pki.cert_pem(new.cert), Secrecy.PUBLIC)
+            change.raw[layout.path(files["key"])] = (key_pem(pki.pkcs8(new.key), ca_password or password)
+                                                     .encode(), Secrecy.KEYS)
         if record.crl:  # servers that check revocation must find a CRL for the new CA from the start
             change.raw[layout.path(files["crl"])] = (crls.revoke(new, None, [], 30)[0], Secrecy.PUBLIC)
         rollover.cas[prefix] = RolloverCA(group, files["cert"], files["key"], certs.subject_of(new.cert),
-                                          certs.sha256(pki.der(old.root)), files["crl"] if record.crl else "")
-        anchor = pki.der(new.cert)
+                                          certs.sha256(pki.der(old.root)), files["crl"] if record.crl else "",
+                                          brought is not None)
+        anchor = pki.der(new.root)
         for side in group:
             for path in layout.truststores_trusting(side):
                 store = change.store(path)
-                store.add(TrustedCertEntry(certs.alias_for(anchor, store), anchor, now))
+                if not any(e.cert == anchor for e in store.trusted_entries()):
+                    store.add(TrustedCertEntry(certs.alias_for(anchor, store), anchor, now))
     layout.manifest.rollover = rollover
     return _done("trust", change)
 
@@ -140,16 +148,24 @@ def finish(layout: Layout, password: str) -> Stage:
     rollover = _expect(layout, "finish")
     change = Change(layout, password)
     for record in rollover.cas.values():
-        new_anchor = certfile.read_certificates(layout.path(record.cert))[0]
+        new_chain = certfile.read_certificates(layout.path(record.cert))
         for side in record.sides:
             for path, leaf in layout.keystores(side):
-                if change.store(path).key_entry(leaf.alias).chain[-1] != new_anchor:
+                if new_chain[0] not in change.store(path).key_entry(leaf.alias).chain[1:]:
                     raise JkstoolError("this keystore's certificate is not from the new CA",
                                        "reissue it with jkstool renew before finishing", path=str(path))
+            if certs.sha256(new_chain[-1]) == record.old_anchor:
+                continue  # a next intermediate under the same root: the truststores keep trusting the root
             for path in layout.truststores_trusting(side):
                 store = change.store(path)
                 for entry in [e for e in store.trusted_entries() if certs.sha256(e.cert) == record.old_anchor]:
                     store.remove(entry.alias)
+        if record.brought:
+            for side in record.sides:
+                ca = layout.ca(side)
+                ca.cert, ca.key, ca.subject = record.cert, record.key, record.subject
+                ca.crl = record.crl or ca.crl
+            continue
         old = layout.ca(record.sides[0])
         moves = [(record.cert, old.cert, Secrecy.PUBLIC), (record.key, old.key, Secrecy.KEYS)]
         if record.crl:
@@ -166,7 +182,7 @@ def finish(layout: Layout, password: str) -> Stage:
     stage = _done("finish", change, kept)
     if stage.report.ok:  # the new CA's -next files now live under the old names
         stage.written.backups += [kept.retire(layout.path(name)) for record in rollover.cas.values()
-                                  for name in (record.cert, record.key, record.crl) if name]
+                                  if not record.brought for name in (record.cert, record.key, record.crl) if name]
     return stage
 
 
