@@ -181,6 +181,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 _STORES = ("server-keystore", "server-truststore", "client-keystore", "client-truststore")
 _OPTIONS = {
     "change_password(folder, new_password=...)": "jkstool passwd DIR --new-storepass ...",
+    "ca=(certificate, key)": "--ca-cert and --ca-key",
     # passwords
     "(check password=...)": "(check --storepass or JKSTOOL_STOREPASS)",
     "(give password=...)": "(give --storepass, or set JKSTOOL_STOREPASS)",

@@ -91,10 +91,12 @@ def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: s
     rollover = Rollover(now.strftime("%Y-%m-%dT%H:%M:%SZ"), {})
     for prefix, group in _groups(layout, sides).items():
         record = layout.ca(group[0])
-        if record.brought != (brought is not None):
-            raise JkstoolError("this CA was brought to init-pair: give its successor, ca=(certificate, key)"
-                               if record.brought else "this layout made its CA: it makes the next one too",
-                               "give ca=... for a brought CA, and only for one", path=record.cert)
+        if record.brought and brought is None:
+            raise JkstoolError("this CA was brought to init-pair, so its successor comes from you too",
+                               "give ca=(certificate, key)", path=record.cert)
+        if brought is not None and not record.brought:
+            raise JkstoolError("this layout made its CA, and makes the next one too",
+                               "leave out ca=(certificate, key)", path=record.cert)
         old = layout.issuer(group[0], ca_password or password)
         if old is None:
             raise JkstoolError("the CA's key is not at hand", "run this where ca/ is", path=record.key)
