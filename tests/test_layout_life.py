@@ -632,3 +632,18 @@ def test_a_company_intermediate_is_rolled_over_in_stages(tmp_path, handshake):
     healthy(layout, handshake)
     renewal = passed(api.renew(layout, "server", password=PASSWORD))  # from the new intermediate
     assert certs.load(renewal.new).issuer.rfc4514_string() == "CN=Company Issuing CA company-next"
+
+
+def test_clients_added_or_renewed_during_a_rollover_come_from_the_ca_that_finishes_it(tmp_path, handshake):
+    """From the reissue stage on, add-client and renew issue from the new CA, so finish takes them too."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
+    passed(api.rollover_ca(layout, "trust", password=PASSWORD))
+    passed(api.rollover_ca(layout, "reissue", password=PASSWORD))
+    added = api.add_client(layout, "late", password=PASSWORD)
+    passed(api.renew(layout, "server", password=PASSWORD))
+    passed(api.rollover_ca(layout, "finish", password=PASSWORD))
+    done, seen = handshake(layout / "server.keystore.p12", layout / "server.truststore.p12", added.keystore,
+                           added.truststore)
+    assert done, seen
+    healthy(layout, handshake)

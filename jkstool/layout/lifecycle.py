@@ -147,6 +147,17 @@ def new_password(layout: Layout, password: str, new: str) -> Written:
     return change.write()
 
 
+def issuer_now(layout: Layout, side: str, ca_password: str | None) -> pki.Issuer | None:
+    """The CA that issues `side`'s certificates now: a rollover's new CA from its reissue stage on (a leaf
+    issued by the old one then would stop the finish), else the layout's; None when its key is not at hand."""
+    from ..formats import certfile
+    rollover = layout.manifest.rollover
+    rolling = next((r for r in rollover.cas.values() if side in r.sides), None) if rollover else None
+    if rolling is None or rollover is None or rollover.stage != "reissue":
+        return layout.issuer(side, ca_password)
+    return certfile.read_issuer(layout.path(rolling.cert), layout.path(rolling.key), ca_password)
+
+
 def issue_leaf(issuer: pki.Issuer, key: pki.PrivateKey, subject: x509.Name | str, side: str, days: int,
                sans: list[str]) -> tuple[bytes, ...]:
     cert = pki.issue(issuer, key.public_key(), subject, side, days, sans)
@@ -216,7 +227,7 @@ def renew(layout: Layout, side: str, password: str, ca_password: str | None, kee
     subject = f"CN={cn}" if cn else old_leaf.subject.rfc4514_string()
     record.days, record.sans, record.subject = days or record.days, sans or record.sans, subject
     key = new_or_kept_key(layout.manifest.key_type, entry.key if keep_key else None)
-    issuer = issuer or layout.issuer(side, ca_password or password)
+    issuer = issuer or issuer_now(layout, side, ca_password or password)
     if issuer is None:
         return _request_instead(layout, side, entry, key, keep_key, password, subject)
     chain = issue_leaf(issuer, key, x509.Name.from_rfc4514_string(subject), side, record.days, record.sans)
@@ -246,7 +257,7 @@ def _renew_added(layout: Layout, record: ClientRecord, password: str, ca_passwor
     entry = store.key_entry(record.alias)
     record.days = days or record.days
     key = new_or_kept_key(layout.manifest.key_type, entry.key if keep_key else None)
-    issuer = issuer or layout.issuer("client", ca_password or password)
+    issuer = issuer or issuer_now(layout, "client", ca_password or password)
     if issuer is None:
         raise JkstoolError("the client CA's key is not at hand, so no client certificate can be issued",
                            "run this where ca/ is, or give ca=...", path=layout.ca("client").key)
@@ -316,7 +327,7 @@ def add_client(layout: Layout, cn: str, password: str, ca_password: str | None) 
     for path in (keystore, truststore):
         if path.exists():
             raise file_exists(path, "choose another cn=..., or delete the old client's files")
-    issuer = layout.issuer("client", ca_password or password)
+    issuer = issuer_now(layout, "client", ca_password or password)
     if issuer is None:
         raise JkstoolError("the client CA's key is not at hand, so no client certificate can be issued",
                            "run this where ca/ is", path=layout.ca("client").key)
