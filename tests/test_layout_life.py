@@ -614,6 +614,7 @@ def test_a_company_intermediate_is_rolled_over_in_stages(tmp_path, handshake):
     next_chain, next_key, _ = _company_ca(tmp_path / "company-next", root=_root_of(tmp_path / "company"))
     before = snapshot(layout, tmp_path / "before")
     trusted = {p: p.read_bytes() for p in layout_stores(layout)[1::2]}
+    assert api.rollover_status(layout) == {"stage": None, "next": "trust", "cas": [], "needs": "ca"}
     with pytest.raises(JkstoolError):
         api.rollover_ca(layout, "trust", password=PASSWORD)  # a brought CA's successor must be given
     stage = passed(api.rollover_ca(layout, "trust", password=PASSWORD, ca=(next_chain, next_key)))

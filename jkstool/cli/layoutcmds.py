@@ -221,8 +221,11 @@ def _status(folder: Path, state: dict[str, Any], json: bool) -> None:
         output.print_json(state)
         return
     stage = state["stage"]
+    command = (f" (jkstool rollover-ca {folder} --ca-cert NEXT-CA.pem --ca-key NEXT-CA-KEY.pem: the CA was "
+               "brought, so is its successor)" if state.get("needs") == "ca"
+               else "" if stage is None else f" (jkstool rollover-ca {folder} --{state['next']})")
     output.line(f"rollover: {'none under way' if stage is None else f'stage {stage} done'}; next: {state['next']}"
-                + ("" if stage is None else f" (jkstool rollover-ca {folder} --{state['next']})"))
+                + command)
     for ca in state["cas"]:
         output.line(f"  {'+'.join(ca['sides'])}: new CA {ca['new']}")
 

@@ -48,10 +48,13 @@ class Stage:
 
 
 def status(layout: Layout) -> dict[str, Any]:
-    """Where a rollover stands: its stage, the next one, the CAs it replaces."""
+    """Where a rollover stands: its stage, the next one, the CAs it replaces; "needs": "ca" when the next
+    stage replaces a brought CA, whose successor must be given."""
     rollover = layout.manifest.rollover
     if rollover is None:
-        return {"stage": None, "next": "trust", "cas": []}
+        cas = layout.manifest.cas
+        brought = any(r.brought for r in ([cas.server, cas.client] if cas.separate else [cas.server]))
+        return {"stage": None, "next": "trust", "cas": [], **({"needs": "ca"} if brought else {})}
     return {"stage": rollover.stage, "next": NEXT[rollover.stage], "started": rollover.started,
             "cas": [{"sides": r.sides, "new": r.subject, "old_sha256": r.old_anchor} for r in rollover.cas.values()]}
 
