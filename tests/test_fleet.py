@@ -524,6 +524,13 @@ def test_a_secret_input_problem_is_one_line(tmp_path, secrets_pair):
         load_secret(secret_store(f"{source}#app-server/tls.key", password=PASSWORD))
     assert "no store app-server/tls.key in it" in str(wrong.value)
     assert "\n" not in str(missing.value) and "\n" not in str(wrong.value)
+    items.append(_kubectl_secret("app-old-password", {"password": b"last-year's"}))
+    source.write_text(json.dumps(_as_list(*items)))
+    with pytest.raises(api.PasswordError) as stale:  # the password came from a Secret: that is what to check
+        load_secret(secret_store(f"{source}#app-server/keystore.p12", password_from="app-old-password/password"))
+    assert "check the password in the Secret key app-old-password/password" in stale.value.fix
+    result = run("verify-pair", source, "--password-from", "app-old-password/password")
+    assert result.exit_code == 2 and "which --password-from names)" in result.stderr, result.stderr
 
 
 def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_path, monkeypatch):

@@ -176,14 +176,8 @@ def verify_secrets(files: "Mapping[str, SecretFile] | Sequence[SecretFile]", *, 
         listed = list(files)
         name = source if source is not None else listed[0].name.rpartition("#")[0] if listed else ""
         files = secrets.pair(listed, server, client, name)
-    inputs = {}
-    for role in ROLES:
-        item = files[role]
-        try:
-            loaded = formats.load(item.data, item.password, strict=False)
-        except JkstoolError as e:
-            raise e.at(path=item.name) from None
-        inputs[role] = StoreInput(role, item.name, loaded)
+    from .secrets import load_secret
+    inputs = {role: StoreInput(role, files[role].name, load_secret(files[role], strict=False)) for role in ROLES}
     return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break,
                    None if model_only else "the stores come from Kubernetes Secrets, not files")
 

@@ -2,11 +2,12 @@
 named as SOURCE#SECRET/KEY, and read like any store. SOURCE `-` is the `stdin` stream the caller gives."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
 from .. import files, formats, limits
-from ..errors import JkstoolError
+from ..errors import JkstoolError, PasswordError
 from ..fleet import secrets
 from ..fleet.secrets import SecretFile
 from ..model import Loaded
@@ -54,6 +55,11 @@ def load_secret(found: SecretFile, *, key_password: str | None = None, keys: boo
     """The store a Secret holds, as `read_store` reads a file; errors name it SOURCE#SECRET/KEY."""
     try:
         return formats.load(found.data, found.password, key_password, keys=keys, strict=strict)
+    except PasswordError as e:
+        if found.password_from is not None:  # the password came from a Secret: that is what to check
+            e = replace(e, fix=f"check the password in the Secret key {found.password_from}, which password_from=... "
+                               "names")
+        raise e.at(path=found.name) from None
     except JkstoolError as e:
         raise e.at(path=found.name) from None
 

@@ -187,6 +187,7 @@ _OPTIONS = {
     "(give password=...)": "(give --storepass, or set JKSTOOL_STOREPASS)",
     "load_ca(password=...)": "--ca-keypass", "ca_password=...": "--ca-keypass",
     "key_password=...": "--keypass", "key_file_password=...": "--src-keypass",
+    "which password_from=... names": "which --password-from names",
     "new_password=...": "--new-storepass", "dest_password=...": "--dest-storepass", "password=...": "--storepass",
     "allow_weak=True": "--allow-weak-password",
     # writing stores and files

@@ -34,6 +34,9 @@ class SecretFile:
     password: str | None
     error: str | None = None
     """Why the key's value cannot be used (not base64): reported for this file alone."""
+    password_from: str | None = None
+    """SECRET/KEY of the Secret that gave the password (password_from, or a cert-manager Certificate's
+    passwordSecretRef); None when it was given otherwise."""
 
 
 def is_document(data: bytes) -> bool:
@@ -76,9 +79,9 @@ def secret_files(objects: list[Object], source: str, given: str | None,
                 found.append(SecretFile(f"{source}#{name}/{key}", name, key, b"", None,
                                         f"the Secret {name}'s key {key} is not base64"))
                 continue
-            password = _password(name, key, secrets, certificates, source, given, password_from) \
-                if key in STORE_KEYS else None
-            found.append(SecretFile(f"{source}#{name}/{key}", name, key, value, password))
+            password, reference = _password(name, key, secrets, certificates, source, given, password_from) \
+                if key in STORE_KEYS else (None, None)
+            found.append(SecretFile(f"{source}#{name}/{key}", name, key, value, password, password_from=reference))
     if not found:  # given by name: a gate must not pass over what it could not check
         raise JkstoolError(f"no store or certificate in its Secrets (keys {', '.join(STORE_KEYS + PEM_KEYS)})",
                            "give the Secrets that hold the stores", path=source)
@@ -133,8 +136,8 @@ def _data(secret: Object) -> dict[str, bytes | None]:
 
 
 def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes | None]], certificates: list[Object],
-              source: str,
-              given: str | None, password_from: str | None) -> str | None:
+              source: str, given: str | None, password_from: str | None) -> tuple[str | None, str | None]:
+    """(a store's password, the SECRET/KEY it came from, if from a Secret)."""
     reference = password_from
     if reference is None:
         kind = "jks" if key.endswith(".jks") else "pkcs12"
@@ -145,14 +148,14 @@ def _password(secret: str, key: str, secrets: dict[str, dict[str, bytes | None]]
                 ref = _dict(store["passwordSecretRef"])
                 reference = f"{ref.get('name')}/{ref.get('key', 'password')}"
             elif spec.get("secretName") == secret and "password" in store:
-                return str(store["password"])  # cert-manager's literal password field
+                return str(store["password"]), None  # cert-manager's literal password field
     if reference is None:
-        return given
+        return given, None
     name, _, field = reference.partition("/")
     if name not in secrets or secrets[name].get(field) is None:
         raise JkstoolError(f"the password {reference} is not in it (no Secret {name} with the key {field})",
                            "give the Secret that holds it too, e.g. kubectl get secret A B -o json", path=source)
-    return (secrets[name][field] or b"").decode("utf-8").rstrip("\n")
+    return (secrets[name][field] or b"").decode("utf-8").rstrip("\n"), reference
 
 
 def pair(files: list[SecretFile], server: str | None, client: str | None, source: str) -> dict[str, SecretFile]:
