@@ -648,3 +648,20 @@ def test_clients_added_or_renewed_during_a_rollover_come_from_the_ca_that_finish
                            added.truststore)
     assert done, seen
     healthy(layout, handshake)
+
+
+def test_init_pair_takes_the_company_roots_crl_and_refuses_a_foreign_one_before_writing(tmp_path):
+    """init-pair --ca-crl: the root's CRL kept and bundled from the start (the layout's own CRL beside it),
+    so a server configured to check revocation serves from day one; a CRL of no CA above the brought one is
+    refused before any file is written."""
+    chain, key, root_crl = _company_ca(tmp_path / "company")
+    layout = tmp_path / "tls"
+    made = api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
+    assert made.manifest.cas.issuer_crls and root_crl.read_bytes() in (layout / "ca" / "crls.pem").read_bytes()
+    assert api.verify_pair(layout, password=PASSWORD).ok
+    _, _, foreign = _company_ca(tmp_path / "elsewhere")
+    with pytest.raises(JkstoolError) as refused:
+        api.init_pair(tmp_path / "other", password=PASSWORD, ca=(chain, key), ca_crls=[foreign])
+    assert "not signed by a CA above" in refused.value.what and not (tmp_path / "other").exists()
+    result = run("init-pair", tmp_path / "cli", "--ca-cert", chain, "--ca-key", key, "--ca-crl", root_crl, env=ENV)
+    assert result.exit_code == 0 and (tmp_path / "cli" / "ca" / "crls.pem").is_file(), result.stderr

@@ -8,6 +8,7 @@ with verify-pair's rules before anything is written, and the files it
 replaces are kept in `folder/backups/<time>/` (`restore` puts them back).
 """
 
+import dataclasses
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -53,7 +54,7 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
               days: int = 397, ca_days: int = 3650, separate_cas: bool = False,
               ca: CAPaths | None = None, server_ca: CAPaths | None = None, client_ca: CAPaths | None = None,
               ca_password: str | None = None, replace: bool = False, lock_timeout: float = 30,
-              profile: str | None = None, allow_weak: bool = False) -> Layout:
+              profile: str | None = None, allow_weak: bool = False, ca_crls: Iterable[StrPath] = ()) -> Layout:
     """Make the four stores of a mutual-TLS pair in `folder`, their CA(s) in `folder/ca/`, and layout.json.
 
     Without `password`, a random one is written to `folder/storepass` (0600).
@@ -65,6 +66,8 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     the returned layout's `backups`. The folder is claimed under the layout's
     lock: of two runs into one folder, the second finds the first's files.
     Passwords given are checked as any new one is, unless `allow_weak`.
+    `ca_crls` are the CRLs of the CAs above a brought one, as revoke takes
+    them (the layout then starts its own CRLs beside them).
 
     >>> import tempfile
     >>> layout = init_pair(Path(tempfile.mkdtemp()) / "tls", password="changeit")
@@ -87,12 +90,33 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     passwords.check_new(password, allow_weak)
     passwords.check_new(ca_password, allow_weak)
     spec.bring(ca, server_ca, client_ca, ca_password)
+    crl_files = list(ca_crls)
+    _above_brought(spec, crl_files)  # refused before anything is written
     generated = password is None
     store_password = secrets.token_urlsafe(24) if password is None else password
 
     def planned() -> "list[create.PlannedFile]":
         return create.plan(spec, create.issue(spec), store_password, ca_password or store_password, generated)
-    return write_layout(folder, spec.planned_files(generated).values(), planned, replace, lock_timeout)
+    layout = write_layout(folder, spec.planned_files(generated).values(), planned, replace, lock_timeout)
+    if not crl_files:
+        return layout
+    revoke(folder, ca_crls=crl_files, password=store_password, ca_password=ca_password, lock_timeout=lock_timeout)
+    return dataclasses.replace(Layout.open(folder), backups=layout.backups)
+
+
+def _above_brought(spec: "create.PairSpec", crl_files: list[StrPath]) -> None:
+    """Each CRL file is signed by a CA above a brought one, as revoke(ca_crls=...) will check."""
+    from ..layout.lifecycle import not_above
+    from ..pki import crl
+    above = [c for brought in (spec.shared_ca, spec.server_ca, spec.client_ca) if brought
+             for c in brought.issuer.chain]
+    for path in crl_files:
+        try:
+            loaded = crl.load(files.read_bytes(path, what="a CRL"))
+        except JkstoolError as e:
+            raise e.at(path=path) from None
+        if crl.signer_among(loaded, above) is None:
+            raise not_above(str(path))
 
 
 def write_layout(folder: Path, names: "Iterable[str]", planned: "Callable[[], list[create.PlannedFile]]",

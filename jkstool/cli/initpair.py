@@ -48,6 +48,9 @@ def init_pair_command(
     server_ca_key: Annotated[Path | None, _pem("The key of --server-ca-cert.")] = None,
     client_ca_cert: Annotated[Path | None, _pem("Bring the CA that issues client certificates.")] = None,
     client_ca_key: Annotated[Path | None, _pem("The key of --client-ca-cert.")] = None,
+    ca_crl: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE", help="With a brought CA: the CRL of a CA above it (its root's), for servers that check "
+        "revocation (repeatable; see revoke --ca-crl).")] = None,
     ca_keypass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of a brought CA key, and of the CA key written to ca/ "
                                  "(default: the store password).")] = None,
@@ -87,7 +90,7 @@ def init_pair_command(
         sans=san or None, client_cn=client_cn, server_alias=server_alias, client_alias=client_alias,
         days=days, ca_days=ca_days, separate_cas=separate_cas, ca=_pair(ca_cert, ca_key),
         server_ca=_pair(server_ca_cert, server_ca_key), client_ca=_pair(client_ca_cert, client_ca_key),
-        ca_password=ca_password, replace=force, lock_timeout=lock_timeout,
+        ca_password=ca_password, replace=force, lock_timeout=lock_timeout, ca_crls=ca_crl or [],
         profile=profile.value if profile else None, allow_weak=allow_weak_password)
     written = layout.files()
     if json:

@@ -440,18 +440,20 @@ def _keep_issuer_crl(layout: Layout, change: "Change", source: str, data: bytes)
     except JkstoolError as e:
         raise e.at(path=source) from None
     cas = layout.manifest.cas
-    above = [c for r in {cas.server.cert: cas.server, cas.client.cert: cas.client}.values() if r.brought
-             for c in certfile.read_certificates(layout.path(r.cert))[1:]]
-    signer = next((c for c in above if certs.same_name(crl.issuer, certs.load(c).subject)
-                   and crl.is_signature_valid(pki.issuer_public_key(certs.load(c)))), None)
+    above = [certs.load(c) for r in {cas.server.cert: cas.server, cas.client.cert: cas.client}.values()
+             if r.brought for c in certfile.read_certificates(layout.path(r.cert))[1:]]
+    signer = crls.signer_among(crl, above)
     if signer is None:
-        raise JkstoolError("this CRL is not signed by a CA above the layout's brought CA", "give the CRL of a CA "
-                           "of the chain brought to init-pair (its root's), or bring that chain whole",
-                           path=source)
-    name = f"ca/issuer-{certs.sha256(signer)[:12]}.crl"
+        raise not_above(source)
+    name = f"ca/issuer-{certs.sha256(pki.der(signer))[:12]}.crl"
     change.raw[layout.path(name)] = (crl.public_bytes(Encoding.PEM), files.Secrecy.PUBLIC)
     if name not in cas.issuer_crls:
         cas.issuer_crls.append(name)
+
+
+def not_above(source: str) -> JkstoolError:
+    return JkstoolError("this CRL is not signed by a CA above the layout's brought CA", "give the CRL of a CA of "
+                        "the chain brought to init-pair (its root's), or bring that chain whole", path=source)
 
 
 def _signers(layout: Layout, ca_password: str) -> dict[str, tuple[pki.Issuer, str, CARecord | RolloverCA]]:

@@ -75,6 +75,13 @@ def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None
     return crl.public_bytes(serialization.Encoding.PEM), added, already
 
 
+def signer_among(crl: x509.CertificateRevocationList,
+                 cas: list[x509.Certificate]) -> x509.Certificate | None:
+    """The CA of `cas` that issued `crl`: its name, and its key the signature's."""
+    return next((ca for ca in cas if certs.same_name(crl.issuer, ca.subject)
+                 and crl.is_signature_valid(issue.issuer_public_key(ca))), None)
+
+
 def covering(crls: list[x509.CertificateRevocationList], cert: x509.Certificate,
              issuer: x509.Certificate | None) -> list[x509.CertificateRevocationList]:
     """The CRLs (of those given) that speak for `cert`: issued under its issuer's name and, when the issuer
