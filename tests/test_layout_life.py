@@ -659,9 +659,27 @@ def test_init_pair_takes_the_company_roots_crl_and_refuses_a_foreign_one_before_
     made = api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
     assert made.manifest.cas.issuer_crls and root_crl.read_bytes() in (layout / "ca" / "crls.pem").read_bytes()
     assert api.verify_pair(layout, password=PASSWORD).ok
+    older = _older_crl(tmp_path / "company", tmp_path / "older.crl")
+    with pytest.raises(JkstoolError) as undone:  # an older CRL could un-revoke what the kept one revokes
+        api.revoke(layout, ca_crls=[older], password=PASSWORD)
+    assert "older than the one the layout keeps" in undone.value.what
     _, _, foreign = _company_ca(tmp_path / "elsewhere")
     with pytest.raises(JkstoolError) as refused:
         api.init_pair(tmp_path / "other", password=PASSWORD, ca=(chain, key), ca_crls=[foreign])
     assert "not signed by a CA above" in refused.value.what and not (tmp_path / "other").exists()
     result = run("init-pair", tmp_path / "cli", "--ca-cert", chain, "--ca-key", key, "--ca-crl", root_crl, env=ENV)
     assert result.exit_code == 0 and (tmp_path / "cli" / "ca" / "crls.pem").is_file(), result.stderr
+
+
+def _older_crl(company: Path, path: Path) -> Path:
+    """An empty CRL of the company's root, issued two days ago."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    root, key = _root_of(company)
+    then = datetime.now(timezone.utc) - timedelta(days=2)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root.subject).last_update(then)
+           .next_update(then + timedelta(days=30)).sign(key, hashes.SHA256()))
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return path

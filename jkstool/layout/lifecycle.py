@@ -446,7 +446,11 @@ def _keep_issuer_crl(layout: Layout, change: "Change", source: str, data: bytes)
     if signer is None:
         raise not_above(source)
     name = f"ca/issuer-{certs.sha256(pki.der(signer))[:12]}.crl"
-    change.raw[layout.path(name)] = (crl.public_bytes(Encoding.PEM), files.Secrecy.PUBLIC)
+    kept = layout.path(name)
+    if kept.exists() and crls.load(files.read_bytes(kept)).last_update_utc > crl.last_update_utc:
+        raise JkstoolError("this CRL is older than the one the layout keeps for its CA, and would undo what "
+                           "that one revokes", "give the CA's newest CRL", path=source)
+    change.raw[kept] = (crl.public_bytes(Encoding.PEM), files.Secrecy.PUBLIC)
     if name not in cas.issuer_crls:
         cas.issuer_crls.append(name)
 
