@@ -265,3 +265,28 @@ def test_the_handshake_java_decided_with_is_the_one_reported(tmp_path, pki, monk
     monkeypatch.setattr(engines, "run", again)
     found = handshake_with(report)
     assert found.code == "handshake-ok" and report.java.detail in found.message
+
+
+def test_a_wrong_password_is_bad_input_even_where_java_checks_the_mac(tmp_path, pki, keytool):
+    """Where Java decides, the model leaves each PKCS12 MAC to Java; a store whose certificates are not
+    encrypted then opens in Python with any password, and Java refuses it. A wrong password is still one
+    clear error naming the file (the CLI: exit 2), not a refused handshake."""
+    import subprocess
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    folder = build(pki, tmp_path / "layout")
+    anchor = api.read_store(folder / "server.truststore.jks", PASSWORD).store.trusted_entries()[0].cert
+    pem = tmp_path / "ca.pem"
+    pem.write_bytes(x509.load_der_x509_certificate(anchor).public_bytes(Encoding.PEM))
+    plain = tmp_path / "plain-certificates.p12"
+    made = subprocess.run([keytool.path, "-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE", "-importcert",
+                           "-noprompt", "-alias", "ca", "-file", str(pem), "-keystore", str(plain), "-storetype",
+                           "pkcs12", "-storepass", "another-pass"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    stores = {"server-truststore": plain}
+    assert api.verify_pair(stores, folder=folder, passwords={"server-truststore": "another-pass"},
+                           password=PASSWORD).decided_by.startswith("JSSE")
+    with pytest.raises(api.PasswordError) as wrong:
+        api.verify_pair(stores, folder=folder, password=PASSWORD)  # the layout's password: not this store's
+    assert wrong.value.path == str(plain)

@@ -103,10 +103,28 @@ def verify_pair(stores: StrPath | Mapping[str, StrPath | None] | None = None, *,
     chosen = {role: _password(role, paths[role], passwords, password) for role in ROLES}
     if folder is not None:
         crls = [*crls, *layout_crls(Path(folder))]
-    inputs = {role: StoreInput(role, str(paths[role]), formats.read_store(paths[role], chosen[role], strict=False))
+    # Where the target JDK decides, it checks each PKCS12 file's MAC as it loads it: reading them here, the
+    # model leaves that key derivation, the costliest part of a read, to Java.
+    integrity = model_only or not _java_will_read(paths, at, jdk, java_security)
+    inputs = {role: StoreInput(role, str(paths[role]), formats.read_store(paths[role], chosen[role], strict=False,
+                                                                          integrity=integrity))
               for role in ROLES}
-    return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break,
-                   None if model_only else (paths, chosen))
+    report = _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break,
+                     None if model_only else (paths, chosen))
+    if not integrity and report.java is not None and not report.java.ok:
+        for role in ROLES:  # a wrong password or a damaged file is bad input: said as the model says it
+            formats.read_store(paths[role], chosen[role], strict=False)
+    return report
+
+
+def _java_will_read(paths: Mapping[str, Path], at: datetime | None, jdk: str | None,
+                    java_security: StrPath | None) -> bool:
+    """Whether the target JDK will judge these store files (verdict.start's conditions, known before
+    they are read)."""
+    from ..mtls import jdk as jdks
+    from ..mtls.verdict import judges_now
+    target = jdks.find(jdk, Path(java_security) if java_security else None, installed=True)
+    return target.home is not None and judges_now(at) and not any(_is_pem(p) for p in paths.values())
 
 
 def _password(role: str, path: Path, passwords: Mapping[str, str | None] | PasswordChooser | None,

@@ -61,7 +61,7 @@ def _looks_like_pkcs12(data: bytes) -> bool:
 
 
 def load(data: bytes, password: str | None, key_password: str | None = None, *,
-         keys: bool = True, strict: bool = True, one_key_password: bool = False) -> Loaded:
+         keys: bool = True, strict: bool = True, one_key_password: bool = False, integrity: bool = True) -> Loaded:
     """Read any store; `password=None` reads what is readable without one.
 
     Keys are decrypted with `key_password`, then with the store password (in
@@ -70,15 +70,18 @@ def load(data: bytes, password: str | None, key_password: str | None = None, *,
     password. With `keys=False` they are left encrypted (and the entries carry
     `key=None`), which is all that listing needs. With `strict=False`, a key that
     does not open is left encrypted and its alias listed in `Loaded.locked` (what
-    JSSE calls "Cannot recover key").
+    JSSE calls "Cannot recover key"). `integrity=False` leaves a PKCS12 file's MAC
+    unchecked (`verified` False): for a caller that hands the file to Java, which
+    checks it as it loads it (its key derivation is the costliest part of a read).
     """
-    from . import _pbe
+    from . import _pbe, pkcs12
     kind = detect(data)
     tried = (key_password,) if one_key_password else (key_password, password)
     candidates = () if not keys else tuple(dict.fromkeys(p for p in tried if p is not None))
     opener = KeyOpener(candidates, password, strict)
     with _pbe.work_budget(limits.max_kdf_iterations()):
-        loaded: Loaded = _module(kind).load(data, password, opener)
+        loaded: Loaded = pkcs12.load(data, password, opener, integrity) if kind == "PKCS12" else \
+            _module(kind).load(data, password, opener)
     loaded.locked = opener.locked
     return loaded
 
@@ -151,11 +154,11 @@ def _module(kind: str) -> ModuleType:
 
 
 def read_store(path: Path | str, password: str | None, key_password: str | None = None, *,
-               keys: bool = True, strict: bool = True) -> Loaded:
+               keys: bool = True, strict: bool = True, integrity: bool = True) -> Loaded:
     """Load the store at `path`, whatever its format; errors name the file."""
     data = files.read_bytes(path)
     try:
-        loaded = load(data, password, key_password, keys=keys, strict=strict)
+        loaded = load(data, password, key_password, keys=keys, strict=strict, integrity=integrity)
     except JkstoolError as e:
         raise e.at(path=path) from None
     from .compat import type_mismatch

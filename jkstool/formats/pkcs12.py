@@ -110,8 +110,9 @@ class _Bags:
         return str(self.unnamed)
 
 
-def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
-    """Read a PKCS12 store; with no password, only if its certificates are not encrypted."""
+def load(data: bytes, password: str | None, opener: KeyOpener, check_mac: bool = True) -> Loaded:
+    """Read a PKCS12 store; with no password, only if its certificates are not encrypted; its MAC checked
+    unless `check_mac` is False."""
     try:
         version, auth_safe, *rest = der.fields(der.decode(data, der.SEQUENCE), der.INTEGER, der.SEQUENCE,
                                                optional=(der.SEQUENCE,))
@@ -123,7 +124,7 @@ def load(data: bytes, password: str | None, opener: KeyOpener) -> Loaded:
                                "export the store again with password protection")
         auth_data = der.decode(content, der.OCTET_STRING)
         verified = False
-        if rest and password is not None:
+        if rest and password is not None and check_mac:
             _check_mac(rest[0], password, auth_data)
             verified = True
         bags = _Bags(opener)

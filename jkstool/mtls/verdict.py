@@ -70,11 +70,16 @@ def _model_reason(target: jdks.Jdk, at: datetime | None, stores: Mapping[str, St
     """Why the model decides alone, or None when Java can judge."""
     if target.home is None:
         return f"no {target.describe().split(' (')[0]} on this machine"
-    if at is not None and abs((at - datetime.now(timezone.utc)).total_seconds()) > 60:
+    if not judges_now(at):
         return "Java judges the present, and another moment was asked for"
     if any(store.loaded.type == "PEM" for store in stores.values()):
         return "Java reads no PEM file as a store"
     return None
+
+
+def judges_now(at: datetime | None) -> bool:
+    """Whether the moment asked for is now (within a minute), the only one Java's handshake can judge."""
+    return at is None or abs((at - datetime.now(timezone.utc)).total_seconds()) <= 60
 
 
 def _decide(report: Report, outcome: Outcome, store: str) -> None:
