@@ -122,9 +122,9 @@ def _java_will_read(paths: Mapping[str, Path], at: datetime | None, jdk: str | N
     """Whether the target JDK will judge these store files (verdict.start's conditions, known before
     they are read)."""
     from ..mtls import jdk as jdks
-    from ..mtls.verdict import judges_now
+    from ..mtls.verdict import alone_because
     target = jdks.find(jdk, Path(java_security) if java_security else None, installed=True)
-    return target.home is not None and judges_now(at) and not any(_is_pem(p) for p in paths.values())
+    return alone_because(target, at, any(_is_pem(p) for p in paths.values())) is None
 
 
 def _password(role: str, path: Path, passwords: Mapping[str, str | None] | PasswordChooser | None,

@@ -36,7 +36,7 @@ def start(target: jdks.Jdk, at: datetime | None, handed: Handed | str | None, st
           hostname: str | None, java_security: Path | None) -> "Future[Outcome] | None":
     """The target JDK's handshake, begun in the background while the model runs (the two take about as long,
     and each keeps its own core busy); None where Java will not judge."""
-    if handed is None or isinstance(handed, str) or _model_reason(target, at, stores) is not None:
+    if handed is None or isinstance(handed, str) or alone_because(target, at, _pem(stores)) is not None:
         return None
     home, (paths, passwords) = target.home, handed
     assert home is not None
@@ -57,7 +57,7 @@ def settle(report: Report, target: jdks.Jdk, at: datetime | None, handed: Handed
     be handed them; None: the model alone, as asked), with the handshake `start` began if it did; else say why
     the model decided alone."""
     why = "asked for alone, no JVM" if handed is None else handed if isinstance(handed, str) else \
-        _model_reason(target, at, report.stores)
+        alone_because(target, at, _pem(report.stores))
     if why is not None:
         report.decided_by = f"jkstool's model ({why})"
         return
@@ -66,20 +66,20 @@ def settle(report: Report, target: jdks.Jdk, at: datetime | None, handed: Handed
     _decide(report, outcome, str(handed[0]["server-keystore"]))
 
 
-def _model_reason(target: jdks.Jdk, at: datetime | None, stores: Mapping[str, StoreInput]) -> str | None:
-    """Why the model decides alone, or None when Java can judge."""
+def alone_because(target: jdks.Jdk, at: datetime | None, pem: bool) -> str | None:
+    """Why the model decides alone, or None when Java can judge the stores (`pem`: one of them is a PEM file):
+    known before the stores are read, so a caller can leave to Java what Java will check."""
     if target.home is None:
         return f"no {target.describe().split(' (')[0]} on this machine"
-    if not judges_now(at):
+    if at is not None and abs((at - datetime.now(timezone.utc)).total_seconds()) > 60:
         return "Java judges the present, and another moment was asked for"
-    if any(store.loaded.type == "PEM" for store in stores.values()):
+    if pem:
         return "Java reads no PEM file as a store"
     return None
 
 
-def judges_now(at: datetime | None) -> bool:
-    """Whether the moment asked for is now (within a minute), the only one Java's handshake can judge."""
-    return at is None or abs((at - datetime.now(timezone.utc)).total_seconds()) <= 60
+def _pem(stores: Mapping[str, StoreInput]) -> bool:
+    return any(store.loaded.type == "PEM" for store in stores.values())
 
 
 def _decide(report: Report, outcome: Outcome, store: str) -> None:
