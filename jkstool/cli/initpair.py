@@ -140,9 +140,7 @@ def _summary(layout: "Layout", password: str | None) -> list[list[str]]:
 def _next_steps(layout: "Layout") -> None:
     stores = {role: path.name for role, path in layout.stores().items()}
     password = f" --storepass file:{layout.password_file}" if layout.password_file else ""
-    cas = layout.manifest.cas
-    keys = list(dict.fromkeys(str(layout.path(c.key)) for c in ([cas.server, cas.client] if cas.separate
-                                                                 else [cas.server])))
+    keys = list(dict.fromkeys(str(layout.path(c.key)) for c in layout.manifest.cas.records()))
     for line in ("next steps:",
                  f"  server: deploy {stores['server-keystore']} and {stores['server-truststore']} "
                  "(require client certificates)",

@@ -38,7 +38,7 @@ def crl_paths(layout: Layout) -> list[Path]:
     """The CRLs of the layout's CAs, the one a rollover started included, and those of the CAs above a
     brought CA."""
     cas = layout.manifest.cas
-    records = [cas.server, cas.client] if cas.separate else [cas.server]
+    records = cas.records()
     names = [r.crl for r in records] + ([r.crl for r in layout.manifest.rollover.cas.values()]
                                          if layout.manifest.rollover else []) + cas.issuer_crls
     return [layout.path(name) for name in dict.fromkeys(names) if name]

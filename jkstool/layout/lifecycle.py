@@ -440,8 +440,8 @@ def _keep_issuer_crl(layout: Layout, change: "Change", source: str, data: bytes)
     except JkstoolError as e:
         raise e.at(path=source) from None
     cas = layout.manifest.cas
-    above = [certs.load(c) for r in {cas.server.cert: cas.server, cas.client.cert: cas.client}.values()
-             if r.brought for c in certfile.read_certificates(layout.path(r.cert))[1:]]
+    above = [certs.load(c) for r in cas.records() if r.brought
+             for c in certfile.read_certificates(layout.path(r.cert))[1:]]
     signer = crls.signer_among(crl, above)
     if signer is None:
         raise not_above(source)

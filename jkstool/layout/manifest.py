@@ -84,6 +84,10 @@ class CAs:
     def of(self, side: str) -> CARecord:
         return self.server if side == "server" else self.client
 
+    def records(self) -> list[CARecord]:
+        """The layout's CAs: one for both sides, or one per side."""
+        return [self.server, self.client] if self.separate else [self.server]
+
 
 @dataclass
 class ClientRecord:

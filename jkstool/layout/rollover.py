@@ -52,8 +52,7 @@ def status(layout: Layout) -> dict[str, Any]:
     stage replaces a brought CA, whose successor must be given."""
     rollover = layout.manifest.rollover
     if rollover is None:
-        cas = layout.manifest.cas
-        brought = any(r.brought for r in ([cas.server, cas.client] if cas.separate else [cas.server]))
+        brought = any(r.brought for r in layout.manifest.cas.records())
         return {"stage": None, "next": "trust", "cas": [], **({"needs": "ca"} if brought else {})}
     return {"stage": rollover.stage, "next": NEXT[rollover.stage], "started": rollover.started,
             "cas": [{"sides": r.sides, "new": r.subject, "old_sha256": r.old_anchor} for r in rollover.cas.values()]}
