@@ -172,7 +172,7 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add: _Add, user: s
                     f"declare its type as {actual}" + (f", or convert it: jkstool convert {path} OUT --store-type "
                                                        f"{declared.lower()}" if declared in _WRITABLE else "")))
         return None
-    password = config.password.value if config.password else endpoint.defaults.get(f"{role}-password")
+    password = _password(endpoint, role)
     try:
         loaded = formats.load(data, password, keys=False, strict=False)
     except PasswordError:
@@ -221,7 +221,7 @@ def _keys(endpoint: Endpoint, keystore: StoreInput, add: _Add) -> StoreInput | N
             return None
     key_password = (config.key_password or config.password)
     password = key_password.value if key_password else endpoint.defaults.get("keystore-password")
-    store_password = config.password.value if config.password else endpoint.defaults.get("keystore-password")
+    store_password = _password(endpoint, "keystore")
     loaded = formats.load(keystore.data or files.read_bytes(keystore.path), store_password, password,
                           strict=False, one_key_password=True)
     if config.key_file is not None:
@@ -449,6 +449,7 @@ def _crls(endpoint: Endpoint) -> "list[tuple[str, x509.CertificateRevocationList
 
 
 def _password(endpoint: Endpoint, role: str) -> str | None:
+    """The store password the application opens `role` with: configured, else the runtime's default."""
     config = endpoint.keystore if role == "keystore" else endpoint.truststore
     return config.password.value if config.password else endpoint.defaults.get(f"{role}-password")
 
