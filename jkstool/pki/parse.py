@@ -69,9 +69,12 @@ _EC_KEY = "1.2.840.10045.2.1"
 _EKU = "2.5.29.37"
 
 
+@lru_cache(maxsize=4096)
 def java_refuses(data: bytes) -> str | None:
     """Why Java's CertificateFactory refuses a certificate cryptography reads (sun.security.x509.X509CertInfo
-    and X509Key), in Java's words; None when Java reads it too."""
+    and X509Key), in Java's words; None when Java reads it too. Asked of every certificate each time a chain
+    is validated (first breaks validate the same chains at several moments): kept, as `load` keeps the
+    certificates."""
     cert = load(data)
     try:
         list(cert.extensions)
@@ -122,23 +125,29 @@ def key_algorithm(data: bytes) -> list[tuple[int, bytes]]:
         return []
 
 
-def named_curve(data: bytes) -> str | None:
-    """The OID naming the curve of a certificate's EC key (None: not an EC key, or a curve spelt out)."""
+def _ec_parameters(data: bytes) -> tuple[int, bytes] | None:
+    """(tag, content) of the parameters of a certificate's EC key: a curve's OID, or the curve spelt out
+    (a SEQUENCE); None for another kind of key."""
     algorithm = key_algorithm(data)
     try:
-        named = der.to_oid(algorithm[0][1]) == _EC_KEY and len(algorithm) > 1 and algorithm[1][0] == der.OID
-        return der.to_oid(algorithm[1][1]) if named else None
+        return algorithm[1] if der.to_oid(algorithm[0][1]) == _EC_KEY and len(algorithm) > 1 else None
     except (der.DerError, IndexError):
+        return None
+
+
+def named_curve(data: bytes) -> str | None:
+    """The OID naming the curve of a certificate's EC key (None: not an EC key, or a curve spelt out)."""
+    parameters = _ec_parameters(data)
+    try:
+        return der.to_oid(parameters[1]) if parameters is not None and parameters[0] == der.OID else None
+    except der.DerError:
         return None
 
 
 def _explicit_curve(data: bytes) -> bool:
     """An EC key whose curve is spelt out (a SEQUENCE of parameters) rather than named by an OID."""
-    algorithm = key_algorithm(data)
-    try:
-        return der.to_oid(algorithm[0][1]) == _EC_KEY and len(algorithm) > 1 and algorithm[1][0] == der.SEQUENCE
-    except (der.DerError, IndexError):
-        return False
+    parameters = _ec_parameters(data)
+    return parameters is not None and parameters[0] == der.SEQUENCE
 
 
 def extensions(cert: x509.Certificate) -> list[x509.Extension[x509.ExtensionType]]:
