@@ -552,6 +552,31 @@ def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_p
     assert [p.name for p in on_cores.pairs] == ["expired", "good", "unreadable"]
 
 
+def test_a_fleet_java_judges_shares_one_jvm_that_answers_each_pair(fleet, monkeypatch):
+    """Where Java decides, a fleet's checks run in threads that share one JVM, which runs their handshakes
+    side by side: every pair still gets its own verdict, the JVM's (the expired pair's refusal, the good
+    pair's acceptance), whatever order the answers come back in."""
+    import shutil
+
+    from jkstool.fleet import pairs
+    from jkstool.mtls import handshake
+    root, _ = fleet
+    shutil.rmtree(root / "unreadable")
+    for n in range(3):
+        for name in ("good", "expired"):
+            shutil.copytree(root / name, root / f"{name}-{n}")
+    asked = []
+    ask = handshake._Jvm.ask
+    monkeypatch.setattr(handshake._Jvm, "ask", lambda jvm, fields: asked.append(jvm.process.pid) or ask(jvm, fields))
+    monkeypatch.setattr(pairs, "PARALLEL_FROM", 2)
+    checked = api.verify_fleet(root, password=PASSWORD)
+    assert len(asked) == 8 and len(set(asked)) == 1
+    for result in checked.pairs:
+        assert result.report.decided_by.startswith("JSSE (java ")
+        assert result.report.java.ok == result.name.startswith("good") == result.report.ok, result.name
+    assert [p.name for p in checked.pairs] == sorted(p.name for p in checked.pairs)
+
+
 def test_one_bad_value_in_a_secrets_file_spares_the_rest(tmp_path, secrets_pair):
     """expiry reports the Secret key that is not base64 and still lists every other store's certificates."""
     _, items = secrets_pair

@@ -175,7 +175,8 @@ def verify_fleet(root: StrPath, *, password: str | None = None, passwords: Calla
     from ..fleet import pairs
     check = partial(verify_pair, hostname=hostname, at=at, warn_days=warn_days, crls=list(crls), jdk=jdk,
                     java_security=java_security, first_break=True, model_only=model_only)
-    return Fleet(Path(root), pairs.check_all(Path(root), password, check, progress, passwords))
+    java = not model_only and _java_will_read({}, at, jdk, java_security)
+    return Fleet(Path(root), pairs.check_all(Path(root), password, check, progress, passwords, java))
 
 
 def verify_secrets(files: "Mapping[str, SecretFile] | Sequence[SecretFile]", *, server: str | None = None,

@@ -8,7 +8,7 @@ still checked.
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -113,9 +113,13 @@ PARALLEL_FROM = 16
 
 
 def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
-              progress: Callable[[int], None] | None = None, lookup: "Lookup | None" = None) -> list[PairResult]:
+              progress: Callable[[int], None] | None = None, lookup: "Lookup | None" = None,
+              java: bool = False) -> list[PairResult]:
     """`check(folder, passwords=...)` on each pair under `root` (api.verify_pair with the caller's options),
-    each store with its own password (store_password); in path order, on every core for a fleet."""
+    each store with its own password (store_password); in path order, on every core for a fleet. With
+    `java` (a JVM judges each pair), the checks run in threads that share that one JVM, whose compiler
+    then warms up once, and whose work is most of a pair's; the model's key derivations leave Python's
+    lock to the other threads."""
     if not root.is_dir():
         raise JkstoolError("no such folder" if not root.exists() else "not a folder", "give the folder that holds "
                            "the pairs", path=str(root))
@@ -125,22 +129,30 @@ def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
                            "give the folder that holds the pairs", path=str(root))
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        results = []
-        for done, job in enumerate(jobs, 1):
-            results.append(_check_one(job))
-            if progress:
-                progress(done)
-        return _named(results, root)
+        return _named(_gathered(map(_check_one, jobs), progress), root)
+    if java:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(workers * THREADS_A_CORE) as threads:
+            return _named(_gathered(threads.map(_check_one, jobs), progress), root)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_share, initargs=(lookup,)) as pool:
-        found = []
-        for done, result in enumerate(pool.map(_check_one, [(*job[:3], None) for job in jobs], chunksize=8), 1):
-            found.append(result)
-            if progress:
-                progress(done)
-    return _named(found, root)
+        found = pool.map(_check_one, [(*job[:3], None) for job in jobs], chunksize=8)
+        return _named(_gathered(found, progress), root)
+
+
+THREADS_A_CORE = 2
+"""Checks in flight per core where a JVM judges: while one waits for Java, another runs the model."""
+
+
+def _gathered(results: Iterator[PairResult], progress: Callable[[int], None] | None) -> list[PairResult]:
+    found = []
+    for done, result in enumerate(results, 1):
+        found.append(result)
+        if progress:
+            progress(done)
+    return found
 
 
 def _named(results: list[PairResult], root: Path) -> list[PairResult]:

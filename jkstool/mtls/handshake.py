@@ -14,6 +14,7 @@ data is exchanged after every handshake.
 
 import atexit
 import hashlib
+import itertools
 import os
 import shutil
 import socket
@@ -22,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,8 +104,7 @@ def java(home: Path, paths: Mapping[str, Path], passwords: Mapping[str, str | No
     key = (str(home.resolve()), str(java_security.resolve()) if java_security else "")
     try:
         line = _jvm(key, home, java_security).ask(fields)
-    except OSError as e:
-        _JVMS.pop(key, None)
+    except OSError as e:  # the next request starts another JVM
         return Outcome(False, engine, f"client: not started | server: Java did not answer ({e})")
     if line.startswith("OK "):
         return Outcome(True, engine, line[3:])
@@ -111,24 +112,45 @@ def java(home: Path, paths: Mapping[str, Path], passwords: Mapping[str, str | No
 
 
 class _Jvm:
-    """JkstoolHandshake in a JVM of its own, a request a line: started once, closed when jkstool exits."""
+    """JkstoolHandshake in a JVM of its own, a request a line: started once, answering requests side by side
+    (a fleet's threads share it), closed when jkstool exits."""
 
     def __init__(self, command: list[str]):
         self.lock = threading.Lock()
+        self.waiting: dict[int, Future[str]] = {}
+        self.numbers = itertools.count()
+        self.ended: OSError | None = None
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+        threading.Thread(target=self._answer, daemon=True).start()
 
     def ask(self, fields: list[str]) -> str:
         import base64
-        request = " ".join(base64.b64encode(f.encode()).decode() for f in fields) + "\n"
-        assert self.process.stdin is not None and self.process.stdout is not None
+        request = " ".join(base64.b64encode(f.encode()).decode() for f in fields)
+        answer: Future[str] = Future()
+        assert self.process.stdin is not None
         with self.lock:
-            self.process.stdin.write(request)
+            if self.ended:
+                raise self.ended
+            number = next(self.numbers)
+            self.waiting[number] = answer
+            self.process.stdin.write(f"{number} {request}\n")
             self.process.stdin.flush()
-            line = self.process.stdout.readline()
-        if not line:
-            raise OSError(f"the JVM ended (exit code {self.process.poll()})")
-        return line.rstrip("\n")
+        return answer.result()
+
+    def _answer(self) -> None:
+        """Hand each answer to the request of its number; when the JVM ends, fail whatever still waits."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            number, _, text = line.rstrip("\n").partition(" ")
+            with self.lock:
+                self.waiting.pop(int(number)).set_result(text)
+        ended = OSError(f"the JVM ended (exit code {self.process.wait()})")
+        with self.lock:
+            self.ended = ended
+            for answer in self.waiting.values():
+                answer.set_exception(ended)
+            self.waiting.clear()
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -142,15 +164,24 @@ class _Jvm:
 _JVMS: dict[tuple[str, str], _Jvm] = {}
 
 
+_STARTING = threading.Lock()
+
+
 def _jvm(key: tuple[str, str], home: Path, java_security: Path | None) -> _Jvm:
-    if key not in _JVMS or _JVMS[key].process.poll() is not None:
-        if not _JVMS:
-            atexit.register(_close_all)
-        command = _compiled(home)
-        if java_security is not None:
-            command[1:1] = [f"-Djava.security.properties={java_security}"]
-        _JVMS[key] = _Jvm(command)
-    return _JVMS[key]
+    with _STARTING:  # the threads of a fleet ask at once, and share one JVM
+        running = _JVMS.get(key)
+        if running is None or running.ended or running.process.poll() is not None:
+            running = _JVMS[key] = _started(home, java_security)
+        return running
+
+
+def _started(home: Path, java_security: Path | None) -> _Jvm:
+    if not _JVMS:
+        atexit.register(_close_all)
+    command = _compiled(home)
+    if java_security is not None:
+        command[1:1] = [f"-Djava.security.properties={java_security}"]
+    return _Jvm(command)
 
 
 def _close_all() -> None:

@@ -25,10 +25,11 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * jkstool's judge: real JSSE mutual-TLS handshakes on 127.0.0.1, one per request, in one JVM.
  *
- * Standard input: one request a line, nine fields separated by spaces, each Base64 (UTF-8):
- * SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE, the four stores' passwords in
- * the same order, and the host name the client dials ("" for none). Passwords travel on stdin, never
- * on the command line, where other users could read them.
+ * Standard input: one request a line, ten fields separated by spaces: the request's number, then nine
+ * fields each Base64 (UTF-8): SERVER_KEYSTORE SERVER_TRUSTSTORE CLIENT_KEYSTORE CLIENT_TRUSTSTORE, the
+ * four stores' passwords in the same order, and the host name the client dials ("" for none).
+ * Passwords travel on stdin, never on the command line, where other users could read them. Requests
+ * run side by side, one per core: a fleet's pairs share one JVM, whose compiler warms up once.
  *
  * Both sides use JSSE's defaults, as an application does: the stores loaded with
  * KeyStore.getInstance(File, password), the default key manager (keys opened with their store's
@@ -36,27 +37,36 @@ import javax.net.ssl.TrustManagerFactory;
  * client checks it as an HTTPS client does (and sends it as SNI where it is a name). A line is exchanged
  * after the handshake, since under TLS 1.3 a rejected client certificate shows only at the first read.
  *
- * Answers one line a request: "OK <protocol> <cipher suite>" or
- * "FAILED client: <what it saw> | server: <what it saw>"; exits at the end of its input.
+ * Answers one line a request, as it completes, after the request's number: "OK <protocol> <cipher suite>"
+ * or "FAILED client: <what it saw> | server: <what it saw>"; exits when its input ends and every
+ * request is answered.
  */
 public class JkstoolHandshake {
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        ExecutorService requests = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
         for (String line = in.readLine(); line != null; line = in.readLine()) {
             String[] fields = line.split(" ", -1);
-            String[] text = new String[fields.length];
-            for (int i = 0; i < fields.length; i++) {
-                text[i] = new String(Base64.getDecoder().decode(fields[i]), StandardCharsets.UTF_8);
+            String number = fields[0];
+            String[] text = new String[fields.length - 1];
+            for (int i = 1; i < fields.length; i++) {
+                text[i - 1] = new String(Base64.getDecoder().decode(fields[i]), StandardCharsets.UTF_8);
             }
-            String answer;
-            try {
-                answer = handshake(text);
-            } catch (Exception e) {
-                answer = "FAILED client: " + describe(e) + " | server: " + describe(e);
-            }
-            out.println(answer.replace('\n', ' '));
+            requests.execute(() -> {
+                String answer;
+                try {
+                    answer = handshake(text);
+                } catch (Exception e) {
+                    answer = "FAILED client: " + describe(e) + " | server: " + describe(e);
+                }
+                synchronized (out) {
+                    out.println(number + " " + answer.replace('\n', ' '));
+                }
+            });
         }
+        requests.shutdown();
+        requests.awaitTermination(1, TimeUnit.HOURS);
     }
 
     static String handshake(String[] request) throws Exception {
