@@ -285,6 +285,13 @@ def tomcat_home():
 
 
 @pytest.fixture(scope="session")
+def tomcat_manager(tomcat_home):
+    """Tomcat's manager application (Debian's tomcat10-admin), which reloads TLS configuration in place."""
+    manager = Path("/usr/share/tomcat10-admin/manager")
+    return _need("tomcat10-admin (Debian's package)", manager if (manager / "WEB-INF").is_dir() else None)
+
+
+@pytest.fixture(scope="session")
 def curl():
     return _need("curl", shutil.which("curl"))
 

@@ -54,9 +54,13 @@ class Nginx(_Server):
         conf = folder / "nginx.conf"
         temps = "".join(f"    {kind}_temp_path {folder}/{kind};\n" for kind in
                         ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        conf.write_text(f"daemon off;\nmaster_process off;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+        conf.write_text(f"daemon off;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nworker_processes 1;\n"
                         f"events {{ }}\nhttp {{\n    access_log off;\n{temps}{server_block}\n}}\n")
         super().__init__([binary, "-c", conf], port)
+
+    def reload(self) -> None:
+        """`nginx -s reload`, as the snippet says: the master rereads its files, new workers serve."""
+        subprocess.run([*self.command, "-s", "reload"], check=True, capture_output=True, timeout=30)
 
 
 class Apache(_Server):
@@ -75,11 +79,20 @@ class Apache(_Server):
                         f"    Require all granted\n</Directory>\n{virtual_host}\n")
         super().__init__([binary, "-f", conf, "-DFOREGROUND"], port)
 
+    def reload(self) -> None:
+        """A graceful restart (apachectl -k graceful, as the snippet says): the listener stays open."""
+        subprocess.run([*self.command[:3], "-k", "graceful"], check=True, capture_output=True, timeout=30)
+
 
 class Tomcat(_Server):
     port_wait = 60
+    MANAGER = Path("/usr/share/tomcat10-admin/manager")
+    RELOADER = ("reloader", "reloader-password")
+    """The manager-script user of a Tomcat started with its manager (test-only credentials)."""
 
-    def __init__(self, home: Path, folder: Path, connector: str, port: int, env: dict):
+    def __init__(self, home: Path, folder: Path, connector: str, port: int, env: dict, manager: int | None = None):
+        """With `manager` (a port), Tomcat's manager application also runs, on plain HTTP at 127.0.0.1:`manager`."""
+        self.manager = manager
         for name in ("conf", "logs", "temp", "work", "webapps/ROOT"):
             (folder / name).mkdir(parents=True, exist_ok=True)
         conf = home / "conf" if (home / "conf" / "web.xml").exists() else Path("/etc/tomcat10")
@@ -89,12 +102,23 @@ class Tomcat(_Server):
         skip = "tomcat.util.scan.StandardJarScanFilter.jarsToSkip=*.jar"  # no jar scanning: a faster start
         (folder / "conf" / "catalina.properties").write_text((conf / "catalina.properties").read_text()
                                                              + f"\n{enable}\n{skip}\n")
+        users = realm = application = ""
+        if manager:
+            (folder / "conf" / "tomcat-users.xml").write_text(
+                f'<tomcat-users><user username="{self.RELOADER[0]}" password="{self.RELOADER[1]}" '
+                'roles="manager-script"/></tomcat-users>\n')
+            users = ('  <GlobalNamingResources><Resource name="UserDatabase" auth="Container" '
+                     'type="org.apache.catalina.UserDatabase" pathname="conf/tomcat-users.xml" '
+                     'factory="org.apache.catalina.users.MemoryUserDatabaseFactory"/></GlobalNamingResources>\n')
+            connector += f'\n    <Connector port="{manager}" address="127.0.0.1" protocol="HTTP/1.1"/>'
+            realm = '<Realm className="org.apache.catalina.realm.UserDatabaseRealm" resourceName="UserDatabase"/>'
+            application = f'<Context path="/manager" docBase="{self.MANAGER}" privileged="true"/>'
         (folder / "conf" / "server.xml").write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
 <Server port="-1" shutdown="SHUTDOWN">
-  <Service name="Catalina">
+{users}  <Service name="Catalina">
 {connector}
-    <Engine name="Catalina" defaultHost="localhost">
-      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
+    <Engine name="Catalina" defaultHost="localhost">{realm}
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false">{application}</Host>
     </Engine>
   </Service>
 </Server>
@@ -102,6 +126,14 @@ class Tomcat(_Server):
         env = {**os.environ, **env, "CATALINA_HOME": str(home), "CATALINA_BASE": str(folder),
                "CATALINA_TMPDIR": str(folder / "temp"), "JAVA_OPTS": "-XX:TieredStopAtLevel=1 -Xshare:auto"}
         super().__init__([home / "bin" / "catalina.sh", "run"], port, env)
+
+    def reload(self) -> None:
+        """The manager's sslReload, as the snippet says: every TLS host's stores reread in place."""
+        assert self.manager, "started without its manager"
+        answer = subprocess.run(["curl", "-sS", "-u", ":".join(self.RELOADER),
+                                 f"http://127.0.0.1:{self.manager}/manager/text/sslReload"],
+                                capture_output=True, text=True, timeout=30)
+        assert answer.stdout.startswith("OK"), answer.stdout + answer.stderr
 
 
 def served_serial(port: int) -> str:

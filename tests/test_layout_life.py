@@ -2,8 +2,9 @@
 a new partner, a CA rolled over in stages (every mix of old and new stores tried between stages), a
 client revoked (refused by verify-pair and by Tomcat 10 loading the CRL), converted to JKS and back;
 the expiry gate passing throughout. Then the servers configured once by the snippets (nginx, Apache
-httpd, Tomcat) following the layout through its renewal and rollover. Each is played through the Python
-API; the tests named test_cli_* check only what the command line adds: its options, exit codes and messages."""
+httpd, Tomcat) following the layout through its renewal and rollover, reloaded in place, never restarted.
+Each is played through the Python API; the tests named test_cli_* check only what the command line adds:
+its options, exit codes and messages."""
 
 import json
 import os
@@ -11,6 +12,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -242,32 +244,96 @@ def test_renew_takes_new_names_as_the_hostname_finding_advises(tmp_path):
     assert manifest(layout)["server"]["sans"] == ["DNS:api.example.test"]
 
 
-def test_servers_configured_once_follow_the_layout(tmp_path, nginx, tomcat_home, curl):
-    """nginx, Apache httpd and Tomcat, configured once from the snippets, serve the layout's current server
-    certificate after each renewal and rollover stage (restarted, as a deployment would)."""
+def test_servers_configured_once_follow_the_layout_reloaded_in_place(tmp_path, nginx, tomcat_home, tomcat_manager,
+                                                                    curl):
+    """nginx, Apache httpd and Tomcat, configured once from the snippets and started once, serve the layout's
+    current server certificate after each renewal and rollover stage, reloaded in place as the snippets say
+    (nginx -s reload, apachectl -k graceful, Tomcat's manager sslReload), never restarted; and a client keeps
+    being served by all three while they reload."""
     layout = tmp_path / "tls"
     api.init_pair(layout, password=PASSWORD)
     ports = {name: free_port() for name in ("nginx", "apache", "tomcat")}
     configs = {name: api.snippet(layout, name, port=port, password=PASSWORD).text for name, port in ports.items()}
+    assert "nginx -s reload" in configs["nginx"] and "apachectl -k graceful" in configs["apache"]
+    assert "/manager/text/sslReload" in configs["tomcat"] and "reloadSslHostConfigs" in configs["tomcat"]
     again = api.snippet(layout, "nginx", port=ports["nginx"], password=PASSWORD)
     assert again.pem_files and again.written == []  # a rerun on an unchanged layout changes nothing
-    curl_command = shell_command(api.snippet(layout, "curl", port=0, password=PASSWORD).text).split()
+    curl_command = shell_command(api.snippet(layout, "curl", port=0, password=PASSWORD).text).split()[:-1]
     steps = [lambda: api.renew(layout, "server", password=PASSWORD), *(
         lambda stage=stage: api.rollover_ca(layout, stage, password=PASSWORD) for stage in STAGES)]
-    for step, name in zip(steps, ("renew", *STAGES), strict=True):
-        result = passed(step())
-        if name in ("renew", "reissue"):  # a new server certificate: named, to reload nginx and httpd
-            assert layout / "pem" / "server-chain.pem" in result.written.files, result.written.files
-        expected = format(certs.load(leaf(layout / "server.keystore.p12", "server")).serial_number, "x")
-        servers = [Nginx(nginx, tmp_path / f"nginx-{name}", configs["nginx"], ports["nginx"]),
-                   Apache("/usr/sbin/apache2", tmp_path / f"apache-{name}", configs["apache"], ports["apache"]),
-                   Tomcat(tomcat_home, tmp_path / f"tomcat-{name}", configs["tomcat"], ports["tomcat"], ENV)]
-        for server in servers:
-            with server:
-                assert served_serial(server.port) == expected, (name, type(server).__name__)
-                command = [*curl_command[:-1], "--fail", f"https://localhost:{server.port}/"]
-                reply = subprocess.run(command, capture_output=True, text=True, timeout=30)
-                assert reply.returncode == 0, (name, type(server).__name__, reply.stderr)
+    servers = [Nginx(nginx, tmp_path / "nginx", configs["nginx"], ports["nginx"]),
+               Apache("/usr/sbin/apache2", tmp_path / "apache", configs["apache"], ports["apache"]),
+               Tomcat(tomcat_home, tmp_path / "tomcat", configs["tomcat"], ports["tomcat"], ENV, manager=free_port())]
+    old_client = []  # a partner still on the old CA's certificate (trusting both CAs since trust)
+    with servers[0], servers[1], servers[2]:
+        started = [server.process.pid for server in servers]
+        for step, name in zip(steps, ("renew", *STAGES), strict=True):
+            result = passed(step())
+            if name in ("renew", "reissue"):  # a new server certificate: named, to reload nginx and httpd
+                assert layout / "pem" / "server-chain.pem" in result.written.files, result.written.files
+            expected = format(certs.load(leaf(layout / "server.keystore.p12", "server")).serial_number, "x")
+            if name == "finish":  # until they reload, the servers still trust the old CA
+                assert _served(old_client, ports.values()) == [True, True, True]
+            with Clients(curl_command, [server.port for server in servers]) as clients:
+                for server in servers:
+                    server.reload()
+                    _serves(server, expected, name)
+            assert clients.served and not clients.refused, (name, clients.refused[:3])
+            if name == "trust":
+                old_client = [_kept(part, tmp_path / "old-client") for part in curl_command]
+        assert _served(old_client, ports.values()) == [False, False, False]  # reloaded: their truststores too
+        assert [server.process.pid for server in servers] == started
+        assert all(server.process.poll() is None for server in servers)
+
+
+def _served(command: list[str], ports) -> list[bool]:
+    return [subprocess.run([*command, "--fail", f"https://localhost:{port}/"], capture_output=True,
+                           timeout=30).returncode == 0 for port in ports]
+
+
+def _kept(argument: str, folder: Path) -> str:
+    """A command's argument, a copy in `folder` where it is a client credential file."""
+    if "/pem/client-" not in argument:
+        return argument
+    folder.mkdir(exist_ok=True)
+    return str(shutil.copy(argument, folder))
+
+
+def _serves(server, serial: str, step: str, seconds: float = 20) -> None:
+    """Wait until `server` presents the certificate of `serial` (nginx and httpd reload in the background)."""
+    deadline = time.monotonic() + seconds
+    while (seen := served_serial(server.port)) != serial:
+        assert time.monotonic() < deadline, (step, type(server).__name__, seen, serial)
+        time.sleep(0.2)
+
+
+class Clients:
+    """curl with the layout's client credentials, in a loop over the servers' ports while the block runs:
+    every request made must be served."""
+
+    def __init__(self, command: list[str], ports: list[int]):
+        self.command, self.ports = command, ports
+        self.served, self.refused = 0, []
+        self.stop = threading.Event()
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._loop)
+        self.thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            for port in self.ports:
+                reply = subprocess.run([*self.command, "--fail", f"https://localhost:{port}/"],
+                                       capture_output=True, text=True, timeout=30)
+                if reply.returncode == 0:
+                    self.served += 1
+                else:
+                    self.refused.append((port, reply.stderr.strip()))
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
 
 
 def key_of_its_own(tmp_path: Path) -> Path:

@@ -32,8 +32,9 @@ def written(result: "Written", json: bool = False) -> None:
     """Say what a change wrote and what to deploy or reload (stderr), and where its backups are."""
     if json:
         return
-    kinds = [("store", "restart or reload the Java side that uses it"),
-             ("pem", "reload the server or client that reads it (nginx -s reload, apachectl graceful)"),
+    kinds = [("store", "reload the Java side that uses it (Tomcat: the manager's sslReload; jkstool snippet "
+                       "tomcat shows it), or restart it"),
+             ("pem", "reload the server or client that reads it (nginx -s reload, apachectl -k graceful)"),
              ("crl", "reload the servers that load the CRLs")]
     for path in result.files:
         kind = "crl" if path.name.endswith((".crl", "crls.pem")) else "pem" if path.parent.name == "pem" else \

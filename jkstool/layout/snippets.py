@@ -37,6 +37,9 @@ def spring_boot(layout: Layout, side: str, port: int, bind: str | None) -> str:
             f"# The password comes from the environment: export {PASSWORD_VARIABLE}=... before starting;\n"
             "# never write it here.\n")
     if side == "server":
+        head += ("# server.ssl reads the stores once, at start. To reload them when jkstool changes them\n"
+                 "# (Spring Boot 3.2+), give them as an SSL bundle with reload-on-update: true (the client\n"
+                 "# side's snippet shows the bundle's form) and set server.ssl.bundle to its name.\n")
         crls = _crls(layout)
         if crls:
             head += ("# Revocation: server.ssl has no CRL setting. With embedded Tomcat, set the connector's\n"
@@ -99,6 +102,12 @@ org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester.
                  certificateKeyAlias="{alias}"/>
   </SSLHostConfig>
 </Connector>
+<!-- After jkstool changes the stores (renew, rollover-ca, revoke, import-ca ...), reload them in
+     place, without a restart: open connections finish, new ones get the new stores. With Tomcat's
+     manager application (Debian: tomcat10-admin) and a user with the manager-script role:
+       curl -u USER http://127.0.0.1:8080/manager/text/sslReload
+     or through JMX: the operation reloadSslHostConfigs of this Connector's
+     Catalina:type=ThreadPool MBean. -->
 """
 
 
@@ -121,6 +130,8 @@ def nginx(layout: Layout, side: str, port: int, bind: str | None, pem: dict[str,
     return f"""# nginx: the server side of {layout.folder.resolve()} (inside http {{ }}).
 # The key is unencrypted, mode 0600: nginx reads it as root at start and cannot ask for a
 # password (the alternative: an encrypted key and ssl_password_file).
+# After jkstool changes the files (renew, rollover-ca, revoke ...): nginx -s reload
+# (new workers take them; open connections finish on the old ones).
 server {{
     listen {_at(bind, port)} ssl;
     server_name {server_name};
@@ -142,6 +153,8 @@ def apache(layout: Layout, side: str, port: int, bind: str | None, pem: dict[str
     revocation = f"\n    SSLCARevocationFile     {crls}\n    SSLCARevocationCheck    chain" if crls else ""
     return f"""# Apache httpd (mod_ssl): the server side of {layout.folder.resolve()}.
 # The key is unencrypted, mode 0600: httpd reads it as root at start (or use SSLPassPhraseDialog).
+# After jkstool changes the files (renew, rollover-ca, revoke ...): apachectl -k graceful
+# (open connections finish on the old ones).
 Listen {_at(bind, port)}
 <VirtualHost {_at(bind or "*", port)}>
     SSLEngine on
