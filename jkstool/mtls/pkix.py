@@ -20,7 +20,7 @@ will not read (pki.parse.java_refuses) refuses the whole chain first.
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import cast
 
@@ -332,7 +332,7 @@ def _missing_issuer(path: list[bytes], sent: list[bytes], context: _Context) -> 
 
 def _check_path(path: list[bytes], anchor_der: bytes, context: _Context) -> Problem | None:
     anchor = certs.load(anchor_der)
-    weak_anchor = _anchor_key(anchor_der, anchor, context)
+    weak_anchor = _anchor_key(anchor_der, anchor, certs.load(path[-1]), context)
     if weak_anchor:
         return weak_anchor
     previous, room = anchor, len(path)
@@ -341,7 +341,7 @@ def _check_path(path: list[bytes], anchor_der: bytes, context: _Context) -> Prob
     for position, der in enumerate(ordered, 1):
         cert = certs.load(der)
         leaf = position == len(ordered)
-        problem = _algorithms(der, cert, context, anchor_der)
+        problem = _algorithms(der, cert, context, anchor_der, position == 1)
         if not problem and not leaf:
             problem = _ca_key_usage(der, cert) or _ca(der, cert, room_left=room, first=position == 1)
             if not _self_issued(cert):
@@ -351,7 +351,7 @@ def _check_path(path: list[bytes], anchor_der: bytes, context: _Context) -> Prob
             problem = _name_constraints(der, cert, constraints)
         if not problem:
             problem = _validity(der, cert, context.at) or _signature(der, cert, previous) \
-                or _tls_signature(der, cert, context) or _critical(der, cert)
+                or _tls_signature(der, cert, context, position == 1) or _critical(der, cert)
         if problem:
             return problem
         own = certs.extension(cert, x509.NameConstraints)
@@ -442,7 +442,8 @@ def _policy_qualifiers(der: bytes, cert: x509.Certificate) -> Problem | None:
                    "in certificate")
 
 
-def _algorithms(der: bytes, cert: x509.Certificate, context: _Context, anchor_der: bytes) -> Problem | None:
+def _algorithms(der: bytes, cert: x509.Certificate, context: _Context, anchor_der: bytes,
+                first: bool) -> Problem | None:
     """jdk.certpath.disabledAlgorithms on the signature (and its parts) and on the certificate's own key."""
     name = signature_name(cert)
     algorithm, size = key_facts(cert)
@@ -452,31 +453,74 @@ def _algorithms(der: bytes, cert: x509.Certificate, context: _Context, anchor_de
     if entry is None:
         return None
     if any(c.kind == "keySize" for c in entry.conditions):
-        return _weak_key(der, algorithm, size, context, entry)
+        return _weak_key(der, algorithm, size, context, entry, cert)
     return Problem("weak-signature", der, f"it is signed with {name}, which {context.jdk.describe()} refuses "
-                   f"({entry.text})", f"Algorithm constraints check failed on signature algorithm: {name}")
+                   f"({entry.text})", _refused_signature(name, cert, context.jdk, first, entry.algorithm))
+
+
+def _worded_since_18(jdk: jdks.Jdk) -> bool:
+    """Whether the JDK words certificate constraint failures as DisabledAlgorithmConstraints does since 18
+    (AlgorithmChecker hands it the certificate): 17 names the signature algorithm where 18+ names the
+    disabled part, and adds the certificate's subject."""
+    return jdk.release[0] >= 18
+
+
+def _refused_signature(name: str, cert: x509.Certificate, jdk: jdks.Jdk, first: bool,
+                       disabled: str | None = None) -> str:
+    """JSSE's words for a certificate whose signature its JDK refuses (sun.security.provider.certpath.
+    AlgorithmChecker): `disabled` is the jdk.certpath entry that refused it, None for the TLS 1.3 rule.
+    17 always names the signature; 18+ names a disabled part and the certificate, and words a TLS 1.3
+    refusal below the anchor's own certificate by the certificate's key (sic: no space)."""
+    if not _worded_since_18(jdk):
+        return f"Algorithm constraints check failed on signature algorithm: {name}"
+    if disabled is not None:
+        return (f"Algorithm constraints check failed on disabled algorithm: {disabled} used with certificate: "
+                f"{_principal(cert)}")
+    if first:
+        return f"Algorithm constraints check failed on signature algorithm: {name}"
+    algorithm, size = key_facts(cert)
+    return f"Algorithm constraints check failed on {name}signature and {algorithm} key with size of {size}bits"
+
+
+def _principal(cert: x509.Certificate) -> str:
+    """A subject as X500Principal.toString() writes it in JSSE's messages: most specific first, ", " between."""
+    return ", ".join(rdn.rfc4514_string() for rdn in reversed(cert.subject.rdns))
 
 
 def _needs_anchor(jdk: jdks.Jdk) -> bool:
     return any(c.kind == "jdkCA" for entry in jdk.certpath for c in entry.conditions)
 
 
-def _anchor_key(anchor_der: bytes, anchor: x509.Certificate, context: _Context) -> Problem | None:
-    """The anchor's key against the key size constraints (its signature is never checked)."""
+def _anchor_key(anchor_der: bytes, anchor: x509.Certificate, signed: x509.Certificate,
+                context: _Context) -> Problem | None:
+    """The anchor's key against the key size constraints (its signature is never checked). JDK 17 refuses it
+    as it checks the signature the anchor made on `signed`, and names that signature."""
     algorithm, size = key_facts(anchor)
     use = jdks.Use(context.variant, False, algorithm, size, context.at.date())
     keyed = [e for e in context.jdk.certpath + context.jdk.tls if any(c.kind == "keySize" for c in e.conditions)]
     entry = jdks.disabling(keyed, {algorithm}, use)
-    return None if entry is None else _weak_key(anchor_der, algorithm, size, context, entry)
+    if entry is None:
+        return None
+    if _worded_since_18(context.jdk):
+        return _weak_key(anchor_der, algorithm, size, context, entry)
+    return replace(_weak_key(anchor_der, algorithm, size, context, entry),
+                   java=f"Algorithm constraints check failed on signature algorithm: {signature_name(signed)}")
 
 
-def _weak_key(der: bytes, algorithm: str, size: int | None, context: _Context, entry: jdks.Entry) -> Problem:
+def _weak_key(der: bytes, algorithm: str, size: int | None, context: _Context, entry: jdks.Entry,
+              cert: x509.Certificate | None = None) -> Problem:
+    """A key its JDK's constraints refuse: `cert` holds it on the path (None: the anchor, whose subject
+    JSSE does not name)."""
+    java = f"Algorithm constraints check failed on keysize limits: {algorithm} {size} bit key"
+    if cert is not None:
+        java += f" used with certificate: {_principal(cert)}"
+    elif _worded_since_18(context.jdk):
+        java += "."
     return Problem("weak-key", der, f"its {size}-bit {algorithm} key is refused by {context.jdk.describe()} "
-                   f"({entry.text})",
-                   f"Algorithm constraints check failed on keysize limits: {algorithm} {size} bit key")
+                   f"({entry.text})", java)
 
 
-def _tls_signature(der: bytes, cert: x509.Certificate, context: _Context) -> Problem | None:
+def _tls_signature(der: bytes, cert: x509.Certificate, context: _Context, first: bool) -> Problem | None:
     """The TLS layer's check of each certificate's signature: a TLS 1.3 certificate signature scheme that
     jdk.tls.disabledAlgorithms allows."""
     name = signature_name(cert)
@@ -484,14 +528,17 @@ def _tls_signature(der: bytes, cert: x509.Certificate, context: _Context) -> Pro
     keyed = jdks.disabling([e for e in context.jdk.tls if any(c.kind == "keySize" for c in e.conditions)],
                            {algorithm}, jdks.Use(context.variant, False, algorithm, size))
     if keyed is not None:
-        return _weak_key(der, algorithm, size, context, keyed)
+        return Problem("weak-key", der, f"its {size}-bit {algorithm} key is refused by {context.jdk.describe()} "
+                       f"({keyed.text})", f"Algorithm constraints check failed on {algorithm} key with size of "
+                       f"{size}bits" if _worded_since_18(context.jdk) else
+                       f"Algorithm constraints check failed on key {algorithm} with size of {size}bits")
     entry = jdks.disabling([e for e in context.jdk.tls if not e.conditions], jdks.decompose(name),
                            jdks.Use(context.variant))
     if name in context.jdk.tls13_cert_signatures and entry is None:
         return None
     why = f"jdk.tls.disabledAlgorithms: {entry.text}" if entry else "TLS 1.3 has no certificate signature scheme for it"
     return Problem("weak-signature", der, f"it is signed with {name}, which a {context.jdk.describe()} TLS 1.3 "
-                   f"handshake refuses ({why})", f"Algorithm constraints check failed on signature algorithm: {name}")
+                   f"handshake refuses ({why})", _refused_signature(name, cert, context.jdk, first))
 
 
 # -- name constraints (ConstraintsChecker, NameConstraintsExtension.verify) ----------------------------
