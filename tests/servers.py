@@ -127,6 +127,12 @@ class Tomcat(_Server):
                "CATALINA_TMPDIR": str(folder / "temp"), "JAVA_OPTS": "-XX:TieredStopAtLevel=1 -Xshare:auto"}
         super().__init__([home / "bin" / "catalina.sh", "run"], port, env)
 
+    def __enter__(self):
+        super().__enter__()
+        if self.manager:
+            wait_for_port(self.manager, self.port_wait)
+        return self
+
     def reload(self) -> None:
         """The manager's sslReload, as the snippet says: every TLS host's stores reread in place."""
         assert self.manager, "started without its manager"

@@ -749,3 +749,90 @@ def _older_crl(company: Path, path: Path) -> Path:
            .next_update(then + timedelta(days=30)).sign(key, hashes.SHA256()))
     path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     return path
+
+
+def test_a_company_root_and_intermediate_layout_lives_its_whole_life_in_tomcat_and_nginx(
+        tmp_path, handshake, nginx, tomcat_home, tomcat_manager, curl):
+    """A layout under a company's root and intermediate (brought, with the root's CRL), deployed once in
+    Tomcat 10 and nginx as the snippets say, CRL checking on, each reloaded in place after every step:
+    a partner added, the server and that partner renewed, the partner revoked, another added, the
+    intermediate rolled over in its three stages, a store command and its restore. After every step both
+    servers serve exactly the clients they should (not the revoked one; the old intermediate's until the
+    rollover finishes, when its CRL leaves the bundle the servers check), a JSSE handshake passes, and
+    verify-pair and doctor agree with the servers."""
+    chain, key, root_crl = _company_ca(tmp_path / "company")
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
+    ports = {"nginx": free_port(), "tomcat": free_port()}
+    nginx_conf = api.snippet(layout, "nginx", port=ports["nginx"], password=PASSWORD).text
+    connector = api.snippet(layout, "tomcat", port=ports["tomcat"]).text
+    assert "ssl_crl" in nginx_conf and "certificateRevocationListFile" in connector  # revocation checked
+    server_xml = tmp_path / "server.xml"
+    server_xml.write_text(connector)
+    server_xml.chmod(0o600)
+    curl_command = shell_command(api.snippet(layout, "curl", port=0, password=PASSWORD).text).split()[:-1]
+    clients: dict[str, list[str]] = {}  # name: its curl command (the client's own PEM files)
+    (tmp_path / "partners").mkdir()
+    refused: set[str] = set()
+
+    def holds(name: str, keystore: Path, alias: str) -> None:
+        """The partner `name`'s certificate as it is now, exported as it would be handed over."""
+        folder = tmp_path / "partners" / str(len(list((tmp_path / "partners").glob("*"))))
+        folder.mkdir(parents=True)
+        export_pem(keystore, folder / "chain.pem", folder / "key.pem")
+        clients[name] = [*curl_command[:1], "--cert", str(folder / "chain.pem"), "--key", str(folder / "key.pem"),
+                         *curl_command[5:]]
+
+    def lives(step: str) -> None:
+        for server in servers:
+            server.reload()
+        for name, command in clients.items():
+            served = _served(command, ports.values())
+            assert served == [name not in refused] * 2, (step, name, served)
+        report = api.verify_pair(layout, password=PASSWORD)
+        assert report.ok and report.java.ok, (step, [(f.code, f.message) for f in report.findings])
+        done, seen = handshake(layout)
+        assert done, (step, seen)
+        doctor = run("doctor", server_xml, "--peer", layout, "--json", env=ENV)
+        assert doctor.exit_code == 0, (step, doctor.stdout, doctor.stderr)
+
+    holds("client", layout / "client.keystore.p12", "client")
+    servers = [Nginx(nginx, tmp_path / "nginx", nginx_conf, ports["nginx"]),
+               Tomcat(tomcat_home, tmp_path / "tomcat", connector, ports["tomcat"], ENV, manager=free_port())]
+    with servers[0], servers[1]:
+        lives("init")
+        api.add_client(layout, "partner-b", password=PASSWORD)
+        holds("partner-b", layout / "client-partner-b.keystore.p12", "partner-b")
+        lives("add-client")
+        passed(api.renew(layout, "server", password=PASSWORD))
+        lives("renew server")
+        passed(api.renew(layout, "client", added="partner-b", password=PASSWORD))
+        holds("partner-b", layout / "client-partner-b.keystore.p12", "partner-b")
+        lives("renew partner-b")
+        api.revoke(layout, aliases=["partner-b"], password=PASSWORD)
+        refused.add("partner-b")
+        partner_b = {"client-keystore": layout / "client-partner-b.keystore.p12",
+                     "client-truststore": layout / "client-partner-b.truststore.p12"}
+        its_pair = api.verify_pair(partner_b, folder=layout, password=PASSWORD)
+        assert "cert-revoked" in {f.code for f in its_pair.findings if f.severity == "error"}, its_pair.findings
+        lives("revoke partner-b")
+        api.add_client(layout, "partner-c", password=PASSWORD)
+        holds("partner-c", layout / "client-partner-c.keystore.p12", "partner-c")
+        lives("add-client partner-c")
+        next_chain, next_key, _ = _company_ca(tmp_path / "company-next", root=_root_of(tmp_path / "company"))
+        passed(api.rollover_ca(layout, "trust", password=PASSWORD, ca=(next_chain, next_key)))
+        lives("rollover trust")
+        passed(api.rollover_ca(layout, "reissue", password=PASSWORD))
+        clients["partner-c (old intermediate)"] = clients.pop("partner-c")
+        holds("partner-c", layout / "client-partner-c.keystore.p12", "partner-c")
+        holds("client (new intermediate)", layout / "client.keystore.p12", "client")
+        lives("rollover reissue")
+        passed(api.rollover_ca(layout, "finish", password=PASSWORD))
+        refused |= {"client", "partner-c (old intermediate)"}  # partners not moved by now are refused
+        lives("rollover finish")
+        partner_ca = tmp_path / "partner-ca.pem"
+        partner_ca.write_bytes(_partner_ca_pem())
+        api.import_ca(layout / "server.truststore.p12", [partner_ca], password=PASSWORD)
+        lives("import-ca")
+        api.restore(layout)
+        lives("restore")
