@@ -836,3 +836,33 @@ def test_a_company_root_and_intermediate_layout_lives_its_whole_life_in_tomcat_a
         lives("import-ca")
         api.restore(layout)
         lives("restore")
+
+
+def test_probe_crl_wants_a_crl_at_every_level_as_openssl_does(tmp_path, nginx):
+    """probe --crl judges the server's chain as a client that checks revocation: OpenSSL with -crl_check_all
+    (like Java's revocation checker) wants the issuer's CRL for every certificate but the root. With only the
+    company intermediate's CRL, OpenSSL fails the chain and probe names what has none; with the root's too,
+    both pass."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    chain, key, root_crl = _company_ca(tmp_path / "company")
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
+    port = free_port()
+    config = api.snippet(layout, "nginx", port=port, password=PASSWORD).text
+    root = tmp_path / "root.pem"
+    root.write_bytes(x509.load_pem_x509_certificates(chain.read_bytes())[-1].public_bytes(serialization.Encoding.PEM))
+    served = x509.load_pem_x509_certificates((layout / "pem" / "server-chain.pem").read_bytes())
+    leaf_pem, untrusted = tmp_path / "leaf.pem", tmp_path / "untrusted.pem"
+    leaf_pem.write_bytes(served[0].public_bytes(serialization.Encoding.PEM))
+    untrusted.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in served[1:]))
+    with Nginx(nginx, tmp_path / "nginx", config, port):
+        for crls in ([layout / "ca" / "ca.crl"], [layout / "ca" / "ca.crl", root_crl]):
+            verified = subprocess.run(["openssl", "verify", "-crl_check_all", "-CAfile", root, "-untrusted", untrusted,
+                                       *(a for crl in crls for a in ("-CRLfile", crl)), leaf_pem],
+                                      capture_output=True, text=True)
+            result = api.probe("127.0.0.1", port, servername="localhost", password=PASSWORD, crls=crls,
+                               keystore=layout / "client.keystore.p12", truststore=layout / "client.truststore.p12")
+            assert result.ok == (verified.returncode == 0), (crls, result.problems, verified.stdout + verified.stderr)
+            assert result.crl_missing == ([] if result.ok else ["CN=Company Issuing CA company"]), result.crl_missing
+            assert result.ok or "unable to get certificate CRL" in verified.stderr, verified.stderr

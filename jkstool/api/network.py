@@ -72,7 +72,10 @@ class ProbeResult:
     rejected: str | None
     """What the server said when it refused the client after the handshake."""
     revoked: str | None
-    """The CRL that lists the server's certificate, when one does."""
+    """The CRL that lists a certificate of the server's chain, when one does."""
+    crl_missing: list[str]
+    """With `crls`: the subjects of the chain's certificates whose issuer no CRL given is from (a client
+    checking revocation needs one at every level)."""
     problems: list[str]
     """Why this is not a working mutual-TLS connection; empty when it is."""
     warnings: list[str] = field(default_factory=list)
@@ -90,7 +93,8 @@ class ProbeResult:
             "trusted": self.trusted, "name_matches": self.name_matches,
             "client_cert_requested": self.requested, "acceptable_cas": self.acceptable,
             "keystore_matches": self.keystore_acceptable, "handshake_ok": self.handshake_ok,
-            "rejected": self.rejected, "revoked": self.revoked, "problems": self.problems}
+            "rejected": self.rejected, "revoked": self.revoked, "crl_missing": self.crl_missing,
+            "problems": self.problems}
 
 
 def probe(host: str, port: int, *, servername: str | None = None, timeout: float = 10,
@@ -144,7 +148,7 @@ def probe(host: str, port: int, *, servername: str | None = None, timeout: float
         certs.facts(path.anchor.cert).subject if path is not None and path.anchor else None,
         certs.facts(path.broken_at).subject if path is not None and path.broken_at else None,
         result.name_matches, result.requested, result.acceptable, result.keystore_acceptable, result.handshake_ok,
-        result.rejected, result.revoked, problems, warnings)
+        result.rejected, result.revoked, result.uncovered, problems, warnings)
 
 
 @dataclass(frozen=True)

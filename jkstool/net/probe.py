@@ -48,7 +48,9 @@ class ProbeResult:
     rejected: str | None = None
     """What the server said when it refused the client after the handshake."""
     revoked: str | None = None
-    """The CRL (--crl) that lists the server's certificate, when one does."""
+    """The CRL (--crl) that lists a certificate of the server's chain, when one does."""
+    uncovered: list[str] = field(default_factory=list)
+    """With --crl: the certificates of the server's chain whose issuer no CRL given is from."""
 
     def problems(self, keystore_given: bool, truststore_given: bool) -> list[str]:
         """Why this is not a working mutual-TLS connection, if it is not."""
@@ -68,6 +70,10 @@ class ProbeResult:
                          "building failed'")
         if self.revoked:
             found.append(f"the server's certificate is revoked by {self.revoked}")
+        for subject in self.uncovered:
+            found.append(f"no CRL given is from the issuer of {subject}: a client that checks revocation with "
+                         "these CRLs checks every certificate of the path, and fails ('Could not determine "
+                         "revocation status'; OpenSSL with -crl_check_all: 'unable to get certificate CRL')")
         if truststore_given and self.name_matches is False:
             found.append("the server certificate does not match the name dialled")
         if keystore_given and self.handshake_ok and not self.requested:
@@ -171,6 +177,22 @@ def _exchange(conn: SSL.Connection, sock: socket.socket, host: str, deadline: fl
     return True
 
 
+def _revocation(result: ProbeResult, chain: list[x509.Certificate],
+                crls: Sequence[tuple[str, x509.CertificateRevocationList]]) -> None:
+    """Each certificate of the server's chain (not a root) against the CRLs, as a client checking revocation
+    does it: Java's PKIXRevocationChecker, like OpenSSL's -crl_check_all, wants its issuer's CRL at every
+    level."""
+    loaded = [c for _, c in crls]
+    for cert, issuer in zip(chain, [*chain[1:], None], strict=True):
+        if certs.same_name(cert.issuer, cert.subject):
+            continue  # a root is its own anchor: no CRL speaks for it
+        if not crl.covering(loaded, cert, issuer):
+            result.uncovered.append(certs.subject_of(cert))
+        listing = crl.revoked_by(loaded, cert, issuer)
+        if listing is not None and result.revoked is None:
+            result.revoked = next(path for path, c in crls if c is listing)
+
+
 def _judge(result: ProbeResult, name: str, key_entry: PrivateKeyEntry | None, anchors: list[TrustedCertEntry] | None,
            crls: Sequence[tuple[str, x509.CertificateRevocationList]]) -> None:
     if result.chain:
@@ -182,9 +204,8 @@ def _judge(result: ProbeResult, name: str, key_entry: PrivateKeyEntry | None, an
         else:
             match = hostnames.check(leaf, name, leftmost_only=True)
             result.name_matches = match.ok and not match.by_cn  # by its SANs, as every client but Java checks
-            issuer = next((certs.load(c) for c in result.chain[1:2]), None)
-            listing = crl.revoked_by([c for _, c in crls], leaf, issuer)
-            result.revoked = next((path for path, c in crls if c is listing), None)
+            if crls:
+                _revocation(result, [certs.load(c) for c in result.chain], crls)
         if anchors is not None:
             result.trust = checks.trust_path(result.chain, anchors)
     if key_entry is not None and result.requested:
