@@ -866,3 +866,29 @@ def test_probe_crl_wants_a_crl_at_every_level_as_openssl_does(tmp_path, nginx):
             assert result.ok == (verified.returncode == 0), (crls, result.problems, verified.stdout + verified.stderr)
             assert result.crl_missing == ([] if result.ok else ["CN=Company Issuing CA company"]), result.crl_missing
             assert result.ok or "unable to get certificate CRL" in verified.stderr, verified.stderr
+
+
+def test_expiry_watches_the_crls_a_layout_keeps_by_their_next_update(tmp_path):
+    """The company root's CRL kept by init-pair --ca-crl (and the layout's own) are rows of expiry, by their
+    nextUpdate as openssl reads it: a CRL due within --within days fails the gate, as a certificate does,
+    and the Prometheus exposition carries it."""
+    chain, key, root_crl = _company_ca(tmp_path / "company")
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
+    printed = subprocess.run(["openssl", "crl", "-in", root_crl, "-noout", "-nextupdate"], capture_output=True,
+                             text=True, check=True).stdout.strip().split("=", 1)[1]
+    next_update = datetime.strptime(printed, "%b %d %H:%M:%S %Y GMT").replace(tzinfo=timezone.utc)
+    days = (next_update - datetime.now(timezone.utc)).days
+    scan = api.expiry([layout], password=PASSWORD)
+    rows = {row.subject: row for row in scan.certificates if row.kind == "crl"}
+    assert rows["CRL of CN=Company Root CA"].not_after == next_update
+    assert str(layout / "ca" / "crls.pem") in [path for path, _ in rows["CRL of CN=Company Root CA"].locations]
+    assert "CRL of CN=Company Issuing CA company" in rows
+    assert "CRL of CN=Company Root CA" in [row.subject for row in scan.due(days + 1)]
+    gate = run("expiry", layout, "--within", str(days + 1), "--json", env=ENV)
+    assert gate.exit_code == 1 and {"kind": "crl", "subject": "CRL of CN=Company Root CA"}.items() <= next(
+        row for row in json.loads(gate.stdout)["certificates"] if row["kind"] == "crl").items()
+    assert run("expiry", layout, "--within", str(days - 1), env=ENV).exit_code == 0
+    metrics = run("expiry", layout, "--format", "prometheus", env=ENV).stdout
+    assert f'jkstool_crl_next_update{{filepath="{root_crl}"' not in metrics  # the layout's copy, not the source
+    assert re.search(r'jkstool_crl_stale\{filepath="[^"]+",issuer_CN="Company Root CA"\} 0', metrics), metrics

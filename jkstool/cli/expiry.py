@@ -76,24 +76,26 @@ def _report(report_format: Format, result: "Scan", within: int, path: Path | Non
     certificate and place, failing when it expires within --within days; a store not read is an error)."""
     from datetime import datetime, timedelta, timezone
 
-    from ..api.certificates import facts
     from . import reports
     now = datetime.now(timezone.utc)
     places: list[dict[str, Any]] = []
     for item in result.found:
-        f = facts(item.cert)
+        f = item.facts
         places.append({"path": item.path, "alias": item.alias, "subject": f.subject, "issuer": f.issuer,
-                       "serial": f.serial, "not_before": f.not_before, "not_after": f.not_after})
+                       "serial": f.serial, "not_before": f.not_before, "not_after": f.not_after,
+                       "crl": item.kind == "crl"})
     if report_format == Format.prometheus:
         metrics = reports.Exposition()
-        reports.certificate_metrics(metrics, places, now)
+        reports.certificate_metrics(metrics, [p for p in places if not p["crl"]], now)
+        reports.crl_metrics(metrics, [p for p in places if p["crl"]], now)
         reports.read_error_metrics(metrics, result.errors)
         reports.emit(metrics.text(), path)
         return
     limit = now + timedelta(days=within)
     cases = [(p["path"], f"{p['alias']}: {p['subject']}" if p["alias"] else p["subject"],
-              [("failure", f"expires on {p['not_after']:%Y-%m-%d}, within {within} days",
-                f"serial {p['serial']}, issuer {p['issuer']}")] if p["not_after"] < limit else [])
+              [("failure", f"{'is due for renewal' if p['crl'] else 'expires'} on {p['not_after']:%Y-%m-%d}, "
+                f"within {within} days", f"serial {p['serial']}, issuer {p['issuer']}")]
+              if p["not_after"] < limit else [])
              for p in places]
     cases += [(path_, "read", [("error", error, error)]) for path_, error in result.errors]
     reports.emit(reports.junit("jkstool expiry", cases), path)

@@ -82,6 +82,16 @@ def certificate_metrics(metrics: Exposition, places: list[dict[str, Any]], now: 
                     1 if not_after < now else 0)
 
 
+def crl_metrics(metrics: Exposition, places: list[dict[str, Any]], now: datetime) -> None:
+    """A CRL's nextUpdate, by file and issuer: a server that checks a stale CRL refuses every client."""
+    for place in places:
+        labels = {"filepath": place["path"], "issuer_CN": _cn(place["issuer"])}
+        metrics.add("jkstool_crl_next_update", "gauge", "The date by which the CRL is to be replaced, in seconds "
+                    "since the epoch.", labels, place["not_after"].timestamp())
+        metrics.add("jkstool_crl_stale", "gauge", "1 when the CRL is past its nextUpdate.", labels,
+                    1 if place["not_after"] < now else 0)
+
+
 def read_error_metrics(metrics: Exposition, errors: list[tuple[str, str]]) -> None:
     counts: dict[tuple[str, str], int] = {}
     for path, reason in errors:

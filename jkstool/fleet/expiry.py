@@ -1,5 +1,8 @@
 """Every certificate in stores, PEM files and folders, soonest to expire first: a pre-deploy gate.
 
+CRLs found (a layout's ca/*.crl, a PEM bundle of them) are rows too, by their
+nextUpdate: a server that checks a CRL refuses every client once it is stale.
+
 A folder is scanned recursively; a file in it that is not a store or a
 certificate (a README, a config) is passed over, but one that is a store and
 cannot be read is reported, since a gate must not pass over what it could
@@ -32,10 +35,26 @@ class Expiring:
     alias: str | None
     kind: str
     cert: bytes
+    """The certificate's DER; for kind "crl", the CRL's."""
+
+    @property
+    def facts(self) -> certs.CertFacts:
+        """What the rows show; read from the DER also where no parser takes the certificate. A CRL's
+        subject is "CRL of ISSUER", its dates its thisUpdate and nextUpdate."""
+        return _crl_facts(self.cert) if self.kind == "crl" else certs.facts(self.cert)
 
     @property
     def not_after(self) -> datetime:
-        return certs.facts(self.cert).not_after  # read from the DER also where no parser takes the certificate
+        return self.facts.not_after
+
+
+def _crl_facts(data: bytes) -> certs.CertFacts:
+    from ..pki import crl
+    loaded = crl.load(data)
+    issuer = loaded.issuer.rfc4514_string()
+    end = loaded.next_update_utc
+    assert end is not None  # certificates_in keeps only CRLs with a nextUpdate
+    return certs.CertFacts(f"CRL of {issuer}", issuer, "", loaded.last_update_utc, end, certs.sha256(data), "", None)
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,7 @@ class Scan:
             places.setdefault(certs.sha256(item.cert), []).append(item)
         rows = []
         for fingerprint, items in places.items():
-            first, facts = items[0], certs.facts(items[0].cert)
+            first, facts = items[0], items[0].facts
             rows.append(ExpiringCertificate(first.path, first.alias, first.kind, facts.subject, facts.not_after,
                                             days_left(facts.not_after, now), fingerprint,
                                             tuple((item.path, item.alias) for item in items)))
@@ -169,7 +188,14 @@ def _certificates(path: Path, password: str | None) -> list[Expiring]:
 
 
 def certificates_in(name: str, data: bytes, password: str | None) -> list[Expiring]:
-    """The certificates of a store, PEM or DER file given as bytes, each placed at `name`."""
+    """The certificates of a store, PEM or DER file given as bytes, each placed at `name`; or the CRLs of
+    a CRL file (PEM, a bundle of them, or DER named *.crl) that have a nextUpdate."""
+    if b"-----BEGIN X509 CRL-----" in data or name.endswith(".crl"):
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        from ..pki import crl
+        return [Expiring(name, None, "crl", c.public_bytes(Encoding.DER)) for c in crl.load_all(data)
+                if c.next_update_utc is not None]
     try:
         formats.detect(data)
     except JkstoolError:  # not a store: a DER certificate or a PKCS#7 bundle, perhaps
