@@ -372,6 +372,41 @@ def test_cli_k8s_secrets_go_to_a_private_file_or_a_pipe_never_a_terminal(tmp_pat
     assert shown.returncode == 2 and "give --output FILE" in shown.stderr
 
 
+def test_secrets_written_into_a_layout_follow_its_changes(tmp_path, keytool_inventory):
+    """init-pair --k8s-secret writes DIR/NAME.k8s.json, a file of the layout: a renewal, a store command on a
+    layout store and a restore each rewrite it, so its Secrets always hold the stores as they are, byte for
+    byte (keytool lists them alike); Secrets written outside the layout are left as written."""
+    folder = tmp_path / "tls"
+    assert run("init-pair", folder, "--k8s-secret", "payments").exit_code == 0
+    password = (folder / "storepass").read_text().splitlines()[0]
+    written = folder / "payments.k8s.json"
+    elsewhere = tmp_path / "elsewhere.json"
+    api.k8s_secrets(folder, name="payments", output=elsewhere)
+    first = elsewhere.read_bytes()
+
+    def held() -> dict[str, dict[str, bytes]]:
+        document = json.loads(written.read_text())
+        secrets = {item["metadata"]["name"]: _secret_data(item) for item in document["items"]}
+        for side in ("server", "client"):
+            for kind in ("keystore", "truststore"):
+                assert secrets[f"payments-{side}"][f"{kind}.p12"] == (folder / f"{side}.{kind}.p12").read_bytes()
+        return secrets
+    held()
+    renewal = api.renew(folder, "server")
+    assert written in renewal.written.files
+    assert x509.load_pem_x509_certificates(held()["payments-server"]["tls.crt"])[0] == x509.load_der_x509_certificate(
+        renewal.new)
+    partner = tmp_path / "partner-ca.pem"
+    partner.write_bytes(certificate(new_key("ec"), "Partner CA", ca=True).public_bytes(serialization.Encoding.PEM))
+    api.import_ca(folder / "server.truststore.p12", [partner], password=password)
+    copy = tmp_path / "truststore-from-the-secret.p12"
+    copy.write_bytes(held()["payments-server"]["truststore.p12"])
+    assert keytool_inventory(copy, password) == keytool_inventory(folder / "server.truststore.p12", password)
+    api.restore(folder)
+    held()
+    assert elsewhere.read_bytes() == first
+
+
 # -- many passwords -------------------------------------------------------------------
 
 def test_a_password_map_opens_stores_of_many_passwords(tmp_path, monkeypatch):

@@ -424,12 +424,15 @@ def check_k8s_name(name: str) -> str:
 
 
 def k8s_secrets(folder: StrPath, *, name: str | None = None, namespace: str | None = None,
-                password: str | None = None) -> dict[str, Any]:
+                password: str | None = None, output: StrPath | None = None,
+                lock_timeout: float = 30) -> dict[str, Any]:
     """The layout as Kubernetes Secrets, as cert-manager names its keystores: a List (what `kubectl apply -f`
     reads, once written as JSON) of NAME-server and NAME-client, each with that side's stores, tls.crt,
     tls.key and ca.crt, and NAME-keystore-password holding the store password. The CA key is never in
     them; the keys and the password are, so keep what it is written to private (mode 0600).
-    NAME defaults to the folder's name, in lowercase.
+    NAME defaults to the folder's name, in lowercase. With `output`, the List is also written there
+    (0600, replaced atomically); a file inside the layout folder is then the layout's own, rewritten by
+    every later change to its stores, as the PEM exports are.
 
     >>> import tempfile
     >>> folder = init_pair(Path(tempfile.mkdtemp()) / "tls").folder   # its password in folder/storepass
@@ -439,7 +442,23 @@ def k8s_secrets(folder: StrPath, *, name: str | None = None, namespace: str | No
     from ..layout import k8s
     folder = Path(folder)
     layout, secret = _opened(folder, password)
-    return k8s.secrets(layout, secret, name or folder.resolve().name.lower(), namespace)
+    name = name or folder.resolve().name.lower()
+    document = k8s.secrets(layout, secret, name, namespace)
+    if output is None:
+        return document
+    target = Path(output).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        files.write_atomic(target, k8s.as_json(document), files.Secrecy.CLEAR)
+        return document
+    from ..layout.lifecycle import Change
+    from ..layout.manifest import SecretsExport
+    with _locked(folder, lock_timeout):
+        layout = Layout.open(folder)
+        relative = str(target.relative_to(folder.resolve()))
+        layout.manifest.secrets = [e for e in layout.manifest.secrets if e.file != relative]
+        layout.manifest.secrets.append(SecretsExport(relative, name, namespace))
+        Change(layout, secret).write()
+    return document
 
 
 @dataclass

@@ -16,7 +16,6 @@ from .options import (
     StorePass,
     WriteProfile,
 )
-from .stores import asking_with
 
 if TYPE_CHECKING:
     from ..api import Layout
@@ -79,7 +78,7 @@ def init_pair_command(
         jkstool init-pair ./tls --server-cn api.example.com --separate-cas
     """
     from .. import api
-    from ..api.layouts import check_k8s_name, k8s_secrets
+    from ..api.layouts import check_k8s_name
     _check_pairs(ca_cert, ca_key, server_ca_cert, server_ca_key, client_ca_cert, client_ca_key)
     if k8s_secret is not None:
         check_k8s_name(k8s_secret)  # before any work
@@ -107,9 +106,7 @@ def init_pair_command(
                     "load them, Java 8 to 25 do not (jkstool compat STORE)")
     if k8s_secret is not None:
         from .layoutcmds import write_k8s_secrets
-        with asking_with():
-            document = k8s_secrets(out_dir, name=k8s_secret, password=password)
-        write_k8s_secrets(document, out_dir / f"{k8s_secret}.k8s.json")
+        write_k8s_secrets(out_dir, k8s_secret, None, password, out_dir / f"{k8s_secret}.k8s.json")
     _next_steps(layout)
 
 

@@ -277,24 +277,23 @@ def k8s_secret_command(
     \b
         jkstool k8s-secret ./tls --name payments --namespace prod --output secrets.json
     """
-    from ..api.layouts import k8s_secrets
     secret = layout_password(folder, storepass)
-    with asking_with():
-        document = k8s_secrets(folder, name=name, namespace=namespace, password=secret)
-    write_k8s_secrets(document, report_output)
+    write_k8s_secrets(folder, name, namespace, secret, report_output)
 
 
-def write_k8s_secrets(document: dict[str, Any], path: Path | None) -> None:
-    """The Secrets' List as JSON (which kubectl apply -f reads), into a pipe or a 0600 file."""
-    import json
-
-    from ..api import outputs
+def write_k8s_secrets(folder: Path, name: str | None, namespace: str | None, password: str | None,
+                      path: Path | None) -> None:
+    """The layout's Secrets as JSON (which kubectl apply -f reads), into a pipe or a 0600 file (inside the
+    layout: one that its later changes refresh)."""
+    from ..api.layouts import k8s_secrets
+    from ..layout.k8s import as_json
     if path is None and sys.stdout.isatty():  # keys and the password, never onto a screen or its scrollback
         output.fail("the Secrets hold private keys and the store password: give --output FILE (0600), or pipe "
                     "them: jkstool k8s-secret DIR | kubectl apply -f -")
-    text = json.dumps(document, indent=2)
+    with asking_with():
+        document = k8s_secrets(folder, name=name, namespace=namespace, password=password, output=path)
     if path is None:
-        typer.echo(text)
+        typer.echo(as_json(document).decode(), nl=False)
         return
-    outputs.write_file(path, (text + "\n").encode(), outputs.Secrecy.CLEAR)
-    output.info(f"wrote {path}: kubectl apply -f {path}")
+    inside = path.resolve().is_relative_to(folder.resolve())
+    output.info(f"wrote {path}: kubectl apply -f {path}" + (" (the layout's changes refresh it)" if inside else ""))

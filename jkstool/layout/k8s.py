@@ -10,7 +10,10 @@ never goes into any of them. `kubectl apply -f` takes the List written.
 """
 
 import base64
+import json
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .. import formats
@@ -31,24 +34,35 @@ def check_name(name: str, what: str = "the Secret name") -> str:
     return name
 
 
-def secrets(layout: Layout, password: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-    """The List of the three Secrets for `layout`, whose stores open with `password`."""
+Reader = Callable[[Path], bytes]
+
+
+def secrets(layout: Layout, password: str, name: str, namespace: str | None = None,
+            read: Reader = Path.read_bytes) -> dict[str, Any]:
+    """The List of the three Secrets for `layout`, whose stores open with `password`; `read` gives a store's
+    bytes (a change gives those it is about to write)."""
     check_name(f"{name}-keystore-password")
     if namespace is not None:
         check_name(namespace, "the namespace")
-    items = [_secret(layout, password, name, side, namespace) for side in ("server", "client")]
+    items = [_secret(layout, password, name, side, namespace, read) for side in ("server", "client")]
     items.append(_manifest(f"{name}-keystore-password", namespace, "password",
                            {PASSWORD_KEY: password.encode("utf-8")}))
     return {"apiVersion": "v1", "kind": "List", "items": items}
 
 
-def _secret(layout: Layout, password: str, name: str, side: str, namespace: str | None) -> dict[str, Any]:
+def as_json(document: dict[str, Any]) -> bytes:
+    """The List as the file holds it (what kubectl apply -f reads)."""
+    return (json.dumps(document, indent=2) + "\n").encode()
+
+
+def _secret(layout: Layout, password: str, name: str, side: str, namespace: str | None,
+            read: Reader) -> dict[str, Any]:
     ext = "jks" if layout.store_type == "jks" else "p12"
     data: dict[str, bytes] = {}
     for role in ROLES:
         if role.startswith(side):
-            data[f"{role.split('-')[1]}.{ext}"] = layout.store_path(role).read_bytes()
-    keystore = formats.read_store(layout.store_path(f"{side}-keystore"), password).store
+            data[f"{role.split('-')[1]}.{ext}"] = read(layout.store_path(role))
+    keystore = formats.load(data[f"keystore.{ext}"], password).store
     entry = next(e for e in keystore if isinstance(e, PrivateKeyEntry))
     data["tls.crt"] = "".join(pem.armor("CERTIFICATE", c) for c in entry.chain).encode()
     data["tls.key"] = pem.key_pem(entry.pkcs8(), None).encode()  # in the clear, as cert-manager writes it

@@ -25,7 +25,7 @@ from ..mtls import checks
 from ..pki import certs
 from ..pki import crl as crls
 from ..pki import issue as pki
-from . import derived
+from . import derived, k8s
 from .manifest import (
     BACKUPS,
     EXTENSIONS,
@@ -83,14 +83,17 @@ class Change:
         own = {"client-keystore": client.keystore, "client-truststore": client.truststore} if client else {}
         for role in ROLES:
             path = self.layout.path(own[role]) if role in own else self.layout.store_path(role)
-            data = (self.layout.dump(self.stores[path], self.password)
-                    if path in self.stores else files.read_bytes(path))
-            loaded = formats.load(data, self.password, strict=False)
+            loaded = formats.load(self._bytes(path), self.password, strict=False)
             inputs[role] = checks.StoreInput(role, str(path), loaded)
         return checks.verify(inputs, **options)
 
-    def derive(self) -> None:
-        """The derived files as this change leaves the stores and CRLs, and layout.json."""
+    def _bytes(self, path: Path) -> bytes:
+        """A store's bytes as this change leaves it."""
+        return self.layout.dump(self.stores[path], self.password) if path in self.stores else files.read_bytes(path)
+
+    def derive(self, dumped: dict[Path, bytes]) -> None:
+        """The derived files as this change leaves the stores (`dumped`: those it rewrites, as they will be
+        written) and CRLs, and layout.json."""
         layout = self.layout
         for side in layout.manifest.exports:
             pem = derived.pem_files(layout, side, self.store(layout.store_path(f"{side}-keystore")),
@@ -99,16 +102,20 @@ class Change:
         bundle = derived.crl_bundle(layout, self.raw)
         if bundle:
             self.raw[bundle[0]] = bundle[1:]
+        for export in layout.manifest.secrets:
+            document = k8s.secrets(layout, self.password, export.name, export.namespace,
+                                   lambda p: dumped[p] if p in dumped else files.read_bytes(p))
+            self.raw[layout.path(export.file)] = (k8s.as_json(document), files.Secrecy.CLEAR)
         path, data, private = layout.manifest_item()
         self.raw[path] = (data, private)
 
     def write(self, backups: files.Backups | None = None) -> Written:
         """Write every file that changes, derived files and layout.json included, as one change."""
-        self.derive()
+        dumped = {path: self.layout.dump(self.stores[path], self.password) for path in self.changed()}
+        self.derive(dumped)  # the Secrets hold the very bytes the stores are written with
         items: list[tuple[Path, bytes, files.Secrecy]] = [
-            (path, self.layout.dump(self.stores[path], self.password),
-             files.Secrecy.KEYS if self.stores[path].holds_keys() else files.Secrecy.PUBLIC)
-            for path in self.changed()]
+            (path, data, files.Secrecy.KEYS if self.stores[path].holds_keys() else files.Secrecy.PUBLIC)
+            for path, data in dumped.items()]
         items += [(path, data, private) for path, (data, private) in self.raw.items()]
         backups = backups or backups_of(self.layout)
         kept = files.write_all(items, replace=True, backups=backups)

@@ -115,6 +115,16 @@ class RolloverCA:
     files instead of taking them under the old names."""
 
 
+@dataclass
+class SecretsExport:
+    """Kubernetes Secrets written into the layout (init-pair --k8s-secret, k8s-secret --output): refreshed
+    with every change, as the PEM exports are."""
+
+    file: str
+    name: str
+    namespace: str | None = None
+
+
 STAGES = ("trust", "reissue", "finish")
 """A CA rollover's stages: the new CA trusted beside the old; the leaves reissued from it; the old CA gone."""
 
@@ -145,6 +155,7 @@ class Manifest:
     """The sides whose PEM files `snippet` wrote to pem/: they are refreshed with every change."""
     profile: str | None = None
     """How its PKCS12 stores are protected (formats.pkcs12.PROFILES); None: keytool 17's."""
+    secrets: list[SecretsExport] = field(default_factory=list)
 
     def leaf(self, side: str) -> LeafRecord:
         return self.server if side == "server" else self.client
@@ -159,6 +170,8 @@ class Manifest:
             del data["exports"]
         if self.profile is None:
             del data["profile"]
+        if not self.secrets:
+            del data["secrets"]
         return (json.dumps(data, indent=2) + "\n").encode()
 
     @classmethod
@@ -180,7 +193,8 @@ class Manifest:
             rollover=None if not rollover else Rollover(
                 rollover["started"], {prefix: RolloverCA(**ca) for prefix, ca in rollover["cas"].items()},
                 rollover.get("stage", "reissue")),  # schema 2 reissued as it trusted
-            exports=list(data.get("exports", [])), profile=data.get("profile"))
+            exports=list(data.get("exports", [])), profile=data.get("profile"),
+            secrets=[SecretsExport(**e) for e in data.get("secrets", [])])
 
 
 @dataclass
