@@ -494,6 +494,28 @@ def secrets_pair(tmp_path):
     return folder, items
 
 
+@pytest.mark.parametrize("ext", ["jks", "p12"])
+def test_cli_secrets_without_a_password_need_one_as_files_do(tmp_path, secrets_pair, ext):
+    """A JKS store read without its password shows its certificates, its integrity unchecked and its keys
+    unread: verify-pair on Secrets with no password to be found stops as on files, one line naming the
+    store, and passes once --password-from names the Secret that holds it."""
+    folder, items = secrets_pair
+    document = tmp_path / "secrets.json"
+    document.write_text(json.dumps(_as_list(*[_kubectl_secret(f"app-{side}", {
+        f"{kind}.{ext}": (folder / f"{side}.{kind}.{ext}").read_bytes() for kind in ("keystore", "truststore")})
+        for side in ("server", "client")], items[-1])))
+    files = run("verify-pair", folder, "--server-keystore", folder / f"server.keystore.{ext}",
+                "--server-truststore", folder / f"server.truststore.{ext}",
+                "--client-keystore", folder / f"client.keystore.{ext}",
+                "--client-truststore", folder / f"client.truststore.{ext}")
+    secrets = run("verify-pair", document)
+    assert files.exit_code == secrets.exit_code == 2, (files.stderr, secrets.stderr)
+    assert "needs a password" in files.stderr and len(secrets.stderr.strip().splitlines()) == 1
+    assert f"secrets.json#app-server/keystore.{ext} needs a password" in secrets.stderr, secrets.stderr
+    named = run("verify-pair", document, "--password-from", "app-keystore-password/password")
+    assert named.exit_code == 0, named.stderr
+
+
 def test_secret_sources_give_the_findings_files_give(tmp_path, secrets_pair):
     folder, items = secrets_pair
     document = tmp_path / "secrets.json"

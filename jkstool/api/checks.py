@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import files, formats
-from ..errors import JkstoolError
+from ..errors import JkstoolError, PasswordNeeded
 from ..fleet.pairs import Fleet, PairResult
 from ..layout.manifest import MANIFEST, Layout, find_stores, generated_password
 from ..model import ROLES, Loaded
@@ -196,6 +196,10 @@ def verify_secrets(files: "Mapping[str, SecretFile] | Sequence[SecretFile]", *, 
         name = source if source is not None else listed[0].name.rpartition("#")[0] if listed else ""
         files = secrets.pair(listed, server, client, name)
     from .secrets import load_secret
+    for role in ROLES:  # as a store file without one: Java opens a keystore with its password, and checks the MAC
+        if files[role].password is None and not files[role].data.lstrip().startswith(b"-----BEGIN"):
+            raise PasswordNeeded(f"{files[role].name} needs a password",
+                                 "give password_from=SECRET/KEY (the Secret that holds it), or the password")
     inputs = {role: StoreInput(role, files[role].name, load_secret(files[role], strict=False)) for role in ROLES}
     return _verify(inputs, hostname, at, warn_days, crls, jdk, java_security, first_break,
                    None if model_only else "the stores come from Kubernetes Secrets, not files")

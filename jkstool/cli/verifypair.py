@@ -179,11 +179,16 @@ def _unreadable(name: Path, error: "JkstoolError", report_format: Format, path: 
 def _from_secrets(source: Path, password: str | None, password_from: str | None, server: str | None,
                   client: str | None, checks: dict[str, Any]) -> "Report":
     """verify-pair on the stores of two Kubernetes Secrets."""
+    from ..api import PasswordNeeded
     from ..api.checks import verify_secrets
     from .stores import secret_sources
     _, found = secret_sources([source], password, password_from)
-    report = verify_secrets(found, server=server, client=client,
-                            source="stdin" if str(source) == "-" else str(source), **checks)
+    try:
+        report = verify_secrets(found, server=server, client=client,
+                                source="stdin" if str(source) == "-" else str(source), **checks)
+    except PasswordNeeded as e:
+        raise PasswordNeeded(e.what, "give --password-from SECRET/KEY (the Secret that holds it), or --storepass "
+                                     "env:NAME or file:PATH") from None
     _warn(report)
     return report
 
