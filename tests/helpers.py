@@ -33,9 +33,10 @@ def _sign_hash(key):
 
 
 def certificate(subject_key, cn, issuer=None, issuer_key=None, ca=False, days=365, eku=None,
-                start_days=0):
+                start_days=0, usage=None):
     """A certificate for `subject_key`, signed by `issuer_key` (self-signed without one),
-    valid from `start_days` from now (negative: in the past) for `days` days."""
+    valid from `start_days` from now (negative: in the past) for `days` days; `usage`: its key usage
+    extension (none by default, as openssl's CA profile writes none)."""
     now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=start_days)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     issuer_key = issuer_key or subject_key
@@ -53,6 +54,8 @@ def certificate(subject_key, cn, issuer=None, issuer_key=None, ca=False, days=36
                    issuer_key.public_key()), critical=False))
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+    if usage is not None:
+        builder = builder.add_extension(usage, critical=True)
     if not ca:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]),
                                         critical=False)

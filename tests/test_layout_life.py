@@ -23,6 +23,7 @@ from servers import Apache, Nginx, Tomcat, free_port, served_serial
 
 from jkstool import JkstoolError, api, formats
 from jkstool.api import outputs
+from jkstool.layout import snippets
 from jkstool.pki import certs
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}  # for Tomcat's configuration, and the tests of the command line (test_cli_*)
@@ -542,10 +543,11 @@ def test_a_brought_ca_is_named_as_the_docs_name_it(tmp_path):
     assert sorted(p.name for p in (layout / "ca").glob("*.crl")) == ["ca.crl"]
 
 
-def _company_ca(folder: Path, root=None) -> tuple[Path, Path, Path]:
+def _company_ca(folder: Path, root=None, crl_sign: bool = False) -> tuple[Path, Path, Path]:
     """A company's root and intermediate, made elsewhere: (the intermediate then the root, PEM; the
     intermediate's key; the root's CRL, empty, PEM). `root` (certificate, key) makes another intermediate
-    under an existing root (a company's next one)."""
+    under an existing root (a company's next one); `crl_sign` gives the intermediate a key usage naming
+    keyCertSign and cRLSign (openssl's CA profile writes no key usage)."""
     from datetime import timedelta
 
     from cryptography import x509
@@ -554,7 +556,8 @@ def _company_ca(folder: Path, root=None) -> tuple[Path, Path, Path]:
     root_cert, root_key = root or (None, new_key("ec"))
     root_cert = root_cert or certificate(root_key, "Company Root CA", ca=True)
     key = new_key("ec")
-    intermediate = certificate(key, f"Company Issuing CA {folder.name}", root_cert, root_key, ca=True)
+    usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False) if crl_sign else None
+    intermediate = certificate(key, f"Company Issuing CA {folder.name}", root_cert, root_key, ca=True, usage=usage)
     folder.mkdir(parents=True, exist_ok=True)
     chain, key_file, root_crl = folder / "company-ca.pem", folder / "company-ca-key.pem", folder / "company-root.crl"
     chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (intermediate, root_cert)))
@@ -580,9 +583,10 @@ def _root_of(folder: Path):
 
 
 def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_does(tmp_path, nginx, curl):
-    """A layout under a brought intermediate revokes a partner: its servers, told to check CRLs, check every
-    level, so without the root's CRL nginx refuses every client. verify-pair says so (crl-missing), and
-    agrees with nginx again once the root's CRL is there."""
+    """A layout under a brought intermediate revokes a partner: nginx told to check CRLs (ssl_crl) checks every
+    level, so without the root's CRL it refuses every client, as the snippet (which leaves ssl_crl out then)
+    warns. verify-pair says so (crl-missing), and agrees with nginx again once the root's CRL is there, when
+    the snippet configures ssl_crl itself."""
     chain, key, root_crl = _company_ca(tmp_path)
     layout = tmp_path / "tls"
     api.init_pair(layout, password=PASSWORD, ca=(chain, key))
@@ -592,8 +596,11 @@ def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_do
     assert {f.code for f in report.findings if f.severity == "error"} == {"crl-missing"}, report.findings
     port = free_port()
     config = api.snippet(layout, "nginx", port=port, password=PASSWORD).text
+    bundle = layout.resolve() / "ca" / "crls.pem"
+    assert f"# so with ssl_crl {bundle} it would refuse every client." in config
+    checking = config.replace("    ssl_protocols", f"    ssl_crl {bundle};\n    ssl_protocols")
     command = shell_command(api.snippet(layout, "curl", port=port, password=PASSWORD).text)
-    with Nginx(nginx, tmp_path / "nginx", config, port):
+    with Nginx(nginx, tmp_path / "nginx", checking, port):
         refused = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert "hello" not in refused.stdout and "The SSL certificate error" in refused.stdout, refused.stdout
     assert api.verify_pair(layout, password=PASSWORD, crls=[root_crl]).ok
@@ -603,6 +610,8 @@ def test_revocation_under_a_company_intermediate_needs_the_roots_crl_as_nginx_do
     gone = tmp_path / "gone"
     gone.mkdir()
     export_pem(layout / "client-gone.keystore.p12", gone / "chain.pem", gone / "key.pem")
+    config = api.snippet(layout, "nginx", port=port, password=PASSWORD).text
+    assert f"ssl_crl                 {bundle};" in config  # every level has its CRL: checked again
     with Nginx(nginx, tmp_path / "nginx-2", config, port):
         served = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
         assert served.returncode == 0 and "hello" in served.stdout, served.stderr
@@ -892,3 +901,49 @@ def test_expiry_watches_the_crls_a_layout_keeps_by_their_next_update(tmp_path):
     metrics = run("expiry", layout, "--format", "prometheus", env=ENV).stdout
     assert f'jkstool_crl_next_update{{filepath="{root_crl}"' not in metrics  # the layout's copy, not the source
     assert re.search(r'jkstool_crl_stale\{filepath="[^"]+",issuer_CN="Company Root CA"\} 0', metrics), metrics
+
+
+@pytest.mark.parametrize("crl_sign", [True, False], ids=["intermediate-with-crl-sign", "openssl-default"])
+def test_without_the_roots_crl_each_server_checks_what_it_can_and_the_snippet_says_which(tmp_path, nginx,
+                                                                                          tomcat_home, curl,
+                                                                                          crl_sign):
+    """A layout under a company intermediate revokes a partner, and the root's CRL was not given: a server
+    that checks every level would refuse every client. Each snippet says so and configures what its server
+    supports: Apache httpd checks the client's certificate only (SSLCARevocationCheck leaf); nginx cannot,
+    so its snippet leaves ssl_crl out and says revocation is off; Tomcat can with the security property
+    the snippet names, where the intermediate's key usage names cRLSign (Java verifies the CRL of a CA
+    without it through the CA's own path, every level checked). Each server decides; verify-pair given the
+    same property agrees with Tomcat, and the Tomcat snippet offers the property only where it works."""
+    chain, key, _ = _company_ca(tmp_path / "company", crl_sign=crl_sign)
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key))
+    api.add_client(layout, "gone", password=PASSWORD)
+    api.revoke(layout, aliases=["gone"], password=PASSWORD)
+    ports = {name: free_port() for name in ("nginx", "apache", "tomcat")}
+    configs = {name: api.snippet(layout, name, port=port, password=PASSWORD).text for name, port in ports.items()}
+    assert "SSLCARevocationCheck    leaf" in configs["apache"] and "CN=Company Root CA" in configs["apache"]
+    assert "Revocation is off" in configs["nginx"]
+    assert not [line for line in configs["nginx"].splitlines() if "ssl_crl" in line and not line.startswith("#")]
+    assert (snippets.LEAF_ONLY in configs["tomcat"]) == crl_sign
+    leaf_only = tmp_path / "leaf-only.security"
+    leaf_only.write_text(snippets.LEAF_ONLY + "\n")
+    assert "crl-missing" in {f.code for f in api.verify_pair(layout, password=PASSWORD).findings}
+    model = api.verify_pair(layout, password=PASSWORD, java_security=leaf_only)
+    gone_pair = {"client-keystore": layout / "client-gone.keystore.p12",
+                 "client-truststore": layout / "client-gone.truststore.p12"}
+    gone = api.verify_pair(gone_pair, folder=layout, password=PASSWORD, java_security=leaf_only)
+    good = shell_command(api.snippet(layout, "curl", port=0, password=PASSWORD).text).split()[:-1]
+    (tmp_path / "gone").mkdir()
+    export_pem(layout / "client-gone.keystore.p12", tmp_path / "gone" / "chain.pem", tmp_path / "gone" / "key.pem")
+    revoked = [good[0], "--cert", str(tmp_path / "gone" / "chain.pem"), "--key", str(tmp_path / "gone" / "key.pem"),
+               *good[5:]]
+    servers = [Nginx(nginx, tmp_path / "nginx", configs["nginx"], ports["nginx"]),
+               Apache("/usr/sbin/apache2", tmp_path / "apache", configs["apache"], ports["apache"]),
+               Tomcat(tomcat_home, tmp_path / "tomcat", configs["tomcat"], ports["tomcat"],
+                      {**ENV, "CATALINA_OPTS": f"-Djava.security.properties={leaf_only}"})]
+    with servers[0], servers[1], servers[2]:
+        nginx_serves, apache_serves, tomcat_serves = _served(good, ports.values())
+        assert nginx_serves and apache_serves and _served(revoked, ports.values())[:2] == [True, False]
+        tomcat_refuses_gone = not _served(revoked, [ports["tomcat"]])[0]
+    assert tomcat_serves == model.ok == crl_sign, [(f.code, f.message) for f in model.findings]
+    assert tomcat_refuses_gone and "cert-revoked" in {f.code for f in gone.findings if f.severity == "error"}

@@ -44,6 +44,22 @@ def crl_paths(layout: Layout) -> list[Path]:
     return [layout.path(name) for name in dict.fromkeys(names) if name]
 
 
+def crl_gaps(layout: Layout) -> list[tuple[str, str]]:
+    """(issuer, certificate) for each CA certificate above the client CA's leaves whose issuer has no CRL in
+    the layout (a brought intermediate whose root's CRL was not given): a server that checks revocation at
+    every level refuses every client then. Empty when the layout keeps no CRL at all."""
+    paths = [p for p in crl_paths(layout) if p.exists()]
+    if not paths:
+        return []
+    from ..formats import certfile
+    from ..pki import crl
+    issuers = [c.issuer for p in paths for c in crl.load_all(files.read_bytes(p))]
+    record = layout.manifest.cas.client
+    chain = [certs.load(c) for c in certfile.parse_certificates(files.read_bytes(layout.path(record.cert)))]
+    return [(c.issuer.rfc4514_string(), c.subject.rfc4514_string()) for c in chain
+            if not certs.same_name(c.issuer, c.subject) and not any(certs.same_name(c.issuer, i) for i in issuers)]
+
+
 def crl_bundle(layout: Layout, pending: dict[Path, tuple[bytes, files.Secrecy]]) -> Item | None:
     """The CRL bundle as it follows from the layout's CRLs (those about to be written in `pending`, else
     on disk); None when the layout has none."""

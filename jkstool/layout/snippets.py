@@ -8,9 +8,10 @@ unencrypted 0600 PEM keys for the servers that cannot ask for one.
 
 from pathlib import Path
 
-from .. import formats
+from .. import files, formats
 from ..errors import JkstoolError
 from ..files import Secrecy
+from ..pki import certs
 from . import derived
 from .derived import Item
 from .manifest import JAVA_TYPES, Layout
@@ -22,6 +23,42 @@ DEFAULT_SIDE = {"curl": "client"}
 def _crls(layout: Layout) -> str | None:
     """The CRL bundle's path, when the layout revokes (jkstool revoke DIR)."""
     return str(layout.path(derived.CRL_BUNDLE).resolve()) if derived.crl_paths(layout) else None
+
+
+LEAF_ONLY = "com.sun.security.onlyCheckRevocationOfEECert=true"
+"""The security property that makes Java's revocation checker (Tomcat's, with a CRL file) check the
+client's certificate alone."""
+
+
+def _missing_crls(layout: Layout) -> str | None:
+    """What the layout lacks for a server that checks every level of the client's path, in words (None:
+    nothing): the CRL of the CA above a brought one, when it was not given."""
+    gaps = derived.crl_gaps(layout)
+    if not gaps:
+        return None
+    return "; ".join(f"{issuer} (the issuer of {subject})" for issuer, subject in gaps)
+
+
+def _leaf_only_text(layout: Layout) -> str:
+    """How Tomcat can check the client's certificate alone, or why it cannot (inside an XML comment: no
+    two hyphens in a row)."""
+    ca = layout.manifest.cas.client.subject
+    if not _leaf_only_works(layout):
+        return (f". Java cannot check the client's certificate alone here: {ca} has no\n"
+                "     key usage cRLSign, so Java verifies its CRL through the CA's own path, every level of it")
+    return ("; or have Java check the client's\n"
+            "     certificate only: start Tomcat with -Djava.security.properties=FILE (CATALINA_OPTS in\n"
+            f"     bin/setenv.sh), FILE holding the line\n       {LEAF_ONLY}\n"
+            "     (verify-pair's java-security option then checks as Tomcat does)")
+
+
+def _leaf_only_works(layout: Layout) -> bool:
+    """Whether Java can check the client's certificate alone: its CA's key usage names cRLSign."""
+    from ..formats import certfile
+    from ..pki import crl
+    record = layout.manifest.cas.client
+    return crl.signs_crls_for_java(certs.load(certfile.parse_certificates(
+        files.read_bytes(layout.path(record.cert)))[0]))
 
 
 def _stores(layout: Layout, side: str) -> tuple[str, str, str]:
@@ -45,6 +82,14 @@ def spring_boot(layout: Layout, side: str, port: int, bind: str | None) -> str:
             head += ("# Revocation: server.ssl has no CRL setting. With embedded Tomcat, set the connector's\n"
                      "# SSLHostConfig certificateRevocationListFile to " + crls + "\n"
                      "# in a WebServerFactoryCustomizer<TomcatServletWebServerFactory>.\n")
+            missing = _missing_crls(layout)
+            if missing:
+                head += ("# Tomcat then checks every level, and the layout has no CRL from\n"
+                         f"#   {missing}\n# Give it (jkstool revoke DIR --ca-crl FILE)"
+                         + (f", or start the JVM with\n# -Djava.security.properties=FILE, FILE holding {LEAF_ONLY}\n"
+                            if _leaf_only_works(layout) else
+                            ": Java cannot check the client's certificate alone here, as its CA's\n"
+                            "# key usage lacks cRLSign.\n"))
         address = f"\n  address: {bind}" if bind else ""
         return head + f"""server:
   port: {port}{address}
@@ -85,7 +130,14 @@ def tomcat(layout: Layout, side: str, port: int, bind: str | None) -> str:
     alias = layout.manifest.server.alias
     crls = _crls(layout)
     revocation = f'\n                 certificateRevocationListFile="{crls}"' if crls else ""
-    return f"""<!-- Tomcat (server.xml): a mutual-TLS Connector for {layout.folder.resolve()}.
+    missing = _missing_crls(layout)
+    leaf_only = "" if not missing else f"""<!-- Revocation: Tomcat checks every certificate of a client's path against
+     that file, and the layout has no CRL from
+       {missing}
+     so with it alone, Tomcat refuses every client. Give that CRL (the ca-crl option of
+     jkstool revoke DIR) and run this snippet again{_leaf_only_text(layout)}. -->
+"""
+    return leaf_only + f"""<!-- Tomcat (server.xml): a mutual-TLS Connector for {layout.folder.resolve()}.
      The password comes from the environment through Tomcat's property substitution:
      add this line to conf/catalina.properties, and export {PASSWORD_VARIABLE}=... before starting:
 org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester.EnvironmentPropertySource
@@ -126,8 +178,15 @@ def jvm(layout: Layout, side: str, port: int, bind: str | None) -> str:
 def nginx(layout: Layout, side: str, port: int, bind: str | None, pem: dict[str, Item]) -> str:
     server_name = layout.manifest.server.subject.removeprefix("CN=").split(",")[0]
     crls = _crls(layout)
-    revocation = f"\n    ssl_crl                 {crls};" if crls else ""
-    return f"""# nginx: the server side of {layout.folder.resolve()} (inside http {{ }}).
+    missing = _missing_crls(layout)
+    revocation = f"\n    ssl_crl                 {crls};" if crls and not missing else ""
+    off = "" if not missing else (
+        "# Revocation is off: nginx checks a CRL for every certificate of a client's path (ssl_crl),\n"
+        "# not for the client's alone, and the layout has no CRL from\n"
+        f"#   {missing}\n"
+        f"# so with ssl_crl {crls} it would refuse every client.\n"
+        "# Give that CRL (jkstool revoke DIR --ca-crl FILE) and run this snippet again.\n")
+    return off + f"""# nginx: the server side of {layout.folder.resolve()} (inside http {{ }}).
 # The key is unencrypted, mode 0600: nginx reads it as root at start and cannot ask for a
 # password (the alternative: an encrypted key and ssl_password_file).
 # After jkstool changes the files (renew, rollover-ca, revoke ...): nginx -s reload
@@ -150,8 +209,14 @@ server {{
 
 def apache(layout: Layout, side: str, port: int, bind: str | None, pem: dict[str, Item]) -> str:
     crls = _crls(layout)
-    revocation = f"\n    SSLCARevocationFile     {crls}\n    SSLCARevocationCheck    chain" if crls else ""
-    return f"""# Apache httpd (mod_ssl): the server side of {layout.folder.resolve()}.
+    missing = _missing_crls(layout)
+    revocation = f"\n    SSLCARevocationFile     {crls}\n    SSLCARevocationCheck    {'leaf' if missing else 'chain'}" \
+        if crls else ""
+    leaf_only = "" if not missing else (
+        "# Revocation of the client's certificate only (SSLCARevocationCheck leaf): the layout has no CRL\n"
+        f"# from\n#   {missing}\n# which 'chain' would need. Give it (jkstool revoke DIR --ca-crl FILE)\n"
+        "# and run this snippet again to check the whole chain.\n")
+    return leaf_only + f"""# Apache httpd (mod_ssl): the server side of {layout.folder.resolve()}.
 # The key is unencrypted, mode 0600: httpd reads it as root at start (or use SSLPassPhraseDialog).
 # After jkstool changes the files (renew, rollover-ca, revoke ...): apachectl -k graceful
 # (open connections finish on the old ones).

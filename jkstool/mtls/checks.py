@@ -409,14 +409,19 @@ class _Checks:
                      "(off by default) cannot use it")
 
     def certificates_on(self, path: TrustPath, keystore: StoreInput, truststore: StoreInput) -> None:
-        """What JSSE accepts but should be known: expiry ahead, expired anchors, weak algorithms, revocation."""
+        """What JSSE accepts but should be known: expiry ahead, expired anchors, weak algorithms, revocation
+        (of the leaf alone where the JDK is told to check only end entities and can verify the leaf's CRL with
+        its issuer's key)."""
+        from ..pki.crl import signs_crls_for_java
+        leaf_only = self.jdk.leaf_revocation_only and len(path.certificates) > 1 and \
+            signs_crls_for_java(certs.load(path.certificates[1]))
         for position, data in enumerate(path.certificates):
             is_anchor = path.anchor is not None and data == path.anchor.cert
             store = truststore if is_anchor else keystore
             alias = path.anchor.alias if is_anchor and path.anchor else None
             self.expiry(data, store, alias, is_anchor)
             self.legacy(data, store, alias, signature=not is_anchor)
-            if not is_anchor and position + 1 < len(path.certificates):
+            if not is_anchor and position + 1 < len(path.certificates) and (position == 0 or not leaf_only):
                 self.revocation(data, path.certificates[position + 1], store)
 
     def expiry(self, data: bytes, store: StoreInput, alias: str | None, anchor: bool) -> None:

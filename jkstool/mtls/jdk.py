@@ -225,6 +225,12 @@ class Jdk:
     def key_manager(self) -> str:
         return self.properties.get("ssl.KeyManagerFactory.algorithm", "SunX509")
 
+    @property
+    def leaf_revocation_only(self) -> bool:
+        """com.sun.security.onlyCheckRevocationOfEECert=true: the PKIX revocation checker (a server that loads
+        CRLs, as Tomcat does) checks the end-entity certificate only (RevocationChecker)."""
+        return self.properties.get("com.sun.security.onlyCheckRevocationOfEECert", "").strip().lower() == "true"
+
     def is_jdk_ca(self, cert_der: bytes) -> bool:
         """Whether `cert_der` is one of the CAs this JDK ships (cacerts aliases marked " [jdk")."""
         if self._jdk_cas is None:

@@ -82,6 +82,14 @@ def signer_among(crl: x509.CertificateRevocationList,
                  and crl.is_signature_valid(issue.issuer_public_key(ca))), None)
 
 
+def signs_crls_for_java(ca: x509.Certificate) -> bool:
+    """Whether Java verifies a CRL with this CA's key directly: its key usage names cRLSign. Without a key
+    usage extension it does not (RevocationChecker.certCanSignCrl), and verifies the CRL through a path of
+    its own to the CA, checking that path's revocation at every level."""
+    usage = certs.extension(ca, x509.KeyUsage)
+    return usage is not None and usage.crl_sign
+
+
 def covering(crls: list[x509.CertificateRevocationList], cert: x509.Certificate,
              issuer: x509.Certificate | None) -> list[x509.CertificateRevocationList]:
     """The CRLs (of those given) that speak for `cert`: issued under its issuer's name and, when the issuer
