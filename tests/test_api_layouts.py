@@ -174,7 +174,7 @@ def test_a_ca_rolls_over_in_three_stages_each_deployable(folder, handshake):
         layouts.rollover_ca(folder, "finish", password=PASSWORD)
     with pytest.raises(JkstoolError, match="no rollover stage 'begin'"):
         layouts.rollover_ca(folder, "begin", password=PASSWORD)
-    with pytest.raises(JkstoolError, match="sides and ca choose the CA"):
+    with pytest.raises(JkstoolError, match="sides, ca and ca_crls choose the CA"):
         layouts.rollover_ca(folder, "reissue", sides=["server"], password=PASSWORD)
     old_leaf = leaf(folder / "server.keystore.jks", "server")
     old_cas = {e.cert for e in jkstool.read_store(folder / "server.truststore.jks", PASSWORD).store}

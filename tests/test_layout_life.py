@@ -566,7 +566,9 @@ def _company_ca(folder: Path, root=None, crl_sign: bool = False) -> tuple[Path, 
     key_file.chmod(0o600)
     now = datetime.now(timezone.utc)
     crl = (x509.CertificateRevocationListBuilder().issuer_name(root_cert.subject).last_update(now)
-           .next_update(now + timedelta(days=30)).sign(root_key, hashes.SHA256()))
+           .next_update(now + timedelta(days=30))  # with the authority key identifier RFC 5280 asks of a CRL
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+           .sign(root_key, hashes.SHA256()))
     root_crl.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     (folder / "root.key").write_bytes(root_key.private_bytes(serialization.Encoding.PEM,
                                                              serialization.PrivateFormat.PKCS8,
@@ -947,3 +949,56 @@ def test_without_the_roots_crl_each_server_checks_what_it_can_and_the_snippet_sa
         tomcat_refuses_gone = not _served(revoked, [ports["tomcat"]])[0]
     assert tomcat_serves == model.ok == crl_sign, [(f.code, f.message) for f in model.findings]
     assert tomcat_refuses_gone and "cert-revoked" in {f.code for f in gone.findings if f.severity == "error"}
+
+
+def test_a_company_ca_rolled_over_to_a_new_root_brings_that_roots_crl(tmp_path, handshake):
+    """rollover-ca to an intermediate under a company's new root, on a layout that keeps CRLs: the new root is
+    trusted beside the old; its leaves would fail every server that checks revocation until the new root's
+    CRL is there, so reissue writes nothing and says crl-missing; given (revoke --ca-crl, or rollover-ca
+    --ca-crl at trust), reissue and finish pass, every mix of neighbouring stages shakes hands, and OpenSSL
+    checking CRLs at every level accepts the new client's chain."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    chain, key, root_crl = _company_ca(tmp_path / "company")
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
+    next_chain, next_key, next_root_crl = _company_ca(tmp_path / "company-next")  # under a root of its own
+    before = snapshot(layout, tmp_path / "before")
+    passed(api.rollover_ca(layout, "trust", password=PASSWORD, ca=(next_chain, next_key)))
+    after_trust = snapshot(layout, tmp_path / "trust")
+    mixes_work(handshake, before, after_trust)
+    kept = {p: p.read_bytes() for p in layout_stores(layout)}
+    refused = api.rollover_ca(layout, "reissue", password=PASSWORD)
+    assert {f.code for f in refused.report.findings if f.severity == "error"} == {"crl-missing"}
+    assert {p: p.read_bytes() for p in kept} == kept and refused.written.files == []
+    with pytest.raises(JkstoolError):
+        api.rollover_ca(layout, "reissue", password=PASSWORD, ca_crls=[next_root_crl])  # at trust only
+    api.revoke(layout, ca_crls=[next_root_crl], password=PASSWORD)
+    passed(api.rollover_ca(layout, "reissue", password=PASSWORD))
+    after_reissue = snapshot(layout, tmp_path / "reissue")
+    mixes_work(handshake, after_trust, after_reissue)
+    passed(api.rollover_ca(layout, "finish", password=PASSWORD))
+    mixes_work(handshake, after_reissue, snapshot(layout, tmp_path / "finish"))
+    assert api.verify_pair(layout, password=PASSWORD).ok
+    new_root = tmp_path / "new-root.pem"
+    new_root.write_bytes(x509.load_pem_x509_certificates(next_chain.read_bytes())[-1].public_bytes(
+        serialization.Encoding.PEM))
+    leaf_pem = tmp_path / "client-leaf.pem"
+    leaf_pem.write_bytes(x509.load_der_x509_certificate(leaf(layout / "client.keystore.p12", "client"))
+                         .public_bytes(serialization.Encoding.PEM))
+    verified = subprocess.run(["openssl", "verify", "-crl_check_all", "-CAfile", new_root, "-untrusted", next_chain,
+                               "-CRLfile", layout / "ca" / "crls.pem", leaf_pem], capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_cli_rollover_ca_takes_the_new_roots_crl_at_trust(tmp_path):
+    chain, key, root_crl = _company_ca(tmp_path / "company")
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
+    next_chain, next_key, next_root_crl = _company_ca(tmp_path / "company-next")
+    ok(run("rollover-ca", layout, "--ca-cert", next_chain, "--ca-key", next_key, "--ca-crl", next_root_crl, env=ENV))
+    ok(run("rollover-ca", layout, "--reissue", env=ENV))
+    refused = run("rollover-ca", layout, "--finish", "--ca-crl", next_root_crl, env=ENV)
+    assert refused.exit_code == 2 and "leave them out" in refused.stderr
+    ok(run("rollover-ca", layout, "--finish", env=ENV))
+    assert api.verify_pair(layout, password=PASSWORD).ok

@@ -270,7 +270,7 @@ def rollover_status(folder: StrPath, *, lock_timeout: float = 30) -> dict[str, A
 
 def rollover_ca(folder: StrPath, stage: str, *, sides: Sequence[str] | None = None, password: str | None = None,
                 ca_password: str | None = None, keep_key: bool = False, ca: CAPaths | None = None,
-                lock_timeout: float = 30) -> "Stage":
+                ca_crls: Iterable[StrPath] = (), lock_timeout: float = 30) -> "Stage":
     """Replace a CA without downtime, one stage per call; deploy what each writes before the next.
 
     "trust": a new CA, trusted beside the old one (`sides` chooses the CA
@@ -278,7 +278,10 @@ def rollover_ca(folder: StrPath, stage: str, *, sides: Sequence[str] | None = No
     brought to init-pair is replaced by the one `ca` gives (its certificate
     file, the CA first and then its issuers up to the root, and its key,
     opened with `ca_password`): a next intermediate under the same root
-    changes no truststore, and at "finish" the layout uses its files.
+    changes no truststore, and at "finish" the layout uses its files; one
+    under a new root needs that root's CRL where the layout keeps CRLs
+    (`ca_crls`, as revoke takes them), or its leaves would fail every server
+    that checks revocation, and "reissue" writes nothing.
     "reissue": the leaves reissued from the new CA, with their recorded
     validity (their keys kept with `keep_key`). "finish": the old CA leaves
     the truststores. A stage run out of order is refused; one whose layout
@@ -292,9 +295,10 @@ def rollover_ca(folder: StrPath, stage: str, *, sides: Sequence[str] | None = No
     from ..layout import rollover
     if stage not in STAGES:
         raise JkstoolError(f"no rollover stage {stage!r}", f"give one of {', '.join(STAGES)}")
-    if (sides is not None or ca is not None) and stage != "trust":
-        raise JkstoolError("sides and ca choose the CA to replace, and its successor, when a rollover starts",
-                           "give them with the stage trust only")
+    crl_files = [(str(path), files.read_bytes(path, what="a CRL")) for path in ca_crls]
+    if (sides is not None or ca is not None or crl_files) and stage != "trust":
+        raise JkstoolError("sides, ca and ca_crls choose the CA to replace, and its successor, when a rollover "
+                           "starts", "give them with the stage trust only (a CRL later: revoke(ca_crls=...))")
     folder = Path(folder)
     with _locked(folder, lock_timeout):
         layout, secret = _opened(folder, password)
@@ -303,7 +307,7 @@ def rollover_ca(folder: StrPath, stage: str, *, sides: Sequence[str] | None = No
         if stage == "reissue":
             return rollover.reissue(layout, secret, ca_password, keep_key)
         return rollover.trust(layout, None if sides is None else list(sides), secret, ca_password,
-                              brought=None if ca is None else (Path(ca[0]), Path(ca[1])))
+                              brought=None if ca is None else (Path(ca[0]), Path(ca[1])), issuer_crls=crl_files)
 
 
 def restore(folder: StrPath, *, when: str | None = None, lock_timeout: float = 30) -> "tuple[Path, Written]":
@@ -459,6 +463,12 @@ def k8s_secrets(folder: StrPath, *, name: str | None = None, namespace: str | No
         layout.manifest.secrets.append(SecretsExport(relative, name, namespace))
         Change(layout, secret).write()
     return document
+
+
+def k8s_json(document: dict[str, Any]) -> bytes:
+    """The Secrets' List as a file of them holds it (what kubectl apply -f reads)."""
+    from ..layout import k8s
+    return k8s.as_json(document)
 
 
 @dataclass

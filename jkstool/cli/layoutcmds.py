@@ -166,6 +166,10 @@ def rollover_ca_command(
     ca_cert: Annotated[Path | None, typer.Option(
         help="A CA brought to init-pair: its successor (the CA first, then its issuers up to the root).")] = None,
     ca_key: Annotated[Path | None, typer.Option(help="The successor's key, with --ca-cert.")] = None,
+    ca_crl: Annotated[list[Path] | None, typer.Option(
+        "--ca-crl", metavar="FILE",
+        help="With --ca-cert under a new root: that root's CRL, which servers checking revocation need "
+             "(repeatable).")] = None,
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
@@ -189,8 +193,9 @@ def rollover_ca_command(
     from ..api.layouts import rollover_ca, rollover_status
     if sum((reissue, finish, status)) > 1:
         output.fail("choose one of --reissue, --finish and --status")
-    if (side is not None or ca_cert or ca_key) and (reissue or finish or status):
-        output.fail("--side, --ca-cert and --ca-key choose the CA to replace when a rollover starts: leave them out")
+    if (side is not None or ca_cert or ca_key or ca_crl) and (reissue or finish or status):
+        output.fail("--side, --ca-cert, --ca-key and --ca-crl choose the CA to replace when a rollover starts: "
+                    "leave them out (a CRL later: jkstool revoke DIR --ca-crl FILE)")
     if (ca_cert is None) != (ca_key is None):
         output.fail("--ca-cert and --ca-key go together: give both, or neither")
     if status:
@@ -202,7 +207,8 @@ def rollover_ca_command(
     with asking_with():
         stage = rollover_ca(folder, "finish" if finish else "reissue" if reissue else "trust", sides=sides,
                             password=secret, ca_password=ca_secret, keep_key=keep_key,
-                            ca=(ca_cert, ca_key) if ca_cert and ca_key else None, lock_timeout=lock_timeout)
+                            ca=(ca_cert, ca_key) if ca_cert and ca_key else None, ca_crls=ca_crl or [],
+                            lock_timeout=lock_timeout)
     if json:
         output.print_json(stage.to_dict())
     if not stage.report.ok:
@@ -285,15 +291,14 @@ def write_k8s_secrets(folder: Path, name: str | None, namespace: str | None, pas
                       path: Path | None) -> None:
     """The layout's Secrets as JSON (which kubectl apply -f reads), into a pipe or a 0600 file (inside the
     layout: one that its later changes refresh)."""
-    from ..api.layouts import k8s_secrets
-    from ..layout.k8s import as_json
+    from ..api.layouts import k8s_json, k8s_secrets
     if path is None and sys.stdout.isatty():  # keys and the password, never onto a screen or its scrollback
         output.fail("the Secrets hold private keys and the store password: give --output FILE (0600), or pipe "
                     "them: jkstool k8s-secret DIR | kubectl apply -f -")
     with asking_with():
         document = k8s_secrets(folder, name=name, namespace=namespace, password=password, output=path)
     if path is None:
-        typer.echo(as_json(document).decode(), nl=False)
+        typer.echo(k8s_json(document).decode(), nl=False)
         return
     inside = path.resolve().is_relative_to(folder.resolve())
     output.info(f"wrote {path}: kubectl apply -f {path}" + (" (the layout's changes refresh it)" if inside else ""))

@@ -78,14 +78,17 @@ class Change:
 
     def check(self, client: "ClientRecord | None" = None, **options: Any) -> checks.Report:
         """verify-pair's checks on the layout as it will be, read back from the bytes to be written (with an
-        added client's stores on the client side, when given)."""
+        added client's stores on the client side, when given), with the layout's CRLs as verify-pair uses
+        them: a change that leaves servers checking revocation unable to serve is not written."""
         inputs = {}
         own = {"client-keystore": client.keystore, "client-truststore": client.truststore} if client else {}
         for role in ROLES:
             path = self.layout.path(own[role]) if role in own else self.layout.store_path(role)
             loaded = formats.load(self._bytes(path), self.password, strict=False)
             inputs[role] = checks.StoreInput(role, str(path), loaded)
-        return checks.verify(inputs, **options)
+        revocation = [(str(p), crls.load(self.raw[p][0] if p in self.raw else files.read_bytes(p)))
+                      for p in derived.crl_paths(self.layout) if p in self.raw or p.exists()]
+        return checks.verify(inputs, crls=revocation, **options)
 
     def _bytes(self, path: Path) -> bytes:
         """A store's bytes as this change leaves it."""
@@ -410,7 +413,7 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
     brought CA, kept in ca/ (a newer one replaces the CRL of the same CA) and bundled the same way."""
     change = Change(layout, password)
     for source, data in issuer_crls:
-        _keep_issuer_crl(layout, change, source, data)
+        keep_issuer_crl(layout, change, source, data)
     signers = _signers(layout, ca_password or password)
     by_ca: dict[str, list[bytes]] = {}
     for data in revoked:
@@ -438,17 +441,18 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
     return Revocations(results, change.write())
 
 
-def _keep_issuer_crl(layout: Layout, change: "Change", source: str, data: bytes) -> None:
-    """A CRL of a CA above the layout's brought CA (checked to be signed by one of the chain that came with
-    it), kept as ca/issuer-<its CA's fingerprint>.crl and recorded."""
+def keep_issuer_crl(layout: Layout, change: "Change", source: str, data: bytes) -> None:
+    """A CRL of a CA above the layout's brought CA, or above the one a rollover brings (checked to be signed
+    by one of the chain that came with it), kept as ca/issuer-<its CA's fingerprint>.crl and recorded."""
     from ..formats import certfile
     try:
         crl = crls.load(data)
     except JkstoolError as e:
         raise e.at(path=source) from None
     cas = layout.manifest.cas
-    above = [certs.load(c) for r in cas.records() if r.brought
-             for c in certfile.read_certificates(layout.path(r.cert))[1:]]
+    rolled = list(layout.manifest.rollover.cas.values()) if layout.manifest.rollover else []
+    brought = [r.cert for r in cas.records() if r.brought] + [r.cert for r in rolled if r.brought]
+    above = [certs.load(c) for cert in brought for c in certfile.read_certificates(layout.path(cert))[1:]]
     signer = crls.signer_among(crl, above)
     if signer is None:
         raise not_above(source)

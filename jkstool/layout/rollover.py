@@ -9,6 +9,7 @@ at *trust* no leaf changes, at *reissue* every truststore trusts both CAs, and
 at *finish* every leaf is from the new CA. A stage refuses to run out of order.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +26,7 @@ from ..pki import certs
 from ..pki import crl as crls
 from ..pki import issue as pki
 from .create import ca_tag
-from .lifecycle import Change, Written, backups_of, issue_leaf, new_or_kept_key
+from .lifecycle import Change, Written, backups_of, issue_leaf, keep_issuer_crl, new_or_kept_key
 from .manifest import STAGES, ClientRecord, Layout, LeafRecord, Rollover, RolloverCA
 
 NEXT = {"trust": "reissue", "reissue": "finish"}
@@ -82,11 +83,14 @@ def _groups(layout: Layout, sides: list[str] | None) -> dict[str, list[str]]:
 
 
 def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: str | None,
-          ca_days: int = 3650, brought: tuple[Path, Path] | None = None) -> Stage:
+          ca_days: int = 3650, brought: tuple[Path, Path] | None = None,
+          issuer_crls: Sequence[tuple[str, bytes]] = ()) -> Stage:
     """Stage 1: a new CA (per side rolled), added to every truststore that trusts the old one; a CRL for
     it when the old one had one. No leaf changes. A CA brought to init-pair is replaced by the one
     `brought` gives (its certificate file, the CA first then its issuers, and its key): trusted where its
-    root is not trusted yet (a next intermediate under the same root changes no truststore)."""
+    root is not trusted yet (a next intermediate under the same root changes no truststore).
+    `issuer_crls` ((file, bytes)) are CRLs of the CAs above it (a new root's), kept as revoke keeps them:
+    servers that check revocation need one for every level once leaves come from it."""
     _expect(layout, "trust")
     change = Change(layout, password)
     now = datetime.now(timezone.utc)
@@ -125,6 +129,8 @@ def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: s
                 if not any(e.cert == anchor for e in store.trusted_entries()):
                     store.add(TrustedCertEntry(certs.alias_for(anchor, store), anchor, now))
     layout.manifest.rollover = rollover
+    for source, data in issuer_crls:
+        keep_issuer_crl(layout, change, source, data)
     return _done("trust", change)
 
 
