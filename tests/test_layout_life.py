@@ -915,7 +915,8 @@ def test_without_the_roots_crl_each_server_checks_what_it_can_and_the_snippet_sa
     so its snippet leaves ssl_crl out and says revocation is off; Tomcat can with the security property
     the snippet names, where the intermediate's key usage names cRLSign (Java verifies the CRL of a CA
     without it through the CA's own path, every level checked). Each server decides; verify-pair given the
-    same property agrees with Tomcat, and the Tomcat snippet offers the property only where it works."""
+    same property agrees with Tomcat, and so does doctor reading it from Tomcat's CATALINA_OPTS; the Tomcat
+    snippet offers the property only where it works."""
     chain, key, _ = _company_ca(tmp_path / "company", crl_sign=crl_sign)
     layout = tmp_path / "tls"
     api.init_pair(layout, password=PASSWORD, ca=(chain, key))
@@ -949,6 +950,11 @@ def test_without_the_roots_crl_each_server_checks_what_it_can_and_the_snippet_sa
         tomcat_refuses_gone = not _served(revoked, [ports["tomcat"]])[0]
     assert tomcat_serves == model.ok == crl_sign, [(f.code, f.message) for f in model.findings]
     assert tomcat_refuses_gone and "cert-revoked" in {f.code for f in gone.findings if f.severity == "error"}
+    server_xml, env = tmp_path / "server.xml", tmp_path / "tomcat.env"
+    server_xml.write_text(configs["tomcat"])
+    env.write_text(f"JKSTOOL_STOREPASS={PASSWORD}\nCATALINA_OPTS=-Djava.security.properties={leaf_only}\n")
+    checkup = api.doctor([server_xml], env_file=env, peer=layout, peer_password=PASSWORD)
+    assert checkup.ok == tomcat_serves, [(f.code, f.message) for d in checkup.diagnoses for f in d.findings]
 
 
 def test_a_company_ca_rolled_over_to_a_new_root_brings_that_roots_crl(tmp_path, handshake):

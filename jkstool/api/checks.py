@@ -272,7 +272,8 @@ def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profi
            classpath: StrPath | None = None, side: str = "client", peer: StrPath | None = None,
            peer_password: str | Callable[[Path], str] | None = None,
            peer_truststore: "StrPath | tuple[str, Loaded] | None" = None, peer_truststore_password: str | None = None,
-           peer_url: str | None = None, user: str | None = None, jdk: str | None = None) -> "Checkup":
+           peer_url: str | None = None, user: str | None = None, jdk: str | None = None,
+           java_security: StrPath | None = None) -> "Checkup":
     """The stores as an application's configuration opens them, checked: a `Checkup` with a `Diagnosis`
     per endpoint the configurations set up (Spring Boot properties or YAML, Tomcat's server.xml, a file
     of JVM flags, Kafka properties), each finding naming the file and line it comes from.
@@ -282,7 +283,9 @@ def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profi
     a peer: its layout (`peer`, opened with `peer_password`, or the password a function gives for its
     folder), its truststore alone (`peer_truststore`: a file, or (name, Loaded) for a store read
     already), or a live server (`peer_url`, HOST:PORT: a client's stores as configured are tried against
-    it). `user` is who the service runs as; `jdk` whose rules decide, as verify_pair's.
+    it). `user` is who the service runs as; `jdk` whose rules decide, as verify_pair's, with
+    `java_security` over its java.security (default: the -Djava.security.properties=FILE that the
+    environment's CATALINA_OPTS, JAVA_OPTS, JDK_JAVA_OPTIONS or JAVA_TOOL_OPTIONS give the JVM).
 
     >>> doctor(["fixtures/no-such-application.yml"])
     Traceback (most recent call last):
@@ -320,6 +323,7 @@ def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profi
             raise JkstoolError("peer_url=... tries a client's stores against a server: give a client's configuration "
                                "(JVM flags side='client', Kafka client properties)")
         url = (host.strip("[]"), int(port))
-    target = jdks.find(jdk)
+    override = java_security or config.security_override(env)
+    target = jdks.find(jdk, Path(override) if override else None)
     return diagnose.Checkup([diagnose.diagnose(e, peer_stores, peer_secret, user, target, trust, url)
                              for e in endpoints], target.describe())

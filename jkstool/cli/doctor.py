@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import output, passwords
-from .options import Json, Side, StorePass
+from .options import JavaSecurity, Json, Side, StorePass
 from .stores import read_store
 
 
@@ -39,6 +39,7 @@ def doctor_command(
         metavar="NAME", help="The user the service runs as: its stores must be readable by it.")] = None,
     jdk: Annotated[str | None, typer.Option(
         "--jdk", metavar="PATH|RELEASE", help="Whose rules decide (as verify-pair's --jdk).")] = None,
+    java_security: JavaSecurity = None,
     storepass: StorePass = None,
     json: Json = False,
 ) -> None:
@@ -66,7 +67,7 @@ def doctor_command(
         trust = (str(peer_truststore), read_store(peer_truststore, secret, keys=False))
     checkup = doctor(sources, env_file=env_file, profiles=profile or [], classpath=classpath,
                      side=side.value if side else "client", peer=peer, peer_password=peer_password,
-                     peer_truststore=trust, peer_url=peer_url, user=user, jdk=jdk)
+                     peer_truststore=trust, peer_url=peer_url, user=user, jdk=jdk, java_security=java_security)
     if json:
         output.print_json(checkup.to_dict())
     else:

@@ -83,6 +83,8 @@ DestStoreType = Annotated[StoreType | None, typer.Option(
     "--store-type", case_sensitive=False,
     help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else pkcs12).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable snake_case keys).")]
+JavaSecurity = Annotated[Path | None, typer.Option(
+    help="A java.security override, as -Djava.security.properties=FILE gives the application.")]
 
 
 class Format(str, Enum):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from . import output, passwords
-from .options import Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
+from .options import Format, JavaSecurity, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
 
 if TYPE_CHECKING:
     from ..api import JkstoolError
@@ -61,8 +61,7 @@ def verify_pair_command(
         "--jdk", metavar="PATH|RELEASE",
         help="Whose rules decide: a JDK folder, or a release's defaults (17, 17.0.15, 21, 25; default: the JDK "
              "on this machine, JAVA_HOME then PATH, else 17).")] = None,
-    java_security: Annotated[Path | None, typer.Option(
-        help="A java.security override, as -Djava.security.properties=FILE gives the application.")] = None,
+    java_security: JavaSecurity = None,
     model_only: Annotated[bool, typer.Option(
         "--model-only", help="jkstool's rules alone, no JVM (fast). By default the target JDK, where it is on "
                              "this machine, decides with its own handshake, and the rules explain it.")] = False,

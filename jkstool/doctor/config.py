@@ -129,6 +129,18 @@ def read_env_file(path: Path | str) -> dict[str, str]:
     return values
 
 
+_JVM_OPTIONS = ("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "CATALINA_OPTS")
+"""Where a service's environment gives its JVM options (the launcher's, the agent's, Tomcat's scripts')."""
+
+
+def security_override(env: dict[str, str]) -> str | None:
+    """The java.security override (-Djava.security.properties=FILE) the environment's JVM options give:
+    the last one given wins, as on a java command line."""
+    found = [m.group(1).strip("\"'") for name in _JVM_OPTIONS
+             for m in re.finditer(r"-Djava\.security\.properties==?(\"[^\"]*\"|'[^']*'|\S+)", env.get(name, ""))]
+    return found[-1] if found else None
+
+
 def environment(env_file: Path | str | None = None) -> dict[str, str]:
     """The process's environment, an env file's values over it."""
     values = dict(os.environ)
