@@ -172,6 +172,7 @@ def jvm(layout: Layout, side: str, port: int, bind: str | None) -> str:
 # service's log. Give them in an argument file only the service's user can read:
 #   (umask 077; grep -v '^#' this-file | envsubst > app-tls.args)
 #   java @app-tls.args -jar app.jar
+# The JVM reads these stores once, at start: restart it after jkstool changes them.
 """ + "".join(f"-D{name}={value}\n" for name, value in properties.items())
 
 
