@@ -37,21 +37,26 @@ class Secrecy(IntEnum):
     CLEAR = 2
 
 
-def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file") -> bytes:
-    """The bytes of a regular file, refused beyond `limit` (JKSTOOL_MAX_FILE_MB by default)."""
+def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file", own: bool = False) -> bytes:
+    """The bytes of a regular file, refused beyond `limit` (JKSTOOL_MAX_FILE_MB by default). With `own`, only a
+    file of the running user, not through a link: what jkstool wrote itself and takes back (a backup)."""
     path = Path(path)
     limit = limits.max_file_bytes() if limit is None else limit
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (os.O_NOFOLLOW if own else 0))
     except FileNotFoundError:
         raise JkstoolError("no such file", "check the path", path=str(path)) from None
     except PermissionError:
         raise JkstoolError("permission denied", "check the file's owner and mode", path=str(path)) from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise not_own(path) from None
         raise JkstoolError(f"cannot read the file ({e.strerror})", path=str(path)) from None
     try:
         info = os.fstat(fd)
         kind = info.st_mode
+        if own and info.st_uid != os.geteuid():
+            raise not_own(path)
         if stat.S_ISDIR(kind):
             raise JkstoolError("is a folder, not a file", "give the path of a store file", path=str(path))
         if not stat.S_ISREG(kind):
@@ -67,6 +72,22 @@ def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file
     if len(data) > limit:
         raise _too_large(path, what, limit)
     return data
+
+
+def not_own(path: Path) -> JkstoolError:
+    return JkstoolError("is not a file or folder of this user (a link, or someone else's), so not one jkstool "
+                        "wrote", "remove it, and check who can write to the folder", path=str(path))
+
+
+def own_folder(folder: Path) -> bool:
+    """Whether `folder` is a folder of the running user, not a link (False when it does not exist)."""
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise not_own(folder)
+    return True
 
 
 def _too_large(path: Path, what: str, limit: int) -> JkstoolError:
@@ -104,12 +125,16 @@ def write_atomic(path: Path | str, data: bytes, private: Secrecy) -> None:
     path = Path(path)
     folder = path.parent
     try:
-        old: os.stat_result | None = path.stat()
+        old: os.stat_result | None = os.lstat(path)
     except FileNotFoundError:
         old = None
     except OSError as e:
         raise JkstoolError(f"cannot write the file ({e.strerror})", path=str(path)) from None
-    mode = stat.S_IMODE(old.st_mode) if old else (0o600 if private else 0o666 & ~_umask())
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        old = None  # a link planted at the name lends nothing: it is replaced by a file of jkstool's
+    if private == Secrecy.CLEAR and old is not None and old.st_uid != os.geteuid():
+        old = None  # a key or password in the clear is never handed to another owner (one who planted the file)
+    mode = stat.S_IMODE(old.st_mode) if old else (0o600 if private else NEW_FILE_MODE & ~_umask())
     if private == Secrecy.CLEAR:
         mode &= 0o600
     _remove_stale_temps(path)
@@ -193,6 +218,23 @@ def _remove(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
+
+
+NEW_FILE_MODE = 0o644
+"""A new file that holds nothing secret: readable by all, writable by its owner alone, whatever the umask (one of
+000 would let other users rewrite layout.json or a truststore)."""
+NEW_FOLDER_MODE = 0o755
+
+
+def make_folders(folder: Path, private: bool = False) -> list[Path]:
+    """`folder` and its missing parents, 0700 (`private`) or 0755 whatever the umask; the folders made."""
+    made = []
+    for part in reversed([folder, *folder.parents]):
+        if not part.exists():
+            os.mkdir(part, 0o700 if private else NEW_FOLDER_MODE)
+            os.chmod(part, (0o700 if private else NEW_FOLDER_MODE) & ~_umask())
+            made.append(part)
+    return made
 
 
 def _umask() -> int:
@@ -312,8 +354,7 @@ def write_all(items: Iterable[tuple[Path | str, bytes, Secrecy]], replace: bool 
         for path, data, private in planned:
             for folder in reversed([path.parent, *path.parent.parents]):
                 if not folder.exists():
-                    folder.mkdir(mode=0o700 if folder in private_dirs else 0o777)
-                    made_dirs.append(folder)
+                    made_dirs += make_folders(folder, private=folder in private_dirs)
             if path.exists():
                 kept[path] = backup(path, backups.place(path) if backups else None)
             if backups:

@@ -126,7 +126,7 @@ def write_layout(folder: Path, names: "Iterable[str]", planned: "Callable[[], li
     from ..layout import create
     made = not folder.exists()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        files.make_folders(folder)  # 0755 whatever the umask: no one else rewrites layout.json
     except OSError as e:
         raise JkstoolError(f"cannot make the folder ({e.strerror})", path=str(folder)) from None
     try:
@@ -428,15 +428,16 @@ def check_k8s_name(name: str) -> str:
 
 
 def k8s_secrets(folder: StrPath, *, name: str | None = None, namespace: str | None = None,
-                password: str | None = None, output: StrPath | None = None,
+                password: str | None = None, output: StrPath | None = None, replace: bool = False,
                 lock_timeout: float = 30) -> dict[str, Any]:
     """The layout as Kubernetes Secrets, as cert-manager names its keystores: a List (what `kubectl apply -f`
     reads, once written as JSON) of NAME-server and NAME-client, each with that side's stores, tls.crt,
     tls.key and ca.crt, and NAME-keystore-password holding the store password. The CA key is never in
     them; the keys and the password are, so keep what it is written to private (mode 0600).
     NAME defaults to the folder's name, in lowercase. With `output`, the List is also written there
-    (0600, replaced atomically); a file inside the layout folder is then the layout's own, rewritten by
-    every later change to its stores, as the PEM exports are.
+    (0600, this user's, atomically; a file already there is replaced only with `replace`, unless the
+    layout wrote it); a file inside the layout folder is then the layout's own, rewritten by every later
+    change to its stores, as the PEM exports are.
 
     >>> import tempfile
     >>> folder = init_pair(Path(tempfile.mkdtemp()) / "tls").folder   # its password in folder/storepass
@@ -451,14 +452,18 @@ def k8s_secrets(folder: StrPath, *, name: str | None = None, namespace: str | No
     if output is None:
         return document
     target = Path(output).resolve()
-    if not target.is_relative_to(folder.resolve()):
+    inside = target.is_relative_to(folder.resolve())
+    relative = str(target.relative_to(folder.resolve())) if inside else ""
+    ours = inside and any(e.file == relative for e in layout.manifest.secrets)
+    if (target.exists() or target.is_symlink()) and not (replace or ours):
+        raise file_exists(Path(output))
+    if not inside:
         files.write_atomic(target, k8s.as_json(document), files.Secrecy.CLEAR)
         return document
     from ..layout.lifecycle import Change
     from ..layout.manifest import SecretsExport
     with _locked(folder, lock_timeout):
         layout = Layout.open(folder)
-        relative = str(target.relative_to(folder.resolve()))
         layout.manifest.secrets = [e for e in layout.manifest.secrets if e.file != relative]
         layout.manifest.secrets.append(SecretsExport(relative, name, namespace))
         Change(layout, secret).write()

@@ -106,7 +106,7 @@ def init_pair_command(
                     "load them, Java 8 to 25 do not (jkstool compat STORE)")
     if k8s_secret is not None:
         from .layoutcmds import write_k8s_secrets
-        write_k8s_secrets(out_dir, k8s_secret, None, password, out_dir / f"{k8s_secret}.k8s.json")
+        write_k8s_secrets(out_dir, k8s_secret, None, password, out_dir / f"{k8s_secret}.k8s.json", force)
     _next_steps(layout)
 
 

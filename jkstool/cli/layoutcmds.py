@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import output, passwords
-from .options import Json, LockTimeout, Side, Sides, StorePass
+from .options import Force, Json, LockTimeout, Side, Sides, StorePass
 from .stores import asking_with
 
 if TYPE_CHECKING:
@@ -271,6 +271,7 @@ def k8s_secret_command(
     namespace: Annotated[str | None, typer.Option(metavar="NS", help="The namespace to put in each Secret.")] = None,
     report_output: Annotated[Path | None, typer.Option(
         "--output", metavar="FILE", help="Write the manifests to FILE (0600) instead of stdout.")] = None,
+    force: Force = False,
     storepass: StorePass = None,
 ) -> None:
     """Kubernetes Secrets for a layout, as cert-manager names its keystores: one per side with its stores,
@@ -284,11 +285,11 @@ def k8s_secret_command(
         jkstool k8s-secret ./tls --name payments --namespace prod --output secrets.json
     """
     secret = layout_password(folder, storepass)
-    write_k8s_secrets(folder, name, namespace, secret, report_output)
+    write_k8s_secrets(folder, name, namespace, secret, report_output, force)
 
 
 def write_k8s_secrets(folder: Path, name: str | None, namespace: str | None, password: str | None,
-                      path: Path | None) -> None:
+                      path: Path | None, force: bool = False) -> None:
     """The layout's Secrets as JSON (which kubectl apply -f reads), into a pipe or a 0600 file (inside the
     layout: one that its later changes refresh)."""
     from ..api.layouts import k8s_json, k8s_secrets
@@ -296,7 +297,8 @@ def write_k8s_secrets(folder: Path, name: str | None, namespace: str | None, pas
         output.fail("the Secrets hold private keys and the store password: give --output FILE (0600), or pipe "
                     "them: jkstool k8s-secret DIR | kubectl apply -f -")
     with asking_with():
-        document = k8s_secrets(folder, name=name, namespace=namespace, password=password, output=path)
+        document = k8s_secrets(folder, name=name, namespace=namespace, password=password, output=path,
+                               replace=force)
     if path is None:
         typer.echo(k8s_json(document).decode(), nl=False)
         return

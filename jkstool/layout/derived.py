@@ -26,6 +26,7 @@ def pem_files(layout: Layout, side: str, keystore: Store, truststore: Store) -> 
     """`side`'s chain, unencrypted key (0600) and trusted CAs as PEM, under DIR/pem/:
     {"chain" | "key" | "cas": (path, bytes, private)}."""
     entry = keystore.key_entry(layout.manifest.leaf(side).alias)
+    files.own_folder(layout.folder / PEM_FOLDER)  # it takes a key in the clear: no link, no one else's
     folder = (layout.folder / PEM_FOLDER).resolve()
     chain = pki.cert_pem(*(certs.load(c) for c in entry.chain))
     anchors = pki.cert_pem(*(certs.load(e.cert) for e in truststore.trusted_entries()))

@@ -8,7 +8,9 @@ CRL bundle) follow in the same change; files that would not change are not
 rewritten.
 """
 
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -123,6 +125,29 @@ class Change:
         backups = backups or backups_of(self.layout)
         kept = files.write_all(items, replace=True, backups=backups)
         return Written([*backups.created, *backups.replaced], kept, backups.folder)
+
+
+def _own_files(top: Path) -> list[Path]:
+    """The files under a backup folder, walked without following links, each a regular file or folder of this
+    user (anything else was planted)."""
+    found = []
+    for folder, subfolders, names in os.walk(top, followlinks=False):
+        for name in sorted(subfolders):
+            files.own_folder(Path(folder) / name)
+        for name in sorted(names):
+            path = Path(folder) / name
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+                raise files.not_own(path)
+            found.append(path)
+    return sorted(found)
+
+
+def _inside(folder: Path, name: str) -> bool:
+    """Whether a name a backup lists (created.txt) is a regular file inside the layout folder."""
+    path = folder / name
+    return not Path(name).is_absolute() and ".." not in Path(name).parts and path.is_file() \
+        and not path.is_symlink()
 
 
 def backups_of(layout: Layout) -> files.Backups:
@@ -533,25 +558,28 @@ def convert(layout: Layout, password: str, store_type: str) -> Written:
     return written
 
 
-def _secrecy_of(path: Path) -> files.Secrecy:
-    """A backed-up file is restored as private as it was kept."""
-    return files.Secrecy.KEYS if files.mode(path) & 0o077 == 0 else files.Secrecy.PUBLIC
-
-
 def restore(folder: Path, stamp: str | None) -> tuple[Path, Written]:
     """Put back the files of a backup (the newest, or the one of `stamp`), the current ones backed up
-    first; files the backed-up run created are taken away (into the new backup)."""
+    first; files the backed-up run created are taken away (into the new backup). Backups are this user's
+    own: a folder or file in backups/ that is a link or someone else's (planted in a shared folder) is
+    refused, and a file is restored no wider than it was kept."""
     root = folder / BACKUPS
-    runs = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    runs = sorted(p for p in root.iterdir() if files.own_folder(p)) if files.own_folder(root) else []
     chosen = next((p for p in runs if p.name == stamp), None) if stamp else (runs[-1] if runs else None)
     if chosen is None:
         raise JkstoolError(f"no backup {stamp}" if stamp else "no backups", "see the folders in backups/: "
                            + (", ".join(p.name for p in runs[-5:]) or "none"), path=str(root))
     created_list = chosen / files.Backups.CREATED
-    items = [(folder / path.relative_to(chosen), files.read_bytes(path), _secrecy_of(path))
-             for path in sorted(chosen.rglob("*")) if path.is_file() and path != created_list]
+    kept_files = [path for path in _own_files(chosen) if path != created_list]
+    items = [(folder / path.relative_to(chosen), files.read_bytes(path, own=True), files.Secrecy.PUBLIC)
+             for path in kept_files]
+    private = [folder / path.relative_to(chosen) for path in kept_files if files.mode(path) & 0o077 == 0]
+    created = files.read_bytes(created_list, 1 << 20, own=True).decode("utf-8", "replace").split() \
+        if created_list.exists() else []
     backups = files.Backups(root, folder)
-    kept = files.write_all(items, replace=True, backups=backups)
-    created = created_list.read_text().split() if created_list.is_file() else []
-    kept += [backups.retire(folder / name) for name in created if (folder / name).is_file()]
+    kept = files.write_all([(p, data, files.Secrecy.KEYS if p in private else secrecy) for p, data, secrecy in items],
+                           replace=True, backups=backups)
+    for path in private:  # as private as it was kept, whatever the file it replaced allowed
+        os.chmod(path, files.mode(path) & 0o700)
+    kept += [backups.retire(folder / name) for name in created if _inside(folder, name)]
     return chosen, Written([*backups.created, *backups.replaced], kept, backups.folder)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 SCHEMA = 3
 MANIFEST = "layout.json"
+MANIFEST_BYTES = 1 << 20
+"""layout.json's size limit: a layout of a thousand added clients writes under 300 KB."""
 STOREPASS_FILE = "storepass"
 EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
 JAVA_TYPES = {"jks": "JKS", "pkcs12": "PKCS12"}
@@ -125,6 +127,21 @@ class SecretsExport:
     namespace: str | None = None
 
 
+def _malformed(field_name: str) -> JkstoolError:
+    return JkstoolError(f"layout.json's {field_name} is not what jkstool writes",
+                        "restore layout.json from a backup, or check where it came from")
+
+
+def _typed(value: object, kind: type, field_name: str) -> None:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise _malformed(field_name)
+
+
+def _one_of(value: object, allowed: Iterable[str], field_name: str) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise _malformed(field_name)
+
+
 STAGES = ("trust", "reissue", "finish")
 """A CA rollover's stages: the new CA trusted beside the old; the leaves reissued from it; the old CA gone."""
 
@@ -159,6 +176,44 @@ class Manifest:
 
     def leaf(self, side: str) -> LeafRecord:
         return self.server if side == "server" else self.client
+
+    def check(self) -> None:
+        """layout.json is input (a layout may come out of a shared repository): each field of the type and
+        the values jkstool writes, and every path it names inside the layout folder, except the files of a
+        CA brought from elsewhere, which are only read."""
+        _one_of(self.store_type, EXTENSIONS, "store_type")
+        _typed(self.key_type, str, "key_type")
+        inside = [*self.files.values(), *(c.crl for c in self.cas.records()), *self.cas.issuer_crls]
+        for name, record in (("server", self.server), ("client", self.client)):
+            _typed(record.alias, str, f"{name}.alias")
+            _typed(record.subject, str, f"{name}.subject")
+            _typed(record.days, int, f"{name}.days")
+            if not isinstance(record.sans, list) or not all(isinstance(s, str) for s in record.sans):
+                raise _malformed(f"{name}.sans")
+        for side in ("server", "client"):
+            ca = self.cas.of(side)
+            for value in (ca.subject, ca.cert, ca.key, ca.crl):
+                _typed(value, str, f"cas.{side}")
+            if not ca.brought:
+                inside += [ca.cert, ca.key]
+        for client in self.clients:
+            inside += [client.keystore, client.truststore]
+            _typed(client.alias, str, "clients.alias")
+        if self.rollover is not None:
+            _one_of(self.rollover.stage, STAGES, "rollover.stage")
+            for rolled in self.rollover.cas.values():
+                if not all(side in ("server", "client") for side in rolled.sides):
+                    raise _malformed("rollover.cas.sides")
+                inside += [rolled.crl] + ([] if rolled.brought else [rolled.cert, rolled.key])
+        for side in self.exports:
+            _one_of(side, ("server", "client"), "exports")
+        inside += [e.file for e in self.secrets] + ([self.storepass_file] if self.storepass_file else [])
+        for name in inside:
+            _typed(name, str, "a file name")
+            if name and (Path(name).is_absolute() or ".." in Path(name).parts):
+                raise JkstoolError(f"layout.json names {name!r}, outside the layout folder",
+                                   "a layout's own files are inside its folder: restore layout.json from a "
+                                   "backup, or check where it came from")
 
     def to_json(self) -> bytes:
         data: dict[str, Any] = {"schema": SCHEMA, **asdict(self)}
@@ -212,19 +267,23 @@ class Layout:
         folder = Path(folder)
         path = folder / MANIFEST
         try:
-            data = json.loads(files.read_bytes(path))
-        except JkstoolError:
+            data = json.loads(files.read_bytes(path, MANIFEST_BYTES, "layout.json"))
+        except JkstoolError as e:
+            if e.what != "no such file":
+                raise
             raise JkstoolError("not an init-pair layout: it has no layout.json",
                                "give the folder init-pair wrote", path=str(folder)) from None
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting deeper than the parser recurses is not JSON jkstool wrote
             raise JkstoolError("layout.json is not valid JSON", "restore it from a backup", path=str(path)) from None
         try:
-            return cls(folder, Manifest.from_json(data))
-        except (KeyError, TypeError, AttributeError):
+            manifest = Manifest.from_json(data)
+            manifest.check()
+        except (KeyError, TypeError, AttributeError, ValueError):
             raise JkstoolError("layout.json lacks fields jkstool needs", "restore it from a backup",
                                path=str(path)) from None
         except JkstoolError as e:
             raise e.at(path=path) from None
+        return cls(folder, manifest)
 
     @property
     def store_type(self) -> str:
@@ -243,7 +302,15 @@ class Layout:
         return self.path(name) if name else None
 
     def path(self, name: str) -> Path:
-        return Path(name) if Path(name).is_absolute() else self.folder / name
+        """A file layout.json names: a brought CA's where it is, any other inside the folder, a link leading
+        out of it refused (layout.json was checked for names that do)."""
+        if Path(name).is_absolute():
+            return Path(name)
+        path = self.folder / name
+        if not path.resolve().is_relative_to(self.folder.resolve()):
+            raise JkstoolError("is a link that leads out of the layout folder", "a layout's own files are inside "
+                               "its folder: replace the link with the file", path=str(path))
+        return path
 
     def store_path(self, role: str) -> Path:
         return self.path(self.manifest.files[role.replace("-", "_")])
