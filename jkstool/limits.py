@@ -75,3 +75,14 @@ def raise_hint(what: str) -> str:
     if what == "the file":
         return "check that this is a keystore; if it is, raise JKSTOOL_MAX_FILE_MB"
     return "check the file"
+
+
+K8S_VALUES = 1_000_000
+"""Values (mappings, lists, scalars) in one input of Kubernetes objects, a YAML alias counted each time it is
+followed: a List of thousands of Secrets holds far fewer; an alias bomb of a few hundred bytes, billions."""
+K8S_NESTING = 64
+"""Nesting of the values of one input of Kubernetes objects: a Secret, its managedFields included, nests
+under 15 deep."""
+K8S_ALIAS_CHARS = 16 << 20
+"""Characters that following YAML aliases may add to those of an input of Kubernetes objects (kubectl writes
+no aliases)."""

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import output, passwords
+from . import output, passwords, reports
 from .options import Format, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
 from .stores import secret_sources
 
@@ -67,7 +67,7 @@ def expiry_command(
 
 def _places(locations: tuple[tuple[str, str | None], ...]) -> str:
     path, alias = locations[0]
-    text = f"{path}: {alias}" if alias else path
+    text = output.readable(f"{path}: {alias}" if alias else path)  # a file name that is not UTF-8: escaped
     return text + (f" (+{len(locations) - 1} more)" if len(locations) > 1 else "")
 
 
@@ -75,8 +75,6 @@ def _report(report_format: Format, result: "Scan", within: int, path: Path | Non
     """The Prometheus exposition (a series per certificate and place) or a JUnit suite (a case per
     certificate and place, failing when it expires within --within days; a store not read is an error)."""
     from datetime import datetime, timedelta, timezone
-
-    from . import reports
     now = datetime.now(timezone.utc)
     places: list[dict[str, Any]] = []
     for item in result.found:

@@ -43,8 +43,21 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u
 
 def printable(text: str) -> str:
     """Text that may come from a hostile certificate or peer, as one line a terminal shows as it is:
-    a newline in a subject cannot forge a log line, an escape sequence cannot move the cursor."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+    a newline in a subject cannot forge a log line, an escape sequence cannot move the cursor, and a
+    file name that is not UTF-8 cannot stop the output."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+                       readable(text))
+
+
+def readable(text: str) -> str:
+    """Text as UTF-8 can carry it: a file name's bytes that are not UTF-8 (which Python holds as lone
+    surrogates) as backslash escapes, bad\\xff.p12, where they would stop the output's encoding."""
+    if text.isascii() or not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def width() -> int:
@@ -116,7 +129,19 @@ class Progress:
 
 
 def print_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(readable_all(data), indent=2, ensure_ascii=False))
+
+
+def readable_all(value: Any) -> Any:
+    """`readable` on every string of a row (dicts, lists), for JSON."""
+    if isinstance(value, str):
+        return readable(value)
+    if isinstance(value, dict):
+        return {readable_all(k): readable_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [readable_all(v) for v in value]
+    return value
+
 
 
 def print_table(rows: Iterable[Iterable[object]], headers: Sequence[object], wide: bool = False,

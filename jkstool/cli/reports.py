@@ -8,6 +8,7 @@ jkstool_pair_first_break_timestamp_seconds, jkstool_store_read_errors_total).
 JUnit: the XML CI systems show, one testcase per certificate or per pair, a failure per finding.
 """
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ def emit(text: str, path: Path | None) -> None:
 
 def _label(value: object) -> str:
     """A label value in the exposition format's escaping (backslash, quote, newline); other control
-    characters, which could move a terminal's cursor, become U+FFFD."""
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    characters, which could move a terminal's cursor, become U+FFFD; a file name's bytes that are not UTF-8,
+    backslash escapes."""
+    text = output.readable(str(value)).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return '"' + "".join("\ufffd" if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 else c for c in text) + '"'
 
 
@@ -63,7 +65,6 @@ class Exposition:
 
 def _cn(name: str) -> str | None:
     """The CN of an RFC 4514 name as jkstool prints it (first CN=, up to an unescaped comma)."""
-    import re
     found = re.search(r"(?:^|,)CN=((?:\\.|[^,\\])*)", name or "")
     return re.sub(r"\\(.)", r"\1", found.group(1)) if found else None  # RFC 4514's escapes undone
 
@@ -119,17 +120,28 @@ def junit(suite: str, cases: list[tuple[str, str, list[tuple[str, str, str]]]]) 
     failures = sum(1 for _, _, problems in cases for element, _, _ in problems[:1] if element == "failure")
     errors = sum(1 for _, _, problems in cases for element, _, _ in problems[:1] if element == "error")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<testsuite name={quoteattr(suite)} tests="{len(cases)}" failures="{failures}" errors="{errors}">']
+             f'<testsuite name={quoteattr(_xml(suite))} tests="{len(cases)}" failures="{failures}" errors="{errors}">']
     for classname, name, problems in cases:
-        opening = (f"  <testcase classname={quoteattr(output.printable(classname))} "
-                   f"name={quoteattr(output.printable(name))}")
+        opening = f"  <testcase classname={quoteattr(_xml(classname))} name={quoteattr(_xml(name))}"
         if not problems:
             lines.append(opening + "/>")
             continue
         lines.append(opening + ">")
         for element, message, text in problems:
-            lines.append(f"    <{element} message={quoteattr(output.printable(message))} type={quoteattr(element)}>"
-                         f"{escape(output.printable(text))}</{element}>")
+            lines.append(f"    <{element} message={quoteattr(_xml(message))} type={quoteattr(element)}>"
+                         f"{escape(_xml(text))}</{element}>")
         lines.append("  </testcase>")
     lines.append("</testsuite>")
     return "\n".join(lines) + "\n"
+
+
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 does not allow (Char) once `output.printable` has escaped the control characters."""
+
+
+def _xml(text: str) -> str:
+    """Text fit for an XML 1.0 attribute or element, escapes aside: control characters, a file name's bytes that
+    are not UTF-8 and the non-characters U+FFFE and U+FFFF (a certificate's CN may hold any) as backslash
+    escapes, as `output.printable` shows them, else no parser takes the report."""
+    text = output.printable(text)
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m[0]):04x}", text)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from . import output, passwords
+from . import output, passwords, reports
 from .options import Format, JavaSecurity, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def _finish(report: "Report", name: Path, json: bool, report_format: Format, rep
     """The report in the format asked, and the exit code: 0 when the pair passes, else 1."""
     from ..api.checks import PairResult
     if machine:
-        _machine_report(report_format, [PairResult(name, report).to_dict()], report_output)
+        _machine_report(report_format, [_as_said(PairResult(name, report).to_dict())], report_output)
     elif json:
         output.print_json(report.to_dict())
     else:
@@ -233,6 +233,7 @@ def _all_pairs(root: Path, password: str | None, lookup: Callable[[Path], str | 
 def _as_said(row: dict[str, Any]) -> dict[str, Any]:
     """A pair's row with its read error as the command line says it (its options, where the core names the
     API's parameters: jdk=... is --jdk)."""
+    row = output.readable_all(row)  # a folder or file name that is not UTF-8: escaped
     if not row["error"]:
         return row
     return {**row, "error": output.for_the_command_line(row["error"]),
@@ -242,7 +243,6 @@ def _as_said(row: dict[str, Any]) -> dict[str, Any]:
 def _machine_report(report_format: Format, rows: list[dict[str, Any]], path: Path | None) -> None:
     """Prometheus: jkstool_pair_ok and the first break per pair, read errors; JUnit: a case per pair, a
     failure per error finding, an error for a pair not read."""
-    from . import reports
     if report_format == Format.prometheus:
         metrics = reports.Exposition()
         reports.pair_metrics(metrics, rows)

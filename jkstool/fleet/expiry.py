@@ -24,6 +24,7 @@ from ..formats import certfile
 from ..layout.manifest import BACKUPS, MANIFEST, generated_password, layout_folder
 from ..pki import certs
 from ..pki.inventory import days_left
+from .pairs import unexpected
 
 if TYPE_CHECKING:
     from .secrets import SecretFile
@@ -154,6 +155,8 @@ def scan(paths: list[Path], password: str | None, progress: Callable[[int], None
             result.found += certificates_in(item.name, item.data, item.password)
         except JkstoolError as e:
             result.errors.append((item.name, e.what))
+        except Exception as e:  # a bug met on one file: its row, and the others still listed
+            result.errors.append((item.name, unexpected(e, Path(item.name)).what))
     for path, named in candidates(paths):
         result.files += 1
         if progress:
@@ -163,6 +166,8 @@ def scan(paths: list[Path], password: str | None, progress: Callable[[int], None
         except JkstoolError as e:
             if named or not _unknown(e):
                 result.errors.append((str(path), str(e.at(path=path)).split(": ", 1)[-1]))
+        except Exception as e:  # a bug met on one file: its row, and the others still listed
+            result.errors.append((str(path), unexpected(e, path).what))
     result.found.sort(key=lambda item: item.not_after)
     return result
 

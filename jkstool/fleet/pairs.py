@@ -179,6 +179,16 @@ def _check_one(job: _Job) -> PairResult:
         return PairResult(folder, check(folder, password=password, passwords=secrets))
     except JkstoolError as e:
         return PairResult.failed(folder, e)
+    except Exception as e:  # a bug met on one pair's files: that pair's row; the report is still written
+        return PairResult.failed(folder, unexpected(e, folder))
+
+
+def unexpected(error: Exception, path: Path) -> JkstoolError:
+    """What a bug met on one file or pair says in its row (RecursionError, MemoryError...), so that the other
+    rows, and a report a collector reads, are still written."""
+    said = (str(error).splitlines() or [""])[0][:200]
+    return JkstoolError(f"unexpected {type(error).__name__}" + (f": {said}" if said else ""),
+                        "please report it", path=str(path))
 
 
 def soonest(results: list[PairResult]) -> datetime | None:

@@ -14,8 +14,13 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .. import limits
 from ..errors import JkstoolError
+
+if TYPE_CHECKING:
+    import yaml
 
 STORE_KEYS = ("keystore.jks", "truststore.jks", "keystore.p12", "truststore.p12")
 PEM_KEYS = ("tls.crt", "ca.crt")
@@ -49,10 +54,13 @@ def documents(data: bytes, source: str) -> list[Object]:
     """The Secrets and cert-manager Certificates in a JSON or YAML input, Lists unfolded."""
     try:
         text = data.decode("utf-8")
-        loaded = [json.loads(text)] if text.lstrip().startswith("{") else _yaml(text)
+        loaded = [_json(text)] if text.lstrip().startswith("{") else _yaml(text)
     except (UnicodeError, ValueError) as e:
         raise JkstoolError(f"not JSON or YAML Kubernetes objects ({(str(e).splitlines() or ['?'])[0]})",
                            "give what kubectl get secret -o json (or -o yaml) prints", path=source) from None
+    except _TooBig as e:
+        raise JkstoolError(str(e), "give what kubectl get secret -o json (or -o yaml) prints", path=source) \
+            from None
     found: list[object] = []
     for item in map(_dict, loaded):
         items = item.get("items")
@@ -101,14 +109,71 @@ def pick(files: list[SecretFile], reference: str, source: str) -> SecretFile:
                        path=source)
 
 
-def _yaml(text: str) -> list[object]:
-    import yaml  # only for YAML input
+class _TooBig(Exception):
+    """The input, its aliases followed, is larger or deeper than the limits."""
+
+
+def _json(text: str) -> object:
     try:
-        return list(yaml.safe_load_all(text))
+        loaded = json.loads(text)
+    except RecursionError:  # nesting deeper than the parser recurses
+        raise ValueError("nested too deeply") from None
+    stack = [(loaded, 1)]
+    while stack:  # no alias in JSON: only its depth is to check (repr and str recurse on what is nested)
+        value, depth = stack.pop()
+        if depth > limits.K8S_NESTING:
+            raise _TooBig(f"values nested more than {limits.K8S_NESTING} deep")
+        if isinstance(value, dict):
+            stack += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, list):
+            stack += [(item, depth + 1) for item in value]
+    return loaded
+
+
+def _yaml(text: str) -> list[object]:
+    """Each YAML document, its aliases followed within the limits (K8S_VALUES, K8S_NESTING,
+    K8S_ALIAS_CHARS) before anything is built: an alias bomb of a few hundred bytes is refused, not
+    expanded to billions of values."""
+    import yaml  # only for YAML input
+    loader = yaml.SafeLoader(text)  # the pure-Python parser: its recursion ends in a RecursionError
+    try:
+        found = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # an empty document; check_node says there is one, the types do not
+                continue
+            _bounded(node, len(text))
+            found.append(loader.construct_document(node))
+        return found
     except yaml.YAMLError as e:
         raise ValueError(str(e)) from None
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _bounded(root: "yaml.Node", size: int) -> None:
+    """Count what a document holds as it would be built, each alias as often as it is followed."""
+    import yaml
+    values, chars, stack = 0, 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        values += 1
+        if values > limits.K8S_VALUES:
+            raise _TooBig(f"more than {limits.K8S_VALUES:,} values once its YAML aliases are followed "
+                          "(an alias bomb?)")
+        if depth > limits.K8S_NESTING:
+            raise _TooBig(f"values nested more than {limits.K8S_NESTING} deep once its YAML aliases are followed")
+        if isinstance(node, yaml.ScalarNode):
+            chars += len(node.value)  # a value is never longer than its text: aliases alone add to it
+            if chars > size + limits.K8S_ALIAS_CHARS:
+                raise _TooBig(f"its YAML aliases, followed, add more than {limits.K8S_ALIAS_CHARS:,} characters "
+                              "(an alias bomb?)")
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, depth + 1) for item in node.value]
+        elif isinstance(node, yaml.MappingNode):
+            stack += [(part, depth + 1) for pair in node.value for part in pair]
 
 
 def _dict(value: object) -> Object:
