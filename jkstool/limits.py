@@ -1,7 +1,9 @@
 """Every limit on what the readers accept, in one place, so hostile input cannot make them run away.
 
 Each reader runs in time and memory linear in its input, within these
-bounds; hitting one is an error (exit 2) that names the limit and the file.
+bounds; hitting one is an error (exit 2) that names the limit and the file
+(a path search that spends its budget ends instead, no path found, and the
+finding says so).
 The defaults are generous for real stores (the JDK's cacerts, a
 50,000-certificate truststore); the first four can be raised through the
 environment. docs/security.md lists them all.
@@ -86,3 +88,34 @@ under 15 deep."""
 K8S_ALIAS_CHARS = 16 << 20
 """Characters that following YAML aliases may add to those of an input of Kubernetes objects (kubectl writes
 no aliases)."""
+PATH_CANDIDATES = 5_000
+"""Candidate issuers one path search tries (anchors checked, intermediates followed): a real chain needs a few,
+x509-limbo's chain of 100 same-named CAs 100; but CAs of one name that can each issue another make every order
+of them a path (a leaf and nine such CAs: about a million, minutes). The search then ends: no path found."""
+PATH_SIGNATURES = 10_000
+"""Signatures one path search verifies, each pair of certificate and issuer once: a real chain needs a few, a
+chain of 100 same-named CAs (a test case of x509-limbo) 5,050; about a second of verifying."""
+PLACEHOLDER_CHARS = 1 << 20
+"""Characters that ${...} placeholders fill into the values of one configuration (doctor), in all: a real
+one fills in a few hundred; a property made of references to itself grows tenfold a round."""
+PLACEHOLDER_ROUNDS = 16
+"""Rounds of filling placeholders whose values hold more (doctor): a cycle stops here, left unfilled."""
+CONFIG_ENDPOINTS = 256
+"""TLS endpoints one configuration sets up (doctor: Tomcat connectors, Kafka listeners), each checked with its
+stores: a real one has a few."""
+XML_DEPTH = 64
+"""Nesting of elements in an XML configuration (doctor: Tomcat's server.xml nests 6 deep)."""
+CONFIG_FILE_BYTES = 16 << 20
+"""A configuration file doctor reads (properties, YAML, server.xml, JVM flags): a real one is a few kilobytes."""
+ENV_FILE_BYTES = 256 << 10
+"""An env file (doctor --env): a service's environment is a few kilobytes."""
+YAML_VALUES = 100_000
+"""Values of one YAML configuration (doctor), aliases counted each time they are followed: an alias bomb is not
+a configuration."""
+YAML_NESTING = 64
+"""Nesting of one YAML configuration (doctor)."""
+SERVE_BACKLOG = 128
+"""Connections serve's listen queue holds, and the clients it serves at once: as many as the queue holds, so
+the connections ahead of a client in it (idle ones from a port scan) cannot keep every worker busy."""
+SERVE_VISIT_SECONDS = 10
+"""How long one client of serve may take for its handshake and request line, from the moment it is accepted."""

@@ -7,7 +7,10 @@ trusted (or has a trusted certificate's name and key), and what the peer sent
 after it is ignored. If the last certificate's issuer is a trusted name, the
 chain is validated against every trust anchor of that name (key identifiers
 filter them) — and only that; otherwise a path is built, depth first, from
-the sent certificates and the trust anchors, trying every candidate issuer.
+the sent certificates and the trust anchors, trying every candidate issuer,
+within a budget (limits.PATH_CANDIDATES, limits.PATH_SIGNATURES, and the
+deadline of `within`): CAs of one name that can each issue another make
+every order of them a path, so a search that spends it ends, no path found.
 Each certificate on the path (never the anchor, whose dates Java ignores) is
 checked as sun.security.provider.certpath's checkers do: algorithm
 constraints, CA key usage, basic constraints and pathLen, name constraints,
@@ -19,7 +22,10 @@ will not read (pki.parse.java_refuses) refuses the whole chain first.
 """
 
 import ipaddress
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import cast
@@ -28,6 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from .. import limits
 from ..errors import JkstoolError
 from ..pki import certs
 from ..pki.parse import java_refuses
@@ -122,9 +129,15 @@ class _Context:
     jdk: jdks.Jdk
     at: datetime
     problems: list[tuple[int, Problem]] = field(default_factory=list)
+    search: "_Search | None" = None
+    """The path search under way (_build), whose budget and memos signature checks go through."""
 
     def record(self, depth: int, problem: Problem) -> None:
         self.problems.append((depth, problem))
+
+    def signed(self, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+        """Whether `issuer`'s key made `cert`'s signature; counted against the path search's budget."""
+        return verifies(cert, issuer) if self.search is None else self.search.verifies(cert, issuer)
 
     def best(self) -> Problem | None:
         """The failure of the path that got furthest."""
@@ -237,13 +250,130 @@ def _anchored(verdict: Verdict, context: _Context) -> Verdict:
 
 # -- building a path (SunCertPathBuilder) -------------------------------------------------------------
 
+@dataclass
+class Within:
+    """A deadline (time.monotonic()) for the path searches run inside `within`, and what each one cut off
+    there said."""
+
+    deadline: float
+    cut: list[str] = field(default_factory=list)
+
+
+_WITHIN: ContextVar[Within | None] = ContextVar("jkstool_path_deadline", default=None)
+
+
+@contextmanager
+def within(deadline: float) -> Iterator[Within]:
+    """Path building inside ends by `deadline` (time.monotonic()), as it ends at its budget: a search still
+    running then stops, and its verdict is that no path was found. A search checks the time every
+    _CLOCK_EVERY steps, so one that needs fewer (every real chain) ends whenever it is run."""
+    bounds = Within(deadline)
+    token = _WITHIN.set(bounds)
+    try:
+        yield bounds
+    finally:
+        _WITHIN.reset(token)
+
+
+_CLOCK_EVERY = 32
+_CUT_FIX = ("send the path's certificates once each, and no other CA certificate of the same name: remove the "
+            "extra ones from the chain (or the truststore)")
+
+
+class _CutOff(Exception):
+    """A path search spent its budget (limits.PATH_CANDIDATES, limits.PATH_SIGNATURES) or ran to the deadline."""
+
+
+@dataclass(frozen=True)
+class _Vertex:
+    """What SunCertPathBuilder compares to keep a certificate out of a path twice: subject, key and SANs."""
+
+    subject: x509.Name
+    name: certs.NameKey
+    spki: bytes
+    sans: x509.SubjectAlternativeName | None
+
+    def same(self, other: "_Vertex") -> bool:
+        return (self.subject == other.subject or self.name == other.name) and self.spki == other.spki \
+            and self.sans == other.sans
+
+
+class _Search:
+    """One path search: what it may still spend, and its memos. Every order of same-named CAs that can issue
+    one another is a path to try, so without a budget a chain of ten certificates is a search of minutes;
+    each signature is verified once, each certificate's vertex worked out once, and the trusted certificates
+    are found by name, not scanned at every step."""
+
+    def __init__(self, context: _Context):
+        self.context = context
+        self.within = _WITHIN.get()
+        self.tried = 0
+        self.verified: dict[tuple[x509.Certificate, x509.Certificate], bool] = {}
+        self.trusted = set(context.trusted)
+        self._steps = 0
+        self._vertices: dict[bytes, _Vertex] = {}
+        self._by_key: dict[certs.NameKey, list[int]] = {}
+        self._by_name: dict[x509.Name, list[int]] = {}
+        for position, der in enumerate(context.trusted):
+            subject = certs.load(der).subject
+            self._by_key.setdefault(certs.name_key(subject), []).append(position)
+            self._by_name.setdefault(subject, []).append(position)
+
+    def named(self, name: x509.Name) -> list[bytes]:
+        """The trusted certificates whose subject is `name` (certs.same_name), in the truststore's order."""
+        positions = set(self._by_key.get(certs.name_key(name), ())) | set(self._by_name.get(name, ()))
+        return [self.context.trusted[p] for p in sorted(positions)]
+
+    def vertex(self, der: bytes) -> _Vertex:
+        found = self._vertices.get(der)
+        if found is None:
+            cert = certs.load(der)
+            found = self._vertices[der] = _Vertex(cert.subject, certs.name_key(cert.subject), _spki(cert),
+                                                  certs.extension(cert, x509.SubjectAlternativeName))
+        return found
+
+    def candidate(self) -> None:
+        """One more candidate issuer tried (an anchor checked, or an intermediate followed)."""
+        self.tried += 1
+        if self.tried > limits.PATH_CANDIDATES:
+            raise _CutOff(f"after trying {limits.PATH_CANDIDATES:,} candidate issuers (its limit)")
+        self._step()
+
+    def verifies(self, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+        key = (cert, issuer)
+        known = self.verified.get(key)
+        if known is None:
+            if len(self.verified) >= limits.PATH_SIGNATURES:
+                raise _CutOff(f"after verifying {limits.PATH_SIGNATURES:,} signatures (its limit)")
+            self._step()
+            known = self.verified[key] = verifies(cert, issuer)
+        return known
+
+    def _step(self) -> None:
+        self._steps += 1
+        if self.within is not None and self._steps % _CLOCK_EVERY == 0 and time.monotonic() > self.within.deadline:
+            raise _CutOff(f"at the deadline, after trying {self.tried:,} candidate issuers")
+
+
 def _build(chain: Sequence[bytes], context: _Context) -> Verdict:
     sent = list(dict.fromkeys(chain))
     target = certs.load(chain[0])
     invalid = _validity(chain[0], target, context.at)
     if invalid:
         return Verdict(False, [chain[0]], problem=invalid, built=True)
-    found = _search([chain[0]], 0, sent, context)
+    search = context.search = _Search(context)
+    try:
+        found = _search([chain[0]], 0, sent, context)
+    except _CutOff as e:
+        what = (f"jkstool stopped building its path {e}: CAs of one name that can each issue another (sent or "
+                "trusted) make every order of them a path to try, and Java's builder tries them all, for minutes")
+        if search.within is not None:
+            search.within.cut.append(what)
+        problem = Problem("untrusted", chain[0], what, "unable to find valid certification path to requested target",
+                          _CUT_FIX)
+        return Verdict(False, [chain[0]], problem=problem, built=True)
+    finally:
+        context.search = None
     if found is not None:
         return _anchored(Verdict(True, found[0], found[1], built=True), context)
     problem = context.best() or _missing_issuer([chain[0]], sent, context)
@@ -252,9 +382,12 @@ def _build(chain: Sequence[bytes], context: _Context) -> Verdict:
 
 def _search(path: list[bytes], cas: int, sent: list[bytes], context: _Context) -> tuple[list[bytes], bytes] | None:
     """Depth first, as ForwardBuilder: trusted issuers of the last certificate, then sent ones."""
+    assert context.search is not None
+    search = context.search
     cert = certs.load(path[-1])
     for candidate in _candidates(cert, path, cas, sent, context):
-        if candidate in context.trusted:
+        search.candidate()
+        if candidate in search.trusted:
             problem = _check_path(path, candidate, context)
             if problem is None:
                 return path, candidate
@@ -269,36 +402,36 @@ def _search(path: list[bytes], cas: int, sent: list[bytes], context: _Context) -
 
 def _candidates(cert: x509.Certificate, path: list[bytes], cas: int, sent: list[bytes],
                 context: _Context) -> list[bytes]:
+    assert context.search is not None
+    search = context.search
     aki = certs.authority_key_id(cert)
-    named = [t for t in context.trusted if certs.same_name(certs.load(t).subject, cert.issuer)
-             and (certs.load(t).version == x509.Version.v3 or _covers(certs.load(t), cert))]
+    named = [t for t in search.named(cert.issuer)
+             if certs.load(t).version == x509.Version.v3 or _covers(certs.load(t), cert)]
     if cas < _MAX_INTERMEDIATES:
+        issuer_name = certs.name_key(cert.issuer)
         for candidate in sent:
-            issuer = certs.load(candidate)
-            if candidate in path or not certs.same_name(issuer.subject, cert.issuer) or any(
-                    _same_vertex(issuer, certs.load(p)) for p in path):
+            if candidate in path:
                 continue
+            vertex = search.vertex(candidate)
+            if not (vertex.subject == cert.issuer or vertex.name == issuer_name) or any(
+                    vertex.same(search.vertex(p)) for p in path):
+                continue
+            issuer = certs.load(candidate)
             # ForwardBuilder.verifyCert checks the signature with each candidate's key as it goes,
             # so a same-named CA with another key ends its branch at once.
-            problem = _signature(path[-1], cert, issuer) or _as_intermediate(candidate, issuer, cas, context)
+            problem = _signature(path[-1], cert, issuer, context) or _as_intermediate(candidate, issuer, cas, context)
             if problem is None:
                 named.append(candidate)
             else:
                 context.record(len(path) + 1, problem)
     return sorted(named, key=lambda c: (certs.key_id(certs.load(c)) != aki if aki else False,
-                                        c not in context.trusted))
+                                        c not in search.trusted))
 
 
 def _covers(anchor: x509.Certificate, cert: x509.Certificate) -> bool:
     """A version 1 anchor must be valid on both dates of the certificate it issued (the builder's only check)."""
     return (anchor.not_valid_before_utc <= cert.not_valid_before_utc
             and cert.not_valid_after_utc <= anchor.not_valid_after_utc)
-
-
-def _same_vertex(a: x509.Certificate, b: x509.Certificate) -> bool:
-    return certs.same_name(a.subject, b.subject) and _spki(a) == _spki(b) and \
-        certs.extension(a, x509.SubjectAlternativeName) == \
-        certs.extension(b, x509.SubjectAlternativeName)
 
 
 def _as_intermediate(der: bytes, cert: x509.Certificate, cas: int, context: _Context) -> Problem | None:
@@ -350,7 +483,7 @@ def _check_path(path: list[bytes], anchor_der: bytes, context: _Context) -> Prob
         if not problem and constraints and (leaf or not _self_issued(cert)):
             problem = _name_constraints(der, cert, constraints)
         if not problem:
-            problem = _validity(der, cert, context.at) or _signature(der, cert, previous) \
+            problem = _validity(der, cert, context.at) or _signature(der, cert, previous, context) \
                 or _tls_signature(der, cert, context, position == 1) or _critical(der, cert)
         if problem:
             return problem
@@ -376,8 +509,8 @@ def _validity(der: bytes, cert: x509.Certificate, at: datetime) -> Problem | Non
     return None
 
 
-def _signature(der: bytes, cert: x509.Certificate, issuer: x509.Certificate) -> Problem | None:
-    if verifies(cert, issuer):
+def _signature(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, context: _Context) -> Problem | None:
+    if context.signed(cert, issuer):
         return None
     return Problem("signature-invalid", der, f"its signature does not verify with the key of "
                    f"{certs.subject_of(issuer)}", "signature check failed")

@@ -11,7 +11,10 @@ server, it says what it saw: each client's certificate subject, issuer and
 verification result, rejected ones included.
 
 Clients are served concurrently by a bounded pool, each with a deadline for
-its whole visit, so an idle or slow client never delays a good one.
+its whole visit that counts from the moment its connection is accepted, so
+an idle or slow client never delays a good one: the pool is as large as the
+listen queue, connections waiting for a worker run out their time as they
+wait, and one whose time ran out is closed at once.
 """
 
 import select
@@ -21,20 +24,24 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from errno import EMFILE, ENFILE, ENOBUFS, ENOMEM
 
 from cryptography import x509
 from OpenSSL import SSL, crypto
 
+from .. import limits
 from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
 from ..pki import certs
 from . import tls
 from .visit import Visit
 
-WORKERS = 32
-"""Clients served at once; the next ones wait in the listen queue."""
-VISIT_SECONDS = 10
-"""How long one client may take for its handshake and request line."""
+BACKLOG = WORKERS = limits.SERVE_BACKLOG
+"""Connections the listen queue holds before serve accepts them, and clients served at once."""
+WAITING = BACKLOG
+"""Connections accepted beyond WORKERS, waiting for a worker while their time runs; the next ones wait in the
+listen queue."""
+VISIT_SECONDS = limits.SERVE_VISIT_SECONDS
 LINGER_SECONDS = 2
 """How long a rejected client is given to read its alert before the socket closes."""
 
@@ -55,7 +62,7 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
         store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
     for anchor in anchors:  # the CA names the server advertises, in the truststore's order
         ctx.add_client_ca(certs.load(anchor.cert))
-    listener = socket.create_server((host, port), backlog=128)
+    listener = socket.create_server((host, port), backlog=BACKLOG)
     ready(listener.getsockname()[1])
     if once:
         with listener:
@@ -63,11 +70,11 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
             _report(report, _visit(ctx, sock, address))
         return
     reporting = threading.Lock()
-    slots = threading.BoundedSemaphore(WORKERS)
+    slots = threading.BoundedSemaphore(WORKERS + WAITING)
 
-    def attend(sock: socket.socket, address: Address) -> None:
+    def attend(sock: socket.socket, address: Address, accepted: float) -> None:
         try:
-            visit = _visit(ctx, sock, address)
+            visit = _visit(ctx, sock, address, accepted)
             with reporting:
                 _report(report, visit)
         finally:
@@ -76,8 +83,19 @@ def serve(host: str, port: int, key_entry: PrivateKeyEntry, anchors: list[Truste
     with listener, ThreadPoolExecutor(WORKERS, thread_name_prefix="client") as pool:
         while True:
             slots.acquire()
-            sock, address = listener.accept()
-            pool.submit(attend, sock, address)
+            try:
+                sock, address = listener.accept()
+            except OSError as e:
+                slots.release()
+                if not isinstance(e, ConnectionAbortedError) and e.errno not in _ACCEPT_AGAIN:
+                    raise
+                time.sleep(0.1)  # out of file descriptors or memory for a moment: visits ending free some
+                continue
+            pool.submit(attend, sock, address, time.monotonic())
+
+
+_ACCEPT_AGAIN = {EMFILE, ENFILE, ENOBUFS, ENOMEM}
+"""accept() errors that pass (a client that left before it was accepted is ConnectionAbortedError)."""
 
 
 def _report(report: Callable[[Visit], None], visit: Visit) -> None:
@@ -85,28 +103,34 @@ def _report(report: Callable[[Visit], None], visit: Visit) -> None:
     report(visit)
 
 
-def _visit(ctx: SSL.Context, sock: socket.socket, address: Address) -> Visit:
+def _visit(ctx: SSL.Context, sock: socket.socket, address: Address, accepted: float | None = None) -> Visit:
+    """Serve one client, within VISIT_SECONDS of `accepted` (time.monotonic(); by default, now)."""
     visit = Visit(f"{address[0]}:{address[1]}")
     sock.setblocking(False)
-    conn = SSL.Connection(ctx, sock)
+    conn = SSL.Connection(ctx, None)  # over memory buffers, which tls.pump fills a chunk at a time
     conn.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, _checker(visit))
     conn.set_accept_state()
-    deadline = time.monotonic() + VISIT_SECONDS
+    deadline = (time.monotonic() if accepted is None else accepted) + VISIT_SECONDS
     try:
-        if not _spoke(sock, deadline):
+        try:
+            spoke = _spoke(sock, deadline)
+        except TimeoutError as e:  # nothing sent, so no alert to wait for: closed at once
+            visit.reason = str(e)
+            return visit
+        if not spoke:
             visit.reason = "the connection closed without a TLS handshake (a bare TCP connect, such as a port check)"
             return visit
-        tls.retry(conn.do_handshake, sock, deadline)
+        tls.pump(conn.do_handshake, conn, sock, deadline)
         line = _read_line(conn, sock, deadline)
         answer = f"hello {visit.subject}: mutual TLS works\n"
         if line.split(" ", 1)[0] in ("GET", "HEAD", "POST", "PUT"):
             answer = ("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
                       f"{len(answer)}\r\nConnection: close\r\n\r\n{answer}")
-        tls.retry(lambda: conn.sendall(answer.encode()), sock, deadline)
+        tls.pump(lambda: conn.sendall(answer.encode()), conn, sock, deadline)
         visit.accepted = True
         try:
-            conn.shutdown()
-        except SSL.Error:
+            tls.pump(conn.shutdown, conn, sock, deadline)
+        except (SSL.Error, OSError):
             pass
     except (SSL.Error, OSError) as e:
         visit.reason = _reason(visit, e)
@@ -177,7 +201,7 @@ def _read_line(conn: SSL.Connection, sock: socket.socket, deadline: float) -> st
     data = b""
     while b"\n" not in data and len(data) < 8192:
         try:
-            chunk = tls.retry(lambda: conn.recv(4096), sock, deadline)
+            chunk = tls.pump(lambda: conn.recv(4096), conn, sock, deadline)
         except (SSL.ZeroReturnError, TimeoutError):
             break
         if not chunk:

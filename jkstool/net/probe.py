@@ -7,6 +7,10 @@ nginx with `ssl_verify_client on` completes the handshake, then answers HTTP
 400 "The SSL certificate error". So a request is sent and the answer read
 before the verdict: an alert, a close without an answer, or an HTTP error
 status that names the certificate all count as a rejection.
+
+The timeout holds for the whole probe, from the connection to the verdict
+on the server's chain: a server that sends a byte at a time, or a chain
+whose path takes long to build, ends in a result when it runs out.
 """
 
 import re
@@ -22,7 +26,7 @@ from OpenSSL import SSL, crypto
 
 from ..errors import JkstoolError
 from ..model import PrivateKeyEntry, TrustedCertEntry
-from ..mtls import checks, keychoice
+from ..mtls import checks, keychoice, pkix
 from ..mtls import hostname as hostnames
 from ..pki import certs, crl
 from . import tls
@@ -51,6 +55,8 @@ class ProbeResult:
     """The CRL (--crl) that lists a certificate of the server's chain, when one does."""
     uncovered: list[str] = field(default_factory=list)
     """With --crl: the certificates of the server's chain whose issuer no CRL given is from."""
+    cut_short: str | None = None
+    """Why building the path of the server's chain stopped before it ended (the timeout, or a budget)."""
 
     def problems(self, keystore_given: bool, truststore_given: bool) -> list[str]:
         """Why this is not a working mutual-TLS connection, if it is not."""
@@ -66,8 +72,9 @@ class ProbeResult:
         if not self.handshake_ok and self.requested and not keystore_given:
             found.append("the server asked for a client certificate and none was given (keystore=...)")
         if truststore_given and self.trust is not None and not self.trust.ok:
-            found.append("the server's chain does not lead to the truststore: Java would fail with 'PKIX path "
-                         "building failed'")
+            found.append(f"the server's chain does not lead to the truststore: {self.cut_short}" if self.cut_short
+                         else "the server's chain does not lead to the truststore: Java would fail with 'PKIX "
+                         "path building failed'")
         if self.revoked:
             found.append(f"the server's certificate is revoked by {self.revoked}")
         for subject in self.uncovered:
@@ -123,15 +130,17 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
     ctx.set_verify(SSL.VERIFY_PEER, keep)
     ctx.set_info_callback(lambda conn, where, ret: states.add(conn.get_state_string()))
     sock.setblocking(False)
-    conn = SSL.Connection(ctx, sock)
+    conn = SSL.Connection(ctx, None)  # over memory buffers, which tls.pump fills a chunk at a time
     name = servername or (None if hostnames.is_ip(host) else host)
     if name:
         conn.set_tlsext_host_name(name.encode())
     conn.set_connect_state()
     try:
-        tls.retry(conn.do_handshake, sock, deadline)
+        tls.pump(conn.do_handshake, conn, sock, deadline)
         result.protocol, result.cipher = conn.get_protocol_version_name(), conn.get_cipher_name()
         result.handshake_ok = _exchange(conn, sock, host, deadline, result)
+    except TimeoutError:
+        result.error = f"timed out after {timeout:g} s"
     except (SSL.Error, OSError) as e:
         result.error = tls.describe_error(e)
     finally:
@@ -142,7 +151,9 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
         sent = conn.get_peer_cert_chain() or [seen[d] for d in sorted(seen)]
         result.chain = [crypto.dump_certificate(crypto.FILETYPE_ASN1, c) for c in sent]  # DER, parsed or not
         sock.close()
-    _judge(result, name or host, key_entry, anchors, crls)
+    with pkix.within(deadline) as judging:  # the same deadline: building a path can take long too
+        _judge(result, name or host, key_entry, anchors, crls)
+    result.cut_short = next(iter(judging.cut), None)
     return result
 
 
@@ -153,12 +164,12 @@ _CERTIFICATE_WORDS = re.compile(rb"certificate|ssl|tls|client cert", re.I)
 def _exchange(conn: SSL.Connection, sock: socket.socket, host: str, deadline: float, result: ProbeResult) -> bool:
     """Send a request and read the answer: a rejected client certificate shows here, as an alert, a close
     without an answer, or an HTTP error about the certificate (nginx: 400 "The SSL certificate error")."""
-    tls.retry(lambda: conn.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()), sock, deadline)
+    tls.pump(lambda: conn.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()), conn, sock, deadline)
     answer = b""
     try:
         while len(answer) < 65536:  # 2 s for the first bytes, then a moment for more (a server may keep talking)
             wait = 0.3 if answer else 2
-            answer += tls.retry(lambda: conn.recv(16384), sock, min(deadline, time.monotonic() + wait))
+            answer += tls.pump(lambda: conn.recv(16384), conn, sock, min(deadline, time.monotonic() + wait))
     except TimeoutError:
         pass  # the server sends nothing more (a non-HTTP service that waits): no rejection seen
     except (SSL.ZeroReturnError, SSL.SysCallError):

@@ -56,17 +56,71 @@ def _signing_key(entry: PrivateKeyEntry) -> PrivateKey:
 _T = TypeVar("_T")
 
 
-def retry(call: Callable[[], _T], sock: socket.socket, deadline: float) -> _T:
-    """Run a pyOpenSSL call on a non-blocking socket until it completes or the deadline passes."""
+CHUNK = 16 * 1024
+"""Bytes handed to OpenSSL at a time by `pump`: a TLS record."""
+
+
+def pump(call: Callable[[], _T], conn: SSL.Connection, sock: socket.socket, deadline: float) -> _T:
+    """Run a pyOpenSSL call on `conn`, a connection over memory buffers (SSL.Connection(ctx, None)), moving
+    bytes between them and the non-blocking socket `sock`, until it completes or the deadline passes.
+
+    OpenSSL then never reads the socket itself, so each call returns after at most CHUNK bytes, and the
+    deadline holds however the peer sends: on a socket, one handshake call can run for as long as the peer
+    keeps it fed (a client skips every HelloRequest message it receives during a handshake)."""
+    ended = False
     while True:
         try:
-            return call()
+            result = call()
         except SSL.WantReadError:
-            ready = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))[0]
-        except SSL.WantWriteError:
-            ready = select.select([], [sock], [], max(0.0, deadline - time.monotonic()))[1]
-        if not ready:
-            raise TimeoutError("timed out")
+            if ended:  # OpenSSL reports the end of its input itself; this is for the case it did not
+                raise SSL.SysCallError(-1, "Unexpected EOF") from None
+            _send_pending(conn, sock, deadline)
+            _wait(sock, deadline, reading=True)
+            try:
+                data = sock.recv(CHUNK)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""  # reset: OpenSSL sees the end of its input, as on a socket it sees the reset
+            if data:
+                conn.bio_write(data)
+            else:
+                conn.bio_shutdown()
+                ended = True
+            continue
+        except SSL.Error:
+            try:  # the alert OpenSSL wrote, for the peer to read why
+                _send_pending(conn, sock, deadline)
+            except OSError:
+                pass
+            raise
+        _send_pending(conn, sock, deadline)
+        return result
+
+
+def _send_pending(conn: SSL.Connection, sock: socket.socket, deadline: float) -> None:
+    """Send what OpenSSL wrote into `conn`'s outgoing buffer."""
+    while True:
+        try:
+            data = conn.bio_read(CHUNK)
+        except SSL.WantReadError:
+            return
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[sock.send(view):]
+            except (BlockingIOError, InterruptedError):
+                _wait(sock, deadline, reading=False)
+
+
+def _wait(sock: socket.socket, deadline: float, reading: bool) -> None:
+    """Until `sock` is readable (writable), or TimeoutError when the deadline passes first or has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("timed out")
+    ready = select.select([sock], [], [], left)[0] if reading else select.select([], [sock], [], left)[1]
+    if not ready:
+        raise TimeoutError("timed out")
 
 
 def describe_error(error: Exception) -> str:
