@@ -71,3 +71,11 @@ def no_such_alias(alias: str, path: object = None) -> JkstoolError:
 def file_exists(path: object, fix: str = "give replace=True to replace it; a backup is kept") -> JkstoolError:
     """The one wording for a destination that is already there."""
     return JkstoolError("the file already exists", fix, path=str(path))
+
+
+def unexpected(error: Exception, path: object) -> JkstoolError:
+    """What a bug met on one file or pair says in its row (RecursionError, MemoryError...), so that the other
+    rows, and a report a collector reads, are still written."""
+    said = (str(error).splitlines() or [""])[0][:200]
+    return JkstoolError(f"unexpected {type(error).__name__}" + (f": {said}" if said else ""),
+                        "please report it", path=str(path))

@@ -214,7 +214,28 @@ def main() -> int:
             failed += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {case.name:20} {size / MIB:8.1f} MiB in  {outcome.seconds:6.2f} s  "
                   f"{outcome.peak_mib:7.1f} MiB peak  exit {outcome.code}: {line[:100]}")
+        for name, make, file in _configurations():
+            path = Path(folder) / file
+            path.write_bytes(make(scale))
+            outcome = measure(["doctor", path])
+            line = (outcome.stderr.strip() or outcome.stdout.strip().splitlines()[0]).replace(folder, "…")
+            ok = outcome.code in (1, 2) and "Traceback" not in outcome.stderr and outcome.seconds < 10 * scale
+            failed += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name:20} {path.stat().st_size / MIB:8.1f} MiB in  "
+                  f"{outcome.seconds:6.2f} s  {outcome.peak_mib:7.1f} MiB peak  exit {outcome.code}: {line[:100]}")
     return 1 if failed else 0
+
+
+def _configurations() -> list[tuple[str, Callable[[int], bytes], str]]:
+    """doctor's hostile configuration files (tests/test_hostile_doctor.py makes them): each ends in a verdict or
+    one error line, in time linear in its size."""
+    import test_hostile_doctor as made
+    return [("doctor-doctypes", made.tomcat_doctypes, "server.xml"),
+            ("doctor-protocols", made.tomcat_protocols, "server.xml"),
+            ("doctor-nesting", made.tomcat_nesting, "server.xml"),
+            ("doctor-backslashes", made.properties_backslashes, "application.properties"),
+            ("doctor-continuations", made.properties_continuations, "application.properties"),
+            ("doctor-expansion", made.properties_expansion, "application.properties")]
 
 
 if __name__ == "__main__":

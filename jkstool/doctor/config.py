@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import limits
 from ..errors import JkstoolError
 
 # Innermost placeholders first, so that a default may hold one: ${TRUST:${app.tls.dir}/trust.p12}.
@@ -78,17 +79,33 @@ class Endpoint:
 
 class Resolver:
     """Placeholders filled from `env` (variables), then `properties` (other settings of the same file), in the
-    placeholder syntax of the application: spring, shell (Tomcat, JVM flags) or kafka."""
+    placeholder syntax of the application: spring, shell (Tomcat, JVM flags) or kafka.
+
+    What they fill in is counted, for all the settings of a resolver together: past limits.PLACEHOLDER_CHARS
+    it is an error, where the placeholder is (a property made of ten references to itself grows tenfold a
+    round)."""
 
     def __init__(self, env: dict[str, str], properties: dict[str, str] | None = None, syntax: str = "spring",
                  why: str = Setting.why, fix: str = ""):
         self.env, self.properties, self.pattern = env, properties or {}, _SYNTAX[syntax]
         self.why, self.fix = why, fix
+        self.budget = limits.PLACEHOLDER_CHARS
+        """The characters placeholders may still fill in."""
 
     def setting(self, raw: str, where: str) -> Setting:
         value = raw
-        for _ in range(16):  # a value may hold placeholders whose values hold more; a cycle stops here
-            filled = self.pattern.sub(self._fill, value)
+
+        def fill(match: re.Match[str]) -> str:
+            filled = self._fill(match)
+            if filled == match.group(0):
+                return filled
+            self.budget -= len(filled)
+            if self.budget < 0:
+                raise JkstoolError(f"its placeholders fill in more than {limits.PLACEHOLDER_CHARS:,} characters "
+                                   "(a value that expands itself?)", "check where the file comes from", path=where)
+            return filled
+        for _ in range(limits.PLACEHOLDER_ROUNDS):  # placeholders whose values hold more; a cycle stops here
+            filled = self.pattern.sub(fill, value)
             if filled == value:
                 break
             value = filled
@@ -115,7 +132,7 @@ def read_env_file(path: Path | str) -> dict[str, str]:
     and # comments after a value."""
     from .. import files, limits
     values = {}
-    text = files.read_bytes(path, limits.PASSWORD_FILE_BYTES * 64, "an env file").decode("utf-8", "replace")
+    text = files.read_bytes(path, limits.ENV_FILE_BYTES, "an env file").decode("utf-8", "replace")
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -125,8 +142,15 @@ def read_env_file(path: Path | str) -> dict[str, str]:
             raise JkstoolError(f"line {number} is not KEY=VALUE", "write one KEY=VALUE a line", path=str(path))
         value = value.strip()
         quoted = re.fullmatch(r"""(['"])(.*?)\1(\s+#.*)?""", value)
-        values[key.strip()] = quoted.group(2) if quoted else re.sub(r"\s+#.*$", "", value)
+        values[key.strip()] = quoted.group(2) if quoted else _uncommented(value)
     return values
+
+
+def _uncommented(value: str) -> str:
+    """The value before its first blank-led # (and the blanks before it). In one pass: a regex for the blanks
+    and the # went back over each run of blanks from each of its characters, quadratic in a long run."""
+    comment = re.search(r"\s#", value)
+    return value[:comment.start()].rstrip() if comment else value
 
 
 _JVM_OPTIONS = ("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "CATALINA_OPTS")

@@ -6,12 +6,12 @@ store type and cacerts), since those decide what really gets loaded.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict
 
-from .. import files
+from .. import files, limits
 from ..errors import JkstoolError
 from .config import Endpoint, Resolver, Setting, literal
 
@@ -50,45 +50,96 @@ def read(path: Path, env: dict[str, str], profiles: list[str], classpath: Path |
 
 
 def _text(path: Path) -> str:
-    return files.read_bytes(path, 16 * 1024 * 1024, "a configuration file").decode("utf-8", "replace")
+    return files.read_bytes(path, limits.CONFIG_FILE_BYTES, "a configuration file").decode("utf-8", "replace")
 
 
 # -- properties files (Spring, Kafka) --------------------------------------------------
 
 def properties(text: str) -> dict[str, tuple[str, int]]:
     """java.util.Properties: key=value, key: value or key value; # and ! comments; backslash continuations.
-    Returns key -> (value, line)."""
+    Returns key -> (value, line). One pass, linear in the text, as Properties.load reads: a line ending in an
+    odd number of backslashes goes on in the next (whose leading blanks go), a comment line never does, and
+    the key ends at the first =, : or blank no backslash escapes."""
     found: dict[str, tuple[str, int]] = {}
-    lines = text.splitlines()
-    number = 0
-    while number < len(lines):
-        start, line = number + 1, lines[number].lstrip()
-        while line.endswith("\\") and not line.endswith("\\\\") and number + 1 < len(lines):
-            number += 1
-            line = line[:-1] + lines[number].lstrip()
-        number += 1
-        if not line or line[0] in "#!":
+    lines = enumerate(_lines(text), 1)
+    for start, line in lines:
+        line = line.lstrip()
+        if not line or line[0] in "#!" or line == "\\":  # a lone backslash: the next line starts afresh
             continue
-        match = re.match(r"((?:\\.|[^=:\s])+)\s*[=:\s]\s*(.*)", line)
-        key, value = (match.group(1), match.group(2)) if match else (line, "")
-        found[_unescape(key)] = (_unescape(value.strip()), start)
+        if "\\" not in line:
+            separator = _SEPARATOR.search(line)
+        else:
+            if _continued(line):
+                parts = [line[:-1]]  # joined once: adding each line to those before was quadratic
+                for _, following in lines:
+                    parts.append(following.lstrip())
+                    if not _continued(parts[-1]):
+                        break
+                    parts[-1] = parts[-1][:-1]
+                line = "".join(parts)
+            # With each escaped backslash masked (the pairs of a run, from its left), a separator is escaped
+            # exactly when a backslash is left before it. (A regex that could read a backslash two ways, as
+            # itself or as an escape, took exponential time on a key of backslashes.)
+            separator = _SEPARATOR.search(line.replace("\\\\", "\0\0"))
+        end = separator.start() if separator else len(line)
+        after = _AFTER_KEY.match(line, end)
+        value = line[after.end():].lstrip() if after else ""
+        kept = value.rstrip()  # trailing blanks go, as in Spring's reader; but not one a backslash escapes
+        if len(kept) < len(value) and _continued(kept):
+            kept = value[:len(kept) + 1]
+        found[_unescape(line[:end])] = (_unescape(kept), start)
     return found
 
 
+def _continued(line: str) -> bool:
+    """Whether the line ends in an odd number of backslashes (the last one escapes what follows)."""
+    return line.endswith("\\") and (len(line) - len(line.rstrip("\\"))) % 2 == 1
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, as str.splitlines() gives them, a megabyte of text at a time (a list of all the lines
+    of a file of short ones is many times its size)."""
+    start = 0
+    while start < len(text):
+        cut = text.find("\n", start + (1 << 20))
+        end = len(text) if cut < 0 else cut + 1
+        yield from text[start:end].splitlines()
+        start = end
+
+
+_SEPARATOR = re.compile(r"(?<!\\)[=: \t\f]")
+"""A key's end: =, : or a blank (Properties' blanks: space, tab, form feed)."""
+_AFTER_KEY = re.compile(r"[ \t\f]*(?:[=:][ \t\f]*)?")
+"""Between a key and its value: blanks, at most one = or :, blanks."""
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)")
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _unescape(text: str) -> str:
-    """java.util.Properties' escapes: \\t \\n \\r \\f, \\uXXXX, and a backslash before any other character."""
-    def one(match: re.Match[str]) -> str:
-        code = match.group(1)
-        if code.startswith("u") and len(code) == 5:
-            return chr(int(code[1:], 16))
-        return str(_ESCAPES.get(code[0], code[0]))
-    return re.sub(r"\\(u[0-9A-Fa-f]{4}|.)", one, text)
+    """java.util.Properties' escapes: \\t \\n \\r \\f, \\uXXXX, and a backslash before any other character.
+    Java's strings are UTF-16: the \\u escapes of a surrogate pair make one character."""
+    if "\\" not in text:
+        return text
+    return _whole(_ESCAPE.sub(_escaped, text))
 
 
-_YAML_NODES, _YAML_DEPTH = 100_000, 64  # a configuration is far smaller; an alias bomb is not
+def _whole(text: str) -> str:
+    """Escaped UTF-16 surrogates as Java reads them: a pair one character, half of one U+FFFD (no file name
+    or password holds it)."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if len(code) == 5:
+        return chr(int(code[1:], 16))
+    return _ESCAPES.get(code, code)
+
+
+_YAML_NODES, _YAML_DEPTH = limits.YAML_VALUES, limits.YAML_NESTING
 
 
 def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | None]]:
@@ -96,8 +147,19 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
     profile it is for (spring.config.activate.on-profile, or the old spring.profiles), if any. Aliases
     are followed within a budget of nodes and depth: an alias bomb is refused, not expanded."""
     import yaml
+
+    class Counted(yaml.Loader):
+        """Counts the nodes as it composes them: a file of a million values is refused before all of them
+        are in memory (a hundred times the file's size)."""
+        composed = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            self.composed += 1
+            if self.composed > _YAML_NODES:
+                raise ValueError(f"more than {_YAML_NODES:,} values")
+            return super().compose_node(parent, index)
     try:
-        nodes = list(yaml.compose_all(text))
+        nodes = list(yaml.compose_all(text, Loader=Counted))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise ValueError(f"{getattr(e, 'problem', None) or e}" + (f", line {mark.line + 1}" if mark else "")) \
@@ -125,6 +187,7 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
     for node in nodes:
         found: dict[str, tuple[str, int]] = {}
         walk(node, "", 0, found)
+        found = {_whole(key): (_whole(value), line) for key, (value, line) in found.items()}  # "\\uD800" too
         profile = found.pop("spring.config.activate.on-profile", None) or found.pop("spring.profiles", None)
         documents.append((found, profile[0] if profile else None))
     return documents
@@ -153,7 +216,8 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
     named = profiles or [p for p in env.get("SPRING_PROFILES_ACTIVE", "").split(",") if p.strip()] or \
         base.get("spring.profiles.active", ("", ""))[0].split(",")
     active = [p.strip() for p in named if p.strip()]
-    merged = _spring_file(path, active)
+    documents = path.suffix in (".yml", ".yaml")  # YAML's documents may be for a profile; properties, read once
+    merged = _spring_file(path, active) if active and documents else dict(base)
     for profile in active:
         for suffix in (".yaml", ".yml", ".properties"):  # .properties wins over .yml, as in Spring
             overlay = path.parent / f"application-{profile}{suffix}"
@@ -252,6 +316,8 @@ def kafka(path: Path, text: str, env: dict[str, str]) -> list[Endpoint]:
     found = properties(text)
     resolver = Resolver(env, syntax="kafka")
     listeners = sorted({m.group(1) for key in found if (m := re.match(r"listener\.name\.([^.]+)\.ssl\.", key))})
+    if len(listeners) > limits.CONFIG_ENDPOINTS:
+        raise _too_many_endpoints("listener.name.NAME.ssl.* listeners", path)
     side = "server" if listeners or "ssl.client.auth" in found or "listeners" in found else "client"
     return [_kafka_endpoint(path, found, resolver, side, listener) for listener in listeners or [None]]
 
@@ -297,7 +363,7 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
     endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path), client_auth_configured=False,
                         defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
     resolver = Resolver(env, syntax="shell")
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if line.lstrip().startswith("#"):
             continue
         unit = line.lstrip().startswith("Environment")  # systemd expands no variable in Environment=
@@ -319,11 +385,13 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
 # -- Tomcat ----------------------------------------------------------------------------
 
 class _Element(TypedDict):
-    """An XML element: its tag name, attributes, the line its start tag begins on, and its children."""
+    """An XML element: its tag name, attributes, the line its start tag begins on, the line of each
+    attribute, and its children (those tomcat reads)."""
 
     name: str
     attrs: dict[str, str]
     line: int
+    lines: dict[str, int]
     children: list["_Element"]
 
 
@@ -335,18 +403,16 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
     folder = path.resolve().parent
     base = catalina_base or (folder.parent if folder.name == "conf" else folder)
     resolver = _tomcat_resolver(folder / "catalina.properties", env, base)
-    lines = text.splitlines()
     endpoints = []
-    for connector in _elements(text, path):
-        if connector["name"] != "Connector" or connector["attrs"].get("SSLEnabled", "").lower() != "true":
-            continue
+    for connector in _connectors(text, path):
         host = next((c for c in connector["children"] if c["name"] == "SSLHostConfig"), None)
         certificate = next((c for c in host["children"] if c["name"] == "Certificate"), None) if host else None
 
         def get(element: _Element | None, attribute: str) -> Setting | None:
             if element is None or attribute not in element["attrs"]:
                 return None
-            return resolver.setting(element["attrs"][attribute], f"{path}:{_attribute_line(lines, element, attribute)}")
+            line = element["lines"].get(attribute, element["line"])
+            return resolver.setting(element["attrs"][attribute], f"{path}:{line}")
         old = connector
         endpoint = Endpoint(f"Tomcat Connector port {connector['attrs'].get('port', '?')}", "server", str(path),
                             defaults={"keystore-type": "JKS", "truststore-type": "JKS",
@@ -411,53 +477,126 @@ _ALL = ["SSLv2Hello", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 def tomcat_protocols(value: str) -> list[str]:
     """Tomcat's protocols attribute: names separated by commas or spaces, or a +/- list from "all" (or from
     nothing): "all-TLSv1-TLSv1.1", "+TLSv1.2+TLSv1.3", "TLSv1.2,TLSv1.3"."""
-    chosen: list[str] = []
+    chosen: dict[str, None] = {}  # in order; a list searched for each name was quadratic in a long attribute
     for token in re.findall(r"[+-]?[A-Za-z0-9.]+", value):
         sign, name = (token[0], token[1:]) if token[0] in "+-" else ("", token)
-        names = _ALL if name.lower() == "all" else [name]
-        if sign == "-":
-            chosen = [p for p in chosen if p not in names]
-        else:
-            chosen += [p for p in names if p not in chosen]
-    return chosen
+        for protocol in _ALL if name.lower() == "all" else [name]:
+            if sign == "-":
+                chosen.pop(protocol, None)
+            else:
+                chosen.setdefault(protocol)
+    return list(chosen)
 
 
-def _attribute_line(lines: list[str], element: _Element, attribute: str) -> int:
-    """The line of an attribute in its element's start tag (expat gives the tag's first line)."""
-    for number in range(element["line"], min(len(lines), element["line"] + 50) + 1):
-        if re.search(rf"(?:^|\s){re.escape(attribute)}\s*=", lines[number - 1]):
-            return number
-    return element["line"]
+_READ = {"SSLHostConfig": "Connector", "Certificate": "SSLHostConfig"}
+"""The elements read within a TLS Connector, each a child of the one named."""
+_PROLOG = re.compile(r"\s*(?:<\?|<!--|<!DOCTYPE\b)")
+_DOCTYPE_STOP = re.compile(r"[\[>\"']")
 
 
-def _elements(text: str, path: Path) -> list[_Element]:
-    """The elements of an XML document or fragment as trees of {name, attrs, line, children}."""
+def _connectors(text: str, path: Path) -> list[_Element]:
+    """The <Connector SSLEnabled="true"> elements of an XML document or fragment, with their SSLHostConfig
+    children and theirs Certificate children, in the order of their depth (then the file's).
+
+    Parsed with expat in one pass, in time and memory linear in the text, and only the elements read are
+    kept: what follows the prolog is parsed as the content of an element of its own, so that a snippet of a
+    <Connector> reads too (see _as_fragment: no DTD is read)."""
     from xml.parsers import expat
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")  # expat's line ends
+    declaration = re.match(r"\s*<\?xml[^>]*\?>", text)  # str given: expat reads UTF-8, whatever it declares
+    if declaration:
+        text = "\n" * declaration.group(0).count("\n") + text[declaration.end():]
+    data = _as_fragment(text, path).encode("utf-8")
     parser = expat.ParserCreate()
-    root: _Element = {"name": "", "attrs": {}, "line": 0, "children": []}
-    stack = [root]
+    found: list[tuple[int, _Element]] = []
+    stack: list[_Element | None] = []
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        element: _Element = {"name": name, "attrs": attrs, "line": parser.CurrentLineNumber, "children": []}
-        stack[-1]["children"].append(element)
-        stack.append(element)
+        if len(stack) > limits.XML_DEPTH:  # the element of the fragment's own is not counted
+            raise JkstoolError(f"its elements nest more than {limits.XML_DEPTH} deep (line "
+                               f"{parser.CurrentLineNumber}): more than a real server.xml",
+                               "check where the file comes from", path=str(path))
+        parent = stack[-1] if stack else None
+        if name == "Connector" and attrs.get("SSLEnabled", "").lower() == "true" \
+                or parent is not None and _READ.get(name) == parent["name"]:
+            if name == "Connector" and len(found) == limits.CONFIG_ENDPOINTS:
+                raise _too_many_endpoints("<Connector SSLEnabled=\"true\">", path)
+            line = parser.CurrentLineNumber
+            element: _Element = {"name": name, "attrs": attrs, "line": line,
+                                 "lines": _attribute_lines(data, parser.CurrentByteIndex, line), "children": []}
+            if name == "Connector":
+                found.append((len(stack), element))
+            elif parent is not None:
+                parent["children"].append(element)
+            stack.append(element)
+        else:
+            stack.append(None)
 
     def end(name: str) -> None:
         stack.pop()
+
     parser.StartElementHandler, parser.EndElementHandler = start, end
-    # The declaration and a DOCTYPE go (Tomcat's server.xml needs neither; an internal subset's entities are
-    # not expanded): what is left is parsed as a fragment, so that a snippet of a <Connector> reads too.
-    body = re.sub(r"^\ufeff?\s*<\?xml[^>]*\?>", "", text.lstrip("\ufeff"))
-    body = re.sub(r"<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", lambda m: "\n" * m.group(0).count("\n"), body, flags=re.S)
     try:
-        parser.Parse(f"<fragment>{body}</fragment>", True)
+        parser.Parse(data, True)
     except expat.ExpatError as e:
         raise JkstoolError(f"not well-formed XML ({expat.ErrorString(e.code)}, line {e.lineno})", "fix the file",
                            path=str(path)) from None
-    found: list[_Element] = []
-    todo = list(root["children"])
-    while todo:
-        element = todo.pop(0)
-        found.append(element)
-        todo.extend(element["children"])
-    return found
+    return [element for _, element in sorted(found, key=lambda f: f[0])]  # stable: the file's order kept
+
+
+def _as_fragment(text: str, path: Path) -> str:
+    """The text with its content (what follows the prolog) inside an element of its own, so that a fragment
+    of several elements, or of text around them, is one document; a DOCTYPE goes (its lines kept). One scan
+    that never looks back. A DTD's internal subset is refused: none of its entities is expanded (a billion
+    laughs), and no external DTD is read."""
+    kept, start, position = [], 0, 0
+    while (match := _PROLOG.match(text, position)) is not None:
+        opening = match.group(0).lstrip()
+        if opening == "<?":
+            close = text.find("?>", match.end())
+            position = close + 2 if close >= 0 else len(text)
+        elif opening == "<!--":
+            close = text.find("-->", match.end())
+            position = close + 3 if close >= 0 else len(text)
+        else:  # <!DOCTYPE: up to its >, past quoted ids
+            doctype, position = match.end() - len(opening), match.end()
+            while (stop := _DOCTYPE_STOP.search(text, position)) is not None and stop.group(0) in "\"'":
+                close = text.find(stop.group(0), stop.end())
+                position = close + 1 if close >= 0 else len(text)
+            if stop is None:  # never closed: left for expat to say so
+                position = len(text)
+                break
+            if stop.group(0) == "[":
+                raise _dtd_refused(path)
+            position = stop.end()
+            kept += [text[start:doctype], "\n" * text.count("\n", doctype, position)]
+            start = position
+    kept += [text[start:position], "<fragment>", text[position:], "</fragment>"]
+    return "".join(kept)
+
+
+def _too_many_endpoints(what: str, path: Path) -> JkstoolError:
+    return JkstoolError(f"it sets up more than {limits.CONFIG_ENDPOINTS} TLS endpoints ({what}): more than a real "
+                        "configuration", "check where the file comes from", path=str(path))
+
+
+def _dtd_refused(path: Path) -> JkstoolError:
+    return JkstoolError("it declares a DTD (<!DOCTYPE ... [...]>), whose entities jkstool does not expand",
+                        "remove the DTD: Tomcat's server.xml needs none", path=str(path))
+
+
+def _attribute_lines(data: bytes, offset: int, line: int) -> dict[str, int]:
+    """The line of each attribute of the start tag at `offset` (expat gives the tag's first line only)."""
+    lines = {}
+    tag = _TAG.match(data, offset)
+    position = tag.end() if tag else offset
+    while (attribute := _ATTRIBUTE.match(data, position)) is not None:
+        line += data.count(b"\n", position, attribute.start(1))
+        lines[attribute.group(1).decode("utf-8", "replace")] = line
+        line += data.count(b"\n", attribute.start(1), attribute.end())
+        position = attribute.end()
+    return lines
+
+
+_TAG = re.compile(rb"<[^\s/>]*")
+_ATTRIBUTE = re.compile(rb"\s*([^\s=/>]+)\s*=\s*(?:\"[^\"]*\"|'[^']*')")

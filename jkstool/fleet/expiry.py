@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import files, formats
-from ..errors import JkstoolError
+from ..errors import JkstoolError, unexpected
 from ..formats import certfile
 from ..layout.manifest import BACKUPS, MANIFEST, generated_password, layout_folder
 from ..pki import certs
 from ..pki.inventory import days_left
-from .pairs import unexpected
 
 if TYPE_CHECKING:
     from .secrets import SecretFile

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import JkstoolError
+from ..errors import JkstoolError, unexpected
 from ..layout.manifest import BACKUPS, MANIFEST, find_stores
 
 if TYPE_CHECKING:  # both import cryptography, which the results below do not need
@@ -181,14 +181,6 @@ def _check_one(job: _Job) -> PairResult:
         return PairResult.failed(folder, e)
     except Exception as e:  # a bug met on one pair's files: that pair's row; the report is still written
         return PairResult.failed(folder, unexpected(e, folder))
-
-
-def unexpected(error: Exception, path: Path) -> JkstoolError:
-    """What a bug met on one file or pair says in its row (RecursionError, MemoryError...), so that the other
-    rows, and a report a collector reads, are still written."""
-    said = (str(error).splitlines() or [""])[0][:200]
-    return JkstoolError(f"unexpected {type(error).__name__}" + (f": {said}" if said else ""),
-                        "please report it", path=str(path))
 
 
 def soonest(results: list[PairResult]) -> datetime | None:
