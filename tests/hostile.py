@@ -127,6 +127,16 @@ def pem_tiny_blocks(scale: int) -> bytes:
     return b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n" * (1_000_000 * min(scale, 4))
 
 
+def yaml_alias_bomb(scale: int) -> bytes:
+    """A Secret whose data value is lists of nine aliases of the list before, 8 + `scale` deep: 9**9 values
+    once followed at scale 1, from a few hundred bytes."""
+    levels = 8 + scale
+    lines = ["apiVersion: v1", "kind: Secret", "metadata: {name: app-server}", 'a0: &a0 ["lol", "lol"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    lines.append(f"data: {{keystore.p12: *a{levels}}}")
+    return ("\n".join(lines) + "\n").encode()
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -148,6 +158,7 @@ CASES = [
     Case("jceks-short-array", jceks_short_array, "array.jceks", ("list", "FILE"), "error: FILE: ", password=False),
     Case("pem-unterminated", pem_unterminated, "open.pem", ("list", "FILE"), "error: FILE: "),
     Case("pem-tiny-blocks", pem_tiny_blocks, "tiny.pem", ("list", "FILE"), "error: FILE: "),
+    Case("secrets-alias-bomb", yaml_alias_bomb, "secrets.yaml", ("expiry", "FILE"), "an alias bomb?"),
 ]
 
 

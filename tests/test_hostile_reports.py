@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from xml.etree import ElementTree
 
+import hostile
 import pytest
 from cryptography.hazmat.primitives import serialization
 from helpers import PASSWORD, certificate, new_key, run
@@ -20,12 +21,8 @@ ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 
 
 def _alias_bomb(levels: int = 9) -> str:
-    """A Secret whose data value is `levels` lists of nine aliases of the list before: 9**levels values once
-    followed, from a few hundred bytes."""
-    lines = ["apiVersion: v1", "kind: Secret", "metadata: {name: app-server}", 'a0: &a0 ["lol", "lol"]']
-    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
-    lines.append(f"data: {{keystore.p12: *a{levels}}}")
-    return "\n".join(lines) + "\n"
+    """A Secret of `levels` lists of nine aliases of the list before (tests/hostile.py's)."""
+    return hostile.yaml_alias_bomb(levels - 8).decode()
 
 
 def test_a_yaml_alias_bomb_in_secrets_is_one_line_in_bounded_memory(tmp_path):
