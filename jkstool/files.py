@@ -79,6 +79,15 @@ def not_own(path: Path) -> JkstoolError:
                         "wrote", "remove it, and check who can write to the folder", path=str(path))
 
 
+def narrow(path: Path, mask: int) -> None:
+    """Take the bits outside `mask` off a file's mode, through no link (a file jkstool has just written)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) & mask)
+    finally:
+        os.close(fd)
+
+
 def own_folder(folder: Path) -> bool:
     """Whether `folder` is a folder of the running user, not a link (False when it does not exist)."""
     try:
@@ -227,12 +236,12 @@ NEW_FOLDER_MODE = 0o755
 
 
 def make_folders(folder: Path, private: bool = False) -> list[Path]:
-    """`folder` and its missing parents, 0700 (`private`) or 0755 whatever the umask; the folders made."""
+    """`folder` and its missing parents, 0700 (`private`) or 0755, less the umask (which mkdir applies): never
+    writable by others, whatever the umask; the folders made."""
     made = []
     for part in reversed([folder, *folder.parents]):
         if not part.exists():
             os.mkdir(part, 0o700 if private else NEW_FOLDER_MODE)
-            os.chmod(part, (0o700 if private else NEW_FOLDER_MODE) & ~_umask())
             made.append(part)
     return made
 

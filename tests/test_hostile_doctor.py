@@ -171,3 +171,13 @@ def test_escaped_surrogates_are_read_as_java_reads_them(tmp_path):
                                   tomcat_nesting])
 def test_the_files_grow_with_their_scale(make):
     assert len(make(1)) < len(make(2)) and len(make(1)) < 4 * MIB
+
+
+def test_a_yaml_key_that_is_an_alias_bomb_is_refused_unwritten(tmp_path):
+    """A mapping key made of nested aliases: PyYAML writes a node out in full when asked for its text."""
+    path = tmp_path / "application.yml"
+    lines = ['a0: &a0 [x, x]'] + [f"a{n}: &a{n} [*a{n - 1}, *a{n - 1}]" for n in range(1, 23)]
+    path.write_text("\n".join(lines) + "\n? *a22\n: value\n")
+    outcome = measure(["doctor", path], timeout=60)
+    _one_line_naming(outcome, path)
+    _bounded(outcome)

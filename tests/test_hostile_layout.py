@@ -97,9 +97,12 @@ def test_secrets_onto_a_file_another_user_planted_need_force_and_become_ours(lay
     ({"cas": {"server": {"crl": "../../outside/ca.crl"}}}, ["revoke", "LAYOUT", "--alias", "client"]),
     ({"exports": ["../../elsewhere"]}, ["revoke", "LAYOUT", "--alias", "client"]),
     ({"server": {"days": "forever"}}, ["renew", "LAYOUT", "--side", "server"]),
+    ({"key_type": "rsa-99999999"}, ["renew", "LAYOUT", "--side", "server"]),
+    ({"profile": "x"}, ["renew", "LAYOUT", "--side", "server"]),
     ({"clients": [{"cn": "x", "alias": "x", "keystore": "/tmp/x.p12", "truststore": "t.p12"}]},
      ["add-client", "LAYOUT", "--cn", "y"]),
-], ids=["absolute-store", "store-above", "crl-outside", "export-outside", "days-of-a-string", "client-outside"])
+], ids=["absolute-store", "store-above", "crl-outside", "export-outside", "days-of-a-string", "huge-key-type",
+        "no-such-profile", "client-outside"])
 def test_a_layout_json_of_someone_elses_names_nothing_outside_the_layout(layout, shared, edit, command):
     """layout.json is input: a path it names outside the folder, or a field of another type, is one error line;
     no byte of another file is read into an output, nothing is written outside."""
@@ -164,3 +167,14 @@ def _partner_ca(folder: Path) -> Path:
     path.write_bytes(MiniCA("Partner").root.public_bytes(serialization.Encoding.PEM))
     return path
 
+
+
+def test_secrets_go_through_no_link_planted_at_the_output_name(layout, shared):
+    """A dangling link at --output's name: nothing is written where it points; with --force the link is
+    replaced by a file of ours."""
+    aim = shared / "aim.json"
+    as_nobody("ln", "-s", aim, shared / "secrets.json")
+    assert "already exists" in one_line(run("k8s-secret", layout, "--output", shared / "secrets.json", env=ENV))
+    assert run("k8s-secret", layout, "--output", shared / "secrets.json", "--force", env=ENV).exit_code == 0
+    assert not aim.exists() and not (shared / "secrets.json").is_symlink()
+    assert stat.S_IMODE((shared / "secrets.json").stat().st_mode) == 0o600

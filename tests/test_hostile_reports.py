@@ -166,3 +166,11 @@ def test_characters_xml_does_not_allow_leave_junit_well_formed(tmp_path):
     assert case.find("failure").text.endswith("issuer CN=bad\\uffff\\00\\x08\\ufffe end")
     (case,) = ElementTree.fromstring(pairs.stdout).iter("testcase")
     assert case.get("name") == "team\\uffff\\x01\\ufffe" and case.find("error") is not None
+
+
+def test_the_yaml_limits_hold_for_a_whole_input_of_many_documents(tmp_path):
+    """Small bombs in many documents: the limits count the input, not each document."""
+    source = tmp_path / "secrets.yaml"
+    source.write_text("---\n".join([_alias_bomb(6)] * 200))  # 9**6 values each: 200 of them, a hundred million
+    outcome = measure(["expiry", source], ENV, timeout=30)
+    assert outcome.code == 2 and "alias bomb" in outcome.stderr and outcome.seconds < 10, outcome

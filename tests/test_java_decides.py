@@ -203,6 +203,24 @@ def test_one_jvm_judges_every_pair_of_a_run(tmp_path):
     assert len(jvms) == 1
 
 
+def test_the_jvm_judges_through_its_own_log_and_a_crash(tmp_path, monkeypatch):
+    """The JVM's standard output may carry more than answers (a GC log JAVA_TOOL_OPTIONS asks for): they are
+    passed over. A JVM that ends mid-run (killed) is no verdict: the pair is judged by a new one."""
+    folders = [pair(tmp_path / f"pair-{n}") for n in range(2)]
+    monkeypatch.setattr(handshake, "_JVMS", {})
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-Xlog:gc*:stdout")
+    try:
+        assert api.verify_pair(folders[0], password=PASSWORD).java.ok
+        for jvm in handshake._JVMS.values():
+            jvm.process.kill()
+            jvm.process.wait()
+        report = api.verify_pair(folders[1], password=PASSWORD)
+        assert report.java.ok and report.ok, report.java
+    finally:
+        for jvm in handshake._JVMS.values():
+            jvm.close()
+
+
 def test_a_release_number_finds_the_installed_jdk_of_it(tmp_path, jdk25_home, handshake_25):
     folder = pair(tmp_path / "pair", client_extra=[(cps_policy(), True)])
     jsse_ok = handshake_25(*four(folder))[0]

@@ -903,6 +903,10 @@ def test_expiry_watches_the_crls_a_layout_keeps_by_their_next_update(tmp_path):
     metrics = run("expiry", layout, "--format", "prometheus", env=ENV).stdout
     assert f'jkstool_crl_next_update{{filepath="{root_crl}"' not in metrics  # the layout's copy, not the source
     assert re.search(r'jkstool_crl_stale\{filepath="[^"]+",issuer_CN="Company Root CA"\} 0', metrics), metrics
+    cafile = tmp_path / "cafile.pem"  # certificates and CRLs in one file, as OpenSSL's CAfile takes them
+    cafile.write_bytes(chain.read_bytes() + root_crl.read_bytes())
+    kinds = sorted(row.kind for row in api.expiry([cafile], password=PASSWORD).certificates)
+    assert kinds == ["certificate", "certificate", "crl"], kinds
 
 
 @pytest.mark.parametrize("crl_sign", [True, False], ids=["intermediate-with-crl-sign", "openssl-default"])

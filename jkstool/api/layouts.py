@@ -451,7 +451,7 @@ def k8s_secrets(folder: StrPath, *, name: str | None = None, namespace: str | No
     document = k8s.secrets(layout, secret, name, namespace)
     if output is None:
         return document
-    target = Path(output).resolve()
+    target = Path(output).parent.resolve() / Path(output).name  # a link planted at the name is not followed
     inside = target.is_relative_to(folder.resolve())
     relative = str(target.relative_to(folder.resolve())) if inside else ""
     ours = inside and any(e.file == relative for e in layout.manifest.secrets)

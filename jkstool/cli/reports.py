@@ -135,8 +135,9 @@ def junit(suite: str, cases: list[tuple[str, str, list[tuple[str, str, str]]]]) 
     return "\n".join(lines) + "\n"
 
 
-_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
-"""What XML 1.0 does not allow (Char) once `output.printable` has escaped the control characters."""
+_NOT_XML = re.compile("[\ufffe\uffff]")
+"""What XML 1.0 does not allow (Char) once `output.printable` has escaped the control characters and a file
+name's bytes that are not UTF-8."""
 
 
 def _xml(text: str) -> str:

@@ -158,11 +158,14 @@ _JVM_OPTIONS = ("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "CATALINA_
 
 
 def security_override(env: dict[str, str]) -> str | None:
-    """The java.security override (-Djava.security.properties=FILE) the environment's JVM options give:
-    the last one given wins, as on a java command line."""
+    """The java.security override (-Djava.security.properties=FILE) the environment's JVM options give: the last
+    one given wins, as on a java command line, and only a file that is there (Java passes over one it cannot
+    load; a relative or $VARIABLE path is the service's to resolve, not doctor's). The replacing form (==FILE)
+    is read as an override too."""
     found = [m.group(1).strip("\"'") for name in _JVM_OPTIONS
              for m in re.finditer(r"-Djava\.security\.properties==?(\"[^\"]*\"|'[^']*'|\S+)", env.get(name, ""))]
-    return found[-1] if found else None
+    chosen = found[-1].removeprefix("file:") if found else None
+    return chosen if chosen and Path(chosen).is_absolute() and Path(chosen).is_file() else None
 
 
 def environment(env_file: Path | str | None = None) -> dict[str, str]:

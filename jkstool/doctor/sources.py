@@ -174,6 +174,8 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
             raise ValueError("too many values or too deeply nested (an alias bomb?)")
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):  # no Spring key is a list or map: and one written out
+                    raise ValueError(f"a key that is not a name, line {key.start_mark.line + 1}")  # is a bomb
                 walk(value, f"{prefix}.{key.value}" if prefix else str(key.value), depth + 1, found)
         elif isinstance(node, yaml.SequenceNode):
             items = []

@@ -198,8 +198,11 @@ def certificates_in(name: str, data: bytes, password: str | None) -> list[Expiri
         from cryptography.hazmat.primitives.serialization import Encoding
 
         from ..pki import crl
-        return [Expiring(name, None, "crl", c.public_bytes(Encoding.DER)) for c in crl.load_all(data)
-                if c.next_update_utc is not None]
+        found = [Expiring(name, None, "crl", c.public_bytes(Encoding.DER)) for c in crl.load_all(data)
+                 if c.next_update_utc is not None]
+        if b"-----BEGIN CERTIFICATE-----" in data:  # a CAfile of certificates and CRLs, as OpenSSL takes one
+            found += [Expiring(name, None, "certificate", c) for c in certfile.parse_certificates(data)]
+        return found
     try:
         formats.detect(data)
     except JkstoolError:  # not a store: a DER certificate or a PKCS#7 bundle, perhaps

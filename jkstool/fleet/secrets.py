@@ -138,11 +138,12 @@ def _yaml(text: str) -> list[object]:
     loader = yaml.SafeLoader(text)  # the pure-Python parser: its recursion ends in a RecursionError
     try:
         found = []
+        spent = [0, 0]  # values and characters, over every document of the input: the limits are the input's
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # an empty document; check_node says there is one, the types do not
                 continue
-            _bounded(node, len(text))
+            _bounded(node, len(text), spent)
             found.append(loader.construct_document(node))
         return found
     except yaml.YAMLError as e:
@@ -153,10 +154,12 @@ def _yaml(text: str) -> list[object]:
         loader.dispose()
 
 
-def _bounded(root: "yaml.Node", size: int) -> None:
-    """Count what a document holds as it would be built, each alias as often as it is followed."""
+def _bounded(root: "yaml.Node", size: int, spent: list[int]) -> None:
+    """Count what a document holds as it would be built, each alias as often as it is followed, into what the
+    input's documents before it `spent` ([values, characters])."""
     import yaml
-    values, chars, stack = 0, 0, [(root, 1)]
+    values, chars = spent
+    stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()
         values += 1
@@ -174,6 +177,7 @@ def _bounded(root: "yaml.Node", size: int) -> None:
             stack += [(item, depth + 1) for item in node.value]
         elif isinstance(node, yaml.MappingNode):
             stack += [(part, depth + 1) for pair in node.value for part in pair]
+    spent[:] = [values, chars]
 
 
 def _dict(value: object) -> Object:

@@ -143,11 +143,19 @@ def _own_files(top: Path) -> list[Path]:
     return sorted(found)
 
 
+def _a_run(path: Path) -> bool:
+    """Whether an entry of backups/ is a run's folder: a file of this user there is passed over (a note left
+    there), a link or someone else's entry refused."""
+    info = os.lstat(path)
+    return not (stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()) and files.own_folder(path)
+
+
 def _inside(folder: Path, name: str) -> bool:
-    """Whether a name a backup lists (created.txt) is a regular file inside the layout folder."""
+    """Whether a name a backup lists (created.txt) is a regular file inside the layout folder, reached through
+    no link leading out."""
     path = folder / name
     return not Path(name).is_absolute() and ".." not in Path(name).parts and path.is_file() \
-        and not path.is_symlink()
+        and not path.is_symlink() and path.resolve().is_relative_to(folder.resolve())
 
 
 def backups_of(layout: Layout) -> files.Backups:
@@ -564,7 +572,7 @@ def restore(folder: Path, stamp: str | None) -> tuple[Path, Written]:
     own: a folder or file in backups/ that is a link or someone else's (planted in a shared folder) is
     refused, and a file is restored no wider than it was kept."""
     root = folder / BACKUPS
-    runs = sorted(p for p in root.iterdir() if files.own_folder(p)) if files.own_folder(root) else []
+    runs = sorted(p for p in root.iterdir() if _a_run(p)) if files.own_folder(root) else []
     chosen = next((p for p in runs if p.name == stamp), None) if stamp else (runs[-1] if runs else None)
     if chosen is None:
         raise JkstoolError(f"no backup {stamp}" if stamp else "no backups", "see the folders in backups/: "
@@ -580,6 +588,6 @@ def restore(folder: Path, stamp: str | None) -> tuple[Path, Written]:
     kept = files.write_all([(p, data, files.Secrecy.KEYS if p in private else secrecy) for p, data, secrecy in items],
                            replace=True, backups=backups)
     for path in private:  # as private as it was kept, whatever the file it replaced allowed
-        os.chmod(path, files.mode(path) & 0o700)
+        files.narrow(path, 0o700)
     kept += [backups.retire(folder / name) for name in created if _inside(folder, name)]
     return chosen, Written([*backups.created, *backups.replaced], kept, backups.folder)

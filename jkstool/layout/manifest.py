@@ -182,7 +182,10 @@ class Manifest:
         the values jkstool writes, and every path it names inside the layout folder, except the files of a
         CA brought from elsewhere, which are only read."""
         _one_of(self.store_type, EXTENSIONS, "store_type")
-        _typed(self.key_type, str, "key_type")
+        _typed(self.key_type, str, "key_type")  # pki.issue.new_key refuses a type it does not make
+        if self.profile is not None:
+            from ..formats.pkcs12 import PROFILES
+            _one_of(self.profile, PROFILES, "profile")
         inside = [*self.files.values(), *(c.crl for c in self.cas.records()), *self.cas.issuer_crls]
         for name, record in (("server", self.server), ("client", self.client)):
             _typed(record.alias, str, f"{name}.alias")

@@ -318,10 +318,12 @@ class _Checks:
 
     def _missing_certificate_alert(self) -> str:
         """The alert a JSSE server sends for a TLS 1.3 handshake without a client certificate: certificate_required
-        since JDK-8311644 (in 17.0.19 and 21), bad_certificate in 17.0.15 and older ("17" alone: the newest
-        update's defaults)."""
+        since JDK-8311644 (JDK 23, backported to 17.0.19 and 21.0.10), bad_certificate before ("17" or "21"
+        alone: the newest update's defaults)."""
         release = self.jdk.release
-        return "certificate_required" if release >= (17, 0, 19) or release == (17,) else "bad_certificate"
+        fixed = {17: (17, 0, 19), 21: (21, 0, 10)}.get(release[0], (23,))
+        newest = release in ((17,), (21,))
+        return "certificate_required" if release >= fixed or newest else "bad_certificate"
 
     def _entry_checks(self, entry: PrivateKeyEntry, store: StoreInput) -> PrivateKeyEntry | None:
         if not entry.chain:

@@ -88,7 +88,7 @@ _TABLE = [
          "the client's key manager finds no key entry whose chain names an issuer the server accepts (the subjects "
          "of the server truststore), or none of a TLS 1.3 key type, so a JSSE client sends no certificate at all",
          "server: Empty client certificate chain; client: Received fatal alert: certificate_required (TLS 1.3; "
-         "17.0.15 and older sent bad_certificate)",
+         "bad_certificate before JDK 23, 21.0.10 and 17.0.19)",
          "trust the client's CA in the server truststore"),
     Rule("signature-invalid", ERROR,
          "a certificate's signature does not verify with its issuer's key: a CA regenerated under the same name, "

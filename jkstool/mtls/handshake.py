@@ -13,9 +13,11 @@ data is exchanged after every handshake.
 """
 
 import atexit
+import base64
 import hashlib
 import itertools
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -23,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping
+from concurrent import futures
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,12 +106,20 @@ def java(home: Path, paths: Mapping[str, Path], passwords: Mapping[str, str | No
               hostname or ""]
     key = (str(home.resolve()), str(java_security.resolve()) if java_security else "")
     try:
-        line = _jvm(key, home, java_security).ask(fields)
-    except OSError as e:  # the next request starts another JVM
+        try:
+            line = _jvm(key, home, java_security).ask(fields)
+        except OSError:  # a JVM that ended (killed, out of memory) is no verdict on this pair: a new one judges
+            line = _jvm(key, home, java_security).ask(fields)
+    except OSError as e:
         return Outcome(False, engine, f"client: not started | server: Java did not answer ({e})")
     if line.startswith("OK "):
         return Outcome(True, engine, line[3:])
     return Outcome(False, engine, line.removeprefix("FAILED "))
+
+
+ANSWER_SECONDS = 120
+"""How long a request may wait for its answer: a handshake's own timeouts end it within 30 s."""
+_ANSWER = re.compile(r"JKSTOOL (\d+) (.*)")
 
 
 class _Jvm:
@@ -125,7 +136,6 @@ class _Jvm:
         threading.Thread(target=self._answer, daemon=True).start()
 
     def ask(self, fields: list[str]) -> str:
-        import base64
         request = " ".join(base64.b64encode(f.encode()).decode() for f in fields)
         answer: Future[str] = Future()
         assert self.process.stdin is not None
@@ -136,21 +146,31 @@ class _Jvm:
             self.waiting[number] = answer
             self.process.stdin.write(f"{number} {request}\n")
             self.process.stdin.flush()
-        return answer.result()
+        try:
+            return answer.result(ANSWER_SECONDS)
+        except futures.TimeoutError:  # a JVM that stopped answering is ended; the next request starts another
+            self.process.kill()
+            raise OSError(f"no answer within {ANSWER_SECONDS} s") from None
 
     def _answer(self) -> None:
-        """Hand each answer to the request of its number; when the JVM ends, fail whatever still waits."""
+        """Hand each answer to the request of its number, passing over anything else the JVM prints (the GC
+        log of a JAVA_TOOL_OPTIONS, say); when the JVM ends, fail whatever still waits."""
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            number, _, text = line.rstrip("\n").partition(" ")
+        try:
+            for line in self.process.stdout:
+                found = _ANSWER.match(line)
+                if found:
+                    with self.lock:
+                        waiting = self.waiting.pop(int(found[1]), None)
+                    if waiting is not None:
+                        waiting.set_result(found[2])
+        finally:
+            ended = OSError(f"the JVM ended (exit code {self.process.wait()})")
             with self.lock:
-                self.waiting.pop(int(number)).set_result(text)
-        ended = OSError(f"the JVM ended (exit code {self.process.wait()})")
-        with self.lock:
-            self.ended = ended
-            for answer in self.waiting.values():
-                answer.set_exception(ended)
-            self.waiting.clear()
+                self.ended = ended
+                for answer in self.waiting.values():
+                    answer.set_exception(ended)
+                self.waiting.clear()
 
     def close(self) -> None:
         if self.process.stdin is not None:

@@ -44,7 +44,7 @@ def new_key(key_type: str) -> PrivateKey:
         return ec.generate_private_key(ec.SECP256R1())
     if key_type == "ec-p384":
         return ec.generate_private_key(ec.SECP384R1())
-    if key_type.startswith("rsa-"):
+    if key_type in KEY_TYPES and key_type.startswith("rsa-"):  # a size of KEY_TYPES only (layout.json is input)
         return rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[4:]))
     if key_type == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()

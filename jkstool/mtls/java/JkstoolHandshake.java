@@ -37,7 +37,8 @@ import javax.net.ssl.TrustManagerFactory;
  * client checks it as an HTTPS client does (and sends it as SNI where it is a name). A line is exchanged
  * after the handshake, since under TLS 1.3 a rejected client certificate shows only at the first read.
  *
- * Answers one line a request, as it completes, after the request's number: "OK <protocol> <cipher suite>"
+ * Answers one line a request, as it completes, after "JKSTOOL" and the request's number (other lines on
+ * standard output, such as a GC log JAVA_TOOL_OPTIONS asks for, are not answers): "OK <protocol> <cipher suite>"
  * or "FAILED client: <what it saw> | server: <what it saw>"; exits when its input ends and every
  * request is answered.
  */
@@ -57,11 +58,11 @@ public class JkstoolHandshake {
                 String answer;
                 try {
                     answer = handshake(text);
-                } catch (Exception e) {
+                } catch (Throwable e) {  // an Error too (out of memory): every request gets its answer
                     answer = "FAILED client: " + describe(e) + " | server: " + describe(e);
                 }
                 synchronized (out) {
-                    out.println(number + " " + answer.replace('\n', ' '));
+                    out.println("JKSTOOL " + number + " " + answer.replace('\n', ' '));
                 }
             });
         }
