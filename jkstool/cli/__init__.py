@@ -56,6 +56,18 @@ class _Commands(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """keytool's words (`-list`, `-keystore`) and a mistyped command get one line saying what to type."""
+        from . import keytool
+        said = keytool.habit(args)
+        if said:
+            output.fail(said)
+        if args and not args[0].startswith("-") and args[0] not in COMMANDS:
+            meant = keytool.nearest(args[0], COMMANDS)
+            output.fail(f"no command {args[0]!r}" + (f": did you mean jkstool {meant}?" if meant else "")
+                        + " (jkstool -h lists them)")
+        return super().parse_args(ctx, args)
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return None

@@ -1,0 +1,55 @@
+"""keytool's habits, met on jkstool's command line: its commands and options, and what they are here.
+
+Java teams type `-list -keystore x.jks -storepass ...` by reflex. Click reads `-keystore` as the short
+options -k -e -y..., and says "No such option: -k"; this says, in one line, what to type instead.
+"""
+
+import difflib
+from collections.abc import Iterable
+
+COMMANDS = {
+    "-list": "list", "-importcert": "import-ca", "-import": "import-ca",
+    "-genkeypair": "genkey", "-genkey": "genkey", "-certreq": "csr", "-gencert": "sign",
+    "-exportcert": "export", "-export": "export", "-delete": "delete", "-changealias": "rename",
+    "-storepasswd": "passwd", "-keypasswd": "passwd", "-importkeystore": "convert", "-printcert": "list",
+}
+"""keytool's commands, and jkstool's."""
+
+OPTIONS = {
+    "-keystore": "the store is an argument: jkstool COMMAND STORE",
+    "-storepass": "--storepass (env:NAME or file:PATH keep it out of the process list)",
+    "-keypass": "--keypass",
+    "-alias": "--alias",
+    "-storetype": "--store-type (where the command writes a store; a store read is recognised by its bytes)",
+    "-file": "the file is an argument: jkstool COMMAND STORE FILE",
+    "-srckeystore": "the source is the first argument: jkstool convert SOURCE DEST",
+    "-destkeystore": "the destination is the second argument: jkstool convert SOURCE DEST",
+    "-srcstorepass": "--storepass", "-deststorepass": "--dest-storepass", "-srckeypass": "--keypass",
+    "-dname": "--cn (and --san)", "-ext": "--san", "-validity": "--days", "-keyalg": "--key-type",
+    "-keysize": "--key-type (rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, ed25519)",
+    "-trustcacerts": "nothing: the chain is completed from the store's trusted certificates and --ca",
+    "-noprompt": "nothing: jkstool asks only on a terminal, when a password is missing",
+    "-rfc": "nothing: certificates are written as PEM",
+    "-cacerts": "the JDK's cacerts file as the store (JAVA_HOME/lib/security/cacerts)",
+}
+"""keytool's options, and what stands for them here."""
+
+
+def habit(args: list[str]) -> str | None:
+    """What to type instead of the first keytool command or option in `args` (before a `--`), if any; COMMAND
+    in the advice is the jkstool command given, where there is one."""
+    command = args[0] if args and not args[0].startswith("-") else "COMMAND"
+    for arg in args:
+        if arg == "--":
+            return None
+        if arg in COMMANDS:
+            return f"{arg} is keytool's: here it is jkstool {COMMANDS[arg]}"
+        if arg in OPTIONS:
+            return f"{arg} is keytool's: here, {OPTIONS[arg].replace('COMMAND', command)}"
+    return None
+
+
+def nearest(name: str, commands: Iterable[str]) -> str | None:
+    """The command `name` was most likely meant to be (a typo), if one is close."""
+    found = difflib.get_close_matches(name, list(commands), n=1, cutoff=0.6)
+    return found[0] if found else None
