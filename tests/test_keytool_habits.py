@@ -1,5 +1,5 @@
-"""keytool's habits on jkstool's command line: each gets one line saying what to type (exit 2, no usage
-dump), and a mistyped command the nearest one."""
+"""A new user's first mistakes: keytool's habits on jkstool's command line, each one line saying what to type
+(exit 2, no usage dump), a mistyped command the nearest one, and words that say what went wrong."""
 
 import pytest
 from helpers import run
@@ -23,3 +23,23 @@ def test_a_keytool_habit_is_one_line_naming_what_to_type(args, says):
 def test_after_a_double_dash_keytool_words_are_arguments(tmp_path):
     result = run("list", "--", str(tmp_path / "-keystore"))
     assert "keytool" not in result.stderr and result.exit_code == 2
+
+
+def test_a_password_ending_in_a_newline_is_said(tmp_path, monkeypatch):
+    from jkstool import api
+    api.init_pair(tmp_path / "tls", password="changeit")
+    monkeypatch.setenv("PWX", "changeit\n")
+    result = run("list", tmp_path / "tls" / "server.keystore.p12", "--storepass", "env:PWX")
+    assert result.exit_code == 2 and "ends in whitespace (a newline?)" in result.stderr, result.stderr
+
+
+def test_a_folder_that_is_not_there_is_named_so():
+    result = run("verify-pair", "no-such-folder-here")
+    assert result.exit_code == 2 and "no-such-folder-here: no such folder" in result.stderr, result.stderr
+
+
+def test_a_closed_port_asks_nothing_of_a_client():
+    result = run("probe", "127.0.0.1:1")
+    assert result.exit_code == 1
+    asked = [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("client certificate")]
+    assert asked == ["-"], result.stdout

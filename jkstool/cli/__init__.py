@@ -112,7 +112,9 @@ app = typer.Typer(cls=_Commands, name="jkstool", context_settings=CONTEXT, no_ar
 @app.callback()
 def _main(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
                                                 help="Show the version and exit.")] = False) -> None:
-    output.reset()
+    import warnings
+    warnings.simplefilter("ignore")  # a library's warning (a BER fallback, a deprecation) is not the user's: jkstool
+    output.reset()                   # says what matters about a file in its own words
 
 
 def main() -> None:

@@ -97,7 +97,7 @@ def probe_command(
             ("protocol", f"{result.protocol} {result.cipher}" if result.protocol else "-"),
             ("chain leads to the truststore", trust or "not checked (no --truststore)"),
             ("certificate matches the name", {True: "yes", False: "no", None: "-"}[result.name_matches]),
-            ("client certificate requested", ("yes" if result.requested else "no")),
+            ("client certificate requested", ("yes" if result.requested else "no") if result.protocol else "-"),
             ("acceptable client CAs", "; ".join(result.acceptable) or ("none named" if result.requested else "-")),
             ("keystore certificate from one of them",
              {True: "yes", False: "no", None: "-"}[result.keystore_acceptable]),

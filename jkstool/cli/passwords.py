@@ -46,9 +46,9 @@ def resolve(value: str | None, *, option: str = "--storepass", env: str = STOREP
     pressing Enter at keytool's prompt does.
     """
     if value is not None:
-        return from_option(value, option)
+        return _noted(from_option(value, option))
     if env in os.environ:
-        return Password(os.environ[env], env)
+        return _noted(Password(os.environ[env], env))
     if layout is not None and (layout / "storepass").is_file():
         return first_line(layout / "storepass", option)
     if prompt and sys.stdin.isatty():
@@ -59,6 +59,15 @@ def resolve(value: str | None, *, option: str = "--storepass", env: str = STOREP
                                f"type the password, or give {option}") from None
         return None if optional and not answer else Password(answer, "the prompt")
     return None
+
+
+def _noted(password: str | None) -> str | None:
+    """A password from the environment or an option, used as it is given, but a trailing blank or newline (an
+    `echo` into a variable, a copy and paste) is said: it is the likeliest cause of a wrong password next."""
+    if password and password != password.rstrip():
+        source = getattr(password, "source", "the password")
+        output.warn(f"the password from {source} ends in whitespace (a newline?); it is used as it is")
+    return password
 
 
 def require(password: str | None, what: str, option: str = "--storepass",

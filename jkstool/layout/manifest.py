@@ -427,6 +427,9 @@ def find_stores(folder: Path, skip: Iterable[str] = ()) -> dict[str, Path]:
     ambiguous."""
     if (folder / MANIFEST).is_file():
         return Layout.open(folder).stores()
+    if not folder.is_dir():
+        raise JkstoolError("no such folder" if not folder.exists() else "is a file, not a folder",
+                           "give the layout folder (init-pair's), or the four stores by name", path=str(folder))
     paths = {}
     for role in (r for r in ROLES if r not in skip):
         side, kind = role.split("-")
