@@ -448,6 +448,9 @@ def _lock_fd(lock_path: Path, path: Path) -> int:
         if e.errno == errno.ELOOP:
             raise JkstoolError("the lock file is a symbolic link: someone may be tampering with this folder",
                                "remove it, and check who can write to the folder", path=str(lock_path)) from None
+        if e.errno == errno.ENOTDIR:
+            raise JkstoolError("a part of the path is a file, not a folder", "check the path",
+                               path=str(path)) from None
         raise JkstoolError(f"cannot lock the file ({e.strerror})", path=str(path)) from None
 
 

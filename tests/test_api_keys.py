@@ -210,7 +210,7 @@ def test_import_key_refuses_a_certificate_for_another_key_and_writes_nothing(tmp
     with pytest.raises(JkstoolError, match=f"does not belong to any of the certificates in {other}") as e:
         import_key(tmp_path / "k.p12", "a", key, other, password=PASSWORD)
     assert (e.value.path, e.value.alias) == (str(key), "a")
-    with pytest.raises(JkstoolError, match="must hold exactly one private key"):
+    with pytest.raises(JkstoolError, match="the key file holds no private key, and must hold one"):
         import_key(tmp_path / "k.p12", "a", other, other, password=PASSWORD)
     assert not (tmp_path / "k.p12").exists()
 
@@ -240,7 +240,7 @@ def test_export_entry_refuses_what_it_cannot_give(tmp_path, layout):
     assert export_entry(truststore, alias="ca", password=PASSWORD).cert.startswith(b"-----BEGIN CERTIFICATE")
     with pytest.raises(JkstoolError, match="a trusted certificate has no key"):
         export_entry(truststore, alias="ca", password=PASSWORD, with_key=True)
-    with pytest.raises(JkstoolError, match=r"the store has 0 key entries \(name one with alias=\.\.\.\)"):
+    with pytest.raises(JkstoolError, match=r"the store holds no private key \(a truststore\?\)"):
         export_entry(truststore, password=PASSWORD)
     plain = tmp_path / "plain.pem"
     plain.write_bytes(b"".join(

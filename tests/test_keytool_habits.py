@@ -43,3 +43,28 @@ def test_a_closed_port_asks_nothing_of_a_client():
     assert result.exit_code == 1
     asked = [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("client certificate")]
     assert asked == ["-"], result.stdout
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    from jkstool import api
+    folder = tmp_path_factory.mktemp("first") / "tls"
+    api.init_pair(folder, password="changeit", store_type="jks")
+    (folder.parent / "notafile.txt").write_text("")
+    return folder
+
+
+@pytest.mark.parametrize("args, says", [
+    (["export", "TLS/server.truststore.jks", "--key", "OUT/k.pem"],
+     "the store holds no private key (a truststore?) (give the keystore; a certificate of this one is exported "
+     "with --alias)"),
+    (["convert", "TLS/server.keystore.jks", "OUT/notafile.txt/x.p12"],
+     "a part of the path is a file, not a folder (check the path)"),
+    (["import-key", "OUT/new.p12", "--key", "TLS/ca/ca.pem", "--cert", "TLS/ca/ca.pem", "--alias", "x"],
+     "the key file holds no private key, and must hold one (give the key's own file; a certificate goes to --cert)"),
+])
+def test_a_first_mistake_names_the_file_and_the_fix(made, tmp_path, args, says):
+    args = [a.replace("TLS", str(made)).replace("OUT", str(made.parent)) for a in args]
+    result = run(*args, env={"JKSTOOL_STOREPASS": "changeit"})
+    assert result.exit_code == 2 and result.stderr.strip().endswith(says), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

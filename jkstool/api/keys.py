@@ -149,9 +149,11 @@ def import_key(store: StrPath, alias: str, key_file: StrPath, cert_file: StrPath
         _tell(warn, Path(key_file), loaded.warnings)
         keys = loaded.store.key_entries()
         if len(keys) != 1 or keys[0].key is None:
-            reason = "is encrypted: give key_file_password=..." if keys and keys[0].key is None else \
-                "must hold exactly one private key"
-            raise JkstoolError(f"the key file {reason}", path=str(key_file))
+            if keys and keys[0].key is None:
+                raise JkstoolError("the key file is encrypted: give key_file_password=...", path=str(key_file))
+            held = "no private key" if not keys else f"{len(keys)} private keys"
+            raise JkstoolError(f"the key file holds {held}, and must hold one", "give the key's own file; a "
+                               "certificate goes to cert_file=...", path=str(key_file))
         try:
             entry = chains.key_entry(alias, keys[0].key, certfile.read_certificates(cert_file))
         except JkstoolError as e:
@@ -216,6 +218,9 @@ def export_entry(store: StrPath, *, alias: str | None = None, password: str | No
 
 def _one_key_entry(opened: StoreEdit) -> PrivateKeyEntry:
     keys = opened.store.key_entries()
+    if not keys:
+        raise JkstoolError("the store holds no private key (a truststore?)", "give the keystore; a certificate "
+                           "of this one is exported with alias=...", path=str(opened.path))
     if len(keys) != 1:
         raise JkstoolError(f"the store has {len(keys)} key entries", "name one with alias=...",
                            path=str(opened.path))

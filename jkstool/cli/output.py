@@ -211,7 +211,7 @@ _OPTIONS = {
     "(check password=...)": "(check --storepass or JKSTOOL_STOREPASS)",
     "(give password=...)": "(give --storepass, or set JKSTOOL_STOREPASS)",
     "load_ca(password=...)": "--ca-keypass", "ca_password=...": "--ca-keypass",
-    "key_password=...": "--keypass", "key_file_password=...": "--src-keypass",
+    "key_password=...": "--keypass", "key_file_password=...": "--src-keypass", "cert_file=...": "--cert",
     "which password_from=... names": "which --password-from names",
     "new_password=...": "--new-storepass", "dest_password=...": "--dest-storepass", "password=...": "--storepass",
     "allow_weak=True": "--allow-weak-password",
