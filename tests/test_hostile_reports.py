@@ -174,3 +174,14 @@ def test_the_yaml_limits_hold_for_a_whole_input_of_many_documents(tmp_path):
     source.write_text("---\n".join([_alias_bomb(6)] * 200))  # 9**6 values each: 200 of them, a hundred million
     outcome = measure(["expiry", source], ENV, timeout=30)
     assert outcome.code == 2 and "alias bomb" in outcome.stderr and outcome.seconds < 10, outcome
+
+
+def test_a_junit_suite_counts_its_failure_elements():
+    """A pair of two error findings: one <failure> (both in its text), and failures="1" says the same."""
+    from jkstool.cli import reports
+    text = reports.junit("s", [("pair", "a", [("failure", "one", "first"), ("failure", "two", "second")]),
+                               ("pair", "b", [])])
+    suite = ElementTree.fromstring(text)
+    assert suite.get("failures") == str(len(suite.findall(".//failure"))) == "1"
+    failure = suite.find(".//failure")
+    assert failure.get("message") == "one (and 1 more)" and "two: second" in failure.text

@@ -116,9 +116,12 @@ def pair_metrics(metrics: Exposition, rows: list[dict[str, Any]]) -> None:
 # -- JUnit -----------------------------------------------------------------------
 
 def junit(suite: str, cases: list[tuple[str, str, list[tuple[str, str, str]]]]) -> str:
-    """A testsuite of (classname, name, [(element, message, text)]) cases: element is failure or error."""
-    failures = sum(1 for _, _, problems in cases for element, _, _ in problems[:1] if element == "failure")
-    errors = sum(1 for _, _, problems in cases for element, _, _ in problems[:1] if element == "error")
+    """A testsuite of (classname, name, [(element, message, text)]) cases: element is failure or error. A case's
+    problems of one element are one such element (the first message, and every problem in its text), so the
+    suite's failures and errors count both the cases and the elements, as each consumer reads them."""
+    cases = [(classname, name, _one_of_each(problems)) for classname, name, problems in cases]
+    failures = sum(1 for _, _, problems in cases for element, _, _ in problems if element == "failure")
+    errors = sum(1 for _, _, problems in cases for element, _, _ in problems if element == "error")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuite name={quoteattr(_xml(suite))} tests="{len(cases)}" failures="{failures}" errors="{errors}">']
     for classname, name, problems in cases:
@@ -133,6 +136,17 @@ def junit(suite: str, cases: list[tuple[str, str, list[tuple[str, str, str]]]]) 
         lines.append("  </testcase>")
     lines.append("</testsuite>")
     return "\n".join(lines) + "\n"
+
+
+def _one_of_each(problems: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """A case's problems of one element as one: the first message (and how many more), every problem in its
+    text."""
+    found = []
+    for element in dict.fromkeys(element for element, _, _ in problems):
+        same = [(message, text) for kind, message, text in problems if kind == element]
+        message = same[0][0] + (f" (and {len(same) - 1} more)" if len(same) > 1 else "")
+        found.append((element, message, "\n".join([same[0][1], *(f"{m}: {t}" for m, t in same[1:])])))
+    return found
 
 
 _NOT_XML = re.compile("[\ufffe\uffff]")
