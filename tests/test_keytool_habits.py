@@ -68,3 +68,24 @@ def test_a_first_mistake_names_the_file_and_the_fix(made, tmp_path, args, says):
     result = run(*args, env={"JKSTOOL_STOREPASS": "changeit"})
     assert result.exit_code == 2 and result.stderr.strip().endswith(says), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_import_ca_arguments_the_other_way_round_are_said(made, tmp_path):
+    """A store given as the certificate, or a PEM of a leaf given as the truststore: one line, nothing
+    written; a PEM truststore of CAs still takes more."""
+    from jkstool import api
+    env = {"JKSTOOL_STOREPASS": "changeit"}
+    ca, truststore = made / "ca" / "ca.pem", made / "server.truststore.jks"
+    swapped = run("import-ca", ca, truststore, env=env)
+    assert swapped.exit_code == 2 and f"the truststore comes first (jkstool import-ca {truststore} {ca})" in \
+        swapped.stderr, swapped.stderr
+    from jkstool.api import outputs
+    leaf = tmp_path / "leaf.pem"
+    outputs.write_files(api.export_entry(made / "server.keystore.jks", password="changeit").files(cert=leaf))
+    before = leaf.read_bytes()
+    refused = run("import-ca", leaf, ca, env=env)
+    assert refused.exit_code == 2 and "holds leaf certificates and no CA" in refused.stderr, refused.stderr
+    assert leaf.read_bytes() == before
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(ca.read_bytes())
+    assert run("import-ca", bundle, ca, env=env).exit_code == 0

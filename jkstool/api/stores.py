@@ -279,6 +279,14 @@ def change_password(store: StrPath, *, password: str | None = None, key_password
         return own
 
 
+def file_kind(path: StrPath) -> str:
+    """What a file is by its bytes: JKS, JCEKS, PKCS12 or PEM, else "other" (DER, PKCS#7, anything)."""
+    try:
+        return formats.detect(files.read_bytes(path))
+    except JkstoolError:
+        return "other"
+
+
 def store_type_for(path: StrPath, store_type: str | None = None) -> str:
     """The type a store written at `path` gets: `store_type` (jks, pkcs12, pem), else the extension's
     (.jks JKS, .pem PEM), else pkcs12, Java's default."""
