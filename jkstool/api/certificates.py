@@ -4,10 +4,7 @@ These are the core's own functions (jkstool.pki), given here so that a caller â€
 the command line first â€” needs no other door.
 """
 
-from ..formats.certfile import read_certificates
 from ..pki.certs import facts, issuer_of, load, sha256, subject_of
 from ..pki.inventory import describe_certificate, iso
-from ..pki.trust import is_ca
 
-__all__ = ["load", "facts", "subject_of", "issuer_of", "sha256", "describe_certificate", "iso", "is_ca",
-           "read_certificates"]
+__all__ = ["load", "facts", "subject_of", "issuer_of", "sha256", "describe_certificate", "iso"]

@@ -279,7 +279,27 @@ def change_password(store: StrPath, *, password: str | None = None, key_password
         return own
 
 
-def file_kind(path: StrPath) -> str:
+def _in_order(truststore: Path, certificates: "list[StrPath | tuple[str, bytes]]") -> None:
+    """The truststore comes first: a store given as the certificate while the "truststore" is a certificate
+    file, or a PEM "truststore" of leaf certificates only, are arguments the other way round (keytool's
+    habit of naming the file with -file after the store is easy to get backwards)."""
+    from ..formats import certfile
+    from ..pki import trust
+    if len(certificates) != 1 or isinstance(certificates[0], tuple) or not truststore.is_file() \
+            or not Path(certificates[0]).is_file():
+        return
+    given, first = _kind(Path(certificates[0])), _kind(truststore)
+    if given in ("JKS", "JCEKS", "PKCS12") and first not in ("JKS", "JCEKS", "PKCS12"):
+        raise JkstoolError(f"{certificates[0]} is a {given} store and {truststore} is not: the truststore comes "
+                           "first", f"jkstool import-ca {certificates[0]} {truststore}")
+    if first == "PEM" and (held := certfile.read_certificates(truststore)) \
+            and not any(trust.is_ca(cert) for cert in held):
+        raise JkstoolError(f"{truststore} holds leaf certificates and no CA, as the certificate to trust would: "
+                           "the truststore comes first", f"jkstool import-ca TRUSTSTORE {truststore}; a truststore "
+                           "of pinned leaves takes allow_leaf=True")
+
+
+def _kind(path: Path) -> str:
     """What a file is by its bytes: JKS, JCEKS, PKCS12 or PEM, else "other" (DER, PKCS#7, anything)."""
     try:
         return formats.detect(files.read_bytes(path))
@@ -366,6 +386,9 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
     """
     from ..formats import certfile
     from ..pki import trust
+    certificates = list(certificates)
+    if not allow_leaf:
+        _in_order(Path(truststore), certificates)
     candidates: list[tuple[str, bytes]] = []
     sources = []
     for item in certificates:

@@ -40,8 +40,6 @@ def import_ca_command(
         jkstool import-ca server.truststore.jks partner-ca.pem --storepass env:STOREPASS
     """
     from .. import api
-    if not from_store and not allow_leaf:
-        _in_order(truststore, certificates)
     sources = [(str(path), cert) for path in certificates for cert in _trusted_in(path, src_storepass)] \
         if from_store else certificates
     password, _ = passwords_for(truststore, storepass, None)
@@ -61,24 +59,6 @@ def import_ca_command(
     verb = f"added {len(result.added)}" if result.added else "added nothing, the file is unchanged"
     output.info(f"{truststore}: {verb}; {len(result.present)} already trusted, "
                 f"{len(result.skipped)} skipped")
-
-
-def _in_order(truststore: Path, certificates: list[Path]) -> None:
-    """The truststore comes first: a store given as the certificate while the "truststore" is a certificate
-    file, or a PEM "truststore" of leaf certificates only, are arguments the other way round (keytool's
-    habit of naming the file with -file after the store is easy to get backwards)."""
-    from ..api.certificates import is_ca, read_certificates
-    from ..api.stores import file_kind
-    if len(certificates) != 1 or not truststore.is_file() or not certificates[0].is_file():
-        return
-    given, first = file_kind(certificates[0]), file_kind(truststore)
-    if given in ("JKS", "JCEKS", "PKCS12") and first not in ("JKS", "JCEKS", "PKCS12"):
-        output.fail(f"{certificates[0]} is a {given} store and {truststore} is not: the truststore comes first "
-                    f"(jkstool import-ca {certificates[0]} {truststore})")
-    if first == "PEM" and (held := read_certificates(truststore)) and not any(is_ca(cert) for cert in held):
-        output.fail(f"{truststore} holds leaf certificates and no CA, as the certificate to trust would: the "
-                    f"truststore comes first (jkstool import-ca TRUSTSTORE {truststore}; a truststore of pinned "
-                    "leaves takes --allow-leaf)")
 
 
 def _subject(data: bytes) -> str:
