@@ -66,6 +66,9 @@ class Change:
     raw: dict[Path, tuple[bytes, files.Secrecy]] = field(default_factory=dict)
     read: dict[Path, list[Entry]] = field(default_factory=dict)
     """The entries of each store as read, so that a store the change leaves as it was is not rewritten."""
+    dumps: dict[Path, tuple[list[Entry], bytes]] = field(default_factory=dict)
+    """Each store dumped, with the entries it was dumped from: the check reads the very bytes the write then
+    writes, and a store's key derivations (the costliest part of a step) are paid once."""
 
     def store(self, path: Path) -> Store:
         """The store at `path` as this change leaves it (read from disk the first time)."""
@@ -94,7 +97,14 @@ class Change:
 
     def _bytes(self, path: Path) -> bytes:
         """A store's bytes as this change leaves it."""
-        return self.layout.dump(self.stores[path], self.password) if path in self.stores else files.read_bytes(path)
+        return self._dump(path) if path in self.stores else files.read_bytes(path)
+
+    def _dump(self, path: Path) -> bytes:
+        entries = list(self.stores[path])
+        cached = self.dumps.get(path)
+        if cached is None or cached[0] != entries:
+            cached = self.dumps[path] = (entries, self.layout.dump(self.stores[path], self.password))
+        return cached[1]
 
     def derive(self, dumped: dict[Path, bytes]) -> None:
         """The derived files as this change leaves the stores (`dumped`: those it rewrites, as they will be
@@ -116,7 +126,7 @@ class Change:
 
     def write(self, backups: files.Backups | None = None) -> Written:
         """Write every file that changes, derived files and layout.json included, as one change."""
-        dumped = {path: self.layout.dump(self.stores[path], self.password) for path in self.changed()}
+        dumped = {path: self._dump(path) for path in self.changed()}
         self.derive(dumped)  # the Secrets hold the very bytes the stores are written with
         items: list[tuple[Path, bytes, files.Secrecy]] = [
             (path, data, files.Secrecy.KEYS if self.stores[path].holds_keys() else files.Secrecy.PUBLIC)
