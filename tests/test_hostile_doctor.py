@@ -92,17 +92,11 @@ def test_tomcat_entities_are_refused_not_expanded(tmp_path):
     _bounded(outcome)
 
 
-def test_properties_backslash_keys_are_read_in_linear_time(tmp_path):
+@pytest.mark.parametrize("make", [properties_backslashes, properties_continuations],
+                         ids=["backslash-keys", "continuation-lines"])
+def test_properties_are_read_in_linear_time(tmp_path, make):
     path = tmp_path / "application.properties"
-    path.write_bytes(properties_backslashes(1))
-    outcome = measure(["doctor", path], timeout=60)
-    assert outcome.code == 1 and "no keystore is configured" in outcome.stdout, outcome
-    _bounded(outcome)
-
-
-def test_properties_continuation_lines_are_joined_in_linear_time(tmp_path):
-    path = tmp_path / "application.properties"
-    path.write_bytes(properties_continuations(1))
+    path.write_bytes(make(1))
     outcome = measure(["doctor", path], timeout=60)
     assert outcome.code == 1 and "no keystore is configured" in outcome.stdout, outcome
     _bounded(outcome)
