@@ -6,7 +6,9 @@ typer, prints or exits.
 """
 
 import ast
+import base64
 import functools
+import hashlib
 import re
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "jkstool"
+VENDORED = PACKAGE / "formats" / "_pyjks"  # pyjks's files as pyjks ships them: not held to these rules
 
 # Lowest first: a module may import from its own layer and the layers before it.
 LAYERS = [
@@ -28,7 +31,7 @@ RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 @functools.cache
 def modules() -> dict[str, Path]:
     return {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
-            for path in sorted(PACKAGE.rglob("*.py"))}
+            for path in sorted(PACKAGE.rglob("*.py")) if not path.is_relative_to(VENDORED) or path.stem == "__init__"}
 
 
 def imported(name: str, path: Path) -> set[str]:
@@ -138,10 +141,21 @@ def test_the_public_api_is_whole_and_documented():
             assert f"`{name}" in doc, f"docs/api.md does not mention {name}"
 
 
+def test_the_vendored_pyjks_files_are_as_pyjks_ships_them():
+    """Each vendored file's SHA-256 and size are the ones the pyjks 20.0.0 wheel's RECORD lists."""
+    records = [line.split(",") for line in (VENDORED / "VENDORED").read_text().splitlines()
+               if line and not line.startswith("#")]
+    assert {Path(path).name for path, _, _ in records} == {p.name for p in VENDORED.glob("*.py")} - {"__init__.py"}
+    for path, digest, size in records:
+        data = (VENDORED / Path(path).name).read_bytes()
+        assert digest == "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        assert len(data) == int(size)
+
+
 def test_importing_jkstool_loads_no_heavy_module():
     """`import jkstool` is what every command starts with: it must stay instant."""
     code = "import sys, jkstool; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
-           "('cryptography', 'jks', 'OpenSSL', 'tabulate', 'typer', 'click')))"
+           "('cryptography', 'Cryptodome', 'OpenSSL', 'tabulate', 'typer', 'click')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -203,17 +203,16 @@ def _unprotect(protected: bytes, password: str, kind: str) -> bytes:
         params = parts[1][1] if len(parts) > 1 else b""
     except (der.DerError, IndexError):
         raise damaged(kind) from None
-    from jks import sun_crypto
-    from jks.util import BadHashCheckException, BadPaddingException
+    from ._pyjks import sun_crypto
+    from ._pyjks.util import BadHashCheckException, BadPaddingException
     try:
         if algorithm == JKS_KEY_PROTECTOR:
             if len(encrypted) < 40:
                 raise damaged(kind)
-            pkcs8: bytes = sun_crypto.jks_pkey_decrypt(encrypted, password)  # pyjks is untyped
-            return pkcs8
+            return sun_crypto.jks_pkey_decrypt(encrypted, password)
         if algorithm == _JCE_KEY_PROTECTOR:
             salt, count = der.fields(params, der.OCTET_STRING, der.INTEGER)[:2]
-            key: bytes = sun_crypto.jce_pbe_decrypt(encrypted, password, salt, pbe.spend(der.to_int(count)))
+            key = sun_crypto.jce_pbe_decrypt(encrypted, password, salt, pbe.spend(der.to_int(count)))
             der.decode(key, der.SEQUENCE)  # a wrong password can pass the padding check
             return key
     except (BadHashCheckException, BadPaddingException, der.DerError, ValueError):

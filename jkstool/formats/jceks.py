@@ -42,8 +42,8 @@ class _SealedObjects(_keystore.SecretKeys):
     def open(self, sealed: Any, password: str) -> tuple[str, bytes]:
         """Decrypt a SealedObject (Sun's PBEWithMD5AndTripleDES) and read the key inside: a
         SecretKeySpec, or the KeyRep that SunJCE's own key classes serialize as."""
-        from jks import sun_crypto
-        from jks.util import BadPaddingException
+        from ._pyjks import sun_crypto
+        from ._pyjks.util import BadPaddingException
         if sealed.get("sealAlg") != "PBEWithMD5AndTripleDES" or not isinstance(sealed.get("encodedParams"), bytes):
             raise JkstoolError(f"unsupported secret key protection {sealed.get('sealAlg')!r}")
         try:

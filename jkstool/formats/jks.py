@@ -55,6 +55,6 @@ def _cert_blob(cert: bytes) -> bytes:
 
 
 def _protect(pkcs8: bytes, password: str) -> bytes:
-    from jks import sun_crypto
+    from ._pyjks import sun_crypto
     algorithm_id = der.sequence(der.oid(_keystore.JKS_KEY_PROTECTOR), der.null())
     return der.sequence(algorithm_id, der.octets(sun_crypto.jks_pkey_encrypt(pkcs8, password)))
