@@ -71,6 +71,8 @@ CLIENT_CASES = {
     "truststore-declared-jceks": lambda line: line.replace("trustStoreType=PKCS12", "trustStoreType=JCEKS"),
     "keystore-password-wrong": lambda line: line.replace("keyStorePassword=${JKSTOOL_STOREPASS}",
                                                          "keyStorePassword=wrong-one"),
+    "keystore-password-trailing-space": lambda line: line.replace("keyStorePassword=${JKSTOOL_STOREPASS}",
+                                                                  'keyStorePassword="${JKSTOOL_STOREPASS} "'),
     "keystore-declared-jks": lambda line: line.replace("keyStoreType=PKCS12", "keyStoreType=JKS"),
     "tls-1.1-only": lambda line: line + "\n-Djdk.tls.client.protocols=TLSv1.1" if "keyStore=" in line else line,
 }
@@ -105,16 +107,24 @@ def test_jvm_flags_as_a_jsse_client_takes_them(layouts, served, tmp_path, defaul
     config = tmp_path / "flags.txt"
     config.write_text("\n".join(lines) + "\n")
     code, findings = doctor(config, "--peer", tls)
-    flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in lines if line and not line.startswith("#")]
-    ok, reply = default_client("localhost", served, flags)
+    ok, reply = default_client("localhost", served, _argv(lines))
     assert (code == 0) == ok, (case, findings, reply)
     expected = {"as-written": set(), "keystore-declared-jks": set(), "no-truststore": {"server-untrusted"},
                 "truststore-declared-jceks": {"config-type-mismatch"},
-                "keystore-password-wrong": {"config-password-wrong"}, "tls-1.1-only": {"config-protocols"},
+                "keystore-password-wrong": {"config-password-wrong"},
+                "keystore-password-trailing-space": {"config-password-wrong"}, "tls-1.1-only": {"config-protocols"},
                 "suite-rsa": {"config-ciphers"}, "suite-ecdsa": set(), "suite-3des": {"config-ciphers"},
                 "suite-tls13": set()}[case]
     assert explained(findings) == expected
     assert ("java-refused" in codes(findings)) == (expected == {"server-untrusted"})  # Java judged the pair
+    assert ("config-trailing-whitespace" in codes(findings, "warning")) == case.endswith("trailing-space")
+
+
+def _argv(lines: list[str]) -> list[str]:
+    """The flags of a file's lines as a shell hands them to java: the password filled in, quotes taken off."""
+    import shlex
+    return [flag for line in lines if line and not line.startswith("#")
+            for flag in shlex.split(line.replace("${JKSTOOL_STOREPASS}", PASSWORD))]
 
 
 # -- Tomcat's server.xml, judged by Tomcat 10 ---------------------------------------------
@@ -309,6 +319,8 @@ def test_tomcat_takes_the_environment_only_where_catalina_properties_says_so(lay
     enable = re.search(r"org\.apache\.tomcat\.util\.digester\.PROPERTY_SOURCE=\S+", config.read_text()).group(0)
     properties.write_text(properties.read_text() + enable + "\n")
     assert doctor(config, "--peer", tls) == (0, [])
+    properties.write_text(properties.read_text() + "common.loader=\\u00zz\n")  # Tomcat warns, and goes on
+    assert doctor(config, "--peer", tls) == (0, [])
 
 
 def test_a_pem_bundle_reads_as_its_stores(layouts, tmp_path):
@@ -374,8 +386,7 @@ def test_peer_url_tries_the_client_as_configured(layouts, served, tmp_path, defa
     config = tmp_path / "flags.txt"
     config.write_text("\n".join(lines) + "\n")
     code, findings = doctor(config, "--peer-url", f"localhost:{served}")
-    flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in lines if line and not line.startswith("#")]
-    ok, reply = default_client("localhost", served, flags)
+    ok, reply = default_client("localhost", served, _argv(lines))
     assert (code == 0) == ok, (findings, reply)
     assert codes(findings, "error") == (set() if ok else {"config-peer-probe"})
 
@@ -549,40 +560,48 @@ def test_env_files_overlays_bundles_and_kafka_listeners(layouts, tmp_path):
     assert endpoint["findings"] == []
 
 
-def test_a_keystore_path_left_on_last_years_file(layouts, served, tmp_path, default_client):
-    """The flags still name last year's client keystore, whose certificate has expired: doctor says so, and
-    the server refuses the JSSE client that loads it."""
+def _issued_keystore(tls: Path, path: Path, usages: list | None, days: tuple[int, int] = (-1, 365)) -> Path:
+    """A PKCS12 keystore at `path` of a key certified by the `tls` layout's CA, valid from days[0] to days[1]
+    from now, with the extended key usages `usages` (None: no such extension)."""
     import datetime
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.x509.oid import NameOID
 
     from jkstool import formats
     from jkstool.model import PrivateKeyEntry, Store
-    tls, _ = layouts
     ca_cert = x509.load_pem_x509_certificate((tls / "ca" / "ca.pem").read_bytes())
     ca_key = serialization.load_pem_private_key((tls / "ca" / "ca-key.pem").read_bytes(), PASSWORD.encode())
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client")]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=400)).not_valid_after(now - datetime.timedelta(days=35))
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    old = tmp_path / "client-2025.p12"
+    builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "app")]))
+               .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now + datetime.timedelta(days=days[0]))
+               .not_valid_after(now + datetime.timedelta(days=days[1])))
+    if usages is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
     pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                               serialization.NoEncryption())
-    formats.write_store(old, Store([PrivateKeyEntry("client", pkcs8, (
+    formats.write_store(path, Store([PrivateKeyEntry("app", pkcs8, (
         cert.public_bytes(serialization.Encoding.DER), ca_cert.public_bytes(serialization.Encoding.DER)))]),
         "pkcs12", PASSWORD)
+    return path
+
+
+def test_a_keystore_path_left_on_last_years_file(layouts, served, tmp_path, default_client):
+    """The flags still name last year's client keystore, whose certificate has expired: doctor says so, and
+    the server refuses the JSSE client that loads it."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    tls, _ = layouts
+    old = _issued_keystore(tls, tmp_path / "client-2025.p12", [ExtendedKeyUsageOID.CLIENT_AUTH], (-400, -35))
     lines = _client_flags(tls, lambda line: line.replace(f"{tls}/client.keystore.p12", str(old)))
     config = tmp_path / "flags.txt"
     config.write_text("\n".join(lines) + "\n")
     code, findings = doctor(config, "--peer", tls)
-    flags = [line.replace("${JKSTOOL_STOREPASS}", PASSWORD) for line in lines if line and not line.startswith("#")]
-    ok, reply = default_client("localhost", served, flags)
+    ok, reply = default_client("localhost", served, _argv(lines))
     assert code == 1 and not ok, reply
     assert codes(findings, "error") == {"cert-expired", "java-refused"}
 
@@ -615,3 +634,117 @@ def test_java_decides_the_pair_where_it_is_handed_the_stores_as_jsse_takes_them(
     assert picked.decided_by == ("jkstool's model (the configuration picks the key by alias, which the default key "
                                  "manager does not)")
     assert not picked.ok
+
+
+# -- values as each runtime reads them: trailing whitespace, malformed escapes --------------------
+
+def _store_with_password(tls: Path, folder: Path, password: str) -> tuple[Path, Path]:
+    """Copies of the layout's server stores whose password is `password`, changed by jkstool passwd."""
+    import shutil
+    copies = []
+    for name in ("server.keystore.p12", "server.truststore.p12"):
+        copy = folder / name
+        shutil.copy(tls / name, copy)
+        assert run("passwd", copy, "--new-storepass", f"pass:{password}", env=ENV).exit_code == 0
+        copies.append(copy)
+    return copies[0], copies[1]
+
+
+def test_spring_keeps_a_passwords_trailing_space_and_doctor_says_so(layouts, tmp_path, java_inventory):
+    """Spring Boot keeps the trailing whitespace of a .properties value (as java.util.Properties does): a
+    password written with a space after it is that password, space and all. doctor opens the stores with it,
+    as Java does, and warns, naming the file, line and key."""
+    tls, _ = layouts
+    config = tmp_path / "application.properties"
+    config.write_text(_spring_server(tls, password=f"{PASSWORD} "))
+    config.chmod(0o600)
+    result = run("doctor", config, "--peer", tls, "--json", env=ENV)
+    found = [f for e in json.loads(result.stdout)["endpoints"] for f in e["findings"]]
+    assert result.exit_code == 1 and {f["code"] for f in found if f["severity"] == "error"} == {"config-password-wrong"}
+    spaces = [f for f in found if f["code"] == "config-trailing-whitespace"]
+    assert [f["store"] for f in spaces] == [f"{config}:3", f"{config}:6"] and all(f["severity"] == "warning"
+                                                                               for f in spaces)
+    assert "server.ssl.key-store-password ends in whitespace" in spaces[0]["message"]
+    assert PASSWORD not in result.stdout  # no password is ever printed
+    keystore = str(tls / "server.keystore.p12")
+    assert java_inventory(keystore, password=f"{PASSWORD} ")[keystore][""][0] == "unreadable"  # Java agrees
+    # stores whose password really ends in a space open with it: a warning, no error
+    spaced, _ = _store_with_password(tls, tmp_path, f"{PASSWORD} ")
+    config.write_text(_spring_server(tls, password=f"{PASSWORD} ").replace(str(tls), str(tmp_path)))
+    code, found = doctor(config, "--peer", tls)
+    assert code == 0 and set(found) == {("config-trailing-whitespace", "warning")}
+    assert java_inventory(str(spaced), password=f"{PASSWORD} ")[str(spaced)]["server"][2] == "key-ok"
+
+
+def test_yaml_trims_plain_values_and_keeps_quoted_ones(layouts, tmp_path):
+    tls, _ = layouts
+    config = tmp_path / "application.yml"
+    snippet = run("snippet", "spring-boot", tls, "--side", "server", env=ENV).stdout
+    config.write_text(snippet.replace("${JKSTOOL_STOREPASS}", f"{PASSWORD}   "))  # a plain scalar: YAML trims it
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls) == (0, [])
+    config.write_text(snippet.replace("${JKSTOOL_STOREPASS}", f'"{PASSWORD} "'))
+    code, found = doctor(config, "--peer", tls)
+    assert code == 1 and codes(found, "error") == {"config-password-wrong"}
+    assert "config-trailing-whitespace" in codes(found, "warning")
+
+
+def test_kafka_trims_its_values_as_its_configdef_does(layouts, tmp_path, handshake):
+    """Kafka's ConfigDef trims every string and password value: the same trailing spaces are nothing there."""
+    tls, _ = layouts
+    config = tmp_path / "client.properties"
+    config.write_text(f"ssl.keystore.location={tls}/client.keystore.p12  \nssl.keystore.password={PASSWORD} \t\n"
+                      f"ssl.truststore.location={tls}/client.truststore.p12\nssl.truststore.password={PASSWORD} \n"
+                      "ssl.keystore.type=PKCS12 \n")
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls) == (0, [])
+    ok, seen = handshake(tls)
+    assert ok, seen
+
+
+@pytest.mark.parametrize("name", ["application.properties", "client.properties"])
+def test_a_malformed_unicode_escape_is_an_error_naming_the_file_and_line(tmp_path, name):
+    """Java's Properties.load throws on \\u without four hex digits, and Spring Boot and Kafka do not
+    start: doctor cannot read the file either (exit 2), and says where."""
+    config = tmp_path / name
+    config.write_text("ssl.keystore.location=/x/ks.p12\nserver.ssl.key-store=/x/ks.p12\n"
+                      "ssl.keystore.password=\\u00zz\n")
+    result = run("doctor", config)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"error: {config}: line 3 has a malformed \\u escape"), result.stderr
+
+
+# -- JVM flags: the side their stores fit ------------------------------------------------------
+
+def test_jvm_flags_without_side_are_checked_as_the_side_their_keystore_is_for(layouts, tmp_path):
+    """A server's flags say nothing of the side: checked as a client (the old guess) they failed with the
+    server certificate's EKU. The keystore's certificate is for servers only: they are a server's, and say
+    so; --side still forces a side."""
+    tls, _ = layouts
+    for side in ("server", "client"):
+        flags = tmp_path / f"{side}-flags.txt"
+        flags.write_text(run("snippet", "jvm", tls, "--side", side, env=ENV).stdout)
+        flags.chmod(0o600)
+        result = run("doctor", flags, "--peer", tls, "--json", env=ENV)
+        (endpoint,) = json.loads(result.stdout)["endpoints"]
+        assert result.exit_code == 0 and endpoint["side"] == side and endpoint["findings"] == [], result.output
+        assert f"checked as a {side}, the only side the certificate of its keystore is for" in result.stderr
+    code, found = doctor(flags, "--peer", tls, "--side", "server")  # the client's flags, forced to serve
+    assert code == 1 and "server-eku" in codes(found, "error")
+
+
+def test_jvm_flags_of_a_keystore_for_both_sides_report_what_fails_as_both(layouts, tmp_path):
+    """A key certificate without an extended key usage fits either side: the flags are checked as both, and
+    only an error of both is reported (a client protocol flag is a client's alone)."""
+    tls, _ = layouts
+    keystore = _issued_keystore(tls, tmp_path / "app.p12", None)
+    lines = _client_flags(tls, lambda line: line.replace(f"{tls}/client.keystore.p12", str(keystore)))
+    flags = tmp_path / "flags.txt"
+    flags.write_text("\n".join([*lines, "-Djdk.tls.client.protocols=TLSv1.1"]) + "\n")
+    flags.chmod(0o600)
+    result = run("doctor", flags, "--json", env=ENV)
+    assert result.exit_code == 0 and json.loads(result.stdout)["endpoints"][0]["side"] == "either"
+    assert "checked as a client and as a server (the certificate of its keystore fits both)" in result.stderr
+    assert doctor(flags, "--side", "client")[1] == [("config-protocols", "error")]
+    flags.write_text(flags.read_text().replace("trustStorePassword=", "trustStorePassword=x"))
+    assert doctor(flags) == (1, [("config-password-wrong", "error")])

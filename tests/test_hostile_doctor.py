@@ -32,6 +32,12 @@ def properties_continuations(scale: int) -> bytes:
     return b"app.junk=" + b"x\\\n" * (1_000_000 * scale) + b"x\n"
 
 
+def properties_carriage_returns(scale: int) -> bytes:
+    """A value continued over 700,000 lines ended by a lone CR (a line end of Properties' own, which
+    str.splitlines shares with ten others), each after a run of three backslashes."""
+    return b"app.junk=" + b"x\\\\\\\r" * (700_000 * scale) + b"x\r"
+
+
 def properties_expansion(scale: int) -> bytes:
     """A property made of ten references to itself: each round of filling placeholders made it ten times
     longer (once 880 MB)."""
@@ -92,8 +98,8 @@ def test_tomcat_entities_are_refused_not_expanded(tmp_path):
     _bounded(outcome)
 
 
-@pytest.mark.parametrize("make", [properties_backslashes, properties_continuations],
-                         ids=["backslash-keys", "continuation-lines"])
+@pytest.mark.parametrize("make", [properties_backslashes, properties_continuations, properties_carriage_returns],
+                         ids=["backslash-keys", "continuation-lines", "carriage-returns"])
 def test_properties_are_read_in_linear_time(tmp_path, make):
     path = tmp_path / "application.properties"
     path.write_bytes(make(1))
@@ -161,8 +167,8 @@ def test_escaped_surrogates_are_read_as_java_reads_them(tmp_path):
 
 
 @pytest.mark.parametrize("make", [tomcat_doctypes, properties_backslashes, properties_continuations,
-                                  properties_expansion, env_spaces, tomcat_connectors, tomcat_protocols,
-                                  tomcat_nesting])
+                                  properties_carriage_returns, properties_expansion, env_spaces, tomcat_connectors,
+                                  tomcat_protocols, tomcat_nesting])
 def test_the_files_grow_with_their_scale(make):
     assert len(make(1)) < len(make(2)) and len(make(1)) < 4 * MIB
 

@@ -269,7 +269,7 @@ def expiry(paths: Iterable[StrPath], *, password: str | None = None,
 
 
 def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profiles: Sequence[str] = (),
-           classpath: StrPath | None = None, side: str = "client", peer: StrPath | None = None,
+           classpath: StrPath | None = None, side: str | None = None, peer: StrPath | None = None,
            peer_password: str | Callable[[Path], str] | None = None,
            peer_truststore: "StrPath | tuple[str, Loaded] | None" = None, peer_truststore_password: str | None = None,
            peer_url: str | None = None, user: str | None = None, jdk: str | None = None,
@@ -279,7 +279,8 @@ def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profi
     of JVM flags, Kafka properties), each finding naming the file and line it comes from.
 
     `env_file` holds the variables the service starts with; `profiles` are Spring Boot's active
-    profiles, `classpath` where its classpath: locations are; `side` the side JVM flags play. Against
+    profiles, `classpath` where its classpath: locations are; `side` the side JVM flags play ("server"
+    or "client"; by default the side their stores fit, or both, and a client's against `peer_url`). Against
     a peer: its layout (`peer`, opened with `peer_password`, or the password a function gives for its
     folder), its truststore alone (`peer_truststore`: a file, or (name, Loaded) for a store read
     already), or a live server (`peer_url`, HOST:PORT: a client's stores as configured are tried against
@@ -298,8 +299,10 @@ def doctor(sources: Iterable[StrPath], *, env_file: StrPath | None = None, profi
     from ..mtls.checks import StoreInput
     env = config.environment(env_file)
     endpoints = []
+    flags_side = side or ("client" if peer_url else config.EITHER)
     for source in sources:
-        endpoints += readers.read(Path(source), env, list(profiles), Path(classpath) if classpath else None, side)
+        endpoints += readers.read(Path(source), env, list(profiles), Path(classpath) if classpath else None,
+                                  flags_side)
     peer_stores: dict[str, Path] | None = None
     peer_secret: str | None = None
     trust: StoreInput | None = None

@@ -35,6 +35,9 @@ class Setting:
     """What fills them, where it is not the variable itself."""
     inline: bool = False
     """Written in the configuration file itself (not from a placeholder or the environment)."""
+    key: str = ""
+    """The setting's name as the configuration writes it (server.ssl.key-store-password, an XML attribute,
+    -Djavax.net.ssl.keyStore, an environment variable)."""
 
 
 @dataclass
@@ -48,6 +51,10 @@ class StoreConfig:
     """A PEM bundle's private key, in a file of its own (the certificates are `location`)."""
 
 
+EITHER = "either"
+"""The side of an endpoint whose configuration cannot say whether it is a client or a server (JVM flags)."""
+
+
 @dataclass
 class Endpoint:
     """One TLS side as configured: its keystore, its truststore, and for a server whether it asks for a
@@ -55,7 +62,7 @@ class Endpoint:
 
     name: str
     side: str
-    """"server" or "client"."""
+    """"server" or "client"; or EITHER, when the configuration cannot say (see `sides`)."""
     source: str
     keystore: StoreConfig = field(default_factory=StoreConfig)
     truststore: StoreConfig = field(default_factory=StoreConfig)
@@ -75,6 +82,9 @@ class Endpoint:
     """A Spring Boot server.ssl.bundle naming a bundle that no spring.ssl.bundle.* defines."""
     defaults: dict[str, str] = field(default_factory=dict)
     """What the runtime uses for a setting left out: keystore-type, truststore-type, keystore-password..."""
+    sides: "tuple[Endpoint, ...]" = ()
+    """Of an EITHER endpoint: the configuration read as each side's (a client's, a server's), for diagnose
+    to check as the side its stores fit."""
 
 
 class Resolver:
@@ -92,7 +102,8 @@ class Resolver:
         self.budget = limits.PLACEHOLDER_CHARS
         """The characters placeholders may still fill in."""
 
-    def setting(self, raw: str, where: str) -> Setting:
+    def setting(self, raw: str, where: str, key: str = "") -> Setting:
+        """The value of the setting `key`, written `raw` at `where`, its placeholders filled."""
         value = raw
 
         def fill(match: re.Match[str]) -> str:
@@ -110,7 +121,7 @@ class Resolver:
                 break
             value = filled
         missing = tuple(dict.fromkeys(m.group(1).strip() for m in self.pattern.finditer(value)))
-        return Setting(value, where, missing, self.why, self.fix, inline=not self.pattern.search(raw))
+        return Setting(value, where, missing, self.why, self.fix, inline=not self.pattern.search(raw), key=key)
 
     def _fill(self, match: re.Match[str]) -> str:
         name = match.group(1).strip()
@@ -121,10 +132,10 @@ class Resolver:
         return str(default) if default is not None else str(match.group(0))
 
 
-def literal(raw: str, where: str, why: str) -> Setting:
+def literal(raw: str, where: str, why: str, key: str = "") -> Setting:
     """A value no one expands (a systemd Environment= line): a placeholder in it stays as it is."""
     missing = tuple(m.group(1) for m in _SYNTAX["shell"].finditer(raw))
-    return Setting(raw, where, missing, why=why) if missing else Setting(raw, where, inline=True)
+    return Setting(raw, where, missing, why=why, key=key) if missing else Setting(raw, where, inline=True, key=key)
 
 
 def read_env_file(path: Path | str) -> dict[str, str]:

@@ -26,8 +26,9 @@ from ..mtls import jdk as jdks
 from ..mtls import pkix, verdict
 from ..mtls.checks import StoreInput, verify
 from ..mtls.findings import ERROR, Finding, finding
+from ..mtls.peer import end_entity
 from ..pki import certs
-from .config import Endpoint, Setting, StoreConfig
+from .config import EITHER, Endpoint, Setting, StoreConfig
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -45,6 +46,8 @@ class Diagnosis:
     """The stores as opened: keystore and truststore (by our role names)."""
     decided_by: str | None = None
     """Who judged the pair with the peer's stores (as verify-pair's report says); None without them."""
+    assumed: str | None = None
+    """Of a configuration that does not say its side (JVM flags): the side(s) it was checked as, and why."""
 
     @property
     def ok(self) -> bool:
@@ -77,8 +80,12 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
              user: str | None = None, jdk: jdks.Jdk | None = None, peer_truststore: StoreInput | None = None,
              peer_url: tuple[str, int] | None = None) -> Diagnosis:
     """Open the endpoint's stores as its application would and check them against the peer: its layout's
-    stores (the whole pair), its truststore alone (this side's chain), or a live server (a probe)."""
+    stores (the whole pair), its truststore alone (this side's chain), or a live server (a probe). An
+    endpoint of either side is checked as the side(s) its keystore fits."""
     jdk = jdk or jdks.find()
+    if endpoint.side == EITHER:
+        return _either_side(endpoint, lambda side: diagnose(side, peer, peer_password, user, jdk, peer_truststore,
+                                                            peer_url))
     result = Diagnosis(endpoint)
     add = result.findings.append
     if endpoint.missing_bundle is not None:
@@ -116,6 +123,55 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
     return result
 
 
+def _either_side(endpoint: Endpoint, check: Callable[[Endpoint], Diagnosis]) -> Diagnosis:
+    """JVM flags say nothing of the side the JVM plays: checked as the side its keystore's certificate is
+    for, or as both when it fits both (or says nothing), and then only what holds as both is reported: an
+    error of one side alone is a guess's, not the configuration's."""
+    sides, why = _plausible_sides(endpoint)
+    results = [check(one) for one in endpoint.sides if one.side in sides]
+    if len(results) == 1:
+        results[0].assumed = f"checked as a {sides[0]}, {why}"
+        return results[0]
+    first, second = results
+    shared = {_identity(f) for f in second.findings}
+    decided = first.decided_by if first.decided_by == second.decided_by else "; ".join(
+        f"as a {r.endpoint.side}, {r.decided_by}" for r in results if r.decided_by)
+    return Diagnosis(endpoint, [f for f in first.findings if _identity(f) in shared], first.stores, decided or None,
+                     f"checked as a client and as a server ({why}): only what holds as both is reported")
+
+
+def _identity(found: Finding) -> tuple[str, str, str, str | None]:
+    """A finding as the same on either side: its severity, code, store and alias (the words may differ)."""
+    return found.severity, found.code, found.store, found.alias
+
+
+def _plausible_sides(endpoint: Endpoint) -> tuple[list[str], str]:
+    """The sides the key certificates of the keystore are for (their extended key usage, as JSSE's
+    EndEntityChecker reads it), and why; both when they say nothing, or the keystore cannot be read (each
+    side's check then finds the same)."""
+    config = endpoint.keystore
+    both = ["client", "server"]
+    if config.location is None or any(s.unresolved for s in (config.location, config.password) if s):
+        return both, "no keystore whose certificate says which"
+    try:
+        loaded = formats.load(files.read_bytes(config.location.value), _password(endpoint, "keystore"), keys=False,
+                              strict=False)
+        fits = {side for entry in loaded.store.key_entries() if entry.chain for side in _sides_of(entry.chain[0])}
+    except JkstoolError:
+        return both, "its keystore cannot be read"
+    if len(fits) == 1:
+        (side,) = fits
+        return [side], "the only side the certificate of its keystore is for (by its extended key usage)"
+    return both, "the certificate of its keystore fits both" if fits else "no certificate of its keystore fits either"
+
+
+def _sides_of(leaf: bytes) -> list[str]:
+    """The sides a certificate may authenticate, as JSSE checks the peer's: its extended key usage and
+    Netscape certificate type."""
+    return [side for side in ("client", "server") if not any(
+        p.code in (f"{side}-eku", "netscape-cert-type") for p in end_entity(leaf, f"tls {side}"))]
+
+
 def _where(setting: Setting | None, endpoint: Endpoint, near: Setting | None = None) -> str:
     """Where a setting is written; for one left out, the line of the store it belongs to."""
     return setting.where if setting is not None else near.where if near is not None else endpoint.source
@@ -138,6 +194,7 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add: _Add, user: s
                         "the application fails to start (or starts with the placeholder as the value)",
                         setting.fix or None))
             return None
+    _trailing_whitespace(endpoint, role, config, add)
     secrets = {s.value for s in (config.password, config.key_password) if s is not None and s.value}
     if not location.value.strip() or location.value in secrets:  # never print a password as a path
         add(finding("config-store-missing", location.where, None,
@@ -191,6 +248,20 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add: _Add, user: s
                     "encrypted: Java finds no trust anchor in it", "set the truststore password"))
         return None
     return StoreInput(f"{endpoint.side}-{role}", str(path), loaded, data)
+
+
+def _trailing_whitespace(endpoint: Endpoint, role: str, config: StoreConfig, add: _Add) -> None:
+    """A store setting whose value ends in whitespace, which the runtime keeps (Spring Boot, Tomcat, the JVM;
+    Kafka's reader trims its values, as Kafka's ConfigDef does): Java is given the value as written. Said as a
+    warning: the store may really have such a password; one that does not fails to open, an error."""
+    settings = (config.location, config.key_file, config.type, config.password, config.key_password, config.alias)
+    kept = {(s.where, s.key): s for s in settings if s is not None and s.value != s.value.rstrip()}
+    for setting in kept.values():
+        name = setting.key or f"a {role} setting"
+        add(finding("config-trailing-whitespace", setting.where, None,
+                    f"{endpoint.name}: the value of {name} ends in whitespace, which the application keeps: the "
+                    f"{role} is opened with the value whitespace and all",
+                    f"remove the whitespace at the end of {name}"))
 
 
 def _as_spring_pem(loaded: Loaded, config: StoreConfig) -> Loaded:

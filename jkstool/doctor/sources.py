@@ -13,7 +13,9 @@ from typing import TypedDict
 
 from .. import files, limits
 from ..errors import JkstoolError
-from .config import Endpoint, Resolver, Setting, literal
+from ..properties import MalformedEscape, java_trim
+from ..properties import load as load_properties
+from .config import EITHER, Endpoint, Resolver, Setting, literal
 
 
 def kind_of(path: Path, text: str) -> str:
@@ -36,107 +38,53 @@ def kind_of(path: Path, text: str) -> str:
 
 def read(path: Path, env: dict[str, str], profiles: list[str], classpath: Path | None,
          jvm_side: str = "client") -> list[Endpoint]:
-    """The endpoints a configuration file sets up; JVM flags configure the side `jvm_side` (the flags
-    cannot say whether the application is a client or a server)."""
-    text = _text(path)
+    """The endpoints a configuration file sets up. JVM flags configure the side `jvm_side`, or with EITHER
+    an endpoint that diagnose checks as the side its stores fit (the flags cannot say whether the
+    application is a client or a server)."""
+    data = _bytes(path)
+    text = data.decode("utf-8", "replace")
     kind = kind_of(path, text)
     if kind == "tomcat":
         return tomcat(path, text, env)
     if kind == "spring":
         return spring(path, env, profiles, classpath)
     if kind == "kafka":
-        return kafka(path, text, env)
+        return kafka(path, data, env)
     return [jvm(path, text, env, jvm_side)]
 
 
+def _bytes(path: Path) -> bytes:
+    return files.read_bytes(path, limits.CONFIG_FILE_BYTES, "a configuration file")
+
+
 def _text(path: Path) -> str:
-    return files.read_bytes(path, limits.CONFIG_FILE_BYTES, "a configuration file").decode("utf-8", "replace")
+    """A file read as UTF-8 (YAML, server.xml, JVM flags; not a properties file: see _properties)."""
+    return _bytes(path).decode("utf-8", "replace")
 
 
-# -- properties files (Spring, Kafka) --------------------------------------------------
+# -- properties and YAML files (Spring, Kafka) -----------------------------------------
 
-def properties(text: str) -> dict[str, tuple[str, int]]:
-    """java.util.Properties: key=value, key: value or key value; # and ! comments; backslash continuations.
-    Returns key -> (value, line). One pass, linear in the text, as Properties.load reads: a line ending in an
-    odd number of backslashes goes on in the next (whose leading blanks go), a comment line never does, and
-    the key ends at the first =, : or blank no backslash escapes."""
-    found: dict[str, tuple[str, int]] = {}
-    lines = enumerate(_lines(text), 1)
-    for start, line in lines:
-        line = line.lstrip()
-        if not line or line[0] in "#!" or line == "\\":  # a lone backslash: the next line starts afresh
-            continue
-        if "\\" not in line:
-            separator = _SEPARATOR.search(line)
-        else:
-            if _continued(line):
-                parts = [line[:-1]]  # joined once: adding each line to those before was quadratic
-                for _, following in lines:
-                    parts.append(following.lstrip())
-                    if not _continued(parts[-1]):
-                        break
-                    parts[-1] = parts[-1][:-1]
-                line = "".join(parts)
-            # With each escaped backslash masked (the pairs of a run, from its left), a separator is escaped
-            # exactly when a backslash is left before it. (A regex that could read a backslash two ways, as
-            # itself or as an escape, took exponential time on a key of backslashes.)
-            separator = _SEPARATOR.search(line.replace("\\\\", "\0\0"))
-        end = separator.start() if separator else len(line)
-        after = _AFTER_KEY.match(line, end)
-        value = line[after.end():].lstrip() if after else ""
-        kept = value.rstrip()  # trailing blanks go, as in Spring's reader; but not one a backslash escapes
-        if len(kept) < len(value) and _continued(kept):
-            kept = value[:len(kept) + 1]
-        found[_unescape(line[:end])] = (_unescape(kept), start)
-    return found
+def _properties(path: Path, data: bytes) -> dict[str, tuple[str, int]]:
+    """A properties file as java.util.Properties.load reads it (Spring Boot and Kafka read theirs so), key ->
+    (value, line). A malformed \\uXXXX escape makes Java throw, and the application does not start."""
+    try:
+        found = load_properties(data)
+    except MalformedEscape as e:
+        raise JkstoolError(f"line {e.line} has a malformed \\u escape: Java's Properties.load throws "
+                           "'Malformed \\uxxxx encoding.', so the application does not start",
+                           "write \\u and four hex digits; a backslash itself is \\\\", path=str(path)) from None
+    return {_whole(key): (_whole(value), line) for key, (value, line) in found.items()}
 
 
-def _continued(line: str) -> bool:
-    """Whether the line ends in an odd number of backslashes (the last one escapes what follows)."""
-    return line.endswith("\\") and (len(line) - len(line.rstrip("\\"))) % 2 == 1
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The text's lines, as str.splitlines() gives them, a megabyte of text at a time (a list of all the lines
-    of a file of short ones is many times its size)."""
-    start = 0
-    while start < len(text):
-        cut = text.find("\n", start + (1 << 20))
-        end = len(text) if cut < 0 else cut + 1
-        yield from text[start:end].splitlines()
-        start = end
-
-
-_SEPARATOR = re.compile(r"(?<!\\)[=: \t\f]")
-"""A key's end: =, : or a blank (Properties' blanks: space, tab, form feed)."""
-_AFTER_KEY = re.compile(r"[ \t\f]*(?:[=:][ \t\f]*)?")
-"""Between a key and its value: blanks, at most one = or :, blanks."""
-_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)")
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _unescape(text: str) -> str:
-    """java.util.Properties' escapes: \\t \\n \\r \\f, \\uXXXX, and a backslash before any other character.
-    Java's strings are UTF-16: the \\u escapes of a surrogate pair make one character."""
-    if "\\" not in text:
-        return text
-    return _whole(_ESCAPE.sub(_escaped, text))
-
-
 def _whole(text: str) -> str:
-    """Escaped UTF-16 surrogates as Java reads them: a pair one character, half of one U+FFFD (no file name
-    or password holds it)."""
+    """Escaped UTF-16 surrogates as Java holds them, a pair one character; but half of one U+FFFD (no file name
+    or password holds it, and no file system or output can carry it)."""
     if _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = match.group(1)
-    if len(code) == 5:
-        return chr(int(code[1:], 16))
-    return _ESCAPES.get(code, code)
 
 
 _YAML_NODES, _YAML_DEPTH = limits.YAML_VALUES, limits.YAML_NESTING
@@ -232,12 +180,12 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
     def get(key: str) -> Setting | None:
         variable = re.sub(r"[.\-]", lambda m: "_" if m.group(0) == "." else "", key).upper()
         if variable in env:  # relaxed binding: the environment wins over the files
-            return Setting(env[variable], f"environment {variable}")
+            return Setting(env[variable], f"environment {variable}", key=variable)
         found = relaxed.get(_canonical(key))
         if found is None:
             return None
         value, where = merged[found]
-        return resolver.setting(value, where)
+        return resolver.setting(value, where, found)
     name = f"Spring Boot server ({path.name}" + (f", profiles {','.join(active)})" if active else ")")
     endpoint = Endpoint(name, "server", str(path), defaults={"keystore-type": "JKS", "truststore-type": "JKS"})
     bundle = get("server.ssl.bundle")
@@ -285,11 +233,10 @@ def _spring_bundle(endpoint: Endpoint, bundle: Setting, get: Callable[[str], Set
 def _spring_file(path: Path, active: list[str]) -> dict[str, tuple[str, str]]:
     """A Spring configuration file's values with their FILE:LINE; of a YAML file, the documents for no
     profile and then those for an active one."""
-    text = _text(path)
     if path.suffix not in (".yml", ".yaml"):
-        return {key: (value, f"{path}:{line}") for key, (value, line) in properties(text).items()}
+        return {key: (value, f"{path}:{line}") for key, (value, line) in _properties(path, _bytes(path)).items()}
     try:
-        documents = _yaml_documents(text)
+        documents = _yaml_documents(_text(path))
     except ValueError as e:
         raise JkstoolError(f"not valid YAML ({e})", "fix the file", path=str(path)) from None
     merged: dict[str, tuple[str, str]] = {}
@@ -311,11 +258,11 @@ def _spring_location(setting: Setting, classpath: Path) -> Setting:
 
 # -- Kafka -----------------------------------------------------------------------------
 
-def kafka(path: Path, text: str, env: dict[str, str]) -> list[Endpoint]:
+def kafka(path: Path, data: bytes, env: dict[str, str]) -> list[Endpoint]:
     """A Kafka client's or broker's ssl.* properties (a broker: one with ssl.client.auth or listeners); a
     broker's listener.name.NAME.ssl.* settings make an endpoint per listener, over the plain ones. Kafka
     expands ${env:NAME} only (its EnvVarConfigProvider), and its store types default to JKS."""
-    found = properties(text)
+    found = _properties(path, data)
     resolver = Resolver(env, syntax="kafka")
     listeners = sorted({m.group(1) for key in found if (m := re.match(r"listener\.name\.([^.]+)\.ssl\.", key))})
     if len(listeners) > limits.CONFIG_ENDPOINTS:
@@ -327,10 +274,13 @@ def kafka(path: Path, text: str, env: dict[str, str]) -> list[Endpoint]:
 def _kafka_endpoint(path: Path, found: dict[str, tuple[str, int]], resolver: Resolver, side: str,
                     listener: str | None) -> Endpoint:
     def get(key: str) -> Setting | None:
+        """The value as Kafka takes it: its ConfigDef trims every STRING, PASSWORD and LIST value (Java's
+        String.trim), once the config providers have filled it in."""
         for name in ([f"listener.name.{listener}.{key}"] if listener else []) + [key]:
             if name in found:
                 value, line = found[name]
-                return resolver.setting(value, f"{path}:{line}")
+                setting = resolver.setting(value, f"{path}:{line}", name)
+                return replace(setting, value=java_trim(setting.value))
         return None
     role = "broker" if side == "server" else "client"
     endpoint = Endpoint(f"Kafka {role} ({path.name}{f', listener {listener}' if listener else ''})", side,
@@ -357,11 +307,28 @@ _JVM = {"keyStore": ("keystore", "location"), "keyStoreType": ("keystore", "type
         "trustStoreType": ("truststore", "type"), "trustStorePassword": ("truststore", "password")}
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, as str.splitlines() gives them, a megabyte of text at a time (a list of all the lines
+    of a file of short ones is many times its size)."""
+    start = 0
+    while start < len(text):
+        cut = text.find("\n", start + (1 << 20))
+        end = len(text) if cut < 0 else cut + 1
+        yield from text[start:end].splitlines()
+        start = end
+
+
 def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> Endpoint:
     """-Djavax.net.ssl.* flags anywhere in a file (JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, a systemd unit's
     Environment=, a java @argfile), and -Djdk.tls.client.protocols (or server); shell references ($VAR,
     ${VAR}) are filled from the environment. The JVM's key manager uses the keystore password for the keys
-    too."""
+    too. A -D value is the JVM's as written: no escape in it is read (the launcher takes it verbatim).
+
+    The flags do not say whether the JVM is a client or a server: with side EITHER, the endpoint holds them
+    read as each side's, for diagnose to check as the side the stores fit."""
+    if side == EITHER:
+        sides = tuple(jvm(path, text, env, one) for one in ("client", "server"))
+        return replace(sides[0], side=EITHER, protocols=None, ciphers=None, sides=sides)
     endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path), client_auth_configured=False,
                         defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
     resolver = Resolver(env, syntax="shell")
@@ -372,8 +339,8 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
         for name, value in _FLAG.findall(line):
             value = value.strip("\"'")
             value = re.sub(r"\$([A-Za-z_]\w*)", r"${\1}", value) if "${" not in value else value
-            setting = literal(value, f"{path}:{number}", "which systemd does not expand in Environment=") \
-                if unit else resolver.setting(value, f"{path}:{number}")
+            setting = literal(value, f"{path}:{number}", "which systemd does not expand in Environment=", f"-D{name}") \
+                if unit else resolver.setting(value, f"{path}:{number}", f"-D{name}")
             if name == f"jdk.tls.{side}.protocols":
                 endpoint.protocols = setting
             elif name == f"jdk.tls.{side}.cipherSuites":
@@ -414,7 +381,7 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
             if element is None or attribute not in element["attrs"]:
                 return None
             line = element["lines"].get(attribute, element["line"])
-            return resolver.setting(element["attrs"][attribute], f"{path}:{line}")
+            return resolver.setting(element["attrs"][attribute], f"{path}:{line}", attribute)
         old = connector
         endpoint = Endpoint(f"Tomcat Connector port {connector['attrs'].get('port', '?')}", "server", str(path),
                             defaults={"keystore-type": "JKS", "truststore-type": "JKS",
@@ -462,8 +429,7 @@ def _tomcat_resolver(properties: Path, env: dict[str, str], base: Path) -> Resol
     known = {"catalina.base": str(base), "catalina.home": str(base)}
     if not properties.is_file():
         return Resolver({**env, **known}, syntax="shell")
-    from ..mtls.jdk import read_properties
-    settings = read_properties(properties)
+    settings = _catalina_properties(properties)
     if settings.get(_PROPERTY_SOURCE) == _ENVIRONMENT_SOURCE:
         return Resolver({**env, **settings, **known}, syntax="shell")
     return Resolver({**settings, **known}, syntax="shell",
@@ -471,6 +437,16 @@ def _tomcat_resolver(properties: Path, env: dict[str, str], base: Path) -> Resol
                         "as its property source (it does not: Tomcat uses the text as it is, and a password "
                         "fails with 'keystore password was incorrect')",
                     fix=f"add the line {_PROPERTY_SOURCE}={_ENVIRONMENT_SOURCE} to {properties}")
+
+
+def _catalina_properties(path: Path) -> dict[str, str]:
+    """catalina.properties as Tomcat loads it (Properties.load): on a malformed \\u escape Tomcat logs a
+    warning and goes on with the properties read before it."""
+    try:
+        found = load_properties(_bytes(path))
+    except MalformedEscape as e:
+        found = e.partial
+    return {key: value for key, (value, _) in found.items()}
 
 
 _ALL = ["SSLv2Hello", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]

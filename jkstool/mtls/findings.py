@@ -284,6 +284,11 @@ _TABLE = [
          "doctor: a Spring Boot SSL bundle with reload-on-update: Spring reloads it on the first change it sees",
          "",
          "replace its files by an atomic rename (jkstool writes so; `cp` over the file does not)"),
+    Rule("config-trailing-whitespace", WARNING,
+         "doctor: a store setting's value ends in whitespace, which the runtime keeps (Spring Boot's .properties, "
+         "Tomcat, a quoted -D value; Kafka trims it): Java opens the store with it",
+         "",
+         "remove the whitespace at the end of the value"),
     Rule("config-peer-probe", ERROR,
          "doctor `--peer-url`: a live probe of the server with the client's stores as configured found a "
          "problem (the handshake, the trust, the server's refusal after it)",

@@ -312,6 +312,19 @@ def home_on_machine() -> Path | None:
     return Path(os.path.realpath(java)).parent.parent if java else None
 
 
+CACERTS_PASSWORD = "changeit"
+"""The password every JDK ships its cacerts with (keytool -cacerts)."""
+
+
+def cacerts() -> Path:
+    """The cacerts file of the JDK an application here runs by default (keytool -cacerts opens its own)."""
+    home = home_on_machine()
+    if home is None:
+        raise JkstoolError("no JDK found for cacerts (no JAVA_HOME, no java on the PATH)",
+                           "set JAVA_HOME to the JDK whose cacerts you mean, or give the store's path")
+    return home / "lib" / "security" / "cacerts"
+
+
 JDK_FOLDERS = ("/usr/lib/jvm", "/usr/java", "/opt/java", "/Library/Java/JavaVirtualMachines")
 """Where packages install JDKs (Debian and Ubuntu, RPM, container images, macOS)."""
 
@@ -355,14 +368,12 @@ def release_of(home: Path) -> tuple[int, ...]:
 
 
 def read_properties(path: Path) -> dict[str, str]:
-    """A java.security (java.util.Properties) file: key=value lines, backslash continuations, # comments."""
+    """A java.security file as the JDK reads it: Properties.load, each value trimmed as Security.getProperty
+    trims it."""
     from .. import files
-    text = files.read_bytes(path).decode("latin-1")
-    text = re.sub(r"\\\r?\n[ \t]*", "", text)
-    properties = {}
-    for line in text.splitlines():
-        line = line.strip()
-        match = re.match(r"([^=:\s#!][^=:\s]*)\s*[=:\s]\s*(.*)", line)
-        if match:
-            properties[match.group(1)] = match.group(2).strip()
-    return properties
+    from ..properties import MalformedEscape, java_trim, load
+    try:
+        return {key: java_trim(value) for key, (value, _) in load(files.read_bytes(path)).items()}
+    except MalformedEscape as e:
+        raise JkstoolError(f"{e}: Java refuses the file (Properties.load)", "write \\uXXXX with four hex digits",
+                           path=str(path)) from None
