@@ -29,10 +29,13 @@ def layouts(tmp_path_factory):
             api.init_pair(root / "other", password=PASSWORD).folder)
 
 
-def command_json(*args):
-    result = run(*args, "--json", env=ENV)
+def command_json(command, *args):
+    """A command's --json output, its schema tag checked and taken off: the rest is the API's to_dict()."""
+    result = run(command, *args, "--json", env=ENV)
     assert result.exit_code in (0, 1), result.output
-    return result.exit_code, json.loads(result.stdout)
+    printed = json.loads(result.stdout)
+    assert printed.pop("schema") == f"jkstool/{command}/1"
+    return result.exit_code, printed
 
 
 # -- the four stores of a pair ------------------------------------------------------------------
@@ -170,7 +173,8 @@ def test_verify_fleet_rows_are_what_verify_pair_all_prints(layouts, tmp_path):
     assert all(p.report.first_break is not None for p in fleet.pairs if p.report)
     assert fleet.soonest == AT  # b fails already
     result = run("verify-pair", root, "--all", "--json", "--at", AT.isoformat(), env=ENV)
-    assert result.exit_code == 2 and json.loads(result.stdout) == fleet.to_dict()
+    assert result.exit_code == 2 and json.loads(result.stdout) == {"schema": "jkstool/verify-pair-all/1",
+                                                                   **fleet.to_dict()}
 
 
 def test_verify_fleet_opens_each_store_with_the_password_chooser_gives_it(tmp_path):
@@ -216,7 +220,7 @@ def test_expiry_counts_a_certificate_once_with_every_place_that_holds_it(layouts
     assert [c.not_after for c in scan.certificates] == sorted(c.not_after for c in scan.certificates)
     assert all(c.days_left >= 0 for c in scan.certificates)
     result = run("expiry", tls, copy, "--json", "--within", "5000", env=ENV)
-    assert json.loads(result.stdout) == scan.to_dict(5000)
+    assert json.loads(result.stdout) == {"schema": "jkstool/expiry/1", **scan.to_dict(5000)}
     assert result.exit_code == 1 and scan.due(5000) == scan.certificates and scan.due(0) == []
 
 
@@ -261,7 +265,7 @@ def test_doctor_peer_url_takes_a_clients_configuration(layouts, tmp_path):
 
 def test_importing_the_checks_loads_no_heavy_module():
     code = "import sys, jkstool.api.checks; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
-           "('cryptography', 'jks', 'OpenSSL', 'tabulate')))"
+           "('cryptography', 'Cryptodome', 'OpenSSL', 'tabulate')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

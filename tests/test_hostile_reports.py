@@ -90,8 +90,9 @@ def test_a_pair_no_parser_reads_is_a_row_of_a_report_written_with_the_good_ones(
     metrics = _metrics(report.read_text())
     assert {labels["pair"]: value for labels, value in metrics["jkstool_pair_ok"]} == \
         {"a-good": 1, "b-hostile": 0, "c-good": 1}
-    (errors,) = metrics["jkstool_store_read_errors_total"]
+    (errors,) = metrics["jkstool_read_errors"]
     assert Path(errors[0]["filepath"]).is_relative_to(root / "b-hostile") and errors[1] == 1
+    assert errors[0]["reason"] == {"in-the-reader": "damaged", "beyond-it": "unexpected"}[gives_out]
     assert sorted(p.name for p in report.parent.iterdir()) == ["jkstool.prom"]
     junit = tmp_path / "pairs.xml"
     result = run("verify-pair", root, "--all", "--model-only", "--format", "junit", "--output", junit, env=ENV)
@@ -126,7 +127,7 @@ def test_a_file_name_that_is_not_utf8_is_listed_in_every_output(tmp_path):
     assert run("expiry", folder, "--format", "prometheus", "--output", report, env=ENV).exit_code == 2
     metrics = _metrics(report.read_text())
     assert {labels["filepath"] for labels, _ in metrics["x509_cert_not_after"]} == {shown}
-    assert [labels["filepath"] for labels, _ in metrics["jkstool_store_read_errors_total"]] == [shown_damaged]
+    assert [labels["filepath"] for labels, _ in metrics["jkstool_read_errors"]] == [shown_damaged]
     junit = run("expiry", folder, "--format", "junit", env=ENV)
     cases = {(case.get("classname"), case.get("name"))
              for case in ElementTree.fromstring(junit.stdout).iter("testcase")}

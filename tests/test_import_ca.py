@@ -183,7 +183,8 @@ def test_cli_json_is_the_result_and_a_rerun_says_the_file_is_unchanged(tmp_path)
     store = tmp_path / "t.jks"
     result = run("import-ca", store, bundle, "--json", env=ENV)
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == import_ca(tmp_path / "same.jks", bundle).to_dict()
+    assert json.loads(result.stdout) == {"schema": "jkstool/import-ca/1",
+                                         **import_ca(tmp_path / "same.jks", bundle).to_dict()}
     assert f"{store}: added 2; 0 already trusted, 0 skipped" in result.stderr
     before = store.read_bytes()
     again = run("import-ca", store, bundle, env=ENV)  # the table
@@ -231,3 +232,18 @@ def test_cli_from_store_and_the_password_of_a_new_truststore(tmp_path):
     assert result.exit_code == 0, result.stderr
     (ca,) = json.loads(result.stdout)["added"]
     assert ca["subject"] == layout.manifest.cas.server.subject
+
+
+def test_a_key_with_its_own_password_is_kept_sealed_as_keytool_keeps_it(tmp_path, keytool):
+    """Adding a CA to a JKS keystore whose key has its own password needs no key password (keytool's
+    -importcert needs none): the key is written back unopened, and still opens with its own password."""
+    store = tmp_path / "keystore.jks"
+    keytool("-genkeypair", "-keystore", store, "-storetype", "jks", "-alias", "k", "-keypass", "key-only-pw",
+            "-dname", "CN=k", "-keyalg", "EC")
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(pem(MiniCA("Sealed").root))
+    result = run("import-ca", store, ca, env=ENV)
+    assert result.exit_code == 0, result.stderr
+    listed = keytool("-list", "-keystore", store).stdout
+    assert "PrivateKeyEntry" in listed and "trustedCertEntry" in listed
+    keytool("-keypasswd", "-keystore", store, "-alias", "k", "-keypass", "key-only-pw", "-new", "changed-pw")

@@ -3,6 +3,7 @@ COLUMNS=100, on real layouts, and every line it prints (tables, findings, messag
 
 import os
 import pty
+import re
 import select
 import sys
 import tempfile
@@ -78,9 +79,37 @@ CASES = [
 def test_default_output_fits_100_columns(home, args):
     code, text = on_a_terminal(args, home)
     assert code in (0, 1), text
-    wide = [line for line in text.splitlines() if len(line) > COLUMNS and " " in line.strip()]  # one word
+    shown = re.sub(r"\033\[[0-9;]*m", "", text)  # a colour takes no column
+    wide = [line for line in shown.splitlines() if len(line) > COLUMNS and " " in line.strip()]  # one word
     # cannot be wrapped: a long path or property name on a line of its own is all it may be
     assert not wide, "\n".join(wide)
+
+
+LOGGED = [
+    ["init-pair", "tls", "--separate-cas"], ["init-pair", "tls", "--separate-cas", "--force"],
+    ["renew", "tls", "--side", "server"], ["add-client", "tls", "--cn", "partner"],
+    ["revoke", "tls", "--alias", "partner"], ["rollover-ca", "tls", "--side", "client"],
+    ["rollover-ca", "tls", "--status"], ["snippet", "nginx", "tls"], ["renew", "tls", "--side", "server"],
+    ["rollover-ca", "tls", "--reissue"], ["restore", "tls"], ["convert", "tls", "--store-type", "jks"],
+]
+
+
+def test_the_layout_commands_lines_fit_100_columns_in_a_log():
+    """In a pipe or a log nothing is wrapped, so what the layout commands say is worded to fit: a line per
+    file written, what to reload once per kind of file, the backup folder as the layout's files are named."""
+    folder = Path(tempfile.mkdtemp(prefix="w", dir="/tmp"))
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        for args in LOGGED:
+            result = run(*args, env=ENV)
+            assert result.exit_code == 0, (args, result.output)
+            wide = [line for line in (result.stdout + result.stderr).splitlines() if len(line) > COLUMNS]
+            assert not wide, (args, wide)
+    finally:
+        os.chdir(cwd)
+        import shutil
+        shutil.rmtree(folder)
 
 
 def test_long_work_shows_progress_on_a_terminal_and_not_in_a_pipe(tmp_path):

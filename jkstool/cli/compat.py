@@ -49,7 +49,7 @@ def compat_command(
         output.warn(f"{store}: {report.type_mismatch}")
     protection = report.protection
     if json:
-        output.print_json(report.to_dict())
+        output.print_json(report.to_dict(), "compat")
     else:
         if protection:
             output.info(f"{store}: PKCS12, integrity {protection.integrity or 'none'}, keys "

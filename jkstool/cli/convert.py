@@ -11,6 +11,7 @@ from .options import (
     DestStorePass,
     DestStoreType,
     Force,
+    Json,
     KeyPass,
     LockTimeout,
     StorePass,
@@ -40,6 +41,7 @@ def convert_command(
     allow_weak_password: AllowWeakPassword = False,
     force: Force = False,
     lock_timeout: LockTimeout = 30,
+    json: Json = False,
 ) -> None:
     """Convert a store to JKS, PKCS12 or PEM; every entry, alias, chain, key and date survives.
 
@@ -57,7 +59,7 @@ def convert_command(
     from .. import api
     from ..api.layouts import is_layout
     if is_layout(source):
-        return _convert_layout(source, dest, store_type, storepass, lock_timeout)
+        return _convert_layout(source, dest, store_type, storepass, lock_timeout, json)
     if dest is None:
         output.fail(f"{source}: give the file to write (DEST), or a layout folder to convert as a whole")
     target = api.store_type_for(dest, store_type.value if store_type else None)
@@ -77,6 +79,8 @@ def convert_command(
             replace=force, allow_weak=allow_weak_password, lock_timeout=lock_timeout)
     for message in result.warnings:
         output.warn(f"{source}: {message}")
+    if json:
+        output.print_json({"source": str(source), "dest": str(dest), **result.to_dict()}, "convert")
     if result.rekeyed:
         keys = "the key of {} now has" if len(result.rekeyed) == 1 else "the keys of {} now have"
         output.info(f"{dest}: {keys.format(', '.join(repr(a) for a in result.rekeyed))} "
@@ -87,7 +91,7 @@ def convert_command(
 
 
 def _convert_layout(folder: Path, dest: Path | None, store_type: StoreType | None, storepass: str | None,
-                    lock_timeout: float) -> None:
+                    lock_timeout: float, json: bool) -> None:
     from ..api.layouts import convert_layout
     from .layoutcmds import layout_password, written
     if dest is not None or store_type is None or store_type.value not in ("jks", "pkcs12"):
@@ -95,9 +99,12 @@ def _convert_layout(folder: Path, dest: Path | None, store_type: StoreType | Non
     secret = layout_password(folder, storepass)
     with asking_with():
         result = convert_layout(folder, store_type.value, password=secret, lock_timeout=lock_timeout)
-    written(result)
-    output.info(f"the layout's stores are now {store_type.value}: deploy them, and point the configuration at "
-                "the new names (jkstool snippet prints it)")
+    if json:
+        output.print_json({"folder": str(folder), "store_type": store_type.value, **result.to_dict()},
+                          "convert-layout")
+    written(result, json)
+    output.info(f"the layout's stores are now {store_type.value}: deploy them")
+    output.info("next: point the configuration at the new names (jkstool snippet prints it)")
 
 
 def _dest_password(option: str | None, source_password: str | None, target: str, no_encrypt_key: bool) -> str | None:

@@ -34,7 +34,8 @@ def doctor_command(
     peer_storepass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of the peer's stores (default: its storepass file, --storepass).")] = None,
     side: Annotated[Side | None, typer.Option(
-        help="JVM flags: the side the JVM plays (default: client).")] = None,
+        help="JVM flags: the side the JVM plays (default: the side its keystore's certificate is for; "
+             "both, when it fits both; client with --peer-url).")] = None,
     user: Annotated[str | None, typer.Option(
         metavar="NAME", help="The user the service runs as: its stores must be readable by it.")] = None,
     jdk: Annotated[str | None, typer.Option(
@@ -66,10 +67,14 @@ def doctor_command(
         secret = passwords.resolve(peer_storepass or storepass, option="--peer-storepass")
         trust = (str(peer_truststore), read_store(peer_truststore, secret, keys=False))
     checkup = doctor(sources, env_file=env_file, profiles=profile or [], classpath=classpath,
-                     side=side.value if side else "client", peer=peer, peer_password=peer_password,
+                     side=side.value if side else None, peer=peer, peer_password=peer_password,
                      peer_truststore=trust, peer_url=peer_url, user=user, jdk=jdk, java_security=java_security)
+    for result in checkup.diagnoses:
+        if result.assumed:
+            output.info(f"note: {result.endpoint.name}: {result.assumed}; JVM flags do not say which side the "
+                        "JVM plays (give --side to choose)")
     if json:
-        output.print_json(checkup.to_dict())
+        output.print_json(checkup.to_dict(), "doctor")
     else:
         from .verifypair import print_findings
         for result in checkup.diagnoses:

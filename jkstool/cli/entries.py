@@ -10,6 +10,7 @@ from .options import (
     AllowWeakPassword,
     DestStorePass,
     DestStoreType,
+    Json,
     KeyPass,
     LockTimeout,
     StorePass,
@@ -32,6 +33,7 @@ def copy_command(
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
+    json: Json = False,
 ) -> None:
     """Copy one entry into another store (keytool -importkeystore -srcalias).
 
@@ -49,11 +51,14 @@ def copy_command(
         if dest_storepass is not None else password
     name = dest_alias or alias
     with asking_with(option):
-        api.copy_entry(source, dest, alias, password=password, key_password=key_password,
-                       dest_password=dest_password, dest_alias=name,
-                       store_type=store_type.value if store_type else None,
-                       profile=profile.value if profile else None, allow_weak=allow_weak_password,
-                       lock_timeout=lock_timeout)
+        copied = api.copy_entry(source, dest, alias, password=password, key_password=key_password,
+                                dest_password=dest_password, dest_alias=name,
+                                store_type=store_type.value if store_type else None,
+                                profile=profile.value if profile else None, allow_weak=allow_weak_password,
+                                lock_timeout=lock_timeout)
+    if json:
+        output.print_json({"source": str(source), "dest": str(dest), "alias": alias, "dest_alias": name,
+                           "kind": copied.kind}, "copy")
     output.info(f"copied '{alias}' from {source} to {dest} as '{name}'")
 
 
@@ -64,6 +69,7 @@ def delete_command(
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
+    json: Json = False,
 ) -> None:
     """Delete one entry (keytool -delete).
 
@@ -77,6 +83,8 @@ def delete_command(
     with asking_with():
         removed = api.delete_entry(store, alias, password=password, key_password=key_password,
                                    profile=profile.value if profile else None, lock_timeout=lock_timeout)
+    if json:
+        output.print_json({"store": str(store), "alias": alias, "kind": removed.kind}, "delete")
     output.info(f"deleted the {removed.kind} entry '{alias}' from {store}")
 
 
@@ -88,6 +96,7 @@ def rename_command(
     keypass: KeyPass = None,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
+    json: Json = False,
 ) -> None:
     """Give an entry another alias (keytool -changealias).
 
@@ -99,8 +108,11 @@ def rename_command(
     from .. import api
     password, key_password = passwords_for(store, storepass, keypass)
     with asking_with():
-        api.rename_entry(store, alias, dest_alias, password=password, key_password=key_password,
-                         profile=profile.value if profile else None, lock_timeout=lock_timeout)
+        renamed = api.rename_entry(store, alias, dest_alias, password=password, key_password=key_password,
+                                   profile=profile.value if profile else None, lock_timeout=lock_timeout)
+    if json:
+        output.print_json({"store": str(store), "alias": alias, "dest_alias": dest_alias, "kind": renamed.kind},
+                          "rename")
     output.info(f"renamed '{alias}' to '{dest_alias}' in {store}")
 
 
@@ -117,6 +129,7 @@ def passwd_command(
     allow_weak_password: AllowWeakPassword = False,
     lock_timeout: LockTimeout = 30,
     profile: WriteProfile = None,
+    json: Json = False,
 ) -> None:
     """Change the store password, and the key passwords that equalled it; or one key's password.
 
@@ -146,6 +159,10 @@ def passwd_command(
     if own:
         output.warn(f"'{alias}' now has a key password other than the store password: JSSE's default "
                     "key manager will fail with 'Cannot recover key' unless the application names it")
-    changed = [*(["the store password"] if new_storepass else []),
-               *([f"the key password of '{alias}'"] if alias and new_keypass else [])]
-    output.info(f"{store}: changed {' and '.join(changed)}")
+    changed = {name: said for name, said, given in (("store_password", "the store password", new_storepass),
+                                                    ("key_password", f"the key password of '{alias}'", new_keypass))
+               if given}
+    if json:  # what changed, never a password
+        output.print_json({"store": str(store), "changed": list(changed), "alias": alias,
+                           "key_password_differs": own}, "passwd")
+    output.info(f"{store}: changed {' and '.join(changed.values())}")

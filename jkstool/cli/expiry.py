@@ -52,7 +52,7 @@ def expiry_command(
     if report_format in (Format.prometheus, Format.junit):
         _report(report_format, result, within, report_output)
     elif json:
-        output.print_json(result.to_dict(within))
+        output.print_json(result.to_dict(within), "expiry")
     elif rows:
         output.print_table([[r.days_left, f"{r.not_after:%Y-%m-%d}", r.subject, _places(r.locations)]
                             for r in rows], ["days left", "not after", "subject", "where (file: alias)"],
@@ -86,7 +86,7 @@ def _report(report_format: Format, result: "Scan", within: int, path: Path | Non
         metrics = reports.Exposition()
         reports.certificate_metrics(metrics, [p for p in places if not p["crl"]], now)
         reports.crl_metrics(metrics, [p for p in places if p["crl"]], now)
-        reports.read_error_metrics(metrics, result.errors)
+        reports.read_error_metrics(metrics, [(failure.path, failure.code) for failure in result.failures])
         reports.emit(metrics.text(), path)
         return
     limit = now + timedelta(days=within)

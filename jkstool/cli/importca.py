@@ -50,7 +50,7 @@ def import_ca_command(
                                profile=profile.value if profile else None, allow_weak=allow_weak_password,
                                skipped=lambda data, reason: output.warn(f"skipped {_subject(data)}: {reason}"))
     if json:
-        output.print_json(result.to_dict())
+        output.print_json(result.to_dict(), "import-ca")
     else:
         rows = ([["added", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.added]
                 + [["already trusted", e.alias, _subject(e.cert), _sha256(e.cert)] for e in result.present]

@@ -1,5 +1,6 @@
 """`jkstool init-pair`: the four stores of a mutual-TLS pair, in one command."""
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -93,12 +94,14 @@ def init_pair_command(
         profile=profile.value if profile else None, allow_weak=allow_weak_password)
     written = layout.files()
     if json:
-        output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]})
+        output.print_json({"files": [{"path": str(path), "role": role} for role, path in written.items()]},
+                          "init-pair")
     else:
         output.print_table(_summary(layout, password),
                            ["file", "role", "alias", "subject", "issuer", "expires"], flexible=(3, 4))
-    if layout.backups:
-        output.info(f"the files replaced are kept in {layout.backups[0].parent} (jkstool restore puts them back)")
+    if layout.backups:  # in their folders, as in the layout (ca/...): the backup is the folder they share
+        from .layoutcmds import kept_in
+        kept_in(Path(os.path.commonpath([path.parent for path in layout.backups])))
     if layout.password_file:
         output.info(f"generated a store password: it is in {layout.password_file} (mode 0600)")
     if profile is not None and profile.value == "modern":

@@ -2,7 +2,7 @@
 the PEM ones keytool cannot do)."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,13 +34,22 @@ def _warn(path: Path, message: str) -> None:
     output.warn(f"{path}: {message}")
 
 
-def _emit(text: bytes, out: Path | None, force: bool) -> None:
+def _emit(text: bytes, out: Path | None, force: bool, json: bool, schema: str, facts: dict[str, Any]) -> None:
+    """A request or certificate (PEM) to stdout, or to `out`; with --json, stdout has `facts`, the file
+    written and the one it replaced, and the PEM itself (public: a request, or certificates)."""
     from ..api.outputs import Secrecy
-    if out is None:
-        typer.echo(text.decode(), nl=False)
-    else:
-        write_files([(out, text, Secrecy.PUBLIC)], force)
+    backups = [] if out is None else write_files([(out, text, Secrecy.PUBLIC)], force)
+    if out is not None:
         output.info(f"wrote {out}")
+    if json:
+        output.print_json({**facts, **_files([out] if out else [], backups), "pem": text.decode()}, schema)
+    elif out is None:
+        typer.echo(text.decode(), nl=False)
+
+
+def _files(written: list[Path], backups: list[Path]) -> dict[str, list[str]]:
+    """The files a command wrote and the backups of those it replaced, as the JSON outputs name them."""
+    return {"files": [str(p) for p in written], "backups": [str(p) for p in backups]}
 
 
 def genkey_command(
@@ -71,7 +80,7 @@ def genkey_command(
                              store_type=store_type.value if store_type else None,
                              profile=profile.value if profile else None, allow_weak=allow_weak_password,
                              lock_timeout=lock_timeout, warn=_warn)
-    _report_chain(entry, json)
+    _report_chain(entry, store, json, "genkey")
     output.info(f"added the key entry '{alias}' ({key_type.value}) to {store}; next: "
                 f"jkstool csr {store} --alias {alias} --out {alias}.csr")
 
@@ -84,6 +93,7 @@ def csr_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     force: Force = False,
+    json: Json = False,
 ) -> None:
     """Write a PKCS#10 request signed by the entry's key, with its subject and SANs (keytool -certreq).
 
@@ -96,7 +106,7 @@ def csr_command(
     with asking_with():
         request = create_request(store, alias, sans=san, password=password, key_password=key_password,
                                  warn=_warn)
-    _emit(request, out, force)
+    _emit(request, out, force, json, "csr", {"store": str(store), "alias": alias})
 
 
 def sign_command(
@@ -109,6 +119,7 @@ def sign_command(
     san: San = None,
     out: Out = None,
     force: Force = False,
+    json: Json = False,
 ) -> None:
     """Sign a request as a CA (keytool -gencert); prints the certificate followed by the CA chain.
 
@@ -118,7 +129,8 @@ def sign_command(
         jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server --out server.pem
     """
     issuer = load_ca(ca_cert, ca_key, password=passwords.ca_keypass(ca_keypass))
-    _emit(sign_request(request, issuer, profile.value, days=days, sans=san), out, force)
+    _emit(sign_request(request, issuer, profile.value, days=days, sans=san), out, force, json, "sign",
+          {"request": str(request), "profile": profile.value})
 
 
 def import_reply_command(
@@ -149,15 +161,16 @@ def import_reply_command(
         installed = install_reply(store, alias, reply, ca_certificates=ca or [], password=password,
                                   key_password=key_password, profile=profile.value if profile else None,
                                   lock_timeout=lock_timeout, warn=_warn)
-    _report_chain(installed, json)
+    _report_chain(installed, store, json, "import-reply")
     output.info(f"installed the reply on '{alias}' in {store}")
 
 
-def _report_chain(entry: PrivateKeyEntry, json: bool) -> None:
+def _report_chain(entry: PrivateKeyEntry, store: Path, json: bool, schema: str) -> None:
+    """The key entry a command wrote, certificate by certificate (JSON: the store too)."""
     from ..api.certificates import describe_certificate
     chain = [describe_certificate(c) for c in entry.chain]
     if json:
-        output.print_json({"alias": entry.alias, "certificates": chain})
+        output.print_json({"store": str(store), "alias": entry.alias, "certificates": chain}, schema)
     else:
         output.print_table([[n, c["subject"], c["issuer"], c["not_after"]] for n, c in enumerate(chain, 1)],
                            ["#", "subject", "issuer", "not after"], flexible=(1, 2))
@@ -192,7 +205,7 @@ def import_key_command(
                            key_password=key_password, store_type=store_type.value if store_type else None,
                            profile=profile.value if profile else None, allow_weak=allow_weak_password,
                            lock_timeout=lock_timeout, warn=_warn)
-    _report_chain(entry, json)
+    _report_chain(entry, store, json, "import-key")
     output.info(f"added the key entry '{alias}' to {store}")
 
 
@@ -210,6 +223,7 @@ def export_command(
     storepass: StorePass = None,
     keypass: KeyPass = None,
     force: Force = False,
+    json: Json = False,
 ) -> None:
     """Write an entry's certificate, chain and key as PEM, for nginx, Apache, curl, Go or Python.
 
@@ -225,10 +239,14 @@ def export_command(
     with asking_with():
         exported = export_entry(store, alias=alias, password=password, key_password=key_password,
                                 with_key=key is not None, encrypt_key=not no_encrypt_key, warn=_warn)
-    if not (cert or chain or key):
-        typer.echo(exported.chain.decode(), nl=False)
-        return
     items = exported.files(cert=cert, chain=chain, key=key)
-    write_files(items, force)
-    output.info("wrote " + ", ".join(str(p) for p, _, _ in items)
-                + ("" if not key or no_encrypt_key else f" (the key is encrypted with {store}'s password)"))
+    backups = write_files(items, force)
+    if items:
+        output.info("wrote " + ", ".join(str(p) for p, _, _ in items)
+                    + ("" if not key or no_encrypt_key else f" (the key is encrypted with {store}'s password)"))
+    if json:  # the chain, never the key: key material is never in output
+        output.print_json({"store": str(store), "alias": exported.alias, **_files([p for p, _, _ in items], backups),
+                           "key_encrypted": None if key is None else not no_encrypt_key,
+                           "pem": exported.chain.decode()}, "export")
+    elif not items:
+        typer.echo(exported.chain.decode(), nl=False)

@@ -28,21 +28,42 @@ def layout_password(folder: Path, storepass: str | None) -> str | None:
     return passwords.resolve(storepass, layout=folder, prompt=f"Password of the stores in {folder}: ")
 
 
+_RELOAD = {  # a kind of file: what to reload once one is written, and how (said once for all the files of the kind)
+    "store": ("reload the Java side that uses it",
+              "to reload Tomcat: its manager's sslReload (jkstool snippet tomcat shows it); other Java: restart"),
+    "pem": ("reload what reads it", "to reload nginx or Apache: nginx -s reload, apachectl -k graceful"),
+    "crl": ("reload the servers that load it", None),
+}
+
+
 def written(result: "Written", json: bool = False) -> None:
-    """Say what a change wrote and what to deploy or reload (stderr), and where its backups are."""
+    """Say what a change wrote and what to deploy or reload (stderr), and where its backups are: a line
+    each, which fits 100 columns in a log too, where messages are not wrapped."""
     if json:
         return
-    kinds = [("store", "reload the Java side that uses it (Tomcat: the manager's sslReload; jkstool snippet "
-                       "tomcat shows it), or restart it"),
-             ("pem", "reload the server or client that reads it (nginx -s reload, apachectl -k graceful)"),
-             ("crl", "reload the servers that load the CRLs")]
+    how: dict[str, str | None] = {}
     for path in result.files:
         kind = "crl" if path.name.endswith((".crl", "crls.pem")) else "pem" if path.parent.name == "pem" else \
             "store" if path.suffix in (".jks", ".p12") else None
         if kind:
-            output.info(f"wrote {path}: {dict(kinds)[kind]}")
+            output.info(f"wrote {path}: {_RELOAD[kind][0]}")
+            how[kind] = _RELOAD[kind][1]
+    for said in filter(None, how.values()):
+        output.info(said)
     if result.folder:
-        output.info(f"the files replaced are kept in {result.folder} (jkstool restore puts them back)")
+        kept_in(result.folder)
+
+
+def kept_in(folder: Path) -> None:
+    """Where a layout command kept the files it replaced: relative to the working folder when it is below it,
+    as the layout's other files are named (an absolute path made the line too long to read in a log)."""
+    shown = folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder
+    output.info(f"kept the replaced files in {shown} (jkstool restore puts them back)")
+
+
+def _problems(result: "Renewal | Stage") -> list[dict[str, Any]]:
+    """The errors and warnings verify-pair finds in the layout a change would leave (JSON)."""
+    return [f.to_dict() for f in result.report.findings if f.severity != "info"]
 
 
 def _findings(result: "Renewal | Stage") -> None:
@@ -94,12 +115,13 @@ def renew_command(
         return
     data = renewal.to_dict()
     if json:
-        output.print_json(data)
+        output.print_json({**data, "findings": _problems(renewal)}, "renew")
     else:
         output.print_table([[name, data[name]["serial"], data[name]["not_after"]] for name in ("old", "new")],
                            ["", "serial", "not after"])
     if not renewal.report.ok:
-        _findings(renewal)
+        if not json:  # else the JSON holds them
+            _findings(renewal)
         output.info("the renewed layout would not pass verify-pair: nothing was changed")
         raise typer.Exit(1)
     written(renewal.written, json)
@@ -144,15 +166,22 @@ def add_client_command(
         client = add_client(folder, cn, password=secret, ca_password=ca_secret, lock_timeout=lock_timeout)
     leaf = certificates.facts(client.leaf)
     if json:
-        output.print_json(client.to_dict())
+        output.print_json(client.to_dict(), "add-client")
     else:
         output.print_table([[str(client.keystore), "client-keystore", client.alias, leaf.subject, leaf.issuer],
                             [str(client.truststore), "client-truststore", "", "", ""]],
                            ["file", "role", "alias", "subject", "issuer"], flexible=(3, 4))
-    output.info(f"the server truststore ({client.server_truststore}) " + (
-        f"now trusts {leaf.issuer}: deploy it to the server" if client.server_trust_added else
-        f"already trusts {leaf.issuer}: the server needs no change"))
+    output.info(f"{client.server_truststore} " + (  # the CA's name is the table's issuer
+        "now trusts the client's CA: deploy it to the server" if client.server_trust_added else
+        "already trusts the client's CA: the server needs no change"))
     written(client.written, json)
+
+
+_STAGES = {  # a stage: what it did, what to deploy now, the option of the stage after it
+    "trust": ("stage 1 done: the new CA is trusted beside the old", "the truststores", "--reissue"),
+    "reissue": ("stage 2 done: the leaves are from the new CA", "the keystores", "--finish"),
+    "finish": ("stage 3 done: the old CA is no longer trusted", "the truststores", None),
+}
 
 
 def rollover_ca_command(
@@ -210,29 +239,30 @@ def rollover_ca_command(
                             ca=(ca_cert, ca_key) if ca_cert and ca_key else None, ca_crls=ca_crl or [],
                             lock_timeout=lock_timeout)
     if json:
-        output.print_json(stage.to_dict())
+        output.print_json({**stage.to_dict(), "findings": _problems(stage)}, "rollover-ca")
     if not stage.report.ok:
-        _findings(stage)
+        if not json:  # else the JSON holds them
+            _findings(stage)
         output.info("the layout would not pass verify-pair after this stage: nothing was changed")
         raise typer.Exit(1)
     written(stage.written, json)
-    output.info({"trust": f"stage 1 done: the new CA is trusted beside the old. Deploy the truststores "
-                          f"everywhere, then: jkstool rollover-ca {folder} --reissue",
-                 "reissue": f"stage 2 done: the leaves are from the new CA. Deploy the keystores everywhere, "
-                            f"then: jkstool rollover-ca {folder} --finish",
-                 "finish": "stage 3 done: the old CA is no longer trusted. Deploy the truststores."}[stage.name])
+    done, deploy, after = _STAGES[stage.name]
+    output.info(done)
+    output.info(f"next: deploy {deploy} everywhere" + (f", then jkstool rollover-ca {folder} {after}" if after else ""))
 
 
 def _status(folder: Path, state: dict[str, Any], json: bool) -> None:
     if json:
-        output.print_json(state)
+        output.print_json(state, "rollover-ca-status")
         return
     stage = state["stage"]
-    command = (f" (jkstool rollover-ca {folder} --ca-cert NEXT-CA.pem --ca-key NEXT-CA-KEY.pem: the CA was "
-               "brought, so is its successor)" if state.get("needs") == "ca"
-               else "" if stage is None else f" (jkstool rollover-ca {folder} --{state['next']})")
+    brought = state.get("needs") == "ca"
     output.line(f"rollover: {'none under way' if stage is None else f'stage {stage} done'}; next: {state['next']}"
-                + command)
+                + (" (the CA was brought, so is its successor)" if brought else ""))
+    if brought:
+        output.line(f"  run: jkstool rollover-ca {folder} --ca-cert NEXT-CA.pem --ca-key NEXT-CA-KEY.pem")
+    elif stage is not None:
+        output.line(f"  run: jkstool rollover-ca {folder} --{state['next']}")
     for ca in state["cas"]:
         output.line(f"  {'+'.join(ca['sides'])}: new CA {ca['new']}")
 
@@ -257,7 +287,7 @@ def restore_command(
     from ..api.layouts import restore
     chosen, result = restore(folder, when=when, lock_timeout=lock_timeout)
     if json:
-        output.print_json({"restored": chosen.name, **result.to_dict()})
+        output.print_json({"restored": chosen.name, **result.to_dict()}, "restore")
         return
     output.info(f"restored the backup {chosen.name}")
     written(result)

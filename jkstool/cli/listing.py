@@ -50,7 +50,7 @@ def list_command(
     with output.Progress("reading", len(found), quiet=json) as progress:
         data = found.to_dict(progress)
     if json:
-        output.print_json(data)
+        output.print_json(data, "list")
     else:
         for text in _details(data):
             output.line(text)

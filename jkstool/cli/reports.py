@@ -4,7 +4,9 @@ Prometheus: the text exposition format that node_exporter's textfile collector r
 x509-certificate-exporter's metric and label names where they mean the same (x509_cert_not_after,
 x509_cert_not_before, x509_cert_expired; filepath, subject_CN, issuer_CN, serial_number), so its
 dashboards and alerts work, and jkstool's own for what only it knows (jkstool_pair_ok,
-jkstool_pair_first_break_timestamp_seconds, jkstool_store_read_errors_total).
+jkstool_pair_first_break_timestamp_seconds, jkstool_read_errors). Every series is a gauge: each run
+rewrites the whole file, so nothing counts across runs (no _total). Label values that alerts match on
+are codes from fixed sets (a read error's `reason`: jkstool.fleet.reasons), never message text.
 JUnit: the XML CI systems show, one testcase per certificate or per pair, a failure per finding.
 """
 
@@ -94,12 +96,14 @@ def crl_metrics(metrics: Exposition, places: list[dict[str, Any]], now: datetime
 
 
 def read_error_metrics(metrics: Exposition, errors: list[tuple[str, str]]) -> None:
+    """A series per file (path) and reason code that stopped a read, its value how many reads it stopped in
+    this run: a gauge, since the next run rewrites it (a file read again is 0 by its absence)."""
     counts: dict[tuple[str, str], int] = {}
     for path, reason in errors:
         counts[path, reason] = counts.get((path, reason), 0) + 1
     for (path, reason), count in counts.items():
-        metrics.add("jkstool_store_read_errors_total", "counter", "Stores or pairs jkstool could not read.",
-                    {"filepath": path, "reason": reason}, count)
+        metrics.add("jkstool_read_errors", "gauge", "Stores or pairs this run could not read, by file and reason "
+                    "code.", {"filepath": path, "reason": reason}, count)
 
 
 def pair_metrics(metrics: Exposition, rows: list[dict[str, Any]]) -> None:
@@ -119,33 +123,33 @@ def junit(suite: str, cases: list[tuple[str, str, list[tuple[str, str, str]]]]) 
     """A testsuite of (classname, name, [(element, message, text)]) cases: element is failure or error. A case's
     problems of one element are one such element (the first message, and every problem in its text), so the
     suite's failures and errors count both the cases and the elements, as each consumer reads them."""
-    cases = [(classname, name, _one_of_each(problems)) for classname, name, problems in cases]
-    failures = sum(1 for _, _, problems in cases for element, _, _ in problems if element == "failure")
-    errors = sum(1 for _, _, problems in cases for element, _, _ in problems if element == "error")
+    merged = [(classname, name, _one_of_each(problems)) for classname, name, problems in cases]
+    failures = sum(1 for _, _, problems in merged for element, _, _ in problems if element == "failure")
+    errors = sum(1 for _, _, problems in merged for element, _, _ in problems if element == "error")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<testsuite name={quoteattr(_xml(suite))} tests="{len(cases)}" failures="{failures}" errors="{errors}">']
-    for classname, name, problems in cases:
+             f'<testsuite name={quoteattr(_xml(suite))} tests="{len(merged)}" failures="{failures}" errors="{errors}">']
+    for classname, name, problems in merged:
         opening = f"  <testcase classname={quoteattr(_xml(classname))} name={quoteattr(_xml(name))}"
         if not problems:
             lines.append(opening + "/>")
             continue
         lines.append(opening + ">")
-        for element, message, text in problems:
+        for element, message, texts in problems:  # a line per problem, each escaped on its own
             lines.append(f"    <{element} message={quoteattr(_xml(message))} type={quoteattr(element)}>"
-                         f"{escape(_xml(text))}</{element}>")
+                         + "\n".join(escape(_xml(text)) for text in texts) + f"</{element}>")
         lines.append("  </testcase>")
     lines.append("</testsuite>")
     return "\n".join(lines) + "\n"
 
 
-def _one_of_each(problems: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """A case's problems of one element as one: the first message (and how many more), every problem in its
-    text."""
+def _one_of_each(problems: list[tuple[str, str, str]]) -> list[tuple[str, str, list[str]]]:
+    """A case's problems of one element as one: the first message (and how many more), and its text, a line per
+    problem."""
     found = []
     for element in dict.fromkeys(element for element, _, _ in problems):
         same = [(message, text) for kind, message, text in problems if kind == element]
         message = same[0][0] + (f" (and {len(same) - 1} more)" if len(same) > 1 else "")
-        found.append((element, message, "\n".join([same[0][1], *(f"{m}: {t}" for m, t in same[1:])])))
+        found.append((element, message, [same[0][1], *(f"{m}: {t}" for m, t in same[1:])]))
     return found
 
 

@@ -73,12 +73,13 @@ def revoke_command(
         crls = [crl]
     _report(result.to_dict(), json)
     for path in crls:
-        output.info(f"wrote {path}, valid for {crl_days} days; servers enforce it only when configured to load it")
+        output.info(f"wrote {path}, valid for {output.count(crl_days, 'day')}")
+    output.info("servers enforce a CRL only when configured to load it")
 
 
 def _report(data: dict[str, Any], json: bool) -> None:
     if json:
-        output.print_json(data)
+        output.print_json(data, "revoke")
     else:
         output.print_table([[item["status"], item["subject"], item["serial"], item["crl"]] for item in data["revoked"]],
                            ["status", "subject", "serial", "crl"], flexible=(1, 3))

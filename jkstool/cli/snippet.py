@@ -54,7 +54,8 @@ def snippet_command(
     with asking_with():
         made = snippet(folder, fmt.value, side=side, port=port, password=password, bind=bind, replace=force,
                        lock_timeout=lock_timeout)
-    if made.pem_files:
-        output.info(f"wrote {', '.join(map(str, made.written))}" if made.written else
-                    f"the PEM files are up to date: {', '.join(map(str, made.pem_files))}")
+    for path in made.written:  # a line each: three paths on one line were too long for a log
+        output.info(f"wrote {path}")
+    if made.pem_files and not made.written:
+        output.info(f"the PEM files in {made.pem_files[0].parent} are up to date")
     typer.echo(made.text, nl=False)

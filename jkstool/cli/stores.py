@@ -75,11 +75,14 @@ def _warn(path: Path, warnings: list[str]) -> None:
         output.warn(f"{path}: {message}")
 
 
-def write_files(items: "Iterable[tuple[Path, bytes, Secrecy]]", force: bool) -> None:
-    """Write output files together (path, bytes, secrecy); existing ones only with --force, after a backup."""
+def write_files(items: "Iterable[tuple[Path, bytes, Secrecy]]", force: bool) -> list[Path]:
+    """Write output files together (path, bytes, secrecy); existing ones only with --force, after a backup.
+    Returns the backups, each also said on stderr."""
     from ..api import outputs
-    for kept in outputs.write_files(items, replace=force):
+    backups = outputs.write_files(items, replace=force)
+    for kept in backups:
         output.info(f"kept the replaced file as {kept}")
+    return backups
 
 
 def secret_sources(paths: list[Path], password: str | None,

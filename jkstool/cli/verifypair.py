@@ -199,7 +199,7 @@ def _finish(report: "Report", name: Path, json: bool, report_format: Format, rep
     if machine:
         _machine_report(report_format, [_as_said(PairResult(name, report).to_dict())], report_output)
     elif json:
-        output.print_json(report.to_dict())
+        output.print_json(report.to_dict(), "verify-pair")
     else:
         _render(report)
     raise typer.Exit(0 if report.ok else 1)
@@ -215,7 +215,7 @@ def _all_pairs(root: Path, password: str | None, lookup: Callable[[Path], str | 
     if report_format in (Format.prometheus, Format.junit):
         _machine_report(report_format, rows, path)
     elif json:
-        output.print_json({**fleet.to_dict(), "pairs": rows})
+        output.print_json({**fleet.to_dict(), "pairs": rows}, "verify-pair-all")
     elif rows:
         output.print_table([[r["pair"], r["verdict"], _or_dash(r["errors"]), _or_dash(r["warnings"]), _break_cell(r)]
                             for r in rows],
@@ -246,7 +246,7 @@ def _machine_report(report_format: Format, rows: list[dict[str, Any]], path: Pat
     if report_format == Format.prometheus:
         metrics = reports.Exposition()
         reports.pair_metrics(metrics, rows)
-        reports.read_error_metrics(metrics, [(r["error_path"], r["error_reason"]) for r in rows if r["error"]])
+        reports.read_error_metrics(metrics, [(r["error_path"], r["error_code"]) for r in rows if r["error"]])
         reports.emit(metrics.text(), path)
         return
     cases = []

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import files, formats
 from ..errors import JkstoolError, unexpected
@@ -24,6 +24,7 @@ from ..formats import certfile
 from ..layout.manifest import BACKUPS, MANIFEST, generated_password, layout_folder
 from ..pki import certs
 from ..pki.inventory import days_left
+from .reasons import reason
 
 if TYPE_CHECKING:
     from .secrets import SecretFile
@@ -79,12 +80,30 @@ class ExpiringCertificate:
                 "sha256": self.sha256, "locations": [{"path": path, "alias": alias} for path, alias in self.locations]}
 
 
+class ReadError(NamedTuple):
+    """A file that could not be read: its name, what went wrong, and why as a code of fleet.reasons (what
+    the reports' machines match on)."""
+
+    path: str
+    error: str
+    code: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "error": self.error, "code": self.code}
+
+
 @dataclass
 class Scan:
     found: list[Expiring]
     """Every place a certificate was found (a certificate in three stores: three), soonest to expire first."""
-    errors: list[tuple[str, str]]  # (path, what went wrong)
+    failures: list[ReadError]
+    """Each file that could not be read, in the order met: what went wrong, and its reason code."""
     files: int = 0
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(path, what went wrong) of each file that could not be read."""
+        return [(failure.path, failure.error) for failure in self.failures]
 
     @cached_property
     def certificates(self) -> list[ExpiringCertificate]:
@@ -109,7 +128,7 @@ class Scan:
     def to_dict(self, within: int) -> dict[str, object]:
         """As expiry --json prints it, for the gate of `within` days."""
         return {"within_days": within, "certificates": [c.to_dict() for c in self.certificates],
-                "errors": [{"path": path, "error": error} for path, error in self.errors]}
+                "errors": [failure.to_dict() for failure in self.failures]}
 
 
 def candidates(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
@@ -148,14 +167,14 @@ def scan(paths: list[Path], password: str | None, progress: Callable[[int], None
     for item in secrets:
         result.files += 1
         if item.error:
-            result.errors.append((item.name, item.error))
+            result.failures.append(_failure(item.name, JkstoolError(item.error)))
             continue
         try:
             result.found += certificates_in(item.name, item.data, item.password)
         except JkstoolError as e:
-            result.errors.append((item.name, e.what))
+            result.failures.append(_failure(item.name, e))
         except Exception as e:  # a bug met on one file: its row, and the others still listed
-            result.errors.append((item.name, unexpected(e, Path(item.name)).what))
+            result.failures.append(_failure(item.name, unexpected(e, Path(item.name))))
     for path, named in candidates(paths):
         result.files += 1
         if progress:
@@ -163,12 +182,17 @@ def scan(paths: list[Path], password: str | None, progress: Callable[[int], None
         try:
             result.found += _certificates(path, store_password(path, password, lookup))
         except JkstoolError as e:
-            if named or not _unknown(e):
-                result.errors.append((str(path), str(e.at(path=path)).split(": ", 1)[-1]))
+            if named or reason(e) != "not_a_store":  # a folder's README is passed over, a store is not
+                result.failures.append(_failure(str(path), e, str(e.at(path=path)).split(": ", 1)[-1]))
         except Exception as e:  # a bug met on one file: its row, and the others still listed
-            result.errors.append((str(path), unexpected(e, path).what))
+            result.failures.append(_failure(str(path), unexpected(e, path)))
     result.found.sort(key=lambda item: item.not_after)
     return result
+
+
+def _failure(name: str, error: JkstoolError, said: str | None = None) -> ReadError:
+    """A file's read error: what it says (`said`, else the error's own words) and its code."""
+    return ReadError(name, error.what if said is None else said, reason(error))
 
 
 def store_password(path: Path, given: str | None, lookup: Lookup | None = None) -> str | None:
@@ -179,12 +203,6 @@ def store_password(path: Path, given: str | None, lookup: Lookup | None = None) 
     folder = layout_folder(path)
     generated = generated_password(folder) if folder else None
     return given if generated is None else generated
-
-
-def _unknown(error: JkstoolError) -> bool:
-    """Whether the file was simply not a store or certificate (passed over in folder scans)."""
-    return error.what.startswith(("not a keystore", "the file is empty", "neither a PEM bundle",
-                                  "no certificate or private key"))
 
 
 def _certificates(path: Path, password: str | None) -> list[Expiring]:
