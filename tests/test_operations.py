@@ -177,7 +177,8 @@ def test_cli_probe_prints_json_or_a_table_and_exits_1_on_a_problem(layout, opens
     trust = ("--truststore", layout / "client.truststore.jks")
     result = run("probe", f"127.0.0.1:{openssl_server}", "--servername", "localhost", "--json", *trust, env=ENV)
     assert result.exit_code == 1
-    assert json.loads(result.stdout) == probe_local(openssl_server, truststore=trust[1]).to_dict()
+    assert json.loads(result.stdout) == {"schema": "jkstool/probe/1",
+                                         **probe_local(openssl_server, truststore=trust[1]).to_dict()}
     assert "problem: the server asked for a client certificate and none was given (--keystore)" in result.stderr
     table = run("probe", f"127.0.0.1:{openssl_server}", "--servername", "localhost", env=ENV)
     assert re.search(r"acceptable client CAs\s+CN=jkstool Client CA", table.stdout)

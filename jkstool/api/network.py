@@ -5,21 +5,31 @@ Both read their stores when called (a store in a Kubernetes Secret, named
 SOURCE#SECRET/KEY, too); what reading one noticed (a key file others can
 read, a name that says another type) goes to `noticed(path, message)` as it
 is read. pyOpenSSL loads only when they run.
+
+Around them, keytool's habits: `save_chain` trusts what a probed server
+presented (what InstallCert does by hand), and `server_chain` and
+`read_certificates` are the two sources of `keytool -printcert`: a server's
+chain (-sslserver) and a certificate file (-file).
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import JkstoolError
 from ..layout.manifest import find_stores, generated_password
 from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
 from ..net.visit import Visit
 from .checks import layout_crls, read_crl
-from .stores import read_store
+from .stores import import_ca, read_store
 
-__all__ = ["probe", "ProbeResult", "ServerCertificate", "serve", "Listening", "Visit"]
+if TYPE_CHECKING:
+    from ..pki.trust import ImportResult
+
+__all__ = ["probe", "ProbeResult", "ServerCertificate", "serve", "Listening", "Visit", "save_chain", "server_chain",
+           "read_certificates"]
 
 StrPath = str | Path
 Noticed = Callable[[Path, str], None]
@@ -34,6 +44,8 @@ class ServerCertificate:
     serial: str
     sha256: str
     not_after: datetime
+    der: bytes = field(repr=False)
+    """The certificate as the server sent it."""
 
     def to_dict(self) -> dict[str, str]:
         return {"subject": self.subject, "issuer": self.issuer, "serial": self.serial, "sha256": self.sha256,
@@ -71,6 +83,10 @@ class ProbeResult:
     """Whether the server accepted the client: the handshake completed and a request was answered."""
     rejected: str | None
     """What the server said when it refused the client after the handshake."""
+    no_answer: bool
+    """Whether the server closed the connection without a TLS alert or any answer: during the handshake (a
+    service that does not speak TLS, or drops what it refuses), or after it, the request unanswered (one that
+    does not speak HTTP). Not proof that it refused the client: after the handshake, no problem."""
     revoked: str | None
     """The CRL that lists a certificate of the server's chain, when one does."""
     crl_missing: list[str]
@@ -80,10 +96,17 @@ class ProbeResult:
     """Why this is not a working mutual-TLS connection; empty when it is."""
     warnings: list[str] = field(default_factory=list)
     """What reading the stores noticed, each `PATH: message`."""
+    expected_sha256: str | None = None
+    """`expect_sha256` as jkstool writes fingerprints (lowercase hex), when given."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def unexpected(self) -> bool:
+        """Whether the server presents another certificate than `expect_sha256` (then the last problem)."""
+        return self.expected_sha256 is not None and (not self.chain or self.chain[0].sha256 != self.expected_sha256)
 
     def to_dict(self) -> dict[str, object]:
         """`probe --json`."""
@@ -93,8 +116,8 @@ class ProbeResult:
             "trusted": self.trusted, "name_matches": self.name_matches,
             "client_cert_requested": self.requested, "acceptable_cas": self.acceptable,
             "keystore_matches": self.keystore_acceptable, "handshake_ok": self.handshake_ok,
-            "rejected": self.rejected, "revoked": self.revoked, "crl_missing": self.crl_missing,
-            "problems": self.problems}
+            "rejected": self.rejected, "no_answer": self.no_answer, "revoked": self.revoked,
+            "crl_missing": self.crl_missing, "expected_sha256": self.expected_sha256, "problems": self.problems}
 
 
 def probe(host: str, port: int, *, servername: str | None = None, timeout: float = 10,
@@ -109,11 +132,13 @@ def probe(host: str, port: int, *, servername: str | None = None, timeout: float
     as SNI, else `host`). `keystore`'s first key entry is presented when the
     server asks for a client certificate; its own certificate is checked
     first (dates, clientAuth). A request is sent after the handshake, so a
-    server that refuses the client then (an alert, a close, nginx's HTTP 400)
-    is caught. With `expect_sha256`, a server presenting another certificate is
-    a problem (a deploy check). `password` opens both stores, unless
-    `keystore_password` or `truststore_password` is given. A server that cannot
-    be reached is a result (`connected` False), not an error.
+    server that refuses the client then (an alert, nginx's HTTP 400) is
+    caught, and one that closes without a word is said (`no_answer`), not
+    taken for a refusal. With `expect_sha256` (hex, colons allowed), a server
+    presenting another certificate is a problem (a deploy check). `password`
+    opens both stores, unless `keystore_password` or `truststore_password` is
+    given. A server that cannot be reached is a result (`connected` False),
+    not an error.
 
     >>> import socket
     >>> with socket.socket() as unused:
@@ -125,6 +150,7 @@ def probe(host: str, port: int, *, servername: str | None = None, timeout: float
     """
     from ..net import probe as wire
     from ..pki import certs
+    expected = _sha256_given(expect_sha256) if expect_sha256 else None
     warnings: list[str] = []
 
     def said(path: Path, message: str) -> None:
@@ -136,19 +162,85 @@ def probe(host: str, port: int, *, servername: str | None = None, timeout: float
     own = wire.keystore_problems(key_entry) if key_entry else []
     result = wire.probe(host, port, servername, timeout, key_entry, anchors, [read_crl(p) for p in crls])
     problems = own + result.problems(keystore is not None, truststore is not None)
-    chain = [ServerCertificate(f.subject, f.issuer, f.serial, f.sha256, f.not_after)
-             for f in map(certs.facts, result.chain)]
-    if expect_sha256 and (not chain or chain[0].sha256 != expect_sha256.replace(":", "").lower()):
-        problems.append(f"the server presents {chain[0].sha256 if chain else 'no certificate'}, not the "
-                        f"certificate expected ({expect_sha256}: expect_sha256=...)")
+    chain = [ServerCertificate(f.subject, f.issuer, f.serial, f.sha256, f.not_after, der)
+             for f, der in zip(map(certs.facts, result.chain), result.chain, strict=True)]
     path = result.trust
-    return ProbeResult(
+    found = ProbeResult(
         host, port, result.connected, result.error, result.protocol, result.cipher, chain,
         None if path is None else path.ok,
         certs.facts(path.anchor.cert).subject if path is not None and path.anchor else None,
         certs.facts(path.broken_at).subject if path is not None and path.broken_at else None,
         result.name_matches, result.requested, result.acceptable, result.keystore_acceptable, result.handshake_ok,
-        result.rejected, result.revoked, result.uncovered, problems, warnings)
+        result.rejected, result.no_answer, result.revoked, result.uncovered, problems, warnings, expected)
+    if found.unexpected:
+        problems.append(f"the server presents {chain[0].sha256 if chain else 'no certificate'}, not the "
+                        f"certificate expected ({expected}: expect_sha256=...)")
+    return found
+
+
+def _sha256_given(text: str) -> str:
+    """A SHA-256 fingerprint as given (keytool's AB:CD:..., or plain hex), as jkstool writes them."""
+    plain = text.replace(":", "").strip().lower()
+    if len(plain) != 64 or any(c not in "0123456789abcdef" for c in plain):
+        raise JkstoolError(f"{text!r} is not a SHA-256 fingerprint", "give expect_sha256=... as 64 hex digits, "
+                           "with or without colons")
+    return plain
+
+
+_NO_CHAIN_FIX = "check the host and port"
+
+
+def save_chain(result: ProbeResult, truststore: StrPath, *, password: str | None) -> "ImportResult":
+    """Trust what a probed server presented, as InstallCert does by hand: the top certificate of its chain
+    (the last one it sent: the CA the chain ends at; a server that sends only its own certificate, that one,
+    pinned) added to `truststore`, created when missing, through `import_ca` (idempotent, locked, written
+    atomically; the type from the name). A truststore holds anchors, not leaves, so the rest of the chain is
+    not added: the server's renewed certificate from the same CA is still trusted.
+
+    A server presents whatever it holds: compare the SHA-256 of what was added with its owner's, out of band,
+    before relying on it. A top certificate that has expired is refused: a client fails on it anyway.
+    """
+    from ..pki import certs
+    where = f"{result.host}:{result.port}"
+    if not result.chain:
+        raise JkstoolError(f"nothing was saved: {result.error or 'the server presented no certificate'}",
+                           _NO_CHAIN_FIX, path=where)
+    top = result.chain[-1].der
+    try:
+        expires = certs.load(top).not_valid_after_utc
+    except JkstoolError as e:
+        raise e.at(path=where) from None
+    if expires < datetime.now(timezone.utc):
+        raise JkstoolError(f"the certificate at the top of the server's chain expired on {expires:%Y-%m-%d}, so "
+                           "nothing was saved", "have the server's chain renewed, then save it again", path=where)
+    return import_ca(truststore, [(where, top)], password=password, allow_leaf=True)
+
+
+def server_chain(host: str, port: int, *, servername: str | None = None, timeout: float = 10) -> list[bytes]:
+    """The certificates a server presents (DER, in the order sent: its own first), as `keytool -printcert
+    -sslserver` shows them: a handshake without a client certificate and no request, the chain taken even
+    from a handshake the server then fails. A server that sends none (unreachable, not speaking TLS) is a
+    JkstoolError.
+    """
+    from ..net import probe as wire
+    result = wire.probe(host, port, servername, timeout, None, None, request=False)
+    if not result.chain:
+        raise JkstoolError(f"no certificate: {result.error or 'the server sent none'}", _NO_CHAIN_FIX,
+                           path=f"{host}:{port}")
+    return result.chain
+
+
+def read_certificates(path: StrPath) -> list[bytes]:
+    """The certificates (DER) of a file as `keytool -printcert -file` takes it: a PEM bundle, a DER
+    certificate, or a PKCS#7 bundle, PEM or DER (a .p7b, openssl crl2pkcs7's output); errors name it. A
+    keystore given instead is said so, with where its certificates are shown."""
+    from ..formats import certfile
+    from .stores import _kind
+    kind = _kind(Path(path))
+    if kind in ("JKS", "JCEKS", "PKCS12"):
+        raise JkstoolError(f"this is a {kind} store, not a certificate file", "see its certificates with "
+                           "jkstool list STORE -v", path=str(path))
+    return certfile.read_certificates(path)
 
 
 @dataclass(frozen=True)

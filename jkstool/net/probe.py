@@ -5,8 +5,10 @@ that rejects the client's certificate says so only after the handshake (an
 alert at the first read), and some servers reject it in the application:
 nginx with `ssl_verify_client on` completes the handshake, then answers HTTP
 400 "The SSL certificate error". So a request is sent and the answer read
-before the verdict: an alert, a close without an answer, or an HTTP error
-status that names the certificate all count as a rejection.
+before the verdict: an alert, or an HTTP error status that names the
+certificate, counts as a rejection. A close without an alert or an answer
+does not: a service that does not speak HTTP closes so too, so it is said as
+"no answer", not as a refusal.
 
 The timeout holds for the whole probe, from the connection to the verdict
 on the server's chain: a server that sends a byte at a time, or a chain
@@ -51,12 +53,21 @@ class ProbeResult:
     unparseable: str | None = None
     rejected: str | None = None
     """What the server said when it refused the client after the handshake."""
+    no_answer: bool = False
+    """Whether the server closed the connection without a TLS alert or any answer (during the handshake, or
+    after it, the request unanswered): not proof that it refused the client."""
     revoked: str | None = None
     """The CRL (--crl) that lists a certificate of the server's chain, when one does."""
     uncovered: list[str] = field(default_factory=list)
     """With --crl: the certificates of the server's chain whose issuer no CRL given is from."""
     cut_short: str | None = None
     """Why building the path of the server's chain stopped before it ended (the timeout, or a budget)."""
+
+    @property
+    def unanswered(self) -> bool:
+        """The handshake completed, then the server closed without a word: nothing says whether it took the
+        client, so this is no problem found."""
+        return self.no_answer and self.protocol is not None
 
     def problems(self, keystore_given: bool, truststore_given: bool) -> list[str]:
         """Why this is not a working mutual-TLS connection, if it is not."""
@@ -65,11 +76,12 @@ class ProbeResult:
             return [self.error or "could not connect"]
         if self.unparseable:
             found.append(self.unparseable)
+        completed = self.handshake_ok or self.unanswered
         if self.rejected:
             found.append(f"the server refused the client after the handshake: {self.rejected}")
-        elif not self.handshake_ok:
+        elif not completed:
             found.append(f"the handshake failed: {self.error}")
-        if not self.handshake_ok and self.requested and not keystore_given:
+        if not completed and self.requested and not keystore_given:
             found.append("the server asked for a client certificate and none was given (keystore=...)")
         if truststore_given and self.trust is not None and not self.trust.ok:
             found.append(f"the server's chain does not lead to the truststore: {self.cut_short}" if self.cut_short
@@ -83,7 +95,7 @@ class ProbeResult:
                          "revocation status'; OpenSSL with -crl_check_all: 'unable to get certificate CRL')")
         if truststore_given and self.name_matches is False:
             found.append("the server certificate does not match the name dialled")
-        if keystore_given and self.handshake_ok and not self.requested:
+        if keystore_given and completed and not self.requested:
             found.append("the server did not ask for a client certificate: it runs one-way TLS only")
         if keystore_given and self.requested and self.keystore_acceptable is False:
             found.append("no certificate in the keystore's chain is issued by a CA the server names: a Java "
@@ -110,11 +122,15 @@ def keystore_problems(entry: PrivateKeyEntry, at: datetime | None = None) -> lis
 
 def probe(host: str, port: int, servername: str | None, timeout: float,
           key_entry: PrivateKeyEntry | None, anchors: list[TrustedCertEntry] | None,
-          crls: Sequence[tuple[str, x509.CertificateRevocationList]] = ()) -> ProbeResult:
+          crls: Sequence[tuple[str, x509.CertificateRevocationList]] = (), request: bool = True) -> ProbeResult:
+    """Connect, shake hands and (with `request`) send a request, then judge what the server presented.
+
+    Without `request` only the handshake is made, and `handshake_ok` says no more than that it completed:
+    for a caller that wants the chain alone (keytool -printcert -sslserver)."""
     result = ProbeResult(host, port)
     deadline = time.monotonic() + timeout
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(host, port, timeout)
     except OSError as e:
         result.error = f"cannot connect to {host}:{port}: {e.strerror or e}"
         return result
@@ -138,11 +154,12 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
     try:
         tls.pump(conn.do_handshake, conn, sock, deadline)
         result.protocol, result.cipher = conn.get_protocol_version_name(), conn.get_cipher_name()
-        result.handshake_ok = _exchange(conn, sock, host, deadline, result)
+        result.handshake_ok = _exchange(conn, sock, host, deadline, result) if request else True
     except TimeoutError:
         result.error = f"timed out after {timeout:g} s"
     except (SSL.Error, OSError) as e:
-        result.error = tls.describe_error(e)
+        result.no_answer = _silent(e)
+        result.error = _SILENT if result.no_answer else tls.describe_error(e)
     finally:
         result.requested = any(b"certificate request" in s for s in states)
         names = conn.get_client_ca_list() or []
@@ -157,13 +174,37 @@ def probe(host: str, port: int, servername: str | None, timeout: float,
     return result
 
 
+_SILENT = "the server closed the connection without a TLS alert"
+
+
+def _silent(error: Exception) -> bool:
+    """Whether the server ended the connection without a word: a close (with or without close_notify), a
+    reset, an end of input OpenSSL calls unexpected; not an alert, which says why."""
+    if isinstance(error, (SSL.ZeroReturnError, SSL.SysCallError, ConnectionError)):
+        return True
+    return isinstance(error, SSL.Error) and tls.describe_error(error) == "unexpected eof while reading"
+
+
 _HTTP_STATUS = re.compile(rb"^HTTP/\d(?:\.\d)? (\d{3}) ?([^\r\n]*)")
 _CERTIFICATE_WORDS = re.compile(rb"certificate|ssl|tls|client cert", re.I)
 
 
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to host:port. `localhost` (and names under it) is the loopback even where the
+    resolver does not know it (a machine without /etc/hosts, a minimal container): Java's InetAddress
+    answers it so, and RFC 6761 asks it of every resolver."""
+    try:
+        return socket.create_connection((host, port), timeout=timeout)
+    except socket.gaierror:
+        if host.rstrip(".").lower().split(".")[-1] != "localhost":
+            raise
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+
 def _exchange(conn: SSL.Connection, sock: socket.socket, host: str, deadline: float, result: ProbeResult) -> bool:
-    """Send a request and read the answer: a rejected client certificate shows here, as an alert, a close
-    without an answer, or an HTTP error about the certificate (nginx: 400 "The SSL certificate error")."""
+    """Send a request and read the answer: a rejected client certificate shows here, as an alert or an HTTP
+    error about the certificate (nginx: 400 "The SSL certificate error"). A close without an answer is raised
+    (`_silent` tells it): it proves nothing."""
     tls.pump(lambda: conn.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()), conn, sock, deadline)
     answer = b""
     try:
@@ -172,13 +213,12 @@ def _exchange(conn: SSL.Connection, sock: socket.socket, host: str, deadline: fl
             answer += tls.pump(lambda: conn.recv(16384), conn, sock, min(deadline, time.monotonic() + wait))
     except TimeoutError:
         pass  # the server sends nothing more (a non-HTTP service that waits): no rejection seen
-    except (SSL.ZeroReturnError, SSL.SysCallError):
-        if not answer:
-            result.rejected = "it closed the connection without an answer"
-            return False
     except SSL.Error as e:
-        result.rejected = result.error = tls.describe_error(e)
-        return False
+        if not _silent(e):
+            result.rejected = result.error = tls.describe_error(e)
+            return False
+        if not answer:
+            raise
     status = _HTTP_STATUS.match(answer)
     if status and int(status[1]) >= 400 and _CERTIFICATE_WORDS.search(answer):
         title = re.search(rb"<title>([^<]*)</title>", answer, re.I)
