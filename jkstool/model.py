@@ -68,6 +68,9 @@ class PrivateKeyEntry:
     created: datetime | None = None
     key_password: str | None = field(default=None, repr=False, compare=False)
     """The key's own password, when it differs from the store password (written back as read)."""
+    sealed: bytes | None = field(default=None, repr=False, compare=False)
+    """A JKS key whose own password the read did not have (a lenient read: `Loaded.locked`), as the store
+    holds it: written back to a JKS store unopened, as keytool does when it adds a certificate."""
     kind: ClassVar[str] = "private-key"
 
     @property

@@ -16,6 +16,7 @@ from .errors import JkstoolError, PasswordNeeded
 
 MIN_LENGTH = 6  # keytool: "Password is too short - must be at least 6 characters"
 SOURCES = ("env:", "file:", "pass:")
+STDIN = ("stdin", "file:-")
 
 
 class Password(str):
@@ -34,8 +35,11 @@ class Password(str):
 
 
 def from_source(text: str, where: str) -> Password:
-    """The password `text` names: env:NAME (an environment variable), file:PATH (the file's first line) or
-    pass:TEXT (itself); `where` says whose it is in errors (an option, a line of a password map)."""
+    """The password `text` names: env:NAME (an environment variable), file:PATH (the file's first line),
+    stdin or file:- (standard input's first line) or pass:TEXT (itself); `where` says whose it is in errors
+    (an option, a line of a password map)."""
+    if text in STDIN:
+        return _first_line_of_stdin(where)
     if text.startswith("env:"):
         name = text[4:]
         if name not in os.environ:
@@ -45,6 +49,30 @@ def from_source(text: str, where: str) -> Password:
     if text.startswith("file:"):
         return first_line(Path(text[5:]), where)
     return Password(text.removeprefix("pass:"), where)
+
+
+class _Stdin:
+    taken: object = None
+    """The standard input stream a password was read from (a test runner gives each call its own)."""
+
+
+def _first_line_of_stdin(where: str) -> Password:
+    """Standard input's first line (`printf '%s' "$PASS" | jkstool ... --storepass stdin`), bounded, and once:
+    a second source naming stdin would find it empty, so it is refused rather than given ""."""
+    import sys
+    if sys.stdin is not None and _Stdin.taken is sys.stdin:
+        raise JkstoolError(f"{where} names standard input, which another password has read already",
+                           "give one password through stdin, the others with env:NAME or file:PATH")
+    _Stdin.taken = sys.stdin
+    if sys.stdin is None:
+        raise JkstoolError(f"{where} names standard input, which this process does not have",
+                           "pipe the password in, or use env:NAME or file:PATH")
+    text = sys.stdin.buffer.readline(limits.PASSWORD_FILE_BYTES)
+    try:
+        return Password(text.decode("utf-8").removesuffix("\n").removesuffix("\r"), f"{where} stdin")
+    except UnicodeError:
+        raise JkstoolError(f"the password {where} reads from standard input is not UTF-8",
+                           "pipe it in as UTF-8") from None
 
 
 def first_line(path: Path, where: str) -> Password:

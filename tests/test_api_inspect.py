@@ -45,7 +45,7 @@ def test_inventory_lists_what_keytool_lists(name, keytool_inventory):
 def test_inventory_is_what_list_json_prints(pair):
     store = pair[0].store_path("client-keystore")
     printed = json.loads(run("list", store, "--json", env=ENV).stdout)
-    assert inventory(store, password=PASSWORD).to_dict() == printed
+    assert {"schema": "jkstool/list/1", **inventory(store, password=PASSWORD).to_dict()} == printed
     verbose = inventory(store, password=PASSWORD, details=True).to_dict()
     assert verbose["entries"][0]["certificates"][0]["extended_key_usage"] == ["clientAuth"]
     assert set(printed["entries"][0]["certificates"][0]) < set(verbose["entries"][0]["certificates"][0])
@@ -115,7 +115,8 @@ def test_compat_fixes_what_it_finds(tmp_path):
     profile = fix.rpartition("--profile ")[2]
     jkstool.convert_store(source, tmp_path / "OUT.p12", password=PASSWORD, profile=profile)
     assert compat(tmp_path / "OUT.p12", password=PASSWORD, jdk="8").ok
-    assert report.to_dict() == json.loads(run("compat", source, "--json", env=ENV).stdout)
+    assert {"schema": "jkstool/compat/1", **report.to_dict()} == json.loads(run("compat", source, "--json",
+                                                                             env=ENV).stdout)
 
 
 def test_compat_says_what_a_declared_type_does(tmp_path):
@@ -203,7 +204,7 @@ def test_probe_says_why_another_pairs_client_is_refused(pair):
     with Served(keystore=tls.store_path("server-keystore"), truststore=tls.store_path("server-truststore"),
                 password=PASSWORD, once=True) as served:
         result = probe("127.0.0.1", served.listening.port, keystore=other.store_path("client-keystore"),
-                       truststore=other.store_path("client-truststore"), password=PASSWORD, expect_sha256="00")
+                       truststore=other.store_path("client-truststore"), password=PASSWORD, expect_sha256="00" * 32)
     assert not result.ok and result.trusted is False and result.anchor is None
     assert result.keystore_acceptable is False and not result.handshake_ok
     assert any("Empty client certificate chain" in p for p in result.problems)
@@ -223,8 +224,9 @@ def test_probe_a_closed_port_is_a_result_not_an_error():
 
 def test_serve_says_what_reading_its_stores_noticed_and_refuses_a_port_in_use(pair, tmp_path):
     tls, _ = pair
-    readable = tmp_path / "server.keystore.p12"
-    readable.write_bytes(tls.store_path("server-keystore").read_bytes())
+    readable = tmp_path / "server.pem"  # its key in the clear, which others can read
+    formats.write_store(readable, formats.read_store(tls.store_path("server-keystore"), PASSWORD).store, "pem",
+                        PASSWORD, encrypt_keys=False)
     readable.chmod(0o644)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -258,10 +258,10 @@ def test_export_entry_refuses_what_it_cannot_give(tmp_path, layout):
 
 def test_what_reading_noticed_is_told_as_it_is_noticed(tmp_path, pem_key):
     store = private_copy("jdk17-keytool.p12", tmp_path)
-    store.chmod(0o644)
+    store.chmod(0o644)  # as keytool leaves it: its keys are encrypted with the store password, nothing is said
     told = []
     generate_key(store, "new", "new", password=PASSWORD, warn=lambda path, message: told.append((path, message)))
-    assert told == [(store, f"it holds private keys and other users can read it (mode 0644): chmod 600 {store}")]
+    assert told == []
     key, _, chain = pem_key
     key.chmod(0o644)
     told.clear()
@@ -270,11 +270,11 @@ def test_what_reading_noticed_is_told_as_it_is_noticed(tmp_path, pem_key):
         [(key, "it holds private keys and other users can read it")]
     told.clear()
     export_entry(store, alias="new", password=PASSWORD, warn=lambda *said: told.append(said))
-    assert [path for path, _ in told] == [store]
+    assert told == []
 
 
 def test_importing_the_keys_api_loads_no_cryptography():
     code = "import sys, jkstool.api.keys; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
-           "('cryptography', 'jks', 'OpenSSL')))"
+           "('cryptography', 'Cryptodome', 'OpenSSL')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

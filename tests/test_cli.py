@@ -116,11 +116,12 @@ def test_password_sources(jks_store, tmp_path):
         assert result.exit_code == 0 and result.stderr == "JKS store, 5 entries\n", result.stderr
 
 
-@pytest.mark.parametrize("value", [PASSWORD, f"pass:{PASSWORD}"])
-def test_password_on_the_command_line_warns_once(jks_store, value):
+@pytest.mark.parametrize("value, warned", [(PASSWORD, 1), (f"pass:{PASSWORD}", 0)])
+def test_a_bare_password_on_the_command_line_warns_once(jks_store, value, warned):
+    """pass:TEXT says it is meant: no warning on every call of a script that chose it."""
     result = run("list", jks_store, "--storepass", value)
     assert result.exit_code == 0
-    assert result.stderr.count("visible to other local users") == 1
+    assert result.stderr.count("visible to other local users") == warned
 
 
 def test_password_source_errors(jks_store, tmp_path):
@@ -228,12 +229,17 @@ def test_convert_refuses_a_secret_key_the_target_cannot_hold(tmp_path, target):
     assert not dest.exists() and list(tmp_path.iterdir()) == [source]
 
 
-def test_a_key_file_readable_by_others_earns_a_warning(jks_store):
+def test_a_key_in_the_clear_readable_by_others_earns_a_warning(jks_store):
+    """Not a store whose password encrypts its keys: keytool makes every store 0644 under the usual umask."""
     jks_store.chmod(0o644)
-    result = run("list", jks_store, env=ENV)
+    assert "warning" not in run("list", jks_store, env=ENV).stderr
+    clear = jks_store.with_name("clear.pem")
+    formats.write_store(clear, sample_store(), "pem", PASSWORD, encrypt_keys=False)
+    clear.chmod(0o644)
+    result = run("list", clear, env=ENV)
     assert result.exit_code == 0
-    assert f"warning: {jks_store}: it holds private keys and other users can read it (mode 0644): " \
-           f"chmod 600 {jks_store}" in result.stderr
+    assert f"warning: {clear}: it holds private keys and other users can read it (mode 0644): " \
+           f"chmod 600 {clear}" in result.stderr
     truststore = jks_store.with_name("trust.jks")
     formats.write_store(truststore, sample_store(()), "jks", PASSWORD)
     truststore.chmod(0o644)
@@ -313,7 +319,7 @@ def test_python_m_and_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
     from jkstool.cli import COMMANDS
     commands = list(COMMANDS)
-    assert len(commands) == 27
+    assert len(commands) == 28
     for command in commands:
         assert "Example:" in run(command, "--help").stdout, command
     assert "Example:" in run("--help").stdout

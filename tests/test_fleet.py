@@ -256,7 +256,7 @@ def test_cli_prometheus_expiry_carries_x509_certificate_exporters_names(fleet):
     assert expired[str(root / "expired" / "server.keystore.p12")] == 1
     assert expired[str(root / "good" / "server.keystore.p12")] == 0
     assert {"x509_cert_not_before"} <= set(metrics)
-    (errors,) = metrics["jkstool_store_read_errors_total"]
+    (errors,) = metrics["jkstool_read_errors"]
     assert errors[0]["filepath"] == str(root / "unreadable" / "client.truststore.p12") and errors[1] == 1
 
 
@@ -272,7 +272,7 @@ def test_cli_prometheus_pairs_and_their_first_breaks(fleet, tmp_path):
         {"good": 1, "expired": 0, "unreadable": 0}  # a pair not read is not ok: the alert on 0 catches it
     breaks = {labels["pair"]: value for labels, value in metrics["jkstool_pair_first_break_timestamp_seconds"]}
     assert breaks["good"] == (ends(made["client"]) + datetime.timedelta(seconds=1)).timestamp()
-    assert [labels["filepath"] for labels, _ in metrics["jkstool_store_read_errors_total"]] == \
+    assert [labels["filepath"] for labels, _ in metrics["jkstool_read_errors"]] == \
         [str(root / "unreadable" / "client.truststore.p12")]
     assert sorted(p.name for p in out.parent.iterdir()) == ["jkstool.prom"]  # replaced, nothing left beside it
 
@@ -607,6 +607,12 @@ def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_p
     assert [p.name for p in on_cores.unreadable] == [p.name for p in in_turn.unreadable] == ["unreadable"]
     assert on_cores.to_dict() == in_turn.to_dict()
     assert [p.name for p in on_cores.pairs] == ["expired", "good", "unreadable"]
+    import multiprocessing.synchronize
+
+    def no_semaphores(*args, **kwargs):  # what a root without a writable /dev/shm gives an ordinary user
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(multiprocessing.synchronize.SemLock, "__init__", no_semaphores)
+    assert api.verify_fleet(root, password=PASSWORD, passwords=lookup, at=today).to_dict() == in_turn.to_dict()
 
 
 def test_a_fleet_java_judges_shares_one_jvm_that_answers_each_pair(fleet, monkeypatch):
@@ -682,7 +688,7 @@ def test_cli_a_gate_never_passes_what_it_could_not_read(tmp_path, fleet):
     assert single.exit_code == 2 and "client.truststore.p12" in single.stderr
     metrics = _metrics(report.read_text())
     assert [value for _, value in metrics["jkstool_pair_ok"]] == [0]
-    assert metrics["jkstool_store_read_errors_total"][0][0]["filepath"].endswith("client.truststore.p12")
+    assert metrics["jkstool_read_errors"][0][0]["filepath"].endswith("client.truststore.p12")
     for command in (["verify-pair", root / "good"], ["expiry", root / "good"]):
         wrong = run(*command, "--output", tmp_path / "x.txt", env=ENV)
         assert wrong.exit_code == 2 and "--output writes the --format prometheus or junit report" in wrong.stderr
@@ -722,4 +728,8 @@ def test_cli_password_options_reach_every_command(tmp_path, secrets_pair):
     listed = CliRunner().invoke(app, ["list", "--password-from", "app-keystore-password/password", "--json", "--",
                                       "-#app-server/keystore.jks"], input=text)
     assert listed.exit_code == 0, listed.output
-    assert json.loads(listed.stdout) == api.inventory(folder / "server.keystore.jks", password=PASSWORD).to_dict()
+    unmarked = CliRunner().invoke(app, ["list", "-#app-server/keystore.jks", "--password-from",
+                                        "app-keystore-password/password", "--json"], input=text)
+    assert unmarked.exit_code == 0 and unmarked.stdout == listed.stdout, unmarked.output
+    assert json.loads(listed.stdout) == {"schema": "jkstool/list/1",
+                                         **api.inventory(folder / "server.keystore.jks", password=PASSWORD).to_dict()}

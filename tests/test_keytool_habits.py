@@ -1,6 +1,13 @@
 """A new user's first mistakes: keytool's habits on jkstool's command line, each one line saying what to type
 (exit 2, no usage dump), a mistyped command the nearest one, and words that say what went wrong."""
 
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from helpers import run
 
@@ -89,3 +96,116 @@ def test_import_ca_arguments_the_other_way_round_are_said(made, tmp_path):
     bundle = tmp_path / "bundle.pem"
     bundle.write_bytes(ca.read_bytes())
     assert run("import-ca", bundle, ca, env=env).exit_code == 0
+
+
+JKSTOOL = str(Path(sys.executable).parent / "jkstool")
+
+
+def on_a_terminal(args, columns=100, env=None):
+    """jkstool run with stdout and stderr on a pseudo-terminal `columns` wide: what a user at one sees."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    main, side = pty.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    clean = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TERM")}
+    process = subprocess.Popen([JKSTOOL, *map(str, args)], stdin=subprocess.DEVNULL, stdout=side, stderr=side,
+                               env={**clean, "TERM": "xterm", **(env or {})})
+    os.close(side)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(main)
+    process.wait(30)
+    return process.returncode, seen.decode().replace("\r\n", "\n")
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    """A pair that fails (the server's truststore lost its CA), and its store password."""
+    from jkstool import api
+    folder = tmp_path_factory.mktemp("colour") / "tls"
+    api.init_pair(folder, password="changeit")
+    api.delete_entry(folder / "server.truststore.p12", api.read_store(folder / "server.truststore.p12",
+                     "changeit").store.trusted_entries()[0].alias, password="changeit")
+    return folder
+
+
+RED, GREEN = "\033[31m", "\033[32m"
+
+
+def test_verdicts_are_coloured_on_a_terminal_and_never_in_a_pipe(made, broken):
+    env = {"JKSTOOL_STOREPASS": "changeit"}
+    code, seen = on_a_terminal(["verify-pair", broken, "--model-only"], env=env)
+    assert code == 1 and f"{RED}FAIL\033[0m: the server and the client will not" in seen, seen
+    assert f"{RED}error\033[0m" in seen
+    code, seen = on_a_terminal(["verify-pair", made, "--model-only"], env=env)
+    assert code == 0 and seen.startswith(f"{GREEN}OK\033[0m: "), seen
+    code, seen = on_a_terminal(["verify-pair", made, "--model-only"], env={**env, "NO_COLOR": "1"})
+    assert code == 0 and "\033[" not in seen and seen.startswith("OK: ")
+    piped = subprocess.run([JKSTOOL, "verify-pair", broken, "--model-only"], capture_output=True, text=True,
+                           env={**os.environ, **env})
+    assert piped.returncode == 1 and "\033[" not in piped.stdout + piped.stderr
+    forced = subprocess.run([JKSTOOL, "verify-pair", broken, "--model-only"], capture_output=True, text=True,
+                            env={**os.environ, **env, "FORCE_COLOR": "1"})
+    assert forced.stdout.startswith(f"{RED}FAIL\033[0m")
+    json_out = subprocess.run([JKSTOOL, "verify-pair", broken, "--model-only", "--json"], capture_output=True,
+                              text=True, env={**os.environ, **env, "FORCE_COLOR": "1"})
+    assert "\033[" not in json_out.stdout and json.loads(json_out.stdout)
+
+
+@pytest.mark.parametrize("columns", [80, 100, 132])
+def test_help_takes_the_terminals_width_up_to_100_columns_and_cuts_no_summary(columns):
+    code, seen = on_a_terminal(["-h"], columns=columns)
+    lines = seen.splitlines()
+    assert code == 0 and max(map(len, lines)) <= min(columns, 100)
+    assert max(map(len, lines)) > min(columns, 100) - 10  # the width is used, not 78 whatever the terminal
+    commands = lines[lines.index("Commands:") + 1:]
+    assert not any(line.rstrip().endswith("...") for line in commands), seen
+    code, seen = on_a_terminal(["renew", "-h"], columns=columns)
+    assert code == 0 and max(map(len, seen.splitlines())) <= min(columns, 100)
+
+
+def test_quiet_keeps_the_data_and_errors_and_drops_the_warnings(made):
+    store = made / "server.keystore.jks"
+    loud = run("list", store, "--storepass", "changeit")
+    assert "visible to other local users" in loud.stderr
+    quiet = run("list", store, "--storepass", "changeit", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == loud.stdout
+    wrong = run("list", store, "--storepass", "pass:wrong", "-q")
+    assert wrong.exit_code == 2 and wrong.stderr.startswith("error: ")
+
+
+def test_pass_text_is_a_deliberate_choice_and_is_taken_without_a_warning(made):
+    result = run("list", made / "server.keystore.jks", "--storepass", "pass:changeit")
+    assert result.exit_code == 0 and "warning" not in result.stderr
+
+
+@pytest.mark.parametrize("source", ["stdin", "file:-"])
+def test_a_password_from_standard_input(made, source):
+    store = made / "server.keystore.jks"
+    read = subprocess.run([JKSTOOL, "list", store, "--storepass", source], input="changeit\n", capture_output=True,
+                          text=True, env={k: v for k, v in os.environ.items() if k != "JKSTOOL_STOREPASS"})
+    assert read.returncode == 0 and "server" in read.stdout and "warning" not in read.stderr, read.stderr
+    twice = subprocess.run([JKSTOOL, "import-ca", made / "t.p12", store, "--from-store", "--storepass", source,
+                            "--src-storepass", source], input="changeit\n",
+                           capture_output=True, text=True)
+    assert twice.returncode == 2 and "which another password has read already" in twice.stderr, twice.stderr
+
+
+def test_cacerts_is_the_jdks_own_with_its_known_password(monkeypatch, keytool):
+    """--cacerts lists what `keytool -list -cacerts` lists (keytool decides), without a password given."""
+    monkeypatch.delenv("JKSTOOL_STOREPASS", raising=False)
+    listed = run("list", "--cacerts", "--json")
+    assert listed.exit_code == 0 and "warning" not in listed.stderr, listed.stderr
+    theirs = re.findall(r"^(\S.*?), .*trustedCertEntry,", keytool("-list", "-cacerts").stdout, re.M)
+    assert theirs and sorted(e["alias"] for e in json.loads(listed.stdout)["entries"]) == sorted(theirs)
+    wrong = run("list", "--cacerts", "--storepass", "pass:not-changeit")
+    assert wrong.exit_code == 2 and "password" in wrong.stderr

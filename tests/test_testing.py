@@ -196,6 +196,6 @@ def test_the_plugin_is_registered_and_shares_one_pair(jkstool_pair, pytestconfig
 def test_loading_the_plugin_imports_nothing_heavy():
     """pytest loads the plugin in every session of the environment: it must cost nothing until used."""
     code = "import sys, jkstool.pytest_plugin; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
-           "('cryptography', 'jks', 'OpenSSL')) + [m for m in sys.modules if m.startswith('jkstool.')])"
+           "('cryptography', 'Cryptodome', 'OpenSSL')) + [m for m in sys.modules if m.startswith('jkstool.')])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "['jkstool.pytest_plugin']"

@@ -48,7 +48,19 @@ from .checks import (
     verify_pair,
     verify_secrets,
 )
-from .inspect import DECLARED_TYPES, JDKS, CompatReport, Inventory, Listed, compat, days_left, inventory, trusted_in
+from .inspect import (
+    CACERTS_PASSWORD,
+    DECLARED_TYPES,
+    JDKS,
+    CompatReport,
+    Inventory,
+    Listed,
+    cacerts,
+    compat,
+    days_left,
+    inventory,
+    trusted_in,
+)
 from .keys import Export, create_request, export_entry, generate_key, import_key, install_reply, load_ca, sign_request
 from .layouts import (
     PEM_SNIPPETS,
@@ -129,7 +141,8 @@ __all__ = [
     "Written", "Stage",
     # looking at stores and servers
     "inventory", "Inventory", "Listed", "days_left", "compat", "CompatReport", "JDKS", "DECLARED_TYPES",
-    "trusted_in", "probe", "ProbeResult", "ServerCertificate", "serve", "Listening", "Visit",
+    "trusted_in", "cacerts", "CACERTS_PASSWORD", "probe", "ProbeResult", "ServerCertificate", "serve", "Listening",
+    "Visit",
     # checks
     "pair_stores", "verify_pair", "verify_secrets", "verify_fleet", "run_handshake", "layout_crls", "read_crl",
     "expiry", "doctor", "PasswordChooser", "PairResult", "Fleet", "Report", "Finding", "Break", "Scan",

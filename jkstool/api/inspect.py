@@ -11,11 +11,12 @@ from pathlib import Path
 from ..formats import compat as judging
 from ..formats.compat import DECLARED_TYPES, JDKS, CompatReport, Refusal, Verdict
 from ..model import Loaded
+from ..mtls.jdk import CACERTS_PASSWORD, cacerts
 from ..pki.inventory import Inventory, Listed, days_left
 from .stores import read_store
 
 __all__ = ["inventory", "Inventory", "Listed", "days_left", "compat", "CompatReport", "Verdict", "Refusal", "JDKS",
-           "DECLARED_TYPES", "trusted_in"]
+           "DECLARED_TYPES", "trusted_in", "cacerts", "CACERTS_PASSWORD"]
 
 StrPath = str | Path
 

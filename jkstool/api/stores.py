@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .. import files, formats, passwords
-from ..errors import JkstoolError, file_exists
+from ..errors import JkstoolError, file_exists, wrong_key_password
 from ..layout.manifest import backups_for, layout_of_store, lock_path
 from ..model import Entry, Loaded, PrivateKeyEntry, Store, TrustedCertEntry
 
@@ -143,17 +143,22 @@ class StoreEdit:
 
 def open_store(path: StrPath, password: str | None = None, *, key_password: str | None = None,
                create: bool = False, store_type: str | None = None, profile: str | None = None,
-               allow_weak: bool = False) -> StoreEdit:
+               allow_weak: bool = False, sealed_keys: bool = False) -> StoreEdit:
     """A store read with its keys to work on (or, with `create`, an empty one of `store_type` where no file
-    is yet, its password checked as a new one is), without a lock; `edit_store` is the way to change it."""
+    is yet, its password checked as a new one is), without a lock; `edit_store` is the way to change it.
+
+    With `sealed_keys`, for an edit that touches no key (adding a certificate), a JKS key that has its own
+    password is kept sealed and written back as it was, as keytool does; no other format can do that."""
     path = Path(path)
     if not path.exists() and create:
         kind = formats.type_for_path(path, store_type)
         if kind != "pem":
             passwords.check_new(passwords.require(password, str(path)), allow_weak)
         return StoreEdit(path, Store(), kind, password, profile)
-    loaded = read_store(path, password, key_password=key_password)
+    loaded = read_store(path, password, key_password=key_password, strict=not sealed_keys)
     kind = loaded.type.lower()
+    if loaded.locked and kind != "jks":
+        raise wrong_key_password(loaded.locked[0]).at(path=path)
     if kind != "pem":
         passwords.require(password, str(path))
     from ..formats.pkcs12 import profile_of
@@ -329,6 +334,11 @@ class Conversion:
     warnings: list[str]
     """What reading the source noticed."""
 
+    def to_dict(self) -> dict[str, object]:
+        """What `jkstool convert --json` says of the conversion (the warnings go to stderr, as messages)."""
+        return {"source_type": self.source_type, "dest_type": self.dest_type, "entries": self.entries,
+                "rekeyed": self.rekeyed, "backup": None if self.backup is None else str(self.backup)}
+
 
 def convert_store(source: StrPath, dest: StrPath, *, password: str | None = None, key_password: str | None = None,
                   dest_password: str | None = None, dest_key_password: str | None = None,
@@ -402,7 +412,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
     with files.locked(lock_path(path), lock_timeout):
         _refuse_jceks(path)
         edit = open_store(path, password, create=True, store_type=store_type, profile=profile,
-                          allow_weak=allow_weak)
+                          allow_weak=allow_weak, sealed_keys=True)
         result = trust.add_certificates(edit.store, candidates, alias, allow_leaf, allow_expired, progress=progress)
         for data, reason in result.skipped:
             if skipped:

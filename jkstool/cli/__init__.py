@@ -7,6 +7,7 @@ starts in a few tens of milliseconds.
 """
 
 import importlib
+import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ COMMANDS = {
     "import-ca": ("importca", "import_ca_command"),
     "verify-pair": ("verifypair", "verify_pair_command"),
     "list": ("listing", "list_command"),
+    "printcert": ("printcert", "printcert_command"),
     "convert": ("convert", "convert_command"),
     "compat": ("compat", "compat_command"),
     "doctor": ("doctor", "doctor_command"),
@@ -46,7 +48,8 @@ COMMANDS = {
     "restore": ("layoutcmds", "restore_command"),
     "k8s-secret": ("layoutcmds", "k8s_secret_command"),
 }
-CONTEXT = {"help_option_names": ["-h", "--help"]}
+# Help takes the terminal's width, up to 100 columns (click stops at 80 unless told).
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class _Commands(TyperGroup):
@@ -66,7 +69,16 @@ class _Commands(TyperGroup):
             meant = keytool.nearest(args[0], COMMANDS)
             output.fail(f"no command {args[0]!r}" + (f": did you mean jkstool {meant}?" if meant else "")
                         + " (jkstool -h lists them)")
+        if args and args[0] in COMMANDS:
+            args = keytool.cacerts_as_store(args, _cacerts, "JKSTOOL_STOREPASS" in os.environ)
+            args = [args[0], *keytool.secrets_from_stdin_last(args[1:], self.get_command(ctx, args[0]))]
         return super().parse_args(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Each command with its first sentence whole, wrapped to the width (click cuts it with "...")."""
+        rows = [(name, self.get_command(ctx, name).get_short_help_str(limit=10_000)) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
@@ -75,25 +87,39 @@ class _Commands(TyperGroup):
         command = getattr(importlib.import_module(f".{module}", __name__), function)
         single = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                              context_settings=CONTEXT)
-        single.command(cmd_name)(output.guarded(_with_debug(command)))
+        from .keytool import CACERTS_COMMANDS
+        single.command(cmd_name)(output.guarded(_with_common(command, cmd_name in CACERTS_COMMANDS)))
         return typer.main.get_command(single)
 
 
-def _with_debug(command: Callable[..., Any]) -> Callable[..., Any]:
-    """`command` taking --debug too (a traceback when something fails): every command has it, and none
-    uses it, so it is added here rather than declared in each."""
+def _cacerts() -> tuple[str, str]:
+    """The JDK's cacerts and its known password, or one line saying why there is none."""
+    from .. import JkstoolError
+    from ..api import CACERTS_PASSWORD, cacerts
+    try:
+        return str(cacerts()), CACERTS_PASSWORD
+    except JkstoolError as e:
+        output.fail(str(e))
+
+
+def _with_common(command: Callable[..., Any], cacerts: bool) -> Callable[..., Any]:
+    """`command` taking --quiet and --debug too (and --cacerts where a store is its first argument): every
+    command has them, and none uses them (their callbacks set the output's state, and parse_args puts the
+    cacerts file in place of --cacerts), so they are added here rather than declared in each."""
     import functools
     import inspect
 
-    from .options import Debug
+    from .options import Cacerts, Debug, Quiet
 
     @functools.wraps(command)
-    def run(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
+    def run(*args: Any, quiet: bool = False, debug: bool = False, cacerts: bool = False, **kwargs: Any) -> Any:
         return command(*args, **kwargs)
+    common = {"quiet": Quiet, "debug": Debug, **({"cacerts": Cacerts} if cacerts else {})}
     signature = inspect.signature(command)
-    option = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Debug)
-    run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), option])  # type: ignore[attr-defined]
-    run.__annotations__ = {**command.__annotations__, "debug": Debug}
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=kind)
+             for name, kind in common.items()]
+    run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *added])  # type: ignore[attr-defined]
+    run.__annotations__ = {**command.__annotations__, **common}
     return run
 
 

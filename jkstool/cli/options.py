@@ -116,6 +116,12 @@ Force = Annotated[bool, typer.Option(
 Debug = Annotated[bool, typer.Option(
     "--debug", callback=output.enable_debug, is_eager=True,
     help="Show a traceback when something fails.")]
+Cacerts = Annotated[bool, typer.Option(
+    "--cacerts", help="The JDK's cacerts (JAVA_HOME's, else that of the java on the PATH) as the store, with its "
+                      "default password unless --storepass or JKSTOOL_STOREPASS gives one (keytool -cacerts).")]
+Quiet = Annotated[bool, typer.Option(
+    "--quiet", "-q", callback=output.enable_quiet, is_eager=True,
+    help="Say no warnings or notes on stderr: only the data, and errors.")]
 AllowWeakPassword = Annotated[bool, typer.Option(
     "--allow-weak-password", help="Accept an empty password, or one under 6 characters, for what is written.")]
 LockTimeout = Annotated[float, typer.Option(

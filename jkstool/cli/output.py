@@ -19,21 +19,28 @@ from .. import JkstoolError
 
 
 class _State:
-    """What one invocation has said so far, and whether --debug is on."""
+    """What one invocation has said so far, and whether --debug or --quiet is on."""
 
     debug = False
+    quiet = False
     warned: set[str] = set()
 
 
 def reset() -> None:
-    """Forget --debug and the warnings given: one state per invocation."""
-    _State.debug = False
+    """Forget --debug, --quiet and the warnings given: one state per invocation."""
+    _State.debug = _State.quiet = False
     _State.warned.clear()
 
 
 def enable_debug(value: bool) -> bool:
     if value:
         _State.debug = True
+    return value
+
+
+def enable_quiet(value: bool) -> bool:
+    if value:
+        _State.quiet = True
     return value
 
 
@@ -66,6 +73,31 @@ def width() -> int:
     return shutil.get_terminal_size((100, 24)).columns
 
 
+_VERDICT = re.compile(r"^(\s*)(OK|FAIL|error|warning)\b")
+_COLOURS = {"OK": "32", "FAIL": "31", "error": "31", "warning": "33"}  # green, red, red, yellow
+
+
+def coloured(err: bool) -> bool:
+    """Whether output to stdout (or stderr) is coloured: on a terminal, unless NO_COLOR is set (no-color.org);
+    FORCE_COLOR colours a pipe too. Never in --json output, which does not come here."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    stream = sys.stderr if err else sys.stdout
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def _echo(text: str, err: bool) -> None:
+    """Print text whose untrusted parts are printable already, a verdict word that starts it (OK, FAIL, error,
+    warning) in its colour when colour is on."""
+    if not coloured(err):
+        typer.echo(text, err=err)
+        return
+    painted = _VERDICT.sub(lambda m: f"{m[1]}\033[{_COLOURS[m[2]]}m{m[2]}\033[0m", text, count=1)
+    typer.echo(painted, err=err, color=True)  # click strips colour in a pipe unless told: FORCE_COLOR tells it
+
+
 def line(text: str, err: bool = False) -> None:
     """One line of output, its untrusted parts made printable; a message (stderr) is wrapped to the width
     of a terminal, and stays one line in a pipe or a log."""
@@ -73,14 +105,14 @@ def line(text: str, err: bool = False) -> None:
     if err and sys.stderr.isatty() and len(text) > width():
         import textwrap
         text = textwrap.fill(text, width(), subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
-    typer.echo(text, err=err)
+    _echo(text, err)
 
 
 def block(text: str, indent: str = "") -> None:
     """A paragraph of data on stdout, wrapped to the width."""
     import textwrap
-    typer.echo(textwrap.fill(printable(text), width(), initial_indent=indent, subsequent_indent=indent + "  ",
-                             break_long_words=False, break_on_hyphens=False))
+    _echo(textwrap.fill(printable(text), width(), initial_indent=indent, subsequent_indent=indent + "  ",
+                        break_long_words=False, break_on_hyphens=False), err=False)
 
 
 def count(n: int, noun: str) -> str:
@@ -91,11 +123,15 @@ def count(n: int, noun: str) -> str:
 
 
 def info(message: str) -> None:
-    line(message, err=True)
+    """A message on stderr (what was written, what was assumed); --quiet silences it."""
+    if not _State.quiet:
+        line(message, err=True)
 
 
 def warn(message: str) -> None:
-    line(f"warning: {message}", err=True)
+    """A warning on stderr; --quiet silences it (errors are always said)."""
+    if not _State.quiet:
+        line(f"warning: {message}", err=True)
 
 
 def warn_once(message: str) -> None:
@@ -110,7 +146,7 @@ class Progress:
 
     def __init__(self, label: str, total: int | None = None, quiet: bool = False):
         self.label, self.total = label, total
-        self.on = not quiet and sys.stderr.isatty() and (total is None or total >= 1000)
+        self.on = not (quiet or _State.quiet) and sys.stderr.isatty() and (total is None or total >= 1000)
         self.step = max(1, (total or 2500) // 100)
 
     def __call__(self, done: int) -> None:
@@ -128,7 +164,11 @@ class Progress:
             sys.stderr.flush()
 
 
-def print_json(data: object) -> None:
+def print_json(data: dict[str, Any], schema: str) -> None:
+    """An output as JSON on stdout, headed by "schema": "jkstool/NAME/VERSION" (cli/schemas.py), the contract
+    a script checks before it reads on; `schema` is NAME, the output's file in docs/schemas/."""
+    from .schemas import tag
+    data = {"schema": tag(schema), **data}
     typer.echo(json.dumps(readable_all(data), indent=2, ensure_ascii=False))
 
 

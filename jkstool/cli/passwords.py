@@ -3,7 +3,9 @@
 The option (`pass:TEXT`, `env:NAME`, `file:PATH` or a bare value), then the
 environment variable (JKSTOOL_STOREPASS, JKSTOOL_KEYPASS), then a layout
 folder's `storepass` file, then a hidden prompt on a terminal. Values on the
-command line are visible to other local users, and a warning says so.
+command line are visible to other local users: a bare value earns a warning,
+once per call; `pass:TEXT` says the choice is deliberate, and is taken silently.
+`stdin` (or `file:-`) reads the first line of standard input.
 
 Each password remembers where it came from, so that an error can say so
 (the core refuses a new password that is empty or shorter than keytool's 6
@@ -25,10 +27,12 @@ KEYPASS_ENV = "JKSTOOL_KEYPASS"
 
 def from_option(value: str, option: str) -> Password:
     """The password an option's value names (a bare value is the password itself, as pass:TEXT)."""
-    if not value.startswith(("env:", "file:")):
-        output.warn_once(f"a password given on the command line ({option}) is visible to other "
-                         "local users; prefer env:NAME or file:PATH")
-        value = value if value.startswith("pass:") else f"pass:{value}"
+    if value in ("stdin", "file:-") and sys.stdin is not None and sys.stdin.isatty():
+        return Password(getpass.getpass(f"{option}: ", stream=sys.stderr), f"{option} stdin")
+    if value not in ("stdin", "file:-") and not value.startswith(("env:", "file:", "pass:")):
+        output.warn_once(f"a password given on the command line ({option}) is visible to other local users; "
+                         "prefer env:NAME, file:PATH or stdin (pass:TEXT if you mean it)")
+        value = f"pass:{value}"
     return from_source(value, option)
 
 

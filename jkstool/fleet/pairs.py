@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import JkstoolError, unexpected
 from ..layout.manifest import BACKUPS, MANIFEST, find_stores
+from .reasons import reason
 
 if TYPE_CHECKING:  # both import cryptography, which the results below do not need
     from ..mtls.checks import Report
@@ -38,13 +39,15 @@ class PairResult:
     """Why the pair could not be checked (then there is no report)."""
     error_path: str | None = None
     """The file that could not be read."""
+    error_code: str | None = None
+    """Why, as a code of fleet.reasons."""
     name: str | None = None
     """How reports name the pair (default: its folder; under a root, the folder relative to it)."""
 
     @classmethod
     def failed(cls, folder: Path, error: JkstoolError) -> "PairResult":
         """A pair that could not be read: the error's file (else the folder) and what went wrong."""
-        return cls(folder, error=error.what, error_path=error.path or str(folder))
+        return cls(folder, error=error.what, error_path=error.path or str(folder), error_code=reason(error))
 
     @property
     def verdict(self) -> str:
@@ -57,12 +60,12 @@ class PairResult:
         if self.report is None:
             return {"pair": name, "verdict": self.verdict, "errors": None, "warnings": None, "first_break": None,
                     "findings": [], "error": f"{self.error_path}: {self.error}", "error_path": self.error_path,
-                    "error_reason": self.error}
+                    "error_reason": self.error, "error_code": self.error_code}
         found = self.report.first_break
         return {"pair": name, "verdict": self.verdict, "errors": self.report.error_count,
                 "warnings": self.report.warning_count, "first_break": found.to_dict() if found else None,
                 "findings": [f.to_dict() for f in self.report.findings], "error": None, "error_path": None,
-                "error_reason": None}
+                "error_reason": None, "error_code": None}
 
 
 @dataclass
@@ -137,7 +140,11 @@ def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_share, initargs=(lookup,)) as pool:
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_share, initargs=(lookup,))
+    except OSError:  # no POSIX semaphores (a container or chroot without a writable /dev/shm): one core
+        return _named(_gathered(map(_check_one, jobs), progress), root)
+    with pool:
         found = pool.map(_check_one, [(*job[:3], None) for job in jobs], chunksize=8)
         return _named(_gathered(found, progress), root)
 

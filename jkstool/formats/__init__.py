@@ -166,10 +166,19 @@ def read_store(path: Path | str, password: str | None, key_password: str | None 
     if mismatch:
         loaded.warnings.append(mismatch)
     mode = files.mode(path)
-    if mode & 0o077 and loaded.store.holds_keys():
+    if mode & 0o077 and _keys_in_clear(loaded):
         loaded.warnings.append(f"it holds private keys and other users can read it (mode {mode:04o}): "
                                f"chmod 600 {path}")
     return loaded
+
+
+def _keys_in_clear(loaded: Loaded) -> bool:
+    """Whether the file shows a key to whoever reads it: a PEM key, or a PKCS12 key bag without encryption.
+    Keys that the store's password encrypts (JKS, JCEKS, a shrouded PKCS12 bag) are not: keytool writes every
+    store 0644 under the usual umask, and a warning on each read of one would be noise."""
+    if not loaded.store.holds_keys():
+        return False
+    return loaded.type == "PEM" or (loaded.protection is not None and "none" in loaded.protection.keys)
 
 
 def write_store(path: Path | str, store: Store, store_type: str, password: str | None, *,

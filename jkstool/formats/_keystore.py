@@ -182,7 +182,8 @@ def _opened(entry: Entry, protected: Any, opener: KeyOpener, kind: str, secrets:
         return entry
     if isinstance(entry, PrivateKeyEntry):
         key, own = opener.open(lambda pw: _unprotect(protected, pw, kind), entry.alias)
-        return replace(entry, key=key, key_password=own)
+        locked = kind == "JKS" and key is None and entry.alias in opener.locked
+        return replace(entry, key=key, key_password=own, sealed=protected if locked else None)
     opened, own = opener.open(lambda pw: secrets.open(protected, pw), entry.alias)
     if opened is None or not isinstance(entry, SecretKeyEntry):
         return entry

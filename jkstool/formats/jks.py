@@ -31,10 +31,7 @@ def dump(store: Store, password: str) -> bytes:
         created = int(entry.created.timestamp() * 1000) if entry.created else now
         header = java_utf_encode(entry.alias.lower()) + struct.pack(">q", created)
         if isinstance(entry, PrivateKeyEntry):
-            if entry.key is None:
-                raise key_not_read(entry.alias)
-            parts += [struct.pack(">I", PRIVATE_KEY), header,
-                      _blob(_protect(entry.key, entry.key_password or password)),
+            parts += [struct.pack(">I", PRIVATE_KEY), header, _blob(_protected(entry, password)),
                       struct.pack(">I", len(entry.chain))]
             parts += [_cert_blob(cert) for cert in entry.chain]
         elif isinstance(entry, TrustedCertEntry):
@@ -52,6 +49,15 @@ def _blob(data: bytes) -> bytes:
 
 def _cert_blob(cert: bytes) -> bytes:
     return java_utf_encode("X.509") + _blob(cert)
+
+
+def _protected(entry: PrivateKeyEntry, password: str) -> bytes:
+    """The entry's key protected by its own password or the store's; a key kept sealed, as it was read."""
+    if entry.key is not None:
+        return _protect(entry.key, entry.key_password or password)
+    if entry.sealed is not None:
+        return entry.sealed
+    raise key_not_read(entry.alias)
 
 
 def _protect(pkcs8: bytes, password: str) -> bytes:
