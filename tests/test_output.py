@@ -60,7 +60,7 @@ def home():
 CASES = [
     ["init-pair", "fresh"], ["list", "tls/server.keystore.p12"], ["list", "tls/server.truststore.p12", "-v"],
     ["list", FIXTURES / "public-ca-bundle.pem"], ["verify-pair", "tls"],
-    ["verify-pair", "tls", "--hostname", "api.example.com", "--warn-days", "9999"], ["expiry", "tls"],
+    ["verify-pair", "tls", "--hostname", "api.example.com", "--warn-days", "9999", "--model-only"], ["expiry", "tls"],
     ["import-ca", "tls/client.truststore.p12", "tls/ca/server-ca.pem"], ["snippet", "nginx", "tls"],
     ["snippet", "tomcat", "tls"], ["snippet", "spring-boot", "tls"], ["snippet", "jvm", "tls"],
     ["snippet", "curl", "tls"], ["renew", "tls", "--side", "client"], ["add-client", "tls", "--cn", "second"],

@@ -219,6 +219,12 @@ def test_save_chain_without_a_password_says_how_to_give_one(pem, openssl, tmp_pa
     assert result.stderr.endswith("needs a password (give --storepass env:NAME or file:PATH, or set "
                                   "JKSTOOL_STOREPASS)\n"), result.stderr
     assert not saved.exists()
+    with s_server(openssl, "-cert", pem["self"], "-key", pem["self_key"], "-rev") as port:
+        short = probe(port, "--save-chain", saved, "--storepass", "pass:abc", env={"JKSTOOL_STOREPASS": None})
+        assert short.exit_code == 2 and "--allow-weak-password" in short.stderr and not saved.exists(), short.stderr
+        allowed = probe(port, "--save-chain", saved, "--storepass", "pass:abc", "--allow-weak-password",
+                        env={"JKSTOOL_STOREPASS": None})
+    assert allowed.exit_code == 0 and saved.exists(), allowed.stderr
 
 
 def test_save_chain_refuses_an_expired_top_certificate(openssl, tmp_path):

@@ -82,7 +82,7 @@ from .layouts import (
     rollover_status,
     snippet,
 )
-from .network import Listening, ProbeResult, ServerCertificate, Visit, probe, serve
+from .network import Listening, ProbeResult, ServerCertificate, Visit, probe, save_chain, serve, server_chain
 from .stores import (
     Conversion,
     StoreEdit,
@@ -142,7 +142,7 @@ __all__ = [
     # looking at stores and servers
     "inventory", "Inventory", "Listed", "days_left", "compat", "CompatReport", "JDKS", "DECLARED_TYPES",
     "trusted_in", "cacerts", "CACERTS_PASSWORD", "probe", "ProbeResult", "ServerCertificate", "serve", "Listening",
-    "Visit",
+    "Visit", "save_chain", "server_chain",
     # checks
     "pair_stores", "verify_pair", "verify_secrets", "verify_fleet", "run_handshake", "layout_crls", "read_crl",
     "expiry", "doctor", "PasswordChooser", "PairResult", "Fleet", "Report", "Finding", "Break", "Scan",

@@ -7,9 +7,9 @@ read, a name that says another type) goes to `noticed(path, message)` as it
 is read. pyOpenSSL loads only when they run.
 
 Around them, keytool's habits: `save_chain` trusts what a probed server
-presented (what InstallCert does by hand), and `server_chain` and
-`read_certificates` are the two sources of `keytool -printcert`: a server's
-chain (-sslserver) and a certificate file (-file).
+presented (what InstallCert does by hand), and `server_chain` is a server's
+chain as `keytool -printcert -sslserver` shows it (a file's is
+`certificates.read_certificates`).
 """
 
 from collections.abc import Callable, Iterable
@@ -28,8 +28,7 @@ from .stores import import_ca, read_store
 if TYPE_CHECKING:
     from ..pki.trust import ImportResult
 
-__all__ = ["probe", "ProbeResult", "ServerCertificate", "serve", "Listening", "Visit", "save_chain", "server_chain",
-           "read_certificates"]
+__all__ = ["probe", "ProbeResult", "ServerCertificate", "serve", "Listening", "Visit", "save_chain", "server_chain"]
 
 StrPath = str | Path
 Noticed = Callable[[Path, str], None]
@@ -190,7 +189,8 @@ def _sha256_given(text: str) -> str:
 _NO_CHAIN_FIX = "check the host and port"
 
 
-def save_chain(result: ProbeResult, truststore: StrPath, *, password: str | None) -> "ImportResult":
+def save_chain(result: ProbeResult, truststore: StrPath, *, password: str | None,
+               allow_weak: bool = False) -> "ImportResult":
     """Trust what a probed server presented, as InstallCert does by hand: the top certificate of its chain
     (the last one it sent: the CA the chain ends at; a server that sends only its own certificate, that one,
     pinned) added to `truststore`, created when missing, through `import_ca` (idempotent, locked, written
@@ -213,7 +213,7 @@ def save_chain(result: ProbeResult, truststore: StrPath, *, password: str | None
     if expires < datetime.now(timezone.utc):
         raise JkstoolError(f"the certificate at the top of the server's chain expired on {expires:%Y-%m-%d}, so "
                            "nothing was saved", "have the server's chain renewed, then save it again", path=where)
-    return import_ca(truststore, [(where, top)], password=password, allow_leaf=True)
+    return import_ca(truststore, [(where, top)], password=password, allow_leaf=True, allow_weak=allow_weak)
 
 
 def server_chain(host: str, port: int, *, servername: str | None = None, timeout: float = 10) -> list[bytes]:
@@ -228,19 +228,6 @@ def server_chain(host: str, port: int, *, servername: str | None = None, timeout
         raise JkstoolError(f"no certificate: {result.error or 'the server sent none'}", _NO_CHAIN_FIX,
                            path=f"{host}:{port}")
     return result.chain
-
-
-def read_certificates(path: StrPath) -> list[bytes]:
-    """The certificates (DER) of a file as `keytool -printcert -file` takes it: a PEM bundle, a DER
-    certificate, or a PKCS#7 bundle, PEM or DER (a .p7b, openssl crl2pkcs7's output); errors name it. A
-    keystore given instead is said so, with where its certificates are shown."""
-    from ..formats import certfile
-    from .stores import _kind
-    kind = _kind(Path(path))
-    if kind in ("JKS", "JCEKS", "PKCS12"):
-        raise JkstoolError(f"this is a {kind} store, not a certificate file", "see its certificates with "
-                           "jkstool list STORE -v", path=str(path))
-    return certfile.read_certificates(path)
 
 
 @dataclass(frozen=True)

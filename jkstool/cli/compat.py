@@ -24,8 +24,10 @@ def compat_command(
     password_from: PasswordFrom = None,
     json: Json = False,
 ) -> None:
-    """Which runtimes can load a store as it is — Java 8 to 26, OpenSSL 1.1.1 to 3.4+, Go, Python's
-    cryptography — judged by its real algorithms, and for each that cannot, the conversion that fixes it.
+    """Which runtimes can load a store as it is, and the conversion for those that cannot.
+
+    Java 8 to 26, OpenSSL 1.1.1 to 3.4+, Go and Python's cryptography, judged by the store's real
+    algorithms; for each runtime that cannot load it, the conversion that fixes it.
 
     \b
     Example:

@@ -44,9 +44,11 @@ def doctor_command(
     storepass: StorePass = None,
     json: Json = False,
 ) -> None:
-    """Open the stores as the application is configured to open them — the file its configuration names,
-    the type it declares, the passwords and alias it gives, cacerts when no truststore is set — and check
-    the pair against a peer with verify-pair's checks. Every finding names the file and line it comes from.
+    """Open the stores as the application's configuration opens them, and check them against a peer.
+
+    The file its configuration names, the type it declares, the passwords and alias it gives, cacerts
+    when no truststore is set; then the pair against a peer with verify-pair's checks. Every finding
+    names the file and line it comes from.
 
     Exit 0 when no error is found, 1 when one is, 2 when a configuration cannot be read.
 

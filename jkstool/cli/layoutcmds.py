@@ -304,9 +304,10 @@ def k8s_secret_command(
     force: Force = False,
     storepass: StorePass = None,
 ) -> None:
-    """Kubernetes Secrets for a layout, as cert-manager names its keystores: one per side with its stores,
-    tls.crt, tls.key and ca.crt, and the store password in a Secret of its own. The CA key is never in them.
-    They go to --output FILE (0600) or a pipe, never to a terminal.
+    """Kubernetes Secrets for a layout, named as cert-manager names its keystores.
+
+    One per side with its stores, tls.crt, tls.key and ca.crt, and the store password in a Secret of
+    its own. The CA key is never in them. They go to --output FILE (0600) or a pipe, never to a terminal.
 
     \b
     Example:

@@ -144,11 +144,14 @@ def _details(data: dict[str, Any]) -> list[str]:
         elif entry["kind"] == "private-key":
             lines.append(f"Chain length: {len(certs)}")
         for number, cert in enumerate(certs, 1):
-            lines += [f"Certificate [{number}]:", f"  Subject: {cert['subject']}",
-                      f"  Issuer: {cert['issuer']}", f"  Key: {_key(cert)}"]
-            for key, label in _DETAIL_LABELS:
-                lines.append(f"  {label}: {_detail(cert.get(key))}")
+            lines += certificate_lines(number, cert)
     return lines
+
+
+def certificate_lines(number: int, cert: dict[str, Any]) -> list[str]:
+    """One certificate (describe_certificate's, with details) as list -v and printcert show it."""
+    return [f"Certificate [{number}]:", f"  Subject: {cert['subject']}", f"  Issuer: {cert['issuer']}",
+            f"  Key: {_key(cert)}", *(f"  {label}: {_detail(cert.get(key))}" for key, label in _DETAIL_LABELS)]
 
 
 def _detail(value: object) -> str:

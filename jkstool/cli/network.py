@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from . import output, passwords
-from .options import Json, StorePass
+from .options import AllowWeakPassword, Json, StorePass
 
 if TYPE_CHECKING:
     from ..api import ImportResult
@@ -66,6 +66,7 @@ def probe_command(
                                    "of its chain (its CA; a lone server certificate, pinned) to TRUSTSTORE, "
                                    "created if missing, with --storepass. Check the SHA-256 printed with the "
                                    "server's owner.")] = None,
+    allow_weak_password: AllowWeakPassword = False,
     json: Json = False,
 ) -> None:
     """What a live server presents and asks for: openssl s_client, from Java stores.
@@ -91,7 +92,7 @@ def probe_command(
                        save_chain is not None)
     result = probe(host, port, servername=servername, timeout=timeout, keystore=keystore, truststore=truststore,
                    crls=crl or [], expect_sha256=expect_sha256, noticed=_noticed, **given)
-    saved = _save(result, save_chain, given["password"]) if save_chain is not None else None
+    saved = _save(result, save_chain, given["password"], allow_weak_password) if save_chain is not None else None
     if json:
         output.print_json({**result.to_dict(), **({"saved": saved.to_dict()} if saved else {})}, "probe")
     else:
@@ -169,12 +170,12 @@ def _no_answer(result: "ProbeResult") -> None:
         output.info("no answer: it may not speak TLS here, or may drop clients it refuses silently: check its log")
 
 
-def _save(result: "ProbeResult", truststore: Path, password: str | None) -> "ImportResult":
+def _save(result: "ProbeResult", truststore: Path, password: str | None, allow_weak: bool) -> "ImportResult":
     """--save-chain: the top of the server's chain added to the truststore (api.network.save_chain)."""
     from ..api.network import save_chain
     from .stores import asking_with
     with asking_with():
-        return save_chain(result, truststore, password=password)
+        return save_chain(result, truststore, password=password, allow_weak=allow_weak)
 
 
 def _saved(saved: "ImportResult", truststore: Path, sent: int) -> None:

@@ -1,7 +1,7 @@
 """`jkstool printcert`: keytool -printcert, the certificates of a file or the chain a server presents."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -30,6 +30,7 @@ def printcert_command(
         jkstool printcert --sslserver api.example.com:443
     """
     from ..api.certificates import describe_certificate
+    from .listing import certificate_lines
     source, certificates = _certificates(file, sslserver)
     described = [describe_certificate(der, details=True) for der in certificates]
     for number, item in enumerate(described, 1):
@@ -49,7 +50,8 @@ def printcert_command(
 
 def _certificates(file: Path | None, sslserver: str | None) -> tuple[str, list[bytes]]:
     """Where the certificates come from, as messages name it, and the certificates (DER), in their order."""
-    from ..api.network import read_certificates, server_chain
+    from ..api.certificates import read_certificates
+    from ..api.network import server_chain
     from .network import host_port
     if file is not None and sslserver is None:
         return str(file), read_certificates(file)
@@ -57,10 +59,3 @@ def _certificates(file: Path | None, sslserver: str | None) -> tuple[str, list[b
         host, port = host_port(sslserver)
         return f"{host}:{port}", server_chain(host, port)
     output.fail("give a certificate file, or --sslserver HOST:PORT: one of them")
-
-
-def certificate_lines(number: int, item: dict[str, Any]) -> list[str]:
-    """One certificate (describe_certificate's, with details) in list -v's words and order."""
-    from .listing import _DETAIL_LABELS, _detail, _key
-    return [f"Certificate [{number}]:", f"  Subject: {item['subject']}", f"  Issuer: {item['issuer']}",
-            f"  Key: {_key(item)}", *(f"  {label}: {_detail(item.get(key))}" for key, label in _DETAIL_LABELS)]
