@@ -321,7 +321,9 @@ def test_python_m_and_version_and_help():
     commands = list(COMMANDS)
     assert len(commands) == 28
     for command in commands:
-        assert "Example:" in run(command, "--help").stdout, command
+        shown = run(command, "--help", env={"COLUMNS": "100"}).stdout
+        assert "Example:" in shown, command
+        assert max(map(len, shown.splitlines())) <= 100, command  # its examples too
     assert "Example:" in run("--help").stdout
     assert "STORE  The store: JKS, JCEKS, PKCS12 or PEM; in a" in run("list", "--help").stdout  # arguments too
 

@@ -32,6 +32,8 @@ def test_readme_main_job_runs(tmp_path):
     assert re.search(r"^server +key +CN=localhost", result.stdout, re.M), result.stdout
 
 
-def test_ci_also_runs_the_suite_on_the_lowest_typer_pyproject_allows():
-    bound = re.search(r'"typer>=([0-9.]+),', (ROOT / "pyproject.toml").read_text()).group(1)
-    assert f"pip install 'typer=={bound}' && python -m pytest" in (ROOT / ".ci" / "run").read_text()
+def test_ci_also_runs_the_suite_on_the_lowest_typer_and_cryptography_pyproject_allows():
+    bounds = [re.search(rf'"{name}>=([0-9.]+),', (ROOT / "pyproject.toml").read_text()).group(1)
+              for name in ("typer", "cryptography")]
+    assert "pip install 'typer=={}' 'cryptography=={}.0' && python -m pytest".format(*bounds) in \
+        (ROOT / ".ci" / "run").read_text()

@@ -56,7 +56,8 @@ def doctor_command(
     Example:
 
     \b
-        jkstool doctor src/main/resources/application.yml --profile prod --env /etc/myapp/env --peer ./partner
+        jkstool doctor src/main/resources/application.yml --profile prod \\
+            --env /etc/myapp/env --peer ./partner
         jkstool doctor /etc/tomcat10/server.xml --user tomcat
     """
     from ..api.checks import doctor

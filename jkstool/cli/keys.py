@@ -71,7 +71,8 @@ def genkey_command(
     Example:
 
     \b
-        jkstool genkey server.keystore.p12 --alias server --cn api.example.com --san DNS:api.example.com
+        jkstool genkey server.keystore.p12 --alias server --cn api.example.com \\
+            --san DNS:api.example.com
     """
     password, key_password = passwords_for(store, storepass, None)
     with asking_with():
@@ -126,7 +127,8 @@ def sign_command(
     Example:
 
     \b
-        jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server --out server.pem
+        jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server \\
+            --out server.pem
     """
     issuer = load_ca(ca_cert, ca_key, password=passwords.ca_keypass(ca_keypass))
     _emit(sign_request(request, issuer, profile.value, days=days, sans=san), out, force, json, "sign",
@@ -233,7 +235,8 @@ def export_command(
     Example:
 
     \b
-        jkstool export server.keystore.p12 --chain server-chain.pem --key server-key.pem --no-encrypt-key
+        jkstool export server.keystore.p12 --chain server-chain.pem --key server-key.pem \\
+            --no-encrypt-key
     """
     password, key_password = passwords_for(store, storepass, keypass)
     with asking_with():

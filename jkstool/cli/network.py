@@ -83,7 +83,8 @@ def probe_command(
     Example:
 
     \b
-        jkstool probe api.example.com:443 --truststore client.truststore.p12 --keystore client.keystore.p12
+        jkstool probe api.example.com:443 --truststore client.truststore.p12 \\
+            --keystore client.keystore.p12
         jkstool probe dev.example.com:8443 --save-chain dev.truststore.p12 --storepass env:STOREPASS
     """
     from ..api.network import probe
@@ -220,7 +221,8 @@ def serve_command(
 
     \b
         jkstool serve ./tls --port 8443
-        jkstool serve --keystore server.keystore.p12 --truststore server.truststore.p12 --crl client-ca.crl
+        jkstool serve --keystore server.keystore.p12 --truststore server.truststore.p12 \\
+            --crl client-ca.crl
     """
     from ..api.network import serve
     if folder is not None:
