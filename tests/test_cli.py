@@ -426,8 +426,8 @@ def test_every_help_example_parses_as_printed(columns):
     group = typer.main.get_command(app)
     for name in COMMANDS:
         text = run(name, "--help", env={"COLUMNS": columns}).stdout
-        examples = [line.strip() for line in text.split("Example:", 1)[1].splitlines()
-                    if line.strip().startswith("jkstool ")]
+        pasted = text.split("Example:", 1)[1].replace("\\\n", " ")  # a line continued with a backslash
+        examples = [line.strip() for line in pasted.splitlines() if line.strip().startswith("jkstool ")]
         assert examples, name
         for example in examples:
             words = shlex.split(example, comments=True)

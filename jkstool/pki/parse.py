@@ -198,6 +198,14 @@ def _one_by_one(data: bytes) -> tuple[x509.Extension[x509.ExtensionType], ...]:
     return tuple(found)
 
 
+class _NoPurposes(x509.ExtendedKeyUsage):
+    """An extended key usage that lists no purpose, as Java reads one (and then allows no purpose): from 51 on,
+    cryptography refuses to make an empty ExtendedKeyUsage, so this one is made without its check."""
+
+    def __init__(self) -> None:
+        self._usages: list[x509.ObjectIdentifier] = []
+
+
 def _empty_key_usages(content: bytes) -> x509.Extension[x509.ExtensionType] | None:
     """An extended key usage of no purposes, which cryptography refuses and Java reads (and then finds no
     purpose it allows)."""
@@ -207,7 +215,7 @@ def _empty_key_usages(content: bytes) -> x509.Extension[x509.ExtensionType] | No
         empty = der.to_oid(parts[0][1]) == _EKU and parts[-1][1] == der.sequence()
     except (der.DerError, ValueError, IndexError):
         return None
-    return x509.Extension(x509.ObjectIdentifier(_EKU), critical, x509.ExtendedKeyUsage([])) if empty else None
+    return x509.Extension(x509.ObjectIdentifier(_EKU), critical, _NoPurposes()) if empty else None
 
 
 def _without_null_parameters(data: bytes) -> tuple[bytes, bytes] | None:
