@@ -244,3 +244,12 @@ def test_save_chain_refuses_an_expired_top_certificate(openssl, tmp_path):
         f"{old.not_valid_after_utc:%Y-%m-%d}, so nothing was saved (have the server's chain renewed, then save it " \
         "again)\n"
     assert not saved.exists()
+
+
+def test_a_name_the_certificate_does_not_cover_is_a_problem_without_a_truststore_too(pem, openssl):
+    """Every HTTPS client checks the name, whatever it trusts: with or without --truststore, exit 1."""
+    with s_server(openssl, "-cert", pem["self"], "-key", pem["self_key"], "-rev") as port:
+        result = run("probe", f"127.0.0.1:{port}", "--servername", "other.example.test", "--timeout", "5", env=ENV)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "problem: the server certificate does not match the name dialled (--servername sets it)" in \
+        result.stderr.splitlines(), result.stderr

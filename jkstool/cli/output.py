@@ -276,7 +276,7 @@ _OPTIONS = {
     "server=...": "--server-secret", "client=...": "--client-secret", "engine='java'": "--handshake-engine java",
     "jdk='17'": "--jdk 17", "jdk=...": "--jdk", "peer_url=...": "--peer-url", "side='client'": "--side client",
     "user=...": "--user", "peer=...": "--peer", "peer_truststore=...": "--peer-truststore",
-    "keystore=...": "--keystore", "expect_sha256=...": "--expect-sha256",
+    "keystore=...": "--keystore", "expect_sha256=...": "--expect-sha256", "servername=...": "--servername",
     # functions
     "convert_store": "jkstool convert",
 }

@@ -93,8 +93,8 @@ class ProbeResult:
             found.append(f"no CRL given is from the issuer of {subject}: a client that checks revocation with "
                          "these CRLs checks every certificate of the path, and fails ('Could not determine "
                          "revocation status'; OpenSSL with -crl_check_all: 'unable to get certificate CRL')")
-        if truststore_given and self.name_matches is False:
-            found.append("the server certificate does not match the name dialled")
+        if self.name_matches is False:  # whatever the truststore: every HTTPS client checks the name
+            found.append("the server certificate does not match the name dialled (servername=... sets it)")
         if keystore_given and completed and not self.requested:
             found.append("the server did not ask for a client certificate: it runs one-way TLS only")
         if keystore_given and self.requested and self.keystore_acceptable is False:
