@@ -61,7 +61,7 @@ _TABLE = [
          "secp256r1/384r1/521r1 (brainpool) have no TLS 1.3 signature scheme. A server fails; a client key of "
          "that kind is never sent",
          "server: No available authentication scheme / No supported CertificateVerify signature algorithm for EC "
-         "key; a client's key: Empty client certificate chain",
+         " key; a client's key: Empty client certificate chain",
          "issue a new key and certificate: EC P-256/P-384, RSA (2048+) or Ed25519"),
     Rule("ca-names-too-long", WARNING,
          "the server truststore's CA names exceed what a TLS 1.3 certificate request carries (65,535 bytes): JSSE "
@@ -76,19 +76,21 @@ _TABLE = [
     Rule("server-untrusted", ERROR,
          "the server's chain does not lead to a certificate in the client truststore: its CA is not trusted there, "
          "or the server keystore lacks an intermediate",
-         "client: PKIX path building failed: ... unable to find valid certification path to requested target; "
-         "server: Received fatal alert: certificate_unknown",
+         "client: PKIX path building failed: ... unable to find valid certification path to requested target (a CA "
+         "of the issuer's name trusted, not the one that signed: PKIX path validation failed: ... Path does not "
+         "chain with any of the trust anchors); server: Received fatal alert: certificate_unknown",
          "`jkstool import-ca client.truststore.p12 server-ca.pem`, or add the intermediate to the server "
          "keystore's chain"),
     Rule("client-untrusted", ERROR,
          "the client's chain does not lead to a certificate in the server truststore",
-         "server: PKIX path building failed; client: Received fatal alert: certificate_unknown",
+         "server: a PKIX message, such as PKIX path validation failed: ... Path does not chain with any of the trust "
+         "anchors; client: Received fatal alert: certificate_unknown (a JSSE server sends it whatever the reason)",
          "`jkstool import-ca server.truststore.p12 client-ca.pem`, or complete the client keystore's chain"),
     Rule("client-cert-not-sent", ERROR,
          "the client's key manager finds no key entry whose chain names an issuer the server accepts (the subjects "
          "of the server truststore), or none of a TLS 1.3 key type, so a JSSE client sends no certificate at all",
-         "server: Empty client certificate chain; client: Received fatal alert: certificate_required (TLS 1.3; "
-         "bad_certificate before JDK 23, 21.0.10 and 17.0.19)",
+         "server: Empty client certificate chain; client: Received fatal alert: certificate_required (TLS 1.3) or "
+         "handshake_failure (TLS 1.2) from JDK 17.0.19, 21.0.10 and 23; bad_certificate before them (17.0.15)",
          "trust the client's CA in the server truststore"),
     Rule("signature-invalid", ERROR,
          "a certificate's signature does not verify with its issuer's key: a CA regenerated under the same name, "
@@ -97,9 +99,13 @@ _TABLE = [
          "trust the CA that really signed it, or have it issued again"),
     Rule("cert-expired", ERROR,
          "a certificate on a path expired, now or on `--at` (trust anchors are not date-checked)",
-         "PKIX path validation failed: ... validity check failed", "renew it"),
+         "PKIX path validation failed: ... validity check failed; the other side: Received fatal alert: "
+         "certificate_unknown from a server, certificate_expired from a client (TLS 1.2, and TLS 1.3 in JDK 25; "
+         "17.0.15 sends certificate_unknown over TLS 1.3)", "renew it"),
     Rule("cert-not-yet-valid", ERROR, "a certificate's validity starts later (a clock ahead where it was issued)",
-         "PKIX path validation failed: ... validity check failed", "fix the clocks, or wait"),
+         "PKIX path validation failed: ... validity check failed; the other side: Received fatal alert: "
+         "certificate_unknown from a server, bad_certificate from a client (TLS 1.2, and TLS 1.3 in JDK 25; 17.0.15 "
+         "sends certificate_unknown over TLS 1.3)", "fix the clocks, or wait"),
     Rule("cert-expiring", WARNING, "a certificate on a path expires within `--warn-days` (30)", "",
          "renew it before then"),
     Rule("anchor-expired", WARNING,
