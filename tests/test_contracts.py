@@ -39,6 +39,8 @@ def _cases(work: Path) -> list[tuple[str, list[object]]]:
         ("verify-pair", ["verify-pair", tls, "--model-only", "--first-break"]),
         ("verify-pair", ["verify-pair", tls, "--model-only", "--at", "2100-01-01"]),
         ("verify-pair-all", ["verify-pair", work, "--all", "--model-only"]),
+        ("graph", ["graph", tls, "--model-only"]),
+        ("graph", ["graph", tls, "--model-only", "--at", "2100-01-01"]),  # broken: findings on nodes and edges
         ("genkey", ["genkey", g, "--alias", "g", "--cn", "g.example", "--san", "DNS:g.example"]),
         ("csr", ["csr", g, "--alias", "g", "--out", work / "g.csr"]),
         ("csr", ["csr", g, "--alias", "g"]),

@@ -72,6 +72,8 @@ CASES = [
     ["rename", "c.p12", "--alias", "server", "--dest-alias", "srv"], ["delete", "c.p12", "--alias", "srv"],
     ["passwd", "s.jks", "--new-storepass", "env:JKSTOOL_STOREPASS"], ["restore", "tls"],
     ["convert", "tls", "--store-type", "jks"], ["expiry", "."],
+    ["graph", "tls", "--model-only"], ["graph", "tls", "--model-only", "--format", "mermaid"],
+    ["graph", "tls", "--model-only", "--format", "dot"],
 ]
 
 

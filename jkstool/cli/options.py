@@ -98,6 +98,23 @@ ReportFormat = Annotated[Format, typer.Option(
     "--format",
     help="table (the default), json (as --json), prometheus (the text format of node_exporter's textfile "
          "collector) or junit (XML for CI).")]
+
+
+class PairFormat(str, Enum):
+    """verify-pair's formats: expiry's, and a page for people."""
+
+    table = "table"
+    json = "json"
+    prometheus = "prometheus"
+    junit = "junit"
+    html = "html"
+
+
+PairReportFormat = Annotated[PairFormat, typer.Option(
+    "--format",
+    help="table (the default), json (as --json), prometheus (the text format of node_exporter's textfile "
+         "collector), junit (XML for CI) or html (one self-contained page: a table of the pairs that sorts "
+         "and filters, and each pair's picture).")]
 PasswordMap = Annotated[Path | None, typer.Option(
     "--password-map", metavar="FILE",
     help="Passwords for many stores: lines 'GLOB SOURCE' (SOURCE env:NAME, file:PATH or pass:TEXT), the first "

@@ -18,6 +18,7 @@ VERSIONS = {
     "expiry": 1,
     "export": 1,
     "genkey": 1,
+    "graph": 1,
     "import-ca": 1,
     "import-key": 1,
     "import-reply": 1,

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from . import output, passwords, reports
-from .options import Format, JavaSecurity, Json, PasswordFrom, PasswordMap, ReportFormat, ReportOutput, StorePass
+from .options import (
+    JavaSecurity,
+    Json,
+    PairFormat,
+    PairReportFormat,
+    PasswordFrom,
+    PasswordMap,
+    ReportOutput,
+    StorePass,
+)
 
 if TYPE_CHECKING:
     from ..api import JkstoolError
@@ -30,41 +39,59 @@ def _pass_option(role: str) -> Any:
                         help=f"Password of the {role.replace('-', ' ')} (default: --storepass).")
 
 
+# The options that name a pair and how it is judged, shared with `graph` (which draws what verify-pair says).
+PairFolder = Annotated[Path | None, typer.Argument(
+    metavar="DIR", help="A layout folder holding server.keystore, server.truststore, client.keystore and "
+                        "client.truststore (.jks or .p12); or Kubernetes Secrets as kubectl get -o json|yaml "
+                        "prints them (a file, or - for stdin).", show_default=False)]
+ServerKeystore = Annotated[Path | None, _store_option("server-keystore")]
+ServerTruststore = Annotated[Path | None, _store_option("server-truststore")]
+ClientKeystore = Annotated[Path | None, _store_option("client-keystore")]
+ClientTruststore = Annotated[Path | None, _store_option("client-truststore")]
+ServerSecret = Annotated[str | None, typer.Option(
+    metavar="NAME", help="Kubernetes input: the server's Secret (default: the one named *-server).")]
+ClientSecret = Annotated[str | None, typer.Option(
+    metavar="NAME", help="Kubernetes input: the client's Secret (default: the one named *-client).")]
+ServerKeystorePass = Annotated[str | None, _pass_option("server-keystore")]
+ServerTruststorePass = Annotated[str | None, _pass_option("server-truststore")]
+ClientKeystorePass = Annotated[str | None, _pass_option("client-keystore")]
+ClientTruststorePass = Annotated[str | None, _pass_option("client-truststore")]
+Hostname = Annotated[str | None, typer.Option(
+    help="Check the server certificate for the name (or IP address) the client dials.")]
+At = Annotated[str | None, typer.Option(
+    metavar="DATE", help="Check validity on this date (YYYY-MM-DD) instead of now.")]
+Crls = Annotated[list[Path] | None, typer.Option("--crl", help="A CRL to check the certificates against (repeatable).")]
+Jdk = Annotated[str | None, typer.Option(
+    "--jdk", metavar="PATH|RELEASE",
+    help="Whose rules decide: a JDK folder, or a release's defaults (17, 17.0.15, 21, 25; default: the JDK "
+         "on this machine, JAVA_HOME then PATH, else 17).")]
+ModelOnly = Annotated[bool, typer.Option(
+    "--model-only", help="jkstool's rules alone, no JVM (fast). By default the target JDK, where it is on "
+                         "this machine, decides with its own handshake, and the rules explain it.")]
+
+
 def verify_pair_command(
-    folder: Annotated[Path | None, typer.Argument(metavar="DIR",
-        help="A layout folder holding server.keystore, server.truststore, client.keystore and "
-             "client.truststore (.jks or .p12); or Kubernetes Secrets as kubectl get -o json|yaml prints "
-             "them (a file, or - for stdin).", show_default=False)] = None,
-    server_keystore: Annotated[Path | None, _store_option("server-keystore")] = None,
-    server_truststore: Annotated[Path | None, _store_option("server-truststore")] = None,
-    client_keystore: Annotated[Path | None, _store_option("client-keystore")] = None,
-    client_truststore: Annotated[Path | None, _store_option("client-truststore")] = None,
+    folder: PairFolder = None,
+    server_keystore: ServerKeystore = None,
+    server_truststore: ServerTruststore = None,
+    client_keystore: ClientKeystore = None,
+    client_truststore: ClientTruststore = None,
     storepass: StorePass = None,
     password_map: PasswordMap = None,
     password_from: PasswordFrom = None,
-    server_secret: Annotated[str | None, typer.Option(
-        metavar="NAME", help="Kubernetes input: the server's Secret (default: the one named *-server).")] = None,
-    client_secret: Annotated[str | None, typer.Option(
-        metavar="NAME", help="Kubernetes input: the client's Secret (default: the one named *-client).")] = None,
-    server_keystore_pass: Annotated[str | None, _pass_option("server-keystore")] = None,
-    server_truststore_pass: Annotated[str | None, _pass_option("server-truststore")] = None,
-    client_keystore_pass: Annotated[str | None, _pass_option("client-keystore")] = None,
-    client_truststore_pass: Annotated[str | None, _pass_option("client-truststore")] = None,
-    hostname: Annotated[str | None, typer.Option(
-        help="Check the server certificate for the name (or IP address) the client dials.")] = None,
-    at: Annotated[str | None, typer.Option(
-        metavar="DATE", help="Check validity on this date (YYYY-MM-DD) instead of now.")] = None,
+    server_secret: ServerSecret = None,
+    client_secret: ClientSecret = None,
+    server_keystore_pass: ServerKeystorePass = None,
+    server_truststore_pass: ServerTruststorePass = None,
+    client_keystore_pass: ClientKeystorePass = None,
+    client_truststore_pass: ClientTruststorePass = None,
+    hostname: Hostname = None,
+    at: At = None,
     warn_days: Annotated[int, typer.Option(min=0, help="Warn about certificates expiring within N days.")] = 30,
-    crl: Annotated[list[Path] | None, typer.Option(
-        "--crl", help="A CRL to check the certificates against (repeatable).")] = None,
-    jdk: Annotated[str | None, typer.Option(
-        "--jdk", metavar="PATH|RELEASE",
-        help="Whose rules decide: a JDK folder, or a release's defaults (17, 17.0.15, 21, 25; default: the JDK "
-             "on this machine, JAVA_HOME then PATH, else 17).")] = None,
+    crl: Crls = None,
+    jdk: Jdk = None,
     java_security: JavaSecurity = None,
-    model_only: Annotated[bool, typer.Option(
-        "--model-only", help="jkstool's rules alone, no JVM (fast). By default the target JDK, where it is on "
-                             "this machine, decides with its own handshake, and the rules explain it.")] = False,
+    model_only: ModelOnly = False,
     handshake: Annotated[bool, typer.Option(
         "--handshake", help="Also run a real handshake on 127.0.0.1 (JSSE when Java is found).")] = False,
     handshake_engine: Annotated[Engine | None, typer.Option(
@@ -76,7 +103,7 @@ def verify_pair_command(
         "--first-break", help="Also say when the pair first fails if nothing is done, and which certificate "
                               "(or CRL) ends then.")] = False,
     json: Json = False,
-    report_format: ReportFormat = Format.table,
+    report_format: PairReportFormat = PairFormat.table,
     report_output: ReportOutput = None,
 ) -> None:
     """Check that a server and a client will complete a mutual-TLS handshake, as JSSE would.
@@ -91,15 +118,17 @@ def verify_pair_command(
         jkstool verify-pair ./tls --first-break
         jkstool verify-pair /etc/tls --all --storepass env:STOREPASS
         jkstool verify-pair /etc/tls --all --format junit --output pairs.xml
+        jkstool verify-pair /etc/tls --all --format html --output pairs.html
     """
     from .. import api
     from ..api.checks import run_handshake
-    json = json or report_format == Format.json
-    machine = report_format in (Format.prometheus, Format.junit)
-    if report_output is not None and not machine:
-        output.fail("--output writes the --format prometheus or junit report; the table and JSON go to stdout")
-    first_break = first_break or report_format == Format.prometheus
-    lookup = passwords.load_map(password_map) if password_map else None
+    json = json or report_format == PairFormat.json
+    machine = report_format in (PairFormat.prometheus, PairFormat.junit)
+    if report_output is not None and not machine and report_format != PairFormat.html:
+        output.fail("--output writes the --format prometheus or junit report, or the html page; the table and "
+                    "JSON go to stdout")
+    first_break = first_break or report_format in (PairFormat.prometheus, PairFormat.html)
+    lookup = passwords.load_map(password_map) if password_map and all_pairs else None
     given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
              "client-keystore": client_keystore, "client-truststore": client_truststore}
     if all_pairs and (folder is None or handshake or handshake_engine or any(given.values())):
@@ -109,33 +138,45 @@ def verify_pair_command(
     if all_pairs and folder is not None:
         _all_pairs(folder, passwords.resolve(storepass), lookup, json, report_format, report_output, **checks)
     checks["first_break"] = first_break
-    if folder is not None and (str(folder) == "-" or folder.is_file()):
-        if handshake or handshake_engine:
-            output.fail("--handshake needs the stores as files: run it on a layout folder or --server-keystore ...")
-        try:
-            report = _from_secrets(folder, passwords.resolve(storepass), password_from, server_secret,
-                                   client_secret, checks)
-        except api.JkstoolError as e:
-            if not machine:
-                raise
-            _unreadable(folder, e, report_format, report_output)
-        _finish(report, folder, json, report_format, report_output, machine)
+    secrets = folder is not None and (str(folder) == "-" or folder.is_file())
+    if secrets and (handshake or handshake_engine):
+        output.fail("--handshake needs the stores as files: run it on a layout folder or --server-keystore ...")
     own = {"server-keystore": server_keystore_pass, "server-truststore": server_truststore_pass,
            "client-keystore": client_keystore_pass, "client-truststore": client_truststore_pass}
     chosen: dict[str, str | None] = {}
     try:  # in the machine formats, a pair not read is reported too
-        report = api.verify_pair(given, folder=folder, passwords=_chooser(own, lookup, storepass, folder, chosen),
-                                 **checks)
+        report = read_pair(folder, given, own, storepass, password_map, password_from, server_secret, client_secret,
+                           checks, chosen)
     except api.JkstoolError as e:
         if not machine:
             raise
         _unreadable(folder or server_keystore or Path("."), e, report_format, report_output)
-    _warn(report)
+    if folder is not None and secrets:
+        _finish(report, folder, json, report_format, report_output, machine)
     if handshake or handshake_engine:
         run_handshake(report, passwords=chosen, hostname=hostname,
                       engine=handshake_engine.value if handshake_engine else None)
     _finish(report, folder or Path(report.stores["server-keystore"].path), json, report_format, report_output,
             machine)
+
+
+def read_pair(folder: Path | None, given: dict[str, Path | None], own: dict[str, str | None],
+              storepass: str | None, password_map: Path | None, password_from: str | None, server_secret: str | None,
+              client_secret: str | None, checks: dict[str, Any], chosen: dict[str, str | None] | None = None
+              ) -> "Report":
+    """The report of one pair as verify-pair reads it: DIR's stores (a layout folder, or the four files by
+    name) with those the store options name instead, each opened with its --ROLE-pass, else its
+    --password-map line, else the shared password; or the stores of two Kubernetes Secrets (DIR a file, or -).
+    What the readers noticed is said on stderr; what each store was opened with is kept in `chosen`."""
+    from .. import api
+    if folder is not None and (str(folder) == "-" or folder.is_file()):
+        return _from_secrets(folder, passwords.resolve(storepass), password_from, server_secret, client_secret,
+                             checks)
+    lookup = passwords.load_map(password_map) if password_map else None
+    report = api.verify_pair(given, folder=folder, passwords=_chooser(own, lookup, storepass, folder,
+                                                                      {} if chosen is None else chosen), **checks)
+    _warn(report)
+    return report
 
 
 def _chooser(own: dict[str, str | None], lookup: Callable[[Path], str | None] | None, storepass: str | None,
@@ -166,7 +207,7 @@ def _warn(report: "Report") -> None:
             output.warn(f"{store.path}: {message}")
 
 
-def _unreadable(name: Path, error: "JkstoolError", report_format: Format, path: Path | None) -> NoReturn:
+def _unreadable(name: Path, error: "JkstoolError", report_format: PairFormat, path: Path | None) -> NoReturn:
     """A pair that cannot be read, in the machine formats too (a textfile collector must not keep serving
     the last good value): the error on stderr, the report written, exit 2."""
     from ..api.checks import PairResult
@@ -192,11 +233,14 @@ def _from_secrets(source: Path, password: str | None, password_from: str | None,
     return report
 
 
-def _finish(report: "Report", name: Path, json: bool, report_format: Format, report_output: Path | None,
+def _finish(report: "Report", name: Path, json: bool, report_format: PairFormat, report_output: Path | None,
             machine: bool) -> NoReturn:
     """The report in the format asked, and the exit code: 0 when the pair passes, else 1."""
     from ..api.checks import PairResult
-    if machine:
+    if report_format == PairFormat.html:
+        from ..api import Fleet, fleet_report_html
+        reports.emit(fleet_report_html(Fleet(name, [PairResult(name, report, name=str(name))])), report_output)
+    elif machine:
         _machine_report(report_format, [_as_said(PairResult(name, report).to_dict())], report_output)
     elif json:
         output.print_json(report.to_dict(), "verify-pair")
@@ -206,14 +250,17 @@ def _finish(report: "Report", name: Path, json: bool, report_format: Format, rep
 
 
 def _all_pairs(root: Path, password: str | None, lookup: Callable[[Path], str | None] | None, json: bool,
-               report_format: Format, path: Path | None, **checks: Any) -> NoReturn:
+               report_format: PairFormat, path: Path | None, **checks: Any) -> NoReturn:
     """--all: one row per pair, a summary on stderr; exit 2 if a pair cannot be read, else 1 if one fails."""
     from ..api.checks import verify_fleet
-    with output.Progress("checking pairs", quiet=json or report_format != Format.table) as progress:
+    with output.Progress("checking pairs", quiet=json or report_format != PairFormat.table) as progress:
         fleet = verify_fleet(root, password=password, passwords=lookup, progress=progress, **checks)
     rows = [_as_said(pair.to_dict()) for pair in fleet.pairs]
-    if report_format in (Format.prometheus, Format.junit):
+    if report_format in (PairFormat.prometheus, PairFormat.junit):
         _machine_report(report_format, rows, path)
+    elif report_format == PairFormat.html:
+        from ..api import fleet_report_html
+        reports.emit(fleet_report_html(fleet), path)
     elif json:
         output.print_json({**fleet.to_dict(), "pairs": rows}, "verify-pair-all")
     elif rows:
@@ -240,10 +287,10 @@ def _as_said(row: dict[str, Any]) -> dict[str, Any]:
             "error_reason": output.for_the_command_line(row["error_reason"])}
 
 
-def _machine_report(report_format: Format, rows: list[dict[str, Any]], path: Path | None) -> None:
+def _machine_report(report_format: PairFormat, rows: list[dict[str, Any]], path: Path | None) -> None:
     """Prometheus: jkstool_pair_ok and the first break per pair, read errors; JUnit: a case per pair, a
     failure per error finding, an error for a pair not read."""
-    if report_format == Format.prometheus:
+    if report_format == PairFormat.prometheus:
         metrics = reports.Exposition()
         reports.pair_metrics(metrics, rows)
         reports.read_error_metrics(metrics, [(r["error_path"], r["error_code"]) for r in rows if r["error"]])

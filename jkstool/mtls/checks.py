@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -124,6 +125,11 @@ class Report:
     and why it decided alone (verdict)."""
     java: "Outcome | None" = None
     """The target JDK's handshake, where it ran."""
+    about: dict[tuple[str, str, str | None, str], bytes] = field(default_factory=dict)
+    """The certificate (DER) each finding that concerns one is about, by the finding's `key` (a picture of the
+    pair puts the finding on that certificate: jkstool.draw)."""
+    crls: list[tuple[str, bytes]] = field(default_factory=list)
+    """The CRLs checked: (file, DER)."""
 
     @property
     def ok(self) -> bool:
@@ -136,6 +142,10 @@ class Report:
     @property
     def warning_count(self) -> int:
         return sum(f.severity == WARNING for f in self.findings)
+
+    def certificate_of(self, found: Finding) -> bytes | None:
+        """The certificate `found` is about (DER), where it is about one."""
+        return self.about.get(key(found))
 
     def trust(self) -> dict[str, dict[str, object]]:
         """Each side's chain against the other side's truststore: trusted or not, the alias presented,
@@ -157,6 +167,11 @@ class Report:
                 "findings": [f.to_dict() for f in self.findings],
                 **({"first_break": self.first_break.to_dict() if self.first_break else None}
                    if self.first_break_asked else {})}
+
+
+def key(found: Finding) -> tuple[str, str, str | None, str]:
+    """A finding as `Report.about` knows it, whatever severity Java's verdict gives it later."""
+    return found.code, found.store, found.alias, found.message
 
 
 def iso(moment: datetime) -> str:
@@ -192,6 +207,7 @@ def verify(stores: dict[str, StoreInput], hostname: str | None = None, at: datet
             check.hostname(entry, keystore, hostname, path)
     check.crl_freshness()
     check.report.stores = dict(stores)
+    check.report.crls = [(path, crl.public_bytes(Encoding.DER)) for path, crl in crls]
     check.report.rules = jdk.describe()
     return check.report
 
@@ -218,9 +234,13 @@ class _Checks:
         self.warn_days, self.report = warn_days, Report()
 
     def add(self, code: str, store: StoreInput | str, alias: str | None, message: str,
-            fix: str | None = None) -> None:
+            fix: str | None = None, cert: bytes | None = None) -> None:
+        """A finding; `cert`: the certificate it is about (Report.about)."""
         where = store.path if isinstance(store, StoreInput) else store
-        self.report.findings.append(finding(code, where, alias, message, fix))
+        found = finding(code, where, alias, message, fix)
+        self.report.findings.append(found)
+        if cert is not None:
+            self.report.about[key(found)] = cert
 
     # -- stores -----------------------------------------------------------------------------------
 
@@ -294,7 +314,7 @@ class _Checks:
                      "TLS 1.3 has no signature scheme for: "
                      + ("'No supported CertificateVerify signature algorithm for EC  key'" if side == "server" else
                         "the client sends the certificate, then fails to sign the handshake ('No supported "
-                        "CertificateVerify signature algorithm for EC  key')"))
+                        "CertificateVerify signature algorithm for EC  key')"), cert=entry.chain[0])
         return self._entry_checks(entry, store)
 
     def _nothing_presented(self, side: str, keys: list[PrivateKeyEntry], store: StoreInput,
@@ -331,13 +351,14 @@ class _Checks:
             return None
         if entry.key is not None and not certs.public_key_matches(_private_key(entry.key), entry.chain[0]):
             self.add("key-cert-mismatch", store, entry.alias,
-                     f"the private key does not belong to the certificate {_subject(entry.chain[0])}")
+                     f"the private key does not belong to the certificate {_subject(entry.chain[0])}",
+                     cert=entry.chain[0])
         for position, (cert, issuer) in enumerate(zip(entry.chain, entry.chain[1:], strict=False), 1):
             if not certs.issued_by(certs.load(cert), certs.load(issuer)):
                 self.add("chain-order", store, entry.alias,
                          f"certificate {position} of the chain ({_subject(cert)}) is not issued by certificate "
                          f"{position + 1} ({_subject(issuer)}): Java's peers build their path from it anyway, "
-                         "other TLS stacks may not follow the chain as it is sent")
+                         "other TLS stacks may not follow the chain as it is sent", cert=cert)
                 break
         return entry
 
@@ -359,7 +380,8 @@ class _Checks:
         if verdict.pinned:
             self.add("pinned-peer", truststore, anchor.alias if anchor else None,
                      f"the {side}'s own certificate {_subject(entry.chain[0])} is in the {_PEER[side]} truststore: "
-                     "JSSE accepts it as it is, without checking its dates, key usage or extended key usage")
+                     "JSSE accepts it as it is, without checking its dates, key usage or extended key usage",
+                     cert=entry.chain[0])
             return path
         self.purpose(side, entry, keystore)
         self.certificates_on(path, keystore, truststore)
@@ -383,14 +405,15 @@ class _Checks:
                 fix += f"; or, if {issuer} is an intermediate CA, add it to the chain in {keystore.path}"
             self.add(f"{side}-untrusted", truststore, None,
                      f"the {side}'s chain does not lead to a certificate the {peer} trusts: it breaks at "
-                     f"{_subject(problem.cert)}: {problem.what}; the {peer} fails with '{java}'", fix)
+                     f"{_subject(problem.cert)}: {problem.what}; the {peer} fails with '{java}'", fix,
+                     cert=problem.cert)
             return
         if problem.code in ("chain-too-long", "cert-unparseable"):  # refused before any path is validated
             java = problem.java
         alias = next((a.alias for a in truststore.anchors if a.cert == problem.cert), None)
         self.add(problem.code, store, alias,
                  f"{_subject(problem.cert)}, on the {side}'s path to the {peer} truststore: {problem.what}; "
-                 f"the {peer} fails with '{java}'")
+                 f"the {peer} fails with '{java}'", cert=problem.cert)
 
     def purpose(self, side: str, entry: PrivateKeyEntry, keystore: StoreInput) -> None:
         """EndEntityChecker: what the leaf may be used for (TLS 1.3: digital signatures)."""
@@ -402,13 +425,13 @@ class _Checks:
         for problem in peer.end_entity(entry.chain[0], _VARIANT[side]):
             self.add(problem.code, keystore, entry.alias,
                      f"{subject}'s {problem.what.removeprefix('its ')}: the peer fails with '{problem.java}'",
-                     f"{fixes[problem.code]} (jkstool sign --profile {side})")
+                     f"{fixes[problem.code]} (jkstool sign --profile {side})", cert=entry.chain[0])
         key_usage = certs.extension(leaf, x509.KeyUsage)
         if key_usage is not None and side == "server" and isinstance(leaf.public_key(), rsa.RSAPublicKey) \
                 and not key_usage.key_encipherment:
             self.add("key-encipherment", keystore, entry.alias,
                      f"{subject}'s key usage lacks keyEncipherment: TLS 1.2 cipher suites with RSA key exchange "
-                     "(off by default) cannot use it")
+                     "(off by default) cannot use it", cert=entry.chain[0])
 
     def certificates_on(self, path: TrustPath, keystore: StoreInput, truststore: StoreInput) -> None:
         """What JSSE accepts but should be known: expiry ahead, expired anchors, weak algorithms, revocation
@@ -432,11 +455,11 @@ class _Checks:
         if anchor and end < self.at:
             self.add("anchor-expired", store, alias,
                      f"{certs.subject_of(cert)} expired on {end:%Y-%m-%d}: JSSE does not check a trust anchor's dates "
-                     "and accepts the path, but OpenSSL, Go and browsers refuse it")
+                     "and accepts the path, but OpenSSL, Go and browsers refuse it", cert=data)
         elif end < self.at + timedelta(days=self.warn_days):
             self.add("cert-expiring", store, alias,
                      f"{certs.subject_of(cert)} expires on {end:%Y-%m-%d}, within {self.warn_days} days",
-                     "renew it before then (jkstool renew)")
+                     "renew it before then (jkstool renew)", cert=data)
 
     def legacy(self, data: bytes, store: StoreInput, alias: str | None, signature: bool) -> None:
         cert = certs.load(data)
@@ -444,11 +467,11 @@ class _Checks:
         algorithm, size = pkix.key_facts(cert)
         if algorithm in ("RSA", "RSASSA-PSS", "DSA") and size and size < 2048:
             self.add("short-key", store, alias, f"{subject} has a {size}-bit {algorithm} key: Java accepts it, "
-                     "but it is weak")
+                     "but it is weak", cert=data)
         if signature and pkix.signature_name(cert).startswith("SHA1"):
             self.add("legacy-signature", store, alias,
                      f"{subject} is signed with {pkix.signature_name(cert)}: {self.jdk.describe()} accepts it under "
-                     "a private CA, but it is weak")
+                     "a private CA, but it is weak", cert=data)
 
     def revocation(self, data: bytes, issuer: bytes, store: StoreInput) -> None:
         from ..pki.crl import covering, revoked_by
@@ -459,14 +482,14 @@ class _Checks:
                      f"({_subject(issuer)}): a server that checks revocation with these CRLs checks every "
                      "certificate of the path and refuses every client ('Could not determine revocation status'; "
                      "nginx: 'unable to get certificate CRL')",
-                     f"give {_subject(issuer)}'s CRL too, where the server loads the others")
+                     f"give {_subject(issuer)}'s CRL too, where the server loads the others", cert=data)
         crl = revoked_by(loaded, certs.load(data), certs.load(issuer))
         if crl is not None:
             path = next(p for p, c in self.crls if c is crl)
             self.add("cert-revoked", store, None,
                      f"{_subject(data)} is revoked by {path}: a server that loads this CRL refuses it",
                      "issue a new certificate and deploy it (a layout's server or client: jkstool renew DIR "
-                     "--side SIDE; a partner added later: jkstool add-client DIR --cn NAME)")
+                     "--side SIDE; a partner added later: jkstool add-client DIR --cn NAME)", cert=data)
 
     def crl_freshness(self) -> None:
         for path, crl in self.crls:
@@ -500,12 +523,12 @@ class _Checks:
             listed = ", ".join(certs.general_name(n) for n in names) if names is not None else "none"
             self.add("hostname-mismatch", keystore, entry.alias,
                      f"{subject} (SANs: {listed}) does not cover {hostname}: an HTTPS client fails with "
-                     f"'{match.java}'", f"issue it with --san {kind}:{hostname}")
+                     f"'{match.java}'", f"issue it with --san {kind}:{hostname}", cert=entry.chain[0])
         elif match.by_cn:
             self.add("hostname-no-san", keystore, entry.alias,
                      f"{subject} has no DNS subject alternative name: Java's HTTPS check falls back to the CN and "
                      "accepts it, but curl, browsers, Go and Python ignore the CN",
-                     f"issue it with --san DNS:{hostname}")
+                     f"issue it with --san DNS:{hostname}", cert=entry.chain[0])
 
 
 def _choice_text(side: str, choice: keychoice.Choice) -> str:
