@@ -1,7 +1,7 @@
 """`jkstool expiry`: the pre-deploy gate on certificate expiry."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -76,19 +76,13 @@ def _report(report_format: Format, result: "Scan", within: int, path: Path | Non
     certificate and place, failing when it expires within --within days; a store not read is an error)."""
     from datetime import datetime, timedelta, timezone
     now = datetime.now(timezone.utc)
-    places: list[dict[str, Any]] = []
-    for item in result.found:
-        f = item.facts
-        places.append({"path": item.path, "alias": item.alias, "subject": f.subject, "issuer": f.issuer,
-                       "serial": f.serial, "not_before": f.not_before, "not_after": f.not_after,
-                       "crl": item.kind == "crl"})
     if report_format == Format.prometheus:
         metrics = reports.Exposition()
-        reports.certificate_metrics(metrics, [p for p in places if not p["crl"]], now)
-        reports.crl_metrics(metrics, [p for p in places if p["crl"]], now)
+        reports.expiry_metrics(metrics, result, now)
         reports.read_error_metrics(metrics, [(failure.path, failure.code) for failure in result.failures])
         reports.emit(metrics.text(), path)
         return
+    places = reports.places(result)
     limit = now + timedelta(days=within)
     cases = [(p["path"], f"{p['alias']}: {p['subject']}" if p["alias"] else p["subject"],
               [("failure", f"{'is due for renewal' if p['crl'] else 'expires'} on {p['not_after']:%Y-%m-%d}, "

@@ -13,12 +13,15 @@ JUnit: the XML CI systems show, one testcase per certificate or per pair, a fail
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 import typer
 
 from . import output
+
+if TYPE_CHECKING:
+    from ..api.checks import Scan
 
 
 def emit(text: str, path: Path | None) -> None:
@@ -32,36 +35,51 @@ def emit(text: str, path: Path | None) -> None:
 
 # -- Prometheus ------------------------------------------------------------------
 
-def _label(value: object) -> str:
-    """A label value in the exposition format's escaping (backslash, quote, newline); other control
-    characters, which could move a terminal's cursor, become U+FFFD; a file name's bytes that are not UTF-8,
-    backslash escapes."""
-    text = output.readable(str(value)).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + "".join("\ufffd" if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 else c for c in text) + '"'
+def label_value(value: object) -> str:
+    """A label's value as the reports carry it: a file name's bytes that are not UTF-8 as backslash escapes, and
+    control characters but the newline (which the exposition format escapes), which could move a terminal's
+    cursor, as U+FFFD. The exporter hands these values to prometheus_client, which escapes as `_label` does."""
+    text = output.readable(str(value))
+    return "".join("\ufffd" if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) < 0xa0 else c for c in text)
 
 
-def _series(name: str, labels: dict[str, Any], value: float) -> str:
-    inner = ",".join(f"{key}={_label(v)}" for key, v in labels.items() if v is not None)
+def _label(value: str) -> str:
+    """A label value (label_value's) in the exposition format's escaping: backslash, quote, newline."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _series(name: str, labels: dict[str, str], value: float) -> str:
+    inner = ",".join(f"{key}={_label(v)}" for key, v in labels.items())
     number = str(int(value)) if float(value).is_integer() else repr(float(value))  # exact: timestamps
     return f"{name}{{{inner}}} {number}" if inner else f"{name} {number}"
 
 
 class Exposition:
-    """Metric families, each written once with its HELP and TYPE, its series below."""
+    """Metric families, each written once with its HELP and TYPE, its series below: the textfile's text, or
+    the families themselves for prometheus_client (`jkstool exporter` serves the same series)."""
 
     def __init__(self) -> None:
-        self.families: dict[str, tuple[str, str, dict[tuple[tuple[str, str], ...], str]]] = {}
+        self._families: dict[str, tuple[str, str, dict[tuple[tuple[str, str], ...], tuple[dict[str, str], float]]]] \
+            = {}
 
     def add(self, name: str, kind: str, help_text: str, labels: dict[str, Any], value: float) -> None:
-        """A series; one whose labels repeat one already added is left out (Prometheus refuses duplicates)."""
-        series = self.families.setdefault(name, (kind, help_text, {}))[2]
+        """A series; one whose labels repeat one already added is left out (Prometheus refuses duplicates). A
+        label whose value is None is left out."""
+        series = self._families.setdefault(name, (kind, help_text, {}))[2]
+        given = {key: label_value(v) for key, v in labels.items() if v is not None}
         key = tuple(sorted((k, str(v)) for k, v in labels.items() if v is not None))
-        series.setdefault(key, _series(name, labels, value))
+        series.setdefault(key, (given, value))
+
+    def families(self) -> list[tuple[str, str, str, list[tuple[dict[str, str], float]]]]:
+        """(name, kind, help, [(labels, value)]) of each family, in the order added."""
+        return [(name, kind, help_text, list(series.values()))
+                for name, (kind, help_text, series) in self._families.items()]
 
     def text(self) -> str:
         lines = []
-        for name, (kind, help_text, series) in self.families.items():
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *series.values()]
+        for name, kind, help_text, series in self.families():
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}",
+                      *(_series(name, labels, value) for labels, value in series)]
         return "\n".join(lines) + "\n"
 
 
@@ -83,6 +101,25 @@ def certificate_metrics(metrics: Exposition, places: list[dict[str, Any]], now: 
                     "seconds since the epoch.", labels, not_before.timestamp())
         metrics.add("x509_cert_expired", "gauge", "1 when the certificate has expired.", labels,
                     1 if not_after < now else 0)
+
+
+def places(scan: "Scan") -> list[dict[str, Any]]:
+    """Each place (file, alias) an expiry scan found a certificate or CRL at, with what the reports show."""
+    found: list[dict[str, Any]] = []
+    for item in scan.found:
+        f = item.facts
+        found.append({"path": item.path, "alias": item.alias, "subject": f.subject, "issuer": f.issuer,
+                      "serial": f.serial, "not_before": f.not_before, "not_after": f.not_after,
+                      "crl": item.kind == "crl"})
+    return found
+
+
+def expiry_metrics(metrics: Exposition, scan: "Scan", now: datetime) -> None:
+    """The certificate and CRL series of an expiry scan (its read errors are the caller's: a file's series is
+    written once, with every read of the run that it stopped)."""
+    found = places(scan)
+    certificate_metrics(metrics, [p for p in found if not p["crl"]], now)
+    crl_metrics(metrics, [p for p in found if p["crl"]], now)
 
 
 def crl_metrics(metrics: Exposition, places: list[dict[str, Any]], now: datetime) -> None:

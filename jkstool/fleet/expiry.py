@@ -11,6 +11,7 @@ copies): they hold the certificates a renewal replaced. A store of a layout
 opens with the layout's storepass file when it has one.
 """
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -136,11 +137,44 @@ def candidates(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
     passed over."""
     for path in paths:
         if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+            for found in files_under(path):
                 if not _backup(found.relative_to(path), path):
                     yield found, False
         else:
             yield path, True
+
+
+VOLUME_DATA = "..data"
+"""The link a Kubernetes Secret or ConfigMap volume (the kubelet's atomic writer) swaps to a new timestamped
+folder (..2026_01_31_09_00_00.123456789) at each update; each key is a link `NAME -> ..data/NAME`."""
+
+
+def volume(folder: Path) -> bool:
+    """Whether `folder` is the top of a Kubernetes Secret (or ConfigMap) volume: it holds the ..data link."""
+    return os.path.islink(folder / VOLUME_DATA)
+
+
+def files_under(top: Path) -> list[Path]:
+    """The regular files under `top`, in path order: links are not followed (a file is read once, under its
+    own name), except in a Kubernetes Secret volume, whose files are the links of its keys (into ..data) and
+    whose ..-named entries (the link, the timestamped folders) are the kubelet's own: there a store keeps its
+    name across updates."""
+    found = []
+    for folder, subfolders, names in os.walk(top):
+        here = Path(folder)
+        kubelet = volume(here)
+        if kubelet:
+            subfolders[:] = [name for name in subfolders if not name.startswith("..")]
+        for name in names:
+            path = here / name
+            if kubelet and name.startswith(".."):
+                continue
+            if path.is_symlink():
+                if kubelet and os.readlink(path).startswith(VOLUME_DATA + "/") and path.is_file():
+                    found.append(path)
+            elif path.is_file():
+                found.append(path)
+    return sorted(found)
 
 
 def _backup(relative: Path, top: Path) -> bool:

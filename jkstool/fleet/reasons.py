@@ -29,7 +29,7 @@ REASONS = {
 _SAID = [
     ("unexpected", r"^unexpected "),
     ("password_needed", r"a password is needed|needs a password|no password was given"),
-    ("too_large", r"than jkstool( \(and Java\))? reads|is larger than"),
+    ("too_large", r"than jkstool( \(and Java\))? reads|is larger than|key-derivation iterations in all"),
     ("missing", r"no such file|does not exist|holds neither|not an init-pair layout"),
     ("access", r"permission denied|cannot read the file|not a regular file|is a folder|of this user"),
     ("not_a_store", r"^(not a keystore|the file is empty|neither a PEM bundle|no certificate or private key)"),
