@@ -319,7 +319,7 @@ def test_python_m_and_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("jkstool ")
     from jkstool.cli import COMMANDS
     commands = list(COMMANDS)
-    assert len(commands) == 28
+    assert len(commands) == 30  # graph, exporter
     for command in commands:
         shown = run(command, "--help", env={"COLUMNS": "100"}).stdout
         assert "Example:" in shown, command

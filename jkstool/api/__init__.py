@@ -48,6 +48,7 @@ from .checks import (
     verify_pair,
     verify_secrets,
 )
+from .exporting import exporter
 from .inspect import (
     CACERTS_PASSWORD,
     DECLARED_TYPES,
@@ -83,6 +84,7 @@ from .layouts import (
     snippet,
 )
 from .network import Listening, ProbeResult, ServerCertificate, Visit, probe, save_chain, serve, server_chain
+from .pictures import fleet_report_html, graph
 from .stores import (
     Conversion,
     StoreEdit,
@@ -101,7 +103,9 @@ from .stores import (
 
 if TYPE_CHECKING:
     from ..doctor.diagnose import Checkup, Diagnosis
+    from ..draw.graph import Graph
     from ..fleet.expiry import ExpiringCertificate, Scan
+    from ..fleet.exporter import Exporter, FleetScan
     from ..layout.lifecycle import NewClient, Renewal, Request, Revocation, Revocations, Written
     from ..layout.rollover import Stage
     from ..mtls.checks import Break, Report
@@ -113,7 +117,8 @@ _RESULTS = {"Report": "mtls.checks", "Break": "mtls.checks", "Finding": "mtls.fi
             "ExpiringCertificate": "fleet.expiry", "Checkup": "doctor.diagnose", "Diagnosis": "doctor.diagnose",
             "ImportResult": "pki.trust", "Renewal": "layout.lifecycle", "Request": "layout.lifecycle",
             "NewClient": "layout.lifecycle", "Revocation": "layout.lifecycle", "Revocations": "layout.lifecycle",
-            "Written": "layout.lifecycle", "Stage": "layout.rollover"}
+            "Written": "layout.lifecycle", "Stage": "layout.rollover", "Exporter": "fleet.exporter",
+            "FleetScan": "fleet.exporter", "Graph": "draw.graph"}
 
 
 def __getattr__(name: str) -> Any:
@@ -146,5 +151,7 @@ __all__ = [
     # checks
     "pair_stores", "verify_pair", "verify_secrets", "verify_fleet", "run_handshake", "layout_crls", "read_crl",
     "expiry", "doctor", "PasswordChooser", "PairResult", "Fleet", "Report", "Finding", "Break", "Scan",
-    "ExpiringCertificate", "Checkup", "Diagnosis",
+    "ExpiringCertificate", "Checkup", "Diagnosis", "exporter", "Exporter", "FleetScan",
+    # pictures
+    "graph", "Graph", "fleet_report_html",
 ]

@@ -19,6 +19,8 @@ from ..layout.manifest import BACKUPS, MANIFEST, find_stores
 from .reasons import reason
 
 if TYPE_CHECKING:  # both import cryptography, which the results below do not need
+    from concurrent.futures import Executor
+
     from ..mtls.checks import Report
     from .expiry import Lookup
 
@@ -100,8 +102,11 @@ class Fleet:
 
 def find_pairs(root: Path) -> list[Path]:
     """The pair folders under `root` (itself included), in path order; a layout's backups/ is not entered."""
+    from .expiry import volume
     found = []
     for folder, subfolders, names in os.walk(root):
+        if volume(Path(folder)):  # a Secret volume: its stores are the links of its keys, not the kubelet's folders
+            subfolders[:] = [name for name in subfolders if not name.startswith("..")]
         subfolders.sort()
         if MANIFEST in names or any(name in names for name in _KEYSTORES):
             found.append(Path(folder))
@@ -135,8 +140,10 @@ def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
         return _named(_gathered(map(_check_one, jobs), progress), root)
     if java:
         from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(workers * THREADS_A_CORE) as threads:
-            return _named(_gathered(threads.map(_check_one, jobs), progress), root)
+
+        from ..mtls.handshake import many_pairs
+        with many_pairs(), ThreadPoolExecutor(workers * THREADS_A_CORE) as threads:
+            return _named(_stoppable(threads, threads.map(_check_one, jobs), progress), root)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -146,7 +153,7 @@ def check_all(root: Path, password: str | None, check: Callable[..., "Report"],
         return _named(_gathered(map(_check_one, jobs), progress), root)
     with pool:
         found = pool.map(_check_one, [(*job[:3], None) for job in jobs], chunksize=8)
-        return _named(_gathered(found, progress), root)
+        return _named(_stoppable(pool, found, progress), root)
 
 
 THREADS_A_CORE = 2
@@ -160,6 +167,17 @@ def _gathered(results: Iterator[PairResult], progress: Callable[[int], None] | N
         if progress:
             progress(done)
     return found
+
+
+def _stoppable(pool: "Executor", results: Iterator[PairResult],
+               progress: Callable[[int], None] | None) -> list[PairResult]:
+    """_gathered, where a `progress` that raises (an exporter told to stop) also cancels the pairs not yet
+    started, so that the pool's shutdown waits for the few under way only."""
+    try:
+        return _gathered(results, progress)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def _named(results: list[PairResult], root: Path) -> list[PairResult]:
