@@ -543,10 +543,10 @@ def test_java_prints_what_the_page_quotes(row, message, jdk, jvms):
             assert not matches(message.text, said, values), (jvm.version, case, said, instead)
             assert any(matches(other.text, said, values) for other in instead), (jvm.version, case, said)
             checked += 1
-        else:
-            unclaimed.append(f"{case.request[0]} {' '.join(case.request[1:4])}, TLS {case.protocol}")
-    if not checked:
-        pytest.skip(f"troubleshooting.md claims nothing for JDK {jvm.version} in these cases: {unclaimed}")
+        else:  # the page claims no failure for this release: then Java must not fail (17.0.15 takes SHA-224)
+            assert said == "OK", (jvm.version, case, said, "the page names no message for this release")
+            unclaimed.append(case)
+    assert checked or unclaimed
 
 
 def test_jdk_25_puts_the_alert_in_front_where_the_page_says(jvms, request):
