@@ -275,13 +275,14 @@ CASES: dict[tuple[str, str, str], list[Case]] = {
         handshake(layout, "server", protocol) for protocol in BOTH
         for layout in ("server-ca-untrusted", "missing-intermediate", "server-eku", "server-key-usage")] + [
         handshake("good", "server", hostname="api.example.test")],
-    ("server", "Received fatal alert: certificate_expired", "TLS 1.2; TLS 1.3: 25"): [
+    ("server", "Received fatal alert: certificate_expired", "TLS 1.2; TLS 1.3: 17.0.19+, 25"): [
         handshake("server-expired", "server", protocol) for protocol in BOTH],
-    ("server", "Received fatal alert: bad_certificate", "TLS 1.2; TLS 1.3: 25"): [
+    ("server", "Received fatal alert: bad_certificate", "TLS 1.2; TLS 1.3: 17.0.19+, 25"): [
         handshake(layout, "server", protocol) for protocol in BOTH
         for layout in ("server-not-yet-valid", "damaged-signature")],
     ("server", "Received fatal alert: unsupported_certificate", "TLS 1.2; TLS 1.3: 25"): [
         handshake("md5", "server"), handshake("md5", "server", "1.2"), handshake("rsa-512", "server", "1.2")],
+    ("server", "Received fatal alert: bad_certificate", "TLS 1.3: 17.0.19+"): [handshake("md5", "server")],
     ("server", "Received fatal alert: certificate_unknown", "TLS 1.3: 17.0.15"): [
         handshake(layout, "server") for layout in ("server-expired", "server-not-yet-valid", "damaged-signature",
                                                    "md5")],
