@@ -62,6 +62,12 @@ DEFAULT_VERSION = 17
 # releases in the leftmost label only (matchLeftmostWildcard; JDK 25 source).
 _LEFTMOST_WILDCARD_FROM = 21
 
+# NameConstraintsExtension.verify from 17.0.21 (its source against 17.0.19's): an excluded DNS subtree
+# also matches a wildcard SAN that covers it (DNSName.constrains(name, true): HostnameChecker.isMatched
+# of the excluded name against the SAN). Measured on 17.0.21.1; 25.0.3 does not; which 21 and 25 updates
+# do is not measured, so they are taken as 25.0.3.
+_WILDCARDS_EXCLUDED_FROM = (17, 0, 21)
+
 # The certificate signature algorithms a JDK offers in signature_algorithms_cert
 # (sun.security.ssl.SignatureScheme). With scopes (JDK-8349583: 17.0.19, 21, 25 measured), a TLS 1.3
 # handshake offers only the schemes whose certificate scope includes TLS 1.3; before them, every scheme
@@ -214,6 +220,10 @@ class Jdk:
     @property
     def leftmost_wildcard_only(self) -> bool:
         return self.version >= _LEFTMOST_WILDCARD_FROM
+
+    @property
+    def excluded_subtrees_match_wildcards(self) -> bool:
+        return self.release[0] == 17 and self.release >= _WILDCARDS_EXCLUDED_FROM
 
     @property
     def unreadable_sans_throw(self) -> bool:

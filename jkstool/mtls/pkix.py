@@ -39,6 +39,7 @@ from ..errors import JkstoolError
 from ..pki import certs
 from ..pki.parse import java_refuses
 from ..pki.signatures import verifies
+from . import hostname as hostnames
 from . import jdk as jdks
 from . import policies
 
@@ -481,7 +482,7 @@ def _check_path(path: list[bytes], anchor_der: bytes, context: _Context) -> Prob
                 room -= 1
             room = min(room, _path_len(cert, position == 1))
         if not problem and constraints and (leaf or not _self_issued(cert)):
-            problem = _name_constraints(der, cert, constraints)
+            problem = _name_constraints(der, cert, constraints, context.jdk)
         if not problem:
             problem = _validity(der, cert, context.at) or _signature(der, cert, previous, context) \
                 or _tls_signature(der, cert, context, position == 1) or _critical(der, cert)
@@ -676,10 +677,11 @@ def _tls_signature(der: bytes, cert: x509.Certificate, context: _Context, first:
 
 # -- name constraints (ConstraintsChecker, NameConstraintsExtension.verify) ----------------------------
 
-def _name_constraints(der: bytes, cert: x509.Certificate, constraints: list[x509.NameConstraints]) -> Problem | None:
+def _name_constraints(der: bytes, cert: x509.Certificate, constraints: list[x509.NameConstraints],
+                      jdk: jdks.Jdk) -> Problem | None:
     for name in _names(cert):
         for constraint in constraints:
-            if not _permitted(constraint, name):
+            if not _permitted(constraint, name, jdk):
                 return Problem("name-constraints", der, f"its name {certs.general_name(name)} is outside the "
                                "names a CA above it may certify", "name constraints check failed")
     return None
@@ -712,11 +714,19 @@ def _dns_like(text: str) -> bool:
                                     and label[-1] != "-" for label in labels)
 
 
-def _permitted(constraint: x509.NameConstraints, name: x509.GeneralName) -> bool:
-    if any(_within(name, subtree) for subtree in constraint.excluded_subtrees or ()):
+def _permitted(constraint: x509.NameConstraints, name: x509.GeneralName, jdk: jdks.Jdk) -> bool:
+    if any(_within(name, subtree) or _wildcard_covers(name, subtree, jdk)
+           for subtree in constraint.excluded_subtrees or ()):
         return False
     same = [s for s in constraint.permitted_subtrees or () if type(s) is type(name)]
     return not same or any(_within(name, subtree) for subtree in same)
+
+
+def _wildcard_covers(name: x509.GeneralName, subtree: x509.GeneralName, jdk: jdks.Jdk) -> bool:
+    """A wildcard DNS SAN that matches an excluded DNS name, where the JDK counts that (17.0.21+)."""
+    return (jdk.excluded_subtrees_match_wildcards and isinstance(name, x509.DNSName)
+            and isinstance(subtree, x509.DNSName) and "*" in name.value
+            and hostnames.matches(str(subtree.value), name.value, jdk.leftmost_wildcard_only))
 
 
 def _within(name: x509.GeneralName, subtree: x509.GeneralName) -> bool:
