@@ -53,10 +53,18 @@ _CURVE_ORDER_BITS = {
 }
 
 
+# The names keytool gives the algorithms it knows by OID alone before 17.0.21 (KnownOIDs, 17.0.21 and 25).
+_NAMED_BY_OID = {
+    "2.16.840.1.101.3.4.3.17": "ML-DSA-44", "2.16.840.1.101.3.4.3.18": "ML-DSA-65",
+    "2.16.840.1.101.3.4.3.19": "ML-DSA-87", "2.16.840.1.101.3.4.4.1": "ML-KEM-512",
+    "2.16.840.1.101.3.4.4.2": "ML-KEM-768", "2.16.840.1.101.3.4.4.3": "ML-KEM-1024",
+}
+
+
 def key_description(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | None] | None:
-    """(algorithm, size in bits) of a public or private key, as keytool -list -v of the JDK on the machine (17)
-    says it: "255-bit XDH key" for X25519 (JDK 25's keytool prints "X25519 key", with no size). None for a key
-    JDK 17 does not know (ML-DSA, ML-KEM), which its keytool names by the algorithm's OID."""
+    """(algorithm, size in bits) of a public or private key, as keytool -list -v says it from 17.0.21 on
+    ("255-bit X25519 key": KeyUtil.fullDisplayAlgName; 17 before it said "255-bit XDH key", 25 says no size).
+    None for a key cryptography does not describe here (see public_key_description)."""
     if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
         return "RSA", key.key_size
     if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
@@ -66,9 +74,9 @@ def key_description(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | N
     if isinstance(key, (ed448.Ed448PublicKey, ed448.Ed448PrivateKey)):
         return "Ed448", 448
     if isinstance(key, (x25519.X25519PublicKey, x25519.X25519PrivateKey)):
-        return "XDH", 255
+        return "X25519", 255
     if isinstance(key, (x448.X448PublicKey, x448.X448PrivateKey)):
-        return "XDH", 448
+        return "X448", 448
     if isinstance(key, (dsa.DSAPublicKey, dsa.DSAPrivateKey)):
         return "DSA", key.key_size
     if isinstance(key, (dh.DHPublicKey, dh.DHPrivateKey)):
@@ -78,13 +86,15 @@ def key_description(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | N
 
 def public_key_description(cert: x509.Certificate) -> tuple[str, int | None]:
     """key_description of a certificate's key; for a key cryptography cannot load, what its DER tells: an EC key
-    on a curve only Java implements, sized as Java sizes it; else, as keytool 17, the algorithm's OID."""
+    on a curve only Java implements, sized as Java sizes it; ML-DSA and ML-KEM by name, as keytool from 17.0.21
+    on; else, as keytool, the algorithm's OID."""
     try:
         described = key_description(cert.public_key())
     except (ValueError, UnsupportedAlgorithm):  # a key type, or an EC curve, cryptography does not know
         bits = _CURVE_ORDER_BITS.get(named_curve(cert.public_bytes(Encoding.DER)) or "")
         described = ("EC", bits) if bits else None
-    return described or (cert.public_key_algorithm_oid.dotted_string, None)
+    oid = cert.public_key_algorithm_oid.dotted_string
+    return described or (_NAMED_BY_OID.get(oid, oid), None)
 
 
 def subject_of(cert: x509.Certificate) -> str:
