@@ -7,7 +7,9 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -151,3 +153,25 @@ def served_serial(port: int) -> str:
     text = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=pem.group(0), capture_output=True,
                           text=True, check=True).stdout
     return text.strip().split("=", 1)[1].lower().lstrip("0")
+
+
+@contextmanager
+def s_server(openssl, *args, close_after_handshake=False):
+    """openssl s_server on 127.0.0.1 with `args`: its port. With `close_after_handshake`, it is told (`q` on its
+    input) to close each connection as soon as its handshake is done, without a word: no alert, no answer."""
+    port = free_port()
+    server = subprocess.Popen([openssl.path, "s_server", "-accept", f"127.0.0.1:{port}", *map(str, args)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def watch():  # reads all it says (a full pipe would stall it), and closes after each handshake if asked
+        for line in server.stdout:
+            if close_after_handshake and line.startswith("CIPHER is"):
+                server.stdin.write("q\n")
+                server.stdin.flush()
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        server.kill()
+        server.wait()

@@ -4,13 +4,10 @@ of the chain a server presents, in full. keytool decides the facts: every case i
 
 import json
 import re
-import subprocess
-import threading
-from contextlib import contextmanager
 
 import pytest
 from helpers import FIXTURES, PASSWORD, run
-from servers import free_port, wait_for_port
+from servers import free_port, s_server
 
 SANS = ",".join(f"DNS:service-{n}.printcert.example.test" for n in range(12))
 """Alternative names enough to make list -v's line wider than 100 columns."""
@@ -96,23 +93,8 @@ def test_printcert_of_a_file_says_what_keytool_says(made, keytool, name):
     assert expected and jkstool_facts(path) == expected
 
 
-@contextmanager
-def s_server(openssl, *args):
-    """openssl s_server on 127.0.0.1 (answering each request with it reversed): its port."""
-    port = free_port()
-    server = subprocess.Popen([openssl.path, "s_server", "-accept", f"127.0.0.1:{port}", "-rev", *map(str, args)],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    threading.Thread(target=server.stdout.read, daemon=True).start()  # a full pipe would stall it
-    try:
-        wait_for_port(port)
-        yield port
-    finally:
-        server.kill()
-        server.wait()
-
-
 def test_printcert_sslserver_shows_the_chain_keytool_sees(made, openssl, keytool):
-    with s_server(openssl, "-cert", made / "leaf.pem", "-cert_chain", made / "root.pem", "-key",
+    with s_server(openssl, "-rev", "-cert", made / "leaf.pem", "-cert_chain", made / "root.pem", "-key",
                   made / "leaf.key") as port:
         ours = jkstool_facts("--sslserver", f"127.0.0.1:{port}")
         text = run("printcert", "--sslserver", f"127.0.0.1:{port}")

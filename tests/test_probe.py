@@ -5,7 +5,6 @@ second probe judge what it wrote."""
 import hashlib
 import json
 import socket
-import subprocess
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from helpers import PASSWORD, run
-from servers import free_port, wait_for_port
+from servers import s_server
 
 import jkstool
 from jkstool.api import export_entry, outputs
@@ -35,28 +34,6 @@ def pem(tmp_path_factory, openssl):
             "-keyout", folder / "self-key.pem", "-out", folder / "self.pem")
     return {"leaf": folder / "leaf.pem", "key": folder / "key.pem", "ca": layout / "ca" / "ca.pem",
             "self": folder / "self.pem", "self_key": folder / "self-key.pem"}
-
-
-@contextmanager
-def s_server(openssl, *args, close_after_handshake=False):
-    """openssl s_server on 127.0.0.1 with `args`: its port. With `close_after_handshake`, it is told (`q` on its
-    input) to close each connection as soon as its handshake is done, without a word: no alert, no answer."""
-    port = free_port()
-    server = subprocess.Popen([openssl.path, "s_server", "-accept", f"127.0.0.1:{port}", *map(str, args)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def watch():  # reads all it says (a full pipe would stall it), and closes after each handshake if asked
-        for line in server.stdout:
-            if close_after_handshake and line.startswith("CIPHER is"):
-                server.stdin.write("q\n")
-                server.stdin.flush()
-    threading.Thread(target=watch, daemon=True).start()
-    try:
-        wait_for_port(port)
-        yield port
-    finally:
-        server.kill()
-        server.wait()
 
 
 @contextmanager
