@@ -53,21 +53,31 @@ def from_source(text: str, where: str) -> Password:
 
 class _Stdin:
     taken: object = None
-    """The standard input stream a password was read from (a test runner gives each call its own)."""
+    """The standard input stream read already (a test runner gives each call its own), and by what."""
+    by = ""
+
+
+def take_stdin(stream: object, what: str) -> None:
+    """Standard input is read once, by one reader (a password, Kubernetes Secrets given as `-`): a second would
+    find it empty, or the first would take the other's bytes, so the second is refused, naming the first."""
+    if stream is not None and _Stdin.taken is stream:
+        raise JkstoolError(f"{what} names standard input, which {_Stdin.by} has read already",
+                           "give one of them through stdin, the others with env:NAME, file:PATH or a file")
+    _Stdin.taken, _Stdin.by = stream, what
 
 
 def _first_line_of_stdin(where: str) -> Password:
-    """Standard input's first line (`printf '%s' "$PASS" | jkstool ... --storepass stdin`), bounded, and once:
-    a second source naming stdin would find it empty, so it is refused rather than given ""."""
+    """Standard input's first line (`printf '%s' "$PASS" | jkstool ... --storepass stdin`), bounded, and once
+    (take_stdin)."""
     import sys
-    if sys.stdin is not None and _Stdin.taken is sys.stdin:
-        raise JkstoolError(f"{where} names standard input, which another password has read already",
-                           "give one password through stdin, the others with env:NAME or file:PATH")
-    _Stdin.taken = sys.stdin
+    take_stdin(sys.stdin.buffer if sys.stdin is not None else None, where)
     if sys.stdin is None:
         raise JkstoolError(f"{where} names standard input, which this process does not have",
                            "pipe the password in, or use env:NAME or file:PATH")
-    text = sys.stdin.buffer.readline(limits.PASSWORD_FILE_BYTES)
+    text = sys.stdin.buffer.readline(limits.PASSWORD_FILE_BYTES + 1)
+    if len(text.rstrip(b"\r\n")) > limits.PASSWORD_FILE_BYTES:
+        raise JkstoolError(f"the password {where} reads from standard input is longer than "
+                           f"{limits.PASSWORD_FILE_BYTES} bytes", "pipe the password alone, on one line")
     try:
         return Password(text.decode("utf-8").removesuffix("\n").removesuffix("\r"), f"{where} stdin")
     except UnicodeError:
@@ -80,8 +90,9 @@ def first_line(path: Path, where: str) -> Password:
     from . import files
     try:
         text = files.read_bytes(path, limits.PASSWORD_FILE_BYTES, "a password file").decode("utf-8")
-    except UnicodeError as e:
-        raise JkstoolError(f"the password file for {where} cannot be read ({e})", path=str(path)) from None
+    except UnicodeError:  # its message would quote a byte of the password, and where it is
+        raise JkstoolError(f"the password file for {where} is not UTF-8", "write the password in UTF-8",
+                           path=str(path)) from None
     except JkstoolError as e:
         if e.what == "no such file":
             raise JkstoolError(f"the password file for {where} does not exist", "check the path",
@@ -108,7 +119,7 @@ class PasswordMap:
             if not fields:
                 continue
             where = f"{path}, line {number}"
-            if len(fields) != 2 or not fields[1].startswith(SOURCES):
+            if len(fields) != 2 or not fields[1].startswith(SOURCES) or fields[1] in STDIN:  # a map is read again
                 raise JkstoolError(f"{where}: expected GLOB and SOURCE (env:NAME, file:PATH or pass:TEXT)",
                                    "write one store pattern and its password source a line")
             self._rules.append((fields[0], str(from_source(fields[1], where))))

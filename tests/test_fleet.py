@@ -731,5 +731,9 @@ def test_cli_password_options_reach_every_command(tmp_path, secrets_pair):
     unmarked = CliRunner().invoke(app, ["list", "-#app-server/keystore.jks", "--password-from",
                                         "app-keystore-password/password", "--json"], input=text)
     assert unmarked.exit_code == 0 and unmarked.stdout == listed.stdout, unmarked.output
+    both = CliRunner().invoke(app, ["list", "-#app-server/keystore.jks", "--storepass", "stdin"],
+                              input=json.dumps(json.loads(text), indent=2))  # its first line taken for a password
+    assert both.exit_code == 2 and "names standard input, which --storepass has read already" in both.stderr, \
+        both.output
     assert json.loads(listed.stdout) == {"schema": "jkstool/list/1",
                                          **api.inventory(folder / "server.keystore.jks", password=PASSWORD).to_dict()}

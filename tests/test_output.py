@@ -126,3 +126,18 @@ def test_long_work_shows_progress_on_a_terminal_and_not_in_a_pipe(tmp_path):
     assert code == 0 and "reading: 1000/1000" in text and "\033[K" in text
     piped = run("list", tmp_path / "many.p12", env=ENV)
     assert piped.exit_code == 0 and "reading" not in piped.stderr and "\r" not in piped.stderr
+
+
+def test_json_shows_no_raw_terminal_control_from_a_certificate(tmp_path):
+    """A subject carrying the 8-bit CSI and a right-to-left override: --json writes them as \\u escapes, which a
+    terminal shows as text, and which a JSON reader reads back as the subject was."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from helpers import certificate, new_key
+    cn = "evil\x9b2J\u202egnp.exe"
+    pem = tmp_path / "cert.pem"
+    pem.write_bytes(certificate(new_key("ec"), cn, ca=True).public_bytes(serialization.Encoding.PEM))
+    shown = run("printcert", pem, "--json").stdout
+    assert "\x9b" not in shown and "\u202e" not in shown and "\\u009b" in shown and "\\u202e" in shown
+    assert json.loads(shown)["certificates"][0]["subject"] == f"CN={cn}"

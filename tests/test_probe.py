@@ -230,3 +230,12 @@ def test_a_name_the_certificate_does_not_cover_is_a_problem_without_a_truststore
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "problem: the server certificate does not match the name dialled (--servername sets it)" in \
         result.stderr.splitlines(), result.stderr
+
+
+def test_save_chain_saves_nothing_when_the_expected_certificate_is_not_presented(pem, openssl, tmp_path):
+    """--expect-sha256 is the out-of-band check --save-chain asks for: when it fails, nothing is trusted."""
+    saved = tmp_path / "never.p12"
+    with s_server(openssl, "-cert", pem["self"], "-key", pem["self_key"], "-rev") as port:
+        result = probe(port, "--save-chain", saved, "--expect-sha256", "ab" * 32)
+    assert result.exit_code == 2 and not saved.exists(), result.stderr
+    assert "nothing was saved: the server presents another certificate than the one expected" in result.stderr

@@ -198,10 +198,15 @@ def save_chain(result: ProbeResult, truststore: StrPath, *, password: str | None
     not added: the server's renewed certificate from the same CA is still trusted.
 
     A server presents whatever it holds: compare the SHA-256 of what was added with its owner's, out of band,
-    before relying on it. A top certificate that has expired is refused: a client fails on it anyway.
+    before relying on it. A probe whose `expect_sha256` the server did not present saves nothing: that pin is
+    the out-of-band check, and it failed. A top certificate that has expired is refused: a client fails on it anyway.
     """
     from ..pki import certs
     where = f"{result.host}:{result.port}"
+    if result.unexpected:
+        raise JkstoolError("nothing was saved: the server presents another certificate than the one expected",
+                           "check which server answers, and the SHA-256 its owner gave (expect_sha256=...)",
+                           path=where)
     if not result.chain:
         raise JkstoolError(f"nothing was saved: {result.error or 'the server presented no certificate'}",
                            _NO_CHAIN_FIX, path=where)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
-from .. import files, formats, limits
+from .. import files, formats, limits, passwords
 from ..errors import JkstoolError, PasswordError
 from ..fleet import secrets
 from ..fleet.secrets import SecretFile
@@ -69,6 +69,7 @@ def _read(path: Path, stdin: BinaryIO | None) -> bytes:
         return files.read_bytes(path)
     if stdin is None:
         raise JkstoolError("- names the standard input, and none was given", "give a file instead")
+    passwords.take_stdin(stdin, "the Secrets' source -")
     data = stdin.read(limits.max_file_bytes() + 1)
     if len(data) > limits.max_file_bytes():
         raise JkstoolError(f"more than {limits.max_file_bytes()} bytes", "raise JKSTOOL_MAX_FILE_MB", path="stdin")

@@ -39,15 +39,16 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "": 1}
 
 
 def seconds(text: str, option: str = "--interval") -> float:
-    """A duration as exporters write them: 90, 30s, 5m, 1h, 500ms."""
+    """A duration as exporters write them: 90, 30s, 5m, 1h, 500ms; 100ms at least (a shorter one is a typo, and
+    would scan without pause)."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|)\s*", text)
-    if not found or float(found[1]) * _UNITS[found[2]] <= 0:
-        output.fail(f"{option} {text}: give a positive duration, such as 30s, 5m or 1h")
+    if not found or float(found[1]) * _UNITS[found[2]] < 0.1:
+        output.fail(f"{option} {text}: give a duration of 100ms or more, such as 30s, 5m or 1h")
     return float(found[1]) * _UNITS[found[2]]
 
 
 def address(text: str) -> tuple[str, int]:
-    """--listen ADDR:PORT ([::1]:PORT for IPv6, :PORT or PORT for every address)."""
+    """--listen ADDR:PORT ([::1]:PORT for IPv6, :PORT for every address, PORT alone for 127.0.0.1)."""
     host, _, port = text.rpartition(":")
     host = host.strip("[]") if host else "0.0.0.0" if ":" in text else "127.0.0.1"
     if not port.isdigit() or not 0 < int(port) < 65536:

@@ -98,7 +98,7 @@ def graph_command(
     if chosen == GraphFormat.json and graph_output is None:
         output.print_json(picture.to_dict(), "graph")
     else:
-        text = _json(picture.to_dict()) if chosen == GraphFormat.json else \
+        text = output.json_text(picture.to_dict(), "graph") + "\n" if chosen == GraphFormat.json else \
             {GraphFormat.svg: picture.svg, GraphFormat.mermaid: picture.mermaid, GraphFormat.dot: picture.dot}[chosen]()
         if graph_output is None:
             typer.echo(text, nl=False)
@@ -109,10 +109,3 @@ def graph_command(
             output.info(f"wrote {graph_output}")
     raise typer.Exit(0 if report.ok else 1)
 
-
-def _json(data: dict[str, Any]) -> str:
-    """The JSON --json prints, for a file."""
-    import json
-
-    from .schemas import tag
-    return json.dumps(output.readable_all({"schema": tag("graph"), **data}), indent=2, ensure_ascii=False) + "\n"

@@ -36,6 +36,9 @@ OPTIONS = {
 }
 """keytool's options, and what stands for them here."""
 
+OPTIONS_OF = {("printcert", "-file"): "the file is an argument: jkstool printcert FILE"}
+"""Where a command takes a keytool option otherwise than the others do."""
+
 
 def habit(args: list[str]) -> str | None:
     """What to type instead of the first keytool command or option in `args` (before a `--`), if any; COMMAND
@@ -47,7 +50,8 @@ def habit(args: list[str]) -> str | None:
         if arg in COMMANDS:
             return f"{arg} is keytool's: here it is jkstool {COMMANDS[arg]}"
         if arg in OPTIONS:
-            return f"{arg} is keytool's: here, {OPTIONS[arg].replace('COMMAND', command)}"
+            said = OPTIONS_OF.get((command, arg), OPTIONS[arg])
+            return f"{arg} is keytool's: here, {said.replace('COMMAND', command)}"
     return None
 
 

@@ -8,7 +8,7 @@ import typer
 
 from . import output
 
-PASSWORD_HELP = "pass:TEXT, env:NAME, file:PATH (first line) or a bare value"
+PASSWORD_HELP = "pass:TEXT, env:NAME, file:PATH (first line), stdin, or a bare value"
 
 
 class StoreType(str, Enum):

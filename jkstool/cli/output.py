@@ -165,11 +165,22 @@ class Progress:
 
 
 def print_json(data: dict[str, Any], schema: str) -> None:
-    """An output as JSON on stdout, headed by "schema": "jkstool/NAME/VERSION" (cli/schemas.py), the contract
-    a script checks before it reads on; `schema` is NAME, the output's file in docs/schemas/."""
+    """An output as JSON on stdout (json_text)."""
+    typer.echo(json_text(data, schema))
+
+
+# What JSON keeps raw with ensure_ascii=False and a terminal acts on: C1 controls (ESC's 8-bit form), line and
+# paragraph separators, bidirectional overrides. Written as \uXXXX, the JSON means the same.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: dict[str, Any], schema: str) -> str:
+    """An output as JSON, headed by "schema": "jkstool/NAME/VERSION" (cli/schemas.py), the contract a script
+    checks before it reads on; `schema` is NAME, the output's file in docs/schemas/. Text from a certificate
+    cannot move a terminal's cursor or turn its text around when the JSON is shown raw."""
     from .schemas import tag
-    data = {"schema": tag(schema), **data}
-    typer.echo(json.dumps(readable_all(data), indent=2, ensure_ascii=False))
+    text = json.dumps(readable_all({"schema": tag(schema), **data}), indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def readable_all(value: Any) -> Any:

@@ -418,8 +418,9 @@ def _inline_password(endpoint: Endpoint, setting: Setting, add: _Add) -> None:
     except OSError:
         return
     if mode & 0o004:
+        what = setting.key or "a store password"  # two on one line (JVM flags) are two findings, each named
         add(finding("config-inline-password", setting.where, None,
-                    f"{endpoint.name}: a store password is written in {source}, which every local user can read "
+                    f"{endpoint.name}: {what} is written in {source}, which every local user can read "
                     f"(mode {mode:04o})"))
 
 

@@ -139,7 +139,7 @@ class _Builder:
         peer_truststore = self.report.stores.get(f"{PEER[side]}-truststore")
         if peer_truststore is not None:
             edge = self.add_edge(Edge("presents", node.id, f"{PEER[side]}-truststore", side,
-                                      f"presents '{printable(alias)}'" if alias else "presents nothing", cert=leaf))
+                                      f"presents '{printable(alias)}'" if alias else "presents nothing"))
             edge.on_path = leaf is not None
 
     def chain(self, side: str) -> None:
@@ -180,7 +180,7 @@ class _Builder:
                     ["root CA" if root else "intermediate CA", label,
                      f"valid {day(facts.not_before)} to {day(facts.not_after)}"],
                     subject=printable(facts.subject), not_before=facts.not_before, not_after=facts.not_after,
-                    on_path=on_path, root=root, rows={row} if row else set())
+                    on_path=on_path, rows={row} if row else set())
         self.by_cert[data] = node.id
         return self.add_node(node)
 
@@ -188,7 +188,7 @@ class _Builder:
         if issuer == subject:
             return
         self.add_edge(Edge("issued", self.by_cert[issuer], self.by_cert[subject], side, "issued",
-                           on_path=on_path, cert=subject))
+                           on_path=on_path))
 
     def truststore(self, side: str) -> None:
         """A truststore, and what it trusts: the anchor of the path it checks (or where that path broke), and
@@ -221,8 +221,7 @@ class _Builder:
         if path is not None and anchor is not None:
             self.anchor_of[checks] = anchor.cert
             target = self.by_cert.get(anchor.cert) or self.ca(anchor.cert, checks).id
-            self.add_edge(Edge("trusts", node.id, target, checks, f"trusts '{printable(anchor.alias)}'",
-                               cert=anchor.cert))
+            self.add_edge(Edge("trusts", node.id, target, checks, f"trusts '{printable(anchor.alias)}'"))
             drawn.add(anchor.cert)
         elif path is not None and not path.ok:
             broken = path.broken_at or (path.certificates[0] if path.certificates else self.leaves.get(checks))
@@ -233,7 +232,7 @@ class _Builder:
         for anchor in others[:OTHER_ANCHORS]:
             target = self.by_cert.get(anchor.cert) or self.ca(anchor.cert, checks, on_path=False).id
             self.add_edge(Edge("trusts", node.id, target, checks, f"trusts '{printable(anchor.alias)}'",
-                               on_path=False, cert=anchor.cert))
+                               on_path=False))
 
     def crls(self) -> None:
         from ..pki import crl as crls

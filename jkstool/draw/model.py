@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..mtls.checks import Break, iso
-from ..mtls.findings import ERROR, Finding
+from ..mtls.findings import Finding
 
 OK, BROKEN, EXPIRING, IDLE = "ok", "broken", "expiring", "idle"
 """The states of a node or edge: on a path and fine; carrying an error finding (red); carrying a finding
@@ -43,7 +43,6 @@ class Node:
     """The report's findings on it, by index in `Graph.findings`."""
     first_break: datetime | None = None
     status: str = OK
-    root: bool = False
     rows: set[str] = field(default_factory=set)
     """The sides whose chain it is on (or whose checking truststore holds it): where the picture puts it."""
     depth: int = 0
@@ -63,8 +62,6 @@ class Edge:
     findings: list[int] = field(default_factory=list)
     first_break: datetime | None = None
     status: str = OK
-    cert: bytes | None = field(default=None, repr=False)
-    """The certificate whose end breaks it: what it issued, presents or trusts."""
 
     @property
     def id(self) -> str:
@@ -87,10 +84,9 @@ class Picture:
     name: str = ""
     """The pair, as the picture's title names it."""
 
-    def codes(self, element: Node | Edge, errors_only: bool = False) -> list[str]:
+    def codes(self, element: Node | Edge) -> list[str]:
         """The finding codes on a node or edge, once each."""
-        return list(dict.fromkeys(self.findings[i].code for i in element.findings
-                                  if not errors_only or self.findings[i].severity == ERROR))
+        return list(dict.fromkeys(self.findings[i].code for i in element.findings))
 
     def to_dict(self) -> dict[str, object]:
         """As `graph --format json` prints it: the verdict, the report's findings, and nodes and edges that

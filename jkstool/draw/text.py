@@ -1,5 +1,5 @@
 """A pair's graph as text other tools draw: a Mermaid flowchart (GitHub and GitLab render it in Markdown)
-and Pictureviz's DOT. The same nodes, edges and colours as the SVG; the layout is theirs.
+and Graphviz's DOT. The same nodes, edges and colours as the SVG; the layout is theirs.
 
 Every text from a certificate or a file is written in the format's own escapes (Mermaid's `#NN;` entity
 codes, DOT's quoted strings), never as markup; lines stay within 100 columns where a name allows it.
@@ -105,8 +105,8 @@ def _mermaid_node(graph: Picture, node: Node, name: str, indent: str) -> list[st
 # -- DOT -------------------------------------------------------------------------------------------
 
 def dot_text(text: str) -> str:
-    """Text inside a DOT double-quoted string: backslashes and quotes escaped (no escString sequence such
-    as \\N or \\l can form), a newline as a visible \\n."""
+    """Text inside a DOT double-quoted string: backslashes and quotes escaped, so that no escString sequence
+    such as \\N or \\l can form (control characters are escaped before, by printable)."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 

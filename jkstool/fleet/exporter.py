@@ -50,7 +50,7 @@ class FleetScan:
 
     number: int
     reason: str
-    """"start", "interval", "change" (a watched file changed) or "asked" (rescan())."""
+    """"start", "interval" or "change" (a watched file changed)."""
     started: datetime
     seconds: float
     expiry: "Scan"
@@ -112,7 +112,6 @@ class Exporter:
         self.last_error: str | None = None
         self.started = time.monotonic()
         self._stop = threading.Event()
-        self._asked = threading.Event()
         self._done = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -129,10 +128,6 @@ class Exporter:
             return True
         self._thread.join(timeout)
         return not self._thread.is_alive()
-
-    def rescan(self) -> None:
-        """Scan now, without waiting for the interval or a change."""
-        self._asked.set()
 
     @property
     def running(self) -> bool:
@@ -154,10 +149,7 @@ class Exporter:
             reason = ""
             while not reason and not self._stop.is_set():
                 began = time.monotonic()
-                if self._asked.is_set():
-                    self._asked.clear()
-                    reason = "asked"
-                elif began >= due:
+                if began >= due:
                     reason = "interval"
                 else:
                     now = self._look()
@@ -167,9 +159,9 @@ class Exporter:
                         pause = max(self.poll, (time.monotonic() - began) / POLL_SHARE)
                         self._stop.wait(min(pause, max(0.0, due - time.monotonic())))
             if reason == "change":  # a copy in progress: scan once it has settled for a poll
-                self._settle(seen)
+                self._settle()
 
-    def _settle(self, seen: object) -> None:
+    def _settle(self) -> None:
         previous = self._look()
         for _ in range(10):
             if self._stop.wait(self.poll):
@@ -193,17 +185,17 @@ class Exporter:
         began, wall = time.monotonic(), datetime.now(timezone.utc)
         try:
             found, fleets = self.scanner(self._checkpoint)
+            result = FleetScan(self.scans + 1, reason, wall, time.monotonic() - began, found, fleets)
+            if self.on_scan is not None:
+                self.on_scan(result)
         except Stopping:
             return
         except JkstoolError as e:  # the scan as a whole could not run (a password map that cannot be read)
             self._failed(f"scan failed: {e}")
             return
-        except Exception as e:  # a bug: said, and the last complete scan is still served
+        except Exception as e:  # a bug (here or in on_scan): said, the loop lives, the last scan is still served
             self._failed(f"scan failed: unexpected {type(e).__name__} (please report it)")
             return
-        result = FleetScan(self.scans + 1, reason, wall, time.monotonic() - began, found, fleets)
-        if self.on_scan is not None:
-            self.on_scan(result)
         with self._done:
             self.latest = result  # one assignment: a reader has the old scan or the new one, whole
             self.scans += 1
@@ -220,15 +212,15 @@ class Exporter:
 
     # -- health ------------------------------------------------------------------------------------------
 
-    def health(self, stale_after: float | None = None) -> tuple[bool, str]:
-        """(healthy, why): a complete scan is served, it ended within `stale_after` seconds (default: three
-        intervals and a minute), and the loop runs."""
+    def health(self) -> tuple[bool, str]:
+        """(healthy, why): a complete scan is served, it ended within three intervals and a minute, and the loop
+        runs."""
         latest = self.latest
         if not self.running and not self._stop.is_set():
             return False, "the scan loop is not running"
         if latest is None:
             return False, "starting: no complete scan yet"
-        limit = stale_after if stale_after is not None else 3 * self.interval + 60
+        limit = 3 * self.interval + 60
         age = (datetime.now(timezone.utc) - latest.started).total_seconds() - latest.seconds
         if age > limit:
             return False, f"stale: the last complete scan ended {age:.0f} s ago" + (
