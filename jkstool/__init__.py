@@ -40,7 +40,7 @@ _PUBLIC = {
     "Store": "model", "PrivateKeyEntry": "model", "TrustedCertEntry": "model", "SecretKeyEntry": "model",
     "Loaded": "model",
     "Layout": "layout.manifest", "Report": "mtls.checks", "Finding": "mtls.findings",
-    "ImportResult": "pki.trust", "JkstoolError": "errors",
+    "ImportResult": "pki.trust", "JkstoolError": "errors", "printable": "shown", "readable": "shown",
 }
 __all__ = [
     "read_store", "write_store", "init_pair", "verify_pair", "import_ca", "expiry",
@@ -48,7 +48,7 @@ __all__ = [
     "convert_store", "Conversion", "Password", "PasswordMap", "from_source", "first_line", "PasswordNeeded", "Role",
     "Side",
     "Store", "PrivateKeyEntry", "TrustedCertEntry", "SecretKeyEntry", "Loaded",
-    "Layout", "Report", "Finding", "ImportResult", "JkstoolError", "__version__",
+    "Layout", "Report", "Finding", "ImportResult", "JkstoolError", "printable", "readable", "__version__",
 ]
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from .mtls.findings import Finding
     from .passwords import Password, PasswordMap, first_line, from_source
     from .pki.trust import ImportResult
+    from .shown import printable, readable
 
 
 def __getattr__(name: str) -> Any:

@@ -22,8 +22,8 @@ VENDORED = PACKAGE / "formats" / "_pyjks"  # pyjks's files as pyjks ships them: 
 
 # Lowest first: a module may import from its own layer and the layers before it.
 LAYERS = [
-    {"errors"}, {"limits", "model", "der", "properties"}, {"files", "passwords"}, {"pki"}, {"formats"}, {"mtls"},
-    {"net", "layout"}, {"fleet"}, {"draw"}, {"doctor"}, {"api"}, {"testing"}, {"cli"}, {"pytest_plugin"},
+    {"errors"}, {"limits", "model", "der", "properties", "shown"}, {"files", "passwords"}, {"pki"}, {"formats"},
+    {"mtls"}, {"net", "layout"}, {"fleet"}, {"draw"}, {"doctor"}, {"api"}, {"testing"}, {"cli"}, {"pytest_plugin"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 

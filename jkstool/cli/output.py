@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 import typer
 
 from .. import JkstoolError
+from .. import printable as printable  # shown by the commands through this module too
+from .. import readable as readable
 
 
 class _State:
@@ -42,29 +44,6 @@ def enable_quiet(value: bool) -> bool:
     if value:
         _State.quiet = True
     return value
-
-
-# C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional overrides.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """Text that may come from a hostile certificate or peer, as one line a terminal shows as it is:
-    a newline in a subject cannot forge a log line, an escape sequence cannot move the cursor, and a
-    file name that is not UTF-8 cannot stop the output."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
-                       readable(text))
-
-
-def readable(text: str) -> str:
-    """Text as UTF-8 can carry it: a file name's bytes that are not UTF-8 (which Python holds as lone
-    surrogates) as backslash escapes, bad\\xff.p12, where they would stop the output's encoding."""
-    if text.isascii() or not any("\ud800" <= c <= "\udfff" for c in text):
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a surrogate no file name decodes to
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def width() -> int:

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from ..mtls.checks import Report, StoreInput
 from ..mtls.findings import ERROR, Finding
 from ..pki import certs
+from ..shown import printable
 from .model import (
     BROKEN,
     EXPIRING,
@@ -32,7 +33,6 @@ from .model import (
     Picture,
     common_name,
     day,
-    printable,
 )
 
 

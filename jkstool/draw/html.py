@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 from html import escape
 
 from ..fleet.pairs import Fleet, PairResult
+from ..shown import printable
 from .graph import Graph, graph
-from .model import common_name, day, printable
+from .model import common_name, day
 
 _STATUS_ORDER = {"FAIL": 0, "unreadable": 1, "ok": 2}
 

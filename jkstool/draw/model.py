@@ -120,27 +120,6 @@ def _edge_dict(edge: Edge, graph: Picture) -> dict[str, object]:
 
 # -- text from certificates and files -----------------------------------------------------------------
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
-
-
-def printable(text: str) -> str:
-    """Text from a certificate or a file name as one visible line: control characters, bidirectional
-    overrides and non-characters as backslash escapes (as the command line shows them), bytes of a file
-    name that are not UTF-8 too. What is left is for each format to escape in its own syntax."""
-    if not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text):
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
-            if _decodable(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
-
-
-def _decodable(text: str) -> bool:
-    try:
-        text.encode("utf-8", "surrogateescape")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
 def common_name(subject: str) -> str:
     """The CN of an RFC 4514 name (its first), else the whole name; "(no subject)" for an empty one."""
     found = re.search(r"(?:^|,)CN=((?:\\.|[^,\\])*)", subject)

@@ -10,7 +10,8 @@ reports), every text is escaped, and no text is smaller than 11 px at 100 %.
 
 from dataclasses import dataclass
 
-from .model import BROKEN, EXPIRING, EXPIRING_CODES, IDLE, Edge, Node, Picture, common_name, day, printable
+from ..shown import printable
+from .model import BROKEN, EXPIRING, EXPIRING_CODES, IDLE, Edge, Node, Picture, common_name, day
 
 WIDTH = 1180
 BOX = 256
