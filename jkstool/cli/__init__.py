@@ -73,7 +73,7 @@ class _Commands(TyperGroup):
                         + " (jkstool -h lists them)")
         if args and args[0] in COMMANDS:
             args = keytool.cacerts_as_store(args, _cacerts, "JKSTOOL_STOREPASS" in os.environ)
-            args = [args[0], *keytool.secrets_from_stdin_last(args[1:], self.get_command(ctx, args[0]))]
+            args = [args[0], *keytool.secrets_from_stdin_last(args[1:], lambda: self.get_command(ctx, args[0]))]
         return super().parse_args(ctx, args)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:

@@ -25,9 +25,10 @@ from .verifypair import (
     ServerSecret,
     ServerTruststore,
     ServerTruststorePass,
+    at_date,
+    by_role,
     read_pair,
 )
-from .verifypair import _date as date
 
 
 class GraphFormat(str, Enum):
@@ -84,11 +85,9 @@ def graph_command(
     """
     from .. import api
     chosen = GraphFormat.json if json else graph_format
-    given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
-             "client-keystore": client_keystore, "client-truststore": client_truststore}
-    own = {"server-keystore": server_keystore_pass, "server-truststore": server_truststore_pass,
-           "client-keystore": client_keystore_pass, "client-truststore": client_truststore_pass}
-    checks: dict[str, Any] = {"hostname": hostname, "at": date(at), "warn_days": within, "crls": crl or [],
+    given = by_role(server_keystore, server_truststore, client_keystore, client_truststore)
+    own = by_role(server_keystore_pass, server_truststore_pass, client_keystore_pass, client_truststore_pass)
+    checks: dict[str, Any] = {"hostname": hostname, "at": at_date(at), "warn_days": within, "crls": crl or [],
                               "jdk": jdk, "java_security": java_security, "model_only": model_only,
                               "first_break": True}
     report = read_pair(folder, given, own, storepass, password_map, password_from, server_secret, client_secret,

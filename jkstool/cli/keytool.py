@@ -61,14 +61,15 @@ def nearest(name: str, commands: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
-def secrets_from_stdin_last(args: list[str], command: Any) -> list[str]:
+def secrets_from_stdin_last(args: list[str], command: Callable[[], Any]) -> list[str]:
     """`args` with `-#SECRET/KEY` (a store in a Kubernetes Secret read from standard input) taken as the
     argument it is: click would read it as options -# ..., so it and the arguments after it go behind a `--`,
-    and the options after it (with their values) before."""
+    and the options after it (with their values) before. `command()` builds the command, for its options:
+    only then (click builds it again to run it)."""
     if "--" in args or not any(arg.startswith("-#") for arg in args):
         return args
     first = next(i for i, arg in enumerate(args) if arg.startswith("-#"))
-    valued = {name for param in command.params if getattr(param, "param_type_name", "") == "option"
+    valued = {name for param in command().params if getattr(param, "param_type_name", "") == "option"
               and not param.is_flag and not param.count for name in param.opts}
     options, arguments = [], []
     rest = iter(args[first:])

@@ -27,9 +27,10 @@ KEYPASS_ENV = "JKSTOOL_KEYPASS"
 
 def from_option(value: str, option: str) -> Password:
     """The password an option's value names (a bare value is the password itself, as pass:TEXT)."""
-    if value in ("stdin", "file:-") and sys.stdin is not None and sys.stdin.isatty():
-        return Password(getpass.getpass(f"{option}: ", stream=sys.stderr), f"{option} stdin")
-    if value not in ("stdin", "file:-") and not value.startswith(("env:", "file:", "pass:")):
+    if value in ("stdin", "file:-"):  # jkstool.passwords reads a pipe; a terminal is asked, unechoed
+        if sys.stdin is not None and sys.stdin.isatty():
+            return Password(getpass.getpass(f"{option}: ", stream=sys.stderr), f"{option} stdin")
+    elif not value.startswith(("env:", "file:", "pass:")):
         output.warn_once(f"a password given on the command line ({option}) is visible to other local users; "
                          "prefer env:NAME, file:PATH or stdin (pass:TEXT if you mean it)")
         value = f"pass:{value}"

@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -129,11 +129,10 @@ def verify_pair_command(
                     "JSON go to stdout")
     first_break = first_break or report_format in (PairFormat.prometheus, PairFormat.html)
     lookup = passwords.load_map(password_map) if password_map and all_pairs else None
-    given = {"server-keystore": server_keystore, "server-truststore": server_truststore,
-             "client-keystore": client_keystore, "client-truststore": client_truststore}
+    given = by_role(server_keystore, server_truststore, client_keystore, client_truststore)
     if all_pairs and (folder is None or handshake or handshake_engine or any(given.values())):
         output.fail("--all checks the pairs under a folder: give DIR, and no store options or --handshake")
-    checks: dict[str, Any] = {"hostname": hostname, "at": _date(at), "warn_days": warn_days, "crls": crl or [],
+    checks: dict[str, Any] = {"hostname": hostname, "at": at_date(at), "warn_days": warn_days, "crls": crl or [],
                               "jdk": jdk, "java_security": java_security, "model_only": model_only}
     if all_pairs and folder is not None:
         _all_pairs(folder, passwords.resolve(storepass), lookup, json, report_format, report_output, **checks)
@@ -141,8 +140,7 @@ def verify_pair_command(
     secrets = folder is not None and (str(folder) == "-" or folder.is_file())
     if secrets and (handshake or handshake_engine):
         output.fail("--handshake needs the stores as files: run it on a layout folder or --server-keystore ...")
-    own = {"server-keystore": server_keystore_pass, "server-truststore": server_truststore_pass,
-           "client-keystore": client_keystore_pass, "client-truststore": client_truststore_pass}
+    own = by_role(server_keystore_pass, server_truststore_pass, client_keystore_pass, client_truststore_pass)
     chosen: dict[str, str | None] = {}
     try:  # in the machine formats, a pair not read is reported too
         report = read_pair(folder, given, own, storepass, password_map, password_from, server_secret, client_secret,
@@ -158,6 +156,15 @@ def verify_pair_command(
                       engine=handshake_engine.value if handshake_engine else None)
     _finish(report, folder or Path(report.stores["server-keystore"].path), json, report_format, report_output,
             machine)
+
+
+_T = TypeVar("_T")
+
+
+def by_role(server_keystore: _T, server_truststore: _T, client_keystore: _T, client_truststore: _T) -> dict[str, _T]:
+    """The four store options (or their password options) keyed by the role they name."""
+    return {"server-keystore": server_keystore, "server-truststore": server_truststore,
+            "client-keystore": client_keystore, "client-truststore": client_truststore}
 
 
 def read_pair(folder: Path | None, given: dict[str, Path | None], own: dict[str, str | None],
@@ -317,7 +324,7 @@ def _break_cell(row: dict[str, Any]) -> str:
     return f"{found['at'][:10]} {what}"
 
 
-def _date(text: str | None) -> datetime | None:
+def at_date(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
