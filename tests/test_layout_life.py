@@ -727,6 +727,33 @@ def test_clients_added_or_renewed_during_a_rollover_come_from_the_ca_that_finish
     healthy(layout, handshake)
 
 
+def test_a_rollover_gives_a_revoked_partner_no_new_certificate(tmp_path, handshake):
+    """A partner revoked before the rollover keeps its revoked certificate: reissue leaves its keystore as it
+    is and says so, finish takes the old CA's trust from it (a JSSE handshake with its stores fails), and
+    renew by name still issues it a new one."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
+    gone = api.add_client(layout, "gone", password=PASSWORD)
+    api.revoke(layout, aliases=["gone"], password=PASSWORD)
+    before = gone.keystore.read_bytes()
+    passed(api.rollover_ca(layout, "trust", password=PASSWORD))
+    reissued = api.rollover_ca(layout, "reissue", password=PASSWORD)
+    passed(reissued)
+    assert reissued.left_revoked == [gone.keystore] and gone.keystore.read_bytes() == before
+    assert reissued.to_dict()["left_revoked"] == [str(gone.keystore)]
+    result = run("rollover-ca", layout, "--finish", env=ENV)
+    assert result.exit_code == 0 and f"{gone.keystore}: left as it is: its certificate is revoked" in \
+        " ".join(result.stderr.split()), result.stderr
+    assert gone.keystore.read_bytes() == before
+    server = (layout / "server.keystore.p12", layout / "server.truststore.p12")
+    done, seen = handshake(*server, gone.keystore, gone.truststore)
+    assert not done, seen
+    healthy(layout, handshake)
+    passed(api.renew(layout, "client", added="gone", password=PASSWORD))
+    done, seen = handshake(*server, gone.keystore, gone.truststore)
+    assert done, seen
+
+
 def test_init_pair_takes_the_company_roots_crl_and_refuses_a_foreign_one_before_writing(tmp_path):
     """init-pair --ca-crl: the root's CRL kept and bundled from the start (the layout's own CRL beside it),
     so a server configured to check revocation serves from day one; a CRL of no CA above the brought one is

@@ -246,6 +246,9 @@ def rollover_ca_command(
         output.info("the layout would not pass verify-pair after this stage: nothing was changed")
         raise typer.Exit(1)
     written(stage.written, json)
+    for path in stage.left_revoked:
+        output.warn(f"{path}: left as it is: its certificate is revoked, and the old CA's trust ends at --finish "
+                    "(jkstool renew --side client --client CN issues a new one, if that partner should have one)")
     done, deploy, after = _STAGES[stage.name]
     output.info(done)
     output.info(f"next: deploy {deploy} everywhere" + (f", then jkstool rollover-ca {folder} {after}" if after else ""))

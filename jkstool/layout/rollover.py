@@ -25,6 +25,7 @@ from ..mtls import checks
 from ..pki import certs
 from ..pki import crl as crls
 from ..pki import issue as pki
+from . import derived
 from .create import ca_tag
 from .lifecycle import Change, Written, backups_of, issue_leaf, keep_issuer_crl, new_or_kept_key
 from .manifest import STAGES, ClientRecord, Layout, LeafRecord, Rollover, RolloverCA
@@ -41,11 +42,14 @@ class Stage:
     written: Written
     status: dict[str, Any] = field(default_factory=dict)
     """Where the rollover stands after this stage (`status`)."""
+    left_revoked: list[Path] = field(default_factory=list)
+    """Keystores not reissued: their certificate is revoked, and they lose the old CA's trust at finish."""
 
     def to_dict(self) -> dict[str, Any]:
         """What `jkstool rollover-ca --json` prints: the verdict, the stage, where the rollover stands, the
-        files written and their backups."""
-        return {"ok": self.report.ok, "stage": self.name, **self.status, **self.written.to_dict()}
+        keystores left revoked, the files written and their backups."""
+        return {"ok": self.report.ok, "stage": self.name, **self.status,
+                "left_revoked": [str(p) for p in self.left_revoked], **self.written.to_dict()}
 
 
 def status(layout: Layout) -> dict[str, Any]:
@@ -135,33 +139,39 @@ def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: s
 
 
 def reissue(layout: Layout, password: str, ca_password: str | None, keep_key: bool = False) -> Stage:
-    """Stage 2: every leaf of the sides rolled, reissued from the new CA with its recorded validity."""
+    """Stage 2: every leaf of the sides rolled, reissued from the new CA with its recorded validity; but
+    not one whose certificate the layout's CRLs revoke: a rollover must not give a revoked partner back
+    the trust that revocation took (renew does, when asked by name)."""
     rollover = _expect(layout, "reissue")
     change = Change(layout, password)
     now = datetime.now(timezone.utc)
+    revoked = _revoked_keystores(layout, change, rollover)
     for record in rollover.cas.values():
         new = certfile.read_issuer(layout.path(record.cert), layout.path(record.key), ca_password or password)
         for side in record.sides:
             for path, leaf in layout.keystores(side):
+                if path in revoked:
+                    continue
                 store = change.store(path)
                 entry = store.key_entry(leaf.alias)
                 key = new_or_kept_key(layout.manifest.key_type, entry.key if keep_key else None)
                 chain = issue_leaf(new, key, certs.load(entry.chain[0]).subject, side, leaf.days, _sans(leaf))
                 store.put(replace(entry, key=pki.pkcs8(key), chain=chain, created=now))
     rollover.stage = "reissue"
-    return _done("reissue", change)
+    return replace(_done("reissue", change), left_revoked=revoked)
 
 
 def finish(layout: Layout, password: str) -> Stage:
     """Stage 3: the old CA leaves the truststores, and the new one takes its file names (the old files are
-    in the backup). Refused while a leaf of the layout still chains to an old CA."""
+    in the backup). Refused while a leaf of the layout still chains to an old CA, unless it is revoked."""
     rollover = _expect(layout, "finish")
     change = Change(layout, password)
+    revoked = _revoked_keystores(layout, change, rollover)
     for record in rollover.cas.values():
         new_chain = certfile.read_certificates(layout.path(record.cert))
         for side in record.sides:
             for path, leaf in layout.keystores(side):
-                if new_chain[0] not in change.store(path).key_entry(leaf.alias).chain[1:]:
+                if path not in revoked and new_chain[0] not in change.store(path).key_entry(leaf.alias).chain[1:]:
                     raise JkstoolError("this keystore's certificate is not from the new CA",
                                        "reissue it with jkstool renew before finishing", path=str(path))
             if certs.sha256(new_chain[-1]) == record.old_anchor:
@@ -189,11 +199,20 @@ def finish(layout: Layout, password: str) -> Stage:
                 ca.crl = moves[-1][1]
     layout.manifest.rollover = None
     kept = backups_of(layout)
-    stage = _done("finish", change, kept)
+    stage = replace(_done("finish", change, kept), left_revoked=revoked)
     if stage.report.ok:  # the new CA's -next files now live under the old names
         stage.written.backups += [kept.retire(layout.path(name)) for record in rollover.cas.values()
                                   if not record.brought for name in (record.cert, record.key, record.crl) if name]
     return stage
+
+
+def _revoked_keystores(layout: Layout, change: Change, rollover: Rollover) -> list[Path]:
+    """The keystores of the sides rolled whose certificate a CRL of the layout lists as revoked."""
+    lists = [crls.load(files.read_bytes(p)) for p in derived.crl_paths(layout) if p.exists()]
+    if not lists:
+        return []
+    return [path for record in rollover.cas.values() for side in record.sides for path, leaf in layout.keystores(side)
+            if crls.revoked_by(lists, certs.load(change.store(path).key_entry(leaf.alias).chain[0]), None)]
 
 
 def _done(name: str, change: Change, kept: files.Backups | None = None) -> Stage:
