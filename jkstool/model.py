@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import ClassVar
 
-from .errors import JkstoolError, key_not_read, no_such_alias
+from .errors import JkstoolError, key_not_read, no_such_alias, wrong_key_password
 
 
 class _Name(str, Enum):
@@ -78,7 +78,9 @@ class PrivateKeyEntry:
         return self.chain
 
     def pkcs8(self) -> bytes:
-        """The key; an error when the store was read without it."""
+        """The key; an error when the store was read without it (or kept it sealed: its password is needed)."""
+        if self.sealed is not None:
+            raise wrong_key_password(self.alias)
         if self.key is None:
             raise key_not_read(self.alias)
         return self.key

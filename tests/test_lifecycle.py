@@ -256,6 +256,39 @@ def test_copy_delete_rename_passwd_with_keytool(tmp_path, keytool, keytool_inven
     assert loaded.store["api"].key_password == "back-again"
 
 
+def test_a_jks_key_of_its_own_password_blocks_only_what_uses_it(tmp_path, keytool, keytool_inventory):
+    """keytool edits a JKS store around a key whose password it was not given: so do genkey, csr of another
+    key, rename, delete and passwd; what uses that key's material (csr, export, copy, its key password)
+    asks for its password and writes nothing."""
+    store = tmp_path / "keys.jks"
+    for alias, key_password in (("plain", "changeit"), ("own", "own-pass-1")):
+        keytool("-genkeypair", "-keystore", store, "-storetype", "jks", "-alias", alias, "-keypass", key_password,
+                "-dname", f"CN={alias}", "-keyalg", "EC")
+    env = {"JKSTOOL_STOREPASS": "changeit"}
+    for args in (("genkey", store, "--alias", "added", "--cn", "added"),
+                 ("csr", store, "--alias", "plain", "--out", tmp_path / "plain.csr"),
+                 ("rename", store, "--alias", "own", "--dest-alias", "renamed"),
+                 ("delete", store, "--alias", "plain")):
+        result = run(*args, env=env)
+        assert result.exit_code == 0, (args, result.stderr)
+    before = store.read_bytes()
+    for args in (("csr", store, "--alias", "renamed", "--out", tmp_path / "own.csr"),
+                 ("export", store, "--alias", "renamed", "--key", tmp_path / "own.pem"),
+                 ("copy", store, tmp_path / "other.p12", "--alias", "renamed"),
+                 ("passwd", store, "--alias", "renamed", "--new-keypass", "pass:changeit")):
+        result = run(*args, env=env)
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1, (args, result.stderr)
+        assert "alias 'renamed': the key does not open with the key password" in result.stderr
+    assert store.read_bytes() == before and not (tmp_path / "other.p12").exists()
+    assert run("passwd", store, "--new-storepass", "pass:changed-1", env=env).exit_code == 0
+    assert sorted(keytool_inventory(store, password="changed-1")) == ["added", "renamed"]
+    keytool("-certreq", "-keystore", store, "-alias", "added", password="changed-1")
+    keytool("-certreq", "-keystore", store, "-alias", "renamed", "-keypass", "own-pass-1", password="changed-1")
+    made = run("csr", store, "--alias", "renamed", "--keypass", "pass:own-pass-1", "--out", tmp_path / "own.csr",
+               env={"JKSTOOL_STOREPASS": "changed-1"})
+    assert made.exit_code == 0, made.stderr
+
+
 def test_cli_passwd_warns_that_a_key_of_its_own_password_breaks_jsse(tmp_path):
     """The command line: --new-storepass and --new-keypass from the environment, and the warning on stderr
     when a key gets a password other than the store's."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 StrPath = str | Path
 T = TypeVar("T")
+E = TypeVar("E", bound=Entry)
 
 
 def read_store(path: StrPath, password: str | None = None, *, key_password: str | None = None,
@@ -103,10 +104,11 @@ class StoreEdit:
                                path=str(self.path), alias=alias)
 
     def entry(self, alias: str) -> Entry:
-        return self._stamped(self.store.entry, alias)
+        """The entry of `alias`, to use or copy: a sealed key's password is needed for that."""
+        return self._opened(self._stamped(self.store.entry, alias))
 
     def key_entry(self, alias: str) -> PrivateKeyEntry:
-        return self._stamped(self.store.key_entry, alias)
+        return self._opened(self._stamped(self.store.key_entry, alias))
 
     def remove(self, alias: str) -> Entry:
         return self._stamped(self.store.remove, alias)
@@ -133,6 +135,11 @@ class StoreEdit:
         except JkstoolError as e:
             raise e.at(path=self.path) from None
 
+    def _opened(self, entry: E) -> E:
+        if isinstance(entry, PrivateKeyEntry) and entry.sealed is not None:
+            raise wrong_key_password(entry.alias).at(path=self.path)
+        return entry
+
     def _stamped(self, method: Callable[[str], T], alias: str) -> T:
         """`method(alias)`, its error naming this store's file."""
         try:
@@ -143,19 +150,20 @@ class StoreEdit:
 
 def open_store(path: StrPath, password: str | None = None, *, key_password: str | None = None,
                create: bool = False, store_type: str | None = None, profile: str | None = None,
-               allow_weak: bool = False, sealed_keys: bool = False) -> StoreEdit:
+               allow_weak: bool = False) -> StoreEdit:
     """A store read with its keys to work on (or, with `create`, an empty one of `store_type` where no file
     is yet, its password checked as a new one is), without a lock; `edit_store` is the way to change it.
 
-    With `sealed_keys`, for an edit that touches no key (adding a certificate), a JKS key that has its own
-    password is kept sealed and written back as it was, as keytool does; no other format can do that."""
+    A JKS key that has its own password, not given, is kept sealed and written back as it was, as keytool
+    does: an edit of other entries needs only the store password, and one that uses that key's material
+    (`entry`, `key_entry`) asks for its password. No other format can write a key back unopened."""
     path = Path(path)
     if not path.exists() and create:
         kind = formats.type_for_path(path, store_type)
         if kind != "pem":
             passwords.check_new(passwords.require(password, str(path)), allow_weak)
         return StoreEdit(path, Store(), kind, password, profile)
-    loaded = read_store(path, password, key_password=key_password, strict=not sealed_keys)
+    loaded = read_store(path, password, key_password=key_password, strict=False)
     kind = loaded.type.lower()
     if loaded.locked and kind != "jks":
         raise wrong_key_password(loaded.locked[0]).at(path=path)
@@ -275,7 +283,7 @@ def change_password(store: StrPath, *, password: str | None = None, key_password
             edit.set_password(new_password, allow_weak)
         if alias is None or new_key_password is None:
             return False
-        entry = edit.store[alias] if alias in edit.store else None
+        entry = edit.entry(alias) if alias in edit.store else None
         if entry is None or isinstance(entry, TrustedCertEntry):
             raise JkstoolError("no key entry has this alias", path=str(edit.path), alias=alias)
         passwords.check_new(new_key_password, allow_weak)
@@ -412,7 +420,7 @@ def import_ca(truststore: StrPath, certificates: Iterable[StrPath | tuple[str, b
     with files.locked(lock_path(path), lock_timeout):
         _refuse_jceks(path)
         edit = open_store(path, password, create=True, store_type=store_type, profile=profile,
-                          allow_weak=allow_weak, sealed_keys=True)
+                          allow_weak=allow_weak)
         result = trust.add_certificates(edit.store, candidates, alias, allow_leaf, allow_expired, progress=progress)
         for data, reason in result.skipped:
             if skipped:
