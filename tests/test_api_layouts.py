@@ -3,6 +3,7 @@ opens its stores with the password given or its own storepass file, and what it 
 jkstool, keytool, OpenSSL and a JSSE handshake."""
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import PASSWORD
+from helpers import PASSWORD, run
 
 import jkstool
 from jkstool import api
@@ -210,10 +211,34 @@ def test_restore_puts_back_the_bytes_a_change_replaced(folder):
 
 # -- revocation ------------------------------------------------------------------------------------------
 
+def test_revoke_with_nothing_named_publishes_the_next_crls_and_the_expiry_gate_waits_for_them(folder, openssl):
+    """A CRL is published anew before its nextUpdate: `revoke DIR` alone signs each CRL of the layout with the
+    next number, its revoked certificates kept. The expiry gate fails on a CRL only when its nextUpdate is
+    near (3 days), not a month ahead as for certificates: a CRL just published passes it."""
+    client = layouts.add_client(folder, "p", password=PASSWORD)
+    layouts.revoke(folder, aliases=["p"], password=PASSWORD, crl_days=2)
+    env = {"JKSTOOL_STOREPASS": PASSWORD}
+    due = run("expiry", folder, env=env)
+    assert due.exit_code == 1 and "and 1 CRL in" in due.stderr and "; 1 expires within 30 days" in due.stderr
+    crl = folder / "ca" / "ca.crl"
+
+    def shown() -> str:
+        return openssl("crl", "-in", crl, "-noout", "-text", "-CAfile", folder / "ca" / "ca.pem").stdout.decode()
+    before = shown()
+    published = run("revoke", folder, env=env)
+    assert published.exit_code == 0 and f"wrote {crl}, valid for 30 days" in published.stderr, published.stderr
+    after = shown()
+    number = re.compile(r"X509v3 CRL Number: *\n *(\d+)")
+    assert int(number.search(after)[1]) == int(number.search(before)[1]) + 1
+    from jkstool.api import certificates
+    serial = certificates.facts(client.leaf).serial.upper()
+    assert serial in after.replace(":", "").upper()
+    assert run("expiry", folder, env=env).exit_code == 0
+    assert run("expiry", folder, "--within", "0", env=env).exit_code == 0
+
+
 def test_revoke_in_a_layout_puts_the_certificate_on_its_cas_crl(folder, openssl):
     client = layouts.add_client(folder, "p", password=PASSWORD)
-    with pytest.raises(JkstoolError, match="nothing to revoke"):
-        layouts.revoke(folder, password=PASSWORD)
     done = layouts.revoke(folder, aliases=["p"], password=PASSWORD)
     assert [r.crl.name for r in done.results] == ["ca.crl"] and done.results[0].added == [client.leaf]
     assert [p.name for p in done.crls] == ["ca.crl", "crls.pem"]

@@ -543,11 +543,11 @@ def test_a_brought_ca_is_named_as_the_docs_name_it(tmp_path):
     assert sorted(p.name for p in (layout / "ca").glob("*.crl")) == ["ca.crl"]
 
 
-def _company_ca(folder: Path, root=None, crl_sign: bool = False) -> tuple[Path, Path, Path]:
+def _company_ca(folder: Path, root=None, crl_sign: bool = False, crl_days: int = 30) -> tuple[Path, Path, Path]:
     """A company's root and intermediate, made elsewhere: (the intermediate then the root, PEM; the
     intermediate's key; the root's CRL, empty, PEM). `root` (certificate, key) makes another intermediate
     under an existing root (a company's next one); `crl_sign` gives the intermediate a key usage naming
-    keyCertSign and cRLSign (openssl's CA profile writes no key usage)."""
+    keyCertSign and cRLSign (openssl's CA profile writes no key usage); the root's CRL is due in `crl_days`."""
     from datetime import timedelta
 
     from cryptography import x509
@@ -566,7 +566,7 @@ def _company_ca(folder: Path, root=None, crl_sign: bool = False) -> tuple[Path, 
     key_file.chmod(0o600)
     now = datetime.now(timezone.utc)
     crl = (x509.CertificateRevocationListBuilder().issuer_name(root_cert.subject).last_update(now)
-           .next_update(now + timedelta(days=30))  # with the authority key identifier RFC 5280 asks of a CRL
+           .next_update(now + timedelta(days=crl_days))  # with the authority key identifier RFC 5280 asks of a CRL
            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
            .sign(root_key, hashes.SHA256()))
     root_crl.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
@@ -908,9 +908,9 @@ def test_probe_crl_wants_a_crl_at_every_level_as_openssl_does(tmp_path, nginx):
 
 def test_expiry_watches_the_crls_a_layout_keeps_by_their_next_update(tmp_path):
     """The company root's CRL kept by init-pair --ca-crl (and the layout's own) are rows of expiry, by their
-    nextUpdate as openssl reads it: a CRL due within --within days fails the gate, as a certificate does,
-    and the Prometheus exposition carries it."""
-    chain, key, root_crl = _company_ca(tmp_path / "company")
+    nextUpdate as openssl reads it: a CRL due within 3 days (or --within days, when fewer) fails the gate,
+    the layout's own, just published for 30 days, does not; the Prometheus exposition carries them."""
+    chain, key, root_crl = _company_ca(tmp_path / "company", crl_days=2)
     layout = tmp_path / "tls"
     api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl])
     printed = subprocess.run(["openssl", "crl", "-in", root_crl, "-noout", "-nextupdate"], capture_output=True,
@@ -922,11 +922,12 @@ def test_expiry_watches_the_crls_a_layout_keeps_by_their_next_update(tmp_path):
     assert rows["CRL of CN=Company Root CA"].not_after == next_update
     assert str(layout / "ca" / "crls.pem") in [path for path, _ in rows["CRL of CN=Company Root CA"].locations]
     assert "CRL of CN=Company Issuing CA company" in rows
-    assert "CRL of CN=Company Root CA" in [row.subject for row in scan.due(days + 1)]
-    gate = run("expiry", layout, "--within", str(days + 1), "--json", env=ENV)
+    assert [row.subject for row in scan.due(30) if row.kind == "crl"] == ["CRL of CN=Company Root CA"]
+    gate = run("expiry", layout, "--json", env=ENV)
     assert gate.exit_code == 1 and "CRL of CN=Company Root CA" in [
         row["subject"] for row in json.loads(gate.stdout)["certificates"] if row["kind"] == "crl"]
-    assert run("expiry", layout, "--within", str(days - 1), env=ENV).exit_code == 0
+    assert run("expiry", layout, "--within", str(days + 1), env=ENV).exit_code == 1
+    assert run("expiry", layout, "--within", str(days), env=ENV).exit_code == 0
     metrics = run("expiry", layout, "--format", "prometheus", env=ENV).stdout
     assert f'jkstool_crl_next_update{{filepath="{root_crl}"' not in metrics  # the layout's copy, not the source
     assert re.search(r'jkstool_crl_stale\{filepath="[^"]+",issuer_CN="Company Root CA"\} 0', metrics), metrics

@@ -342,7 +342,9 @@ def revoke(folder: StrPath, *, certificates: "Iterable[bytes | StrPath]" = (), a
     (default: the store password). `ca_crls` are CRL files of the CAs above
     a brought CA (a company's root): servers checking revocation check every
     level of the path, so the layout keeps them in ca/ and bundles them too
-    (given again, a newer one replaces the older).
+    (given again, a newer one replaces the older). With none of the three,
+    every CRL of the layout is signed anew (a new number and nextUpdate):
+    what a server that checks them needs before they go stale.
 
     >>> import tempfile
     >>> folder = init_pair(Path(tempfile.mkdtemp()) / "tls", password="changeit").folder
@@ -354,9 +356,6 @@ def revoke(folder: StrPath, *, certificates: "Iterable[bytes | StrPath]" = (), a
     folder = Path(folder)
     revoked, names = _certificates(certificates), list(aliases)
     given = [(str(path), files.read_bytes(path, what="a CRL")) for path in ca_crls]
-    if not revoked and not names and not given:
-        raise JkstoolError("nothing to revoke", "give certificates=..., aliases=... or ca_crls=...",
-                           path=str(folder))
     with _locked(folder, lock_timeout):
         layout, secret = _opened(folder, password)
         revoked += [lifecycle.leaf_of(layout, secret, name) for name in names]

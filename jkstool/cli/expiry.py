@@ -17,8 +17,9 @@ def expiry_command(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH",
         help="Stores, PEM or DER files, folders (searched recursively), and Kubernetes Secrets as kubectl get "
              "-o json|yaml prints them (a file, or - for stdin).")],
-    within: Annotated[int, typer.Option(min=0, help="Fail (exit 1) when a certificate expires within DAYS.",
-                                        metavar="DAYS")] = 30,
+    within: Annotated[int, typer.Option(min=0, metavar="DAYS", help=(
+        "Fail (exit 1) when a certificate expires within DAYS, or a CRL's nextUpdate is within 3 days (or DAYS, "
+        "when fewer)."))] = 30,
     storepass: StorePass = None,
     password_map: PasswordMap = None,
     password_from: PasswordFrom = None,
@@ -59,7 +60,9 @@ def expiry_command(
                            flexible=(2, 3))
     for path, error in result.errors:
         output.line(f"error: {path}: {error}", err=True)
-    output.info(f"{output.count(len(rows), 'certificate')} in {output.count(result.files, 'file')}; "
+    lists = sum(r.kind == "crl" for r in rows)
+    found = output.count(len(rows) - lists, "certificate") + (f" and {output.count(lists, 'CRL')}" if lists else "")
+    output.info(f"{found} in {output.count(result.files, 'file')}; "
                 f"{len(due)} {'expires' if len(due) == 1 else 'expire'} within {output.count(within, 'day')}"
                 + (f"; {output.count(len(result.errors), 'file')} could not be read" if result.errors else ""))
     raise typer.Exit(2 if result.errors else 1 if due else 0)
@@ -73,8 +76,8 @@ def _places(locations: tuple[tuple[str, str | None], ...]) -> str:
 
 def _report(report_format: Format, result: "Scan", within: int, path: Path | None) -> None:
     """The Prometheus exposition (a series per certificate and place) or a JUnit suite (a case per
-    certificate and place, failing when it expires within --within days; a store not read is an error)."""
-    from datetime import datetime, timedelta, timezone
+    certificate and place, failing as the gate fails it; a store not read is an error)."""
+    from datetime import datetime, timezone
     now = datetime.now(timezone.utc)
     if report_format == Format.prometheus:
         metrics = reports.Exposition()
@@ -82,12 +85,12 @@ def _report(report_format: Format, result: "Scan", within: int, path: Path | Non
         reports.read_error_metrics(metrics, [(failure.path, failure.code) for failure in result.failures])
         reports.emit(metrics.text(), path)
         return
-    places = reports.places(result)
-    limit = now + timedelta(days=within)
+    due = {c.sha256 for c in result.due(within)}  # what fails the gate fails its cases
     cases = [(p["path"], f"{p['alias']}: {p['subject']}" if p["alias"] else p["subject"],
-              [("failure", f"{'is due for renewal' if p['crl'] else 'expires'} on {p['not_after']:%Y-%m-%d}, "
-                f"within {within} days", f"serial {p['serial']}, issuer {p['issuer']}")]
-              if p["not_after"] < limit else [])
-             for p in places]
+              [("failure", f"is due for renewal on {p['not_after']:%Y-%m-%d}" if p["crl"] else
+                f"expires on {p['not_after']:%Y-%m-%d}, within {within} days",
+                f"serial {p['serial']}, issuer {p['issuer']}")]
+              if p["sha256"] in due else [])
+             for p in reports.places(result)]
     cases += [(path_, "read", [("error", error, error)]) for path_, error in result.errors]
     reports.emit(reports.junit("jkstool expiry", cases), path)

@@ -110,7 +110,7 @@ def places(scan: "Scan") -> list[dict[str, Any]]:
         f = item.facts
         found.append({"path": item.path, "alias": item.alias, "subject": f.subject, "issuer": f.issuer,
                       "serial": f.serial, "not_before": f.not_before, "not_after": f.not_after,
-                      "crl": item.kind == "crl"})
+                      "sha256": f.sha256, "crl": item.kind == "crl"})
     return found
 
 

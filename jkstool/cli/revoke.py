@@ -38,13 +38,14 @@ def revoke_command(
     With a layout folder, the layout's CA that issued each certificate signs, and the CRLs live in
     DIR/ca/ (one per CA, all of them in ca/crls.pem for servers); verify-pair DIR, serve and the
     snippets use them. Servers enforce revocation only when configured to load the CRL, and refuse
-    every client once it is past its nextUpdate: publish a new one before then (run revoke again:
-    certificates already on the list stay on it, and the CRL gets a new number and nextUpdate).
+    every client once it is past its nextUpdate: publish a new one before then (revoke DIR alone signs
+    every CRL of the layout anew, with a new number and nextUpdate; certificates on them stay on them).
 
     Example:
 
     \b
         jkstool revoke ./tls --alias partner-b
+        jkstool revoke ./tls                     # the CRLs signed anew, before their nextUpdate
         jkstool revoke ./tls --ca-crl company-root.crl
         jkstool revoke old-partner.pem --ca-cert ca.pem --ca-key ca-key.pem --crl partner-ca.crl
     """
@@ -55,8 +56,6 @@ def revoke_command(
         folder, certificates = targets[0], targets[1:]
         if ca_cert or ca_key or crl:
             output.fail(f"{folder} is a layout: its CAs and CRLs are used; leave out --ca-cert, --ca-key and --crl")
-        if not certificates and not alias and not ca_crl:
-            output.fail("name what to revoke: certificate files, or --alias ALIAS (or give --ca-crl FILE)")
         secret = layout_password(folder, storepass)
         with asking_with():
             result = revoke(folder, certificates=certificates, aliases=alias or [], password=secret,

@@ -24,6 +24,7 @@ from ..errors import JkstoolError, unexpected
 from ..formats import certfile
 from ..layout.manifest import BACKUPS, MANIFEST, generated_password, layout_folder
 from ..pki import certs
+from ..pki.crl import NEAR as CRL_NEAR
 from ..pki.inventory import days_left
 from .reasons import reason
 
@@ -81,6 +82,13 @@ class ExpiringCertificate:
                 "sha256": self.sha256, "locations": [{"path": path, "alias": alias} for path, alias in self.locations]}
 
 
+def due_days(kind: str, within: int) -> int:
+    """The gate's days for a row of `kind`: `within` for a certificate; for a CRL, at most the days before
+    its nextUpdate that verify-pair warns at. A CRL is signed anew every few days or weeks (revoke's default
+    is 30), so a month's notice would fail the gate on every CRL just published."""
+    return min(within, CRL_NEAR.days) if kind == "crl" else within
+
+
 class ReadError(NamedTuple):
     """A file that could not be read: its name, what went wrong, and why as a code of fleet.reasons (what
     the reports' machines match on)."""
@@ -123,8 +131,9 @@ class Scan:
         return rows
 
     def due(self, within: int) -> list[ExpiringCertificate]:
-        """The certificates that expire within `within` days (or have expired): what fails the gate."""
-        return [c for c in self.certificates if c.days_left < within]
+        """The certificates that expire within `within` days (or have expired), and the CRLs due within
+        `due_days`: what fails the gate."""
+        return [c for c in self.certificates if c.days_left < due_days(c.kind, within)]
 
     def to_dict(self, within: int) -> dict[str, object]:
         """As expiry --json prints it, for the gate of `within` days."""

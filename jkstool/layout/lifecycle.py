@@ -453,7 +453,8 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
     """Revoke certificates in the CRL of the layout's CA that issued each (one CRL per CA, in ca/). The
     first revocation starts a CRL for every CA of the layout, so that servers loading the CRL bundle
     find one for each issuer they trust. `issuer_crls` ((file, bytes)) are CRLs of the CAs above a
-    brought CA, kept in ca/ (a newer one replaces the CRL of the same CA) and bundled the same way."""
+    brought CA, kept in ca/ (a newer one replaces the CRL of the same CA) and bundled the same way. With
+    nothing to revoke or keep, every CRL is signed anew, with the next number and a new nextUpdate."""
     change = Change(layout, password)
     for source, data in issuer_crls:
         keep_issuer_crl(layout, change, source, data)
@@ -470,7 +471,7 @@ def revoke(layout: Layout, password: str, ca_password: str | None, revoked: list
     results = []
     for name, (issuer, crl_name, record) in signers.items():
         path = layout.path(crl_name)
-        if name not in by_ca and path.exists():
+        if name not in by_ca and path.exists() and (revoked or issuer_crls):
             continue
         existing = crls.load(files.read_bytes(path)) if path.exists() else None
         try:

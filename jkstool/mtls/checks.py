@@ -29,7 +29,6 @@ from . import jdk as jdks
 from . import keychoice, peer, pkix
 from .findings import ERROR, WARNING, Finding, finding
 
-CRL_NEAR = timedelta(days=3)
 _PEER = {"server": "client", "client": "server"}
 _VARIANT = {"server": "tls server", "client": "tls client"}
 
@@ -492,17 +491,18 @@ class _Checks:
                      "--side SIDE; a partner added later: jkstool add-client DIR --cn NAME)", cert=data)
 
     def crl_freshness(self) -> None:
+        from ..pki.crl import NEAR
         for path, crl in self.crls:
             next_update = crl.next_update_utc
             if next_update is not None and next_update < self.at:
                 self.add("crl-stale", path, None,
                          f"the CRL of {crl.issuer.rfc4514_string()} was due for renewal on {next_update:%Y-%m-%d}: "
                          "a server that checks it refuses every client once it is stale",
-                         "publish a new CRL: jkstool revoke ... (even with nothing new to revoke)")
-            elif next_update is not None and next_update < self.at + CRL_NEAR:
+                         "publish a new CRL: jkstool revoke DIR (with nothing to revoke, it signs the CRLs anew)")
+            elif next_update is not None and next_update < self.at + NEAR:
                 self.add("crl-expiring", path, None,
                          f"the CRL of {crl.issuer.rfc4514_string()} is due for renewal on {next_update:%Y-%m-%d}",
-                         "publish a new CRL before then: jkstool revoke ...")
+                         "publish a new CRL before then: jkstool revoke DIR")
         if self.crls:
             self.add("crl-not-enforced", self.crls[0][0], None,
                      "servers enforce revocation only when configured to load the CRL (Tomcat: "

@@ -152,9 +152,9 @@ _TABLE = [
          "give the issuer's CRL too, where the server loads the others"),
     Rule("crl-stale", WARNING,
          "with `--crl`: the CRL is past its nextUpdate; a server that checks it refuses every client until a new "
-         "one is published", "", "publish a new CRL (`jkstool revoke` again)"),
+         "one is published", "", "publish a new CRL (`jkstool revoke DIR` signs a layout's CRLs anew)"),
     Rule("crl-expiring", WARNING, "with `--crl`: the CRL's nextUpdate is less than 3 days away", "",
-         "publish a new CRL before then"),
+         "publish a new CRL before then (`jkstool revoke DIR`)"),
     Rule("crl-not-enforced", INFO,
          "with `--crl`: servers enforce revocation only when configured to load the CRL (Tomcat "
          "`certificateRevocationListFile`, nginx `ssl_crl`, JSSE with revocation checking on)", "",

@@ -14,6 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from ..errors import JkstoolError
 from . import certs, issue
 
+NEAR = datetime.timedelta(days=3)
+"""How close a CRL's nextUpdate is when it is time to publish the next: verify-pair warns, expiry's gate fails."""
+
 
 def load(data: bytes) -> x509.CertificateRevocationList:
     try:
