@@ -48,6 +48,18 @@ def test_list_table(jks_store):
                      r"\S+Z\s+36[45]\s+RSA 2048\s+[0-9a-f]{64}", wide)
 
 
+@pytest.mark.parametrize("wide", [[], ["--wide"]])
+def test_list_table_keeps_its_columns_where_a_row_has_empty_cells(wide):
+    """A secret key has no subject, dates or SHA-256: its key column stays under the header's."""
+    result = run("list", "fixtures/jdk17-keytool.p12", "--storepass", "pass:changeit", *wide)
+    assert result.exit_code == 0, result.stderr
+    header, rule, *rows = result.stdout.splitlines()
+    (secret,) = [row for row in rows if row.startswith("secret ")]
+    assert secret.index("(encrypted)") == header.index("  key ") + 2
+    starts = [m.start() for m in re.finditer(r"-+", rule)]
+    assert starts == [m.start() for m in re.finditer(r"\S+", header.replace("not after", "not_after"))]
+
+
 def test_list_json_has_the_documented_keys(jks_store):
     result = run("list", jks_store, "--json", env=ENV)
     data = json.loads(result.stdout)

@@ -187,20 +187,19 @@ def print_table(rows: Iterable[Iterable[object]], headers: Sequence[object], wid
 
 def _tabulate(rows: list[list[str]], headers: list[str], fixed: int) -> str:
     """tabulate's simple table. The columns from `fixed` on (dates, counts, fingerprints: nothing to cut or
-    align) are padded here and handed to tabulate as one, then the rule line is split back: tabulate types
-    and pads every cell, which was a third of listing 10,000 certificates."""
+    align) are padded here and set after tabulate's lines: tabulate types and pads every cell, which was a
+    third of listing 10,000 certificates (and it would strip the padding of a row whose first one is empty)."""
     from tabulate import tabulate
     if fixed >= len(headers) - 1:
         return str(tabulate(rows, headers=headers, disable_numparse=True))
     widths = [max(len(headers[i]) + 2, *(len(r[i]) for r in rows)) for i in range(fixed, len(headers))]
 
     def joined(cells: list[str]) -> str:
-        return "  ".join(cell.ljust(size) for cell, size in zip(cells, widths, strict=True)).rstrip()
-    text = tabulate([[*r[:fixed], joined(r[fixed:])] for r in rows],
-                    headers=[*headers[:fixed], joined(headers[fixed:])], disable_numparse=True)
-    head, rule, body = (text.split("\n", 2) + [""])[:3]
-    rule = "  ".join([*rule.split("  ")[:fixed], *("-" * size for size in widths)])
-    return "\n".join(filter(None, [head, rule, body]))
+        return "  ".join(cell.ljust(size) for cell, size in zip(cells, widths, strict=True))
+    lines = str(tabulate([r[:fixed] for r in rows], headers=headers[:fixed], disable_numparse=True)).split("\n")
+    ends = [joined(headers[fixed:]), "  ".join("-" * size for size in widths), *(joined(r[fixed:]) for r in rows)]
+    width = len(lines[1])  # the rule: tabulate leaves the last column of the other lines unpadded
+    return "\n".join(f"{line.ljust(width)}  {end}".rstrip() for line, end in zip(lines, ends, strict=True))
 
 
 def _fit(rows: list[list[str]], headers: list[str], room: int, flexible: tuple[int, ...] | None) -> list[list[str]]:
