@@ -92,6 +92,9 @@ def made(tmp_path_factory, openssl, keytool):
     openssl("pkcs12", "-export", "-inkey", pem / "new.key", "-in", pem / "rollover.pem", "-certfile",
             pem / "old.pem", "-name", "rollover", "-passout", "pass:changeit", "-out", folder / "ca-rollover.p12")
     stores["ca-rollover.p12"] = "changeit"
+    openssl("pkcs12", "-export", "-inkey", pem / "key.pem", "-in", pem / "leaf.pem", "-name", "", "-passout",
+            "pass:changeit", "-out", folder / "openssl-empty-name.p12")  # an empty friendlyName is an alias
+    stores["openssl-empty-name.p12"] = "changeit"
     keytool("-genkeypair", "-keystore", folder / "keytool-unknown-country.p12", "-alias", "unknown",
             "-keyalg", "EC", "-dname", "CN=x, OU=Unknown, O=Unknown, L=Unknown, ST=Unknown, C=Unknown")
     stores["keytool-unknown-country.p12"] = "changeit"

@@ -295,3 +295,18 @@ def test_a_certificate_no_parser_takes_is_described_from_its_der_and_kept_byte_f
     copy = tmp_path / "odd.p12"
     formats.write_store(copy, formats.read_store(path, PASSWORD).store, "pkcs12", PASSWORD)
     assert formats.read_store(copy, PASSWORD).store.trusted("odd").cert == odd
+
+
+@pytest.mark.parametrize("alias", ["new\nline", "new\n-----BEGIN CERTIFICATE-----", " lead", "trail ", "", "tab\there"])
+def test_an_alias_pem_cannot_keep_is_refused_not_changed(tmp_path, keytool, alias):
+    """Java keeps any alias (keytool lists it); PEM's friendlyName line cannot hold a line break (it would
+    start a line of the file's own) nor spaces at its ends: converting such an entry to PEM is refused,
+    naming it, and no file is written."""
+    from helpers import run
+    store = tmp_path / "odd.jks"
+    formats.write_store(store, Store([TrustedCertEntry(alias, der(MiniCA("Odd").root))]), "jks", PASSWORD)
+    assert "contains 1 entry" in keytool("-list", "-keystore", store, password=PASSWORD).stdout
+    result = run("convert", store, tmp_path / "odd.pem", "--storepass", f"pass:{PASSWORD}")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "a PEM file cannot keep this alias" in result.stderr and "jkstool rename" in result.stderr
+    assert not (tmp_path / "odd.pem").exists()

@@ -291,6 +291,12 @@ def key_pem(pkcs8: bytes, password: str | None) -> str:
 
 
 def _attributes(alias: str, key_id: bytes | None = None, trusted: bool = False) -> list[str]:
+    """The Bag Attributes lines above an entry's blocks, as `openssl pkcs12` prints them. An alias they
+    cannot carry as it is (a line break would end the line and start one of the file's own; spaces at its
+    ends are read as the line's) is refused rather than changed."""
+    if not alias or alias != alias.strip() or any(ch < " " or ch == "\x7f" for ch in alias):
+        raise JkstoolError("a PEM file cannot keep this alias as it is (empty, spaces at an end, or a control "
+                           "character)", "give the entry another alias first: jkstool rename", alias=alias)
     lines = ["Bag Attributes", f"    friendlyName: {alias}"]
     if key_id:
         lines.append("    localKeyID: " + " ".join(f"{b:02X}" for b in key_id))

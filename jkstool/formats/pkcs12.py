@@ -339,16 +339,16 @@ def _assemble(bags: _Bags) -> tuple[Store, list[str], list[bytes]]:
             leaf = _matching_cert(bags.certs, alias, key_id)
             chain = build_chain(leaf, issuers) if leaf else ()
             used.update(chain)
-            alias = alias or bags.unfriendly_name()
+            alias = bags.unfriendly_name() if alias is None else alias  # Java: only a missing friendlyName
             entry = PrivateKeyEntry(alias.lower(), pkcs8, chain, creation_date(key_id), own)
         elif kind == "secret":
             alias, algorithm, key, created, own = bags.secrets[index]
-            alias = alias or bags.unfriendly_name()
+            alias = bags.unfriendly_name() if alias is None else alias
             entry = SecretKeyEntry(alias.lower(), algorithm, key, created, own)
         else:
             alias, _, cert, _ = bags.certs[index]
             used.add(cert)
-            entry = TrustedCertEntry((alias or bags.unfriendly_name()).lower(), cert)
+            entry = TrustedCertEntry((bags.unfriendly_name() if alias is None else alias).lower(), cert)
         entries[entry.alias] = entry  # like Java's map, a repeated alias replaces
     warnings = []
     strays = [cert for cert in pool if cert not in used]  # `used` is a set: linear
