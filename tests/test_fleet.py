@@ -10,6 +10,10 @@ alone: its options, its table, its Prometheus and JUnit reports, its stderr and 
 
 import datetime
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -737,3 +741,34 @@ def test_cli_password_options_reach_every_command(tmp_path, secrets_pair):
         both.output
     assert json.loads(listed.stdout) == {"schema": "jkstool/list/1",
                                          **api.inventory(folder / "server.keystore.jks", password=PASSWORD).to_dict()}
+
+
+def test_a_file_or_folder_it_may_not_read_is_one_line_and_never_passed_over(tmp_path):
+    """Without the right to read (root's file-access override dropped, as a service user is): a store named
+    is one line naming it, exit 2, in every command that reads one; a folder the expiry gate cannot list
+    is an error, not a folder with nothing in it."""
+    drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+    store = tmp_path / "closed.p12"
+    shutil.copy(FIXTURES / "jdk17-keytool.p12", store)
+    folder = tmp_path / "fleet"
+    (folder / "closed").mkdir(parents=True)
+    shutil.copy(FIXTURES / "jdk17-keytool.jks", folder / "open.jks")
+    shutil.copy(FIXTURES / "jdk17-keytool.jks", folder / "closed" / "inside.jks")
+    store.chmod(0)
+    (folder / "closed").chmod(0)
+    try:
+        given = ["--storepass", "pass:changeit"]
+        for args in (["list", store, *given], ["convert", store, tmp_path / "out.jks", *given],
+                     ["compat", store, *given], ["export", store, "--cert", tmp_path / "c.pem", *given],
+                     ["printcert", store], ["expiry", store, *given]):
+            done = subprocess.run([*drop, sys.executable, "-m", "jkstool", *map(str, args)], capture_output=True,
+                                  text=True, timeout=60)
+            first = done.stderr.splitlines()[0]
+            assert done.returncode == 2 and first == f"error: {store}: permission denied (check the file's owner "\
+                "and mode)", (args, done.stderr)
+        gate = subprocess.run([*drop, sys.executable, "-m", "jkstool", "expiry", str(folder), "--storepass",
+                               "pass:changeit"], capture_output=True, text=True, timeout=60)
+        assert gate.returncode == 2, gate.stderr
+        assert f"error: {folder / 'closed'}: the folder cannot be listed: permission denied" in gate.stderr
+    finally:
+        (folder / "closed").chmod(0o755)

@@ -12,7 +12,8 @@ from .stores import read_store
 
 def compat_command(
     store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS or PKCS12; in a Kubernetes "
-                                          "Secret, SOURCE#SECRET/KEY (SOURCE a file, or - for stdin).")],
+                                          "Secret, SOURCE#SECRET/KEY (SOURCE a file, or - for stdin).",
+                                          readable=False)],
     jdk: Annotated[str | None, typer.Option(
         metavar="RELEASE", help="Exit 1 unless this Java loads the store: 8 (before 8u301), 8u301, 11, 17, 21, "
                                 "25 or 26 (for pre-deploy scripts).")] = None,

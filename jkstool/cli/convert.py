@@ -23,9 +23,9 @@ from .stores import asking_with
 
 def convert_command(
     source: Annotated[Path, typer.Argument(metavar="SOURCE",
-        help="The store to read (JKS, JCEKS, PKCS12 or PEM), or a layout folder.")],
+        help="The store to read (JKS, JCEKS, PKCS12 or PEM), or a layout folder.", readable=False)],
     dest: Annotated[Path | None, typer.Argument(metavar="DEST",
-        help="The file to write (none for a layout folder).")] = None,
+        help="The file to write (none for a layout folder).", readable=False)] = None,
     store_type: DestStoreType = None,
     storepass: StorePass = None,
     keypass: KeyPass = None,

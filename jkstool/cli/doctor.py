@@ -13,21 +13,23 @@ from .stores import read_store
 def doctor_command(
     sources: Annotated[list[Path], typer.Argument(
         metavar="SOURCE", help="Spring Boot application.properties/yml, Tomcat server.xml, a file of JVM flags "
-                               "(-Djavax.net.ssl.*), Kafka client or broker properties.")],
+                               "(-Djavax.net.ssl.*), Kafka client or broker properties.", readable=False)],
     env_file: Annotated[Path | None, typer.Option(
         "--env", metavar="FILE",
-        help="Variables the service starts with: a dotenv file or a systemd EnvironmentFile.")] = None,
+        help="Variables the service starts with: a dotenv file or a systemd EnvironmentFile.", readable=False)] = None,
     profile: Annotated[list[str] | None, typer.Option(
         "--profile", metavar="NAME", help="Spring Boot: an active profile (repeatable): application-NAME.* "
                                           "overlays the files, as Spring orders them.")] = None,
     classpath: Annotated[Path | None, typer.Option(
-        metavar="DIR", help="Spring Boot: where classpath: locations are (default: the configuration's folder).")
+        metavar="DIR", help="Spring Boot: where classpath: locations are (default: the configuration's folder).",
+        readable=False)
     ] = None,
     peer: Annotated[Path | None, typer.Option(
         metavar="DIR", help="The peer's layout: the pair is checked as verify-pair checks it, this side as "
-                            "configured.")] = None,
+                            "configured.", readable=False)] = None,
     peer_truststore: Annotated[Path | None, typer.Option(
-        metavar="FILE", help="The peer's truststore alone: this side's chain is checked against it.")] = None,
+        metavar="FILE", help="The peer's truststore alone: this side's chain is checked against it.",
+        readable=False)] = None,
     peer_url: Annotated[str | None, typer.Option(
         metavar="HOST:PORT", help="A live server: a client's stores, as configured, are tried against it "
                                   "(as jkstool probe tries them).")] = None,

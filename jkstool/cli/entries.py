@@ -22,8 +22,9 @@ Alias = Annotated[str, typer.Option("--alias", help="The entry.")]
 
 
 def copy_command(
-    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="The store to copy from.")],
-    dest: Annotated[Path, typer.Argument(metavar="DEST", help="The store to copy into (created if missing).")],
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="The store to copy from.", readable=False)],
+    dest: Annotated[Path, typer.Argument(metavar="DEST", help="The store to copy into (created if missing).",
+    readable=False)],
     alias: Alias,
     dest_alias: Annotated[str | None, typer.Option(help="The alias in DEST (default: the same).")] = None,
     store_type: DestStoreType = None,
@@ -63,7 +64,7 @@ def copy_command(
 
 
 def delete_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.", readable=False)],
     alias: Alias,
     storepass: StorePass = None,
     keypass: KeyPass = None,
@@ -89,7 +90,7 @@ def delete_command(
 
 
 def rename_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.", readable=False)],
     alias: Annotated[str, typer.Option("--alias", help="The entry's alias now.")],
     dest_alias: Annotated[str, typer.Option("--dest-alias", help="Its new alias.")],
     storepass: StorePass = None,
@@ -118,7 +119,8 @@ def rename_command(
 
 def passwd_command(
     store: Annotated[Path, typer.Argument(
-        metavar="STORE|DIR", help="The store, or a layout folder (its four stores and storepass file).")],
+        metavar="STORE|DIR", help="The store, or a layout folder (its four stores and storepass file).",
+        readable=False)],
     new_storepass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="The new store password (keys that had the old one follow it).")] = None,
     alias: Annotated[str | None, typer.Option("--alias", help="With --new-keypass: the key entry.")] = None,

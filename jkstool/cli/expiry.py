@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def expiry_command(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH",
         help="Stores, PEM or DER files, folders (searched recursively), and Kubernetes Secrets as kubectl get "
-             "-o json|yaml prints them (a file, or - for stdin).")],
+             "-o json|yaml prints them (a file, or - for stdin).", readable=False)],
     within: Annotated[int, typer.Option(min=0, metavar="DAYS", help=(
         "Fail (exit 1) when a certificate expires within DAYS, or a CRL's nextUpdate is within 3 days (or DAYS, "
         "when fewer)."))] = 30,

@@ -59,7 +59,7 @@ def address(text: str) -> tuple[str, int]:
 def exporter_command(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...",
         help="Stores and folders (searched recursively; a folder holding pairs has each checked as verify-pair "
-             "--all checks it). A Kubernetes Secret volume is followed as the kubelet updates it.")],
+             "--all checks it). A Kubernetes Secret volume is followed as the kubelet updates it.", readable=False)],
     listen: Annotated[str, typer.Option(metavar="ADDR:PORT",
         help="Where to serve /metrics and /healthz (0.0.0.0:9793 in a pod).")] = DEFAULT_LISTEN,
     interval: Annotated[str, typer.Option(metavar="DURATION",

@@ -67,7 +67,7 @@ def graph_command(
     json: Json = False,
     graph_output: Annotated[Path | None, typer.Option(
         "--output", metavar="FILE", help="Write the picture to FILE, replaced atomically, instead of "
-                                         "stdout.")] = None,
+                                         "stdout.", readable=False)] = None,
 ) -> None:
     """Draw a pair: its CAs, what each keystore presents, what each truststore trusts, and what breaks.
 

@@ -12,9 +12,9 @@ from .stores import asking_with, passwords_for, read_store
 
 def import_ca_command(
     truststore: Annotated[Path, typer.Argument(metavar="TRUSTSTORE",
-        help="The truststore to add to (created if missing).")],
+        help="The truststore to add to (created if missing).", readable=False)],
     certificates: Annotated[list[Path], typer.Argument(metavar="CERT",
-        help="PEM bundles or DER certificates (stores, with --from-store).", show_default=False)],
+        help="PEM bundles or DER certificates (stores, with --from-store).", show_default=False, readable=False)],
     alias: Annotated[str | None, typer.Option(help="The alias, when importing one certificate.")] = None,
     from_store: Annotated[bool, typer.Option("--from-store",
         help="Read CERTIFICATES as stores: their trusted certificates and the tops of their "

@@ -23,12 +23,12 @@ if TYPE_CHECKING:
 
 
 def _pem(help_text: str) -> Any:
-    return typer.Option(help=help_text, metavar="PEM")
+    return typer.Option(help=help_text, metavar="PEM", readable=False)
 
 
 def init_pair_command(
     out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR",
-        help="The folder to write the layout into (created if missing).")],
+        help="The folder to write the layout into (created if missing).", readable=False)],
     server_cn: Annotated[str, typer.Option(help="The server certificate's CN.")] = "localhost",
     san: Annotated[list[str] | None, typer.Option(
         "--san", help="A server SAN: DNS:name, IP:address, URI:uri or email:address (repeatable). "
@@ -50,7 +50,7 @@ def init_pair_command(
     client_ca_key: Annotated[Path | None, _pem("The key of --client-ca-cert.")] = None,
     ca_crl: Annotated[list[Path] | None, typer.Option(
         metavar="FILE", help="With a brought CA: the CRL of a CA above it (its root's), for servers that check "
-        "revocation (repeatable; see revoke --ca-crl).")] = None,
+        "revocation (repeatable; see revoke --ca-crl).", readable=False)] = None,
     ca_keypass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of a brought CA key, and of the CA key written to ca/ "
                                  "(default: the store password).")] = None,

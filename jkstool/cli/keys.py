@@ -26,7 +26,7 @@ from .stores import asking_with, passwords_for, write_files
 Alias = Annotated[str, typer.Option("--alias", help="The key entry.")]
 San = Annotated[list[str] | None, typer.Option(
     "--san", help="A subject alternative name: DNS:name, IP:address, URI:uri or email:address (repeatable).")]
-Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.", readable=False)]
 
 
 # What the API's errors name that output does not yet say as these commands' options.
@@ -53,7 +53,7 @@ def _files(written: list[Path], backups: list[Path]) -> dict[str, list[str]]:
 
 
 def genkey_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore (created if missing).")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore (created if missing).", readable=False)],
     alias: Alias,
     cn: Annotated[str, typer.Option("--cn", help="The subject's common name.")],
     san: San = None,
@@ -87,7 +87,7 @@ def genkey_command(
 
 
 def csr_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore.", readable=False)],
     alias: Alias,
     san: San = None,
     out: Out = None,
@@ -111,9 +111,11 @@ def csr_command(
 
 
 def sign_command(
-    request: Annotated[Path, typer.Argument(metavar="REQUEST", help="The PKCS#10 request (PEM or DER).")],
-    ca_cert: Annotated[Path, typer.Option(help="The issuing CA's certificate, then its issuers (PEM).")],
-    ca_key: Annotated[Path, typer.Option(help="The issuing CA's key (PEM, encrypted or not).")],
+    request: Annotated[Path, typer.Argument(metavar="REQUEST", help="The PKCS#10 request (PEM or DER).",
+    readable=False)],
+    ca_cert: Annotated[Path, typer.Option(help="The issuing CA's certificate, then its issuers (PEM).",
+    readable=False)],
+    ca_key: Annotated[Path, typer.Option(help="The issuing CA's key (PEM, encrypted or not).", readable=False)],
     profile: Annotated[Profile, typer.Option(help="Decides EKU, key usage and basic constraints.")],
     ca_keypass: Annotated[str | None, typer.Option(metavar="PASSWORD", help="Password of --ca-key.")] = None,
     days: Annotated[int, typer.Option(min=1, help="Validity.")] = 397,
@@ -136,12 +138,12 @@ def sign_command(
 
 
 def import_reply_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore holding the key.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore holding the key.", readable=False)],
     reply: Annotated[Path, typer.Argument(metavar="REPLY",
-        help="The CA's reply: PEM, DER or PKCS#7, with or without its chain.")],
+        help="The CA's reply: PEM, DER or PKCS#7, with or without its chain.", readable=False)],
     alias: Alias,
     ca: Annotated[list[Path] | None, typer.Option(
-        "--ca", help="More CA certificates to complete the chain (repeatable).")] = None,
+        "--ca", help="More CA certificates to complete the chain (repeatable).", readable=False)] = None,
     storepass: StorePass = None,
     keypass: KeyPass = None,
     json: Json = False,
@@ -179,11 +181,11 @@ def _report_chain(entry: PrivateKeyEntry, store: Path, json: bool, schema: str) 
 
 
 def import_key_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore (created if missing).")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The keystore (created if missing).", readable=False)],
     alias: Alias,
     key: Annotated[Path, typer.Option("--key", help="The private key: PEM in PKCS#8, PKCS#1 or SEC1, "
-                                                    "encrypted or not.")],
-    cert: Annotated[Path, typer.Option("--cert", help="Its certificate, or its chain (PEM or DER).")],
+                                                    "encrypted or not.", readable=False)],
+    cert: Annotated[Path, typer.Option("--cert", help="Its certificate, or its chain (PEM or DER).", readable=False)],
     src_keypass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of an encrypted --key.")] = None,
     store_type: DestStoreType = None,
@@ -212,14 +214,15 @@ def import_key_command(
 
 
 def export_command(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.")],
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="The store.", readable=False)],
     alias: Annotated[str | None, typer.Option(
         "--alias", help="The entry (may be left out when the store has one key entry).")] = None,
-    cert: Annotated[Path | None, typer.Option("--cert", help="Write the certificate (PEM) here.")] = None,
+    cert: Annotated[Path | None, typer.Option("--cert", help="Write the certificate (PEM) here.",
+    readable=False)] = None,
     chain: Annotated[Path | None, typer.Option(
-        "--chain", help="Write the whole chain, leaf first (PEM), here.")] = None,
+        "--chain", help="Write the whole chain, leaf first (PEM), here.", readable=False)] = None,
     key: Annotated[Path | None, typer.Option(
-        "--key", help="Write the private key (PKCS#8 PEM, mode 0600) here.")] = None,
+        "--key", help="Write the private key (PKCS#8 PEM, mode 0600) here.", readable=False)] = None,
     no_encrypt_key: Annotated[bool, typer.Option("--no-encrypt-key",
         help="Write the key unencrypted (still mode 0600), for servers that cannot ask for a password.")] = False,
     storepass: StorePass = None,

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..api.layouts import Renewal, Request, Stage, Written
 
 Folder = Annotated[Path, typer.Argument(metavar="DIR",
-    file_okay=False, help="The layout folder (with its layout.json).")]
+    file_okay=False, help="The layout folder (with its layout.json).", readable=False)]
 CaKeypass = Annotated[str | None, typer.Option(
     metavar="PASSWORD", help="Password of the CA key (default: the store password).")]
 
@@ -82,8 +82,9 @@ def renew_command(
         help="Subject alternative names, replacing the current ones (repeatable: DNS:, IP:, URI:, email:).")] = None,
     client: Annotated[str | None, typer.Option(
         metavar="CN", help="With --side client: a client added later (add-client --cn CN) instead.")] = None,
-    ca_cert: Annotated[Path | None, typer.Option(help="The CA, when it is not in the layout's ca/.")] = None,
-    ca_key: Annotated[Path | None, typer.Option(help="The CA's key, with --ca-cert.")] = None,
+    ca_cert: Annotated[Path | None, typer.Option(help="The CA, when it is not in the layout's ca/.",
+    readable=False)] = None,
+    ca_key: Annotated[Path | None, typer.Option(help="The CA's key, with --ca-cert.", readable=False)] = None,
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
@@ -193,12 +194,13 @@ def rollover_ca_command(
     status: Annotated[bool, typer.Option("--status", help="Say which stage the layout is in; change nothing.")] = False,
     keep_key: Annotated[bool, typer.Option("--keep-key", help="With --reissue: keep the leaves' keys.")] = False,
     ca_cert: Annotated[Path | None, typer.Option(
-        help="A CA brought to init-pair: its successor (the CA first, then its issuers up to the root).")] = None,
-    ca_key: Annotated[Path | None, typer.Option(help="The successor's key, with --ca-cert.")] = None,
+        help="A CA brought to init-pair: its successor (the CA first, then its issuers up to the root).",
+        readable=False)] = None,
+    ca_key: Annotated[Path | None, typer.Option(help="The successor's key, with --ca-cert.", readable=False)] = None,
     ca_crl: Annotated[list[Path] | None, typer.Option(
         "--ca-crl", metavar="FILE",
         help="With --ca-cert under a new root: that root's CRL, which servers checking revocation need "
-             "(repeatable).")] = None,
+             "(repeatable).", readable=False)] = None,
     ca_keypass: CaKeypass = None,
     storepass: StorePass = None,
     json: Json = False,
@@ -303,7 +305,8 @@ def k8s_secret_command(
                              "(default: the folder's name).")] = None,
     namespace: Annotated[str | None, typer.Option(metavar="NS", help="The namespace to put in each Secret.")] = None,
     report_output: Annotated[Path | None, typer.Option(
-        "--output", metavar="FILE", help="Write the manifests to FILE (0600) instead of stdout.")] = None,
+        "--output", metavar="FILE", help="Write the manifests to FILE (0600) instead of stdout.",
+        readable=False)] = None,
     force: Force = False,
     storepass: StorePass = None,
 ) -> None:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def list_command(
     store: Annotated[Path, typer.Argument(metavar="STORE", help="The store: JKS, JCEKS, PKCS12 or PEM; in a "
-                                          "Kubernetes Secret, SOURCE#SECRET/KEY (SOURCE a file, or - for stdin).")],
+                                          "Kubernetes Secret, SOURCE#SECRET/KEY (SOURCE a file, or - for stdin).",
+                                          readable=False)],
     storepass: StorePass = None,
     password_map: PasswordMap = None,
     password_from: PasswordFrom = None,

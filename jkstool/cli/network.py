@@ -49,8 +49,9 @@ def host_port(text: str) -> tuple[str, int]:
 
 def probe_command(
     target: Annotated[str, typer.Argument(metavar="HOST:PORT", help="The server to probe.")],
-    truststore: Annotated[Path | None, typer.Option(help="Check the server's chain against this truststore.")] = None,
-    keystore: Annotated[Path | None, typer.Option(help="Present this keystore's certificate.")] = None,
+    truststore: Annotated[Path | None, typer.Option(help="Check the server's chain against this truststore.",
+    readable=False)] = None,
+    keystore: Annotated[Path | None, typer.Option(help="Present this keystore's certificate.", readable=False)] = None,
     servername: Annotated[str | None, typer.Option(help="The name to send (SNI) and check (default: HOST).")] = None,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the connection and handshake.")] = 10,
     storepass: StorePass = None,
@@ -60,12 +61,12 @@ def probe_command(
         metavar="HEX", help="Fail unless the server presents the certificate of this SHA-256 (a deploy check: "
                             "is the renewed certificate live?).")] = None,
     crl: Annotated[list[Path] | None, typer.Option(
-        "--crl", help="A CRL to check the server's certificate against (repeatable).")] = None,
+        "--crl", help="A CRL to check the server's certificate against (repeatable).", readable=False)] = None,
     save_chain: Annotated[Path | None, typer.Option(
         metavar="TRUSTSTORE", help="Trust what the server presents, as InstallCert does: add the top certificate "
                                    "of its chain (its CA; a lone server certificate, pinned) to TRUSTSTORE, "
                                    "created if missing, with --storepass. Check the SHA-256 printed with the "
-                                   "server's owner.")] = None,
+                                   "server's owner.", readable=False)] = None,
     allow_weak_password: AllowWeakPassword = False,
     json: Json = False,
 ) -> None:
@@ -195,12 +196,13 @@ def _saved(saved: "ImportResult", truststore: Path, sent: int) -> None:
 
 def serve_command(
     folder: Annotated[Path | None, typer.Argument(metavar="DIR",
-        help="A layout folder: its server stores and CRLs (instead of --keystore and --truststore).")] = None,
-    keystore: Annotated[Path | None, typer.Option(help="The server keystore.")] = None,
+        help="A layout folder: its server stores and CRLs (instead of --keystore and --truststore).",
+        readable=False)] = None,
+    keystore: Annotated[Path | None, typer.Option(help="The server keystore.", readable=False)] = None,
     truststore: Annotated[Path | None, typer.Option(
-        help="The server truststore: the CAs whose clients are accepted.")] = None,
+        help="The server truststore: the CAs whose clients are accepted.", readable=False)] = None,
     crl: Annotated[list[Path] | None, typer.Option(
-        "--crl", help="A CRL to refuse revoked clients by (repeatable).")] = None,
+        "--crl", help="A CRL to refuse revoked clients by (repeatable).", readable=False)] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="The port (0: any free one).")] = 8443,
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     once: Annotated[bool, typer.Option("--once", help="Stop after one client.")] = False,

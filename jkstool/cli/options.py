@@ -84,7 +84,7 @@ DestStoreType = Annotated[StoreType | None, typer.Option(
     help="Type of the file to create (default: from its extension .jks, .p12/.pfx, .pem; else pkcs12).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable snake_case keys).")]
 JavaSecurity = Annotated[Path | None, typer.Option(
-    help="A java.security override, as -Djava.security.properties=FILE gives the application.")]
+    help="A java.security override, as -Djava.security.properties=FILE gives the application.", readable=False)]
 
 
 class Format(str, Enum):
@@ -119,13 +119,14 @@ PasswordMap = Annotated[Path | None, typer.Option(
     "--password-map", metavar="FILE",
     help="Passwords for many stores: lines 'GLOB SOURCE' (SOURCE env:NAME, file:PATH or pass:TEXT), the first "
          "GLOB that matches a store's path giving its password, before its layout's storepass file and "
-         "--storepass.")]
+         "--storepass.", readable=False)]
 PasswordFrom = Annotated[str | None, typer.Option(
     "--password-from", metavar="SECRET/KEY",
     help="Kubernetes input: the key of a Secret in it that holds the stores' password (default: the "
          "passwordSecretRef of a cert-manager Certificate given too, else --storepass).")]
 ReportOutput = Annotated[Path | None, typer.Option(
-    "--output", metavar="FILE", help="Write the report to FILE, replaced atomically, instead of stdout.")]
+    "--output", metavar="FILE", help="Write the report to FILE, replaced atomically, instead of stdout.",
+    readable=False)]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show more detail.")]
 Wide = Annotated[bool, typer.Option("--wide", help="Show whole values (names, fingerprints), however wide.")]
 Force = Annotated[bool, typer.Option(

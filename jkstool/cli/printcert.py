@@ -11,7 +11,8 @@ from .options import Json
 
 def printcert_command(
     file: Annotated[Path | None, typer.Argument(
-        metavar="FILE", help="A certificate file: PEM (one or a bundle), DER, or PKCS#7 (.p7b), PEM or DER.")] = None,
+        metavar="FILE", help="A certificate file: PEM (one or a bundle), DER, or PKCS#7 (.p7b), PEM or DER.",
+        readable=False)] = None,
     sslserver: Annotated[str | None, typer.Option(
         "--sslserver", metavar="HOST:PORT", help="Print the chain this server presents instead of a file.")] = None,
     json: Json = False,

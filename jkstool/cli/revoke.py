@@ -16,19 +16,20 @@ if TYPE_CHECKING:
 def revoke_command(
     targets: Annotated[list[Path], typer.Argument(
         metavar="[DIR] CERTIFICATES...", help="A layout folder, then the certificates to revoke (PEM or DER); "
-        "or the certificates alone, with --ca-cert, --ca-key and --crl.")],
+        "or the certificates alone, with --ca-cert, --ca-key and --crl.", readable=False)],
     alias: Annotated[list[str] | None, typer.Option(
         help="With a layout: revoke the certificate of this key entry (repeatable).")] = None,
-    ca_cert: Annotated[Path | None, typer.Option(help="The CA that issued them (PEM); not with a layout.")] = None,
-    ca_key: Annotated[Path | None, typer.Option(help="The CA's key (PEM); not with a layout.")] = None,
+    ca_cert: Annotated[Path | None, typer.Option(help="The CA that issued them (PEM); not with a layout.",
+    readable=False)] = None,
+    ca_key: Annotated[Path | None, typer.Option(help="The CA's key (PEM); not with a layout.", readable=False)] = None,
     crl: Annotated[Path | None, typer.Option("--crl", help="The CRL file (created when missing, else extended); "
-                                                           "not with a layout.")] = None,
+                                                           "not with a layout.", readable=False)] = None,
     ca_keypass: Annotated[str | None, typer.Option(
         metavar="PASSWORD", help="Password of the CA key (with a layout, default: the store password).")] = None,
     crl_days: Annotated[int, typer.Option(min=1, help="Days until the CRL's nextUpdate.")] = 30,
     ca_crl: Annotated[list[Path] | None, typer.Option(
         metavar="FILE", help="With a layout under a brought CA: the CRL of a CA above it (its root's), kept "
-        "and bundled for the servers (repeatable; a newer one replaces it).")] = None,
+        "and bundled for the servers (repeatable; a newer one replaces it).", readable=False)] = None,
     storepass: StorePass = None,
     json: Json = False,
     lock_timeout: LockTimeout = 30,

@@ -23,7 +23,8 @@ class Format(str, Enum):
 def snippet_command(
     fmt: Annotated[Format, typer.Argument(metavar="FORMAT",
                                           help="spring-boot, tomcat, jvm, nginx, apache or curl.")],
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The layout folder (with its layout.json).")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The layout folder (with its layout.json).",
+    readable=False)],
     side: Annotated[str | None, typer.Option(help="server or client (default: client for curl, else server).")] = None,
     port: Annotated[int, typer.Option(help="The port to listen on or connect to.")] = 8443,
     bind: Annotated[str | None, typer.Option(

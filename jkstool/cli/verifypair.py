@@ -31,7 +31,8 @@ class Engine(str, Enum):
 
 
 def _store_option(role: str) -> Any:
-    return typer.Option(f"--{role}", help=f"The {role.replace('-', ' ')} (default: DIR's).", show_default=False)
+    return typer.Option(f"--{role}", help=f"The {role.replace('-', ' ')} (default: DIR's).", show_default=False,
+                        readable=False)
 
 
 def _pass_option(role: str) -> Any:
@@ -43,7 +44,7 @@ def _pass_option(role: str) -> Any:
 PairFolder = Annotated[Path | None, typer.Argument(
     metavar="DIR", help="A layout folder holding server.keystore, server.truststore, client.keystore and "
                         "client.truststore (.jks or .p12); or Kubernetes Secrets as kubectl get -o json|yaml "
-                        "prints them (a file, or - for stdin).", show_default=False)]
+                        "prints them (a file, or - for stdin).", show_default=False, readable=False)]
 ServerKeystore = Annotated[Path | None, _store_option("server-keystore")]
 ServerTruststore = Annotated[Path | None, _store_option("server-truststore")]
 ClientKeystore = Annotated[Path | None, _store_option("client-keystore")]
@@ -60,7 +61,8 @@ Hostname = Annotated[str | None, typer.Option(
     help="Check the server certificate for the name (or IP address) the client dials.")]
 At = Annotated[str | None, typer.Option(
     metavar="DATE", help="Check validity on this date (YYYY-MM-DD) instead of now.")]
-Crls = Annotated[list[Path] | None, typer.Option("--crl", help="A CRL to check the certificates against (repeatable).")]
+Crls = Annotated[list[Path] | None, typer.Option(
+    "--crl", help="A CRL to check the certificates against (repeatable).", readable=False)]
 Jdk = Annotated[str | None, typer.Option(
     "--jdk", metavar="PATH|RELEASE",
     help="Whose rules decide: a JDK folder, or a release's defaults (17, 17.0.15, 21, 25; default: the JDK "

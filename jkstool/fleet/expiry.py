@@ -141,16 +141,22 @@ class Scan:
                 "errors": [failure.to_dict() for failure in self.failures]}
 
 
-def candidates(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
-    """(file, whether it was named explicitly) for the paths given, folders walked in order, backups
-    passed over."""
+def candidates(paths: list[Path]) -> Iterator[tuple[Path, bool, JkstoolError | None]]:
+    """(file, whether it was named explicitly, None) for the paths given, folders walked in order, backups
+    passed over; (folder, True, why) for a folder the walk could not list: a gate must not pass over what it
+    could not check."""
     for path in paths:
         if path.is_dir():
-            for found in files_under(path):
+            unlisted: list[OSError] = []
+            for found in files_under(path, unlisted):
                 if not _backup(found.relative_to(path), path):
-                    yield found, False
+                    yield found, False, None
+            for error in unlisted:
+                yield Path(error.filename), True, JkstoolError(
+                    f"the folder cannot be listed: {(error.strerror or str(error)).lower()}",
+                    "check the folder's owner and mode: the stores in it were not checked")
         else:
-            yield path, True
+            yield path, True, None
 
 
 VOLUME_DATA = "..data"
@@ -163,13 +169,13 @@ def volume(folder: Path) -> bool:
     return os.path.islink(folder / VOLUME_DATA)
 
 
-def files_under(top: Path) -> list[Path]:
+def files_under(top: Path, unlisted: list[OSError] | None = None) -> list[Path]:
     """The regular files under `top`, in path order: links are not followed (a file is read once, under its
     own name), except in a Kubernetes Secret volume, whose files are the links of its keys (into ..data) and
     whose ..-named entries (the link, the timestamped folders) are the kubelet's own: there a store keeps its
-    name across updates."""
+    name across updates. A folder that cannot be listed is added to `unlisted`, when given."""
     found = []
-    for folder, subfolders, names in os.walk(top):
+    for folder, subfolders, names in os.walk(top, onerror=None if unlisted is None else unlisted.append):
         here = Path(folder)
         kubelet = volume(here)
         if kubelet:
@@ -218,7 +224,10 @@ def scan(paths: list[Path], password: str | None, progress: Callable[[int], None
             result.failures.append(_failure(item.name, e))
         except Exception as e:  # a bug met on one file: its row, and the others still listed
             result.failures.append(_failure(item.name, unexpected(e, Path(item.name))))
-    for path, named in candidates(paths):
+    for path, named, unlisted in candidates(paths):
+        if unlisted is not None:
+            result.failures.append(_failure(str(path), unlisted))
+            continue
         result.files += 1
         if progress:
             progress(result.files)
