@@ -592,6 +592,12 @@ def test_a_secret_input_problem_is_one_line(tmp_path, secrets_pair):
     assert "check the password in the Secret key app-old-password/password" in stale.value.fix
     result = run("verify-pair", source, "--password-from", "app-old-password/password")
     assert result.exit_code == 2 and "which --password-from names)" in result.stderr, result.stderr
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\x00\x01garbage")  # YAML's reader refuses a NUL before it parses anything
+    result = run("list", f"{binary}#app-server/keystore.p12", "--storepass", f"pass:{PASSWORD}")
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {binary}: not JSON or YAML Kubernetes "
+                                                              "objects"), result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_a_fleet_checked_on_every_core_reads_as_one_checked_in_turn(fleet, tmp_path, monkeypatch):

@@ -135,7 +135,10 @@ def _yaml(text: str) -> list[object]:
     K8S_ALIAS_CHARS) before anything is built: an alias bomb of a few hundred bytes is refused, not
     expanded to billions of values."""
     import yaml  # only for YAML input
-    loader = yaml.SafeLoader(text)  # the pure-Python parser: its recursion ends in a RecursionError
+    try:  # the pure-Python parser: its recursion ends in a RecursionError; it refuses a NUL as it is built
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as e:
+        raise ValueError(str(e)) from None
     try:
         found = []
         spent = [0, 0]  # values and characters, over every document of the input: the limits are the input's
