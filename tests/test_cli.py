@@ -476,3 +476,26 @@ def test_list_shows_a_pem_key_that_matches_none_of_its_certificates(tmp_path):
         result = run("list", pem, *args)
         assert result.exit_code == 0, result.output
     assert "no certificate" in run("list", pem).stdout
+
+
+def test_a_keystore_without_a_mac_is_said_so_and_a_wrong_password_points_at_the_store(tmp_path, openssl):
+    """openssl pkcs12 -nomac -certpbe NONE: nothing proves the password, so a wrong one first fails on the key.
+    The warning says what the store lacks (a password was given), and the refusal names the store password."""
+    key, cert, store = tmp_path / "key.pem", tmp_path / "cert.pem", tmp_path / "nomac.p12"
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=nomac",
+            "-keyout", key, "-out", cert, "-days", "30")
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-name", "leaf", "-nomac", "-certpbe", "NONE",
+            "-passout", f"pass:{PASSWORD}", "-out", store)
+    listed = run("list", store, "--storepass", f"pass:{PASSWORD}")
+    assert listed.exit_code == 0 and "the keystore has no integrity check (no MAC)" in listed.stderr
+    assert "no password given" not in listed.stderr
+    refused = run("convert", store, tmp_path / "out.jks", "--storepass", "pass:not-the-one")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "alias 'leaf': the key does not open" in refused.stderr and "(check --storepass:" in refused.stderr
+
+
+def test_expiry_says_a_read_error_in_the_command_lines_words(tmp_path):
+    for extra in ([], ["--json"], ["--format", "junit"]):
+        result = run("expiry", FIXTURES / "jdk17-keytool.p12", "--storepass", "pass:not-the-one", *extra)
+        assert result.exit_code == 2 and "check --storepass or JKSTOOL_STOREPASS" in result.stdout + result.stderr
+        assert "password=..." not in result.stdout + result.stderr

@@ -53,13 +53,15 @@ def expiry_command(
     if report_format in (Format.prometheus, Format.junit):
         _report(report_format, result, within, report_output)
     elif json:
-        output.print_json(result.to_dict(within), "expiry")
+        data = result.to_dict(within)
+        data["errors"] = [{**e, "error": output.for_the_command_line(e["error"])} for e in data["errors"]]
+        output.print_json(data, "expiry")
     elif rows:
         output.print_table([[r.days_left, f"{r.not_after:%Y-%m-%d}", r.subject, _places(r.locations)]
                             for r in rows], ["days left", "not after", "subject", "where (file: alias)"],
                            flexible=(2, 3))
     for path, error in result.errors:
-        output.line(f"error: {path}: {error}", err=True)
+        output.line(f"error: {path}: {output.for_the_command_line(error)}", err=True)
     lists = sum(r.kind == "crl" for r in rows)
     found = output.count(len(rows) - lists, "certificate") + (f" and {output.count(lists, 'CRL')}" if lists else "")
     output.info(f"{found} in {output.count(result.files, 'file')}; "
@@ -92,5 +94,6 @@ def _report(report_format: Format, result: "Scan", within: int, path: Path | Non
                 f"serial {p['serial']}, issuer {p['issuer']}")]
               if p["sha256"] in due else [])
              for p in reports.places(result)]
-    cases += [(path_, "read", [("error", error, error)]) for path_, error in result.errors]
+    cases += [(path_, "read", [("error", said, said)]) for path_, error in result.errors
+              for said in [output.for_the_command_line(error)]]
     reports.emit(reports.junit("jkstool expiry", cases), path)

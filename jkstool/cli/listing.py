@@ -40,7 +40,7 @@ def list_command(
     if password is None and sys.stdin.isatty() and password_from is None and "#" not in str(store):
         password = _ask(store)
     found = inventory(read_store(store, password, keys=False, password_from=password_from), details=verbose)
-    if found.verified is False:
+    if found.verified is False and password is None and password_from is None:
         output.warn(f"{store}: no password given: the store's integrity was not checked")
     _warn_java(store, found)
     if not (json or verbose):

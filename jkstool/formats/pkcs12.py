@@ -20,7 +20,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .. import der, limits
-from ..errors import JkstoolError, PasswordError, damaged, key_not_read, wrong_key_password, wrong_password
+from ..errors import (
+    JkstoolError,
+    KeyPasswordError,
+    PasswordError,
+    damaged,
+    key_not_read,
+    wrong_key_password,
+    wrong_password,
+)
 from ..model import Entry, Loaded, PrivateKeyEntry, Protection, SecretKeyEntry, Store, TrustedCertEntry
 from . import _pbe as pbe
 from ._javaattrs import JAVA_TRUSTED_USAGE, creation_date, key_ids
@@ -128,14 +136,24 @@ def load(data: bytes, password: str | None, opener: KeyOpener, check_mac: bool =
             _check_mac(rest[0], password, auth_data)
             verified = True
         bags = _Bags(opener)
-        for _, info in der.items(der.decode(auth_data, der.SEQUENCE)):
-            _read_content_info(info, password, bags)
+        try:
+            for _, info in der.items(der.decode(auth_data, der.SEQUENCE)):
+                _read_content_info(info, password, bags)
+        except KeyPasswordError as e:
+            if verified or password is None:
+                raise
+            raise replace(e, fix="check password=...: without an integrity check, the store cannot tell a wrong "
+                                 "store password from a key's own; or give the key's own with key_password=...") \
+                from None
         integrity = _integrity(rest[0]) if rest else None
         if integrity not in (None, "pbmac1"):  # PBMAC1's MacData salt is ignored (RFC 9579)
             bags.salted(len(der.fields(rest[0], der.SEQUENCE, der.OCTET_STRING)[1]))
     except (der.DerError, IndexError):
         raise damaged("PKCS12") from None
     store, warnings, strays = _assemble(bags)
+    if not rest and bags.keys:  # a truststore without one is a choice keytool offers (macAlgorithm NONE)
+        warnings.append("the keystore has no integrity check (no MAC): a change to the file would go unnoticed "
+                        "(Java reads it all the same)")
     protection = Protection(integrity, frozenset(bags.key_schemes), frozenset(bags.cert_schemes), bags.iterations,
                             bags.salt, password is None or password.isascii())
     return Loaded("PKCS12", store, verified, warnings, protection=protection, stray_certificates=strays)
