@@ -53,9 +53,8 @@ def expiry_command(
     if report_format in (Format.prometheus, Format.junit):
         _report(report_format, result, within, report_output)
     elif json:
-        data = result.to_dict(within)
-        data["errors"] = [{**e, "error": output.for_the_command_line(e["error"])} for e in data["errors"]]
-        output.print_json(data, "expiry")
+        errors = [{**f.to_dict(), "error": output.for_the_command_line(f.error)} for f in result.failures]
+        output.print_json({**result.to_dict(within), "errors": errors}, "expiry")
     elif rows:
         output.print_table([[r.days_left, f"{r.not_after:%Y-%m-%d}", r.subject, _places(r.locations)]
                             for r in rows], ["days left", "not after", "subject", "where (file: alias)"],
