@@ -21,6 +21,14 @@ from helpers import run
     (["lsit", "x.jks"], "no command 'lsit': did you mean jkstool list?"),
     (["printcert", "-file", "ca.pem"], "-file is keytool's: here, the file is an argument: jkstool printcert FILE"),
     (["verfy-pair", "./tls"], "no command 'verfy-pair': did you mean jkstool verify-pair?"),
+    (["importcert", "x.jks", "ca.pem"], "importcert is keytool's -importcert: here it is jkstool import-ca"),
+    (["list", "x.jks", "-alias", "a"], "-alias is keytool's, and jkstool list has nothing for it"),
+    (["csr", "x.jks", "--alias", "a", "-file", "a.csr"], "-file is keytool's: here, --out"),
+    (["export", "x.jks", "-file", "c.pem"], "-file is keytool's: here, --cert (or --chain, --key)"),
+    (["import-ca", "t.jks", "-file", "ca.pem"], "-file is keytool's: here, the certificate is an argument: "
+                                                 "jkstool import-ca TRUSTSTORE FILE"),
+    (["list", "x.jks", "-storepass:env", "SP"], "-storepass:env is keytool's: here, --storepass env:SP"),
+    (["convert", "a.jks", "b.p12", "-deststoretype", "pkcs12"], "-deststoretype is keytool's: here, --store-type"),
 ])
 def test_a_keytool_habit_is_one_line_naming_what_to_type(args, says):
     result = run(*args)

@@ -64,7 +64,7 @@ class _Commands(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """keytool's words (`-list`, `-keystore`) and a mistyped command get one line saying what to type."""
         from . import keytool
-        said = keytool.habit(args)
+        said = keytool.habit(args, lambda name: self._options(ctx, name))
         if said:
             output.fail(said)
         if args and not args[0].startswith("-") and args[0] not in COMMANDS:
@@ -75,6 +75,11 @@ class _Commands(TyperGroup):
             args = keytool.cacerts_as_store(args, _cacerts, "JKSTOOL_STOREPASS" in os.environ)
             args = [args[0], *keytool.secrets_from_stdin_last(args[1:], lambda: self.get_command(ctx, args[0]))]
         return super().parse_args(ctx, args)
+
+    def _options(self, ctx: Any, name: str) -> set[str] | None:
+        """The option names of the command `name` (None when there is no such command)."""
+        command = self.get_command(ctx, name)
+        return None if command is None else {opt for param in command.params for opt in param.opts}
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """Each command with its first sentence whole, wrapped to the width (click cuts it with "...")."""

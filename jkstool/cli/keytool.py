@@ -33,25 +33,43 @@ OPTIONS = {
     "-rfc": "nothing: certificates are written as PEM",
     "-sslserver": "--sslserver (jkstool printcert --sslserver HOST:PORT)",
     "-cacerts": "--cacerts (the JDK's cacerts as the store, with its default password)",
+    "-srcstoretype": "nothing: a store read is recognised by its bytes", "-deststoretype": "--store-type",
+    "-srcalias": "--alias", "-destalias": "--dest-alias", "-new": "--new-storepass (or --new-keypass)",
+    "-infile": "the file is an argument: jkstool COMMAND FILE", "-outfile": "--out",
 }
 """keytool's options, and what stands for them here."""
 
-OPTIONS_OF = {("printcert", "-file"): "the file is an argument: jkstool printcert FILE"}
+OPTIONS_OF = {
+    ("printcert", "-file"): "the file is an argument: jkstool printcert FILE",
+    ("import-ca", "-file"): "the certificate is an argument: jkstool import-ca TRUSTSTORE FILE",
+    ("import-reply", "-file"): "the reply is an argument: jkstool import-reply STORE FILE",
+    ("csr", "-file"): "--out", ("export", "-file"): "--cert (or --chain, --key)",
+    ("sign", "-outfile"): "--out",
+}
 """Where a command takes a keytool option otherwise than the others do."""
 
 
-def habit(args: list[str]) -> str | None:
-    """What to type instead of the first keytool command or option in `args` (before a `--`), if any; COMMAND
-    in the advice is the jkstool command given, where there is one."""
-    command = args[0] if args and not args[0].startswith("-") else "COMMAND"
-    for arg in args:
+def habit(args: list[str], options: Callable[[str], set[str] | None]) -> str | None:
+    """What to type instead of a keytool command (with its dash or without) or the first keytool option in
+    `args` (before a `--`), if any. `options(command)` gives a jkstool command's options (None: no such
+    command): keytool's option is named as missing from a command that has nothing in its place."""
+    command = args[0] if args and not args[0].startswith("-") else None  # options() builds it: only when asked
+    if command and f"-{command}" in COMMANDS and options(command) is None:
+        return f"{command} is keytool's -{command}: here it is jkstool {COMMANDS['-' + command]}"
+    for i, arg in enumerate(args):
         if arg == "--":
             return None
         if arg in COMMANDS:
             return f"{arg} is keytool's: here it is jkstool {COMMANDS[arg]}"
-        if arg in OPTIONS:
-            said = OPTIONS_OF.get((command, arg), OPTIONS[arg])
-            return f"{arg} is keytool's: here, {said.replace('COMMAND', command)}"
+        base, _, source = arg.partition(":")  # keytool's -storepass:env NAME, -keypass:file PATH
+        if base in OPTIONS:
+            said = OPTIONS_OF.get((command or "", base), OPTIONS[base]).replace("COMMAND", command or "COMMAND")
+            option = said.split()[0] if said.startswith("--") else None
+            if option and command and option not in (options(command) or {option}):
+                return f"{base} is keytool's, and jkstool {command} has nothing for it (jkstool {command} -h)"
+            if option and source in ("env", "file"):
+                return f"{arg} is keytool's: here, {option} {source}:{args[i + 1] if i + 1 < len(args) else '...'}"
+            return f"{arg} is keytool's: here, {said}"
     return None
 
 
