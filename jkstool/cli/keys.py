@@ -129,8 +129,8 @@ def sign_command(
     Example:
 
     \b
-        jkstool sign server.csr --ca-cert ca/ca.pem --ca-key ca/ca-key.pem --profile server \\
-            --out server.pem
+        jkstool sign server.csr --ca-cert tls/ca/ca.pem --ca-key tls/ca/ca-key.pem \\
+            --ca-keypass file:tls/storepass --profile server --out server.pem
     """
     issuer = load_ca(ca_cert, ca_key, password=passwords.ca_keypass(ca_keypass))
     _emit(sign_request(request, issuer, profile.value, days=days, sans=san), out, force, json, "sign",
