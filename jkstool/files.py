@@ -37,6 +37,11 @@ class Secrecy(IntEnum):
     CLEAR = 2
 
 
+def _file_of(what: str) -> str:
+    """The file to give instead of a folder: what a read was for ("a password file"), else a store file."""
+    return "a store file" if what == "the file" else what
+
+
 def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file", own: bool = False) -> bytes:
     """The bytes of a regular file, refused beyond `limit` (JKSTOOL_MAX_FILE_MB by default). With `own`, only a
     file of the running user, not through a link: what jkstool wrote itself and takes back (a backup)."""
@@ -58,7 +63,7 @@ def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file
         if own and info.st_uid != os.geteuid():
             raise not_own(path)
         if stat.S_ISDIR(kind):
-            raise JkstoolError("is a folder, not a file", "give the path of a store file", path=str(path))
+            raise JkstoolError("is a folder, not a file", f"give the path of {_file_of(what)}", path=str(path))
         if not stat.S_ISREG(kind):
             raise JkstoolError("is not a regular file (a device, FIFO or socket)", "give the path of a file",
                                path=str(path))

@@ -40,6 +40,9 @@ def from_source(text: str, where: str) -> Password:
     (an option, a line of a password map)."""
     if text in STDIN:
         return _first_line_of_stdin(where)
+    if text in ("env:", "file:"):
+        raise JkstoolError(f"{where} is {text} with nothing after it",
+                           f"give {'env:NAME' if text == 'env:' else 'file:PATH'}")
     if text.startswith("env:"):
         name = text[4:]
         if name not in os.environ:
@@ -75,6 +78,9 @@ def _first_line_of_stdin(where: str) -> Password:
         raise JkstoolError(f"{where} names standard input, which this process does not have",
                            "pipe the password in, or use env:NAME or file:PATH")
     text = sys.stdin.buffer.readline(limits.PASSWORD_FILE_BYTES + 1)
+    if not text:  # not even a line break: nothing was piped in (an empty password is a line of its own)
+        raise JkstoolError(f"{where} names standard input, which is empty",
+                           "pipe the password in: printf '%s\\n' \"$PASS\" | jkstool ...")
     if len(text.rstrip(b"\r\n")) > limits.PASSWORD_FILE_BYTES:
         raise JkstoolError(f"the password {where} reads from standard input is longer than "
                            f"{limits.PASSWORD_FILE_BYTES} bytes", "pipe the password alone, on one line")

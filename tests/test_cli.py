@@ -9,8 +9,10 @@ import sys
 
 import pytest
 from helpers import FIXTURES, PASSWORD, private_copy, run, sample_store
+from typer.testing import CliRunner
 
 from jkstool import formats
+from jkstool.cli import app
 
 ENV = {"JKSTOOL_STOREPASS": PASSWORD}
 
@@ -140,6 +142,11 @@ def test_password_source_errors(jks_store, tmp_path):
     one_error_line(run("list", jks_store, "--storepass", "env:NOT_SET_ANYWHERE"), "NOT_SET_ANYWHERE")
     missing = tmp_path / "nope.txt"
     one_error_line(run("list", jks_store, "--storepass", f"file:{missing}"), missing)
+    one_error_line(run("list", jks_store, "--storepass", f"file:{tmp_path}"), "give the path of a password file")
+    one_error_line(run("list", jks_store, "--storepass", "env:"), "--storepass is env: with nothing after it")
+    one_error_line(run("list", jks_store, "--storepass", "file:"), "(give file:PATH)")
+    empty = CliRunner().invoke(app, ["list", str(jks_store), "--storepass", "stdin"], input="")
+    one_error_line(empty, "--storepass names standard input, which is empty")
 
 
 # -- bad input ---------------------------------------------------------------------------
