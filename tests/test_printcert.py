@@ -156,6 +156,18 @@ def test_printcert_errors_are_one_line(made, args, says):
     assert result.stderr == f"error: {says}\n"
 
 
+@pytest.mark.parametrize("body", ["MIIB", "AAAA"])
+def test_printcert_refuses_what_keytool_fails_to_parse(tmp_path, keytool, body):
+    broken = tmp_path / "broken.pem"
+    broken.write_text(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+    said = keytool.call(["-printcert", "-file", broken], "")
+    assert said.returncode != 0 and "Failed to parse input" in said.stdout + said.stderr
+    result = run("printcert", broken)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"error: {broken}: certificate 1 of the file is not a certificate: its DER does not " \
+        "parse (export it again)\n"
+
+
 def test_printcert_of_a_server_that_is_not_there_is_one_line():
     port = free_port()
     result = run("printcert", "--sslserver", f"127.0.0.1:{port}")

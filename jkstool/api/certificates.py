@@ -7,7 +7,7 @@ the command line first — needs no other door.
 from pathlib import Path
 
 from ..errors import JkstoolError
-from ..pki.certs import facts, issuer_of, load, sha256, subject_of
+from ..pki.certs import UNREADABLE, facts, issuer_of, load, sha256, subject_of
 from ..pki.inventory import describe_certificate, iso
 
 __all__ = ["load", "facts", "subject_of", "issuer_of", "sha256", "describe_certificate", "iso", "read_certificates"]
@@ -23,5 +23,10 @@ def read_certificates(path: str | Path) -> list[bytes]:
     if kind in ("JKS", "JCEKS", "PKCS12"):
         raise JkstoolError(f"this is a {kind} store, not a certificate file", "see its certificates with "
                            "jkstool list STORE -v", path=str(path))
-    return certfile.read_certificates(path)
+    found = certfile.read_certificates(path)
+    for number, data in enumerate(found, 1):  # keytool: "Failed to parse input"
+        if facts(data).parse_warning == UNREADABLE:
+            raise JkstoolError(f"certificate {number} of the file is not a certificate: its DER does not parse",
+                               "export it again", path=str(path))
+    return found
 

@@ -169,6 +169,10 @@ _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+UNREADABLE = "cannot be parsed at all: only its SHA-256 is shown"
+"""The parse warning of a certificate whose DER does not even give its names and dates (Java refuses it)."""
+
+
 def _partial_facts(data: bytes) -> CertFacts:
     """A certificate's names, serial and dates from its DER alone, for one no parser takes (Java may)."""
     try:
@@ -179,8 +183,7 @@ def _partial_facts(data: bytes) -> CertFacts:
         return CertFacts(_name_text(subject), _name_text(issuer), format(der.to_int(serial), "x"), start, end,
                          sha256(data), "unknown", None, "cannot be parsed: shown as far as its DER can be read")
     except (der.DerError, ValueError, IndexError):
-        return CertFacts("", "", "", _EPOCH, _EPOCH, sha256(data), "unknown", None,
-                         "cannot be parsed at all: only its SHA-256 is shown")
+        return CertFacts("", "", "", _EPOCH, _EPOCH, sha256(data), "unknown", None, UNREADABLE)
 
 
 def _name_text(content: bytes) -> str:

@@ -9,6 +9,7 @@ certificate of the third kind is read from a repaired copy, its own bytes
 kept for everything else (its SHA-256, its signature, the file written back).
 """
 
+import re
 import warnings
 from functools import lru_cache
 from typing import cast
@@ -52,7 +53,21 @@ def load(data: bytes) -> x509.Certificate:
             _REPAIRED[id(cert)] = (cert, repaired[1], "its signature algorithm is written with NULL parameters, "
                                    "as older JDKs wrote it")
             return cert
-    raise JkstoolError(f"a certificate cannot be parsed ({reason})")
+    raise JkstoolError(f"a certificate cannot be parsed ({_plain(reason)})", "export it again")
+
+
+_DER_FAULTS = {"ShortData": "its DER ends early", "UnexpectedTag": "an unexpected tag in its DER",
+               "InvalidValue": "an invalid value in its DER", "ExtraData": "data after its DER",
+               "InvalidLength": "an invalid length in its DER", "IntegerOverflow": "an integer too large in its DER"}
+
+
+def _plain(reason: str) -> str:
+    """cryptography's parse error in words: its Rust debug form ("ParseError { kind: ShortData ...") names
+    the fault; a message of its own ("invalid version") is kept."""
+    kind = re.search(r"ParseError \{ kind: (\w+)", reason)
+    if kind is None:
+        return reason
+    return _DER_FAULTS.get(kind.group(1), "broken DER")
 
 
 def parse_warning(cert: x509.Certificate) -> str | None:
