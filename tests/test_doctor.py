@@ -466,6 +466,15 @@ def test_kafka_expands_env_provider_references_only(layouts, tmp_path):
     config.write_text(body.replace("PASSWORD", "${STOREPASS}"))  # Kafka leaves it as it is
     code, found = doctor(config, "--peer", tls, env={**ENV, "STOREPASS": PASSWORD})
     assert code == 1 and codes(found, "error") == {"config-password-wrong"}
+    config.write_text(body.replace("PASSWORD", PASSWORD))
+    config.chmod(0o644)  # the password written in a file all can read: the fix is Kafka's way, which works
+    result = run("doctor", config, "--peer", tls, "--json", env=ENV)
+    (fix,) = {f["fix"] for e in json.loads(result.stdout)["endpoints"] for f in e["findings"]
+              if f["code"] == "config-inline-password"}
+    assert "${env:STOREPASS}" in fix and "config.providers=env" in fix
+    provider = re.search(r"`(config\.providers\.env\.class=[\w.]+)`", fix)[1]
+    config.write_text(f"config.providers=env\n{provider}\n" + body.replace("PASSWORD", "${env:STOREPASS}"))
+    assert doctor(config, "--peer", tls, env={**ENV, "STOREPASS": PASSWORD}) == (0, [])
 
 
 def test_systemd_environment_lines_are_not_expanded(layouts, tmp_path):

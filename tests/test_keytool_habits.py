@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import run
+from helpers import FIXTURES, run
 
 
 @pytest.mark.parametrize("args, says", [
@@ -59,6 +59,9 @@ def test_a_closed_port_asks_nothing_of_a_client():
     assert result.exit_code == 1
     asked = [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("client certificate")]
     assert asked == ["-"], result.stdout
+    given = run("probe", "127.0.0.1:1", "--truststore", FIXTURES / "jdk17-keytool.jks", "--storepass", "pass:changeit")
+    assert given.exit_code == 1 and "no --truststore" not in given.stdout  # given, but no chain came to check
+    assert re.search(r"chain leads to the truststore +- \(no chain\)", given.stdout), given.stdout
 
 
 @pytest.fixture(scope="module")

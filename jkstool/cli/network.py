@@ -98,7 +98,7 @@ def probe_command(
     if json:
         output.print_json({**result.to_dict(), **({"saved": saved.to_dict()} if saved else {})}, "probe")
     else:
-        _show(result, host, port)
+        _show(result, host, port, truststore is not None)
     _problems(result)
     _no_answer(result)
     if save_chain is not None and saved is not None:
@@ -106,8 +106,9 @@ def probe_command(
     raise typer.Exit(1 if result.problems else 0)
 
 
-def _show(result: "ProbeResult", host: str, port: int) -> None:
-    """probe's tables: the chain the server presented, then what was seen, one fact a row."""
+def _show(result: "ProbeResult", host: str, port: int, truststore: bool) -> None:
+    """probe's tables: the chain the server presented, then what was seen, one fact a row (`truststore`:
+    whether one was given, for a chain that could not be checked)."""
     chain = [c.to_dict() for c in result.chain]
     trust = None if result.trusted is None else (
         f"yes, via {result.anchor}" if result.anchor is not None
@@ -119,7 +120,7 @@ def _show(result: "ProbeResult", host: str, port: int) -> None:
     facts = [
         ("connected", "yes" if result.connected else f"no: {result.error}"),
         ("protocol", f"{result.protocol} {result.cipher}" if result.protocol else "-"),
-        ("chain leads to the truststore", trust or "not checked (no --truststore)"),
+        ("chain leads to the truststore", trust or ("- (no chain)" if truststore else "not checked (no --truststore)")),
         ("certificate matches the name", {True: "yes", False: "no", None: "-"}[result.name_matches]),
         ("client certificate requested", ("yes" if result.requested else "no") if result.protocol else "-"),
         ("acceptable client CAs", "; ".join(result.acceptable) or ("none named" if result.requested else "-")),

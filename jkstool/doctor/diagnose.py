@@ -421,7 +421,18 @@ def _inline_password(endpoint: Endpoint, setting: Setting, add: _Add) -> None:
         what = setting.key or "a store password"  # two on one line (JVM flags) are two findings, each named
         add(finding("config-inline-password", setting.where, None,
                     f"{endpoint.name}: {what} is written in {source}, which every local user can read "
-                    f"(mode {mode:04o})"))
+                    f"(mode {mode:04o})", _FROM_ENVIRONMENT.get(endpoint.name.split()[0])))
+
+
+_FROM_ENVIRONMENT = {
+    "Kafka": "take it from the environment, `${env:STOREPASS}` with `config.providers=env` and "
+             "`config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider`, "
+             "or `chmod 640` the file",
+    "Tomcat": "take it from the environment, `${STOREPASS}` with `-Dorg.apache.tomcat.util.digester."
+              "PROPERTY_SOURCE=org.apache.tomcat.util.digester.EnvironmentPropertySource`, or `chmod 640` the file",
+    "JVM": "`chmod 640` the file: a JVM flag takes nothing from the environment",
+}
+"""How each server takes a password from the environment, where it differs from Spring's `${STOREPASS}`."""
 
 
 def _readable_by(user: str, path: Path, endpoint: Endpoint, role: str, location: Setting, add: _Add) -> None:

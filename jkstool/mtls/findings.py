@@ -218,13 +218,13 @@ _TABLE = [
     Rule("java-refused", ERROR,
          "the target JDK's own handshake failed; the message is Java's (what each side saw); when no other "
          "finding explains it, jkstool's explanation is incomplete", "",
-         "see the other findings and [troubleshooting](troubleshooting.md) for Java's message"),
+         "see the other findings and docs/troubleshooting.md for Java's message"),
     # With --handshake.
     Rule("handshake-ok", INFO,
          "with `--handshake`: a real handshake succeeded (JSSE when Java was found, else an OpenSSL cross-check)",
          "", ""),
     Rule("handshake-failed", ERROR, "with `--handshake`: the real handshake failed; the message carries what "
-         "each side saw", "", "see the other findings and [troubleshooting](troubleshooting.md)"),
+         "each side saw", "", "see the other findings and docs/troubleshooting.md"),
     # doctor: the stores as the application's configuration loads them.
     Rule("config-no-keystore", ERROR,
          "doctor: the configuration names no keystore, so that side has no certificate to present",
