@@ -267,3 +267,21 @@ def test_command_line_key_types_are_the_cores():
     from jkstool.cli.options import KeyType
     from jkstool.pki import issue as pki
     assert tuple(k.value for k in KeyType) == pki.KEY_TYPES
+
+
+def test_a_brought_ca_key_opens_with_its_own_short_password(tmp_path, openssl, handshake):
+    """A company CA key openssl encrypted under a 5-character password is opened with it: the weak-password
+    rule is for passwords jkstool sets, and no CA key is made here. A CA key made here still follows it."""
+    key, cert = tmp_path / "ca-key.pem", tmp_path / "ca.pem"
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass", "pass:short",
+            "-out", key)
+    openssl("req", "-x509", "-new", "-key", key, "-passin", "pass:short", "-subj", "/CN=Company CA", "-days", "30",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-out", cert)
+    made = run("init-pair", tmp_path / "tls", "--ca-cert", cert, "--ca-key", key, "--ca-keypass", "pass:short",
+               "--storepass", f"pass:{PASSWORD}")
+    assert made.exit_code == 0, made.stderr
+    done, seen = handshake(tmp_path / "tls")
+    assert done, seen
+    own = run("init-pair", tmp_path / "own", "--ca-keypass", "pass:short", "--storepass", f"pass:{PASSWORD}")
+    assert own.exit_code == 2 and "--ca-keypass is shorter than 6 characters" in own.stderr

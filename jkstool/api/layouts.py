@@ -65,7 +65,8 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
     Existing files are replaced only with `replace`; their backups are in
     the returned layout's `backups`. The folder is claimed under the layout's
     lock: of two runs into one folder, the second finds the first's files.
-    Passwords given are checked as any new one is, unless `allow_weak`.
+    Passwords given are checked as any new one is, unless `allow_weak` (a
+    brought CA key's, when no CA key is made here, only opens it).
     `ca_crls` are the CRLs of the CAs above a brought one, as revoke takes
     them (the layout then starts its own CRLs beside them).
 
@@ -88,7 +89,8 @@ def init_pair(folder: StrPath, *, password: str | None = None, store_type: str =
         raise JkstoolError("the profile none-truststore is for a truststore alone: a layout's keystores need a "
                            "password", "give java9, modern or legacy")
     passwords.check_new(password, allow_weak)
-    passwords.check_new(ca_password, allow_weak)
+    if ca is None and (server_ca is None or client_ca is None):  # a CA key made here is encrypted with it; one
+        passwords.check_new(ca_password, allow_weak)            # brought opens with whatever it has
     spec.bring(ca, server_ca, client_ca, ca_password)
     crl_files = list(ca_crls)
     _above_brought(spec, crl_files)  # refused before anything is written
