@@ -249,8 +249,9 @@ def rollover_ca_command(
         raise typer.Exit(1)
     written(stage.written, json)
     for path in stage.left_revoked:
-        output.warn(f"{path}: left as it is: its certificate is revoked, and the old CA's trust ends at --finish "
-                    "(jkstool renew --side client --client CN issues a new one, if that partner should have one)")
+        output.warn(f"{path}: not reissued: its certificate is revoked")
+    if stage.left_revoked:  # worded to fit a log's 100 columns
+        output.info("the old CA's trust in it ends at --finish; to reissue one: renew --side client --client CN")
     done, deploy, after = _STAGES[stage.name]
     output.info(done)
     output.info(f"next: deploy {deploy} everywhere" + (f", then jkstool rollover-ca {folder} {after}" if after else ""))
