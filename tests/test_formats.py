@@ -310,3 +310,25 @@ def test_an_alias_pem_cannot_keep_is_refused_not_changed(tmp_path, keytool, alia
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "a PEM file cannot keep this alias" in result.stderr and "jkstool rename" in result.stderr
     assert not (tmp_path / "odd.pem").exists()
+
+
+def test_a_pem_key_whose_certificate_is_in_another_keys_chain_keeps_it(tmp_path, openssl, keytool_inventory):
+    """A leaf's key and its CA's key in one PEM file (openssl's output, concatenated): the CA's certificate is
+    the leaf's chain and the CA key's own. Both become key entries, as keytool then lists them."""
+    from helpers import run
+    for name in ("ca", "leaf"):
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", tmp_path / f"{name}.key")
+    openssl("req", "-x509", "-new", "-key", tmp_path / "ca.key", "-subj", "/CN=Two Keys CA", "-days", "30",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-out", tmp_path / "ca.pem")
+    openssl("req", "-new", "-key", tmp_path / "leaf.key", "-subj", "/CN=two-keys leaf", "-out", tmp_path / "leaf.csr")
+    openssl("x509", "-req", "-in", tmp_path / "leaf.csr", "-CA", tmp_path / "ca.pem", "-CAkey", tmp_path / "ca.key",
+            "-set_serial", "2", "-days", "30", "-out", tmp_path / "leaf.pem")
+    both = tmp_path / "both.pem"
+    both.write_bytes(b"".join((tmp_path / n).read_bytes() for n in ("leaf.key", "ca.key", "leaf.pem", "ca.pem")))
+    both.chmod(0o600)
+    store = tmp_path / "both.p12"
+    result = run("convert", both, store, "--dest-storepass", f"pass:{PASSWORD}")
+    assert result.exit_code == 0, result.stderr
+    listed = keytool_inventory(store, password=PASSWORD)
+    assert sorted((kind, len(chain)) for kind, chain in listed.values()) == [("PrivateKeyEntry", 1),
+                                                                            ("PrivateKeyEntry", 2)]

@@ -240,7 +240,8 @@ def _assemble(keys: list[tuple[_Block, bytes | None, str | None]], certs: list[_
 
 class _Leaves:
     """Finds the certificate of a key that came without localKeyID: by its public key when the key
-    was decrypted, else the first certificate not yet taken. Public keys are read once."""
+    was decrypted (whatever chain it is in too), else the first certificate not yet taken. Public keys
+    are read once."""
 
     def __init__(self, certs: list[_Block]):
         self.certs = certs
@@ -255,8 +256,8 @@ class _Leaves:
             for i in self.free:
                 self._by_public_key.setdefault(_spki(load_certificate(self.certs[i].data).public_key()), i)
         from cryptography.hazmat.primitives.serialization import load_der_private_key
-        found = self._by_public_key.get(_spki(load_der_private_key(pkcs8, None).public_key()))
-        return found if found not in used else None
+        # a certificate in another key's chain is still this key's own (an intermediate CA's key beside a leaf's)
+        return self._by_public_key.get(_spki(load_der_private_key(pkcs8, None).public_key()))
 
 
 def _spki(public_key: "PublicKeyTypes") -> bytes:
