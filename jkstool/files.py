@@ -42,13 +42,15 @@ def _file_of(what: str) -> str:
     return "a store file" if what == "the file" else what
 
 
-def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file", own: bool = False) -> bytes:
+def read_bytes(path: Path | str, limit: int | None = None, what: str = "the file", own: bool = False,
+               follow: bool = True) -> bytes:
     """The bytes of a regular file, refused beyond `limit` (JKSTOOL_MAX_FILE_MB by default). With `own`, only a
-    file of the running user, not through a link: what jkstool wrote itself and takes back (a backup)."""
+    file of the running user, not through a link: what jkstool wrote itself and takes back (a backup); without
+    `follow`, any user's file, but not through a link (what is about to be replaced, backed up)."""
     path = Path(path)
     limit = limits.max_file_bytes() if limit is None else limit
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (os.O_NOFOLLOW if own else 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (os.O_NOFOLLOW if own or not follow else 0))
     except FileNotFoundError:
         raise JkstoolError("no such file", "check the path", path=str(path)) from None
     except PermissionError:
@@ -265,8 +267,8 @@ def backup(path: Path | str, folder: Path | None = None) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = folder / path.name if folder else path.with_name(f"{path.name}.bak-{stamp}-{secrets.token_hex(4)}")
     try:
-        old = path.stat()
-        data = read_bytes(path)
+        old = os.lstat(path)
+        data = read_bytes(path, follow=False)  # a link planted at the name is never read through
         fd = _create(target)
         try:
             _take_over(fd, path, old)
@@ -369,7 +371,7 @@ def write_all(items: Iterable[tuple[Path | str, bytes, Secrecy]], replace: bool 
             for folder in reversed([path.parent, *path.parent.parents]):
                 if not folder.exists():
                     made_dirs += make_folders(folder, private=folder in private_dirs)
-            if path.exists():
+            if _regular(path):  # a link planted at the name is replaced, not backed up: it lends nothing
                 kept[path] = backup(path, backups.place(path) if backups else None)
             if backups:
                 (backups.replaced if path in kept else backups.created).append(path)
@@ -398,17 +400,28 @@ def write_all(items: Iterable[tuple[Path | str, bytes, Secrecy]], replace: bool 
     return list(kept.values())
 
 
+def _regular(path: Path) -> bool:
+    """Whether `path` is a regular file itself (not a link to one)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def _holds(path: Path, data: bytes, private: Secrecy) -> bool:
-    """Whether `path` already holds `data`, with a mode fit for it (so rewriting it would change nothing)."""
+    """Whether `path` already holds `data`, a file of this user that only it may change, with a mode fit for
+    it (so rewriting it would change nothing; another's file of the same bytes could be changed later)."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         return False
     if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
         return False
+    if info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o022:
+        return False
     if private == Secrecy.CLEAR and stat.S_IMODE(info.st_mode) & 0o177:
         return False
-    return read_bytes(path) == data
+    return read_bytes(path, follow=False) == data
 
 
 @contextmanager
@@ -444,9 +457,10 @@ def locked(path: Path | str, timeout: float) -> Iterator[None]:
 
 
 def _lock_fd(lock_path: Path, path: Path) -> int:
-    """The lock file, opened without following a link planted at its name."""
+    """The lock file, opened without following a link planted at its name; one another user made is refused:
+    its owner could remove it while it is held, and let a second writer in."""
     try:
-        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except FileNotFoundError:
         raise JkstoolError("the folder does not exist", "create it first", path=str(path.parent)) from None
     except OSError as e:
@@ -457,6 +471,11 @@ def _lock_fd(lock_path: Path, path: Path) -> int:
             raise JkstoolError("a part of the path is a file, not a folder", "check the path",
                                path=str(path)) from None
         raise JkstoolError(f"cannot lock the file ({e.strerror})", path=str(path)) from None
+    if os.fstat(fd).st_uid != os.geteuid():
+        os.close(fd)
+        raise JkstoolError("the lock file belongs to another user: someone may be tampering with this folder",
+                           "remove it, and check who can write to the folder", path=str(lock_path))
+    return fd
 
 
 def _flock(fd: int, deadline: float) -> bool:

@@ -178,3 +178,73 @@ def test_secrets_go_through_no_link_planted_at_the_output_name(layout, shared):
     assert run("k8s-secret", layout, "--output", shared / "secrets.json", "--force", env=ENV).exit_code == 0
     assert not aim.exists() and not (shared / "secrets.json").is_symlink()
     assert stat.S_IMODE((shared / "secrets.json").stat().st_mode) == 0o600
+
+
+def test_force_onto_a_planted_link_backs_up_no_file_through_it(layout, shared):
+    """--force replaces a link planted at the output name: the file it points to (root's) is neither
+    overwritten nor copied into a backup beside it, where its planter could read it."""
+    keystore = layout / "server.keystore.p12"
+    for args in (["export", keystore, "--cert", "OUT"], ["convert", keystore, "OUT"],
+                 ["csr", keystore, "--alias", "server", "--out", "OUT"]):
+        out = shared / f"out-{args[0]}"
+        as_nobody("ln", "-s", shared / "root-only", out)
+        result = run(*[out if a == "OUT" else a for a in args], "--force", env=ENV)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert not out.is_symlink() and (shared / "root-only").read_bytes() == SECRET
+        copies = [p for p in shared.iterdir() if p.is_file() and not p.is_symlink() and p.name != "root-only"
+                  and SECRET in p.read_bytes()]
+        assert copies == [], copies
+
+
+def test_a_planted_file_of_the_same_bytes_is_not_taken_for_ours(layout, shared):
+    """A file another user made, holding the bytes jkstool would write, stays theirs to change later: it is
+    an existing file (refused without --force), not one already written."""
+    keystore = layout / "server.keystore.p12"
+    mine = shared / "mine.pem"
+    assert run("export", keystore, "--chain", mine, env=ENV).exit_code == 0
+    planted = shared / "chain.pem"
+    as_nobody("sh", "-c", f"cat {mine} > {planted}; chmod 666 {planted}")
+    refused = run("export", keystore, "--chain", planted, env=ENV)
+    assert "--force" in one_line(refused)
+    assert planted.stat().st_uid != 0
+
+
+def test_a_lock_file_another_user_planted_is_refused(shared):
+    """The lock beside a store, made by another user, could be removed by them while held, letting a second
+    writer in: jkstool refuses it, and no run's change is lost."""
+    truststore = shared / "ts.p12"
+    ca = _partner_ca(shared)
+    assert run("import-ca", truststore, ca, env=ENV).exit_code == 0
+    as_nobody("touch", shared / ".ts.p12.lock")
+    (shared / "second").mkdir()
+    before = truststore.read_bytes()
+    refused = run("import-ca", truststore, _partner_ca(shared / "second"), env=ENV)
+    assert "the lock file belongs to another user" in one_line(refused)
+    assert truststore.read_bytes() == before
+
+
+def test_restore_writes_nothing_through_a_folder_swapped_for_a_link(layout, shared):
+    """Between two changes another user swaps the layout's ca/ (in a folder they may write to) for a link to
+    theirs: restore refuses it before writing, as renew and revoke do."""
+    assert run("revoke", layout, env=ENV).exit_code == 0
+    assert run("revoke", layout, env=ENV).exit_code == 0
+    elsewhere = shared / "elsewhere"
+    as_nobody("mkdir", elsewhere)
+    (layout / "ca").rename(layout / "ca.moved")
+    as_nobody("ln", "-s", elsewhere, layout / "ca")
+    assert "leads out of the layout folder" in one_line(run("restore", layout, env=ENV))
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_init_pair_writes_nothing_where_a_link_or_anyone_could_swap_its_files(shared):
+    """A ca/ planted as a link to another user's folder, or a layout folder every user may write to (without
+    the sticky bit): init-pair refuses before writing anything, the CA key above all."""
+    theirs = shared / "theirs"
+    as_nobody("mkdir", theirs)
+    as_nobody("mkdir", "-m", "777", shared / "tls")
+    refused = run("init-pair", shared / "tls", env=ENV)
+    assert "every user may write to this folder" in one_line(refused)
+    os.chmod(shared / "tls", 0o755)
+    as_nobody("ln", "-s", theirs, shared / "tls" / "ca")
+    assert "leads out of the layout folder" in one_line(run("init-pair", shared / "tls", env=ENV))
+    assert list(theirs.iterdir()) == [] and sorted(p.name for p in (shared / "tls").iterdir()) == ["ca"]

@@ -39,6 +39,7 @@ from .manifest import (
     RolloverCA,
     backups_for,
     generated_password,
+    within,
 )
 
 
@@ -590,7 +591,7 @@ def restore(folder: Path, stamp: str | None) -> tuple[Path, Written]:
                            + (", ".join(p.name for p in runs[-5:]) or "none"), path=str(root))
     created_list = chosen / files.Backups.CREATED
     kept_files = [path for path in _own_files(chosen) if path != created_list]
-    items = [(folder / path.relative_to(chosen), files.read_bytes(path, own=True), files.Secrecy.PUBLIC)
+    items = [(within(folder, str(path.relative_to(chosen))), files.read_bytes(path, own=True), files.Secrecy.PUBLIC)
              for path in kept_files]
     private = [folder / path.relative_to(chosen) for path in kept_files if files.mode(path) & 0o077 == 0]
     created = files.read_bytes(created_list, 1 << 20, own=True).decode("utf-8", "replace").split() \

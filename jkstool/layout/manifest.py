@@ -255,6 +255,16 @@ class Manifest:
             secrets=[SecretsExport(**e) for e in data.get("secrets", [])])
 
 
+def within(folder: Path, name: str) -> Path:
+    """folder/name, refused when a link on the way leads out of `folder` (a layout's own files are inside it:
+    a folder planted as a link would have jkstool write elsewhere)."""
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise JkstoolError("is a link that leads out of the layout folder", "a layout's own files are inside "
+                           "its folder: replace the link with the file", path=str(path))
+    return path
+
+
 @dataclass
 class Layout:
     """A layout folder and its manifest."""
@@ -309,11 +319,7 @@ class Layout:
         out of it refused (layout.json was checked for names that do)."""
         if Path(name).is_absolute():
             return Path(name)
-        path = self.folder / name
-        if not path.resolve().is_relative_to(self.folder.resolve()):
-            raise JkstoolError("is a link that leads out of the layout folder", "a layout's own files are inside "
-                               "its folder: replace the link with the file", path=str(path))
-        return path
+        return within(self.folder, name)
 
     def store_path(self, role: str) -> Path:
         return self.path(self.manifest.files[role.replace("-", "_")])
