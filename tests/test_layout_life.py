@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import threading
 import time
@@ -1040,3 +1041,23 @@ def test_cli_rollover_ca_takes_the_new_roots_crl_at_trust(tmp_path):
     assert refused.exit_code == 2 and "leave them out" in refused.stderr
     ok(run("rollover-ca", layout, "--finish", env=ENV))
     assert api.verify_pair(layout, password=PASSWORD).ok
+
+
+def test_a_new_layout_password_reaches_every_store_and_the_ca_key(tmp_path, keytool_inventory, openssl, handshake):
+    """passwd DIR: the clients added later and the CA key made here (encrypted, by default, with the store
+    password) follow, so the layout's commands still open everything; keytool and openssl read them with
+    the new password."""
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD)
+    alice = api.add_client(layout, "alice", password=PASSWORD)
+    new = "brand-new-pass-1"
+    assert run("passwd", layout, "--new-storepass", f"pass:{new}", env=ENV).exit_code == 0
+    for store in [*layout.glob("*.p12")]:
+        assert keytool_inventory(store, password=new), store
+    openssl("pkey", "-in", layout / "ca" / "ca-key.pem", "-passin", f"pass:{new}", "-noout")
+    assert stat.S_IMODE((layout / "ca" / "ca-key.pem").stat().st_mode) == 0o600
+    passed(api.renew(layout, "client", added="alice", password=new))
+    api.add_client(layout, "bob", password=new)
+    done, seen = handshake(layout / "server.keystore.p12", layout / "server.truststore.p12", alice.keystore,
+                           alice.truststore, password=new)
+    assert done, seen

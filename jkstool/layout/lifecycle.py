@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from .. import files, formats
 from ..errors import JkstoolError, file_exists
+from ..formats.pem import key_pem
 from ..model import ROLES, Entry, PrivateKeyEntry, Store, TrustedCertEntry
 from ..mtls import checks
 from ..pki import certs
@@ -186,19 +187,37 @@ def store_edited(layout: Layout, path: Path, store: Store, password: str) -> Wri
 
 
 def new_password(layout: Layout, password: str, new: str) -> Written:
-    """Every store of the layout under a new password (the layout's commands open them all with one), and
-    its storepass file when it has one: one change, backed up."""
+    """Every store of the layout under a new password (the layout's commands open them all with one: the
+    clients added later too), the CA keys made here that the old one encrypts (the default CA key password
+    follows the store password), and its storepass file when it has one: one change, backed up."""
     change = Change(layout, new)
-    for path in layout.stores().values():
+    added = [layout.path(name) for c in layout.manifest.clients for name in (c.keystore, c.truststore)]
+    for path in [*layout.stores().values(), *added]:
         loaded = formats.read_store(path, password)
         if loaded.locked:
             raise JkstoolError("a key of it has a password of its own, which a new store password would not "
                                "change", "give the key the store's password first (jkstool passwd STORE "
                                "--alias ALIAS --new-keypass ...)", path=str(path), alias=loaded.locked[0])
         change.stores[path] = loaded.store
+    for key_path in _ca_keys_made_here(layout):
+        data = files.read_bytes(key_path)
+        try:
+            key = pki.load_private_key(data, password) if b"ENCRYPTED PRIVATE KEY" in data else None
+        except JkstoolError:
+            key = None  # a CA key password of its own (--ca-keypass): it stays as it is
+        if key is not None:
+            change.raw[key_path] = (key_pem(pki.pkcs8(key), new).encode(), files.Secrecy.KEYS)
     if generated_password(layout.folder) is not None:
         change.raw[layout.folder / STOREPASS_FILE] = (f"{new}\n".encode(), files.Secrecy.CLEAR)
     return change.write()
+
+
+def _ca_keys_made_here(layout: Layout) -> list[Path]:
+    """The key files of the layout's own CAs, and of the next one a rollover made (a brought CA's are the
+    company's, under its own password)."""
+    rolled = list(layout.manifest.rollover.cas.values()) if layout.manifest.rollover else []
+    names = [r.key for r in layout.manifest.cas.records() if not r.brought] + [r.key for r in rolled if not r.brought]
+    return [path for path in dict.fromkeys(layout.path(name) for name in names) if path.is_file()]
 
 
 def issuer_now(layout: Layout, side: str, ca_password: str | None) -> pki.Issuer | None:
