@@ -248,6 +248,9 @@ def make_folders(folder: Path, private: bool = False) -> list[Path]:
     made = []
     for part in reversed([folder, *folder.parents]):
         if not part.exists():
+            if part.is_symlink():  # a link to nowhere: a folder made where it points would be someone else's
+                raise JkstoolError("is a link to a folder that is not there", "remove the link, or make its folder",
+                                   path=str(part))
             os.mkdir(part, 0o700 if private else NEW_FOLDER_MODE)
             made.append(part)
     return made

@@ -101,8 +101,16 @@ def test_secrets_onto_a_file_another_user_planted_need_force_and_become_ours(lay
     ({"profile": "x"}, ["renew", "LAYOUT", "--side", "server"]),
     ({"clients": [{"cn": "x", "alias": "x", "keystore": "/tmp/x.p12", "truststore": "t.p12"}]},
      ["add-client", "LAYOUT", "--cn", "y"]),
+    ({"server": {"days": 10 ** 30}}, ["renew", "LAYOUT", "--side", "server"]),
+    ({"server": {"days": -5}}, ["renew", "LAYOUT", "--side", "server"]),
+    ({"clients": [{"cn": "x", "alias": "x", "keystore": "x.p12", "truststore": "t.p12", "days": "abc"}]},
+     ["renew", "LAYOUT", "--side", "client", "--client", "x"]),
+    ({"clients": [{"cn": 5, "alias": "x", "keystore": "x.p12", "truststore": "t.p12"}]},
+     ["renew", "LAYOUT", "--side", "client", "--client", "x"]),
+    ({"files": {"server_keystore": "DELETE"}}, ["verify-pair", "LAYOUT"]),
 ], ids=["absolute-store", "store-above", "crl-outside", "export-outside", "days-of-a-string", "huge-key-type",
-        "no-such-profile", "client-outside"])
+        "no-such-profile", "client-outside", "days-past-9999", "days-negative", "client-days-of-a-string",
+        "client-cn-of-a-number", "a-store-missing"])
 def test_a_layout_json_of_someone_elses_names_nothing_outside_the_layout(layout, shared, edit, command):
     """layout.json is input: a path it names outside the folder, or a field of another type, is one error line;
     no byte of another file is read into an output, nothing is written outside."""
@@ -112,6 +120,8 @@ def test_a_layout_json_of_someone_elses_names_nothing_outside_the_layout(layout,
             for inner, inner_value in value.items():
                 if isinstance(inner_value, dict):
                     manifest[key][inner].update(inner_value)
+                elif inner_value == "DELETE":
+                    del manifest[key][inner]
                 else:
                     manifest[key][inner] = str(shared / "root-only") if inner_value == "ROOT_ONLY" else inner_value
         else:
@@ -120,7 +130,7 @@ def test_a_layout_json_of_someone_elses_names_nothing_outside_the_layout(layout,
     result = subprocess.run([sys.executable, "-m", "jkstool", *[str(layout) if a == "LAYOUT" else a for a in command]],
                             capture_output=True, env={**os.environ, **ENV})
     assert result.returncode == 2 and len(result.stderr.decode().strip().splitlines()) == 1, result.stderr
-    assert b"Traceback" not in result.stderr and SECRET not in result.stdout
+    assert b"Traceback" not in result.stderr and b"unexpected" not in result.stderr and SECRET not in result.stdout
     assert base64.b64encode(SECRET) not in result.stdout
     assert not (shared / "outside").exists() and not (shared.parent / "outside").exists()
     assert not (shared / "elsewhere").exists()
@@ -248,3 +258,10 @@ def test_init_pair_writes_nothing_where_a_link_or_anyone_could_swap_its_files(sh
     as_nobody("ln", "-s", theirs, shared / "tls" / "ca")
     assert "leads out of the layout folder" in one_line(run("init-pair", shared / "tls", env=ENV))
     assert list(theirs.iterdir()) == [] and sorted(p.name for p in (shared / "tls").iterdir()) == ["ca"]
+
+
+def test_an_output_under_a_link_to_nowhere_is_one_line(layout, shared):
+    as_nobody("ln", "-s", shared / "nowhere", shared / "newdir")
+    result = run("export", layout / "server.keystore.p12", "--key", shared / "newdir" / "k.pem", env=ENV)
+    assert "is a link to a folder that is not there" in one_line(result)
+    assert not (shared / "nowhere").exists()

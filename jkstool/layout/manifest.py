@@ -186,6 +186,8 @@ class Manifest:
         if self.profile is not None:
             from ..formats.pkcs12 import PROFILES
             _one_of(self.profile, PROFILES, "profile")
+        if not isinstance(self.files, dict) or set(self.files) != {role.replace("-", "_") for role in ROLES}:
+            raise _malformed("files")
         inside = [*self.files.values(), *(c.crl for c in self.cas.records()), *self.cas.issuer_crls]
         for name, record in (("server", self.server), ("client", self.client)):
             _typed(record.alias, str, f"{name}.alias")
@@ -202,6 +204,8 @@ class Manifest:
         for client in self.clients:
             inside += [client.keystore, client.truststore]
             _typed(client.alias, str, "clients.alias")
+            _typed(client.cn, str, "clients.cn")
+            _typed(client.days, int, "clients.days")
         if self.rollover is not None:
             _one_of(self.rollover.stage, STAGES, "rollover.stage")
             for rolled in self.rollover.cas.values():

@@ -68,7 +68,7 @@ def revoke(issuer: issue.Issuer, existing: x509.CertificateRevocationList | None
     builder = (x509.CertificateRevocationListBuilder()
                .issuer_name(issuer.cert.subject)
                .last_update(now)
-               .next_update(now + datetime.timedelta(days=days))
+               .next_update(issue.days_after(now, days))
                .add_extension(x509.CRLNumber(_number(existing) + 1), critical=False)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key),
                               critical=False))

@@ -152,6 +152,17 @@ def _ski(cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
         return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key(cert))
 
 
+def days_after(now: datetime.datetime, days: int) -> datetime.datetime:
+    """The end of a validity of `days` from `now`: at least a day, and no later than X.509's last date."""
+    try:
+        if days >= 1:
+            return now + datetime.timedelta(days=days)
+    except OverflowError:
+        raise JkstoolError(f"a validity of {days} days ends after 9999-12-31, the last date X.509 writes",
+                           "give fewer days") from None
+    raise JkstoolError(f"a validity of {days} days is none", "give one day or more")
+
+
 def new_ca(cn: str, key_type: str, days: int, organization: str | None = "jkstool") -> Issuer:
     """A self-signed root CA."""
     key = new_key(key_type)
@@ -162,7 +173,7 @@ def new_ca(cn: str, key_type: str, days: int, organization: str | None = "jkstoo
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - BACKDATE)
-            .not_valid_after(now + datetime.timedelta(days=days))
+            .not_valid_after(days_after(now, days))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(_key_usage(cert_sign=True), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -185,7 +196,7 @@ def issue(issuer: Issuer, public_key: CertificatePublicKeyTypes, subject: str | 
 
     `subject` is a CN, or a whole name (a CSR's)."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    not_after = min(now + datetime.timedelta(days=days), issuer.cert.not_valid_after_utc)
+    not_after = min(days_after(now, days), issuer.cert.not_valid_after_utc)
     builder = (x509.CertificateBuilder()
                .subject_name(_name(subject) if isinstance(subject, str) else subject)
                .issuer_name(issuer.cert.subject)
@@ -220,7 +231,7 @@ def self_signed(key: PrivateKey, cn: str, days: int, sans: Sequence[str] = ()) -
                .public_key(key.public_key())
                .serial_number(x509.random_serial_number())
                .not_valid_before(now - BACKDATE)
-               .not_valid_after(now + datetime.timedelta(days=days))
+               .not_valid_after(days_after(now, days))
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
     if sans:
         builder = builder.add_extension(
