@@ -298,8 +298,8 @@ def test_two_revocations_at_once_both_land(folder, tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    from jkstool.api import read_crl
-    _, revoked = read_crl(crl)
+    from jkstool.api import read_crls
+    ((_, revoked),) = read_crls(crl)
     assert len(list(revoked)) == 2
 
 
@@ -389,3 +389,27 @@ def test_importing_the_layouts_api_loads_no_heavy_module():
             "if m.split('.')[0] in ('cryptography', 'Cryptodome', 'OpenSSL')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_crl_bundle_is_read_whole_as_openssl_reads_it(tmp_path, openssl):
+    """--crl ca/crls.pem (every CRL of a layout with a CA per side): each CRL in it counts, as openssl's
+    -CRLfile takes them; a revoked client is found in the second one."""
+    folder = jkstool.init_pair(tmp_path / "tls", password=PASSWORD, separate_cas=True).folder
+    bundle = folder / "ca" / "crls.pem"
+    layouts.revoke(folder, password=PASSWORD)
+    env = {"JKSTOOL_STOREPASS": PASSWORD}
+    roles = ["--server-keystore", folder / "server.keystore.p12", "--server-truststore",
+             folder / "server.truststore.p12", "--client-keystore", folder / "client.keystore.p12",
+             "--client-truststore", folder / "client.truststore.p12"]
+    client_pem = tmp_path / "client.pem"
+    client_pem.write_text(_pem(leaf(folder / "client.keystore.p12", "client")))
+    judged = openssl("verify", "-crl_check_all", "-CRLfile", bundle, "-CAfile", folder / "ca" / "client-ca.pem",
+                     client_pem, check=False)
+    assert judged.returncode == 0
+    assert run("verify-pair", *roles, "--crl", bundle, env=env).exit_code == 0
+    layouts.revoke(folder, aliases=["client"], password=PASSWORD)
+    judged = openssl("verify", "-crl_check_all", "-CRLfile", bundle, "-CAfile", folder / "ca" / "client-ca.pem",
+                     client_pem, check=False)
+    assert judged.returncode != 0 and b"revoked" in judged.stdout + judged.stderr
+    revoked = run("verify-pair", *roles, "--crl", bundle, "--json", env=env)
+    assert revoked.exit_code == 1 and "cert-revoked" in revoked.stdout

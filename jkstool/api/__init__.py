@@ -42,7 +42,7 @@ from .checks import (
     expiry,
     layout_crls,
     pair_stores,
-    read_crl,
+    read_crls,
     run_handshake,
     verify_fleet,
     verify_pair,
@@ -149,7 +149,7 @@ __all__ = [
     "trusted_in", "cacerts", "CACERTS_PASSWORD", "probe", "ProbeResult", "ServerCertificate", "serve", "Listening",
     "Visit", "save_chain", "server_chain",
     # checks
-    "pair_stores", "verify_pair", "verify_secrets", "verify_fleet", "run_handshake", "layout_crls", "read_crl",
+    "pair_stores", "verify_pair", "verify_secrets", "verify_fleet", "run_handshake", "layout_crls", "read_crls",
     "expiry", "doctor", "PasswordChooser", "PairResult", "Fleet", "Report", "Finding", "Break", "Scan",
     "ExpiringCertificate", "Checkup", "Diagnosis", "exporter", "Exporter", "FleetScan",
     # pictures

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the modules behind them import cryptography: each function 
     from ..mtls.checks import StoreInput
     from ..mtls.findings import Finding as Finding
 
-__all__ = ["pair_stores", "verify_pair", "run_handshake", "verify_fleet", "verify_secrets", "layout_crls", "read_crl",
+__all__ = ["pair_stores", "verify_pair", "run_handshake", "verify_fleet", "verify_secrets", "layout_crls", "read_crls",
            "expiry", "doctor", "PasswordChooser", "PairResult", "Fleet"]
 
 StrPath = str | Path
@@ -215,7 +215,7 @@ def _verify(inputs: "dict[str, StoreInput]", hostname: str | None, at: datetime 
     from ..mtls.checks import verify
     security = Path(java_security) if java_security else None
     target = jdks.find(jdk, security, installed=java is not None)
-    revocations = [read_crl(p) for p in crls]
+    revocations = [found for p in crls for found in read_crls(p)]
     started = verdict.start(target, at, java, inputs, hostname, security)
     report = verify(inputs, hostname=hostname, at=at, warn_days=warn_days, crls=revocations, jdk=target)
     if first_break:
@@ -237,10 +237,12 @@ def layout_crls(folder: Path) -> list[Path]:
     return [p for p in crl_paths(Layout.open(folder)) if p.exists()]
 
 
-def read_crl(path: StrPath) -> "tuple[str, x509.CertificateRevocationList]":
+def read_crls(path: StrPath) -> "list[tuple[str, x509.CertificateRevocationList]]":
+    """The CRLs of a file, each with the file's name: one (PEM or DER), or a PEM bundle of them (a layout's
+    ca/crls.pem, what nginx's ssl_crl and openssl's -CRLfile take)."""
     from ..pki import crl
     try:
-        return str(path), crl.load(files.read_bytes(path))
+        return [(str(path), found) for found in crl.load_all(files.read_bytes(path))]
     except JkstoolError as e:
         raise e.at(path=path) from None
 

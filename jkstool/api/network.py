@@ -22,7 +22,7 @@ from ..errors import JkstoolError
 from ..layout.manifest import find_stores, generated_password
 from ..model import Loaded, PrivateKeyEntry, TrustedCertEntry
 from ..net.visit import Visit
-from .checks import layout_crls, read_crl
+from .checks import layout_crls, read_crls
 from .stores import import_ca, read_store
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def probe(host: str, port: int, *, servername: str | None = None, timeout: float
     key_entry = _key_entry(keystore, _either(keystore_password, password), said) if keystore else None
     anchors = _anchors(truststore, _either(truststore_password, password), said) if truststore else None
     own = wire.keystore_problems(key_entry) if key_entry else []
-    result = wire.probe(host, port, servername, timeout, key_entry, anchors, [read_crl(p) for p in crls])
+    result = wire.probe(host, port, servername, timeout, key_entry, anchors, [found for p in crls for found in read_crls(p)])
     problems = own + result.problems(keystore is not None, truststore is not None)
     chain = [ServerCertificate(f.subject, f.issuer, f.serial, f.sha256, f.not_after, der)
              for f, der in zip(map(certs.facts, result.chain), result.chain, strict=True)]
@@ -278,7 +278,7 @@ def serve(folder: StrPath | None = None, *, keystore: StrPath | None = None, tru
     said = noticed or (lambda path, message: None)
     key_entry = _key_entry(keystore, _either(keystore_password, password), said)
     anchors = _anchors(truststore, _either(truststore_password, password), said)
-    revocations = [read_crl(p) for p in crls]
+    revocations = [found for p in crls for found in read_crls(p)]
     accepted = [a.alias for a in anchors]
 
     def listening(bound: int) -> None:
