@@ -249,7 +249,7 @@ def rollover_ca_command(
         raise typer.Exit(1)
     written(stage.written, json)
     for path in stage.left_revoked:
-        output.warn(f"{path}: not reissued: its certificate is revoked")
+        output.warn(f"{path}: not reissued: revoked, or from a retired CA")
     if stage.left_revoked:  # worded to fit a log's 100 columns
         output.info("the old CA's trust in it ends at --finish; to reissue one: renew --side client --client CN")
     done, deploy, after = _STAGES[stage.name]

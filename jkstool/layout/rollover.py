@@ -43,7 +43,8 @@ class Stage:
     status: dict[str, Any] = field(default_factory=dict)
     """Where the rollover stands after this stage (`status`)."""
     left_revoked: list[Path] = field(default_factory=list)
-    """Keystores not reissued: their certificate is revoked, and they lose the old CA's trust at finish."""
+    """Keystores not reissued: their certificate is revoked (or from a CA an earlier rollover retired), and
+    they lose the old CA's trust at finish."""
 
     def to_dict(self) -> dict[str, Any]:
         """What `jkstool rollover-ca --json` prints: the verdict, the stage, where the rollover stands, the
@@ -207,12 +208,21 @@ def finish(layout: Layout, password: str) -> Stage:
 
 
 def _revoked_keystores(layout: Layout, change: Change, rollover: Rollover) -> list[Path]:
-    """The keystores of the sides rolled whose certificate a CRL of the layout lists as revoked."""
+    """The keystores of the sides rolled that a rollover leaves as they are: a certificate the layout's CRLs
+    revoke, or one from neither the CA being replaced nor the new one (revoked under a CA an earlier
+    rollover retired, with its CRL): no rollover gives a revoked partner back the trust revocation took."""
     lists = [crls.load(files.read_bytes(p)) for p in derived.crl_paths(layout) if p.exists()]
-    if not lists:
-        return []
-    return [path for record in rollover.cas.values() for side in record.sides for path, leaf in layout.keystores(side)
-            if crls.revoked_by(lists, certs.load(change.store(path).key_entry(leaf.alias).chain[0]), None)]
+    left = []
+    for record in rollover.cas.values():
+        new = certs.load(certfile.read_certificates(layout.path(record.cert))[0])
+        for side in record.sides:
+            old = certs.load(certfile.read_certificates(layout.path(layout.ca(side).cert))[0])
+            for path, leaf in layout.keystores(side):
+                cert = certs.load(change.store(path).key_entry(leaf.alias).chain[0])
+                if crls.revoked_by(lists, cert, None) or not (certs.issued_by(cert, old)
+                                                               or certs.issued_by(cert, new)):
+                    left.append(path)
+    return left
 
 
 def _done(name: str, change: Change, kept: files.Backups | None = None) -> Stage:
