@@ -713,6 +713,32 @@ def test_a_company_intermediate_is_rolled_over_in_stages(tmp_path, handshake):
     assert certs.load(renewal.new).issuer.rfc4514_string() == "CN=Company Issuing CA company-next"
 
 
+def test_a_company_intermediate_with_a_crl_is_rolled_over_twice_each_key_under_its_own_password(
+        tmp_path, handshake, openssl):
+    """The company's next intermediates come with keys under passwords of their own: trust needs only the
+    new key's (the old one's is not asked for). A layout keeping the intermediate's CRL rolls over twice:
+    each finish gives the new CRL the old one's name, so the next trust finds its own name free, and no CRL
+    of a retired intermediate is left for the expiry gate to trip on."""
+    chain, plain_key, root_crl = _company_ca(tmp_path / "company")
+    key = tmp_path / "company" / "sealed-key.pem"
+    openssl("pkey", "-in", plain_key, "-aes256", "-passout", "pass:own-pass-0", "-out", key)
+    layout = tmp_path / "tls"
+    api.init_pair(layout, password=PASSWORD, ca=(chain, key), ca_crls=[root_crl], ca_password="own-pass-0")
+    api.revoke(layout, password=PASSWORD, ca_password="own-pass-0")  # the layout keeps the intermediate's CRL
+    for n in (1, 2):
+        next_chain, plain_key, _ = _company_ca(tmp_path / f"next-{n}", root=_root_of(tmp_path / "company"))
+        next_key = tmp_path / f"next-{n}" / "sealed-key.pem"
+        openssl("pkey", "-in", plain_key, "-aes256", "-passout", f"pass:own-pass-{n}", "-out", next_key)
+        own = f"own-pass-{n}"
+        passed(api.rollover_ca(layout, "trust", password=PASSWORD, ca=(next_chain, next_key), ca_password=own))
+        passed(api.rollover_ca(layout, "reissue", password=PASSWORD, ca_password=own))
+        passed(api.rollover_ca(layout, "finish", password=PASSWORD))
+        issuers = {row.subject for row in api.expiry([layout], password=PASSWORD).certificates if row.kind == "crl"}
+        assert issuers == {"CRL of CN=Company Root CA", f"CRL of CN=Company Issuing CA next-{n}"}, issuers
+        assert run("expiry", layout, env=ENV).exit_code == 0
+        healthy(layout, handshake)
+
+
 def test_clients_added_or_renewed_during_a_rollover_come_from_the_ca_that_finishes_it(tmp_path, handshake):
     """From the reissue stage on, add-client and renew issue from the new CA, so finish takes them too."""
     layout = tmp_path / "tls"

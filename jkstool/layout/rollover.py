@@ -108,9 +108,7 @@ def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: s
         if brought is not None and not record.brought:
             raise JkstoolError("this layout made its CA, and makes the next one too",
                                "leave out ca=(certificate, key)", path=record.cert)
-        old = layout.issuer(group[0], ca_password or password)
-        if old is None:
-            raise JkstoolError("the CA's key is not at hand", "run this where ca/ is", path=record.key)
+        old_root = certfile.read_certificates(layout.path(record.cert))[-1]  # the old CA's key is not needed
         files = {kind: f"ca/{prefix}-next{suffix}" for kind, suffix in
                  (("cert", ".pem"), ("key", "-key.pem"), ("crl", ".crl"))}
         if brought is not None:
@@ -125,7 +123,7 @@ def trust(layout: Layout, sides: list[str] | None, password: str, ca_password: s
         if record.crl:  # servers that check revocation must find a CRL for the new CA from the start
             change.raw[layout.path(files["crl"])] = (crls.revoke(new, None, [], 30)[0], Secrecy.PUBLIC)
         rollover.cas[prefix] = RolloverCA(group, files["cert"], files["key"], certs.subject_of(new.cert),
-                                          certs.sha256(pki.der(old.root)), files["crl"] if record.crl else "",
+                                          certs.sha256(old_root), files["crl"] if record.crl else "",
                                           brought is not None)
         anchor = pki.der(new.root)
         for side in group:
@@ -168,6 +166,7 @@ def finish(layout: Layout, password: str) -> Stage:
     rollover = _expect(layout, "finish")
     change = Change(layout, password)
     revoked = _revoked_keystores(layout, change, rollover)
+    retired: list[str] = []
     for record in rollover.cas.values():
         new_chain = certfile.read_certificates(layout.path(record.cert))
         for side in record.sides:
@@ -181,29 +180,26 @@ def finish(layout: Layout, password: str) -> Stage:
                 store = change.store(path)
                 for entry in [e for e in store.trusted_entries() if certs.sha256(e.cert) == record.old_anchor]:
                     store.remove(entry.alias)
-        if record.brought:
-            for side in record.sides:
-                ca = layout.ca(side)
-                ca.cert, ca.key, ca.subject = record.cert, record.key, record.subject
-                ca.crl = record.crl or ca.crl
-            continue
         old = layout.ca(record.sides[0])
-        moves = [(record.cert, old.cert, Secrecy.PUBLIC), (record.key, old.key, Secrecy.KEYS)]
+        # the new CA's files take the old ones' names; a brought CA's own files stay where the company keeps them
+        moves = [] if record.brought else [(record.cert, old.cert, Secrecy.PUBLIC), (record.key, old.key, Secrecy.KEYS)]
         if record.crl:
             moves.append((record.crl, old.crl or str(Path(old.cert).with_suffix(".crl")), Secrecy.PUBLIC))
         for source, target, private in moves:
             change.raw[layout.path(target)] = (layout.path(source).read_bytes(), private)
+            retired.append(source)
         for side in record.sides:
             ca = layout.ca(side)
             ca.subject = record.subject
+            if record.brought:
+                ca.cert, ca.key = record.cert, record.key
             if record.crl:
                 ca.crl = moves[-1][1]
     layout.manifest.rollover = None
     kept = backups_of(layout)
     stage = replace(_done("finish", change, kept), left_revoked=revoked)
     if stage.report.ok:  # the new CA's -next files now live under the old names
-        stage.written.backups += [kept.retire(layout.path(name)) for record in rollover.cas.values()
-                                  if not record.brought for name in (record.cert, record.key, record.crl) if name]
+        stage.written.backups += [kept.retire(layout.path(name)) for name in retired]
     return stage
 
 
