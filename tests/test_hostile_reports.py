@@ -139,6 +139,8 @@ def test_a_file_name_that_is_not_utf8_is_listed_in_every_output(tmp_path):
     checked = run("verify-pair", root, "--all", "--model-only", "--format", "prometheus", "--output", pairs, env=ENV)
     assert checked.exit_code == 0, checked.output
     assert _metrics(pairs.read_text())["jkstool_pair_ok"] == [({"pair": "pair\\xff"}, 1)]
+    judged = run("verify-pair", os.fsdecode(os.fsencode(root) + b"/pair\xff"), env=ENV)  # Java opens it too
+    assert judged.exit_code == 0 and "decided by JSSE" in " ".join(judged.stdout.split()), judged.output
 
 
 XML_ILLEGAL = "bad\uffff\x00\x08\ufffe end"

@@ -285,3 +285,10 @@ def test_a_brought_ca_key_opens_with_its_own_short_password(tmp_path, openssl, h
     assert done, seen
     own = run("init-pair", tmp_path / "own", "--ca-keypass", "pass:short", "--storepass", f"pass:{PASSWORD}")
     assert own.exit_code == 2 and "--ca-keypass is shorter than 6 characters" in own.stderr
+
+
+@pytest.mark.parametrize("cn, says", [("é" * 33, "is 66 bytes in UTF-8, more than the 64"), ("", "the CN is empty")])
+def test_a_cn_no_certificate_can_hold_is_one_line(tmp_path, cn, says):
+    result = run("init-pair", tmp_path / "tls", "--client-cn", cn, "--storepass", f"pass:{PASSWORD}")
+    assert result.exit_code == 2 and says in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "tls").exists()

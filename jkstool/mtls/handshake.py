@@ -110,6 +110,32 @@ def _compiled(home: Path) -> list[str]:
     return [java, *_JVM_OPTIONS, str(_SOURCE)]  # a JDK without javac next to java: Java 11+'s source launcher
 
 
+@contextmanager
+def _named_for_java(paths: Mapping[str, Path]) -> Iterator[dict[str, str]]:
+    """Each store's absolute path (the JVM kept for the run may have been started elsewhere), as the JVM is
+    told it in UTF-8: a name that is not UTF-8 (which Java cannot open) through a link of a private temp
+    folder."""
+    named = {role: str(Path(path).absolute()) for role, path in paths.items()}
+    odd = [role for role, name in named.items() if _not_utf8(name)]
+    if not odd:
+        yield named
+        return
+    with tempfile.TemporaryDirectory(prefix="jkstool-names-") as folder:
+        for role in odd:
+            link = Path(folder) / role
+            link.symlink_to(named[role])
+            named[role] = str(link)
+        yield named
+
+
+def _not_utf8(name: str) -> bool:
+    try:
+        name.encode()
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
 def _ensure(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
@@ -122,17 +148,16 @@ def java(home: Path, paths: Mapping[str, Path], passwords: Mapping[str, str | No
     every pair a run checks."""
     version = ".".join(map(str, jdks.release_of(home)))
     engine = f"JSSE (java {version})"
-    # absolute: the JVM kept for the run may have been started from another working directory
-    fields = [*(str(Path(paths[r]).absolute()) for r in ROLES), *(passwords.get(r) or "" for r in ROLES),
-              hostname or ""]
     key = (str(home.resolve()), str(java_security.resolve()) if java_security else "")
-    try:
+    with _named_for_java(paths) as named:
+        fields = [*(named[r] for r in ROLES), *(passwords.get(r) or "" for r in ROLES), hostname or ""]
         try:
-            line = _jvm(key, home, java_security).ask(fields)
-        except OSError:  # a JVM that ended (killed, out of memory) is no verdict on this pair: a new one judges
-            line = _jvm(key, home, java_security).ask(fields)
-    except OSError as e:
-        return Outcome(False, engine, f"client: not started | server: Java did not answer ({e})")
+            try:
+                line = _jvm(key, home, java_security).ask(fields)
+            except OSError:  # a JVM that ended (killed, out of memory) is no verdict on this pair: a new one judges
+                line = _jvm(key, home, java_security).ask(fields)
+        except OSError as e:
+            return Outcome(False, engine, f"client: not started | server: Java did not answer ({e})")
     if line.startswith("OK "):
         return Outcome(True, engine, line[3:])
     return Outcome(False, engine, line.removeprefix("FAILED "))

@@ -128,7 +128,13 @@ class Issuer:
 
 
 def _name(cn: str, organization: str | None = None) -> x509.Name:
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    try:
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    except ValueError:  # RFC 5280's bounds, counted in UTF-8 bytes by cryptography
+        if not cn:
+            raise JkstoolError("the CN is empty", "give a CN") from None
+        raise JkstoolError(f"the CN {cn!r} is {len(cn.encode())} bytes in UTF-8, more than the 64 a certificate "
+                           "is written with", "give a shorter CN") from None
     if organization:
         attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
     return x509.Name(attributes)
