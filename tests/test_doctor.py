@@ -6,6 +6,8 @@ Spring Boot or Kafka configuration resolves to gives.
 """
 
 import json
+import os
+import shutil
 import re
 import subprocess
 import sys
@@ -148,6 +150,30 @@ def test_tomcat_lets_in_what_doctor_says_it_lets_in(layouts, tmp_path, tomcat_ho
         without = subprocess.run(re.sub(r"--cert \S+ --key \S+ ", "", command), shell=True, capture_output=True,
                                  text=True, timeout=30)
         assert without.returncode == 0 and "hello from tomcat" in without.stdout
+
+
+def test_every_word_tomcat_takes_for_certificate_verification_is_read(layouts, tmp_path, tomcat_home):
+    """The words Tomcat's CertificateVerification.fromString compares (read from its own tomcat-coyote.jar)
+    are doctor's: those that require a client certificate (true, yes, require, required) draw no
+    config-client-auth warning, the others do."""
+    import zipfile
+    tls, _ = layouts
+    with zipfile.ZipFile(tomcat_home / "lib" / "tomcat-coyote.jar") as jar:
+        (tmp_path / "cv.class").write_bytes(jar.read("org/apache/tomcat/util/net/SSLHostConfig$CertificateVerification"
+                                                      ".class"))
+    javap = Path(os.environ.get("JAVA_HOME") or Path(shutil.which("java")).resolve().parents[1]) / "bin" / "javap"
+    code = subprocess.run([javap, "-c", "-constants", tmp_path / "cv.class"], capture_output=True, text=True).stdout
+    method = code.split("fromString(java.lang.String);", 1)[1].split("\n\n", 1)[0]
+    words = re.findall(r"// String (\w+)", method)
+    assert {"yes", "required", "optional", "none"} <= set(words)
+    connector = run("snippet", "tomcat", tls, env=ENV).stdout
+    config = tmp_path / "server.xml"
+    for word in words:
+        config.write_text(connector.replace('certificateVerification="required"', f'certificateVerification="{word}"'))
+        config.chmod(0o600)
+        _, findings = doctor(config, "--peer", tls)
+        requires = words.index(word) < words.index("optional")  # fromString tests the REQUIRED words first
+        assert ("config-client-auth" in codes(findings)) != requires, (word, findings)
 
 
 # -- Spring Boot and Kafka, the stores they resolve to in a JSSE handshake ----------------

@@ -402,8 +402,7 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
         endpoint.crl = get(host, "certificateRevocationListFile") or get(old, "crlFile")
         verification = get(host, "certificateVerification") or get(old, "clientAuth")
         if verification is not None:
-            mapped = {"required": "need", "true": "need", "optional": "want", "false": "none"}.get(
-                verification.value.lower(), verification.value.lower())
+            mapped = _TOMCAT_VERIFICATION.get(verification.value.lower(), verification.value.lower())
             endpoint.client_auth = replace(verification, value=mapped)
         for store in (keystore, truststore):
             if store.location is not None and not Path(store.location.value).is_absolute():
@@ -419,6 +418,13 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
 
 _PROPERTY_SOURCE = "org.apache.tomcat.util.digester.PROPERTY_SOURCE"
 _ENVIRONMENT_SOURCE = "org.apache.tomcat.util.digester.EnvironmentPropertySource"
+
+
+_TOMCAT_VERIFICATION = {"true": "need", "yes": "need", "require": "need", "required": "need", "optional": "want",
+                        "want": "want", "optionalnoca": "want", "optional_no_ca": "want", "false": "none", "no": "none",
+                        "none": "none"}
+"""certificateVerification (clientAuth) as Tomcat 10.1's CertificateVerification.fromString reads it, in any
+case (its constant strings, read from tomcat-coyote.jar)."""
 
 
 def _tomcat_resolver(properties: Path, env: dict[str, str], base: Path) -> Resolver:
