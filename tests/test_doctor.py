@@ -7,8 +7,8 @@ Spring Boot or Kafka configuration resolves to gives.
 
 import json
 import os
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
