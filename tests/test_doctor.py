@@ -487,7 +487,11 @@ def test_kafka_expands_env_provider_references_only(layouts, tmp_path):
     body = (f"ssl.keystore.location={tls}/client.keystore.p12\nssl.keystore.password=PASSWORD\n"
             f"ssl.truststore.location={tls}/client.truststore.p12\nssl.truststore.password=PASSWORD\n")
     config.write_text("config.providers=env\n" + body.replace("PASSWORD", "${env:STOREPASS}"))
-    config.chmod(0o600)
+    config.chmod(0o600)  # a provider without its class is not made: the reference stays as written
+    code, found = doctor(config, "--peer", tls, env={**ENV, "STOREPASS": PASSWORD})
+    assert code == 1 and "config-unresolved" in codes(found, "error"), found
+    config.write_text("config.providers=env\nconfig.providers.env.class=org.apache.kafka.common.config.provider."
+                      "EnvVarConfigProvider\n" + body.replace("PASSWORD", "${env:STOREPASS}"))
     assert doctor(config, "--peer", tls, env={**ENV, "STOREPASS": PASSWORD}) == (0, [])
     config.write_text(body.replace("PASSWORD", "${STOREPASS}"))  # Kafka leaves it as it is
     code, found = doctor(config, "--peer", tls, env={**ENV, "STOREPASS": PASSWORD})

@@ -263,12 +263,24 @@ def kafka(path: Path, data: bytes, env: dict[str, str]) -> list[Endpoint]:
     broker's listener.name.NAME.ssl.* settings make an endpoint per listener, over the plain ones. Kafka
     expands ${env:NAME} only (its EnvVarConfigProvider), and its store types default to JKS."""
     found = _properties(path, data)
-    resolver = Resolver(env, syntax="kafka")
+    resolver = Resolver(env if _env_provider(found) else {}, syntax="kafka",
+                        why="which Kafka fills only with its EnvVarConfigProvider configured",
+                        fix=f"config.providers=env and config.providers.env.class={_ENV_PROVIDER}")
     listeners = sorted({m.group(1) for key in found if (m := re.match(r"listener\.name\.([^.]+)\.ssl\.", key))})
     if len(listeners) > limits.CONFIG_ENDPOINTS:
         raise _too_many_endpoints("listener.name.NAME.ssl.* listeners", path)
     side = "server" if listeners or "ssl.client.auth" in found or "listeners" in found else "client"
     return [_kafka_endpoint(path, found, resolver, side, listener) for listener in listeners or [None]]
+
+
+_ENV_PROVIDER = "org.apache.kafka.common.config.provider.EnvVarConfigProvider"
+
+
+def _env_provider(found: dict[str, tuple[str, int]]) -> bool:
+    """Whether Kafka fills ${env:NAME}: the provider env named in config.providers, with its class (a provider
+    without one is not made, and its references stay as written)."""
+    named = [name.strip() for name in found.get("config.providers", ("", 0))[0].split(",")]
+    return "env" in named and found.get("config.providers.env.class", ("", 0))[0].strip() == _ENV_PROVIDER
 
 
 def _kafka_endpoint(path: Path, found: dict[str, tuple[str, int]], resolver: Resolver, side: str,
