@@ -787,3 +787,32 @@ def test_jvm_flags_of_a_keystore_for_both_sides_report_what_fails_as_both(layout
     assert doctor(flags, "--side", "client")[1] == [("config-protocols", "error")]
     flags.write_text(flags.read_text().replace("trustStorePassword=", "trustStorePassword=x"))
     assert doctor(flags) == (1, [("config-password-wrong", "error")])
+
+
+def test_an_expired_keystore_certificate_fails_without_a_peer_as_java_fails_it(tmp_path, handshake):
+    """No peer given: doctor still finds the keystore's chain expired, which a JSSE peer refuses."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    from helpers import certificate, der, new_key, pkcs8
+
+    from jkstool import formats
+    from jkstool.model import PrivateKeyEntry, Store, TrustedCertEntry
+    root_key, server_key, client_key = new_key("ec"), new_key("ec"), new_key("ec")
+    root = certificate(root_key, "Doctor Root", ca=True)
+    server = certificate(server_key, "localhost", root, root_key, start_days=-10, days=5,
+                         eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    client = certificate(client_key, "client", root, root_key, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+    stores = {"server.keystore": Store([PrivateKeyEntry("server", pkcs8(server_key), (der(server), der(root)))]),
+              "client.keystore": Store([PrivateKeyEntry("client", pkcs8(client_key), (der(client), der(root)))]),
+              "truststore": Store([TrustedCertEntry("root", der(root))])}
+    for name, store in stores.items():
+        formats.write_store(tmp_path / f"{name}.p12", store, "pkcs12", PASSWORD)
+    config = tmp_path / "application.properties"
+    config.write_text(f"server.ssl.key-store={tmp_path}/server.keystore.p12\nserver.ssl.key-store-password={PASSWORD}\n"
+                      f"server.ssl.trust-store={tmp_path}/truststore.p12\nserver.ssl.trust-store-password={PASSWORD}\n"
+                      "server.ssl.client-auth=need\n")
+    config.chmod(0o600)
+    code, findings = doctor(config)
+    assert code == 1 and codes(findings, "error") == {"cert-expired"}, findings
+    done, seen = handshake(tmp_path / "server.keystore.p12", tmp_path / "truststore.p12",
+                           tmp_path / "client.keystore.p12", tmp_path / "truststore.p12", password=PASSWORD)
+    assert not done, seen

@@ -112,6 +112,8 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
         result.stores["truststore"] = truststore
     if keystore is not None:
         _ciphers(endpoint, jdk, _server_key(endpoint, keystore, peer, peer_password), add)
+    if keystore is not None and peer is None and peer_truststore is None and peer_url is None:
+        _dates(endpoint, keystore, add)  # no peer to check the chain against: its dates at least
     if keystore is None or truststore is None or not result.ok:
         return result
     if peer is not None:
@@ -274,6 +276,27 @@ def _as_spring_pem(loaded: Loaded, config: StoreConfig) -> Loaded:
     alias = config.alias.value if config.alias else "ssl"
     entry = PrivateKeyEntry(alias, keys[0].key, chain or keys[0].chain, keys[0].created)
     return Loaded(loaded.type, Store([entry]), loaded.verified, loaded.warnings, protection=loaded.protection)
+
+
+def _dates(endpoint: Endpoint, keystore: StoreInput, add: _Add) -> None:
+    """The certificates of the keystore's chains outside their validity now, when no key has a chain within
+    it (the key manager would choose that one): any peer refuses them."""
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc)
+    found = []
+    for entry in keystore.loaded.store.key_entries():
+        dated = [(entry.alias, cert) for cert in map(certs.load, entry.chain)
+                 if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc]
+        if not dated:
+            return
+        found += dated
+    for alias, cert in found:
+        if cert.not_valid_after_utc < now:
+            add(finding("cert-expired", keystore.path, alias, f"{endpoint.name}: {certs.subject_of(cert)} expired "
+                        f"on {cert.not_valid_after_utc:%Y-%m-%d}: every peer refuses this chain"))
+        else:
+            add(finding("cert-not-yet-valid", keystore.path, alias, f"{endpoint.name}: {certs.subject_of(cert)} is "
+                        f"valid from {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC only: every peer refuses it"))
 
 
 def _keys(endpoint: Endpoint, keystore: StoreInput, add: _Add) -> StoreInput | None:
