@@ -518,6 +518,29 @@ def test_systemd_environment_lines_are_not_expanded(layouts, tmp_path):
     assert result.exit_code == 1 and "systemd does not expand" in messages[0]
 
 
+def test_a_systemd_unit_as_systemd_takes_it(layouts, tmp_path):
+    """systemd.exec: of two Environment= assignments of one variable the last wins (the TLS flags it replaced
+    reach no JVM), ExecStart= is filled from Environment=, and a line starting with ';' is a comment."""
+    tls, _ = layouts
+    flags = (f"-Djavax.net.ssl.keyStore={tls}/client.keystore.p12 -Djavax.net.ssl.keyStorePassword=${{KS_PASS}} "
+             f"-Djavax.net.ssl.trustStore={tls}/client.truststore.p12 -Djavax.net.ssl.trustStorePassword=$KS_PASS")
+    units = {
+        "replaced": f'[Service]\nEnvironment="JAVA_TOOL_OPTIONS={flags.replace("${KS_PASS}", PASSWORD)}"\n'
+                    'Environment="JAVA_TOOL_OPTIONS=-Xmx512m"\nExecStart=/usr/bin/java -jar app.jar\n',
+        "filled": f"[Service]\nEnvironment=KS_PASS={PASSWORD}\nExecStart=/usr/bin/java {flags} -jar app.jar\n",
+        "commented": f"[Service]\nEnvironment=KS_PASS={PASSWORD}\nExecStart=/usr/bin/java {flags} -jar app.jar\n"
+                     ";Environment=KS_PASS=not-the-password\n",
+    }
+    verdicts = {}
+    for name, text in units.items():
+        unit = tmp_path / f"{name}.service"
+        unit.write_text(text)
+        unit.chmod(0o600)
+        verdicts[name] = doctor(unit, "--side", "client", "--peer", tls, "--peer-storepass", f"pass:{PASSWORD}", env={})
+    assert verdicts["filled"] == (0, []) and verdicts["commented"] == (0, [])
+    assert verdicts["replaced"][0] == 1 and "config-no-keystore" in codes(verdicts["replaced"][1], "error")
+
+
 def test_tomcat_xml_as_tomcat_reads_it(layouts, tmp_path):
     """A BOM and a DOCTYPE, a relative path from inside conf/, the +/- protocols syntax, and lines that are
     the attributes' own."""

@@ -343,9 +343,11 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
         return replace(sides[0], side=EITHER, protocols=None, ciphers=None, sides=sides)
     endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path), client_auth_configured=False,
                         defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
-    resolver = Resolver(env, syntax="shell")
-    for number, line in enumerate(_lines(text), 1):
-        if line.lstrip().startswith("#"):
+    lines = list(_lines(text))
+    unit_env, superseded = _unit_environment(lines)
+    resolver = Resolver({**env, **unit_env}, syntax="shell")  # systemd fills ExecStart= from Environment=
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith(("#", ";") if unit_env or superseded else "#") or number in superseded:
             continue
         unit = line.lstrip().startswith("Environment")  # systemd expands no variable in Environment=
         for name, value in _FLAG.findall(line):
@@ -361,6 +363,30 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
                 store, attribute = _JVM[name.removeprefix("javax.net.ssl.")]
                 setattr(getattr(endpoint, store), attribute, setting)
     return endpoint
+
+
+def _unit_environment(lines: list[str]) -> tuple[dict[str, str], set[int]]:
+    """A systemd unit's Environment= variables, the last assignment of each winning (as systemd takes them),
+    and the numbers of the lines whose every assignment a later line replaces; nothing for another file."""
+    import shlex
+    if not any(line.strip() == "[Service]" for line in lines):
+        return {}, set()
+    assigned: dict[str, tuple[str, int]] = {}
+    names_of: dict[int, list[str]] = {}
+    for number, line in enumerate(lines, 1):
+        key, _, value = line.strip().partition("=")
+        if key.strip() != "Environment":
+            continue
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            continue
+        pairs = [word.split("=", 1) for word in words if "=" in word]
+        names_of[number] = [name for name, _ in pairs]
+        assigned.update({name: (text, number) for name, text in pairs})
+    superseded = {number for number, names in names_of.items()
+                  if names and all(assigned[name][1] > number for name in names)}
+    return {name: text for name, (text, _) in assigned.items()}, superseded
 
 
 # -- Tomcat ----------------------------------------------------------------------------
