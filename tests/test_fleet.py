@@ -778,3 +778,16 @@ def test_a_file_or_folder_it_may_not_read_is_one_line_and_never_passed_over(tmp_
         assert f"error: {folder / 'closed'}: the folder cannot be listed: permission denied" in gate.stderr
     finally:
         (folder / "closed").chmod(0o755)
+
+
+def test_expiry_reports_a_file_named_as_a_store_that_is_none(tmp_path):
+    """In a folder, a README is passed over, but an empty server.keystore.p12 or one of garbage is a store
+    the gate could not check: an error, exit 2, and a read-error series."""
+    folder = tmp_path / "fleet"
+    make_pair(folder / "good")
+    (folder / "README.md").write_text("notes\n")
+    (folder / "empty.p12").write_bytes(b"")
+    (folder / "garbage.jks").write_bytes(b"not a keystore at all " * 10)
+    result = run("expiry", folder, "--json", env=ENV)
+    assert result.exit_code == 2
+    assert sorted(Path(e["path"]).name for e in json.loads(result.stdout)["errors"]) == ["empty.p12", "garbage.jks"]

@@ -234,7 +234,8 @@ def scan(paths: list[Path], password: str | None, progress: Callable[[int], None
         try:
             result.found += _certificates(path, store_password(path, password, lookup))
         except JkstoolError as e:
-            if named or reason(e) != "not_a_store":  # a folder's README is passed over, a store is not
+            if named or reason(e) != "not_a_store" or path.suffix.lower() in formats.STORE_SUFFIXES:
+                # a folder's README is passed over; a store is not, nor a file named as one that is empty
                 result.failures.append(_failure(str(path), e, str(e.at(path=path)).split(": ", 1)[-1]))
         except Exception as e:  # a bug met on one file: its row, and the others still listed
             result.failures.append(_failure(str(path), unexpected(e, path)))

@@ -139,6 +139,10 @@ def _chains(chain: tuple[bytes, ...]) -> bool:
         same_name(cert.issuer, issuer.subject) for cert, issuer in zip(certificates, certificates[1:], strict=False))
 
 
+STORE_SUFFIXES = (".jks", ".p12", ".pfx", ".jceks", ".keystore", ".truststore")
+"""The names that say a file is a keystore: one that does not read as one is damaged, not a stray file."""
+
+
 def type_for_path(path: Path | str, explicit: str | None = None) -> str:
     """The type of a file to create: `--store-type`, else its extension, else PKCS12 (keytool's default)."""
     if explicit:
