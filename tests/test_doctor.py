@@ -839,3 +839,17 @@ def test_an_expired_keystore_certificate_fails_without_a_peer_as_java_fails_it(t
     done, seen = handshake(tmp_path / "server.keystore.p12", tmp_path / "truststore.p12",
                            tmp_path / "client.keystore.p12", tmp_path / "truststore.p12", password=PASSWORD)
     assert not done, seen
+
+
+@pytest.mark.parametrize("variable", ["SERVER_SSL_KEYSTOREPASSWORD", "SERVER_SSL_KEY_STORE_PASSWORD"])
+def test_spring_takes_a_store_password_from_the_environment_in_both_forms(layouts, tmp_path, variable):
+    """Spring's SystemEnvironmentPropertyMapper maps server.ssl.key-store-password to SERVER_SSL_KEYSTOREPASSWORD
+    and to its legacy form, SERVER_SSL_KEY_STORE_PASSWORD: either overrides the file's stale password."""
+    tls, _ = layouts
+    config = tmp_path / "application.properties"
+    config.write_text(f"server.ssl.key-store={tls}/server.keystore.p12\nserver.ssl.key-store-password=stale\n"
+                      f"server.ssl.trust-store={tls}/server.truststore.p12\nserver.ssl.trust-store-password={PASSWORD}\n"
+                      "server.ssl.client-auth=need\n")
+    config.chmod(0o600)
+    assert doctor(config, "--peer", tls)[0] == 1
+    assert doctor(config, "--peer", tls, env={**ENV, variable: PASSWORD}) == (0, [])

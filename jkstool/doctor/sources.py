@@ -145,11 +145,12 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
 
 # -- Spring Boot -----------------------------------------------------------------------
 
-_SPRING = {  # canonical (lower case, no - or _) -> our field
-    "server.ssl.keystore": ("keystore", "location"), "server.ssl.keystoretype": ("keystore", "type"),
-    "server.ssl.keystorepassword": ("keystore", "password"), "server.ssl.keypassword": ("keystore", "key_password"),
-    "server.ssl.keyalias": ("keystore", "alias"), "server.ssl.truststore": ("truststore", "location"),
-    "server.ssl.truststoretype": ("truststore", "type"), "server.ssl.truststorepassword": ("truststore", "password"),
+_SPRING = {  # as Spring's documentation names them (the environment's legacy form keeps their dashes) -> our field
+    "server.ssl.key-store": ("keystore", "location"), "server.ssl.key-store-type": ("keystore", "type"),
+    "server.ssl.key-store-password": ("keystore", "password"), "server.ssl.key-password": ("keystore", "key_password"),
+    "server.ssl.key-alias": ("keystore", "alias"), "server.ssl.trust-store": ("truststore", "location"),
+    "server.ssl.trust-store-type": ("truststore", "type"),
+    "server.ssl.trust-store-password": ("truststore", "password"),
 }
 
 
@@ -178,9 +179,12 @@ def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path
     relaxed = {_canonical(k): k for k in merged}
 
     def get(key: str) -> Setting | None:
-        variable = re.sub(r"[.\-]", lambda m: "_" if m.group(0) == "." else "", key).upper()
-        if variable in env:  # relaxed binding: the environment wins over the files
-            return Setting(env[variable], f"environment {variable}", key=variable)
+        # relaxed binding, as SystemEnvironmentPropertyMapper maps a name: SERVER_SSL_KEYSTOREPASSWORD, then
+        # its legacy form SERVER_SSL_KEY_STORE_PASSWORD; the environment wins over the files
+        upper = key.replace(".", "_").upper()
+        for variable in (upper.replace("-", ""), upper.replace("-", "_")):
+            if variable in env:
+                return Setting(env[variable], f"environment {variable}", key=variable)
         found = relaxed.get(_canonical(key))
         if found is None:
             return None
