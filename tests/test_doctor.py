@@ -303,8 +303,9 @@ server:
 
 
 def test_tomcat_old_connector_attributes_and_catalina_base(layouts, tmp_path):
-    """Tomcat's pre-8.5 attributes, a keystore under ${catalina.base}, and Tomcat's defaults: keystoreType
-    JKS (a PKCS12 file loads all the same) and the password changeit."""
+    """Tomcat's pre-8.5 attributes (Tomcat 9's, with the warning that 10.1 ignores them), a keystore under
+    ${catalina.base}, and Tomcat's defaults: keystoreType JKS (a PKCS12 file loads all the same) and the
+    password changeit."""
     import shutil
     tls, _ = layouts
     base = tmp_path / "catalina"
@@ -317,10 +318,11 @@ def test_tomcat_old_connector_attributes_and_catalina_base(layouts, tmp_path):
              truststoreFile="{tls}/server.truststore.p12" truststorePass="${{P}}" truststoreType="PKCS12"/>
 </Service></Server>""")
     config.chmod(0o600)
-    assert doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD}) == (0, [])
+    old = [("config-tomcat-old-attributes", "warning")]
+    assert doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD}) == (0, old)
     written = config.read_text()
     config.write_text(written.replace(' keystorePass="${P}"', ""))  # Tomcat's default, changeit, is its password
-    assert doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD}) == (0, [])
+    assert doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD}) == (0, old)
     config.write_text(written.replace('keystorePass="${P}"', 'keystorePass="another"'))
     code, findings = doctor(config, "--peer", tls, env={**ENV, "P": PASSWORD})
     assert code == 1 and codes(findings, "error") == {"config-password-wrong"}
@@ -539,6 +541,56 @@ def test_a_systemd_unit_as_systemd_takes_it(layouts, tmp_path):
         verdicts[name] = doctor(unit, "--side", "client", "--peer", tls, "--peer-storepass", f"pass:{PASSWORD}", env={})
     assert verdicts["filled"] == (0, []) and verdicts["commented"] == (0, [])
     assert verdicts["replaced"][0] == 1 and "config-no-keystore" in codes(verdicts["replaced"][1], "error")
+
+
+def test_every_ssl_host_config_and_certificate_tomcat_loads_is_checked(layouts, tmp_path):
+    """Tomcat loads every Certificate of an SSLHostConfig (one per key type) and every SSLHostConfig of a
+    connector (one per SNI host name): a wrong password on the second Certificate stops the connector, and a
+    second host that only wants client certificates lets clients in; each is named."""
+    tls, _ = layouts
+    certificate = (f'<Certificate certificateKeystoreFile="{tls}/server.keystore.p12" certificateKeystoreType="PKCS12" '
+                   f'certificateKeystorePassword="{PASSWORD}" type="EC"/>')
+    host = (f'<SSLHostConfig hostName="HOST" certificateVerification="VERIFY" truststoreType="PKCS12" '
+            f'truststoreFile="{tls}/server.truststore.p12" truststorePassword="{PASSWORD}">'
+            'CERTIFICATES</SSLHostConfig>')
+    connector = '<Server><Service><Connector port="8443" SSLEnabled="true">HOSTS</Connector></Service></Server>'
+    config = tmp_path / "server.xml"
+    second = certificate.replace(f'"{PASSWORD}" type="EC"', '"WRONG" type="RSA"')
+    config.write_text(connector.replace("HOSTS", host.replace("CERTIFICATES", certificate + second)
+                                        .replace("HOST", "_default_").replace("VERIFY", "required")))
+    config.chmod(0o600)
+    result = run("doctor", config, "--peer", tls, "--json", env=ENV)
+    found = {e["name"]: [f["code"] for f in e["findings"]] for e in json.loads(result.stdout)["endpoints"]}
+    assert result.exit_code == 1 and found == {"Tomcat Connector port 8443, Certificate EC": [],
+                                               "Tomcat Connector port 8443, Certificate RSA": ["config-password-wrong"]}
+    hosts = [host.replace("CERTIFICATES", certificate).replace("HOST", name).replace("VERIFY", verify)
+             for name, verify in (("other.example.com", "required"), ("localhost", "optional"))]
+    config.write_text(connector.replace("HOSTS", "".join(hosts)))
+    result = run("doctor", config, "--peer", tls, "--json", env=ENV)
+    found = {e["name"]: [f["code"] for f in e["findings"]] for e in json.loads(result.stdout)["endpoints"]}
+    assert found == {"Tomcat Connector port 8443, SSLHostConfig other.example.com": [],
+                     "Tomcat Connector port 8443, SSLHostConfig localhost": ["config-client-auth"]}, found
+
+
+def test_a_connector_by_tomcat_9s_attributes_is_said_to_be_one_tomcat_10_1_ignores(layouts, tmp_path, tomcat_home):
+    """keystoreFile, clientAuth... on the Connector: the installed Tomcat's protocol class has no setter for
+    them (so the digester fails to set them, and no TLS port opens); doctor warns, naming the attribute."""
+    import zipfile
+    tls, _ = layouts
+    with zipfile.ZipFile(tomcat_home / "lib" / "tomcat-coyote.jar") as jar:
+        (tmp_path / "p.class").write_bytes(jar.read("org/apache/coyote/http11/AbstractHttp11Protocol.class"))
+    javap = Path(os.environ.get("JAVA_HOME") or Path(shutil.which("java")).resolve().parents[1]) / "bin" / "javap"
+    methods = subprocess.run([javap, tmp_path / "p.class"], capture_output=True, text=True).stdout
+    assert "addSslHostConfig" in methods
+    removed = "setKeystoreFile" not in methods
+    config = tmp_path / "server.xml"
+    config.write_text(f'<Server><Service><Connector port="8443" SSLEnabled="true" '
+                      f'keystoreFile="{tls}/server.keystore.p12" keystorePass="{PASSWORD}" keystoreType="PKCS12" '
+                      f'truststoreFile="{tls}/server.truststore.p12" truststorePass="{PASSWORD}" '
+                      'truststoreType="PKCS12" clientAuth="true"/></Service></Server>')
+    config.chmod(0o600)
+    code, findings = doctor(config, "--peer", tls)
+    assert code == 0 and ("config-tomcat-old-attributes", "warning") in findings and removed
 
 
 def test_tomcat_xml_as_tomcat_reads_it(layouts, tmp_path):

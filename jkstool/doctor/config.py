@@ -80,6 +80,8 @@ class Endpoint:
     """A Spring Boot SSL bundle reloaded when its files change."""
     missing_bundle: Setting | None = None
     """A Spring Boot server.ssl.bundle naming a bundle that no spring.ssl.bundle.* defines."""
+    old_attributes: Setting | None = None
+    """A Tomcat connector configured by its old TLS attributes (keystoreFile...), which Tomcat 10.1 ignores."""
     defaults: dict[str, str] = field(default_factory=dict)
     """What the runtime uses for a setting left out: keystore-type, truststore-type, keystore-password..."""
     sides: "tuple[Endpoint, ...]" = ()

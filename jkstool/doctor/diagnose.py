@@ -94,6 +94,11 @@ def diagnose(endpoint: Endpoint, peer: dict[str, Path] | None, peer_password: st
                     "spring.ssl.bundle.jks.* or .pem.* defines: Spring fails to start ('SSL bundle name ... cannot "
                     "be found')", "name a bundle the configuration defines"))
         return result
+    if endpoint.old_attributes is not None:
+        add(finding("config-tomcat-old-attributes", endpoint.old_attributes.where, None,
+                    f"{endpoint.name}: {endpoint.old_attributes.key} is one of the connector's TLS attributes of "
+                    "Tomcat 9 and before: Tomcat 10.1 and later ignore them ('failed to set property') and open "
+                    "no TLS port ('No SSLHostConfig element was found')"))
     keystore = _open(endpoint, "keystore", endpoint.keystore, add, user, jdk)
     truststore = _open(endpoint, "truststore", endpoint.truststore, add, user, jdk)
     if truststore is None and endpoint.truststore.location is None:

@@ -416,47 +416,67 @@ def tomcat(path: Path, text: str, env: dict[str, str], catalina_base: Path | Non
     resolver = _tomcat_resolver(folder / "catalina.properties", env, base)
     endpoints = []
     for connector in _connectors(text, path):
-        host = next((c for c in connector["children"] if c["name"] == "SSLHostConfig"), None)
-        certificate = next((c for c in host["children"] if c["name"] == "Certificate"), None) if host else None
-
-        def get(element: _Element | None, attribute: str) -> Setting | None:
-            if element is None or attribute not in element["attrs"]:
-                return None
-            line = element["lines"].get(attribute, element["line"])
-            return resolver.setting(element["attrs"][attribute], f"{path}:{line}", attribute)
-        old = connector
-        endpoint = Endpoint(f"Tomcat Connector port {connector['attrs'].get('port', '?')}", "server", str(path),
-                            defaults={"keystore-type": "JKS", "truststore-type": "JKS",
-                                      "keystore-password": "changeit"})
-        keystore, truststore = endpoint.keystore, endpoint.truststore
-        keystore.location = get(certificate, "certificateKeystoreFile") or get(old, "keystoreFile")
-        keystore.type = get(certificate, "certificateKeystoreType") or get(old, "keystoreType")
-        keystore.password = get(certificate, "certificateKeystorePassword") or get(old, "keystorePass")
-        keystore.alias = get(certificate, "certificateKeyAlias") or get(old, "keyAlias")
-        keystore.key_password = get(certificate, "certificateKeyPassword") or get(old, "keyPass")
-        truststore.location = get(host, "truststoreFile") or get(old, "truststoreFile")
-        truststore.type = get(host, "truststoreType") or get(old, "truststoreType")
-        truststore.password = get(host, "truststorePassword") or get(old, "truststorePass")
-        protocols = get(host, "protocols") or get(old, "sslEnabledProtocols")
-        endpoint.protocols = replace(protocols, value=",".join(tomcat_protocols(protocols.value))) \
-            if protocols else None
-        endpoint.ciphers = get(host, "ciphers") or get(old, "ciphers")
-        endpoint.crl = get(host, "certificateRevocationListFile") or get(old, "crlFile")
-        verification = get(host, "certificateVerification") or get(old, "clientAuth")
-        if verification is not None:
-            mapped = _TOMCAT_VERIFICATION.get(verification.value.lower(), verification.value.lower())
-            endpoint.client_auth = replace(verification, value=mapped)
-        for store in (keystore, truststore):
-            if store.location is not None and not Path(store.location.value).is_absolute():
-                store.location = replace(store.location, value=str(base / store.location.value))
-        if endpoint.crl is not None and not Path(endpoint.crl.value).is_absolute():
-            endpoint.crl = replace(endpoint.crl, value=str(base / endpoint.crl.value))
-        endpoints.append(endpoint)
+        hosts: list[_Element | None] = [c for c in connector["children"] if c["name"] == "SSLHostConfig"] or [None]
+        for host in hosts:  # each SSLHostConfig (SNI) and each of its Certificates (RSA, EC) is one Tomcat loads
+            certificates: list[_Element | None] = \
+                [c for c in host["children"] if c["name"] == "Certificate"] if host else []
+            for certificate in certificates or [None]:
+                endpoints.append(_tomcat_endpoint(path, connector, host, certificate, resolver, base,
+                                                  len(hosts) > 1, len(certificates) > 1))
+                if len(endpoints) > limits.CONFIG_ENDPOINTS:
+                    raise _too_many_endpoints("SSLHostConfig and Certificate elements", path)
     if not endpoints:
         raise JkstoolError("no <Connector SSLEnabled=\"true\"> in it", "give the server.xml of the TLS connector",
                            path=str(path))
     return endpoints
 
+
+def _tomcat_endpoint(path: Path, connector: _Element, host: _Element | None, certificate: _Element | None,
+                     resolver: Resolver, base: Path, named_host: bool, named_certificate: bool) -> Endpoint:
+    """One TLS endpoint of a connector: an SSLHostConfig's Certificate, or the connector's old attributes."""
+    def get(element: _Element | None, attribute: str) -> Setting | None:
+        if element is None or attribute not in element["attrs"]:
+            return None
+        line = element["lines"].get(attribute, element["line"])
+        return resolver.setting(element["attrs"][attribute], f"{path}:{line}", attribute)
+    old = connector
+    name = f"Tomcat Connector port {connector['attrs'].get('port', '?')}"
+    if host is not None and named_host:
+        name += f", SSLHostConfig {host['attrs'].get('hostName', '_default_')}"
+    if certificate is not None and named_certificate:
+        name += f", Certificate {certificate['attrs'].get('type', 'UNDEFINED')}"
+    endpoint = Endpoint(name, "server", str(path), defaults={"keystore-type": "JKS", "truststore-type": "JKS",
+                                                             "keystore-password": "changeit"})
+    keystore, truststore = endpoint.keystore, endpoint.truststore
+    keystore.location = get(certificate, "certificateKeystoreFile") or get(old, "keystoreFile")
+    keystore.type = get(certificate, "certificateKeystoreType") or get(old, "keystoreType")
+    keystore.password = get(certificate, "certificateKeystorePassword") or get(old, "keystorePass")
+    keystore.alias = get(certificate, "certificateKeyAlias") or get(old, "keyAlias")
+    keystore.key_password = get(certificate, "certificateKeyPassword") or get(old, "keyPass")
+    truststore.location = get(host, "truststoreFile") or get(old, "truststoreFile")
+    truststore.type = get(host, "truststoreType") or get(old, "truststoreType")
+    truststore.password = get(host, "truststorePassword") or get(old, "truststorePass")
+    protocols = get(host, "protocols") or get(old, "sslEnabledProtocols")
+    endpoint.protocols = replace(protocols, value=",".join(tomcat_protocols(protocols.value))) if protocols else None
+    endpoint.ciphers = get(host, "ciphers") or get(old, "ciphers")
+    endpoint.crl = get(host, "certificateRevocationListFile") or get(old, "crlFile")
+    verification = get(host, "certificateVerification") or get(old, "clientAuth")
+    if verification is not None:
+        mapped = _TOMCAT_VERIFICATION.get(verification.value.lower(), verification.value.lower())
+        endpoint.client_auth = replace(verification, value=mapped)
+    if host is None:
+        endpoint.old_attributes = next((get(old, name) for name in _OLD_ATTRIBUTES if name in old["attrs"]), None)
+    for store in (keystore, truststore):
+        if store.location is not None and not Path(store.location.value).is_absolute():
+            store.location = replace(store.location, value=str(base / store.location.value))
+    if endpoint.crl is not None and not Path(endpoint.crl.value).is_absolute():
+        endpoint.crl = replace(endpoint.crl, value=str(base / endpoint.crl.value))
+    return endpoint
+
+
+_OLD_ATTRIBUTES = ("keystoreFile", "keystorePass", "keystoreType", "keyAlias", "keyPass", "truststoreFile",
+                   "truststorePass", "truststoreType", "clientAuth", "sslEnabledProtocols")
+"""A connector's TLS attributes of Tomcat 9 and before, which Tomcat 10.1 removed (SSLHostConfig took them)."""
 
 _PROPERTY_SOURCE = "org.apache.tomcat.util.digester.PROPERTY_SOURCE"
 _ENVIRONMENT_SOURCE = "org.apache.tomcat.util.digester.EnvironmentPropertySource"

@@ -231,6 +231,10 @@ _TABLE = [
          "server: No available authentication scheme; client: sends no certificate",
          "configure the keystore (Spring Boot `server.ssl.key-store`, Tomcat `certificateKeystoreFile`, "
          "`-Djavax.net.ssl.keyStore`, Kafka `ssl.keystore.location`)"),
+    Rule("config-tomcat-old-attributes", WARNING,
+         "doctor: a Tomcat connector configured by its old TLS attributes (`keystoreFile`, `clientAuth`...), "
+         "which Tomcat 10.1 removed", "failed to set property [keystoreFile]; No SSLHostConfig element was found",
+         "move them into `<SSLHostConfig>` and `<Certificate>` (`jkstool snippet tomcat` writes them)"),
     Rule("config-unresolved", ERROR,
          "doctor: a setting uses a placeholder (`${VAR}`) that neither the environment, `--env FILE` nor the "
          "configuration sets",
