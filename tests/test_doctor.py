@@ -672,6 +672,17 @@ def test_env_files_overlays_bundles_and_kafka_listeners(layouts, tmp_path):
     (endpoint,) = json.loads(result.stdout)["endpoints"]
     assert result.exit_code == 0 and endpoint["name"] == "Kafka broker (server.properties, listener ssl)"
     assert endpoint["findings"] == []
+    # a TLS listener without overrides of its own takes the plain ssl.* settings (here a stale password)
+    kafka.write_text("listeners=INTERNAL://:9093,EXTERNAL://:9094,PLAIN://:9092\n"
+                     "listener.security.protocol.map=INTERNAL:SSL,EXTERNAL:SSL,PLAIN:PLAINTEXT\n"
+                     f"ssl.keystore.location={tls}/server.keystore.p12\nssl.keystore.password=stale\n"
+                     f"ssl.truststore.location={tls}/server.truststore.p12\nssl.truststore.password={PASSWORD}\n"
+                     f"ssl.client.auth=required\nlistener.name.internal.ssl.keystore.password={PASSWORD}\n")
+    result = run("doctor", kafka, "--peer", tls, "--json", env=ENV)
+    found = {e["name"]: [f["code"] for f in e["findings"]] for e in json.loads(result.stdout)["endpoints"]}
+    assert result.exit_code == 1 and found == {
+        "Kafka broker (server.properties, listener external)": ["config-password-wrong"],
+        "Kafka broker (server.properties, listener internal)": []}, found
 
 
 def _issued_keystore(tls: Path, path: Path, usages: list | None, days: tuple[int, int] = (-1, 365)) -> Path:

@@ -270,11 +270,22 @@ def kafka(path: Path, data: bytes, env: dict[str, str]) -> list[Endpoint]:
     resolver = Resolver(env if _env_provider(found) else {}, syntax="kafka",
                         why="which Kafka fills only with its EnvVarConfigProvider configured",
                         fix=f"config.providers=env and config.providers.env.class={_ENV_PROVIDER}")
-    listeners = sorted({m.group(1) for key in found if (m := re.match(r"listener\.name\.([^.]+)\.ssl\.", key))})
+    listeners = sorted({m.group(1) for key in found if (m := re.match(r"listener\.name\.([^.]+)\.ssl\.", key))}
+                       | _tls_listeners(found))
     if len(listeners) > limits.CONFIG_ENDPOINTS:
         raise _too_many_endpoints("listener.name.NAME.ssl.* listeners", path)
     side = "server" if listeners or "ssl.client.auth" in found or "listeners" in found else "client"
     return [_kafka_endpoint(path, found, resolver, side, listener) for listener in listeners or [None]]
+
+
+def _tls_listeners(found: dict[str, tuple[str, int]]) -> set[str]:
+    """The broker's listeners (listeners=NAME://HOST:PORT,...) that speak TLS, by listener.security.protocol.map
+    or by their own name (SSL, SASL_SSL): each takes the plain ssl.* settings its listener.name.NAME.ssl.* do
+    not override, lower-cased as Kafka prefixes them."""
+    names = [m.group(1) for m in re.finditer(r"([A-Za-z0-9_]+)://", found.get("listeners", ("", 0))[0])]
+    mapped = dict(pair.split(":", 1) for pair in found.get("listener.security.protocol.map", ("", 0))[0]
+                  .replace(" ", "").split(",") if ":" in pair)
+    return {name.lower() for name in names if mapped.get(name, name).upper() in ("SSL", "SASL_SSL")}
 
 
 _ENV_PROVIDER = "org.apache.kafka.common.config.provider.EnvVarConfigProvider"
