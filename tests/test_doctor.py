@@ -916,3 +916,18 @@ def test_spring_takes_a_store_password_from_the_environment_in_both_forms(layout
     config.chmod(0o600)
     assert doctor(config, "--peer", tls)[0] == 1
     assert doctor(config, "--peer", tls, env={**ENV, variable: PASSWORD}) == (0, [])
+
+
+def test_spring_yaml_values_are_typed_as_snakeyaml_types_them(tmp_path):
+    """Spring reads application.yml with SnakeYAML, by YAML 1.1's rules: an unquoted 01234567 is the octal
+    number 342391, and that is the password Spring gives the keystore; quoted, it is the text."""
+    from jkstool import api
+    tls = api.init_pair(tmp_path / "tls", password="342391").folder
+    config = tmp_path / "application.yml"
+    for written, ok in (("01234567", True), ('"01234567"', False), ("342391", True)):
+        config.write_text(f"server:\n  ssl:\n    key-store: {tls}/server.keystore.p12\n"
+                          f"    key-store-password: {written}\n    trust-store: {tls}/server.truststore.p12\n"
+                          "    trust-store-password: 342391\n    client-auth: need\n")
+        config.chmod(0o600)
+        verdict = doctor(config, "--peer", tls, env={"JKSTOOL_STOREPASS": "342391"})
+        assert verdict == ((0, []) if ok else (1, [("config-password-wrong", "error")])), (written, verdict)

@@ -9,13 +9,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from .. import files, limits
 from ..errors import JkstoolError
 from ..properties import MalformedEscape, java_trim
 from ..properties import load as load_properties
 from .config import EITHER, Endpoint, Resolver, Setting, literal
+
+if TYPE_CHECKING:
+    import yaml
 
 
 def kind_of(path: Path, text: str) -> str:
@@ -132,7 +135,7 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
                 items.append(str(getattr(item, "value", "")) if isinstance(item, yaml.ScalarNode) else "")
             found[prefix] = (",".join(items), node.start_mark.line + 1)
         elif isinstance(node, yaml.ScalarNode):
-            found[prefix] = (str(node.value), node.start_mark.line + 1)
+            found[prefix] = (_as_spring_reads(node), node.start_mark.line + 1)
     documents: list[tuple[dict[str, tuple[str, int]], str | None]] = []
     for node in nodes:
         found: dict[str, tuple[str, int]] = {}
@@ -141,6 +144,20 @@ def _yaml_documents(text: str) -> list[tuple[dict[str, tuple[str, int]], str | N
         profile = found.pop("spring.config.activate.on-profile", None) or found.pop("spring.profiles", None)
         documents.append((found, profile[0] if profile else None))
     return documents
+
+
+def _as_spring_reads(node: "yaml.ScalarNode") -> str:
+    """A plain scalar as Spring's String property holds it: SnakeYAML types it by YAML 1.1's rules (the
+    resolvers PyYAML shares), so 01234567 is the octal number 342391, and yes the boolean true."""
+    import yaml
+    constructor = yaml.constructor.SafeConstructor()
+    if node.tag == "tag:yaml.org,2002:int":
+        return str(constructor.construct_yaml_int(node))
+    if node.tag == "tag:yaml.org,2002:bool":
+        return "true" if constructor.construct_yaml_bool(node) else "false"
+    if node.tag == "tag:yaml.org,2002:null":
+        return ""
+    return str(node.value)
 
 
 # -- Spring Boot -----------------------------------------------------------------------
