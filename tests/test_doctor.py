@@ -931,3 +931,19 @@ def test_spring_yaml_values_are_typed_as_snakeyaml_types_them(tmp_path):
         config.chmod(0o600)
         verdict = doctor(config, "--peer", tls, env={"JKSTOOL_STOREPASS": "342391"})
         assert verdict == ((0, []) if ok else (1, [("config-password-wrong", "error")])), (written, verdict)
+
+
+def test_spring_reads_the_properties_beside_the_yaml_and_they_win(layouts, tmp_path):
+    """application.yml and application.properties in one folder are both read, the .properties winning: a
+    stale password there is the one Spring uses, whichever file doctor was given."""
+    tls, _ = layouts
+    yml, properties = tmp_path / "application.yml", tmp_path / "application.properties"
+    yml.write_text(f"server:\n  ssl:\n    key-store: {tls}/server.keystore.p12\n    key-store-password: {PASSWORD}\n"
+                   f"    trust-store: {tls}/server.truststore.p12\n    trust-store-password: {PASSWORD}\n"
+                   "    client-auth: need\n")
+    yml.chmod(0o600)
+    assert doctor(yml, "--peer", tls) == (0, [])
+    properties.write_text("server.ssl.key-store-password=stale\n")
+    properties.chmod(0o600)
+    for given in (yml, properties):
+        assert doctor(given, "--peer", tls) == (1, [("config-password-wrong", "error")]), given

@@ -175,17 +175,27 @@ def _canonical(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "")
 
 
+def _spring_sources(path: Path) -> list[Path]:
+    """The files Spring reads beside `path`, the later winning: application.yaml, .yml and .properties of
+    one folder are all read (`path`'s own name alone, when it is not application.*)."""
+    if path.stem != "application":
+        return [path]
+    return [found for suffix in (".yaml", ".yml", ".properties")
+            if (found := path.parent / f"application{suffix}").is_file() or found == path]
+
+
 def spring(path: Path, env: dict[str, str], profiles: list[str], classpath: Path | None) -> list[Endpoint]:
     """application.properties/yml with its profile overlays (application-NAME.*, as Spring orders them),
     the classic server.ssl.* properties or an SSL bundle; environment variables override by relaxed
     binding (SERVER_SSL_KEYSTOREPASSWORD), as they do in Spring. The profiles: --profile, else
     SPRING_PROFILES_ACTIVE, else spring.profiles.active."""
-    base = _spring_file(path, [])
+    sources = _spring_sources(path)
+    base = {key: value for source in sources for key, value in _spring_file(source, []).items()}
     named = profiles or [p for p in env.get("SPRING_PROFILES_ACTIVE", "").split(",") if p.strip()] or \
         base.get("spring.profiles.active", ("", ""))[0].split(",")
     active = [p.strip() for p in named if p.strip()]
-    documents = path.suffix in (".yml", ".yaml")  # YAML's documents may be for a profile; properties, read once
-    merged = _spring_file(path, active) if active and documents else dict(base)
+    merged = {key: value for source in sources for key, value in _spring_file(source, active).items()} \
+        if active else dict(base)  # YAML's documents may be for a profile
     for profile in active:
         for suffix in (".yaml", ".yml", ".properties"):  # .properties wins over .yml, as in Spring
             overlay = path.parent / f"application-{profile}{suffix}"
