@@ -947,3 +947,20 @@ def test_spring_reads_the_properties_beside_the_yaml_and_they_win(layouts, tmp_p
     properties.chmod(0o600)
     for given in (yml, properties):
         assert doctor(given, "--peer", tls) == (1, [("config-password-wrong", "error")]), given
+
+
+def test_spring_profile_expressions_choose_the_documents_spring_chooses(layouts, tmp_path):
+    """spring.config.activate.on-profile takes expressions (!, &, |, parentheses), as Profiles.of reads them:
+    "!local" applies unless local is active."""
+    tls, _ = layouts
+    yml = tmp_path / "application.yml"
+    yml.write_text(f"server:\n  ssl:\n    key-store: {tls}/server.keystore.p12\n    key-store-password: stale\n"
+                   f"    trust-store: {tls}/server.truststore.p12\n    trust-store-password: {PASSWORD}\n"
+                   "    client-auth: need\n---\nspring:\n  config:\n    activate:\n      on-profile: \"!local\"\n"
+                   f"server:\n  ssl:\n    key-store-password: {PASSWORD}\n---\nspring.config.activate.on-profile: "
+                   "\"(prod | dev) & !eu\"\nserver.ssl.key-store-password: stale-too\n")
+    yml.chmod(0o600)
+    assert doctor(yml, "--peer", tls) == (0, [])
+    assert doctor(yml, "--peer", tls, "--profile", "local")[0] == 1
+    assert doctor(yml, "--peer", tls, "--profile", "dev")[0] == 1
+    assert doctor(yml, "--peer", tls, "--profile", "dev", "--profile", "eu") == (0, [])

@@ -272,9 +272,56 @@ def _spring_file(path: Path, active: list[str]) -> dict[str, tuple[str, str]]:
         raise JkstoolError(f"not valid YAML ({e})", "fix the file", path=str(path)) from None
     merged: dict[str, tuple[str, str]] = {}
     for found, profile in sorted(documents, key=lambda d: d[1] is not None):  # stable: file order kept
-        if profile is None or any(p.strip() in active for p in profile.split(",")):
+        if profile is None or any(_profile_matches(p, active) for p in profile.split(",")):
             merged.update({key: (value, f"{path}:{line}") for key, (value, line) in found.items()})
     return merged
+
+
+def _profile_matches(expression: str, active: list[str]) -> bool:
+    """Whether a profile expression of spring.config.activate.on-profile holds for the active profiles:
+    a name, !, & and | and parentheses, as Spring's Profiles.of reads them (a malformed one holds for none)."""
+    tokens = re.findall(r"[()&|!]|[^()&|!\s]+", expression)
+    position = [0]
+
+    def peek() -> str | None:
+        return tokens[position[0]] if position[0] < len(tokens) else None
+
+    def take() -> str | None:
+        token = peek()
+        position[0] += 1
+        return token
+
+    def either() -> bool:
+        held = both()
+        while peek() == "|":
+            take()
+            held = both() or held
+        return held
+
+    def both() -> bool:
+        held = single()
+        while peek() == "&":
+            take()
+            held = single() and held
+        return held
+
+    def single() -> bool:
+        token = take()
+        if token == "!":
+            return not single()
+        if token == "(":
+            held = either()
+            if take() != ")":
+                raise ValueError
+            return held
+        if token is None or token in ")&|":
+            raise ValueError
+        return token in active
+    try:
+        held = either()
+        return held and peek() is None
+    except ValueError:
+        return False
 
 
 def _spring_location(setting: Setting, classpath: Path) -> Setting:
