@@ -899,6 +899,9 @@ def test_an_expired_keystore_certificate_fails_without_a_peer_as_java_fails_it(t
     config.chmod(0o600)
     code, findings = doctor(config)
     assert code == 1 and codes(findings, "error") == {"cert-expired"}, findings
+    code, findings = doctor(config, "--peer-truststore", tmp_path / "truststore.p12", "--peer-storepass",
+                            f"pass:{PASSWORD}")  # the partner's truststore holds the CA: the dates break it
+    assert code == 1 and codes(findings, "error") == {"cert-expired"}, findings
     done, seen = handshake(tmp_path / "server.keystore.p12", tmp_path / "truststore.p12",
                            tmp_path / "client.keystore.p12", tmp_path / "truststore.p12", password=PASSWORD)
     assert not done, seen

@@ -502,17 +502,27 @@ def _presented(keystore: StoreInput) -> PrivateKeyEntry | None:
 def _trusted_by(endpoint: Endpoint, keystore: StoreInput, peer_truststore: StoreInput, jdk: jdks.Jdk,
                 add: _Add) -> None:
     """This side's chain against the peer's truststore alone, as the peer's trust manager checks it."""
-    from ..mtls.checks import trust_path
+    from datetime import datetime, timezone
+
+    from ..mtls import pkix
     entry = _presented(keystore)
     if entry is None:
         return
     variant = "tls server" if endpoint.side == "server" else "tls client"
-    path = trust_path(list(entry.chain), peer_truststore.anchors, variant, jdk)
-    if not path.ok:
-        broken = certs.subject_of(certs.load(path.broken_at)) if path.broken_at else "its first certificate"
-        add(finding(f"{endpoint.side}-untrusted", peer_truststore.path, entry.alias,
-                    f"{endpoint.name}: the chain of '{entry.alias}' ({keystore.path}) does not lead to a certificate "
-                    f"in {peer_truststore.path}: it breaks at {broken}"))
+    verdict = pkix.validate(list(entry.chain), [a.cert for a in peer_truststore.anchors], variant, jdk,
+                            datetime.now(timezone.utc))
+    problem = verdict.problem
+    if verdict.ok:
+        return
+    if problem is not None and problem.code != "untrusted":  # the path is there, and fails for another reason
+        add(finding(problem.code, peer_truststore.path, entry.alias, f"{endpoint.name}: the chain of "
+                    f"'{entry.alias}' ({keystore.path}) against {peer_truststore.path}: {problem.what}",
+                    problem.fix or None))
+        return
+    broken = certs.subject_of(certs.load(problem.cert)) if problem is not None else "its first certificate"
+    add(finding(f"{endpoint.side}-untrusted", peer_truststore.path, entry.alias,
+                f"{endpoint.name}: the chain of '{entry.alias}' ({keystore.path}) does not lead to a certificate "
+                f"in {peer_truststore.path}: it breaks at {broken}"))
 
 
 def _probe(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, url: tuple[str, int], add: _Add) -> None:
