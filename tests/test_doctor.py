@@ -967,3 +967,27 @@ def test_spring_profile_expressions_choose_the_documents_spring_chooses(layouts,
     assert doctor(yml, "--peer", tls, "--profile", "local")[0] == 1
     assert doctor(yml, "--peer", tls, "--profile", "dev")[0] == 1
     assert doctor(yml, "--peer", tls, "--profile", "dev", "--profile", "eu") == (0, [])
+
+
+def test_a_kafka_client_checks_the_broker_name_it_dials(layouts, tmp_path):
+    """Kafka clients check the broker's certificate against the bootstrap server's name (endpoint
+    identification https, Kafka's default since 2.0) unless ssl.endpoint.identification.algorithm is empty:
+    JSSE, told that name, decides."""
+    tls, _ = layouts
+    config = tmp_path / "client.properties"
+    stores = (f"security.protocol=SSL\nssl.keystore.location={tls}/client.keystore.p12\nssl.keystore.type=PKCS12\n"
+              f"ssl.keystore.password={PASSWORD}\nssl.truststore.location={tls}/client.truststore.p12\n"
+              f"ssl.truststore.type=PKCS12\nssl.truststore.password={PASSWORD}\n")
+    verdicts = {}
+    for name, extra in (("other", "bootstrap.servers=kafka1.example.com:9093\n"),
+                        ("unchecked", "bootstrap.servers=kafka1.example.com:9093\n"
+                                      "ssl.endpoint.identification.algorithm=\n"),
+                        ("local", "bootstrap.servers=localhost:9093,kafka1.example.com:9093\n")):
+        config.write_text(stores + extra)
+        config.chmod(0o600)
+        result = run("doctor", config, "--peer", tls, "--json", env=ENV)
+        (endpoint,) = json.loads(result.stdout)["endpoints"]
+        verdicts[name] = (result.exit_code, [f["code"] for f in endpoint["findings"] if f["severity"] == "error"],
+                          endpoint["decided_by"].startswith("JSSE"))
+    assert verdicts["unchecked"] == (0, [], True) and verdicts["local"] == (0, [], True)
+    assert verdicts["other"][0] == 1 and verdicts["other"][1] and verdicts["other"][2], verdicts

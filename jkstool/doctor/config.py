@@ -80,6 +80,9 @@ class Endpoint:
     """A Spring Boot SSL bundle reloaded when its files change."""
     missing_bundle: Setting | None = None
     """A Spring Boot server.ssl.bundle naming a bundle that no spring.ssl.bundle.* defines."""
+    hostname: Setting | None = None
+    """The server name a client checks the server's certificate against (a Kafka client's first bootstrap
+    server, with Kafka's default endpoint identification)."""
     old_attributes: Setting | None = None
     """A Tomcat connector configured by its old TLS attributes (keystoreFile...), which Tomcat 10.1 ignores."""
     defaults: dict[str, str] = field(default_factory=dict)

@@ -547,10 +547,11 @@ def _pair(endpoint: Endpoint, keystore: StoreInput, truststore: StoreInput, peer
         inputs[f"{other}-{kind}"] = StoreInput(f"{other}-{kind}", str(path),
                                                formats.read_store(path, peer_password, strict=False))
         passwords[f"{other}-{kind}"] = peer_password
-    report = verify(inputs, jdk=jdk, crls=_crls(endpoint))
+    hostname = endpoint.hostname.value if endpoint.hostname and endpoint.side == "client" else None
+    report = verify(inputs, hostname=hostname, jdk=jdk, crls=_crls(endpoint))
     beyond = _beyond_defaults(endpoint)
     verdict.settle(report, jdk, None, beyond or ({role: Path(store.path) for role, store in inputs.items()},
-                                                 passwords), None, None)
+                                                 passwords), hostname, None)
     for found in report.findings:
         if found.code == "jks-format" and found.store == truststore.path and truststore.path.endswith("cacerts"):
             continue  # the JDK's own cacerts: not the user's to convert

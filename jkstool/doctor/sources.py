@@ -397,6 +397,12 @@ def _kafka_endpoint(path: Path, found: dict[str, tuple[str, int]], resolver: Res
     if auth is not None:
         mapped = {"required": "need", "requested": "want"}.get(auth.value.lower(), auth.value.lower())
         endpoint.client_auth = replace(auth, value=mapped)
+    identification = get("ssl.endpoint.identification.algorithm")  # https unless set empty, since Kafka 2.0
+    servers = get("bootstrap.servers")
+    if side == "client" and servers is not None and (identification is None or identification.value):
+        first = servers.value.split(",")[0].strip()
+        host = first[1:first.index("]")] if first.startswith("[") and "]" in first else first.rsplit(":", 1)[0]
+        endpoint.hostname = replace(servers, value=host)
     return endpoint
 
 
