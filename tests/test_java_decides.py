@@ -277,3 +277,13 @@ def test_a_pkcs12_chain_linked_across_string_types_is_read_whole(tmp_path, java_
     assert len(loaded.store.key_entry("client").chain) == 2 and not loaded.warnings, loaded.warnings
     kind, prints, _ = java_inventory(path, password=PASSWORD)[str(path)]["client"]
     assert len(prints) == 2, kind
+
+
+def test_a_host_name_with_a_trailing_dot_is_dialled_as_a_jsse_client_dials_it(tmp_path):
+    """localhost. (a fully qualified name): JSSE's client sends it without the dot as SNI
+    (Utilities.rawToSNIHostName) and matches the certificate; so do jkstool's handshake and its model."""
+    folder = pair(tmp_path / "pair")
+    report = api.verify_pair(folder, password=PASSWORD, hostname="localhost.")
+    assert report.java is not None and report.java.ok and report.ok, report.java
+    model = api.verify_pair(folder, password=PASSWORD, hostname="localhost.", model_only=True)
+    assert model.ok

@@ -110,8 +110,15 @@ public class JkstoolHandshake {
                 if (hostname != null) {
                     SSLParameters parameters = socket.getSSLParameters();
                     parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                    if (hostname.matches(".*[a-zA-Z].*") && !hostname.contains(":")) {
-                        parameters.setServerNames(List.of(new SNIHostName(hostname)));
+                    // the server name as JSSE's own client derives it (Utilities.rawToSNIHostName): without a
+                    // trailing dot, and none at all where SNIHostName refuses it
+                    String sni = hostname.endsWith(".") ? hostname.substring(0, hostname.length() - 1) : hostname;
+                    if (sni.matches(".*[a-zA-Z].*") && !sni.contains(":")) {
+                        try {
+                            parameters.setServerNames(List.of(new SNIHostName(sni)));
+                        } catch (IllegalArgumentException e) {
+                            parameters.setServerNames(List.of());
+                        }
                     }
                     socket.setSSLParameters(parameters);
                 }
