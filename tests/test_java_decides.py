@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from helpers import PASSWORD, run
 
 from jkstool import api
-from jkstool.model import PrivateKeyEntry, Store, TrustedCertEntry
+from jkstool.model import ROLES, PrivateKeyEntry, Store, TrustedCertEntry
 from jkstool.mtls import checks, handshake, jdk
 
 NOW = datetime.now(timezone.utc)
@@ -287,3 +287,12 @@ def test_a_host_name_with_a_trailing_dot_is_dialled_as_a_jsse_client_dials_it(tm
     assert report.java is not None and report.java.ok and report.ok, report.java
     model = api.verify_pair(folder, password=PASSWORD, hostname="localhost.", model_only=True)
     assert model.ok
+
+
+def test_a_handshake_asked_for_runs_in_the_jdk_given(tmp_path, jdk25_home):
+    """--handshake beside --model-only (or where the model decides): the handshake runs in the JDK --jdk
+    names, not the one on the PATH."""
+    folder = pair(tmp_path / "pair")
+    report = api.verify_pair(folder, password=PASSWORD, jdk=str(jdk25_home), model_only=True)
+    found = api.run_handshake(report, passwords={role: PASSWORD for role in ROLES})
+    assert found.code == "handshake-ok" and "JSSE (java 25" in found.message, found.message

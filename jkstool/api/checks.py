@@ -143,14 +143,16 @@ def _is_pem(path: Path) -> bool:
 def run_handshake(report: "Report", *, passwords: Mapping[str, str | None], hostname: str | None = None,
                   engine: str | None = None) -> "Finding":
     """A real mutual-TLS handshake on 127.0.0.1 between the stores a report checked, opened with
-    `passwords` (by role): with JSSE when Java is found (`engine` "java" insists on it), else with
+    `passwords` (by role): with JSSE when Java is found (the report's target JDK where it is installed,
+    under its java.security file; `engine` "java" insists on it), else with
     Python's ssl ("openssl"), a cross-check. Its finding (handshake-ok or handshake-failed, with what
     each side saw) is added to the report and returned: the real thing, beside the verdict of the rules.
     Where Java decided the report, its handshake is that one, and is not run again (unless `engine` is
     "openssl")."""
     from ..mtls import handshake as engines
+    home = report.target.home if report.target else None
     outcome = report.java if report.java is not None and engine != "openssl" else \
-        engines.run(report.stores, dict(passwords), hostname, engine)
+        engines.run(report.stores, dict(passwords), hostname, engine, home, report.java_security)
     found = engines.outcome_finding(outcome, report.stores["server-keystore"].path)
     report.findings.append(found)
     return found
@@ -226,6 +228,7 @@ def _verify(inputs: "dict[str, StoreInput]", hostname: str | None, at: datetime 
         report.first_break = firstbreak.first_break(checked_at, report, at, firstbreak.endings(report, revocations))
         report.first_break_asked = True
     verdict.settle(report, target, at, java, hostname, security, started)
+    report.target, report.java_security = target, security
     return report
 
 

@@ -12,6 +12,7 @@ come from the table in findings.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -124,6 +125,10 @@ class Report:
     and why it decided alone (verdict)."""
     java: "Outcome | None" = None
     """The target JDK's handshake, where it ran."""
+    target: "jdks.Jdk | None" = None
+    """The JDK whose rules decided, and the java.security file given with it: a handshake asked for
+    (run_handshake) runs in that JDK where it is installed, under that file."""
+    java_security: Path | None = None
     about: dict[tuple[str, str, str | None, str], bytes] = field(default_factory=dict)
     """The certificate (DER) each finding that concerns one is about, by the finding's `key` (a picture of the
     pair puts the finding on that certificate: jkstool.draw)."""

@@ -44,15 +44,16 @@ _SOURCE = Path(__file__).with_name("java") / "JkstoolHandshake.java"
 
 
 def run(stores: "Mapping[str, StoreInput]", passwords: Mapping[str, str | None], hostname: str | None,
-        engine: str | None) -> Outcome:
+        engine: str | None, home: Path | None = None, java_security: Path | None = None) -> Outcome:
     """Handshake between the four stores (verify.StoreInput by role) with `engine`
-    ("java", "openssl"), or with Java when one is found and OpenSSL otherwise."""
-    home = jdks.home_on_machine()
+    ("java", "openssl"), or with Java when one is found and OpenSSL otherwise: the JDK of `home` (under
+    `java_security`), else the machine's."""
+    home = home or jdks.home_on_machine()
     if engine == "java" and home is None:
         raise JkstoolError("no Java found for engine='java'",
                            "set JAVA_HOME, or put java on the PATH")
     if engine != "openssl" and home is not None:
-        return java(home, {r: Path(stores[r].path) for r in ROLES}, passwords, hostname)
+        return java(home, {r: Path(stores[r].path) for r in ROLES}, passwords, hostname, java_security)
     return _openssl(stores, hostname)
 
 
@@ -89,17 +90,21 @@ def many_pairs() -> Iterator[None]:
 
 
 def _compiled(home: Path) -> list[str]:
-    """The command that runs the handshake program: compiled classes (cached), else source launch."""
+    """The command that runs the handshake program: classes compiled for Java 11 (cached, one build for every
+    JDK), by this JDK's javac or the machine's (a runtime such as a jlink image has none, nor the compiler
+    its source launcher needs), else source launch."""
     java = str(home / "bin" / "java")
-    javac = home / "bin" / "javac"
     source = _SOURCE.read_bytes()
-    key = hashlib.sha256(source + str(home.resolve()).encode()).hexdigest()[:16]
-    folder = _cache_dir() / key
+    folder = _cache_dir() / hashlib.sha256(source + b"--release 11").hexdigest()[:16]
     if (folder / "JkstoolHandshake.class").exists():
         return [java, *_JVM_OPTIONS, "-cp", str(folder), "JkstoolHandshake"]
-    if javac.exists():
+    machine = jdks.home_on_machine()
+    javac = next((c for c in (home / "bin" / "javac", machine / "bin" / "javac" if machine else None)
+                  if c is not None and c.exists()), None)
+    if javac is not None:
         temp = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(_cache_dir())))
-        result = subprocess.run([str(javac), "-d", str(temp), str(_SOURCE)], capture_output=True, text=True)
+        result = subprocess.run([str(javac), "--release", "11", "-d", str(temp), str(_SOURCE)], capture_output=True,
+                                text=True)
         if result.returncode == 0:
             try:
                 os.replace(temp, folder)
