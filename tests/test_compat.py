@@ -503,3 +503,23 @@ def test_a_jceks_store_named_jks_is_refused_as_jks_and_read_by_its_bytes(tmp_pat
     refused = keytool("-list", "-storetype", "JKS", "-keystore", path, check=False)
     assert refused.returncode != 0 and "Invalid keystore format" in refused.stdout + refused.stderr
     assert keytool("-list", "-keystore", path, check=False).returncode == 0
+
+
+def test_a_declared_type_loads_or_fails_as_keytool_says(tmp_path, keytool):
+    """Each of JKS, JCEKS and PKCS12 declared as each: keytool -storetype (KeyStore.getInstance(TYPE).load)
+    decides whether it loads, and says the message compat quotes when it does not."""
+    stores = {}
+    for kind in ("JKS", "JCEKS", "PKCS12"):
+        stores[kind] = tmp_path / f"made.{kind.lower()}"
+        keytool("-genkeypair", "-keystore", stores[kind], "-storetype", kind, "-alias", "k", "-keyalg", "EC",
+                "-dname", "CN=k", "-keypass", "changeit")
+    for actual, path in stores.items():
+        for declared in stores:
+            said = keytool.call(["-list", "-storetype", declared, "-keystore", path, "-storepass", "changeit"])
+            judged = run("compat", path, "--declared-type", declared, "--jdk", "17", "--json",
+                         "--storepass", "pass:changeit")
+            assert judged.exit_code == (0 if said.returncode == 0 else 1), (actual, declared, said.stdout)
+            if said.returncode != 0:
+                (java17,) = [v for v in json.loads(judged.stdout)["runtimes"] if v["runtime"] == "Java 17"]
+                quoted = re.search(r"fails with '([^']+)'", java17["why"])[1]
+                assert quoted in said.stdout + said.stderr, (actual, declared, quoted, said.stdout)

@@ -232,7 +232,7 @@ def _open(endpoint: Endpoint, role: str, config: StoreConfig, add: _Add, user: s
     if not compat.opens_as(declared, actual, jdk.version):
         add(finding("config-type-mismatch", _where(config.type, endpoint, location), None,
                     f"{endpoint.name}: the {role} {path} is {actual}, declared {declared}: Java fails with "
-                    "'Invalid keystore format' (only JKS and PKCS12 read each other)",
+                    f"'{compat.refusal(declared, actual)}' (only JKS and PKCS12 read each other, and JCEKS reads JKS)",
                     f"declare its type as {actual}" + (f", or convert it: jkstool convert {path} OUT --store-type "
                                                        f"{declared.lower()}" if declared in _WRITABLE else "")))
         return None

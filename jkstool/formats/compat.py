@@ -245,7 +245,7 @@ def _refusals(runtime: Runtime, loaded: Loaded, declared: str | None, x942: int)
                                                      for u in unknown))
     release = 8 if runtime.name.startswith("Java 8") else 9
     if runtime.java and declared and not opens_as(declared.upper(), loaded.type, release):
-        reasons.append(f"declared {declared.upper()}, it fails with 'Invalid keystore format'")
+        reasons.append(f"declared {declared.upper()}, it fails with '{refusal(declared.upper(), loaded.type)}'")
     if runtime.java and loaded.type in runtime.types:
         reasons += _java_limits(runtime, protection, x942)
     return reasons
@@ -298,8 +298,18 @@ def _x942(cert: bytes) -> bool:
 def opens_as(declared: str, actual: str, release: int) -> bool:
     """Whether Java `release`'s KeyStore.getInstance(declared) loads a file of type `actual`: by
     keystore.type.compat (JDK-8062552), a JKS KeyStore reads PKCS12 files (8u60+), a PKCS12 one JKS (9+)."""
-    return declared == actual or (declared, actual) == ("JKS", "PKCS12") or \
-        ((declared, actual) == ("PKCS12", "JKS") and release >= 9)
+    return declared == actual or (declared, actual) in (("JKS", "PKCS12"), ("JCEKS", "JKS")) or \
+        ((declared, actual) == ("PKCS12", "JKS") and release >= 9)  # JceKeyStore takes JKS's magic too
+
+
+def refusal(declared: str, actual: str) -> str:
+    """What Java's KeyStore of the `declared` type says of a file of type `actual` it does not load: JKS and
+    JCEKS check the magic number; PKCS12 parses DER, and a JKS or JCEKS file's second byte (0xFE, 0xCE) is
+    an over-long length."""
+    if declared != "PKCS12":
+        return "Invalid keystore format"
+    second = {"JKS": 0xFE, "JCEKS": 0xCE}.get(actual)
+    return f"DerInputStream.getLength(): lengthTag={second & 0x7F}, too big." if second else "Invalid keystore format"
 
 
 def _fix(profile: str | None, path: str, clear_keys: bool, unseen: bool, ascii_password: bool = True) -> str:
@@ -352,6 +362,8 @@ def type_mismatch(path: str, actual: str, declared: str | None = None) -> str | 
         since = "Java 8u60+" if declared == "JKS" else "Java 9+"
         return (f"{said}: {since} reads it anyway (keystore.type.compat, on by default); older Java and a "
                 "JDK with keystore.type.compat=false fail with 'Invalid keystore format'")
+    if (declared, actual) == ("JCEKS", "JKS"):
+        return f"{said}: Java's JCEKS KeyStore reads JKS files too, so it loads"
     return (f"{said}: Java opening it as {declared} (KeyStore.getInstance(\"{declared}\"), a keyStoreType "
-            f"setting) fails with 'Invalid keystore format', since only JKS and PKCS12 read each other; "
-            f"KeyStore.getInstance(File) learns the type from the bytes and loads it")
+            f"setting) fails with '{refusal(declared, actual)}', since only JKS and PKCS12 read each other (and "
+            f"JCEKS reads JKS); KeyStore.getInstance(File) learns the type from the bytes and loads it")
