@@ -84,6 +84,12 @@ def made(tmp_path_factory, openssl, keytool):
                            "-deststorepass", "changeit", "-J-Dkeystore.pkcs12.legacy", "-noprompt"])
     assert legacy.returncode == 0, legacy.stdout + legacy.stderr
     stores["keytool-java8-legacy.p12"] = "changeit"
+    rc4 = keytool.call(["-importkeystore", "-srckeystore", folder / "openssl-aes-256-cbc-aes-256-cbc-sha256.p12",
+                        "-srcstorepass", "changeit", "-destkeystore", folder / "keytool-rc4.p12", "-deststorepass",
+                        "changeit", "-J-Dkeystore.pkcs12.keyProtectionAlgorithm=PBEWithSHA1AndRC4_128",
+                        "-J-Dkeystore.pkcs12.certProtectionAlgorithm=PBEWithSHA1AndRC4_40", "-noprompt"])
+    assert rc4.returncode == 0, rc4.stdout + rc4.stderr  # RC4, which SunJCE still keeps
+    stores["keytool-rc4.p12"] = "changeit"
     (folder / "null-parameters.der").write_bytes(_null_parameters_certificate())
     keytool("-importcert", "-noprompt", "-keystore", folder / "old-jdk-ecdsa.jks", "-storetype", "JKS",
             "-alias", "oldjdk", "-file", folder / "null-parameters.der")

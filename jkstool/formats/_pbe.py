@@ -29,6 +29,9 @@ PBE_SHA1_3DES = "1.2.840.113549.1.12.1.3"
 PBE_SHA1_2DES = "1.2.840.113549.1.12.1.4"
 PBE_SHA1_RC2_128 = "1.2.840.113549.1.12.1.5"
 PBE_SHA1_RC2_40 = "1.2.840.113549.1.12.1.6"
+PBE_SHA1_RC4_128 = "1.2.840.113549.1.12.1.1"
+PBE_SHA1_RC4_40 = "1.2.840.113549.1.12.1.2"
+_PKCS12_PBE = (PBE_SHA1_3DES, PBE_SHA1_2DES, PBE_SHA1_RC2_40, PBE_SHA1_RC2_128, PBE_SHA1_RC4_128, PBE_SHA1_RC4_40)
 
 _HMACS = {
     "1.2.840.113549.2.7": "sha1", "1.2.840.113549.2.8": "sha224",
@@ -47,7 +50,6 @@ DIGEST_OIDS = {name: oid for oid, name in DIGESTS.items()}
 
 # Names for what jkstool recognises but does not read, so errors can say what it is.
 KNOWN_UNSUPPORTED = {
-    "1.2.840.113549.1.12.1.1": "PBE-SHA1-RC4-128", "1.2.840.113549.1.12.1.2": "PBE-SHA1-RC4-40",
     "1.2.840.113549.2.5": "MD5", "1.3.6.1.4.1.11591.4.11": "scrypt",
 }
 
@@ -181,10 +183,25 @@ def _decrypt_pkcs12_pbe(algorithm: str, params: bytes, password: str, data: byte
             key += key[:8]
         iv = kdf_pkcs12("sha1", password, salt, count, 2, 8)
         return _run("3des", key, iv, data, 8)
-    size = 5 if algorithm == PBE_SHA1_RC2_40 else 16
+    size = 5 if algorithm in (PBE_SHA1_RC2_40, PBE_SHA1_RC4_40) else 16
     key = kdf_pkcs12("sha1", password, salt, count, 1, size)
+    if algorithm in (PBE_SHA1_RC4_128, PBE_SHA1_RC4_40):
+        return _rc4(key, data)
     iv = kdf_pkcs12("sha1", password, salt, count, 2, 8)
     return _rc2_40(key, iv, data)
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    """RC4, a stream cipher: no padding tells a wrong key, so what it gives must at least be DER (a
+    SafeContents, a PKCS#8) to count as decrypted."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+    from cryptography.hazmat.primitives.ciphers import Cipher
+    plain = Cipher(ARC4(key), mode=None).decryptor().update(data)
+    try:
+        der.decode(plain, der.SEQUENCE)
+    except der.DerError:
+        raise PbeError("bad decryption") from None
+    return plain
 
 
 def _decrypt_pbes2(params: bytes, password: str, data: bytes) -> bytes:
@@ -219,7 +236,8 @@ def _decrypt_pbes2(params: bytes, password: str, data: bytes) -> bytes:
 
 
 _PKCS12_PBE_NAMES = {PBE_SHA1_3DES: "pbe-sha1-3des", PBE_SHA1_2DES: "pbe-sha1-2des",
-                     PBE_SHA1_RC2_128: "pbe-sha1-rc2-128", PBE_SHA1_RC2_40: "pbe-sha1-rc2-40"}
+                     PBE_SHA1_RC2_128: "pbe-sha1-rc2-128", PBE_SHA1_RC2_40: "pbe-sha1-rc2-40",
+                     PBE_SHA1_RC4_128: "pbe-sha1-rc4-128", PBE_SHA1_RC4_40: "pbe-sha1-rc4-40"}
 _CIPHER_NAMES = {"2.16.840.1.101.3.4.1.2": "aes-128-cbc", "2.16.840.1.101.3.4.1.22": "aes-192-cbc",
                  "2.16.840.1.101.3.4.1.42": "aes-256-cbc", _DES_EDE3_CBC: "des-ede3-cbc"}
 
@@ -258,7 +276,7 @@ def decrypt(algorithm_id: bytes, data: bytes, password: str) -> bytes:
     attempt: Callable[[str], bytes]
     if algorithm == PBES2:
         attempt = lambda pw: _decrypt_pbes2(params, pw, data)  # noqa: E731
-    elif algorithm in (PBE_SHA1_3DES, PBE_SHA1_2DES, PBE_SHA1_RC2_40, PBE_SHA1_RC2_128):
+    elif algorithm in _PKCS12_PBE:
         attempt = lambda pw: _decrypt_pkcs12_pbe(algorithm, params, pw, data)  # noqa: E731
     else:
         raise UnsupportedPbe(f"encryption {KNOWN_UNSUPPORTED.get(algorithm, algorithm)}")

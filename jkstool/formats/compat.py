@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from .pkcs12 import Profile
 
 _PBES2 = frozenset({"aes-128-cbc", "aes-192-cbc", "aes-256-cbc"})
-_PKCS12_PBE = frozenset({"pbe-sha1-3des", "pbe-sha1-2des", "pbe-sha1-rc2-40", "pbe-sha1-rc2-128"})
-_RC2 = frozenset({"pbe-sha1-rc2-40", "pbe-sha1-rc2-128"})
+_PKCS12_PBE = frozenset({"pbe-sha1-3des", "pbe-sha1-2des", "pbe-sha1-rc2-40", "pbe-sha1-rc2-128", "pbe-sha1-rc4-128",
+                         "pbe-sha1-rc4-40"})
+_RC2 = frozenset({"pbe-sha1-rc2-40", "pbe-sha1-rc2-128", "pbe-sha1-rc4-128", "pbe-sha1-rc4-40"})
+"""RC2 and RC4: OpenSSL 3's legacy provider holds them."""
 _HMACS = frozenset({"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"})
 
 
@@ -73,12 +75,12 @@ RUNTIMES = [
     Runtime("OpenSSL 1.1.1", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None}, False,
             "OpenSSL 1.1.1 reads RC2 and 3DES natively"),
     Runtime("OpenSSL 3.0-3.3", frozenset({"PKCS12"}), (_ALL | _CLEAR) - _RC2, (_ALL | _CLEAR) - _RC2,
-            _HMACS | {None}, False, "RC2 moved to the legacy provider in OpenSSL 3.0 (migration guide)"),
+            _HMACS | {None}, False, "RC2 and RC4 moved to the legacy provider in OpenSSL 3.0 (migration guide)"),
     Runtime("OpenSSL 3.0-3.3 -legacy", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None}, False,
             "the legacy provider loaded (openssl pkcs12 -legacy)"),
     Runtime("OpenSSL 3.4+", frozenset({"PKCS12"}), (_ALL | _CLEAR) - _RC2, (_ALL | _CLEAR) - _RC2,
             _HMACS | {None, "pbmac1"}, False,
-            "PBMAC1 since OpenSSL 3.4 (CHANGES.md); RC2 still needs the legacy provider"),
+            "PBMAC1 since OpenSSL 3.4 (CHANGES.md); RC2 and RC4 still need the legacy provider"),
     Runtime("Go x/crypto/pkcs12", frozenset({"PKCS12"}), _GO, _GO | _CLEAR, frozenset({"hmac-sha1"}), False,
             "golang.org/x/crypto/pkcs12: 3DES, RC2-40 and an SHA-1 MAC only (frozen package)"),
     Runtime("Python cryptography", frozenset({"PKCS12"}), _ALL | _CLEAR, _ALL | _CLEAR, _HMACS | {None, "pbmac1"},
