@@ -532,6 +532,9 @@ def test_a_systemd_unit_as_systemd_takes_it(layouts, tmp_path):
         "filled": f"[Service]\nEnvironment=KS_PASS={PASSWORD}\nExecStart=/usr/bin/java {flags} -jar app.jar\n",
         "commented": f"[Service]\nEnvironment=KS_PASS={PASSWORD}\nExecStart=/usr/bin/java {flags} -jar app.jar\n"
                      ";Environment=KS_PASS=not-the-password\n",
+        "no-environment": "[Service]\nExecStart=/usr/bin/java "
+                          f"{flags.replace('${KS_PASS}', PASSWORD).replace('$KS_PASS', PASSWORD)} -jar app.jar\n"
+                          ";ExecStart=/usr/bin/java -Djavax.net.ssl.keyStorePassword=not-the-password\n",
     }
     verdicts = {}
     for name, text in units.items():
@@ -539,7 +542,7 @@ def test_a_systemd_unit_as_systemd_takes_it(layouts, tmp_path):
         unit.write_text(text)
         unit.chmod(0o600)
         verdicts[name] = doctor(unit, "--side", "client", "--peer", tls, "--peer-storepass", f"pass:{PASSWORD}", env={})
-    assert verdicts["filled"] == (0, []) and verdicts["commented"] == (0, [])
+    assert verdicts["filled"] == verdicts["commented"] == verdicts["no-environment"] == (0, []), verdicts
     assert verdicts["replaced"][0] == 1 and "config-no-keystore" in codes(verdicts["replaced"][1], "error")
 
 
@@ -913,9 +916,8 @@ def test_spring_takes_a_store_password_from_the_environment_in_both_forms(layout
     and to its legacy form, SERVER_SSL_KEY_STORE_PASSWORD: either overrides the file's stale password."""
     tls, _ = layouts
     config = tmp_path / "application.properties"
-    config.write_text(f"server.ssl.key-store={tls}/server.keystore.p12\nserver.ssl.key-store-password=stale\n"
-                      f"server.ssl.trust-store={tls}/server.truststore.p12\nserver.ssl.trust-store-password={PASSWORD}\n"
-                      "server.ssl.client-auth=need\n")
+    config.write_text(_spring_server(tls, password=PASSWORD).replace(f"key-store-password={PASSWORD}",
+                                                                     "key-store-password=stale"))
     config.chmod(0o600)
     assert doctor(config, "--peer", tls)[0] == 1
     assert doctor(config, "--peer", tls, env={**ENV, variable: PASSWORD}) == (0, [])

@@ -439,17 +439,19 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
     endpoint = Endpoint(f"JVM flags ({path.name})", side, str(path), client_auth_configured=False,
                         defaults={"keystore-type": "PKCS12", "truststore-type": "PKCS12"})
     lines = list(_lines(text))
-    unit_env, superseded = _unit_environment(lines)
+    unit = any(line.strip() == "[Service]" for line in lines)  # a systemd unit
+    unit_env, superseded = _unit_environment(lines) if unit else ({}, set())
     resolver = Resolver({**env, **unit_env}, syntax="shell")  # systemd fills ExecStart= from Environment=
+    comments = ("#", ";") if unit else ("#",)
     for number, line in enumerate(lines, 1):
-        if line.lstrip().startswith(("#", ";") if unit_env or superseded else "#") or number in superseded:
+        if line.lstrip().startswith(comments) or number in superseded:
             continue
-        unit = line.lstrip().startswith("Environment")  # systemd expands no variable in Environment=
+        assignment = line.lstrip().startswith("Environment")  # systemd expands no variable in Environment=
         for name, value in _FLAG.findall(line):
             value = value.strip("\"'")
             value = re.sub(r"\$([A-Za-z_]\w*)", r"${\1}", value) if "${" not in value else value
             setting = literal(value, f"{path}:{number}", "which systemd does not expand in Environment=", f"-D{name}") \
-                if unit else resolver.setting(value, f"{path}:{number}", f"-D{name}")
+                if assignment else resolver.setting(value, f"{path}:{number}", f"-D{name}")
             if name == f"jdk.tls.{side}.protocols":
                 endpoint.protocols = setting
             elif name == f"jdk.tls.{side}.cipherSuites":
@@ -462,10 +464,8 @@ def jvm(path: Path, text: str, env: dict[str, str], side: str = "client") -> End
 
 def _unit_environment(lines: list[str]) -> tuple[dict[str, str], set[int]]:
     """A systemd unit's Environment= variables, the last assignment of each winning (as systemd takes them),
-    and the numbers of the lines whose every assignment a later line replaces; nothing for another file."""
+    and the numbers of the lines whose every assignment a later line replaces."""
     import shlex
-    if not any(line.strip() == "[Service]" for line in lines):
-        return {}, set()
     assigned: dict[str, tuple[str, int]] = {}
     names_of: dict[int, list[str]] = {}
     for number, line in enumerate(lines, 1):
