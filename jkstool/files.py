@@ -242,6 +242,21 @@ NEW_FILE_MODE = 0o644
 NEW_FOLDER_MODE = 0o755
 
 
+def closed_to_others(path: Path, top: Path) -> None:
+    """Refuse a folder from `top` down to `path` that anyone may write to without the sticky bit: anyone could
+    replace the layout's files there (a CA key, a store) between two runs."""
+    for folder in [path, *path.parents]:
+        try:
+            info = os.lstat(folder)
+        except FileNotFoundError:
+            continue
+        if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
+            raise JkstoolError("every user may write to this folder, and replace a layout's files in it",
+                               "chmod o-w it, or make the layout elsewhere", path=str(folder))
+        if folder == top:
+            return
+
+
 def make_folders(folder: Path, private: bool = False) -> list[Path]:
     """`folder` and its missing parents, 0700 (`private`) or 0755, less the umask (which mkdir applies): never
     writable by others, whatever the umask; the folders made."""

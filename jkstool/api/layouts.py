@@ -10,8 +10,6 @@ replaces are kept in `folder/backups/<time>/` (`restore` puts them back).
 
 import dataclasses
 import ipaddress
-import os
-import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,7 +135,7 @@ def write_layout(folder: Path, names: "Iterable[str]", planned: "Callable[[], li
         with _locked(folder, lock_timeout):
             names = list(names)
             for name in names:  # before anything is written: no file through a planted link, nor where others
-                _closed_to_others(within(folder, name).parent, folder)  # could swap it (the CA key above all)
+                files.closed_to_others(within(folder, name).parent, folder)  # could swap it (the CA key above all)
             existing = [name for name in names if (folder / name).exists()]
             if existing and not replace:
                 raise file_exists(folder / existing[0], "give replace=True to replace the layout; backups are kept")
@@ -149,21 +147,6 @@ def write_layout(folder: Path, names: "Iterable[str]", planned: "Callable[[], li
     layout = Layout.open(folder)
     layout.backups = backups
     return layout
-
-
-def _closed_to_others(path: Path, top: Path) -> None:
-    """Refuse a folder from `top` down to `path` that anyone may write to without the sticky bit: anyone could
-    replace the layout's files there (a CA key, a store) between two runs."""
-    for folder in [path, *path.parents]:
-        try:
-            info = os.lstat(folder)
-        except FileNotFoundError:
-            continue
-        if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
-            raise JkstoolError("every user may write to this folder, and replace a layout's files in it",
-                               "chmod o-w it, or make the layout elsewhere", path=str(folder))
-        if folder == top:
-            return
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -98,9 +98,8 @@ def _compiled(home: Path) -> list[str]:
     folder = _cache_dir() / hashlib.sha256(source + b"--release 11").hexdigest()[:16]
     if (folder / "JkstoolHandshake.class").exists():
         return [java, *_JVM_OPTIONS, "-cp", str(folder), "JkstoolHandshake"]
-    machine = jdks.home_on_machine()
-    javac = next((c for c in (home / "bin" / "javac", machine / "bin" / "javac" if machine else None)
-                  if c is not None and c.exists()), None)
+    homes = [home, jdks.home_on_machine()]
+    javac = next((h / "bin" / "javac" for h in homes if h is not None and (h / "bin" / "javac").exists()), None)
     if javac is not None:
         temp = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(_cache_dir())))
         result = subprocess.run([str(javac), "--release", "11", "-d", str(temp), str(_SOURCE)], capture_output=True,
